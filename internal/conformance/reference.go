@@ -1,0 +1,148 @@
+package conformance
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/aekit/aekit/runtime"
+)
+
+// Reference computes m's outputs for n samples x with plain float64 loops,
+// independently of package runtime's forward pass and kernels.
+func Reference(m *runtime.Model, x []float32, n int) []float32 {
+	cur := make([][]float64, n)
+	w := m.InputWidth()
+	for i := range cur {
+		cur[i] = make([]float64, w)
+		for j := range cur[i] {
+			cur[i][j] = float64(x[i*w+j])
+		}
+	}
+	cur = refModel(m, cur, m.Input)
+	var out []float32
+	for _, row := range cur {
+		for _, v := range row {
+			out = append(out, float32(v))
+		}
+	}
+	return out
+}
+
+func refModel(m *runtime.Model, cur [][]float64, shape []int) [][]float64 {
+	for _, l := range m.Layers {
+		last := shape[len(shape)-1]
+		switch l.Type {
+		case runtime.Dense:
+			for i, row := range cur {
+				out := make([]float64, l.Units)
+				for j := range out {
+					s := 0.0
+					if l.Bias != nil {
+						s = float64(l.Bias[j])
+					}
+					for k, v := range row {
+						s += v * float64(l.Kernel[k*l.Units+j])
+					}
+					out[j] = s
+				}
+				refAct(l.Act, out, l.Units)
+				cur[i] = out
+			}
+			shape = []int{l.Units}
+		case runtime.ActivationLayer:
+			for _, row := range cur {
+				refAct(l.Act, row, last)
+			}
+		case runtime.Reshape:
+			if l.Shape == nil {
+				p := 1
+				for _, d := range shape {
+					p *= d
+				}
+				shape = []int{p}
+			} else {
+				shape = l.Shape
+			}
+		case runtime.SubModel:
+			cur = refModel(l.Sub, cur, shape)
+			shape = l.Sub.OutputShape()
+		case runtime.Identity:
+		default:
+			panic(fmt.Sprintf("conformance: layer type %v", l.Type))
+		}
+	}
+	return cur
+}
+
+func refAct(a runtime.Activation, x []float64, axis int) {
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	sp := func(v float64) float64 { return math.Log(1 + math.Exp(v)) }
+	alpha := float64(a.Alpha)
+	for i, v := range x {
+		switch a.Func {
+		case runtime.ReLU:
+			th := float64(a.Threshold)
+			switch {
+			case a.Capped && v >= float64(a.MaxValue):
+				v = float64(a.MaxValue)
+			case v > th:
+			default:
+				v = alpha * (v - th)
+			}
+		case runtime.ReLU6:
+			v = math.Min(math.Max(v, 0), 6)
+		case runtime.LeakyReLU:
+			if v < 0 {
+				v *= alpha
+			}
+		case runtime.ELU:
+			if v <= 0 {
+				v = alpha * (math.Exp(v) - 1)
+			}
+		case runtime.SELU:
+			if v <= 0 {
+				v = runtime.SELUAlpha * (math.Exp(v) - 1)
+			}
+			v *= runtime.SELUScale
+		case runtime.Sigmoid:
+			v = sig(v)
+		case runtime.HardSigmoid:
+			v = math.Min(math.Max(alpha*v+float64(a.Beta), 0), 1)
+		case runtime.Tanh:
+			v = math.Tanh(v)
+		case runtime.Softplus:
+			v = sp(v)
+		case runtime.Softsign:
+			v = v / (1 + math.Abs(v))
+		case runtime.Exponential:
+			v = math.Exp(v)
+		case runtime.Swish:
+			v = v * sig(v)
+		case runtime.GELU:
+			if a.Approximate {
+				v = 0.5 * v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v)))
+			} else {
+				v = 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
+			}
+		case runtime.Mish:
+			v = v * math.Tanh(sp(v))
+		}
+		x[i] = v
+	}
+	if a.Func == runtime.Softmax || a.Func == runtime.LogSoftmax {
+		for r := 0; r+axis <= len(x); r += axis {
+			row := x[r : r+axis]
+			s := 0.0
+			for _, v := range row {
+				s += math.Exp(v)
+			}
+			for j, v := range row {
+				if a.Func == runtime.Softmax {
+					row[j] = math.Exp(v) / s
+				} else {
+					row[j] = v - math.Log(s)
+				}
+			}
+		}
+	}
+}
