@@ -1,0 +1,212 @@
+package npy
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ReadFile reads the .npy or .npz file name. The kind of file is told by
+// its first bytes, not its extension. From an .npz archive it reads the
+// only array, or else the array named "x", or else "arr_0" (the name
+// numpy.savez gives its first positional argument); with several arrays
+// and none of those names the error wraps ErrNotFound and lists the names.
+//
+// Errors name the file and wrap the sentinel errors of this package.
+func ReadFile(name string) (*Array, error) {
+	return ReadFileArray(name, "")
+}
+
+// ReadFileArray is like ReadFile but reads the array called key from an
+// .npz archive, with or without its ".npy" suffix ("x" and "x.npy" name the
+// same array). An empty key picks the default array as ReadFile does. A
+// non-empty key for a .npy file is an error wrapping ErrNotFound.
+func ReadFileArray(name, key string) (*Array, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("npy: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("npy: %w", err)
+	}
+	a, key, err := decodeFile(f, st.Size(), key)
+	if err != nil {
+		return nil, &fileError{name: name, key: key, err: err}
+	}
+	return a, nil
+}
+
+// decodeFile reads a .npy file or an array of an .npz file from r, which
+// holds size bytes. It returns the name of the array read from an .npz.
+func decodeFile(r io.ReaderAt, size int64, key string) (*Array, string, error) {
+	var head [4]byte
+	m, err := r.ReadAt(head[:], 0)
+	switch {
+	case m < len(head) && err != nil && err != io.EOF:
+		return nil, "", fmt.Errorf("npy: reading: %w", err)
+	case m == len(head) && (string(head[:]) == "PK\x03\x04" || string(head[:]) == "PK\x05\x06"):
+		return readNPZ(r, size, key)
+	}
+	if key != "" {
+		// Report a bad .npy as such before complaining about the key.
+		if _, err := readHeader(io.NewSectionReader(r, 0, size)); err != nil {
+			return nil, "", err
+		}
+		return nil, "", fmt.Errorf("%w: array %q asked for, but the file is a single .npy array, not an .npz archive", ErrNotFound, key)
+	}
+	sr := io.NewSectionReader(r, 0, size)
+	h, err := readHeader(sr)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := readData(sr, h, size-h.dataOff)
+	return a, "", err
+}
+
+// readNPZ reads the array called key, or the default array, from the zip
+// archive r of size bytes.
+func readNPZ(r io.ReaderAt, size int64, key string) (*Array, string, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, "", fmt.Errorf("%w: not a valid .npz (zip) archive: %v", ErrFormat, err)
+	}
+	byKey := make(map[string]*zip.File, len(zr.File))
+	var keys []string
+	for _, f := range zr.File {
+		k := strings.TrimSuffix(f.Name, ".npy")
+		if _, dup := byKey[k]; !dup {
+			byKey[k] = f
+			keys = append(keys, k)
+		}
+	}
+	var f *zip.File
+	if key != "" {
+		key = strings.TrimSuffix(key, ".npy")
+		if f = byKey[key]; f == nil {
+			return nil, "", fmt.Errorf("%w: no array %q in the .npz archive (it holds %s)", ErrNotFound, key, listKeys(keys))
+		}
+	} else {
+		switch {
+		case len(keys) == 1:
+			key = keys[0]
+		case byKey["x"] != nil:
+			key = "x"
+		case byKey["arr_0"] != nil:
+			key = "arr_0"
+		case len(keys) == 0:
+			return nil, "", fmt.Errorf("%w: the .npz archive is empty", ErrNotFound)
+		default:
+			return nil, "", fmt.Errorf("%w: the .npz archive holds %d arrays and none is named x or arr_0; name one of %s",
+				ErrNotFound, len(keys), listKeys(keys))
+		}
+		f = byKey[key]
+	}
+	zf, err := f.Open()
+	if err != nil {
+		return nil, key, fmt.Errorf("%w: cannot open .npz member %q: %v", ErrFormat, f.Name, err)
+	}
+	defer zf.Close()
+	rc := &member{r: zf, name: f.Name}
+	h, err := readHeader(rc)
+	if err != nil {
+		return nil, key, err
+	}
+	// A stored (uncompressed) member holds exactly its recorded size,
+	// bounded by the file size, so the data size can be checked up front.
+	// A compressed member's recorded size is not trusted for allocation.
+	avail := int64(-1)
+	if f.Method == zip.Store && f.UncompressedSize64 <= uint64(size) {
+		avail = int64(f.UncompressedSize64) - h.dataOff
+	}
+	a, err := readData(rc, h, avail)
+	if err != nil {
+		return nil, key, err
+	}
+	// archive/zip verifies the checksum when the member reaches its end.
+	var b [1]byte
+	if _, err := rc.Read(b[:]); err != nil && err != io.EOF {
+		return nil, key, err
+	}
+	return a, key, nil
+}
+
+// member reads an .npz member, reporting decompression and checksum
+// failures as ErrFormat.
+type member struct {
+	r    io.Reader
+	name string
+}
+
+func (m *member) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: corrupt .npz member %q: %v", ErrFormat, m.name, err)
+	}
+	return n, err
+}
+
+// listKeys formats at most ten array names for an error message.
+func listKeys(keys []string) string {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	more := ""
+	if len(keys) > 10 {
+		more = fmt.Sprintf(" and %d more", len(keys)-10)
+		keys = keys[:10]
+	}
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(q, ", ") + more
+}
+
+// WriteFile writes a to the file name as Write does. It writes to a
+// temporary file in the same folder, flushes it to disk and renames it to
+// name, so that name is either left untouched or replaced by the complete
+// file; on error no temporary file is left behind. The file is created
+// with permissions 0644.
+func WriteFile(name string, a *Array) error {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("npy: %w", err)
+	}
+	if err := writeTemp(f, name, a); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// writeTemp writes a to the temporary file f, closes it and renames it to
+// name.
+func writeTemp(f *os.File, name string, a *Array) error {
+	if err := Write(f, a); err != nil {
+		return &fileError{name: name, err: err}
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("npy: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("npy: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("npy: %w", err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		return fmt.Errorf("npy: %w", err)
+	}
+	return nil
+}
