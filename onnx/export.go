@@ -437,36 +437,38 @@ func (b *builder) act(x string, a runtime.Activation, prefix, final, doc string)
 			return one("Relu"), nil
 		case !a.Capped && a.Threshold == 0:
 			return one("LeakyRelu", attrF("alpha", a.Alpha)), nil
-		case a.Capped && a.Alpha == 0 && a.Threshold == 0 && a.MaxValue >= 0:
+		case a.Capped && a.Alpha == 0 && a.Threshold == 0:
 			return b.add("Clip", final, doc, []string{x, b.scalar(0), b.scalar(a.MaxValue)}), nil
 		}
-		// x > t ? x : α·(x−t), then x ≥ max ? max : that, with Where.
-		var r string
+		// Keras's relu term by term: the positive part x·[x > t] (Relu(x)
+		// when t is 0), clipped to [0, max] when capped, minus
+		// α·Relu(t − x).
+		var pos string
 		if a.Threshold == 0 {
-			if a.Alpha == 0 {
-				r = help("Relu", x)
-			} else {
-				r = b.add("LeakyRelu", prefix+"/LeakyRelu", "", []string{x}, attrF("alpha", a.Alpha))
-			}
+			pos = help("Relu", x)
 		} else {
-			var neg string
-			switch a.Alpha {
-			case 0:
-				neg = b.scalar(0)
-			default:
-				neg = help("Sub", x, b.scalar(a.Threshold))
-				if a.Alpha != 1 {
-					neg = help("Mul", neg, b.scalar(a.Alpha))
-				}
-			}
 			gt := help("Greater", x, b.scalar(a.Threshold))
-			if !a.Capped {
-				return b.add("Where", final, doc, []string{gt, x, neg}), nil
-			}
-			r = help("Where", gt, x, neg)
+			pos = b.add("Where", prefix+"/Where", "", []string{gt, x, b.scalar(0)})
 		}
-		lt := help("Less", x, b.scalar(a.MaxValue))
-		return b.add("Where", final, doc, []string{lt, r, b.scalar(a.MaxValue)}), nil
+		last := a.Alpha == 0
+		if a.Capped {
+			if last {
+				return b.add("Clip", final, doc, []string{pos, b.scalar(0), b.scalar(a.MaxValue)}), nil
+			}
+			pos = help("Clip", pos, b.scalar(0), b.scalar(a.MaxValue))
+		}
+		if last {
+			return pos, nil // unreachable: covered by the cases above
+		}
+		var neg string
+		if a.Threshold == 0 {
+			neg = help("Neg", x)
+		} else {
+			neg = help("Sub", b.scalar(a.Threshold), x)
+		}
+		neg = b.add("Relu", prefix+"/Relu_neg", "", []string{neg})
+		neg = help("Mul", neg, b.scalar(a.Alpha))
+		return b.add("Sub", final, doc, []string{pos, neg}), nil
 	case runtime.ReLU6:
 		return b.add("Clip", final, doc, []string{x, b.scalar(0), b.scalar(6)}), nil
 	case runtime.LeakyReLU:

@@ -111,7 +111,7 @@ func TestExportGraph(t *testing.T) {
 		{"relu", 13, "Gemm Relu"},
 		{"relu6", 13, "Gemm Clip"},
 		{"relu_capped", 13, "Gemm Clip"},
-		{"relu_leaky_threshold", 13, "Gemm Sub Mul Greater Where"},
+		{"relu_leaky_threshold", 13, "Gemm Greater Where Sub Relu Mul Sub"},
 		{"leaky_relu", 13, "Gemm LeakyRelu"},
 		{"selu", 13, "Gemm Selu"},
 		{"hard_sigmoid_keras3", 13, "Gemm HardSigmoid"},

@@ -24,6 +24,7 @@ var onnxGoSkip = map[string]string{
 	"act_relu6":                "gorgonnx has no Clip operator",
 	"act_relu_capped":          "gorgonnx has no Clip operator",
 	"act_relu_leaky_threshold": "gorgonnx has no Greater or Where operator (relu with a threshold)",
+	"act_relu_all_params":      "gorgonnx has no Greater or Where operator (relu with a threshold)",
 	"act_selu":                 "gorgonnx has no Selu operator",
 	"act_softsign":             "gorgonnx has no Softsign operator",
 }

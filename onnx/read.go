@@ -439,7 +439,7 @@ func (im *importer) set(n *pb.NodeProto, v value) {
 var exprOps = map[string]int{ // op → number of inputs it reads
 	"Relu": 1, "Sigmoid": 1, "Tanh": 1, "LeakyRelu": 1, "Elu": 1, "Selu": 1, "Softplus": 1,
 	"Softsign": 1, "HardSigmoid": 1, "Exp": 1, "Erf": 1, "Abs": 1, "Gelu": 1, "Mish": 1, "Clip": 3,
-	"Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "Greater": 2, "Less": 2, "Where": 3,
+	"Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "Greater": 2, "Less": 2, "Where": 3, "Neg": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -1053,8 +1053,70 @@ func (im *importer) matchAct(e *expr) (act runtime.Activation, inner *expr, err 
 		if a, x, ok := im.matchReLU(e); ok {
 			return a, x, nil
 		}
+	case "Sub":
+		if a, x, ok := im.matchKerasReLU(e); ok {
+			return a, x, nil
+		}
 	}
 	return act, nil, nil
+}
+
+// matchKerasReLU recognises Keras's relu with a negative slope written term
+// by term, as Write does: pos − α·Relu(t − x) (Relu(Neg(x)) when t is 0),
+// where pos is Relu(x) or Where(x > t, x, 0), possibly inside Clip(·, 0, m).
+func (im *importer) matchKerasReLU(e *expr) (runtime.Activation, *expr, bool) {
+	none := runtime.Activation{}
+	if len(e.args) != 2 || e.args[0].e == nil {
+		return none, nil, false
+	}
+	d, k, ok := factors(e.args[1])
+	if !ok || len(d) != 1 || d[0].op != "Relu" || d[0].args[0].e == nil {
+		return none, nil, false
+	}
+	a := runtime.Activation{Func: runtime.ReLU, Alpha: float32(k)}
+	var x *expr
+	switch in := d[0].args[0].e; in.op {
+	case "Neg":
+		x = in.args[0].e
+	case "Sub":
+		t, ok := scalarOf(in.args[0])
+		if !ok {
+			return none, nil, false
+		}
+		a.Threshold, x = float32(t), in.args[1].e
+	default:
+		return none, nil, false
+	}
+	pos := e.args[0].e
+	if pos.op == "Clip" {
+		c, px, err := im.matchClip(pos)
+		if err != nil || px == nil {
+			return none, nil, false
+		}
+		switch c.Func {
+		case runtime.ReLU6:
+			a.Capped, a.MaxValue = true, 6
+		case runtime.ReLU:
+			a.Capped, a.MaxValue = c.Capped, c.MaxValue
+		default:
+			return none, nil, false
+		}
+		if c.Threshold != 0 { // matchClip took Clip(Where(x > t, x, 0)) apart
+			return a, x, px == x && c.Threshold == a.Threshold
+		}
+		pos = px
+	}
+	switch {
+	case pos.op == "Relu" && a.Threshold == 0 && pos.args[0].e == x:
+	case pos.op == "Where":
+		p, px, ok := im.matchReLU(pos)
+		if !ok || px != x || p.Alpha != 0 || p.Capped || p.Threshold != a.Threshold {
+			return none, nil, false
+		}
+	default:
+		return none, nil, false
+	}
+	return a, x, x != nil
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Abs(b) }
@@ -1092,6 +1154,13 @@ func (im *importer) matchClip(e *expr) (runtime.Activation, *expr, error) {
 	x := e.args[0].e
 	if x == nil {
 		return runtime.Activation{}, nil, im.errNode(ErrUnsupportedOp, n, "input is a constant")
+	}
+	if lo == 0 && x.op == "Where" {
+		// Keras's capped relu with a threshold: Clip(Where(x > t, x, 0), 0, m).
+		if a, in, ok := im.matchReLU(x); ok && a.Alpha == 0 && !a.Capped {
+			a.Capped, a.MaxValue = hi < math.MaxFloat32, float32(hi)
+			return a, in, nil
+		}
 	}
 	if lo != 0 {
 		return runtime.Activation{}, nil, im.errNode(ErrUnsupportedOp, n, "lower bound %g; aekit represents Clip(0, max) (relu, relu6, capped relu)", lo)

@@ -168,16 +168,8 @@ func (a Activation) Apply(x []float32, axis int) {
 	switch a.Func {
 	case Linear:
 	case ReLU:
-		alpha, th, capped, mx := a.Alpha, a.Threshold, a.Capped, a.MaxValue
 		for i, v := range x {
-			switch {
-			case capped && v >= mx:
-				v = mx
-			case v > th:
-			default:
-				v = alpha * (v - th)
-			}
-			x[i] = v
+			x[i] = a.relu(v)
 		}
 	case ReLU6:
 		for i, v := range x {
@@ -260,6 +252,24 @@ func (a Activation) Apply(x []float32, axis int) {
 	default:
 		panic(fmt.Sprintf("runtime: Apply of invalid %v", a.Func)) // unreachable after Validate
 	}
+}
+
+// relu is Keras's relu(x, negative_slope, max_value, threshold), term by
+// term as Keras computes it: the positive part (x where x > threshold,
+// else 0), clipped to [0, max_value] when capped, minus negative_slope
+// times relu(threshold − x).
+func (a Activation) relu(v float32) float32 {
+	var pos float32
+	if v > a.Threshold || (a.Threshold == 0 && v > 0) {
+		pos = v
+	}
+	if a.Capped {
+		pos = min(max(pos, 0), a.MaxValue)
+	}
+	if a.Alpha != 0 {
+		pos -= a.Alpha * max(a.Threshold-v, 0)
+	}
+	return pos
 }
 
 func sigmoid(v float32) float32 {

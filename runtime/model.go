@@ -113,7 +113,7 @@ func (m *Model) InputWidth() int { return prod(m.Input) }
 func (m *Model) OutputShape() []int {
 	shape := m.Input
 	for _, l := range m.Layers {
-		shape = l.outShape(shape)
+		shape = l.OutputShape(shape)
 	}
 	return shape
 }
@@ -130,7 +130,9 @@ func (m *Model) Params() int {
 	return n
 }
 
-func (l *Layer) outShape(in []int) []int {
+// OutputShape returns the shape of one output sample of l given the shape
+// of one input sample.
+func (l *Layer) OutputShape(in []int) []int {
 	switch l.Type {
 	case Dense:
 		out := append([]int(nil), in...)
@@ -243,7 +245,7 @@ func (m *Model) validate(in []int, seen map[string]bool) ([]int, error) {
 		default:
 			return nil, fmt.Errorf("%w: %s has unknown type", ErrInvalid, where)
 		}
-		shape = l.outShape(shape)
+		shape = l.OutputShape(shape)
 	}
 	return shape, nil
 }

@@ -68,6 +68,7 @@ func Activations() map[string]runtime.Activation {
 	}
 	acts["relu_capped"] = runtime.Activation{Func: runtime.ReLU, Capped: true, MaxValue: 0.5}
 	acts["relu_leaky_threshold"] = runtime.Activation{Func: runtime.ReLU, Alpha: 0.1, Threshold: 0.1}
+	acts["relu_all_params"] = runtime.Activation{Func: runtime.ReLU, Alpha: 0.1, Threshold: -0.1, Capped: true, MaxValue: 0.6}
 	acts["leaky_relu_0.3"] = runtime.Activation{Func: runtime.LeakyReLU, Alpha: 0.3}
 	acts["elu_0.5"] = runtime.Activation{Func: runtime.ELU, Alpha: 0.5}
 	acts["hard_sigmoid_keras3"] = runtime.HardSigmoidKeras3

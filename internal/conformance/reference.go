@@ -54,15 +54,7 @@ func refModel(m *runtime.Model, cur [][]float64, shape []int) [][]float64 {
 				refAct(l.Act, row, last)
 			}
 		case runtime.Reshape:
-			if l.Shape == nil {
-				p := 1
-				for _, d := range shape {
-					p *= d
-				}
-				shape = []int{p}
-			} else {
-				shape = l.Shape
-			}
+			shape = l.OutputShape(shape)
 		case runtime.SubModel:
 			cur = refModel(l.Sub, cur, shape)
 			shape = l.Sub.OutputShape()
@@ -81,14 +73,20 @@ func refAct(a runtime.Activation, x []float64, axis int) {
 	for i, v := range x {
 		switch a.Func {
 		case runtime.ReLU:
+			// Keras: x·[x > threshold] (relu(x) when threshold is 0),
+			// clipped to [0, max_value], minus alpha·relu(threshold − x).
 			th := float64(a.Threshold)
-			switch {
-			case a.Capped && v >= float64(a.MaxValue):
-				v = float64(a.MaxValue)
-			case v > th:
-			default:
-				v = alpha * (v - th)
+			pos := 0.0
+			if v > th && (th != 0 || v > 0) {
+				pos = v
 			}
+			if a.Capped {
+				pos = math.Min(math.Max(pos, 0), float64(a.MaxValue))
+			}
+			if alpha != 0 {
+				pos -= alpha * math.Max(th-v, 0)
+			}
+			v = pos
 		case runtime.ReLU6:
 			v = math.Min(math.Max(v, 0), 6)
 		case runtime.LeakyReLU:

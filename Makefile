@@ -1,0 +1,65 @@
+# aekit — make demo runs the main job, make test runs every test.
+# Both install what they need (Debian packages, Node tools) on first use.
+
+GO        ?= go
+OUT       ?= out
+NODE_DIR  := tools/node
+APT_PKGS  := libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread protobuf-compiler \
+             python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist nodejs npm
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all demo test deps apt-deps node-deps build vet fuzz bench compare clean
+
+all: build
+
+## deps: install missing Debian packages and the Node references (ONNX Runtime, TensorFlow.js).
+deps: apt-deps node-deps
+
+apt-deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+node-deps: apt-deps
+	@if [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ] || [ ! -d $(NODE_DIR)/node_modules/@tensorflow/tfjs ]; then \
+	  echo "installing Node references in $(NODE_DIR)"; \
+	  cd $(NODE_DIR) && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
+build: apt-deps
+	$(GO) build -o aekit ./cmd/aekit
+
+vet: apt-deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+## test: every test, interop included (AEKIT_INTEROP=1 turns a missing reference into a failure).
+test: deps vet
+	AEKIT_INTEROP=1 $(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags purego ./internal/kernel/ ./runtime/
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: run each decoder's fuzz target for a bounded time.
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./npy/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./onnx/
+
+## demo: train the classic autoencoder on the Fashion-MNIST sample in fixtures/data,
+## export it to ONNX and Keras, reload both and cross-check them.
+demo: deps build
+	@sh fixtures/demo.sh ./aekit $(OUT)/demo
+
+## bench: aekit's own speed benchmarks; compare: side by side with PyTorch and ONNX Runtime.
+bench: build
+	./aekit bench
+
+compare: deps build
+	sh bench/compare.sh
+
+clean:
+	rm -rf aekit $(OUT)

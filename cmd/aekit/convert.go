@@ -1,0 +1,30 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+func cmdConvert(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("convert", "IN OUT [--arch A.json] [--opset N] [--layer NAME | --model NAME]", stderr)
+	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras inputs")
+	opset := fs.Int("opset", 0, "ONNX opset for .onnx outputs (default 13)")
+	layer := fs.String("layer", "", "convert the model up to this layer or sub-model (e.g. encoder)")
+	sub := fs.String("model", "", "convert only this sub-model (e.g. decoder)")
+	pos, code, done := parseCommand(fs, args, 2, 2, stdout, stderr)
+	if done {
+		return code
+	}
+	m, format, err := loadModel(pos[0], *arch)
+	if err != nil {
+		return fail(stderr, "convert", err)
+	}
+	if m, err = selectModel(m, *layer, *sub); err != nil {
+		return fail(stderr, "convert", fmt.Errorf("%s: %w", pos[0], err))
+	}
+	if err := saveModelOpset(pos[1], m, *opset); err != nil {
+		return fail(stderr, "convert", err)
+	}
+	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], format, pos[1], len(m.LayerNames()), commas(m.Params()))
+	return exitOK
+}

@@ -1,0 +1,83 @@
+// Command aekit loads, runs, checks, converts and trains Dense
+// autoencoders stored as Keras (.h5, .keras) or ONNX files, with no Python.
+//
+// Usage:
+//
+//	aekit <command> [arguments]
+//
+// The commands are:
+//
+//	inspect   describe a model: format, layers, shapes, parameters, sub-models
+//	predict   run a model (or one of its layers or sub-models) on a .npy file
+//	check     compare a model's outputs with expected outputs
+//	convert   convert between .h5, .keras and .onnx
+//	train     train a model with Keras semantics
+//	bench     measure training and inference speed
+//
+// Flags may come before or after the positional arguments. Run
+// "aekit <command> --help" for the flags of a command.
+//
+// Exit status: 0 on success, 1 when check finds a mismatch (or training
+// fails), 2 on a usage or input error. Messages go to standard error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0 // success
+	exitMismatch = 1 // check found values out of tolerance; training failed
+	exitUsage    = 2 // bad usage or bad input
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"inspect", "describe a model: format, layers, shapes, parameters, sub-models", cmdInspect},
+		{"predict", "run a model (or one of its layers or sub-models) on a .npy file", cmdPredict},
+		{"check", "compare a model's outputs with expected outputs", cmdCheck},
+		{"convert", "convert between .h5, .keras and .onnx", cmdConvert},
+		{"train", "train a model with Keras semantics", cmdTrain},
+		{"bench", "measure training and inference speed", cmdBench},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "aekit: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "aekit loads, runs, checks, converts and trains Dense autoencoders (Keras .h5/.keras, ONNX).\n\nUsage:\n\n\taekit <command> [arguments]\n\nCommands:\n\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "\t%-8s  %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun \"aekit <command> --help\" for a command's flags.\nExit status: 0 ok, 1 check mismatch, 2 usage or input error.\n")
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aekit/aekit/keras"
+	"github.com/aekit/aekit/onnx"
+	"github.com/aekit/aekit/runtime"
+)
+
+// errFormat reports a model file whose format aekit cannot tell.
+var errFormat = errors.New("unknown model format")
+
+// loaded is a model read from a file, with a one-line description of the
+// file's format and, for ONNX files, the embedded self-check data.
+type loaded struct {
+	model  *runtime.Model
+	format string
+	onnx   *onnx.Info
+	keras  *keras.Info
+}
+
+// sniff tells the format of a model file from its first bytes, falling back
+// to the extension: "hdf5", "zip" or "onnx".
+func sniff(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
+		return "hdf5", nil
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "zip", nil
+	case strings.EqualFold(filepath.Ext(path), ".onnx"):
+		return "onnx", nil
+	case n == 0:
+		return "", fmt.Errorf("%s: empty file", path)
+	}
+	return "", fmt.Errorf("%s: %w (not HDF5, not a .keras zip, not named .onnx)", path, errFormat)
+}
+
+// loadModel reads a Keras (.h5, .keras, .weights.h5 with arch) or ONNX
+// model, telling the format by content. arch names the architecture JSON
+// for weights-only Keras files; it may be empty.
+func loadModel(path, arch string) (*runtime.Model, string, error) {
+	l, err := load(path, arch)
+	if err != nil {
+		return nil, "", err
+	}
+	return l.model, l.format, nil
+}
+
+func load(path, arch string) (*loaded, error) {
+	kind, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "onnx" {
+		if arch != "" {
+			return nil, fmt.Errorf("%s: --arch applies to Keras weights-only files, not ONNX", path)
+		}
+		m, info, err := onnx.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return &loaded{model: m, format: onnxFormat(info), onnx: info}, nil
+	}
+	m, info, err := keras.ReadFile(path, &keras.Options{Arch: arch})
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{model: m, format: kerasFormat(info), keras: info}, nil
+}
+
+// kerasLayout describes each Keras layout for inspect.
+var kerasLayout = map[keras.Format]string{
+	keras.FormatH5:        "HDF5 full model (.h5)",
+	keras.FormatKeras:     "zip (.keras)",
+	keras.FormatWeightsH5: "save_weights HDF5 + architecture",
+}
+
+func kerasFormat(info *keras.Info) string {
+	s := "Keras " + kerasLayout[info.Format]
+	if s == "Keras " {
+		s += string(info.Format)
+	}
+	if info.KerasVersion != "" {
+		s += ", written by Keras " + info.KerasVersion
+	}
+	if info.Backend != "" {
+		s += " (" + info.Backend + ")"
+	}
+	return s
+}
+
+func onnxFormat(info *onnx.Info) string {
+	s := fmt.Sprintf("ONNX (IR %d, opset %d)", info.IRVersion, info.Opset)
+	if info.Producer != "" {
+		s += ", produced by " + strings.TrimSpace(info.Producer+" "+info.ProducerVersion)
+	}
+	return s
+}
+
+// saveModel writes m to path in the format its extension names: .keras
+// (Keras 3 zip), .h5 (Keras 2-layout HDF5) or .onnx (opset 13). The file
+// is written to a temporary name and renamed, so no partial file is left.
+func saveModel(path string, m *runtime.Model) error {
+	return saveModelOpset(path, m, 0)
+}
+
+// saveModelOpset is saveModel with an ONNX opset (0: the default).
+func saveModelOpset(path string, m *runtime.Model, opset int) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if opset != 0 && ext != ".onnx" {
+		return fmt.Errorf("%s: --opset applies to .onnx outputs only", path)
+	}
+	switch ext {
+	case ".onnx":
+		return onnx.WriteFile(path, m, &onnx.ExportOptions{Opset: opset})
+	case ".keras", ".h5", ".hdf5":
+		if strings.HasSuffix(strings.ToLower(path), ".weights.h5") {
+			return fmt.Errorf("%s: aekit writes full models; use a name ending in .h5 or .keras", path)
+		}
+		return keras.WriteFile(path, m)
+	}
+	return fmt.Errorf("%s: unknown output format %q (want .keras, .h5 or .onnx)", path, ext)
+}
+
+// selectModel narrows m to what --layer and --model ask for: the model up
+// to the named layer or sub-model (its outputs given m's inputs), or the
+// named sub-model alone (its own inputs).
+func selectModel(m *runtime.Model, layer, sub string) (*runtime.Model, error) {
+	if layer != "" && sub != "" {
+		return nil, errors.New("--layer and --model are exclusive")
+	}
+	switch {
+	case layer != "":
+		return m.Until(layer)
+	case sub != "":
+		return m.Submodel(sub)
+	}
+	return m, nil
+}

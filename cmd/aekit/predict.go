@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aekit/aekit/npy"
+	"github.com/aekit/aekit/runtime"
+)
+
+func cmdPredict(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("predict", "MODEL -i X.npy -o Y.npy [--arch A.json] [--layer NAME | --model NAME] [--batch-size N]", stderr)
+	in := fs.String("i", "", "input `X.npy` (or .npz): one sample per row; (n,28,28) images are flattened")
+	out := fs.String("o", "", "output `Y.npy` (float32, written atomically)")
+	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras files")
+	layer := fs.String("layer", "", "write the output of this layer or sub-model (e.g. encoder: the codes)")
+	sub := fs.String("model", "", "run only this sub-model on the input (e.g. decoder on codes)")
+	batch := fs.Int("batch-size", 256, "samples per forward pass")
+	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
+	if done {
+		return code
+	}
+	if *in == "" || *out == "" {
+		fmt.Fprintln(stderr, "aekit predict: -i and -o are required")
+		fs.Usage()
+		return exitUsage
+	}
+	if *batch < 1 {
+		return fail(stderr, "predict", fmt.Errorf("--batch-size %d: must be at least 1", *batch))
+	}
+	m, _, err := loadModel(pos[0], *arch)
+	if err != nil {
+		return fail(stderr, "predict", err)
+	}
+	if m, err = selectModel(m, *layer, *sub); err != nil {
+		return fail(stderr, "predict", fmt.Errorf("%s: %w", pos[0], err))
+	}
+	y, err := predictFile(m, *in, *batch)
+	if err != nil {
+		return fail(stderr, "predict", err)
+	}
+	if err := npy.WriteFile(*out, y); err != nil {
+		return fail(stderr, "predict", err)
+	}
+	return exitOK
+}
+
+// predictFile runs m on the samples in the .npy file name, batch rows at
+// a time, and returns the outputs shaped (n, output shape...).
+func predictFile(m *runtime.Model, name string, batch int) (*npy.Array, error) {
+	x, err := npy.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	w := m.InputWidth()
+	n, err := x.Batch(w)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	y, err := predictRows(m, x.Data[:n*w], n, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &npy.Array{Shape: append([]int{n}, m.OutputShape()...), Data: y}, nil
+}
+
+// predictRows runs m on n rows of x, batch rows per call.
+func predictRows(m *runtime.Model, x []float32, n, batch int) ([]float32, error) {
+	w, ow := m.InputWidth(), m.OutputWidth()
+	if len(x) != n*w {
+		return nil, errors.New("internal: row count mismatch")
+	}
+	y := make([]float32, n*ow)
+	for i := 0; i < n; i += batch {
+		j := min(i+batch, n)
+		if _, err := m.Predict(y[i*ow:j*ow:j*ow], x[i*w:j*w]); err != nil {
+			return nil, err
+		}
+	}
+	return y, nil
+}

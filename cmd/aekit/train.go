@@ -1,0 +1,530 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aekit/aekit/keras"
+	"github.com/aekit/aekit/npy"
+	aert "github.com/aekit/aekit/runtime"
+	"github.com/aekit/aekit/train"
+)
+
+const trainSynopsis = `--data X.npy [--target Y.npy] (--layers SPEC | --arch A.json | --init-from MODEL | --resume CKPT) -o OUT.{keras,h5,onnx} [flags]
+
+Trains a Dense model with Keras semantics (see package train): Keras's Adam,
+SGD, RMSprop and Adagrad formulas and defaults, binary cross-entropy from the
+logits after a sigmoid output, mean over features then batch, the last batch of
+an epoch kept, shuffling every epoch, validation split taken from the last rows
+before shuffling.
+
+Data: .npy/.npz with one sample per row ((n, 784) or (n, 28, 28) images are
+flattened). uint8 data (e.g. raw pixels) is divided by 255, as the Keras
+examples do; other dtypes are used as they are. Without --target the target is
+the input (an autoencoder). NaN or Inf in any data is an error naming the row.
+
+SPEC (--layers) lists the layers after the input as units:activation, with |
+between encoder and decoder, e.g. "32:relu|784:sigmoid" or
+"10:relu,10:relu|100:sigmoid,100:sigmoid"; without | the encoder ends at the
+narrowest layer. The input width comes from the data.
+
+Output: one Keras-style line per epoch on standard output,
+  Epoch 3/50 - 1.2s - loss: 0.3012 - val_loss: 0.3050
+and a live progress bar with ETA on standard error when it is a terminal.
+A checkpoint (--checkpoint, default OUT.ckpt) is written atomically after every
+epoch; Ctrl-C stops after the current batch, writes it and prints the command
+that resumes the run exactly (optimizer state, shuffling and epoch count).
+
+Exit status: 0 trained and saved; 1 training failed (loss became NaN or Inf:
+the message names the epoch and batch, the checkpoint of the last good epoch is
+kept, no model is written) or was interrupted; 2 usage or input error.`
+
+// trainFlags are the parsed flags of aekit train.
+type trainFlags struct {
+	data, target, layers, arch, initFrom, init   string
+	optimizer, loss, out, history, plot, recon   string
+	resume, checkpoint, valData, valTarget       string
+	lr, momentum, valSplit, decayRate            float64
+	epochs, batch, patience, threads, decaySteps int
+	seed                                         uint64
+	noShuffle, restoreBest, staircase, nesterov  bool
+	set                                          map[string]bool
+}
+
+func cmdTrain(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("train", trainSynopsis, stderr)
+	var f trainFlags
+	fs.StringVar(&f.data, "data", "", "training inputs `X.npy` (required)")
+	fs.StringVar(&f.target, "target", "", "training targets `Y.npy` (default: the inputs)")
+	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\"")
+	fs.StringVar(&f.arch, "arch", "", "Keras architecture `JSON` (with --init-from for weights-only files)")
+	fs.StringVar(&f.initFrom, "init-from", "", "start from the weights of `MODEL` (.keras, .h5, .onnx)")
+	fs.StringVar(&f.init, "init", "glorot_uniform", "kernel `initializer` for --layers: "+strings.Join(train.InitializerNames(), ", "))
+	fs.StringVar(&f.optimizer, "optimizer", "adam", "`name`: "+strings.Join(train.OptimizerNames(), ", "))
+	fs.Float64Var(&f.lr, "lr", 0, "learning `rate` (0: the optimizer's Keras default: 0.001, sgd 0.01)")
+	fs.Float64Var(&f.momentum, "momentum", 0, "momentum of sgd and rmsprop")
+	fs.BoolVar(&f.nesterov, "nesterov", false, "Nesterov momentum for sgd")
+	fs.Float64Var(&f.decayRate, "lr-decay", 0, "exponential learning-rate decay `factor` per --lr-decay-steps updates")
+	fs.IntVar(&f.decaySteps, "lr-decay-steps", 1000, "updates per decay period")
+	fs.BoolVar(&f.staircase, "lr-staircase", false, "decay in steps (step decay) instead of continuously")
+	fs.StringVar(&f.loss, "loss", "binary_crossentropy", "loss `name`: "+strings.Join(train.LossNames(), ", "))
+	fs.IntVar(&f.epochs, "epochs", 50, "number of epochs")
+	fs.IntVar(&f.batch, "batch-size", 256, "rows per update")
+	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the row order (default: reshuffle every epoch)")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of initialisation and shuffling")
+	fs.Float64Var(&f.valSplit, "validation-split", 0, "hold out this `fraction` of the rows (the last ones) for validation")
+	fs.StringVar(&f.valData, "validation-data", "", "validation inputs `V.npy`")
+	fs.StringVar(&f.valTarget, "validation-target", "", "validation targets `VY.npy` (default: the validation inputs)")
+	fs.IntVar(&f.patience, "early-stopping", 0, "stop after `PATIENCE` epochs without improvement of val_loss (loss without validation); 0: off")
+	fs.BoolVar(&f.restoreBest, "restore-best-weights", false, "with --early-stopping, keep the best epoch's weights")
+	fs.IntVar(&f.threads, "threads", 0, "goroutines per step (0: all CPUs); results are bit-identical for any thread count")
+	fs.StringVar(&f.out, "o", "", "output model `OUT` (.keras, .h5 or .onnx), written atomically (required)")
+	fs.StringVar(&f.history, "history", "", "write the history to `H.csv` (epoch,loss,val_loss,seconds; epoch counts from 1)")
+	fs.StringVar(&f.plot, "plot", "", "plot the loss curves to `loss.png`")
+	fs.StringVar(&f.recon, "recon", "", "for square images: originals above reconstructions, to `recon.png`")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint `file` (default OUT.ckpt)")
+	fs.StringVar(&f.resume, "resume", "", "continue the run saved in `CKPT` (give the same --data)")
+	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
+	if done {
+		return code
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if f.data == "" || f.out == "" {
+		fmt.Fprintln(stderr, "aekit train: --data and -o are required")
+		fs.Usage()
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runTrain(ctx, &f, stdout, stderr)
+}
+
+// trainData is the data of a run, flattened to rows.
+type trainData struct {
+	x, y, vx, vy []float32
+	n, nv        int
+}
+
+// loadRows reads a .npy file as rows of width values (width 0: whatever
+// the file's rows are), scaling uint8 data by 1/255.
+func loadRows(name string, width int) ([]float32, int, int, error) {
+	a, err := npy.ReadFile(name)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if width == 0 {
+		switch len(a.Shape) {
+		case 0:
+			return nil, 0, 0, fmt.Errorf("%s: a 0-d array holds no samples", name)
+		case 1:
+			width = a.Shape[0]
+		default:
+			width = 1
+			for _, d := range a.Shape[1:] {
+				width *= d
+			}
+		}
+	}
+	n, err := a.Batch(width)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", name, err)
+	}
+	if n == 0 {
+		return nil, 0, 0, fmt.Errorf("%s: no samples", name)
+	}
+	if r, c, ok := train.FirstNonFinite(a.Data, width); ok {
+		return nil, 0, 0, fmt.Errorf("%s: %w: row %d column %d is %g", name, train.ErrNonFinite, r, c, a.Data[r*width+c])
+	}
+	if strings.HasSuffix(a.DType, "u1") {
+		for i, v := range a.Data {
+			a.Data[i] = v / 255
+		}
+	}
+	return a.Data, n, width, nil
+}
+
+func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
+	failf := func(err error) int { return fail(stderr, "train", err) }
+	sources := 0
+	for _, s := range []string{f.layers, f.initFrom, f.resume} {
+		if s != "" {
+			sources++
+		}
+	}
+	if f.arch != "" && f.initFrom == "" {
+		sources++
+	}
+	if sources != 1 {
+		return failf(errors.New("give exactly one of --layers, --arch, --init-from and --resume"))
+	}
+	if f.valSplit != 0 && f.valData != "" {
+		return failf(errors.New("--validation-split and --validation-data are exclusive"))
+	}
+	if f.valTarget != "" && f.valData == "" {
+		return failf(errors.New("--validation-target needs --validation-data"))
+	}
+	if f.epochs < 1 {
+		return failf(fmt.Errorf("--epochs %d: %w", f.epochs, train.ErrConfig))
+	}
+	if f.batch < 1 {
+		return failf(fmt.Errorf("--batch-size %d: %w", f.batch, train.ErrConfig))
+	}
+	ckptPath := f.checkpoint
+	if ckptPath == "" {
+		ckptPath = f.out + ".ckpt"
+	}
+
+	// Model and configuration.
+	var m *aert.Model
+	var cfg train.Config
+	var d trainData
+	var err error
+	if f.resume != "" {
+		ck, err := train.ReadCheckpointFile(f.resume)
+		if err != nil {
+			return failf(err)
+		}
+		m, cfg = ck.Model, ck.Config()
+		for _, name := range []string{"optimizer", "lr", "momentum", "nesterov", "loss", "batch-size", "no-shuffle", "seed", "validation-split", "lr-decay", "lr-decay-steps", "lr-staircase", "init"} {
+			if f.set[name] {
+				return failf(fmt.Errorf("--%s cannot change when resuming; the checkpoint fixes it", name))
+			}
+		}
+		if f.set["epochs"] {
+			cfg.Epochs = f.epochs
+		}
+	} else {
+		opt, err := train.ParseOptimizer(f.optimizer, f.lr)
+		if err != nil {
+			return failf(err)
+		}
+		if err := setOptimizer(opt, f); err != nil {
+			return failf(err)
+		}
+		loss, err := train.ParseLoss(f.loss)
+		if err != nil {
+			return failf(err)
+		}
+		cfg = train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
+			Shuffle: !f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
+	}
+
+	switch {
+	case m != nil: // resumed
+	case f.layers != "":
+		x, n, w, err := loadRows(f.data, 0)
+		if err != nil {
+			return failf(err)
+		}
+		d.x, d.n = x, n
+		if m, err = train.Build(w, f.layers, f.init, f.seed); err != nil {
+			return failf(fmt.Errorf("--layers: %w", err))
+		}
+	case f.initFrom != "":
+		if m, _, err = loadModel(f.initFrom, f.arch); err != nil {
+			return failf(err)
+		}
+	default: // --arch alone
+		_, _, err := loadModel(f.arch, "")
+		if errors.Is(err, keras.ErrMissingWeights) {
+			return failf(fmt.Errorf("--arch %s: the keras package cannot yet build a model from an architecture alone; use --layers, or --init-from a saved model (with --arch for weights-only files)", f.arch))
+		}
+		if err == nil {
+			err = fmt.Errorf("--arch %s: this is a full model; use --init-from", f.arch)
+		}
+		return failf(err)
+	}
+	if d.x == nil {
+		if d.x, d.n, _, err = loadRows(f.data, m.InputWidth()); err != nil {
+			return failf(err)
+		}
+	}
+	if f.target != "" {
+		var n int
+		if d.y, n, _, err = loadRows(f.target, m.OutputWidth()); err != nil {
+			return failf(err)
+		}
+		if n != d.n {
+			return failf(fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.target, n, f.data, d.n))
+		}
+	} else if m.OutputWidth() != m.InputWidth() {
+		return failf(fmt.Errorf("%w: the model maps %d inputs to %d outputs; give --target", train.ErrData, m.InputWidth(), m.OutputWidth()))
+	}
+	if f.valData != "" {
+		if d.vx, d.nv, _, err = loadRows(f.valData, m.InputWidth()); err != nil {
+			return failf(err)
+		}
+		if f.valTarget != "" {
+			var n int
+			if d.vy, n, _, err = loadRows(f.valTarget, m.OutputWidth()); err != nil {
+				return failf(err)
+			}
+			if n != d.nv {
+				return failf(fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.valTarget, n, f.valData, d.nv))
+			}
+		}
+		cfg.ValX, cfg.ValY, cfg.ValN = d.vx, d.vy, d.nv
+	}
+	cfg.Threads = f.threads
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.GOMAXPROCS(0)
+	}
+	cfg.CheckpointPath = ckptPath
+	if f.patience > 0 {
+		cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBestWeights: f.restoreBest}
+	}
+	if err := checkOutputs(f); err != nil {
+		return failf(err)
+	}
+
+	// Logging.
+	bar := newProgress(stderr)
+	cfg.OnBatch = bar.batch
+	cfg.OnEpoch = func(e train.EpochLog) {
+		bar.clear()
+		fmt.Fprintln(stdout, epochLine(e))
+	}
+
+	h, err := train.Fit(ctx, m, d.x, d.y, d.n, cfg)
+	bar.clear()
+	switch {
+	case errors.Is(err, train.ErrInterrupted):
+		fmt.Fprintf(stderr, "aekit train: %v\ncheckpoint written to %s; resume with:\n  %s\n", err, ckptPath, resumeCommand(f, ckptPath))
+		return exitMismatch
+	case errors.Is(err, train.ErrNaNLoss):
+		fmt.Fprintf(stderr, "aekit train: %v\n", err)
+		if _, serr := os.Stat(ckptPath); serr == nil && h != nil && len(h.Loss) > 0 {
+			fmt.Fprintf(stderr, "the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", h.Epoch[len(h.Epoch)-1]+1, ckptPath)
+		} else {
+			fmt.Fprintln(stderr, "no epoch finished; no model or checkpoint written (try a lower --lr)")
+		}
+		return exitMismatch
+	case err != nil:
+		return failf(err)
+	}
+	if err := saveModel(f.out, m); err != nil {
+		return failf(err)
+	}
+	fmt.Fprintf(stderr, "aekit train: model written to %s (checkpoint %s)\n", f.out, ckptPath)
+	if f.history != "" {
+		if err := writeHistory(f.history, h); err != nil {
+			return failf(err)
+		}
+	}
+	if f.plot != "" {
+		if err := plotHistory(f.plot, h); err != nil {
+			return failf(err)
+		}
+	}
+	if f.recon != "" {
+		x, n := d.x, d.n
+		if d.vx != nil {
+			x, n = d.vx, d.nv
+		} else if cfg.ValidationSplit > 0 {
+			start := int(math.Floor(float64(d.n) * (1 - cfg.ValidationSplit)))
+			x, n = d.x[start*m.InputWidth():], d.n-start
+		}
+		if err := reconImage(f.recon, m, x, n); err != nil {
+			return failf(err)
+		}
+	}
+	return exitOK
+}
+
+// setOptimizer applies the optimizer flags beyond name and learning rate.
+func setOptimizer(o train.Optimizer, f *trainFlags) error {
+	var decay *train.ExponentialDecay
+	if f.decayRate != 0 {
+		if f.decaySteps < 1 {
+			return fmt.Errorf("--lr-decay-steps %d: %w", f.decaySteps, train.ErrConfig)
+		}
+		decay = &train.ExponentialDecay{DecaySteps: f.decaySteps, DecayRate: f.decayRate, Staircase: f.staircase}
+	}
+	switch o := o.(type) {
+	case *train.Adam:
+		o.Decay = decay
+	case *train.SGD:
+		o.Decay = decay
+		if f.set["momentum"] {
+			o.Momentum = f.momentum
+		}
+		if f.nesterov {
+			o.Nesterov = true
+			if o.Momentum == 0 {
+				return errors.New("--nesterov needs --momentum > 0")
+			}
+		}
+	case *train.RMSprop:
+		o.Decay, o.Momentum = decay, f.momentum
+	case *train.Adagrad:
+		o.Decay = decay
+	}
+	if f.momentum != 0 && f.optimizer != "sgd" && f.optimizer != "nesterov" && f.optimizer != "rmsprop" {
+		return fmt.Errorf("--momentum applies to sgd and rmsprop, not %s", f.optimizer)
+	}
+	return nil
+}
+
+// checkOutputs rejects output names whose format is unknown before hours
+// of training.
+func checkOutputs(f *trainFlags) error {
+	switch strings.ToLower(filepath.Ext(f.out)) {
+	case ".keras", ".h5", ".hdf5", ".onnx":
+	default:
+		return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out)
+	}
+	for _, p := range []struct{ flag, name, ext string }{{"history", f.history, ".csv"}, {"plot", f.plot, ".png"}, {"recon", f.recon, ".png"}} {
+		if p.name != "" && !strings.EqualFold(filepath.Ext(p.name), p.ext) {
+			return fmt.Errorf("--%s %s: want a %s file", p.flag, p.name, p.ext)
+		}
+	}
+	return nil
+}
+
+// epochLine formats an epoch as Keras's verbose=2 log does.
+func epochLine(e train.EpochLog) string {
+	s := fmt.Sprintf("Epoch %d/%d - %.1fs - loss: %.4f", e.Epoch+1, e.Epochs, e.Seconds, e.Loss)
+	if !math.IsNaN(e.ValLoss) {
+		s += fmt.Sprintf(" - val_loss: %.4f", e.ValLoss)
+	}
+	return s
+}
+
+// resumeCommand is the command line that resumes an interrupted run.
+func resumeCommand(f *trainFlags, ckpt string) string {
+	parts := []string{"aekit", "train", "--data", quoteArg(f.data)}
+	if f.target != "" {
+		parts = append(parts, "--target", quoteArg(f.target))
+	}
+	if f.valData != "" {
+		parts = append(parts, "--validation-data", quoteArg(f.valData))
+		if f.valTarget != "" {
+			parts = append(parts, "--validation-target", quoteArg(f.valTarget))
+		}
+	}
+	parts = append(parts, "--resume", quoteArg(ckpt), "-o", quoteArg(f.out))
+	if f.set["epochs"] {
+		parts = append(parts, "--epochs", strconv.Itoa(f.epochs))
+	}
+	for _, p := range []struct{ flag, v string }{{"--history", f.history}, {"--plot", f.plot}, {"--recon", f.recon}} {
+		if p.v != "" {
+			parts = append(parts, p.flag, quoteArg(p.v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func quoteArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// writeHistory writes h as CSV atomically.
+func writeHistory(name string, h *train.History) error {
+	var b strings.Builder
+	b.WriteString("epoch,loss,val_loss,seconds\n")
+	for i, e := range h.Epoch {
+		val := ""
+		if h.ValLoss != nil {
+			val = strconv.FormatFloat(h.ValLoss[i], 'g', -1, 64)
+		}
+		fmt.Fprintf(&b, "%d,%s,%s,%.3f\n", e+1, strconv.FormatFloat(h.Loss[i], 'g', -1, 64), val, h.Seconds[i])
+	}
+	return writeFileAtomic(name, []byte(b.String()))
+}
+
+// writeFileAtomic writes data to a temporary file beside name and renames
+// it.
+func writeFileAtomic(name string, data []byte) (err error) {
+	t, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			t.Close()
+			os.Remove(t.Name())
+		}
+	}()
+	if _, err = t.Write(data); err != nil {
+		return err
+	}
+	if err = t.Close(); err != nil {
+		return err
+	}
+	return os.Rename(t.Name(), name)
+}
+
+// progress draws a Keras-style progress bar on a terminal; on anything
+// else it draws nothing.
+type progress struct {
+	w    io.Writer
+	on   bool
+	last time.Time
+	drew bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+func (p *progress) batch(b train.BatchLog) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if b.Batch+1 < b.Batches && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	const width = 30
+	done := b.Samples * width / b.Total
+	bar := strings.Repeat("=", done)
+	if done < width {
+		bar += ">" + strings.Repeat(".", width-done-1)
+	}
+	eta := 0.0
+	if b.Samples > 0 {
+		eta = b.Elapsed / float64(b.Samples) * float64(b.Total-b.Samples)
+	}
+	fmt.Fprintf(p.w, "\rEpoch %d/%d %d/%d [%s] - ETA: %s - loss: %.4f\x1b[K", b.Epoch+1, b.Epochs, b.Batch+1, b.Batches, bar, fmtETA(eta), b.Loss)
+	p.drew = true
+}
+
+func (p *progress) clear() {
+	if p.drew {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drew = false
+	}
+}
+
+func fmtETA(s float64) string {
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%.0fs", s)
+	case s < 3600:
+		return fmt.Sprintf("%d:%02d", int(s)/60, int(s)%60)
+	}
+	return fmt.Sprintf("%d:%02d:%02d", int(s)/3600, int(s)/60%60, int(s)%60)
+}

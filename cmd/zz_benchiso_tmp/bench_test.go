@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestBenchOutputFormat runs a tiny bench (one repetition of a few
+// milliseconds on 1024 random rows) and checks that every line of standard
+// output has exactly the issue's form, that the requested cases all appear
+// once, with positive rates, and that the kernel line goes to standard
+// error.
+func TestBenchOutputFormat(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := cmdBench([]string{"--model", "seed,ae784", "--reps", "1", "--rep-time", "5ms", "--rows", "1024",
+		"--threads", "1,2", "--data", ""}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
+	}
+	trainRe := regexp.MustCompile(`^bench train model=(seed|ae784|deep) threads=([0-9]+) batch=256 samples_per_s=([0-9]+)$`)
+	inferRe := regexp.MustCompile(`^bench infer model=(seed|ae784|deep) threads=([0-9]+) batch=(1|256) samples_per_s=([0-9]+) latency_us=([0-9]+\.[0-9]+)$`)
+	seen := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if m := trainRe.FindStringSubmatch(line); m != nil {
+			seen["train "+m[1]+" "+m[2]]++
+			if v, _ := strconv.ParseFloat(m[3], 64); v <= 0 {
+				t.Errorf("non-positive rate: %q", line)
+			}
+			continue
+		}
+		if m := inferRe.FindStringSubmatch(line); m != nil {
+			seen["infer "+m[1]+" "+m[2]+" "+m[3]]++
+			sps, _ := strconv.ParseFloat(m[4], 64)
+			lat, _ := strconv.ParseFloat(m[5], 64)
+			if sps <= 0 || lat <= 0 {
+				t.Errorf("non-positive rate or latency: %q", line)
+			}
+			continue
+		}
+		t.Errorf("line not in the bench format: %q", line)
+	}
+	var want []string
+	for _, m := range []string{"seed", "ae784"} {
+		for _, th := range []string{"1", "2"} {
+			want = append(want, "train "+m+" "+th, "infer "+m+" "+th+" 1", "infer "+m+" "+th+" 256")
+		}
+	}
+	for _, k := range want {
+		if seen[k] != 1 {
+			t.Errorf("case %q printed %d times, want once", k, seen[k])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("got cases %v, want %v", seen, want)
+	}
+	if !strings.HasPrefix(errb.String(), "# kernel: gemm ") {
+		t.Errorf("stderr does not start with the kernel line:\n%s", errb.String())
+	}
+}
+
+// TestBenchMode checks that --mode selects one kind of case and that bad
+// flags are usage errors.
+func TestBenchMode(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := cmdBench([]string{"--mode", "infer", "--model", "seed", "--reps", "1", "--rep-time", "2ms", "--rows", "512"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if got := strings.Count(out.String(), "bench infer model=seed threads=1 "); got != 2 || strings.Contains(out.String(), "bench train") {
+		t.Errorf("--mode infer printed:\n%s", out.String())
+	}
+	for _, args := range [][]string{
+		{"--mode", "fast"}, {"--model", "big"}, {"--threads", "0"}, {"--reps", "0"}, {"--rows", "10"}, {"extra"},
+	} {
+		out.Reset()
+		errb.Reset()
+		if code := cmdBench(args, &out, &errb); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: printed results:\n%s", args, out.String())
+		}
+	}
+}

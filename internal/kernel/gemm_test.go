@@ -1,0 +1,177 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gemmTol is the conformance tolerance: every element of C must be within
+// gemmTol·(|α|·Σₗ|a_il·b_lj| + |β·c_ij|) of the float64 product, a bound
+// on float32 summation error that does not depend on cancellation.
+const gemmTol = 1e-5
+
+// gemmImpls returns every GEMM implementation to run the suite against:
+// the variants compiled into this build, the default Gemm, and the default
+// through Engines of 2 and 3 threads with the splitting threshold reached.
+func gemmImpls(t *testing.T) []gemmVariant {
+	impls := append(gemmVariants(), gemmVariant{"Gemm", Gemm})
+	for _, th := range []int{2, 3} {
+		e := NewEngine(th)
+		t.Cleanup(e.Close)
+		impls = append(impls, gemmVariant{fmt.Sprintf("engine%d", th), e.Gemm})
+	}
+	return impls
+}
+
+// TestGemmConformance is the suite every GEMM variant must pass, as gonum's
+// testblas: random shapes including 0, 1, odd and large sizes, all four
+// transpose combinations, several α and β, leading dimensions wider than
+// the matrices, NaN in C when β = 0, and padding left untouched.
+func TestGemmConformance(t *testing.T) {
+	sizes := []int{1, 2, 3, 5, 7, 16, 17, 31, 33, 64, 65, 100}
+	large := [][3]int{{256, 32, 784}, {256, 784, 32}, {784, 32, 256}, {300, 130, 257}, {1, 784, 32}, {784, 1, 3}}
+	for _, impl := range gemmImpls(t) {
+		t.Run(impl.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, 11))
+			cases := 0
+			check := func(m, n, k int, ta, tb bool, alpha, beta float32, pad int) {
+				cases++
+				if err := checkOneGemm(r, impl.fn, m, n, k, ta, tb, alpha, beta, pad); err != nil {
+					t.Fatalf("m=%d n=%d k=%d transA=%v transB=%v alpha=%g beta=%g pad=%d: %v", m, n, k, ta, tb, alpha, beta, pad, err)
+				}
+			}
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, s := range large {
+						check(s[0], s[1], s[2], ta, tb, 1, 0, 0)
+						check(s[0], s[1], s[2], ta, tb, -0.5, 1.5, 3)
+					}
+					for range 60 {
+						m, n, k := sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))]
+						alpha := []float32{1, -1, 0.5, 2.25, 0}[r.IntN(5)]
+						beta := []float32{0, 1, -0.75}[r.IntN(3)]
+						check(m, n, k, ta, tb, alpha, beta, []int{0, 1, 5}[r.IntN(3)])
+					}
+					// Degenerate: k = 0 scales C by β; m or n = 0 does nothing.
+					check(4, 3, 0, ta, tb, 1, 0.5, 2)
+					check(0, 3, 4, ta, tb, 1, 0.5, 0)
+					check(3, 0, 4, ta, tb, 1, 0.5, 0)
+				}
+			}
+			t.Logf("%d cases within %g", cases, gemmTol)
+		})
+	}
+}
+
+// checkOneGemm runs fn on random operands and compares with float64.
+func checkOneGemm(r *rand.Rand, fn gemmFunc, m, n, k int, ta, tb bool, alpha, beta float32, pad int) error {
+	ar, ac := m, k
+	if ta {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb {
+		br, bc = n, k
+	}
+	lda, ldb, ldc := max(1, ac+pad), max(1, bc+pad), max(1, n+pad)
+	rnd := func(rows, ld int) []float32 {
+		x := make([]float32, rows*ld)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		return x
+	}
+	a, b, c := rnd(ar, lda), rnd(br, ldb), rnd(m, ldc)
+	if beta == 0 {
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				c[i*ldc+j] = float32(math.NaN())
+			}
+		}
+	}
+	c0 := append([]float32(nil), c...)
+	at := func(i, l int) float64 {
+		if ta {
+			return float64(a[l*lda+i])
+		}
+		return float64(a[i*lda+l])
+	}
+	bt := func(l, j int) float64 {
+		if tb {
+			return float64(b[j*ldb+l])
+		}
+		return float64(b[l*ldb+j])
+	}
+	fn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	for i := 0; i < m; i++ {
+		for j := 0; j < ldc; j++ {
+			got := c[i*ldc+j]
+			if j >= n {
+				if math.Float32bits(got) != math.Float32bits(c0[i*ldc+j]) {
+					return fmt.Errorf("padding C[%d][%d] changed", i, j)
+				}
+				continue
+			}
+			var s, mag float64
+			for l := 0; l < k; l++ {
+				p := at(i, l) * bt(l, j)
+				s += p
+				mag += math.Abs(p)
+			}
+			want := float64(alpha) * s
+			mag *= math.Abs(float64(alpha))
+			if beta != 0 {
+				want += float64(beta) * float64(c0[i*ldc+j])
+				mag += math.Abs(float64(beta) * float64(c0[i*ldc+j]))
+			}
+			if d := math.Abs(float64(got) - want); !(d <= gemmTol*mag) && !(mag == 0 && got == 0) {
+				return fmt.Errorf("C[%d][%d] = %g, want %g (error %g, bound %g)", i, j, got, want, d, gemmTol*mag)
+			}
+		}
+	}
+	return nil
+}
+
+// TestEngineMatchesGemm checks that splitting a product over goroutines
+// changes no bit of the result, for the training shapes.
+func TestEngineMatchesGemm(t *testing.T) {
+	e := NewEngine(2)
+	defer e.Close()
+	for _, mdl := range benchModels {
+		for i := 0; i+1 < len(mdl.widths); i++ {
+			for _, s := range layerShapes(256, mdl.widths[i], mdl.widths[i+1]) {
+				a, lda, b, ldb, c, ldc := gemmOperands(s)
+				c2 := make([]float32, len(c))
+				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, ldc)
+				e.Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c2, ldc)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
+						t.Fatalf("%s m=%d n=%d k=%d: element %d: engine %g, Gemm %g", s.layout, s.m, s.n, s.k, i, c2[i], c[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestVariant(t *testing.T) {
+	t.Logf("Gemm uses %s", Variant())
+	if Variant() == "" {
+		t.Fatal("empty Variant")
+	}
+}
+
+func TestGemmPanicsOnShortSlices(t *testing.T) {
+	for _, v := range gemmVariants() {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic for a short C", v.name)
+				}
+			}()
+			v.fn(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2)
+		}()
+	}
+}

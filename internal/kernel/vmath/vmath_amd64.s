@@ -1,0 +1,433 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Vectorised float32 sigmoid and binary cross-entropy, 8 values per
+// iteration with AVX2 and FMA. See vmath_amd64.go for the contracts. exp is
+// Cephes's expf (the scalar expf of fastmath.go), log1p Cephes's logf with
+// the rounding correction of log1pf.
+
+// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6 and Y7; Y12 holds
+// 1.0 and Y13 log2(e).
+#define EXPF \
+	VMULPS       Y13, Y3, Y4              \
+	VROUNDPS     $0, Y4, Y4               \ // n = round(x·log2e)
+	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
+	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \ // r = x − n·ln2
+	VMOVUPS      k_e0<>(SB), Y5           \
+	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
+	VMULPS       Y3, Y3, Y6               \
+	VFMADD213PS  Y3, Y6, Y5               \ // p·r² + r
+	VADDPS       Y12, Y5, Y5              \ // + 1
+	VCVTPS2DQ    Y4, Y7                   \
+	VPADDD       k_bias127<>(SB), Y7, Y7  \
+	VPSLLD       $23, Y7, Y7              \ // 2ⁿ
+	VMULPS       Y7, Y5, Y5
+
+// func sigmoidBiasAVX2(dst, bias []float32) int
+TEXT ·sigmoidBiasAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ bias_base+24(FP), SI
+	MOVQ bias_len+32(FP), DX
+	ANDQ $-8, CX
+	XORQ AX, AX
+	VMOVUPS k_absmask<>(SB), Y15
+	VMOVUPS k_lim<>(SB), Y14
+	VMOVUPS k_log2e<>(SB), Y13
+	VMOVUPS k_one<>(SB), Y12
+	VXORPS  Y9, Y9, Y9
+
+sloop:
+	CMPQ    AX, CX
+	JGE     send
+	VMOVUPS (DI)(AX*4), Y0
+	TESTQ   DX, DX
+	JZ      snobias
+	VADDPS  (SI)(AX*4), Y0, Y0
+
+snobias:
+	VANDPS    Y15, Y0, Y1
+	VCMPPS    $0x12, Y14, Y1, Y2 // |x| ≤ 87, false for NaN
+	VMOVMSKPS Y2, BX
+	CMPL      BX, $0xff
+	JNE       send
+	VSUBPS    Y1, Y9, Y3         // −|x|
+	EXPF
+	VADDPS    Y12, Y5, Y6        // 1 + e
+	VDIVPS    Y6, Y12, Y7        // σ(|x|) = 1/(1+e)
+	VMULPS    Y7, Y5, Y8         // σ(−|x|) = e/(1+e)
+	VBLENDVPS Y0, Y8, Y7, Y7     // x < 0 ? σ(−|x|) : σ(|x|)
+	VMOVUPS   Y7, (DI)(AX*4)
+	ADDQ      $8, AX
+	JMP       sloop
+
+send:
+	MOVQ AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func bceLogitsAVX2(dz, z, y []float32, scale float32) (n int, loss float64)
+TEXT ·bceLogitsAVX2(SB), NOSPLIT, $0-96
+	MOVQ         dz_base+0(FP), DI
+	MOVQ         dz_len+8(FP), R8
+	MOVQ         z_base+24(FP), SI
+	MOVQ         z_len+32(FP), CX
+	MOVQ         y_base+48(FP), DX
+	VBROADCASTSS scale+72(FP), Y11
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+	VMOVUPS      k_absmask<>(SB), Y15
+	VMOVUPS      k_lim<>(SB), Y14
+	VMOVUPS      k_log2e<>(SB), Y13
+	VMOVUPS      k_one<>(SB), Y12
+	VXORPS       Y9, Y9, Y9
+	VXORPD       Y10, Y10, Y10 // Σ loss terms, 4 float64 lanes
+
+bloop:
+	CMPQ      AX, CX
+	JGE       bend
+	VMOVUPS   (SI)(AX*4), Y0 // z
+	VANDPS    Y15, Y0, Y1
+	VCMPPS    $0x12, Y14, Y1, Y2
+	VMOVMSKPS Y2, BX
+	CMPL      BX, $0xff
+	JNE       bend
+	VSUBPS    Y1, Y9, Y3
+	EXPF                            // Y5 = e = exp(−|z|)
+	VADDPS    Y12, Y5, Y6           // v = 1 + e
+	VDIVPS    Y6, Y12, Y7           // 1/v
+	VMULPS    Y7, Y5, Y8
+	VBLENDVPS Y0, Y8, Y7, Y8        // σ(z)
+	VMOVUPS   (DX)(AX*4), Y1        // y
+	TESTQ     R8, R8
+	JZ        bnograd
+	VSUBPS    Y1, Y8, Y2
+	VMULPS    Y11, Y2, Y2
+	VMOVUPS   Y2, (DI)(AX*4)        // dz = (σ − y)·scale
+
+bnograd:
+	VMAXPS       Y9, Y0, Y2             // max(z, 0)
+	VFNMADD231PS Y1, Y0, Y2             // − z·y
+	VSUBPS       Y12, Y6, Y3            // v − 1
+	VSUBPS       Y3, Y5, Y3             // e − (v−1)
+	VMULPS       Y7, Y3, Y3             // c = (e − (v−1))/v
+	VPSRLD       $23, Y6, Y4
+	VPSUBD       k_bias127<>(SB), Y4, Y4
+	VCVTDQ2PS    Y4, Y4                 // exponent of v
+	VANDPS       k_mant<>(SB), Y6, Y5
+	VORPS        Y12, Y5, Y5            // mantissa f in [1, 2)
+	VCMPPS       $0x1e, k_sqrt2<>(SB), Y5, Y6 // f > √2
+	VMULPS       k_half<>(SB), Y5, Y7
+	VBLENDVPS    Y6, Y7, Y5, Y5
+	VANDPS       Y12, Y6, Y6
+	VADDPS       Y6, Y4, Y4
+	VSUBPS       Y12, Y5, Y5            // f − 1
+	VMULPS       Y5, Y5, Y6             // f²
+	VMOVUPS      k_l0<>(SB), Y7
+	VFMADD213PS  k_l1<>(SB), Y5, Y7
+	VFMADD213PS  k_l2<>(SB), Y5, Y7
+	VFMADD213PS  k_l3<>(SB), Y5, Y7
+	VFMADD213PS  k_l4<>(SB), Y5, Y7
+	VFMADD213PS  k_l5<>(SB), Y5, Y7
+	VFMADD213PS  k_l6<>(SB), Y5, Y7
+	VFMADD213PS  k_l7<>(SB), Y5, Y7
+	VFMADD213PS  k_l8<>(SB), Y5, Y7
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VFMADD231PS  k_lnlo<>(SB), Y4, Y7
+	VFNMADD231PS k_half<>(SB), Y6, Y7
+	VADDPS       Y7, Y5, Y7
+	VFMADD231PS  k_lnhi<>(SB), Y4, Y7
+	VADDPS       Y3, Y7, Y7             // log1p(e)
+	VADDPS       Y7, Y2, Y2             // loss term
+	VCVTPS2PD    X2, Y3
+	VADDPD       Y3, Y10, Y10
+	VEXTRACTF128 $1, Y2, X2
+	VCVTPS2PD    X2, Y3
+	VADDPD       Y3, Y10, Y10
+	ADDQ         $8, AX
+	JMP          bloop
+
+bend:
+	VEXTRACTF128 $1, Y10, X0
+	VADDPD       X0, X10, X0
+	VHADDPD      X0, X0, X0
+	MOVQ         AX, n+80(FP)
+	MOVSD        X0, loss+88(FP)
+	VZEROUPPER
+	RET
+
+DATA k_absmask<>+0(SB)/4, $0x7fffffff
+DATA k_absmask<>+4(SB)/4, $0x7fffffff
+DATA k_absmask<>+8(SB)/4, $0x7fffffff
+DATA k_absmask<>+12(SB)/4, $0x7fffffff
+DATA k_absmask<>+16(SB)/4, $0x7fffffff
+DATA k_absmask<>+20(SB)/4, $0x7fffffff
+DATA k_absmask<>+24(SB)/4, $0x7fffffff
+DATA k_absmask<>+28(SB)/4, $0x7fffffff
+GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
+
+DATA k_lim<>+0(SB)/4, $0x42ae0000
+DATA k_lim<>+4(SB)/4, $0x42ae0000
+DATA k_lim<>+8(SB)/4, $0x42ae0000
+DATA k_lim<>+12(SB)/4, $0x42ae0000
+DATA k_lim<>+16(SB)/4, $0x42ae0000
+DATA k_lim<>+20(SB)/4, $0x42ae0000
+DATA k_lim<>+24(SB)/4, $0x42ae0000
+DATA k_lim<>+28(SB)/4, $0x42ae0000
+GLOBL k_lim<>(SB), RODATA|NOPTR, $32
+
+DATA k_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL k_log2e<>(SB), RODATA|NOPTR, $32
+
+DATA k_ln2hi<>+0(SB)/4, $0x3f318000
+DATA k_ln2hi<>+4(SB)/4, $0x3f318000
+DATA k_ln2hi<>+8(SB)/4, $0x3f318000
+DATA k_ln2hi<>+12(SB)/4, $0x3f318000
+DATA k_ln2hi<>+16(SB)/4, $0x3f318000
+DATA k_ln2hi<>+20(SB)/4, $0x3f318000
+DATA k_ln2hi<>+24(SB)/4, $0x3f318000
+DATA k_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL k_ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA k_ln2lo<>+0(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA k_e0<>+0(SB)/4, $0x39506967
+DATA k_e0<>+4(SB)/4, $0x39506967
+DATA k_e0<>+8(SB)/4, $0x39506967
+DATA k_e0<>+12(SB)/4, $0x39506967
+DATA k_e0<>+16(SB)/4, $0x39506967
+DATA k_e0<>+20(SB)/4, $0x39506967
+DATA k_e0<>+24(SB)/4, $0x39506967
+DATA k_e0<>+28(SB)/4, $0x39506967
+GLOBL k_e0<>(SB), RODATA|NOPTR, $32
+
+DATA k_e1<>+0(SB)/4, $0x3ab743ce
+DATA k_e1<>+4(SB)/4, $0x3ab743ce
+DATA k_e1<>+8(SB)/4, $0x3ab743ce
+DATA k_e1<>+12(SB)/4, $0x3ab743ce
+DATA k_e1<>+16(SB)/4, $0x3ab743ce
+DATA k_e1<>+20(SB)/4, $0x3ab743ce
+DATA k_e1<>+24(SB)/4, $0x3ab743ce
+DATA k_e1<>+28(SB)/4, $0x3ab743ce
+GLOBL k_e1<>(SB), RODATA|NOPTR, $32
+
+DATA k_e2<>+0(SB)/4, $0x3c088908
+DATA k_e2<>+4(SB)/4, $0x3c088908
+DATA k_e2<>+8(SB)/4, $0x3c088908
+DATA k_e2<>+12(SB)/4, $0x3c088908
+DATA k_e2<>+16(SB)/4, $0x3c088908
+DATA k_e2<>+20(SB)/4, $0x3c088908
+DATA k_e2<>+24(SB)/4, $0x3c088908
+DATA k_e2<>+28(SB)/4, $0x3c088908
+GLOBL k_e2<>(SB), RODATA|NOPTR, $32
+
+DATA k_e3<>+0(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+4(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+8(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+12(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+16(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+20(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+24(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL k_e3<>(SB), RODATA|NOPTR, $32
+
+DATA k_e4<>+0(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+4(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+8(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+12(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+16(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+20(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+24(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL k_e4<>(SB), RODATA|NOPTR, $32
+
+DATA k_e5<>+0(SB)/4, $0x3f000000
+DATA k_e5<>+4(SB)/4, $0x3f000000
+DATA k_e5<>+8(SB)/4, $0x3f000000
+DATA k_e5<>+12(SB)/4, $0x3f000000
+DATA k_e5<>+16(SB)/4, $0x3f000000
+DATA k_e5<>+20(SB)/4, $0x3f000000
+DATA k_e5<>+24(SB)/4, $0x3f000000
+DATA k_e5<>+28(SB)/4, $0x3f000000
+GLOBL k_e5<>(SB), RODATA|NOPTR, $32
+
+DATA k_one<>+0(SB)/4, $0x3f800000
+DATA k_one<>+4(SB)/4, $0x3f800000
+DATA k_one<>+8(SB)/4, $0x3f800000
+DATA k_one<>+12(SB)/4, $0x3f800000
+DATA k_one<>+16(SB)/4, $0x3f800000
+DATA k_one<>+20(SB)/4, $0x3f800000
+DATA k_one<>+24(SB)/4, $0x3f800000
+DATA k_one<>+28(SB)/4, $0x3f800000
+GLOBL k_one<>(SB), RODATA|NOPTR, $32
+
+DATA k_bias127<>+0(SB)/4, $0x0000007f
+DATA k_bias127<>+4(SB)/4, $0x0000007f
+DATA k_bias127<>+8(SB)/4, $0x0000007f
+DATA k_bias127<>+12(SB)/4, $0x0000007f
+DATA k_bias127<>+16(SB)/4, $0x0000007f
+DATA k_bias127<>+20(SB)/4, $0x0000007f
+DATA k_bias127<>+24(SB)/4, $0x0000007f
+DATA k_bias127<>+28(SB)/4, $0x0000007f
+GLOBL k_bias127<>(SB), RODATA|NOPTR, $32
+
+DATA k_half<>+0(SB)/4, $0x3f000000
+DATA k_half<>+4(SB)/4, $0x3f000000
+DATA k_half<>+8(SB)/4, $0x3f000000
+DATA k_half<>+12(SB)/4, $0x3f000000
+DATA k_half<>+16(SB)/4, $0x3f000000
+DATA k_half<>+20(SB)/4, $0x3f000000
+DATA k_half<>+24(SB)/4, $0x3f000000
+DATA k_half<>+28(SB)/4, $0x3f000000
+GLOBL k_half<>(SB), RODATA|NOPTR, $32
+
+DATA k_sqrt2<>+0(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+4(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+8(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+12(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+16(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+20(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+24(SB)/4, $0x3fb504f3
+DATA k_sqrt2<>+28(SB)/4, $0x3fb504f3
+GLOBL k_sqrt2<>(SB), RODATA|NOPTR, $32
+
+DATA k_mant<>+0(SB)/4, $0x007fffff
+DATA k_mant<>+4(SB)/4, $0x007fffff
+DATA k_mant<>+8(SB)/4, $0x007fffff
+DATA k_mant<>+12(SB)/4, $0x007fffff
+DATA k_mant<>+16(SB)/4, $0x007fffff
+DATA k_mant<>+20(SB)/4, $0x007fffff
+DATA k_mant<>+24(SB)/4, $0x007fffff
+DATA k_mant<>+28(SB)/4, $0x007fffff
+GLOBL k_mant<>(SB), RODATA|NOPTR, $32
+
+DATA k_l0<>+0(SB)/4, $0x3d9021bb
+DATA k_l0<>+4(SB)/4, $0x3d9021bb
+DATA k_l0<>+8(SB)/4, $0x3d9021bb
+DATA k_l0<>+12(SB)/4, $0x3d9021bb
+DATA k_l0<>+16(SB)/4, $0x3d9021bb
+DATA k_l0<>+20(SB)/4, $0x3d9021bb
+DATA k_l0<>+24(SB)/4, $0x3d9021bb
+DATA k_l0<>+28(SB)/4, $0x3d9021bb
+GLOBL k_l0<>(SB), RODATA|NOPTR, $32
+
+DATA k_l1<>+0(SB)/4, $0xbdebd1b8
+DATA k_l1<>+4(SB)/4, $0xbdebd1b8
+DATA k_l1<>+8(SB)/4, $0xbdebd1b8
+DATA k_l1<>+12(SB)/4, $0xbdebd1b8
+DATA k_l1<>+16(SB)/4, $0xbdebd1b8
+DATA k_l1<>+20(SB)/4, $0xbdebd1b8
+DATA k_l1<>+24(SB)/4, $0xbdebd1b8
+DATA k_l1<>+28(SB)/4, $0xbdebd1b8
+GLOBL k_l1<>(SB), RODATA|NOPTR, $32
+
+DATA k_l2<>+0(SB)/4, $0x3def251a
+DATA k_l2<>+4(SB)/4, $0x3def251a
+DATA k_l2<>+8(SB)/4, $0x3def251a
+DATA k_l2<>+12(SB)/4, $0x3def251a
+DATA k_l2<>+16(SB)/4, $0x3def251a
+DATA k_l2<>+20(SB)/4, $0x3def251a
+DATA k_l2<>+24(SB)/4, $0x3def251a
+DATA k_l2<>+28(SB)/4, $0x3def251a
+GLOBL k_l2<>(SB), RODATA|NOPTR, $32
+
+DATA k_l3<>+0(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+4(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+8(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+12(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+16(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+20(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+24(SB)/4, $0xbdfe5d4f
+DATA k_l3<>+28(SB)/4, $0xbdfe5d4f
+GLOBL k_l3<>(SB), RODATA|NOPTR, $32
+
+DATA k_l4<>+0(SB)/4, $0x3e11e9bf
+DATA k_l4<>+4(SB)/4, $0x3e11e9bf
+DATA k_l4<>+8(SB)/4, $0x3e11e9bf
+DATA k_l4<>+12(SB)/4, $0x3e11e9bf
+DATA k_l4<>+16(SB)/4, $0x3e11e9bf
+DATA k_l4<>+20(SB)/4, $0x3e11e9bf
+DATA k_l4<>+24(SB)/4, $0x3e11e9bf
+DATA k_l4<>+28(SB)/4, $0x3e11e9bf
+GLOBL k_l4<>(SB), RODATA|NOPTR, $32
+
+DATA k_l5<>+0(SB)/4, $0xbe2aae50
+DATA k_l5<>+4(SB)/4, $0xbe2aae50
+DATA k_l5<>+8(SB)/4, $0xbe2aae50
+DATA k_l5<>+12(SB)/4, $0xbe2aae50
+DATA k_l5<>+16(SB)/4, $0xbe2aae50
+DATA k_l5<>+20(SB)/4, $0xbe2aae50
+DATA k_l5<>+24(SB)/4, $0xbe2aae50
+DATA k_l5<>+28(SB)/4, $0xbe2aae50
+GLOBL k_l5<>(SB), RODATA|NOPTR, $32
+
+DATA k_l6<>+0(SB)/4, $0x3e4cceac
+DATA k_l6<>+4(SB)/4, $0x3e4cceac
+DATA k_l6<>+8(SB)/4, $0x3e4cceac
+DATA k_l6<>+12(SB)/4, $0x3e4cceac
+DATA k_l6<>+16(SB)/4, $0x3e4cceac
+DATA k_l6<>+20(SB)/4, $0x3e4cceac
+DATA k_l6<>+24(SB)/4, $0x3e4cceac
+DATA k_l6<>+28(SB)/4, $0x3e4cceac
+GLOBL k_l6<>(SB), RODATA|NOPTR, $32
+
+DATA k_l7<>+0(SB)/4, $0xbe7ffffc
+DATA k_l7<>+4(SB)/4, $0xbe7ffffc
+DATA k_l7<>+8(SB)/4, $0xbe7ffffc
+DATA k_l7<>+12(SB)/4, $0xbe7ffffc
+DATA k_l7<>+16(SB)/4, $0xbe7ffffc
+DATA k_l7<>+20(SB)/4, $0xbe7ffffc
+DATA k_l7<>+24(SB)/4, $0xbe7ffffc
+DATA k_l7<>+28(SB)/4, $0xbe7ffffc
+GLOBL k_l7<>(SB), RODATA|NOPTR, $32
+
+DATA k_l8<>+0(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+4(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+8(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+12(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+16(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+20(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+24(SB)/4, $0x3eaaaaaa
+DATA k_l8<>+28(SB)/4, $0x3eaaaaaa
+GLOBL k_l8<>(SB), RODATA|NOPTR, $32
+
+DATA k_lnlo<>+0(SB)/4, $0xb95e8083
+DATA k_lnlo<>+4(SB)/4, $0xb95e8083
+DATA k_lnlo<>+8(SB)/4, $0xb95e8083
+DATA k_lnlo<>+12(SB)/4, $0xb95e8083
+DATA k_lnlo<>+16(SB)/4, $0xb95e8083
+DATA k_lnlo<>+20(SB)/4, $0xb95e8083
+DATA k_lnlo<>+24(SB)/4, $0xb95e8083
+DATA k_lnlo<>+28(SB)/4, $0xb95e8083
+GLOBL k_lnlo<>(SB), RODATA|NOPTR, $32
+
+DATA k_lnhi<>+0(SB)/4, $0x3f318000
+DATA k_lnhi<>+4(SB)/4, $0x3f318000
+DATA k_lnhi<>+8(SB)/4, $0x3f318000
+DATA k_lnhi<>+12(SB)/4, $0x3f318000
+DATA k_lnhi<>+16(SB)/4, $0x3f318000
+DATA k_lnhi<>+20(SB)/4, $0x3f318000
+DATA k_lnhi<>+24(SB)/4, $0x3f318000
+DATA k_lnhi<>+28(SB)/4, $0x3f318000
+GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32

@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package vmath
+
+// Available reports whether the assembly kernels run here: never in this
+// build (the purego tag, or not amd64).
+func Available() bool { return false }
+
+// Name says why the kernels are not used.
+func Name() string { return "pure Go (built with purego or not amd64)" }
+
+// SigmoidBias does nothing in this build and returns 0.
+func SigmoidBias(dst, bias []float32) int { return 0 }
+
+// BCELogits does nothing in this build and returns 0, 0.
+func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) { return 0, 0 }

@@ -1,0 +1,33 @@
+// Package keras reads and writes Keras model files as runtime models, with
+// no Python.
+//
+// Read and ReadFile load, detected by content rather than file name:
+//   - Keras 1 and Keras 2 full-model HDF5 files (model.save("m.h5"):
+//     model_config and model_weights), including Keras 3's legacy .h5;
+//   - Keras 3 (and tf.keras 2.13+) ".keras" zips (config.json,
+//     metadata.json, model.weights.h5), including those saved on Windows;
+//   - weights-only files (model.save_weights) of Keras 1/2 and Keras 3
+//     (".weights.h5"), given the architecture in Options (the JSON of
+//     model.to_json() or a .keras config.json);
+//   - a bare architecture JSON, which fails with ErrMissingWeights once it
+//     is known to be supported.
+//
+// Sequential and functional models load, nested models too (an autoencoder
+// Model(x, decoder(encoder(x))) keeps "encoder" and "decoder" as
+// runtime.SubModel layers). Functional graphs must be chains: one input,
+// one output, each layer fed by the one before. Supported layers: Dense,
+// Activation, ReLU, LeakyReLU, ELU, Softmax, ThresholdedReLU, Dropout,
+// GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D,
+// ActivityRegularization, Flatten, Reshape, InputLayer and nested
+// Sequential/Functional models. Anything else fails with
+// ErrUnsupportedLayer naming the layer and its class.
+//
+// Activations follow the Keras version that wrote the file: hard_sigmoid
+// is clip(0.2x+0.5, 0, 1) in Keras 1 and 2 but relu6(x+3)/6 in Keras 3; the
+// LeakyReLU layer's default slope is 0.3 (alpha in Keras 2, negative_slope
+// in Keras 3).
+//
+// Write and WriteFile produce a Keras 3 ".keras" zip or a Keras 2-layout
+// full-model ".h5", laid out as Keras writes them, so that Keras loads
+// models trained or converted by aekit. Weights round-trip bit for bit.
+package keras

@@ -1,0 +1,232 @@
+package keras
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aekit/aekit/internal/h5"
+)
+
+var (
+	vlenUTF8  = h5.StringType{VarLen: true, UTF8: true}
+	vlenASCII = h5.StringType{VarLen: true}
+)
+
+func (wr *writer) modelJSON(wm *wmodel) ([]byte, error) {
+	return marshal(wr.config(wm, true))
+}
+
+// denseWeights lists the Dense layers of wm and its nested models, in
+// order.
+func (wm *wmodel) denses() []*wlayer {
+	var out []*wlayer
+	for _, wl := range wm.layers {
+		if wl.sub != nil {
+			out = append(out, wl.sub.denses()...)
+		} else if wl.class == "Dense" {
+			out = append(out, wl)
+		}
+	}
+	return out
+}
+
+// h5 writes a tf.keras 2-layout full-model HDF5 file: root attributes
+// backend, keras_version, model_config; model_weights with layer_names,
+// one group per layer with weight_names, datasets <layer>/kernel:0 and
+// <layer>/bias:0.
+func (wr *writer) h5(wm *wmodel) ([]byte, error) {
+	cfg, err := wr.modelJSON(wm)
+	if err != nil {
+		return nil, err
+	}
+	f, err := h5.Create()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	steps := []func() error{
+		func() error { return f.SetAttrString("/", "backend", "tensorflow", vlenUTF8) },
+		func() error { return f.SetAttrString("/", "keras_version", H5KerasVersion, vlenUTF8) },
+		func() error { return f.SetAttrString("/", "model_config", string(cfg), vlenASCII) },
+		func() error { return f.CreateGroup("/model_weights") },
+		func() error { return f.SetAttrString("/model_weights", "backend", "tensorflow", vlenASCII) },
+		func() error { return f.SetAttrString("/model_weights", "keras_version", H5KerasVersion, vlenASCII) },
+	}
+	var names []string
+	if wm.class == "Functional" {
+		names = append(names, wm.inName)
+		steps = append(steps, wr.h5Group(f, wm.inName, nil))
+	}
+	for _, wl := range wm.layers {
+		names = append(names, wl.name)
+		var ds []*wlayer
+		switch {
+		case wl.sub != nil:
+			ds = wl.sub.denses()
+		case wl.class == "Dense":
+			ds = []*wlayer{wl}
+		}
+		steps = append(steps, wr.h5Group(f, wl.name, ds))
+	}
+	steps = append(steps,
+		func() error { return f.SetAttrStrings("/model_weights", "layer_names", names, vlenASCII) },
+		func() error { return f.CreateGroup("/model_weights/top_level_model_weights") },
+		func() error { return f.SetAttrEmpty("/model_weights/top_level_model_weights", "weight_names") },
+	)
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return nil, err
+		}
+	}
+	return f.Image()
+}
+
+// h5Group writes one layer group of model_weights holding the weights of
+// the Dense layers ds (the layer itself, or those of a nested model).
+func (wr *writer) h5Group(f *h5.File, name string, ds []*wlayer) func() error {
+	return func() error {
+		g := "/model_weights/" + name
+		if err := f.CreateGroup(g); err != nil {
+			return err
+		}
+		var wn []string
+		for _, d := range ds {
+			l := d.l
+			k := d.name + "/kernel:0"
+			if err := f.WriteFloat32(g+"/"+k, l.Kernel, []int{l.In, l.Units}); err != nil {
+				return err
+			}
+			wn = append(wn, k)
+			if l.Bias != nil {
+				b := d.name + "/bias:0"
+				if err := f.WriteFloat32(g+"/"+b, l.Bias, []int{l.Units}); err != nil {
+					return err
+				}
+				wn = append(wn, b)
+			}
+		}
+		if len(wn) == 0 {
+			return f.SetAttrEmpty(g, "weight_names")
+		}
+		return f.SetAttrStrings(g, "weight_names", wn, vlenASCII)
+	}
+}
+
+// keras writes a Keras 3 .keras zip: metadata.json, config.json and
+// model.weights.h5.
+func (wr *writer) keras(wm *wmodel) ([]byte, error) {
+	cfg, err := wr.modelJSON(wm)
+	if err != nil {
+		return nil, err
+	}
+	weights, err := wr.v3Weights(wm)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := marshal(obj{}.set("keras_version", KerasVersion3).
+		set("date_saved", time.Now().Format("2006-01-02@15:04:05")))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"metadata.json", meta}, {"config.json", cfg}, {"model.weights.h5", weights}} {
+		w, err := z.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Store,
+			Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(m.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := z.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// v3Weights writes the model.weights.h5 of a .keras zip:
+// layers/<class-counter name>/vars/<i>, every vars group named after its
+// object, as Keras 3.10 writes them.
+func (wr *writer) v3Weights(wm *wmodel) ([]byte, error) {
+	f, err := h5.Create()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := wr.v3Model(f, wm, ""); err != nil {
+		return nil, err
+	}
+	return f.Image()
+}
+
+func (wr *writer) v3Vars(f *h5.File, path, name string) error {
+	if err := f.CreateGroup(path + "/vars"); err != nil {
+		return err
+	}
+	return f.SetAttrString(path+"/vars", "name", name, vlenUTF8)
+}
+
+func (wr *writer) v3Model(f *h5.File, wm *wmodel, prefix string) error {
+	if err := f.CreateGroup(prefix + "/layers"); err != nil {
+		return err
+	}
+	// The saveable layer list: a Functional model's includes its
+	// InputLayer, a Sequential's does not.
+	type item struct {
+		class, name string
+		wl          *wlayer
+	}
+	var items []item
+	if wm.class == "Functional" {
+		items = append(items, item{"InputLayer", wm.inName, nil})
+	}
+	for _, wl := range wm.layers {
+		items = append(items, item{wl.class, wl.name, wl})
+	}
+	used := map[string]int{}
+	for _, it := range items {
+		key := snake(v3Class(it.class))
+		g := key
+		if c, ok := used[key]; ok {
+			used[key] = c + 1
+			g = fmt.Sprintf("%s_%d", key, c+1)
+		} else {
+			used[key] = 0
+		}
+		p := prefix + "/layers/" + g
+		if it.wl != nil && it.wl.sub != nil {
+			if err := wr.v3Model(f, it.wl.sub, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := wr.v3Vars(f, p, it.name); err != nil {
+			return err
+		}
+		if it.wl == nil || it.wl.class != "Dense" {
+			continue
+		}
+		l := it.wl.l
+		if err := f.WriteFloat32(p+"/vars/0", l.Kernel, []int{l.In, l.Units}); err != nil {
+			return err
+		}
+		if l.Bias != nil {
+			if err := f.WriteFloat32(p+"/vars/1", l.Bias, []int{l.Units}); err != nil {
+				return err
+			}
+		}
+	}
+	path := prefix
+	if path == "" {
+		path = "/"
+	}
+	return wr.v3Vars(f, strings.TrimSuffix(path, "/"), wm.name)
+}

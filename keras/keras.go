@@ -1,0 +1,335 @@
+package keras
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aekit/aekit/internal/h5"
+	"github.com/aekit/aekit/runtime"
+)
+
+// Format names a Keras file layout.
+type Format string
+
+// The layouts Read recognises. Write accepts FormatH5 and FormatKeras.
+const (
+	// FormatH5 is a full-model HDF5 file (model.save("m.h5") in Keras 1
+	// and 2, the legacy .h5 of Keras 3): a model_config attribute and a
+	// model_weights group.
+	FormatH5 Format = "h5"
+	// FormatKeras is the zip Keras 3 (and tf.keras 2.13+) writes for
+	// model.save("m.keras"): config.json, metadata.json, model.weights.h5.
+	FormatKeras Format = "keras"
+	// FormatWeightsH5 is a Keras 1/2 model.save_weights HDF5 file: a
+	// layer_names attribute at the root, no architecture.
+	FormatWeightsH5 Format = "weights.h5"
+	// FormatV3WeightsH5 is a Keras 3 model.save_weights(".weights.h5")
+	// file: groups layers/<name>/vars, no architecture.
+	FormatV3WeightsH5 Format = "v3.weights.h5"
+	// FormatJSON is an architecture alone (model.to_json() or a .keras
+	// config.json), which has no weights.
+	FormatJSON Format = "json"
+)
+
+// maxFile bounds the size of a file Read accepts (4 GiB).
+const maxFile = 4 << 30
+
+// Options tunes Read. The zero value (or a nil *Options) reads files that
+// carry their own architecture.
+type Options struct {
+	// Arch is the path of a JSON architecture — the output of
+	// model.to_json() or a .keras config.json — for weights-only files.
+	// It is ignored when the file carries its own architecture.
+	Arch string
+	// ArchJSON is the architecture itself; it takes precedence over Arch.
+	ArchJSON []byte
+}
+
+// Info describes the file Read loaded.
+type Info struct {
+	// Format is the file's layout.
+	Format Format
+	// KerasVersion is the version of Keras that wrote the file, as
+	// recorded in it ("2.15.0"), or "" when the file does not say.
+	KerasVersion string
+	// Backend is the Keras backend recorded in the file ("tensorflow",
+	// "theano"), or "".
+	Backend string
+	// Major is the Keras major version (1, 2 or 3) whose semantics were
+	// applied to activations; guessed from the configuration's style when
+	// the file records no version.
+	Major int
+	// Class is the class of the top-level model ("Sequential",
+	// "Functional", "Model").
+	Class string
+}
+
+// ReadFile reads the Keras model in the named file; see Read. Errors name
+// the file.
+func ReadFile(name string, opt *Options) (*runtime.Model, *Info, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, info, err := decode(b, opt)
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, info, nil
+}
+
+// Read reads a Keras model from r, recognising the layout (see Format) by
+// its content: the HDF5 signature, a zip, or JSON. Weights-only files need
+// the architecture in opt. The model is validated; errors wrap the
+// package's sentinel errors (ErrFormat, ErrUnsupportedLayer, ...).
+func Read(r io.Reader, opt *Options) (*runtime.Model, *Info, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b) > maxFile {
+		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrFormat, int64(maxFile))
+	}
+	return decode(b, opt)
+}
+
+var zipMagic = []byte("PK\x03\x04")
+
+func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	switch {
+	case bytes.HasPrefix(b, zipMagic):
+		return readZip(b, opt)
+	case h5.IsHDF5(b):
+		return readHDF5(b, opt)
+	case len(bytes.TrimSpace(b)) > 0 && bytes.TrimSpace(b)[0] == '{':
+		info := &Info{Format: FormatJSON}
+		top, err := parseTop(b)
+		if err != nil {
+			return nil, info, err
+		}
+		info.KerasVersion, info.Backend = top.Version, top.Backend
+		t, err := buildTop(top, "", info)
+		if err != nil {
+			return nil, info, err
+		}
+		_ = t
+		return nil, info, fmt.Errorf("%w: an architecture alone has no weights (model %q)", ErrMissingWeights, t.name)
+	}
+	n := min(len(b), 8)
+	return nil, nil, fmt.Errorf("%w: not HDF5, zip or JSON (starts with %q)", ErrFormat, b[:n])
+}
+
+// arch returns the architecture from opt, or an error wrapping
+// ErrMissingWeights naming what the file is.
+func (opt *Options) arch(what string) (*topConfig, error) {
+	var b []byte
+	switch {
+	case opt.ArchJSON != nil:
+		b = opt.ArchJSON
+	case opt.Arch != "":
+		var err error
+		b, err = os.ReadFile(opt.Arch)
+		if err != nil {
+			return nil, fmt.Errorf("architecture: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: %s holds weights only; give the architecture (model.to_json() or config.json) in Options.Arch", ErrMissingWeights, what)
+	}
+	top, err := parseTop(b)
+	if err != nil && opt.Arch != "" && opt.ArchJSON == nil {
+		return nil, fmt.Errorf("architecture %s: %w", opt.Arch, err)
+	}
+	return top, err
+}
+
+func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
+	f, err := h5.Open(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	defer f.Close()
+	info := &Info{}
+	info.KerasVersion = optAttr(f, "/", "keras_version")
+	info.Backend = optAttr(f, "/", "backend")
+	var top *topConfig
+	var root string
+	v3 := false
+	switch {
+	case f.HasAttr("/", "model_config"):
+		info.Format = FormatH5
+		s, err := f.AttrString("/", "model_config")
+		if err != nil {
+			return nil, info, fmt.Errorf("%w: model_config: %w", ErrFormat, err)
+		}
+		if top, err = parseTop([]byte(s)); err != nil {
+			return nil, info, fmt.Errorf("model_config: %w", err)
+		}
+		root = "/model_weights"
+		if f.Kind(root) != h5.Group {
+			return nil, info, fmt.Errorf("%w: no model_weights group", ErrMissingWeights)
+		}
+	case f.HasAttr("/", "layer_names"):
+		info.Format = FormatWeightsH5
+		root = "/"
+		if top, err = opt.arch("this Keras save_weights .h5 file"); err != nil {
+			return nil, info, err
+		}
+	case f.Kind("/layers") == h5.Group || f.Kind("/vars") == h5.Group || hasBackslashLayers(f):
+		info.Format = FormatV3WeightsH5
+		v3 = true
+		if top, err = opt.arch("this Keras 3 .weights.h5 file"); err != nil {
+			return nil, info, err
+		}
+	default:
+		return nil, info, fmt.Errorf("%w: HDF5 file without model_config, layer_names or layers/ group: not a Keras file", ErrFormat)
+	}
+	if info.KerasVersion == "" {
+		info.KerasVersion = top.Version
+	}
+	if info.Backend == "" {
+		info.Backend = top.Backend
+	}
+	t, err := buildTop(top, info.KerasVersion, info)
+	if err != nil {
+		return nil, info, err
+	}
+	if v3 {
+		err = loadV3(f, t, nil)
+	} else {
+		err = loadLegacy(f, root, t)
+	}
+	if err != nil {
+		return nil, info, err
+	}
+	m, err := finish(t)
+	return m, info, err
+}
+
+func hasBackslashLayers(f *h5.File) bool {
+	kids, err := f.Children("/")
+	if err != nil {
+		return false
+	}
+	for _, k := range kids {
+		if strings.HasPrefix(k, `layers\`) {
+			return true
+		}
+	}
+	return false
+}
+
+// optAttr returns a string attribute, or "" if it is absent or unreadable.
+func optAttr(f *h5.File, path, name string) string {
+	if !f.HasAttr(path, name) {
+		return ""
+	}
+	s, err := f.AttrString(path, name)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// maxMember bounds the uncompressed size of a zip member (2 GiB).
+const maxMember = 2 << 30
+
+func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
+	info := &Info{Format: FormatKeras}
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, info, fmt.Errorf("%w: zip: %w", ErrFormat, err)
+	}
+	member := func(name string) ([]byte, error) {
+		for _, f := range z.File {
+			if f.Name != name {
+				continue
+			}
+			if f.UncompressedSize64 > maxMember {
+				return nil, fmt.Errorf("%w: %s claims %d bytes", ErrFormat, name, f.UncompressedSize64)
+			}
+			r, err := f.Open()
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+			}
+			defer r.Close()
+			data, err := io.ReadAll(io.LimitReader(r, maxMember+1))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+			}
+			return data, nil
+		}
+		return nil, nil
+	}
+	meta, err := member("metadata.json")
+	if err != nil {
+		return nil, info, err
+	}
+	if meta != nil {
+		var md struct {
+			KerasVersion string `json:"keras_version"`
+		}
+		if err := json.Unmarshal(meta, &md); err != nil {
+			return nil, info, fmt.Errorf("%w: metadata.json: %w", ErrFormat, err)
+		}
+		info.KerasVersion = md.KerasVersion
+	}
+	cfg, err := member("config.json")
+	if err != nil {
+		return nil, info, err
+	}
+	var top *topConfig
+	if cfg == nil {
+		if top, err = opt.arch("this .keras zip has no config.json and"); err != nil {
+			return nil, info, err
+		}
+	} else if top, err = parseTop(cfg); err != nil {
+		return nil, info, fmt.Errorf("config.json: %w", err)
+	}
+	t, err := buildTop(top, info.KerasVersion, info)
+	if err != nil {
+		return nil, info, err
+	}
+	wb, err := member("model.weights.h5")
+	if err != nil {
+		return nil, info, err
+	}
+	if wb == nil {
+		var names []string
+		for _, f := range z.File {
+			names = append(names, f.Name)
+		}
+		return nil, info, fmt.Errorf("%w: zip has no model.weights.h5 (members: %s)", ErrMissingWeights, strings.Join(names, ", "))
+	}
+	f, err := h5.Open(wb)
+	if err != nil {
+		return nil, info, fmt.Errorf("%w: model.weights.h5: %w", ErrFormat, err)
+	}
+	defer f.Close()
+	if err := loadV3(f, t, nil); err != nil {
+		return nil, info, fmt.Errorf("model.weights.h5: %w", err)
+	}
+	m, err := finish(t)
+	return m, info, err
+}
+
+// finish checks shapes, fills in widths and validates the model.
+func finish(t *tree) (*runtime.Model, error) {
+	if err := resolveShapes(t, nil); err != nil {
+		return nil, err
+	}
+	if err := t.model.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrShape, err)
+	}
+	return t.model, nil
+}
+
+var errNoInput = errors.New("input shape unknown")

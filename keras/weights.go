@@ -1,0 +1,376 @@
+package keras
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aekit/aekit/internal/h5"
+	"github.com/aekit/aekit/runtime"
+)
+
+func join(dir, name string) string {
+	return strings.TrimSuffix(dir, "/") + "/" + name
+}
+
+// attrList reads a string-list attribute as Keras writes it: one
+// attribute, or name0, name1, ... when the list was too long for one
+// HDF5 object header.
+func attrList(f *h5.File, path, name string) ([]string, error) {
+	if f.HasAttr(path, name) {
+		s, err := f.AttrStrings(path, name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+		return s, nil
+	}
+	var out []string
+	for i := 0; f.HasAttr(path, name+strconv.Itoa(i)); i++ {
+		s, err := f.AttrStrings(path, name+strconv.Itoa(i))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+		out = append(out, s...)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%w: %s has no %s attribute", ErrFormat, path, name)
+	}
+	return out, nil
+}
+
+// weighted returns the nodes of t that hold weights (Dense layers and
+// nested models containing some), in order.
+func (t *tree) weighted() []*node {
+	var out []*node
+	for _, n := range t.nodes {
+		if n.layer == nil {
+			continue
+		}
+		if n.layer.Type == runtime.Dense || n.sub != nil && len(n.sub.denses()) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// denses returns every Dense node of t and its nested models.
+func (t *tree) denses() []*node {
+	var out []*node
+	for _, n := range t.nodes {
+		switch {
+		case n.sub != nil:
+			out = append(out, n.sub.denses()...)
+		case n.layer != nil && n.layer.Type == runtime.Dense:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// loadLegacy reads weights stored the Keras 1/2 way (also Keras 3's
+// legacy .h5): root has layer_names; each layer group has weight_names,
+// paths of its datasets relative to the group. Top-level layers are
+// matched by name, or by position as Keras does when the names differ;
+// weights of nested models are matched by inner layer name.
+func loadLegacy(f *h5.File, root string, t *tree) error {
+	names, err := attrList(f, root, "layer_names")
+	if err != nil {
+		return err
+	}
+	type group struct {
+		name    string
+		weights []string
+	}
+	var groups []group
+	byName := map[string]group{}
+	for _, ln := range names {
+		p := join(root, ln)
+		if f.Kind(p) != h5.Group {
+			return fmt.Errorf("%w: layer_names lists %q but there is no group %s", ErrMissingWeights, ln, p)
+		}
+		wn, err := attrList(f, p, "weight_names")
+		if err != nil {
+			return err
+		}
+		if len(wn) == 0 {
+			continue
+		}
+		g := group{ln, wn}
+		groups = append(groups, g)
+		byName[ln] = g
+	}
+	want := t.weighted()
+	byNameOK := len(groups) == len(want)
+	for _, n := range want {
+		if _, ok := byName[n.name]; !ok {
+			byNameOK = false
+		}
+	}
+	if !byNameOK && len(groups) != len(want) {
+		var a, b []string
+		for _, n := range want {
+			a = append(a, n.name)
+		}
+		for _, g := range groups {
+			b = append(b, g.name)
+		}
+		return fmt.Errorf("%w: the architecture has %d layers with weights (%s), the file %d (%s)", ErrMissingWeights, len(want), strings.Join(a, ", "), len(groups), strings.Join(b, ", "))
+	}
+	for i, n := range want {
+		g := groups[i]
+		if byNameOK {
+			g = byName[n.name]
+		}
+		p := join(root, g.name)
+		if n.sub == nil {
+			err = loadDense(f, p, g.weights, n)
+		} else {
+			err = loadNested(f, p, g.weights, n.sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataset finds the dataset a weight name refers to, tolerating a missing
+// or extra ":0" suffix.
+func dataset(f *h5.File, group, wname string) (string, error) {
+	for _, c := range []string{wname, strings.TrimSuffix(wname, ":0"), wname + ":0"} {
+		p := join(group, c)
+		if f.Kind(p) == h5.Dataset {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w: weight %q: no dataset %s", ErrMissingWeights, wname, join(group, wname))
+}
+
+func readWeight(f *h5.File, group, wname string) ([]float32, []int, error) {
+	p, err := dataset(f, group, wname)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, shape, err := f.ReadFloat32(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return v, shape, nil
+}
+
+// setDense stores a Dense layer's kernel and optional bias, read from the
+// given datasets of group.
+func setDense(f *h5.File, group string, n *node, kernel, bias string) error {
+	k, ks, err := readWeight(f, group, kernel)
+	if err != nil {
+		return fmt.Errorf("layer %q: %w", n.name, err)
+	}
+	if len(ks) != 2 {
+		return fmt.Errorf("%w: Dense layer %q kernel %s has shape %v, want 2-D", ErrShape, n.name, kernel, ks)
+	}
+	n.kernel, n.kshape = k, ks
+	if bias != "" {
+		b, bs, err := readWeight(f, group, bias)
+		if err != nil {
+			return fmt.Errorf("layer %q: %w", n.name, err)
+		}
+		if len(bs) != 1 {
+			return fmt.Errorf("%w: Dense layer %q bias %s has shape %v, want 1-D", ErrShape, n.name, bias, bs)
+		}
+		if !n.bias {
+			return fmt.Errorf("%w: Dense layer %q has use_bias false but the file has a bias", ErrShape, n.name)
+		}
+		n.bvals = b
+	}
+	n.loaded = true
+	return nil
+}
+
+func loadDense(f *h5.File, group string, weights []string, n *node) error {
+	switch len(weights) {
+	case 1:
+		return setDense(f, group, n, weights[0], "")
+	case 2:
+		return setDense(f, group, n, weights[0], weights[1])
+	}
+	return fmt.Errorf("%w: Dense layer %q has %d weights in the file (%s), want kernel and bias", ErrShape, n.name, len(weights), strings.Join(weights, ", "))
+}
+
+// k1Weight matches Keras 1 weight names such as "dense_1_W" and "dense_1_b".
+var k1Weight = regexp.MustCompile(`^(.+)_(W|b)$`)
+
+// splitWeight returns the layer and variable a weight name refers to:
+// "dense_4/kernel:0" → dense_4, kernel; "sequential/dense/kernel" → dense,
+// kernel; "dense_1_W" → dense_1, W.
+func splitWeight(w string) (layer, v string) {
+	s := strings.TrimSuffix(w, ":0")
+	parts := strings.Split(s, "/")
+	if len(parts) >= 2 {
+		return parts[len(parts)-2], parts[len(parts)-1]
+	}
+	if m := k1Weight.FindStringSubmatch(s); m != nil {
+		return m[1], m[2]
+	}
+	return "", s
+}
+
+// loadNested assigns the weights listed for a nested model's group to the
+// Dense layers of sub, matching by inner layer name.
+func loadNested(f *h5.File, group string, weights []string, sub *tree) error {
+	per := map[string][]string{}
+	vars := map[string][]string{}
+	for _, w := range weights {
+		l, v := splitWeight(w)
+		per[l] = append(per[l], w)
+		vars[l] = append(vars[l], v)
+	}
+	dense := map[string]bool{}
+	for _, n := range sub.denses() {
+		dense[n.name] = true
+		ws := per[n.name]
+		if len(ws) == 0 {
+			return fmt.Errorf("%w: no weights for layer %q of nested model %q in %s", ErrMissingWeights, n.name, sub.name, group)
+		}
+		if len(ws) > 2 {
+			return fmt.Errorf("%w: Dense layer %q of nested model %q has %d weights (%s)", ErrShape, n.name, sub.name, len(ws), strings.Join(ws, ", "))
+		}
+		kernel, bias := ws[0], ""
+		if len(ws) == 2 {
+			bias = ws[1]
+			if v := vars[n.name]; (v[0] == "bias" || v[0] == "b") && (v[1] == "kernel" || v[1] == "W") {
+				kernel, bias = ws[1], ws[0]
+			}
+		}
+		if err := setDense(f, group, n, kernel, bias); err != nil {
+			return err
+		}
+	}
+	for l, ws := range per {
+		if !dense[l] {
+			return fmt.Errorf("%w: nested model %q in %s has weights %s for a layer %q its architecture lacks", ErrMissingWeights, sub.name, group, strings.Join(ws, ", "), l)
+		}
+	}
+	return nil
+}
+
+// snake converts a class name to the group name Keras 3 derives from it
+// (keras.src.utils.naming.to_snake_case): "Dense" → "dense",
+// "LeakyReLU" → "leaky_re_lu", "InputLayer" → "input_layer".
+func snake(name string) string {
+	var b []rune
+	r := []rune(name)
+	// (.)([A-Z][a-z]+) → \1_\2
+	for i := 0; i < len(r); i++ {
+		if i > 0 && isUpper(r[i]) && i+1 < len(r) && isLower(r[i+1]) {
+			b = append(b, '_')
+		}
+		b = append(b, r[i])
+	}
+	// ([a-z])([A-Z]) → \1_\2
+	var c []rune
+	for i := 0; i < len(b); i++ {
+		c = append(c, b[i])
+		if isLower(b[i]) && i+1 < len(b) && isUpper(b[i+1]) {
+			c = append(c, '_')
+		}
+	}
+	return strings.ToLower(string(c))
+}
+
+func isUpper(r rune) bool { return r >= 'A' && r <= 'Z' }
+func isLower(r rune) bool { return r >= 'a' && r <= 'z' }
+
+// v3Class is the class of the object Keras 3 builds for a config class:
+// "Model" configs become Functional models.
+func v3Class(class string) string {
+	if class == "Model" {
+		return "Functional"
+	}
+	return class
+}
+
+// v3Names returns the group name Keras 3 gives each node of t: the snake
+// case of its class, numbered from the second of a class on ("dense",
+// "dense_1", ...).
+func v3Names(t *tree) []string {
+	used := map[string]int{}
+	out := make([]string, len(t.nodes))
+	for i, n := range t.nodes {
+		key := snake(v3Class(n.class))
+		name := key
+		if c, ok := used[key]; ok {
+			used[key] = c + 1
+			name = fmt.Sprintf("%s_%d", key, c+1)
+		} else {
+			used[key] = 0
+		}
+		out[i] = name
+	}
+	return out
+}
+
+// varsGroup finds the vars group of the object at path (a list of group
+// names), as "a/b/vars" or, in files saved on Windows, "a\b/vars".
+func varsGroup(f *h5.File, path []string) (string, bool) {
+	for _, sep := range []string{"/", `\`} {
+		p := "/" + strings.Join(path, sep) + "/vars"
+		if f.Kind(p) == h5.Group {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// loadV3 reads weights stored the Keras 3 way (.keras zips and
+// .weights.h5): layers/<class-counter name>/vars/<index>.
+func loadV3(f *h5.File, t *tree, prefix []string) error {
+	names := v3Names(t)
+	for i, n := range t.nodes {
+		path := append(append(append([]string(nil), prefix...), "layers"), names[i])
+		if n.sub != nil {
+			if err := loadV3(f, n.sub, path); err != nil {
+				return err
+			}
+			continue
+		}
+		if n.layer == nil || n.layer.Type != runtime.Dense {
+			continue
+		}
+		vg, ok := varsGroup(f, path)
+		if !ok {
+			return fmt.Errorf("%w: no group %s/vars for Dense layer %q", ErrMissingWeights, strings.Join(path, "/"), n.name)
+		}
+		kids, err := f.Children(vg)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+		idx := make([]int, 0, len(kids))
+		for _, k := range kids {
+			v, err := strconv.Atoi(k)
+			if err != nil {
+				return fmt.Errorf("%w: %s has a member %q that is not a variable index", ErrFormat, vg, k)
+			}
+			idx = append(idx, v)
+		}
+		sort.Ints(idx) // numerically: "10" sorts after "2"
+		for j, v := range idx {
+			if v != j {
+				return fmt.Errorf("%w: %s holds variables %v, want 0..%d", ErrFormat, vg, idx, len(idx)-1)
+			}
+		}
+		switch len(idx) {
+		case 1:
+			err = setDense(f, vg, n, "0", "")
+		case 2:
+			err = setDense(f, vg, n, "0", "1")
+		default:
+			err = fmt.Errorf("%w: Dense layer %q has %d variables in %s, want kernel and bias", ErrShape, n.name, len(idx), vg)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

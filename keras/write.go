@@ -1,0 +1,556 @@
+package keras
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aekit/aekit/runtime"
+)
+
+// Versions written into files, naming the layout each writer follows.
+const (
+	// H5KerasVersion is the keras_version attribute of written .h5 files,
+	// whose layout is that of tf.keras 2.x full-model HDF5 files.
+	H5KerasVersion = "2.15.0"
+	// KerasVersion3 is the keras_version in metadata.json of written
+	// .keras files, whose layout is that of Keras 3.10.
+	KerasVersion3 = "3.10.0"
+)
+
+// WriteFile writes m to the named file in the format its extension names:
+// ".keras" for FormatKeras, ".h5" or ".hdf5" for FormatH5. It writes a
+// temporary file in the same folder and renames it, so that a failure
+// never leaves a partial file behind.
+func WriteFile(name string, m *runtime.Model) error {
+	var f Format
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".keras":
+		f = FormatKeras
+	case ".h5", ".hdf5":
+		f = FormatH5
+	default:
+		return fmt.Errorf("%s: %w: extension must be .keras or .h5", name, ErrFormat)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, m, f); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(buf.Bytes())
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), name)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// Write writes m to w as a Keras file of format f: FormatKeras (a Keras 3
+// .keras zip) or FormatH5 (a tf.keras 2-layout full-model HDF5 file that
+// Keras 2 and Keras 3 load). The model is validated first. Layers keep
+// their names and classes (unnamed layers get Keras-style names); nested
+// models are written as nested models. Activations a format cannot
+// express (Keras 2's hard_sigmoid in a Keras 3 file and the reverse, the
+// tanh-approximate gelu) give an error wrapping ErrActivation.
+func Write(w io.Writer, m *runtime.Model, f Format) error {
+	if m == nil {
+		return fmt.Errorf("%w: nil model", ErrFormat)
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	v3 := false
+	switch f {
+	case FormatKeras:
+		v3 = true
+	case FormatH5:
+	default:
+		return fmt.Errorf("%w: cannot write format %q (want %q or %q)", ErrFormat, f, FormatH5, FormatKeras)
+	}
+	wr := &writer{v3: v3, used: map[string]bool{}}
+	wr.reserve(m)
+	top, err := wr.model(m, m.Name, m.Input, true)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	if v3 {
+		b, err = wr.keras(top)
+	} else {
+		b, err = wr.h5(top)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+type writer struct {
+	v3   bool
+	used map[string]bool
+}
+
+// wmodel is a model as it will be written.
+type wmodel struct {
+	name   string
+	class  string // "Sequential" or "Functional"
+	input  []int
+	output []int
+	inName string   // the InputLayer's name
+	layers []*wlayer // in execution order, no InputLayer
+}
+
+type wlayer struct {
+	name  string
+	class string
+	l     *runtime.Layer
+	in    []int // input shape without the batch axis
+	out   []int
+	cfg   obj // the layer's config
+	sub   *wmodel
+}
+
+func (wr *writer) reserve(m *runtime.Model) {
+	m.Walk(func(_ []string, l *runtime.Layer) {
+		if l.Name != "" {
+			wr.used[l.Name] = true
+		}
+	})
+}
+
+// fresh returns an unused name based on base: base, base_1, base_2, ...
+func (wr *writer) fresh(base string) string {
+	name := base
+	for i := 1; wr.used[name]; i++ {
+		name = fmt.Sprintf("%s_%d", base, i)
+	}
+	wr.used[name] = true
+	return name
+}
+
+func dims(shape []int) arr {
+	a := arr{nil}
+	for _, d := range shape {
+		a = append(a, d)
+	}
+	return a
+}
+
+func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wmodel, error) {
+	wm := &wmodel{name: name, input: in}
+	switch m.Class {
+	case "Sequential":
+		wm.class = "Sequential"
+	case "Functional", "Model":
+		wm.class = "Functional"
+	default:
+		wm.class = "Sequential"
+		for _, l := range m.Layers {
+			if l.Type == runtime.SubModel {
+				wm.class = "Functional"
+			}
+		}
+	}
+	if wm.name == "" {
+		wm.name = wr.fresh(strings.ToLower(wm.class))
+	} else if root {
+		wr.used[wm.name] = true
+	}
+	shape := in
+	for _, l := range m.Layers {
+		wl, err := wr.layer(l, shape)
+		if err != nil {
+			return nil, err
+		}
+		wm.layers = append(wm.layers, wl)
+		shape = wl.out
+	}
+	wm.output = shape
+	if wr.v3 {
+		wm.inName = wr.fresh("input_layer")
+	} else if wm.class == "Sequential" && len(wm.layers) > 0 {
+		wm.inName = wr.fresh(wm.layers[0].name + "_input")
+	} else {
+		wm.inName = wr.fresh("input")
+	}
+	return wm, nil
+}
+
+func outShape(l *runtime.Layer, in []int) []int {
+	m := &runtime.Model{Input: in, Layers: []*runtime.Layer{l}}
+	return m.OutputShape()
+}
+
+func (wr *writer) dtype() any {
+	if wr.v3 {
+		return obj{}.set("module", "keras").set("class_name", "DTypePolicy").
+			set("config", obj{}.set("name", "float32")).set("registered_name", nil)
+	}
+	return "float32"
+}
+
+func (wr *writer) base(name string) obj {
+	return obj{}.set("name", name).set("trainable", true).set("dtype", wr.dtype())
+}
+
+func (wr *writer) initializer(class string, cfg obj) obj {
+	o := obj{}
+	if wr.v3 {
+		o = o.set("module", "keras.initializers")
+	}
+	o = o.set("class_name", class).set("config", cfg)
+	if wr.v3 {
+		o = o.set("registered_name", nil)
+	}
+	return o
+}
+
+func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
+	wl := &wlayer{l: l, in: in, out: outShape(l, in)}
+	wl.name = l.Name
+	var err error
+	switch l.Type {
+	case runtime.Dense:
+		wl.class = "Dense"
+		if wl.name == "" {
+			wl.name = wr.fresh("dense")
+		}
+		act, err := wr.activation(l.Act, wl.name)
+		if err != nil {
+			return nil, err
+		}
+		c := wr.base(wl.name).set("units", l.Units).set("activation", act).set("use_bias", l.Bias != nil).
+			set("kernel_initializer", wr.initializer("GlorotUniform", obj{}.set("seed", nil))).
+			set("bias_initializer", wr.initializer("Zeros", obj{})).
+			set("kernel_regularizer", nil).set("bias_regularizer", nil)
+		if !wr.v3 {
+			c = c.set("activity_regularizer", nil)
+		}
+		wl.cfg = c.set("kernel_constraint", nil).set("bias_constraint", nil)
+	case runtime.ActivationLayer:
+		err = wr.activationLayer(wl)
+	case runtime.Identity:
+		wl.class = l.Class
+		key := "rate"
+		switch l.Class {
+		case "Dropout", "GaussianDropout", "AlphaDropout", "SpatialDropout1D":
+		case "GaussianNoise":
+			key = "stddev"
+		case "ActivityRegularization":
+			key = ""
+		default:
+			wl.class = "Dropout"
+		}
+		if wl.name == "" {
+			wl.name = wr.fresh(snake(wl.class))
+		}
+		c := wr.base(wl.name)
+		switch {
+		case key == "":
+			c = c.set("l1", pyFloat(0)).set("l2", pyFloat(0))
+		case wl.class == "Dropout" || wl.class == "SpatialDropout1D" || wl.class == "AlphaDropout":
+			c = c.set(key, pyFloat(l.Rate)).set("seed", nil).set("noise_shape", nil)
+		default:
+			c = c.set(key, pyFloat(l.Rate))
+			if wr.v3 {
+				c = c.set("seed", nil)
+			}
+		}
+		wl.cfg = c
+	case runtime.Reshape:
+		if l.Shape == nil {
+			wl.class = "Flatten"
+			if wl.name == "" {
+				wl.name = wr.fresh("flatten")
+			}
+			wl.cfg = wr.base(wl.name).set("data_format", "channels_last")
+		} else {
+			wl.class = "Reshape"
+			if wl.name == "" {
+				wl.name = wr.fresh("reshape")
+			}
+			ts := arr{}
+			for _, d := range l.Shape {
+				ts = append(ts, d)
+			}
+			wl.cfg = wr.base(wl.name).set("target_shape", ts)
+		}
+	case runtime.SubModel:
+		if wl.name == "" {
+			wl.name = wr.fresh(strings.ToLower(l.Sub.Class))
+		}
+		wl.sub, err = wr.model(l.Sub, wl.name, in, false)
+		if err != nil {
+			return nil, err
+		}
+		wl.class = wl.sub.class
+	default:
+		return nil, fmt.Errorf("%w: layer %q has type %v", ErrUnsupportedLayer, l.Name, l.Type)
+	}
+	return wl, err
+}
+
+// activation returns the config value of a Dense or Activation layer's
+// activation: a name, or an activation layer object for parameters a name
+// cannot carry.
+func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
+	cannot := func(why string) error {
+		format := "a Keras 2 .h5 file"
+		if wr.v3 {
+			format = "a Keras 3 .keras file"
+		}
+		return fmt.Errorf("%w: layer %q: %v cannot be written to %s (%s)", ErrActivation, layer, a, format, why)
+	}
+	layerObj := func(class string, cfg obj) obj {
+		o := obj{}
+		if wr.v3 {
+			o = o.set("module", "keras.layers")
+		}
+		o = o.set("class_name", class).set("config", cfg)
+		if wr.v3 {
+			o = o.set("registered_name", nil)
+		}
+		return o
+	}
+	switch a.Func {
+	case runtime.Linear:
+		return "linear", nil
+	case runtime.ReLU:
+		if a.Alpha == 0 && a.Threshold == 0 && !a.Capped {
+			return "relu", nil
+		}
+		return layerObj("ReLU", wr.reluConfig(obj{}, a)), nil
+	case runtime.ReLU6:
+		if wr.v3 {
+			return "relu6", nil
+		}
+		return layerObj("ReLU", wr.reluConfig(obj{}, runtime.Activation{Func: runtime.ReLU, Capped: true, MaxValue: 6})), nil
+	case runtime.LeakyReLU:
+		if wr.v3 && a.Alpha == 0.2 {
+			return "leaky_relu", nil
+		}
+		return layerObj("LeakyReLU", obj{}.set(wr.slopeKey(), pyFloat(a.Alpha))), nil
+	case runtime.ELU:
+		if a.Alpha == 1 {
+			return "elu", nil
+		}
+		return layerObj("ELU", obj{}.set("alpha", pyFloat(a.Alpha))), nil
+	case runtime.HardSigmoid:
+		k2 := runtime.Act(runtime.HardSigmoid)
+		k3 := runtime.HardSigmoidKeras3
+		switch {
+		case !wr.v3 && a.Alpha == k2.Alpha && a.Beta == k2.Beta, wr.v3 && a.Alpha == k3.Alpha && a.Beta == k3.Beta:
+			return "hard_sigmoid", nil
+		}
+		return nil, cannot("its hard_sigmoid has another slope")
+	case runtime.GELU:
+		if a.Approximate {
+			return nil, cannot("Keras serializes gelu by name, which means the exact form")
+		}
+		return "gelu", nil
+	case runtime.SELU, runtime.Sigmoid, runtime.Tanh, runtime.Softmax, runtime.LogSoftmax,
+		runtime.Softplus, runtime.Softsign, runtime.Exponential, runtime.Swish, runtime.Mish:
+		return a.Func.String(), nil
+	}
+	return nil, cannot("unknown function")
+}
+
+func (wr *writer) slopeKey() string {
+	if wr.v3 {
+		return "negative_slope"
+	}
+	return "alpha"
+}
+
+func (wr *writer) reluConfig(c obj, a runtime.Activation) obj {
+	var mv any
+	if a.Capped {
+		mv = pyFloat(a.MaxValue)
+	}
+	return c.set("max_value", mv).set("negative_slope", pyFloat(a.Alpha)).set("threshold", pyFloat(a.Threshold))
+}
+
+// activationLayer picks the Keras class for an activation layer: its own
+// class when it can carry the activation, else Activation.
+func (wr *writer) activationLayer(wl *wlayer) error {
+	a := wl.l.Act
+	class := "Activation"
+	switch {
+	case wl.l.Class == "ReLU" && (a.Func == runtime.ReLU || a.Func == runtime.ReLU6):
+		class = "ReLU"
+	case wl.l.Class == "ThresholdedReLU" && a.Func == runtime.ReLU && a.Alpha == 0 && !a.Capped:
+		class = "ThresholdedReLU"
+		if wr.v3 { // Keras 3 has no ThresholdedReLU; ReLU with a threshold is the same function.
+			class = "ReLU"
+		}
+	case wl.l.Class == "LeakyReLU" && a.Func == runtime.LeakyReLU:
+		class = "LeakyReLU"
+	case wl.l.Class == "ELU" && a.Func == runtime.ELU:
+		class = "ELU"
+	case wl.l.Class == "Softmax" && a.Func == runtime.Softmax:
+		class = "Softmax"
+	}
+	wl.class = class
+	if wl.name == "" {
+		wl.name = wr.fresh(snake(class))
+	}
+	c := wr.base(wl.name)
+	switch class {
+	case "ReLU":
+		if a.Func == runtime.ReLU6 {
+			a = runtime.Activation{Func: runtime.ReLU, Capped: true, MaxValue: 6}
+		}
+		c = wr.reluConfig(c, a)
+	case "ThresholdedReLU":
+		c = c.set("theta", pyFloat(a.Threshold))
+	case "LeakyReLU":
+		c = c.set(wr.slopeKey(), pyFloat(a.Alpha))
+	case "ELU":
+		c = c.set("alpha", pyFloat(a.Alpha))
+	case "Softmax":
+		c = c.set("axis", -1)
+	default:
+		act, err := wr.activation(a, wl.name)
+		if err != nil {
+			return err
+		}
+		c = c.set("activation", act)
+	}
+	wl.cfg = c
+	return nil
+}
+
+// config returns the JSON of a model: {"class_name": ..., "config": ...}.
+func (wr *writer) config(wm *wmodel, top bool) obj {
+	layers := arr{wr.inputLayer(wm)}
+	prev, prevNode := wm.inName, 0
+	for _, wl := range wm.layers {
+		e := wr.entry(wl, wm.class == "Functional", prev, prevNode)
+		layers = append(layers, e)
+		prev, prevNode = wl.name, 0
+		if !wr.v3 {
+			// tf.keras 2 refers to a nested model's call as node 1; Keras 3
+			// renumbers inbound references from 0.
+			prevNode = wr.outNode(wl)
+		}
+	}
+	c := obj{}.set("name", wm.name)
+	if wr.v3 {
+		c = c.set("trainable", true)
+		if wm.class == "Sequential" {
+			c = c.set("dtype", wr.dtype())
+		}
+	}
+	c = c.set("layers", layers)
+	if wm.class == "Functional" {
+		last, node := wm.inName, 0
+		if n := len(wm.layers); n > 0 {
+			last = wm.layers[n-1].name
+			node = wr.outNode(wm.layers[n-1])
+		}
+		c = c.set("input_layers", arr{arr{wm.inName, 0, 0}}).set("output_layers", arr{arr{last, node, 0}})
+	} else if wr.v3 {
+		c = c.set("build_input_shape", dims(wm.input))
+	}
+	o := obj{}
+	if wr.v3 {
+		if wm.class == "Functional" {
+			o = o.set("module", "keras.src.models.functional")
+		} else {
+			o = o.set("module", "keras")
+		}
+	}
+	o = o.set("class_name", wm.class).set("config", c)
+	if wr.v3 {
+		if wm.class == "Functional" {
+			o = o.set("registered_name", "Functional").set("build_config", obj{}.set("input_shape", nil))
+		} else {
+			o = o.set("registered_name", nil).set("build_config", obj{}.set("input_shape", dims(wm.input)))
+		}
+	}
+	return o
+}
+
+// outNode is the node index by which a functional model refers to the
+// output of layer wl: nested models count the node that links their own
+// input to their output (tf.keras 2 for any nested model with an input,
+// Keras 3 for Functional ones).
+func (wr *writer) outNode(wl *wlayer) int {
+	if wl.sub == nil {
+		return 0
+	}
+	if !wr.v3 || wl.sub.class == "Functional" {
+		return 1
+	}
+	return 0
+}
+
+func (wr *writer) inputLayer(wm *wmodel) obj {
+	o := obj{}
+	if wr.v3 {
+		o = o.set("module", "keras.layers")
+	}
+	c := obj{}
+	if wr.v3 {
+		c = c.set("batch_shape", dims(wm.input)).set("dtype", "float32").set("sparse", false).set("ragged", false).set("name", wm.inName)
+	} else {
+		c = c.set("batch_input_shape", dims(wm.input)).set("dtype", "float32").set("sparse", false).set("ragged", false).set("name", wm.inName)
+	}
+	o = o.set("class_name", "InputLayer").set("config", c)
+	if wr.v3 {
+		o = o.set("registered_name", nil)
+	}
+	if wm.class == "Functional" {
+		o = o.set("name", wm.inName).set("inbound_nodes", arr{})
+	}
+	return o
+}
+
+// entry returns a layer's entry in its model's layer list.
+func (wr *writer) entry(wl *wlayer, functional bool, prev string, node int) obj {
+	var o obj
+	if wl.sub != nil {
+		o = wr.config(wl.sub, false)
+	} else {
+		if wr.v3 {
+			o = o.set("module", "keras.layers")
+		}
+		o = o.set("class_name", wl.class).set("config", wl.cfg)
+		if wr.v3 {
+			o = o.set("registered_name", nil).set("build_config", obj{}.set("input_shape", dims(wl.in)))
+		}
+	}
+	if !functional {
+		return o
+	}
+	o = o.set("name", wl.name)
+	if wr.v3 {
+		kw := obj{}
+		if wl.sub != nil {
+			kw = kw.set("mask", nil)
+		}
+		t := obj{}.set("class_name", "__keras_tensor__").set("config",
+			obj{}.set("shape", dims(wl.in)).set("dtype", "float32").set("keras_history", arr{prev, node, 0}))
+		return o.set("inbound_nodes", arr{obj{}.set("args", arr{t}).set("kwargs", kw)})
+	}
+	return o.set("inbound_nodes", arr{arr{arr{prev, node, 0, obj{}}}})
+}

@@ -1,0 +1,259 @@
+package runtime_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/aekit/aekit/internal/conformance"
+	"github.com/aekit/aekit/runtime"
+)
+
+// benchModel is one of the autoencoders: widths from input to
+// output, ReLU inside and sigmoid at the end.
+type benchModel struct {
+	name   string
+	widths []int
+}
+
+var benchModels = []benchModel{
+	{"seed", []int{100, 10, 10, 100, 100}},
+	{"ae784", []int{784, 32, 784}},
+	{"deep", []int{784, 128, 64, 32, 64, 128, 784}},
+}
+
+// autoencoder builds bm with Glorot-uniform weights and small random
+// biases, the encoder and decoder as sub-models as package train builds
+// them.
+func autoencoder(bm benchModel, seed uint64) *runtime.Model {
+	r := rand.New(rand.NewPCG(seed, 7))
+	narrow := 1
+	for i, w := range bm.widths {
+		if i > 0 && w < bm.widths[narrow] {
+			narrow = i
+		}
+	}
+	var enc, dec []*runtime.Layer
+	for i := 1; i < len(bm.widths); i++ {
+		in, out := bm.widths[i-1], bm.widths[i]
+		l := &runtime.Layer{Name: fmt.Sprintf("dense_%d", i), Type: runtime.Dense, In: in, Units: out,
+			Kernel: make([]float32, in*out), Bias: make([]float32, out), Act: runtime.Act(runtime.ReLU)}
+		if i == len(bm.widths)-1 {
+			l.Act = runtime.Act(runtime.Sigmoid)
+		}
+		lim := float32(math.Sqrt(6 / float64(in+out)))
+		for j := range l.Kernel {
+			l.Kernel[j] = (2*r.Float32() - 1) * lim
+		}
+		for j := range l.Bias {
+			l.Bias[j] = 0.1 * (2*r.Float32() - 1)
+		}
+		if i <= narrow {
+			enc = append(enc, l)
+		} else {
+			dec = append(dec, l)
+		}
+	}
+	w := bm.widths
+	return &runtime.Model{Name: "autoencoder", Input: []int{w[0]}, Layers: []*runtime.Layer{
+		{Name: "encoder", Type: runtime.SubModel, Sub: &runtime.Model{Name: "encoder", Input: []int{w[0]}, Layers: enc}},
+		{Name: "decoder", Type: runtime.SubModel, Sub: &runtime.Model{Name: "decoder", Input: []int{w[narrow]}, Layers: dec}},
+	}}
+}
+
+func randRows(r *rand.Rand, n, w int) []float32 {
+	x := make([]float32, n*w)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	return x
+}
+
+// TestPredictMatchesReference checks the forward pass of the benchmark
+// models against the float64 reference within the suite's tolerances
+// (1e-6 absolute + 1e-5 relative), at batch 1 and 256, through Predict and
+// through Parallel.
+func TestPredictMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, bm := range benchModels {
+		m := autoencoder(bm, 1)
+		if err := m.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		p := runtime.NewParallel(m, 3)
+		defer p.Close()
+		for _, n := range []int{1, 256} {
+			x := randRows(r, n, m.InputWidth())
+			want := conformance.Reference(m, x, n)
+			got, err := m.Predict(nil, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := conformance.Compare(got, want, 0, 0); err != nil {
+				t.Errorf("%s batch %d: Predict: %v", bm.name, n, err)
+			}
+			got, err = p.Predict(nil, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := conformance.Compare(got, want, 0, 0); err != nil {
+				t.Errorf("%s batch %d: Parallel.Predict: %v", bm.name, n, err)
+			}
+		}
+	}
+}
+
+// TestParallelMatchesPredict checks that splitting a batch over goroutines
+// gives the outputs of the single-threaded pass within 1e-6 relative
+// (1e-7 absolute): OpenBLAS may round a row differently in a product with
+// fewer rows. It covers batch sizes that split evenly and unevenly, and a
+// Parallel after Close, which must be bitwise Predict.
+func TestParallelMatchesPredict(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, bm := range benchModels {
+		m := autoencoder(bm, 2)
+		for _, threads := range []int{2, 3} {
+			p := runtime.NewParallel(m, threads)
+			for _, n := range []int{1, 17, 255, 256, 1000} {
+				x := randRows(r, n, m.InputWidth())
+				want, _ := m.Predict(nil, x)
+				got, err := p.Predict(nil, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := conformance.Compare(got, want, 1e-7, 1e-6); err != nil {
+					t.Fatalf("%s threads %d batch %d: Parallel against Predict: %v", bm.name, threads, n, err)
+				}
+			}
+			p.Close()
+			p.Close()
+			x := randRows(r, 64, m.InputWidth())
+			want, _ := m.Predict(nil, x)
+			got, _ := p.Predict(nil, x)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s after Close: value %d: %v, want %v", bm.name, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestPredictNoAllocs checks that a warm Predict, and a warm
+// Parallel.Predict, allocate nothing when dst has room, at batch 1 and 256.
+func TestPredictNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, bm := range benchModels {
+		m := autoencoder(bm, 3)
+		p := runtime.NewParallel(m, 2)
+		defer p.Close()
+		for _, n := range []int{1, 256} {
+			x := randRows(r, n, m.InputWidth())
+			dst := make([]float32, n*m.OutputWidth())
+			if a := testing.AllocsPerRun(20, func() { _, _ = m.Predict(dst, x) }); a != 0 {
+				t.Errorf("%s batch %d: Predict allocates %v times per call", bm.name, n, a)
+			}
+			if a := testing.AllocsPerRun(20, func() { _, _ = p.Predict(dst, x) }); a != 0 {
+				t.Errorf("%s batch %d: Parallel.Predict allocates %v times per call", bm.name, n, a)
+			}
+		}
+	}
+}
+
+// TestPredictConcurrent runs Predict, and one shared Parallel, from several
+// goroutines at once, each checking its outputs bitwise against the same
+// call made beforehand from one goroutine; run it with -race.
+func TestPredictConcurrent(t *testing.T) {
+	m := autoencoder(benchModels[1], 4)
+	p := runtime.NewParallel(m, 2)
+	defer p.Close()
+	r := rand.New(rand.NewPCG(6, 6))
+	const workers = 6
+	xs := make([][]float32, workers)
+	wants := make([][2][]float32, workers) // from Predict and from p
+	for i := range xs {
+		n := []int{1, 32, 256}[i%3]
+		xs[i] = randRows(r, n, m.InputWidth())
+		wants[i][0], _ = m.Predict(nil, xs[i])
+		wants[i][1], _ = p.Predict(nil, xs[i])
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var dst []float32
+			for it := range 20 {
+				var err error
+				if it%2 == 0 {
+					dst, err = m.Predict(dst, xs[i])
+				} else {
+					dst, err = p.Predict(dst, xs[i])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				for j, v := range wants[i][it%2] {
+					if dst[j] != v {
+						errs <- fmt.Errorf("goroutine %d iteration %d: value %d is %v, want %v", i, it, j, dst[j], v)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestPredictShapeError checks that a ragged input is refused by both
+// entry points.
+func TestPredictShapeError(t *testing.T) {
+	m := autoencoder(benchModels[0], 5)
+	p := runtime.NewParallel(m, 2)
+	defer p.Close()
+	if _, err := m.Predict(nil, make([]float32, 150)); err == nil {
+		t.Error("Predict accepted 150 values for width 100")
+	}
+	if _, err := p.Predict(nil, make([]float32, 150)); err == nil {
+		t.Error("Parallel.Predict accepted 150 values for width 100")
+	}
+}
+
+// BenchmarkPredict times the forward pass of the models at batch
+// 1 and 256 on one goroutine (Predict) and, at batch 256, on two
+// (Parallel), reporting samples per second.
+func BenchmarkPredict(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, bm := range benchModels {
+		m := autoencoder(bm, 6)
+		for _, n := range []int{1, 256} {
+			x := randRows(r, n, m.InputWidth())
+			dst := make([]float32, n*m.OutputWidth())
+			b.Run(fmt.Sprintf("%s/batch=%d", bm.name, n), func(b *testing.B) {
+				for b.Loop() {
+					_, _ = m.Predict(dst, x)
+				}
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "samples/s")
+			})
+			if n == 1 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/batch=%d/threads=2", bm.name, n), func(b *testing.B) {
+				p := runtime.NewParallel(m, 2)
+				defer p.Close()
+				for b.Loop() {
+					_, _ = p.Predict(dst, x)
+				}
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,418 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/aekit/aekit/runtime"
+)
+
+// CheckpointVersion is the version of the checkpoint format this package
+// writes and reads.
+const CheckpointVersion = 1
+
+// checkpointMagic starts every checkpoint file.
+const checkpointMagic = "AEKITCKP"
+
+// maxCheckpointPayload bounds the payload length a header may announce.
+const maxCheckpointPayload = 1 << 34
+
+// Checkpoint is the saved state of a Fit run, enough to continue it
+// exactly: after resuming, the weights and history are bit-identical to an
+// uninterrupted run with the same Threads.
+//
+// On disk a checkpoint is
+//
+//	"AEKITCKP"               8 bytes
+//	version                  uint32, little-endian (CheckpointVersion)
+//	payload length           uint64, little-endian
+//	payload                  encoding/gob of the exported fields below
+//	CRC-32 (IEEE) of payload uint32, little-endian
+//
+// Read rejects other magic, versions, announced lengths beyond the data,
+// checksum mismatches and undecodable payloads with errors wrapping
+// ErrCheckpoint.
+type Checkpoint struct {
+	// Model is the model with the weights at the checkpoint.
+	Model *runtime.Model
+
+	// Optimizer is the optimizer's name and OptimizerJSON its settings.
+	Optimizer     string
+	OptimizerJSON []byte
+	// Slots is the optimizer state, one vector per slot over all weights
+	// in layer order (kernel then bias).
+	Slots [][]float32
+	// Iterations is the number of updates done.
+	Iterations int64
+
+	// The run's settings (see Config).
+	Loss            Loss
+	Epochs          int
+	BatchSize       int
+	Shuffle         bool
+	Seed            uint64
+	ValidationSplit float64
+	ValN            int
+
+	// Epoch is the epoch to continue (0-based) and Batch the number of
+	// its batches already done; 0 means the epoch starts afresh.
+	Epoch, Batch int
+	// LossSum and Samples accumulate the epoch's loss so far; Seconds is
+	// its wall time so far.
+	LossSum float64
+	Samples int
+	Seconds float64
+	// RNG is the shuffling generator's state at the start of Epoch.
+	RNG []byte
+
+	// History is the history up to the checkpoint.
+	History History
+	// Early-stopping state.
+	ESBest        float64
+	ESWait        int
+	ESBestEpoch   int
+	ESBestWeights []float32
+
+	// Fingerprint identifies the training and validation data (rows and
+	// a CRC-32 of their values).
+	Fingerprint DataFingerprint
+}
+
+// DataFingerprint identifies a run's data.
+type DataFingerprint struct {
+	Rows, ValRows int
+	CRC           uint32
+}
+
+// gob mirror of runtime.Model, so that the format does not depend on the
+// runtime's unexported fields.
+type ckModel struct {
+	Name, Class string
+	Input       []int
+	Layers      []ckLayer
+}
+
+type ckLayer struct {
+	Name, Class   string
+	Type          runtime.Type
+	In, Units     int
+	Kernel, Bias  []float32
+	Act           runtime.Activation
+	Rate          float64
+	Shape         []int
+	Sub           *ckModel
+	HasBias, Flat bool
+}
+
+func toCk(m *runtime.Model) *ckModel {
+	c := &ckModel{Name: m.Name, Class: m.Class, Input: m.Input}
+	for _, l := range m.Layers {
+		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
+			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
+			Shape: l.Shape, Flat: l.Shape == nil}
+		if l.Sub != nil {
+			cl.Sub = toCk(l.Sub)
+		}
+		c.Layers = append(c.Layers, cl)
+	}
+	return c
+}
+
+func fromCk(c *ckModel) *runtime.Model {
+	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input}
+	for _, cl := range c.Layers {
+		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
+			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape}
+		if cl.HasBias {
+			l.Bias = cl.Bias
+			if l.Bias == nil {
+				l.Bias = []float32{}
+			}
+		}
+		if cl.Flat {
+			l.Shape = nil
+		} else if l.Shape == nil {
+			l.Shape = []int{}
+		}
+		if cl.Sub != nil {
+			l.Sub = fromCk(cl.Sub)
+		}
+		m.Layers = append(m.Layers, l)
+	}
+	return m
+}
+
+// cloneModel returns a deep copy of m.
+func cloneModel(m *runtime.Model) *runtime.Model {
+	c := fromCk(toCk(m))
+	c.Walk(func(_ []string, l *runtime.Layer) {
+		l.Kernel = append([]float32(nil), l.Kernel...)
+		if l.Bias != nil {
+			l.Bias = append([]float32{}, l.Bias...)
+		}
+	})
+	return c
+}
+
+// ckPayload is what is gob-encoded.
+type ckPayload struct {
+	Model *ckModel
+	Ck    Checkpoint
+}
+
+// Write writes ck to w in the checkpoint format.
+func (ck *Checkpoint) Write(w io.Writer) error {
+	var buf bytes.Buffer
+	p := ckPayload{Model: toCk(ck.Model), Ck: *ck}
+	p.Ck.Model = nil
+	if err := gob.NewEncoder(&buf).Encode(&p); err != nil {
+		return fmt.Errorf("train: encoding checkpoint: %w", err)
+	}
+	var hdr [20]byte
+	copy(hdr[:], checkpointMagic)
+	binary.LittleEndian.PutUint32(hdr[8:], CheckpointVersion)
+	binary.LittleEndian.PutUint64(hdr[12:], uint64(buf.Len()))
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], crc32.ChecksumIEEE(buf.Bytes()))
+	for _, b := range [][]byte{hdr[:], buf.Bytes(), sum[:]} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadCheckpoint reads a checkpoint written by Write.
+func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
+	var hdr [20]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrCheckpoint, err)
+	}
+	if string(hdr[:8]) != checkpointMagic {
+		return nil, fmt.Errorf("%w: not an aekit checkpoint (magic %q)", ErrCheckpoint, hdr[:8])
+	}
+	if v := binary.LittleEndian.Uint32(hdr[8:]); v != CheckpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCheckpoint, v, CheckpointVersion)
+	}
+	n := binary.LittleEndian.Uint64(hdr[12:])
+	if n > maxCheckpointPayload {
+		return nil, fmt.Errorf("%w: absurd payload length %d", ErrCheckpoint, n)
+	}
+	var buf bytes.Buffer
+	if m, err := io.CopyN(&buf, r, int64(n)); err != nil {
+		return nil, fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCheckpoint, m, n)
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(r, sum[:]); err != nil {
+		return nil, fmt.Errorf("%w: truncated: missing checksum", ErrCheckpoint)
+	}
+	if got, want := crc32.ChecksumIEEE(buf.Bytes()), binary.LittleEndian.Uint32(sum[:]); got != want {
+		return nil, fmt.Errorf("%w: checksum mismatch (corrupt file)", ErrCheckpoint)
+	}
+	var p ckPayload
+	if err := gob.NewDecoder(&buf).Decode(&p); err != nil {
+		return nil, fmt.Errorf("%w: decoding: %w", ErrCheckpoint, err)
+	}
+	if p.Model == nil {
+		return nil, fmt.Errorf("%w: no model", ErrCheckpoint)
+	}
+	ck := p.Ck
+	ck.Model = fromCk(p.Model)
+	if err := ck.Model.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	if _, err := ck.optimizer(); err != nil {
+		return nil, err
+	}
+	return &ck, nil
+}
+
+// ReadCheckpointFile reads the checkpoint in the named file.
+func ReadCheckpointFile(name string) (*Checkpoint, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ck, err := ReadCheckpoint(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return ck, nil
+}
+
+// WriteCheckpointFile writes ck to the named file atomically: to a
+// temporary file in the same directory, then renamed.
+func WriteCheckpointFile(name string, ck *Checkpoint) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	w := bufio.NewWriter(f)
+	if err = ck.Write(w); err != nil {
+		return err
+	}
+	if err = w.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}
+
+// optimizer rebuilds the checkpoint's optimizer.
+func (ck *Checkpoint) optimizer() (Optimizer, error) {
+	o, err := ParseOptimizer(ck.Optimizer, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	if err := json.Unmarshal(ck.OptimizerJSON, o); err != nil {
+		return nil, fmt.Errorf("%w: optimizer settings: %w", ErrCheckpoint, err)
+	}
+	return o, nil
+}
+
+// Config returns the configuration of the saved run with Resume set to
+// ck, ready for Fit(ctx, ck.Model, ...). Callers may change Epochs,
+// Threads, EarlyStopping, CheckpointPath and the callbacks; separate
+// validation data (ValX, ValY) must be set again if the run had them.
+func (ck *Checkpoint) Config() Config {
+	o, _ := ck.optimizer() // checked by ReadCheckpoint
+	return Config{Optimizer: o, Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize,
+		Shuffle: ck.Shuffle, Seed: ck.Seed, ValidationSplit: ck.ValidationSplit, Resume: ck}
+}
+
+func newCheckpoint(m *runtime.Model, cfg *Config, nt *net, slots [][]float32, h *History, st *runState, pcg *rand.PCG, fp DataFingerprint) *Checkpoint {
+	oj, _ := json.Marshal(cfg.Optimizer)
+	rng := st.rngAtEpoch
+	if st.batch == 0 {
+		rng, _ = pcg.MarshalBinary()
+	}
+	ck := &Checkpoint{
+		Model: m, Optimizer: cfg.Optimizer.Name(), OptimizerJSON: oj, Slots: slots, Iterations: st.iter,
+		Loss: cfg.Loss, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Shuffle: cfg.Shuffle, Seed: cfg.Seed,
+		ValidationSplit: cfg.ValidationSplit, ValN: cfg.ValN,
+		Epoch: st.epoch, Batch: st.batch, LossSum: st.lossSum, Samples: st.samples, Seconds: st.seconds, RNG: rng,
+		History: *h, ESBest: st.es.Best, ESWait: st.es.Wait, ESBestEpoch: st.es.BestEpoch, ESBestWeights: st.es.BestWeights,
+		Fingerprint: fp,
+	}
+	if cfg.ValX == nil {
+		ck.ValN = 0
+	}
+	return ck
+}
+
+// restore loads ck into a run being set up by Fit.
+func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *History, st *runState, pcg *rand.PCG, fp DataFingerprint) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrCheckpoint}, a...)...)
+	}
+	if ck.Optimizer != cfg.Optimizer.Name() {
+		return bad("saved with optimizer %s, resumed with %s", ck.Optimizer, cfg.Optimizer.Name())
+	}
+	if oj, _ := json.Marshal(cfg.Optimizer); !bytes.Equal(oj, ck.OptimizerJSON) {
+		return bad("optimizer settings differ: saved %s, resumed with %s", ck.OptimizerJSON, oj)
+	}
+	if ck.Loss != cfg.Loss || ck.BatchSize != cfg.BatchSize || ck.Shuffle != cfg.Shuffle || ck.Seed != cfg.Seed || ck.ValidationSplit != cfg.ValidationSplit {
+		return bad("saved with loss %v, batch size %d, shuffle %v, seed %d, validation split %g; resumed with %v, %d, %v, %d, %g",
+			ck.Loss, ck.BatchSize, ck.Shuffle, ck.Seed, ck.ValidationSplit, cfg.Loss, cfg.BatchSize, cfg.Shuffle, cfg.Seed, cfg.ValidationSplit)
+	}
+	if ck.Fingerprint != fp {
+		return bad("saved with %d training and %d validation rows (CRC %08x), resumed with %d and %d (CRC %08x): not the same data",
+			ck.Fingerprint.Rows, ck.Fingerprint.ValRows, ck.Fingerprint.CRC, fp.Rows, fp.ValRows, fp.CRC)
+	}
+	if ck.Epoch > cfg.Epochs || (ck.Epoch == cfg.Epochs && ck.Batch > 0) {
+		return bad("it is at epoch %d, beyond epochs %d", ck.Epoch+1, cfg.Epochs)
+	}
+	// Weights, layer by layer.
+	var src [][]float32
+	ck.Model.Walk(func(_ []string, l *runtime.Layer) {
+		if l.Type == runtime.Dense {
+			src = append(src, l.Kernel, l.Bias)
+		}
+	})
+	i := 0
+	for _, o := range nt.ops {
+		if !o.dense {
+			continue
+		}
+		if i+1 >= len(src) || len(src[i]) != len(o.w) || len(src[i+1]) != len(o.b) {
+			return bad("its model's layers differ from the model being trained (at layer %q)", o.layer.Name)
+		}
+		if &src[i][0] != &o.w[0] {
+			copy(o.w, src[i])
+			copy(o.b, src[i+1])
+		}
+		i += 2
+	}
+	if i != len(src) {
+		return bad("its model has %d Dense layers, the model being trained %d", len(src)/2, i/2)
+	}
+	if len(ck.Slots) != len(slots) {
+		return bad("%d optimizer slots, want %d", len(ck.Slots), len(slots))
+	}
+	for j, s := range ck.Slots {
+		if len(s) != len(slots[j]) {
+			return bad("optimizer slot %d has %d values, want %d", j, len(s), len(slots[j]))
+		}
+		copy(slots[j], s)
+	}
+	if err := pcg.UnmarshalBinary(ck.RNG); err != nil {
+		return bad("generator state: %v", err)
+	}
+	if ck.ESBestWeights != nil && len(ck.ESBestWeights) != len(nt.params) {
+		return bad("early-stopping weights have %d values, want %d", len(ck.ESBestWeights), len(nt.params))
+	}
+	*h = ck.History
+	h.Epoch = append([]int(nil), h.Epoch...)
+	h.Loss = append([]float64(nil), h.Loss...)
+	h.ValLoss = append([]float64(nil), h.ValLoss...)
+	h.Seconds = append([]float64(nil), h.Seconds...)
+	*st = runState{epoch: ck.Epoch, batch: ck.Batch, iter: ck.Iterations, lossSum: ck.LossSum, samples: ck.Samples,
+		seconds: ck.Seconds, rngAtEpoch: ck.RNG,
+		es: esState{Best: ck.ESBest, Wait: ck.ESWait, BestEpoch: ck.ESBestEpoch, BestWeights: append([]float32(nil), ck.ESBestWeights...)}}
+	if ck.ESBestWeights == nil {
+		st.es.BestWeights = nil
+	}
+	if math.IsNaN(st.es.Best) {
+		st.es.Best = math.Inf(1)
+	}
+	return nil
+}
+
+// fingerprint identifies the data of a run.
+func fingerprint(x, y, vx, vy []float32, n, nv int) DataFingerprint {
+	h := crc32.NewIEEE()
+	var buf [4096]byte
+	for _, a := range [][]float32{x, y, vx, vy} {
+		for len(a) > 0 {
+			k := min(len(a), len(buf)/4)
+			for i, v := range a[:k] {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+			}
+			h.Write(buf[:4*k])
+			a = a[k:]
+		}
+	}
+	return DataFingerprint{Rows: n, ValRows: nv, CRC: h.Sum32()}
+}

@@ -1,0 +1,55 @@
+package train
+
+import "errors"
+
+// Sentinel errors returned (wrapped with context) by this package. Test for
+// them with errors.Is.
+var (
+	// ErrConfig reports an invalid Config: batch size or epochs below 1, a
+	// validation split outside [0, 1), an initial epoch past the last one.
+	ErrConfig = errors.New("train: invalid configuration")
+
+	// ErrData reports training, target or validation data that do not fit
+	// the model: wrong lengths, row counts that differ, a target width
+	// different from the model's output width.
+	ErrData = errors.New("train: invalid data")
+
+	// ErrNonFinite reports a NaN or ±Inf value in the data. The message
+	// names the first bad row and column.
+	ErrNonFinite = errors.New("train: non-finite value in data")
+
+	// ErrNaNLoss reports a loss that became NaN or infinite during
+	// training. The message names the epoch and batch; the weights are
+	// those before the bad batch.
+	ErrNaNLoss = errors.New("train: loss is not finite")
+
+	// ErrInterrupted reports that the context was cancelled. Training
+	// stopped after the current batch; the checkpoint, if configured, was
+	// written and Fit can be resumed from it.
+	ErrInterrupted = errors.New("train: interrupted")
+
+	// ErrOptimizer reports an unknown optimizer name; the message lists the
+	// valid names.
+	ErrOptimizer = errors.New("train: unknown optimizer")
+
+	// ErrLoss reports an unknown loss name; the message lists the valid
+	// names.
+	ErrLoss = errors.New("train: unknown loss")
+
+	// ErrInitializer reports an unknown initializer name; the message lists
+	// the valid names.
+	ErrInitializer = errors.New("train: unknown initializer")
+
+	// ErrSpec reports a malformed layer specification given to Build.
+	ErrSpec = errors.New("train: invalid layer spec")
+
+	// ErrModel reports a model the trainer cannot train: an invalid model,
+	// or a layer it cannot differentiate (Dropout or noise layers, which
+	// behave differently while training).
+	ErrModel = errors.New("train: unsupported model")
+
+	// ErrCheckpoint reports a checkpoint that cannot be read (corrupt,
+	// truncated, another version) or that does not match the model or
+	// data it is resumed with.
+	ErrCheckpoint = errors.New("train: bad checkpoint")
+)

@@ -1,0 +1,45 @@
+package train_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"math/rand/v2"
+
+	"github.com/aekit/aekit/train"
+)
+
+// A tiny autoencoder learns to reproduce 8-dimensional binary patterns
+// through a 3-unit code.
+func Example() {
+	m, err := train.Build(8, "3:relu|8:sigmoid", "glorot_uniform", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.LayerNames())
+
+	// 64 rows: each is one of 8 one-hot patterns.
+	r := rand.New(rand.NewPCG(1, 2))
+	const n = 64
+	x := make([]float32, n*8)
+	for i := 0; i < n; i++ {
+		x[i*8+r.IntN(8)] = 1
+	}
+	h, err := train.Fit(context.Background(), m, x, nil, n, train.Config{
+		Optimizer: &train.Adam{LR: 0.05},
+		Loss:      train.BinaryCrossentropy,
+		Epochs:    100,
+		BatchSize: 16,
+		Shuffle:   true,
+		Seed:      1,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("epochs: %d\n", len(h.Loss))
+	fmt.Printf("loss: first %.2f, last %.2f\n", h.Loss[0], h.Loss[len(h.Loss)-1])
+	// Output:
+	// [encoder dense decoder dense_1]
+	// epochs: 100
+	// loss: first 0.66, last 0.07
+}
