@@ -11,7 +11,7 @@ import (
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "MODEL -i X.npy --expect Y.npy [--atol 1e-5] [--rtol 1e-5] [--arch A.json] [--layer NAME | --model NAME]", stderr)
-	in := fs.String("i", "", "input `X.npy`; omit for an aekit-exported .onnx to re-run its embedded self-check")
+	in := fs.String("i", "", "input `X.npy` (uint8 data is divided by 255 as in aekit train); omit for an aekit-exported .onnx to re-run its embedded self-check")
 	expect := fs.String("expect", "", "expected outputs `Y.npy`")
 	atol := fs.Float64("atol", 1e-5, "absolute tolerance")
 	rtol := fs.Float64("rtol", 1e-5, "relative tolerance: pass when |got-want| ≤ atol + rtol·|want|")
@@ -102,7 +102,7 @@ func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int
 		}
 		d := math.Abs(g - e)
 		maxAbs = math.Max(maxAbs, d)
-		if e != 0 {
+		if math.Abs(e) > atol && e != 0 { // relative error where it means something
 			maxRel = math.Max(maxRel, d/math.Abs(e))
 		}
 		if excess := d - (atol + rtol*math.Abs(e)); excess > 0 {
@@ -112,7 +112,7 @@ func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int
 			}
 		}
 	}
-	fmt.Fprintf(w, "compared %d values (%d samples × %d): max abs error %.3g, max rel error %.3g (atol %g, rtol %g)\n",
+	fmt.Fprintf(w, "compared %d values (%d samples × %d): max abs error %.3g, max rel error %.3g where |want| > atol (atol %g, rtol %g)\n",
 		len(got), len(got)/width, width, maxAbs, maxRel, atol, rtol)
 	if nonFinite > 0 {
 		fmt.Fprintf(w, "warning: %d outputs are NaN or Inf\n", nonFinite)

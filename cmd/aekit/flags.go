@@ -61,14 +61,18 @@ func indexOf(s []string, v string) int {
 // arguments (max < 0: no limit). It returns done=true with the exit code
 // to return when parsing ended the command (help or a usage error).
 func parseCommand(fs *flag.FlagSet, args []string, min, max int, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+	usage := fs.Usage
+	fs.Usage = func() {} // printed below, once, to the right stream
 	pos, err := parseFlags(fs, args)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return nil, exitOK, true
 	}
 	if err != nil {
-		return nil, exitUsage, true // flag already printed the error and usage
+		fs.Usage() // flag printed the error itself
+		return nil, exitUsage, true
 	}
 	if len(pos) < min || (max >= 0 && len(pos) > max) {
 		want := fmt.Sprintf("%d", min)

@@ -85,9 +85,11 @@ func load(path, arch string) (*loaded, error) {
 
 // kerasLayout describes each Keras layout for inspect.
 var kerasLayout = map[keras.Format]string{
-	keras.FormatH5:        "HDF5 full model (.h5)",
-	keras.FormatKeras:     "zip (.keras)",
-	keras.FormatWeightsH5: "save_weights HDF5 + architecture",
+	keras.FormatH5:          "HDF5 full model (.h5)",
+	keras.FormatKeras:       "zip (.keras)",
+	keras.FormatWeightsH5:   "Keras 1/2 save_weights HDF5 + architecture",
+	keras.FormatV3WeightsH5: "Keras 3 .weights.h5 + architecture",
+	keras.FormatJSON:        "architecture JSON",
 }
 
 func kerasFormat(info *keras.Info) string {

@@ -79,17 +79,24 @@ func reconImage(name string, m *aert.Model, x []float32, n int) error {
 	if err != nil {
 		return fmt.Errorf("--recon: %w", err)
 	}
-	const pad = 2
-	img := image.NewGray(image.Rect(0, 0, k*(side+pad)+pad, 2*(side+pad)+pad))
+	const pad = 4
+	zoom := max(1, 84/side) // 28×28 images drawn 3× larger
+	cell := side * zoom
+	img := image.NewGray(image.Rect(0, 0, k*(cell+pad)+pad, 2*(cell+pad)+pad))
 	for i := range img.Pix {
 		img.Pix[i] = 64
 	}
 	for r, src := range [][]float32{orig, rec} {
 		for s := 0; s < k; s++ {
-			x0, y0 := pad+s*(side+pad), pad+r*(side+pad)
+			x0, y0 := pad+s*(cell+pad), pad+r*(cell+pad)
 			for p := 0; p < w; p++ {
 				v := min(max(src[s*w+p], 0), 1)
-				img.SetGray(x0+p%side, y0+p/side, color.Gray{Y: uint8(math.Round(float64(v) * 255))})
+				g := color.Gray{Y: uint8(math.Round(float64(v) * 255))}
+				for dy := 0; dy < zoom; dy++ {
+					for dx := 0; dx < zoom; dx++ {
+						img.SetGray(x0+(p%side)*zoom+dx, y0+(p/side)*zoom+dy, g)
+					}
+				}
 			}
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 func cmdPredict(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("predict", "MODEL -i X.npy -o Y.npy [--arch A.json] [--layer NAME | --model NAME] [--batch-size N]", stderr)
-	in := fs.String("i", "", "input `X.npy` (or .npz): one sample per row; (n,28,28) images are flattened")
+	in := fs.String("i", "", "input `X.npy` (or .npz): one sample per row; (n,28,28) images are flattened; uint8 data is divided by 255 as in aekit train")
 	out := fs.String("o", "", "output `Y.npy` (float32, written atomically)")
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras files")
 	layer := fs.String("layer", "", "write the output of this layer or sub-model (e.g. encoder: the codes)")
@@ -53,6 +53,7 @@ func predictFile(m *runtime.Model, name string, batch int) (*npy.Array, error) {
 	if err != nil {
 		return nil, err
 	}
+	scaleUint8(x)
 	w := m.InputWidth()
 	n, err := x.Batch(w)
 	if err != nil {
@@ -79,4 +80,15 @@ func predictRows(m *runtime.Model, x []float32, n, batch int) ([]float32, error)
 		}
 	}
 	return y, nil
+}
+
+// scaleUint8 divides uint8 data (raw pixels) by 255, as aekit train does
+// and as the Keras examples do before fit and predict.
+func scaleUint8(a *npy.Array) {
+	if a.DType != "|u1" && a.DType != "<u1" && a.DType != ">u1" {
+		return
+	}
+	for i, v := range a.Data {
+		a.Data[i] = v / 255
+	}
 }

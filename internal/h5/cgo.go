@@ -819,7 +819,7 @@ func (f *File) Dataset(path string) (Class, int, []int, error) {
 // (float64, float16, integers of any size) to float32, and returns them in
 // row-major order with the dataset's shape (nil for a scalar).
 func (f *File) ReadFloat32(path string) ([]float32, []int, error) {
-	cls, _, shape, err := f.Dataset(path)
+	cls, size, shape, err := f.Dataset(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -830,9 +830,9 @@ func (f *File) ReadFloat32(path string) ([]float32, []int, error) {
 	for _, d := range shape {
 		n *= d
 	}
-	if f.img != nil && n > 1024*len(f.img.b)+1<<20 {
-		// Keras does not compress weights: a dataset cannot hold vastly
-		// more values than the file has bytes.
+	if f.img != nil && n*max(size, 1) > 2*len(f.img.b)+4096 {
+		// Keras does not compress weights: a dataset cannot hold more
+		// bytes than the file.
 		return nil, nil, fmt.Errorf("%w: dataset %s claims %v values in a %d-byte file", ErrFormat, clean(path), shape, len(f.img.b))
 	}
 	out := make([]float32, n)

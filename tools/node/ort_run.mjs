@@ -27,14 +27,23 @@ function readNpy(path) {
   const order = /'fortran_order':\s*(True|False)/.exec(header);
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
   if (!descr || !order || !shape) throw new Error(`${path}: bad .npy header ${header}`);
-  if (descr[1] !== '<f4') throw new Error(`${path}: dtype ${descr[1]}, want <f4`);
+  // uint8 (raw pixels) is divided by 255, as aekit predict and train do.
+  const u1 = descr[1] === '|u1';
+  if (descr[1] !== '<f4' && !u1) throw new Error(`${path}: dtype ${descr[1]}, want <f4 or |u1`);
   if (order[1] !== 'False') throw new Error(`${path}: Fortran order is not supported`);
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  let dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   const n = dims.reduce((a, b) => a * b, 1);
   const off = start + hlen;
-  if (buf.length - off !== 4 * n) throw new Error(`${path}: ${buf.length - off} data bytes, want ${4 * n}`);
+  const size = u1 ? 1 : 4;
+  if (buf.length - off !== size * n) throw new Error(`${path}: ${buf.length - off} data bytes, want ${size * n}`);
   const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(off + 4 * i);
+  if (u1) {
+    for (let i = 0; i < n; i++) data[i] = buf[off + i] / 255;
+  } else {
+    for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(off + 4 * i);
+  }
+  // (n, 28, 28) images feed a model whose input is (n, 784).
+  if (dims.length > 2) dims = [dims[0], n / dims[0]];
   return { dims, data };
 }
 
