@@ -210,3 +210,33 @@ func TestRealTruncated(t *testing.T) {
 		t.Errorf("stderr got %q", out)
 	}
 }
+
+// TestSoftmaxAxis: a Softmax layer over the last axis loads; over another
+// axis it is unsupported.
+func TestSoftmaxAxis(t *testing.T) {
+	m := &runtime.Model{Input: []int{3}, Layers: []*runtime.Layer{
+		{Name: "d", Type: runtime.Dense, In: 3, Units: 2, Kernel: make([]float32, 6)},
+		{Name: "s", Type: runtime.ActivationLayer, Class: "Softmax", Act: runtime.Act(runtime.Softmax)}}}
+	var b bytes.Buffer
+	if err := Write(&b, m, FormatKeras); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		axis string
+		want error
+	}{{"-1", nil}, {"1", nil}, {"[-1]", nil}, {"0", ErrUnsupportedLayer}, {"2", ErrUnsupportedLayer}} {
+		z := rezip(t, b.Bytes(), func(n string, d []byte) []byte {
+			if n == "config.json" {
+				return bytes.Replace(d, []byte(`"axis": -1`), []byte(`"axis": `+c.axis), 1)
+			}
+			return d
+		})
+		got, _, err := Read(bytes.NewReader(z), nil)
+		if !errors.Is(err, c.want) || c.want == nil && err != nil {
+			t.Errorf("axis %s: err = %v, want %v", c.axis, err, c.want)
+		}
+		if err == nil && got.Layers[1].Act.Func != runtime.Softmax {
+			t.Errorf("axis %s: layer is %v", c.axis, got.Layers[1].Act)
+		}
+	}
+}

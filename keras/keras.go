@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -121,7 +120,6 @@ func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if err != nil {
 			return nil, info, err
 		}
-		_ = t
 		return nil, info, fmt.Errorf("%w: an architecture alone has no weights (model %q)", ErrMissingWeights, t.name)
 	}
 	n := min(len(b), 8)
@@ -331,5 +329,3 @@ func finish(t *tree) (*runtime.Model, error) {
 	}
 	return t.model, nil
 }
-
-var errNoInput = errors.New("input shape unknown")

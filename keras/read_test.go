@@ -296,3 +296,33 @@ func TestRealNotModels(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRead reads files from several goroutines at once (HDF5
+// in-memory files must not collide).
+func TestConcurrentRead(t *testing.T) {
+	dir := filepath.Join(fixtures, "gen")
+	files := []string{"k2_nested_autoencoder.h5", "k3_autoencoder.keras", "k1_mlp.h5", "k3_legacy_seq.h5"}
+	want := map[string]int{}
+	for _, f := range files {
+		m, _, err := ReadFile(filepath.Join(dir, f), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[f] = m.Params()
+	}
+	errc := make(chan error, 32)
+	for g := 0; g < 32; g++ {
+		go func(f string) {
+			m, _, err := ReadFile(filepath.Join(dir, f), nil)
+			if err == nil && m.Params() != want[f] {
+				err = errors.New(f + ": wrong model")
+			}
+			errc <- err
+		}(files[g%len(files)])
+	}
+	for g := 0; g < 32; g++ {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+}

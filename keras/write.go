@@ -115,7 +115,7 @@ type wmodel struct {
 	class  string // "Sequential" or "Functional"
 	input  []int
 	output []int
-	inName string   // the InputLayer's name
+	inName string    // the InputLayer's name
 	layers []*wlayer // in execution order, no InputLayer
 }
 

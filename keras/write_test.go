@@ -58,13 +58,13 @@ func sameModel(a, b *runtime.Model) error {
 func TestConformance(t *testing.T) {
 	t.Run("h5", func(t *testing.T) {
 		conformance.RoundTrip(t, roundTrip(FormatH5), conformance.Options{Skip: map[string]string{
-			"act_gelu_tanh":            "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
+			"act_gelu_tanh":           "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
 			"act_hard_sigmoid_keras3": "a Keras 2-layout .h5 file's hard_sigmoid is 0.2x+0.5; Keras 3's x/6+0.5 has no Keras 2 name",
 		}})
 	})
 	t.Run("keras", func(t *testing.T) {
 		conformance.RoundTrip(t, roundTrip(FormatKeras), conformance.Options{Skip: map[string]string{
-			"act_gelu_tanh":   "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
+			"act_gelu_tanh":    "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
 			"act_hard_sigmoid": "a .keras file's hard_sigmoid is Keras 3's x/6+0.5; Keras 2's 0.2x+0.5 has no Keras 3 name",
 		}})
 	})

@@ -207,3 +207,42 @@ func Compare(got, want []float32, atol, rtol float64) error {
 	}
 	return nil
 }
+
+// CompareRows is Compare with a normwise bound per sample: every
+// |got-want| in a row of width values must be within atol + rtol·max|want|
+// over that row. Use it where outputs come from sums that cancel (a small
+// output of a layer whose terms are large), whose float32 error is
+// relative to the terms, not to the result. Zero tolerances mean 1e-6 and
+// 1e-5.
+func CompareRows(got, want []float32, width int, atol, rtol float64) error {
+	if atol == 0 {
+		atol = 1e-6
+	}
+	if rtol == 0 {
+		rtol = 1e-5
+	}
+	if len(got) != len(want) || width <= 0 || len(got)%width != 0 {
+		return fmt.Errorf("got %d values, want %d (width %d)", len(got), len(want), width)
+	}
+	bad, worst, worstErr := 0, -1, 0.0
+	for r := 0; r < len(got); r += width {
+		scale := 0.0
+		for _, w := range want[r : r+width] {
+			scale = math.Max(scale, math.Abs(float64(w)))
+		}
+		for i := r; i < r+width; i++ {
+			g, w := float64(got[i]), float64(want[i])
+			d := math.Abs(g - w)
+			if math.IsNaN(g) != math.IsNaN(w) || d > atol+rtol*scale {
+				bad++
+				if worst < 0 || d > worstErr || math.IsNaN(d) {
+					worst, worstErr = i, d
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d values differ beyond the per-sample bound; worst at %d: got %g, want %g (|Δ|=%.3g)", bad, len(got), worst, got[worst], want[worst], worstErr)
+	}
+	return nil
+}

@@ -204,14 +204,6 @@ import (
 	"unsafe"
 )
 
-// Limits on what a file may claim, so that a corrupt header cannot make
-// the reader allocate absurd amounts of memory.
-const (
-	maxElems   = 1 << 28 // values in one dataset (1 GiB of float32)
-	maxStrings = 1 << 20 // strings in one attribute
-	maxStrLen  = 1 << 26 // bytes in one fixed-length string element
-)
-
 // imageSeq makes the in-memory file names unique: HDF5 treats two open
 // core-driver files with the same name as the same file.
 var imageSeq atomic.Uint64
@@ -1072,4 +1064,3 @@ func (f *File) WriteFloat32(path string, data []float32, shape []int) error {
 		return C.H5Dwrite(ds, C.ak_native_float(), C.H5S_ALL, C.H5S_ALL, C.H5P_DEFAULT, buf) >= 0
 	})
 }
-

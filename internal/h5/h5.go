@@ -21,6 +21,14 @@ var (
 	ErrNoCgo = errors.New("h5: HDF5 support needs cgo and libhdf5")
 )
 
+// Limits on what a file may claim, so that a corrupt header cannot make
+// the reader allocate absurd amounts of memory.
+const (
+	maxElems   = 1 << 28 // values in one dataset (1 GiB of float32)
+	maxStrings = 1 << 20 // strings in one attribute, links in one group
+	maxStrLen  = 1 << 26 // bytes in one fixed-length string element
+)
+
 // Kind is the kind of object at a path.
 type Kind int
 

@@ -112,6 +112,9 @@ func walkStrict(t testing.TB, f *File, strict bool) (map[string]node, error) {
 			return errors.New("groups nest deeper than 32: a cycle?")
 		}
 		k := f.Kind(path)
+		if _, err := f.goAttrs(path); strict && errors.Is(err, errUnparsed) {
+			t.Errorf("%s: attributes not parsed in Go (libhdf5 fallback): %v", path, err)
+		}
 		n := node{Kind: k.String(), Attrs: map[string]attrNode{}}
 		names, err := f.AttrNames(path)
 		if err != nil {

@@ -1,0 +1,65 @@
+package keras_test
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+
+	"github.com/aekit/aekit/keras"
+	"github.com/aekit/aekit/runtime"
+)
+
+// Read a Keras 2 autoencoder and run its encoder alone to get the codes.
+func ExampleReadFile() {
+	m, info, err := keras.ReadFile("../fixtures/keras/gen/k2_nested_autoencoder.h5", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Format, info.KerasVersion, m.Name, m.Input, m.OutputShape())
+	fmt.Println(m.LayerNames())
+	enc, err := m.Until("encoder")
+	if err != nil {
+		log.Fatal(err)
+	}
+	codes, err := enc.Predict(nil, make([]float32, 2*20)) // two samples
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(codes), "codes")
+	// Output:
+	// h5 2.10.0 autoencoder [20] [20]
+	// [encoder enc_1 enc_2 decoder dec_1 dec_2]
+	// 8 codes
+}
+
+// Weights-only files need the architecture.
+func ExampleReadFile_weightsOnly() {
+	m, info, err := keras.ReadFile("../fixtures/keras/gen/k3_seq.weights.h5",
+		&keras.Options{Arch: "../fixtures/keras/gen/k3_seq_config.json"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Format, info.Major, m.Params())
+	// Output:
+	// v3.weights.h5 3 236
+}
+
+// Write a model as a Keras 3 .keras file and read it back.
+func ExampleWrite() {
+	m := &runtime.Model{Name: "tiny", Input: []int{2}, Layers: []*runtime.Layer{{
+		Name: "dense", Type: runtime.Dense, In: 2, Units: 1,
+		Kernel: []float32{0.5, -1}, Bias: []float32{0.25}, Act: runtime.Act(runtime.Sigmoid),
+	}}}
+	var buf bytes.Buffer
+	if err := keras.Write(&buf, m, keras.FormatKeras); err != nil {
+		log.Fatal(err)
+	}
+	back, info, err := keras.Read(&buf, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	y, _ := back.Predict(nil, []float32{1, 0.25})
+	fmt.Println(info.Format, info.KerasVersion, back.Layers[0].Act, y)
+	// Output:
+	// keras 3.10.0 sigmoid [0.62245935]
+}
