@@ -49,6 +49,9 @@ type node struct {
 	layer *runtime.Layer // nil for an InputLayer
 	sub   *tree          // nested model
 	input []int          // an InputLayer's shape
+	// stub marks a layer that is not on the path to Options.Output: it
+	// is neither parsed nor loaded, only counted (Keras 3 group names).
+	stub bool
 
 	// Dense only.
 	units  int
@@ -70,6 +73,26 @@ type tree struct {
 	// nodes lists the layers in the order Keras's model.layers has them:
 	// a functional model includes its InputLayers, a Sequential does not.
 	nodes []*node
+	// pruned holds the names of the layers (at any depth) left out
+	// because they do not feed Options.Output.
+	pruned map[string]bool
+}
+
+// prunedAll returns the names of the layers t and its nested models left
+// out.
+func (t *tree) prunedAll() map[string]bool {
+	all := map[string]bool{}
+	for k := range t.pruned {
+		all[k] = true
+	}
+	for _, n := range t.nodes {
+		if n.sub != nil {
+			for k := range n.sub.prunedAll() {
+				all[k] = true
+			}
+		}
+	}
+	return all
 }
 
 type builder struct {
@@ -77,20 +100,26 @@ type builder struct {
 	seen  map[string]bool
 }
 
-// buildTop builds the model skeleton of top, deciding the Keras major
-// version from version (or the configuration's style) into info.
-func buildTop(top *topConfig, version string, info *Info) (*tree, error) {
+// buildTop builds the skeleton of the model opt selects in top (the whole
+// model, or the nested one named by opt.Model cut at opt.Output), deciding
+// the Keras major version from version (or the configuration's style)
+// into info.
+func buildTop(top *topConfig, version string, info *Info, opt *Options) (*tree, *selection, error) {
 	if version == "" {
 		version = top.Version
 	}
 	b := &builder{major: majorOf(version, top), seen: map[string]bool{}}
 	info.Major = b.major
-	t, err := b.model(top.Class, top.Config, "")
+	sel, err := selectModel(top, opt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	t, err := b.model(sel.class, sel.cfg, sel.name, opt.Output)
+	if err != nil {
+		return nil, nil, hint(top, sel, opt, err)
 	}
 	info.Class = t.model.Class
-	return t, nil
+	return t, sel, nil
 }
 
 func majorOf(version string, top *topConfig) int {
@@ -127,8 +156,10 @@ func isModelClass(c string) bool {
 	return c == "Sequential" || c == "Functional" || c == "Model"
 }
 
-// model builds a (possibly nested) model from its class and config.
-func (b *builder) model(class string, cfg any, name string) (*tree, error) {
+// model builds a (possibly nested) model from its class and config. With
+// output set, only the layers feeding the layer of that name are built
+// and the model ends there.
+func (b *builder) model(class string, cfg any, name, output string) (*tree, error) {
 	if !isModelClass(class) {
 		return nil, unsupported(name, class, "not a Sequential or functional model")
 	}
@@ -150,6 +181,14 @@ func (b *builder) model(class string, cfg any, name string) (*tree, error) {
 		t.model.Name = strings.ToLower(class)
 		t.name = t.model.Name
 	}
+	var keep map[string]bool
+	if output != "" {
+		var err error
+		if keep, err = pathTo(class, entries(cfg), t.name, output); err != nil {
+			return nil, err
+		}
+		t.pruned = map[string]bool{}
+	}
 	// Parse every layer first so that an unsupported class is reported
 	// before any graph problem.
 	var nodes []*node
@@ -157,6 +196,14 @@ func (b *builder) model(class string, cfg any, name string) (*tree, error) {
 		entry, ok := e.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("%w: model %q layer %d is %T", ErrFormat, name, i, e)
+		}
+		if keep != nil && !keep[entryName(entry)] {
+			nodes = append(nodes, &node{name: entryName(entry), class: entryClass(entry), entry: entry, stub: true})
+			t.pruned[entryName(entry)] = true
+			if isModelClass(entryClass(entry)) {
+				layerNames(entry["config"], t.pruned)
+			}
+			continue
 		}
 		n, err := b.layer(entry)
 		if err != nil {
@@ -167,6 +214,10 @@ func (b *builder) model(class string, cfg any, name string) (*tree, error) {
 	if class == "Sequential" {
 		t.class = "Sequential"
 		for i, n := range nodes {
+			if n.stub {
+				t.nodes = append(t.nodes, n)
+				continue
+			}
 			if n.class == "InputLayer" {
 				if i != 0 {
 					return nil, fmt.Errorf("%w: Sequential %q has an InputLayer at position %d", ErrFormat, name, i)
@@ -187,7 +238,7 @@ func (b *builder) model(class string, cfg any, name string) (*tree, error) {
 	}
 	t.class = "Functional"
 	t.nodes = nodes
-	if err := t.chain(c); err != nil {
+	if err := t.chain(c, output); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -318,7 +369,7 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 	var err error
 	switch class {
 	case "Sequential", "Functional", "Model":
-		n.sub, err = b.model(class, entry["config"], name)
+		n.sub, err = b.model(class, entry["config"], name, "")
 		if err != nil {
 			return nil, err
 		}
@@ -487,9 +538,10 @@ func collectTensors(v any, out *[]ref) {
 	}
 }
 
-// chain orders a functional model's layers from its input to its output,
-// or explains why the graph is not a chain.
-func (t *tree) chain(c map[string]any) error {
+// chain orders a functional model's layers from its input to its output
+// (the layer named output, if set), or explains why the graph is not a
+// chain.
+func (t *tree) chain(c map[string]any, output string) error {
 	if c == nil {
 		return fmt.Errorf("%w: functional model %q has no config", ErrFormat, t.name)
 	}
@@ -497,6 +549,9 @@ func (t *tree) chain(c map[string]any) error {
 	outs, ok2 := refList(c["output_layers"])
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%w: functional model %q: bad input_layers/output_layers", ErrFormat, t.name)
+	}
+	if output != "" {
+		outs = []ref{{layer: output}}
 	}
 	if len(ins) != 1 || len(outs) != 1 {
 		return fmt.Errorf("%w: model %q has %d inputs and %d outputs; only chains with one input and one output are supported", ErrUnsupportedGraph, t.name, len(ins), len(outs))
@@ -548,7 +603,7 @@ func (t *tree) chain(c map[string]any) error {
 			on[n] = true
 		}
 		for _, n := range t.nodes {
-			if !on[n] {
+			if !on[n] && !n.stub {
 				return fmt.Errorf("%w: layer %q in model %q is not on the path from %q to %q (branches are not supported)", ErrUnsupportedGraph, n.name, t.name, in.name, outs[0].layer)
 			}
 		}

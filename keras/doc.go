@@ -15,7 +15,19 @@
 // Sequential and functional models load, nested models too (an autoencoder
 // Model(x, decoder(encoder(x))) keeps "encoder" and "decoder" as
 // runtime.SubModel layers). Functional graphs must be chains: one input,
-// one output, each layer fed by the one before. Supported layers: Dense,
+// one output, each layer fed by the one before.
+//
+// Part of a model loads on its own, from any of these layouts, even when
+// the rest holds layers aekit cannot run: Options.Model names a nested
+// model to load alone (with its own input), and Options.Output a layer to
+// stop at, such as one of a functional model's several outputs; only the
+// layers feeding it are read. A Keras variational autoencoder
+// decoder(encoder(x)[2]), whose encoder outputs z_mean, z_log_var and a
+// sampling Lambda z, cannot run whole, but Options{Model: "decoder"}
+// generates from latent codes and Options{Model: "encoder", Output:
+// "z_mean"} computes the deterministic codes. Errors for models that do
+// not load name the nested models and outputs to choose from; unknown
+// names fail with ErrNotFound. Supported layers: Dense,
 // Activation, ReLU, LeakyReLU, ELU, Softmax, ThresholdedReLU, Dropout,
 // GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D,
 // ActivityRegularization, Flatten, Reshape, InputLayer and nested

@@ -30,6 +30,11 @@ var (
 	// or a weights-only file read without an architecture.
 	ErrMissingWeights = errors.New("keras: missing weights")
 
+	// ErrNotFound reports a nested model (Options.Model) or an output
+	// layer (Options.Output) the model does not have. The message lists
+	// the names it has.
+	ErrNotFound = errors.New("keras: no such model or layer")
+
 	// ErrShape reports a weight whose shape disagrees with the
 	// architecture, e.g. a kernel that is not [inputs, units].
 	ErrShape = errors.New("keras: weight shape mismatch")

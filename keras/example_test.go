@@ -2,6 +2,7 @@ package keras_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log"
 
@@ -62,4 +63,27 @@ func ExampleWrite() {
 	fmt.Println(info.Format, info.KerasVersion, back.Layers[0].Act, y)
 	// Output:
 	// keras 3.10.0 sigmoid [0.62245935]
+}
+
+// Load the parts of a variational autoencoder whose whole model cannot run
+// (its encoder samples z with a Lambda): the decoder alone, and the encoder
+// cut at its deterministic output z_mean.
+func ExampleReadFile_subModel() {
+	const vae = "../fixtures/keras/gen/k3_vae.keras"
+	dec, _, err := keras.ReadFile(vae, &keras.Options{Model: "decoder"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	enc, _, err := keras.ReadFile(vae, &keras.Options{Model: "encoder", Output: "z_mean"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(dec.Name, dec.Input, dec.OutputShape(), dec.LayerNames())
+	fmt.Println(enc.Name, enc.Input, enc.OutputShape(), enc.LayerNames())
+	_, _, err = keras.ReadFile(vae, nil)
+	fmt.Println(errors.Is(err, keras.ErrUnsupportedLayer))
+	// Output:
+	// decoder [2] [8] [dec_h dec_out]
+	// encoder [8] [2] [h z_mean]
+	// true
 }

@@ -48,6 +48,27 @@ type Options struct {
 	Arch string
 	// ArchJSON is the architecture itself; it takes precedence over Arch.
 	ArchJSON []byte
+
+	// Model names a nested model (a Sequential or functional model used
+	// as a layer, at any depth, e.g. "encoder" or "decoder") to load
+	// alone, with its own input, instead of the whole model. Layers
+	// outside it are not parsed, so it loads even when the whole model
+	// holds layers aekit cannot run (a VAE's sampling Lambda). The empty
+	// string, the default, loads the whole model. An unknown name fails
+	// with ErrNotFound listing the nested models.
+	Model string
+
+	// Output names the layer whose output the loaded model (the whole
+	// model, or the nested one Model names) returns: one of a functional
+	// model's outputs, such as the "z_mean" of a VAE encoder with outputs
+	// z_mean, z_log_var and z, or any other of its layers. Only the layers
+	// on the path from the input to it are parsed and loaded; the others
+	// may be of any class. The empty string, the default, keeps the
+	// model's own output; a functional model with several outputs then
+	// fails with ErrUnsupportedGraph (or ErrUnsupportedLayer, if it also
+	// holds unsupported layers) whose message lists the outputs. An
+	// unknown name fails with ErrNotFound listing the layers.
+	Output string
 }
 
 // Info describes the file Read loaded.
@@ -64,8 +85,9 @@ type Info struct {
 	// applied to activations; guessed from the configuration's style when
 	// the file records no version.
 	Major int
-	// Class is the class of the top-level model ("Sequential",
-	// "Functional", "Model").
+	// Class is the class of the loaded model ("Sequential",
+	// "Functional", "Model"): the top-level one, or the nested one
+	// Options.Model names.
 	Class string
 }
 
@@ -116,7 +138,7 @@ func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 			return nil, info, err
 		}
 		info.KerasVersion, info.Backend = top.Version, top.Backend
-		t, err := buildTop(top, "", info)
+		t, _, err := buildTop(top, "", info, opt)
 		if err != nil {
 			return nil, info, err
 		}
@@ -196,13 +218,16 @@ func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	if info.Backend == "" {
 		info.Backend = top.Backend
 	}
-	t, err := buildTop(top, info.KerasVersion, info)
+	t, sel, err := buildTop(top, info.KerasVersion, info, opt)
 	if err != nil {
 		return nil, info, err
 	}
-	if v3 {
-		err = loadV3(f, t, nil)
-	} else {
+	switch {
+	case v3:
+		err = loadV3(f, t, sel.v3)
+	case sel.group != "":
+		err = loadLegacyNested(f, root, t, sel)
+	default:
 		err = loadLegacy(f, root, t)
 	}
 	if err != nil {
@@ -292,7 +317,7 @@ func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	} else if top, err = parseTop(cfg); err != nil {
 		return nil, info, fmt.Errorf("config.json: %w", err)
 	}
-	t, err := buildTop(top, info.KerasVersion, info)
+	t, sel, err := buildTop(top, info.KerasVersion, info, opt)
 	if err != nil {
 		return nil, info, err
 	}
@@ -312,7 +337,7 @@ func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		return nil, info, fmt.Errorf("%w: model.weights.h5: %w", ErrFormat, err)
 	}
 	defer f.Close()
-	if err := loadV3(f, t, nil); err != nil {
+	if err := loadV3(f, t, sel.v3); err != nil {
 		return nil, info, fmt.Errorf("model.weights.h5: %w", err)
 	}
 	m, err := finish(t)

@@ -94,7 +94,7 @@ func loadLegacy(f *h5.File, root string, t *tree) error {
 		if err != nil {
 			return err
 		}
-		if len(wn) == 0 {
+		if len(wn) == 0 || t.pruned[ln] {
 			continue
 		}
 		g := group{ln, wn}
@@ -127,13 +127,28 @@ func loadLegacy(f *h5.File, root string, t *tree) error {
 		if n.sub == nil {
 			err = loadDense(f, p, g.weights, n)
 		} else {
-			err = loadNested(f, p, g.weights, n.sub)
+			err = loadNested(f, p, g.weights, n.sub, nil)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// loadLegacyNested reads, from a Keras 1/2 layout, the weights of the
+// nested model sel selected: they are in the group of the top-level layer
+// holding it, named by inner layer.
+func loadLegacyNested(f *h5.File, root string, t *tree, sel *selection) error {
+	p := join(root, sel.group)
+	if f.Kind(p) != h5.Group {
+		return fmt.Errorf("%w: no weight group %s for nested model %q", ErrMissingWeights, p, t.name)
+	}
+	wn, err := attrList(f, p, "weight_names")
+	if err != nil {
+		return err
+	}
+	return loadNested(f, p, wn, t, sel.ignore)
 }
 
 // dataset finds the dataset a weight name refers to, tolerating a missing
@@ -217,8 +232,11 @@ func splitWeight(w string) (layer, v string) {
 }
 
 // loadNested assigns the weights listed for a nested model's group to the
-// Dense layers of sub, matching by inner layer name.
-func loadNested(f *h5.File, group string, weights []string, sub *tree) error {
+// Dense layers of sub, matching by inner layer name. Weights of the layers
+// in ignore (those of the group not read, when sub is loaded on its own or
+// cut at an output) and of layers sub pruned are skipped; weights of any
+// other layer are an error.
+func loadNested(f *h5.File, group string, weights []string, sub *tree, ignore map[string]bool) error {
 	per := map[string][]string{}
 	vars := map[string][]string{}
 	for _, w := range weights {
@@ -247,8 +265,9 @@ func loadNested(f *h5.File, group string, weights []string, sub *tree) error {
 			return err
 		}
 	}
+	skip := sub.prunedAll()
 	for l, ws := range per {
-		if !dense[l] {
+		if !dense[l] && !ignore[l] && !skip[l] {
 			return fmt.Errorf("%w: nested model %q in %s has weights %s for a layer %q its architecture lacks", ErrMissingWeights, sub.name, group, strings.Join(ws, ", "), l)
 		}
 	}
@@ -295,10 +314,20 @@ func v3Class(class string) string {
 // case of its class, numbered from the second of a class on ("dense",
 // "dense_1", ...).
 func v3Names(t *tree) []string {
-	used := map[string]int{}
-	out := make([]string, len(t.nodes))
+	classes := make([]string, len(t.nodes))
 	for i, n := range t.nodes {
-		key := snake(v3Class(n.class))
+		classes[i] = n.class
+	}
+	return v3NamesOf(classes)
+}
+
+// v3NamesOf returns the group names Keras 3 gives layers of the given
+// classes, in order.
+func v3NamesOf(classes []string) []string {
+	used := map[string]int{}
+	out := make([]string, len(classes))
+	for i, class := range classes {
+		key := snake(v3Class(class))
 		name := key
 		if c, ok := used[key]; ok {
 			used[key] = c + 1

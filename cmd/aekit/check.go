@@ -10,14 +10,15 @@ import (
 )
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "MODEL -i X.npy --expect Y.npy [--atol 1e-5] [--rtol 1e-5] [--arch A.json] [--layer NAME | --model NAME]", stderr)
+	fs := newFlagSet("check", "MODEL -i X.npy --expect Y.npy [--atol 1e-5] [--rtol 1e-5] [--arch A.json] [--layer NAME | --model NAME [--output LAYER]]", stderr)
 	in := fs.String("i", "", "input `X.npy` (uint8 data is divided by 255 as in aekit train); omit for an aekit-exported .onnx to re-run its embedded self-check")
 	expect := fs.String("expect", "", "expected outputs `Y.npy`")
 	atol := fs.Float64("atol", 1e-5, "absolute tolerance")
 	rtol := fs.Float64("rtol", 1e-5, "relative tolerance: pass when |got-want| ≤ atol + rtol·|want|")
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras files")
 	layer := fs.String("layer", "", "check the output of this layer or sub-model")
-	sub := fs.String("model", "", "run only this sub-model on the input")
+	sub := fs.String("model", "", "run only this sub-model on the input; read alone when the whole model cannot run")
+	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
 	batch := fs.Int("batch-size", 256, "samples per forward pass")
 	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
 	if done {
@@ -29,7 +30,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if *batch < 1 {
 		return fail(stderr, "check", fmt.Errorf("--batch-size %d: must be at least 1", *batch))
 	}
-	l, err := load(pos[0], *arch)
+	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
@@ -38,8 +39,8 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "aekit check: -i and --expect are required (only aekit-exported .onnx files carry their own check data)")
 			return exitUsage
 		}
-		if *layer != "" || *sub != "" {
-			return fail(stderr, "check", fmt.Errorf("the embedded self-check covers the whole model; drop --layer/--model or pass -i and --expect"))
+		if *layer != "" || *sub != "" || *output != "" {
+			return fail(stderr, "check", fmt.Errorf("the embedded self-check covers the whole model; drop --layer/--model/--output or pass -i and --expect"))
 		}
 		x, want, n, err := onnx.SelfCheckData(l.onnx)
 		if err != nil {
@@ -56,10 +57,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "aekit check: -i and --expect go together")
 		return exitUsage
 	}
-	m, err := selectModel(l.model, *layer, *sub)
-	if err != nil {
-		return fail(stderr, "check", fmt.Errorf("%s: %w", pos[0], err))
-	}
+	m := l.model
 	y, err := predictFile(m, *in, *batch)
 	if err != nil {
 		return fail(stderr, "check", err)

@@ -60,7 +60,6 @@ var realModels = []struct{ file, arch string }{
 	{"k2_dense_3layer_functional_hls4ml_weights.h5", "k2_dense_3layer_functional_hls4ml.json"},
 	{"k2_dense_functional_encoder_jleslie.h5", ""},
 	{"k2_nested_seq_gan_hrithik.h5", ""},
-	{"k2_nested_vae_saveweights_brianrice2.h5", "k2_nested_vae_saveweights_brianrice2_arch.json"},
 	{"k2_h5_misnamed_dotkeras_koustav.keras", ""},
 	{"k2_15_dense_seq_windows_abhaypandy.keras", ""},
 	{"k3_dense_seq_legacy_samyak.h5", ""},

@@ -6,22 +6,21 @@ import (
 )
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("convert", "IN OUT [--arch A.json] [--opset N] [--layer NAME | --model NAME]", stderr)
+	fs := newFlagSet("convert", "IN OUT [--arch A.json] [--opset N] [--layer NAME | --model NAME [--output LAYER]]", stderr)
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras inputs")
 	opset := fs.Int("opset", 0, "ONNX opset for .onnx outputs (default 13)")
 	layer := fs.String("layer", "", "convert the model up to this layer or sub-model (e.g. encoder)")
-	sub := fs.String("model", "", "convert only this sub-model (e.g. decoder)")
+	sub := fs.String("model", "", "convert only this sub-model (e.g. decoder); read alone when the whole model cannot run")
+	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
 	pos, code, done := parseCommand(fs, args, 2, 2, stdout, stderr)
 	if done {
 		return code
 	}
-	m, format, err := loadModel(pos[0], *arch)
+	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "convert", err)
 	}
-	if m, err = selectModel(m, *layer, *sub); err != nil {
-		return fail(stderr, "convert", fmt.Errorf("%s: %w", pos[0], err))
-	}
+	m, format := l.model, l.format
 	if err := saveModelOpset(pos[1], m, *opset); err != nil {
 		return fail(stderr, "convert", err)
 	}

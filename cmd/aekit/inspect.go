@@ -11,14 +11,16 @@ import (
 )
 
 func cmdInspect(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("inspect", "MODEL [--arch A.json] [--json]", stderr)
+	fs := newFlagSet("inspect", "MODEL [--arch A.json] [--model NAME [--output LAYER]] [--json]", stderr)
 	arch := fs.String("arch", "", "architecture `JSON` (model.to_json() or config.json) for weights-only Keras files")
+	sub := fs.String("model", "", "describe only this sub-model; read alone when the whole model cannot run")
+	output := fs.String("output", "", "stop at this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
 	asJSON := fs.Bool("json", false, "print a JSON description instead of a table")
 	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
 	if done {
 		return code
 	}
-	l, err := load(pos[0], *arch)
+	l, err := loadSelected(pos[0], *arch, "", *sub, *output)
 	if err != nil {
 		return fail(stderr, "inspect", err)
 	}

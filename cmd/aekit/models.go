@@ -83,6 +83,66 @@ func load(path, arch string) (*loaded, error) {
 	return &loaded{model: m, format: kerasFormat(info), keras: info}, nil
 }
 
+// loadModelOpts is loadModel for part of a model: the nested model sub
+// and, in it (or in the whole model), the output of the layer output;
+// either may be empty. When the whole model loads, sub and output select
+// from it as --model and --layer do. When it does not, because a Keras
+// file holds layers or a graph aekit cannot run elsewhere (a VAE's
+// sampling Lambda), the Keras loader reads only the part asked for.
+func loadModelOpts(path, arch, sub, output string) (*runtime.Model, string, error) {
+	l, err := loadPart(path, arch, sub, output)
+	if err != nil {
+		return nil, "", err
+	}
+	return l.model, l.format, nil
+}
+
+// loadPart is load narrowed as loadModelOpts describes.
+func loadPart(path, arch, sub, output string) (*loaded, error) {
+	l, err := load(path, arch)
+	if sub == "" && output == "" {
+		return l, err
+	}
+	if err == nil {
+		m := l.model
+		if sub != "" {
+			m, err = m.Submodel(sub)
+		}
+		if err == nil && output != "" {
+			m, err = m.Until(output)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		l.model = m
+		return l, nil
+	}
+	if !errors.Is(err, keras.ErrUnsupportedLayer) && !errors.Is(err, keras.ErrUnsupportedGraph) {
+		return nil, err
+	}
+	m, info, err := keras.ReadFile(path, &keras.Options{Arch: arch, Model: sub, Output: output})
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{model: m, format: kerasFormat(info), keras: info}, nil
+}
+
+// loadSelected loads path narrowed to what --layer, --model and --output
+// ask for (see loadModelOpts and selectModel).
+func loadSelected(path, arch, layer, sub, output string) (*loaded, error) {
+	if layer != "" && (sub != "" || output != "") {
+		return nil, errors.New("--layer excludes --model and --output (for a layer of a sub-model use --model NAME --output LAYER)")
+	}
+	l, err := loadPart(path, arch, sub, output)
+	if err != nil {
+		return nil, err
+	}
+	if l.model, err = selectModel(l.model, layer, ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, nil
+}
+
 // kerasLayout describes each Keras layout for inspect.
 var kerasLayout = map[keras.Format]string{
 	keras.FormatH5:          "HDF5 full model (.h5)",

@@ -10,12 +10,13 @@ import (
 )
 
 func cmdPredict(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("predict", "MODEL -i X.npy -o Y.npy [--arch A.json] [--layer NAME | --model NAME] [--batch-size N]", stderr)
+	fs := newFlagSet("predict", "MODEL -i X.npy -o Y.npy [--arch A.json] [--layer NAME | --model NAME [--output LAYER]] [--batch-size N]", stderr)
 	in := fs.String("i", "", "input `X.npy` (or .npz): one sample per row; (n,28,28) images are flattened; uint8 data is divided by 255 as in aekit train")
 	out := fs.String("o", "", "output `Y.npy` (float32, written atomically)")
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras files")
 	layer := fs.String("layer", "", "write the output of this layer or sub-model (e.g. encoder: the codes)")
-	sub := fs.String("model", "", "run only this sub-model on the input (e.g. decoder on codes)")
+	sub := fs.String("model", "", "run only this sub-model on the input (e.g. decoder on codes); read alone when the whole model cannot run")
+	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
 	batch := fs.Int("batch-size", 256, "samples per forward pass")
 	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
 	if done {
@@ -29,14 +30,11 @@ func cmdPredict(args []string, stdout, stderr io.Writer) int {
 	if *batch < 1 {
 		return fail(stderr, "predict", fmt.Errorf("--batch-size %d: must be at least 1", *batch))
 	}
-	m, _, err := loadModel(pos[0], *arch)
+	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "predict", err)
 	}
-	if m, err = selectModel(m, *layer, *sub); err != nil {
-		return fail(stderr, "predict", fmt.Errorf("%s: %w", pos[0], err))
-	}
-	y, err := predictFile(m, *in, *batch)
+	y, err := predictFile(l.model, *in, *batch)
 	if err != nil {
 		return fail(stderr, "predict", err)
 	}
