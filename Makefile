@@ -5,7 +5,7 @@ GO        ?= go
 OUT       ?= out
 NODE_DIR  := tools/node
 APT_PKGS  := libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread protobuf-compiler \
-             python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist nodejs npm
+             python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps apt-deps node-deps build vet fuzz bench compare clean
@@ -23,6 +23,10 @@ apt-deps:
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# Node.js and npm: the machine's own if present (Debian's npm conflicts with other installs).
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "installing Debian packages: nodejs npm"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
 
 node-deps: apt-deps
 	@if [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ] || [ ! -d $(NODE_DIR)/node_modules/@tensorflow/tfjs ]; then \
