@@ -31,7 +31,7 @@ function readNpy(path) {
   const u1 = descr[1] === '|u1';
   if (descr[1] !== '<f4' && !u1) throw new Error(`${path}: dtype ${descr[1]}, want <f4 or |u1`);
   if (order[1] !== 'False') throw new Error(`${path}: Fortran order is not supported`);
-  let dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   const n = dims.reduce((a, b) => a * b, 1);
   const off = start + hlen;
   const size = u1 ? 1 : 4;
@@ -42,8 +42,6 @@ function readNpy(path) {
   } else {
     for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(off + 4 * i);
   }
-  // (n, 28, 28) images feed a model whose input is (n, 784).
-  if (dims.length > 2) dims = [dims[0], n / dims[0]];
   return { dims, data };
 }
 
@@ -69,6 +67,12 @@ async function run(job) {
     interOpNumThreads: 1,
   });
   const x = readNpy(job.input);
+  // (n, 28, 28) images feed a model whose input is (n, 784): flatten the
+  // sample axes when the model's input has rank 2.
+  const meta = session.inputMetadata?.[0];
+  if (meta?.isTensor && meta.shape.length === 2 && x.dims.length > 2) {
+    x.dims = [x.dims[0], x.data.length / x.dims[0]];
+  }
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.dims) };
   const out = await session.run(feeds);
   const y = out[session.outputNames[0]];
