@@ -75,14 +75,19 @@ type Act struct {
 	Approximate bool
 }
 
-// AddBias adds bias (length n) to every row of the m×n row-major matrix c.
-// It does not allocate.
+// AddBias adds bias (length n) to every row of the m×n row-major matrix c,
+// with AVX-512 or AVX2 where the CPU has it (see VectorMath); the sums are
+// the same float32 additions either way. It does not allocate.
 func AddBias(c []float32, m, n int, bias []float32) {
 	bias = bias[:n]
 	for i := 0; i < m; i++ {
 		row := c[i*n : i*n+n]
-		for j, b := range bias {
-			row[j] += b
+		k := 0
+		if useVec {
+			k = vmath.AddBias(row, bias)
+		}
+		for j, b := range bias[k:] {
+			row[k+j] += b
 		}
 	}
 }
@@ -130,6 +135,17 @@ func BiasAct(a Act, c []float32, m, n int, bias []float32) {
 	case a.plainReLU():
 		for i := 0; i < m; i++ {
 			row := c[i*n : i*n+n]
+			if useVec {
+				k := vmath.ReLUBias(row, bias)
+				row = row[k:]
+				if bias != nil {
+					bias := bias[k:]
+					for j, b := range bias[:len(row)] {
+						row[j] = max(row[j]+b, 0)
+					}
+					continue
+				}
+			}
 			if bias == nil {
 				for j, v := range row {
 					row[j] = max(v, 0)

@@ -48,23 +48,29 @@
 //
 // # Float32 math
 //
-// The sigmoid of BiasAct (a sigmoid output layer) and SigmoidBCE's
-// σ, exponential and log1p run 8 values at a time in AVX2+FMA assembly
-// (package vmath, chosen at start-up from CPUID; VectorMath names it), in
-// float32: σ within 1e-6 relative of float64 math (measured maximum
-// 1.9e-7), each loss term's log1p within 2e-7 absolute. Values the vector
-// code does not handle (|x| > 87, where e^−|x| is subnormal, and NaN) are
-// finished by the pure-Go loops, which also serve CPUs without AVX2 and
-// builds with the purego tag. Measured on this machine (BenchmarkFused,
-// one 256×784 layer, same run, three runs under load; bench/vmath-*.txt):
-// the sigmoid took 0.82–1.28 ns per value against 15–36 for float64
-// math.Exp (18–28× faster), SigmoidBCE 2.2–5.7 ns against 32–48 for the
-// scalar float32 polynomials (11–15×). In scalar Go the float32
-// polynomials (Cephes expf, 1.34 ulp; logf) were no faster than float64
-// math.Exp, which is assembly on amd64, so elsewhere — Tanh, the other
-// activations and every activation without AVX2 — activations compute in
-// float64 and round, as runtime.Activation.Apply does, and agree with it
-// bitwise.
+// Three element-wise loops run in assembly (package vmath, chosen at
+// start-up from CPUID; VectorMath names it): BiasAct's sigmoid (a sigmoid
+// output layer) and bias+ReLU, and SigmoidBCE's σ, exponential and log1p.
+// AVX-512 F does 16 values per instruction with a masked tail; AVX2+FMA
+// does 8, leaving tails under 8 to Go. Both compute in float32: σ within
+// 1e-6 relative of float64 math (measured maximum 1.9e-7), each loss
+// term's log1p within 2e-7 absolute. Values the vector code does not
+// handle (|x| > 87, where e^−|x| is subnormal, and NaN) are finished by the
+// pure-Go loops, which also serve other CPUs and builds with the purego
+// tag. Measured on this machine (2-core Xeon VM with AVX-512, under load;
+// bench/vmath-2026-11-26.txt), per value of a 256×784 layer, same runs:
+// the AVX2 sigmoid took 1.04–1.25 ns against 15–22 for float64 math.Exp
+// (14–18× faster) and SigmoidBCE 2.2–3.2 ns against 30–36 for the scalar
+// float32 polynomials (10–16×); AVX-512 against AVX2, in two series of five
+// interleaved runs, took 0.62–1.11 ns against 0.82–1.35 on the sigmoid
+// (0.9–1.8× per run, faster in 9 of 10) and 1.40–2.50 against 2.33–4.04 on
+// the BCE (1.2–2.0×); bias+ReLU and the bias add are 3.6–6.5× and 4.5–5.4× faster
+// than their Go loops, and the two levels tie on them, as they are bound by
+// memory. In scalar Go the float32 polynomials (Cephes expf, 1.34 ulp;
+// logf) were no faster than float64 math.Exp, which is assembly on amd64,
+// so elsewhere — Tanh, the other activations, and everything without the
+// assembly — activations compute in float64 and round, as
+// runtime.Activation.Apply does, and agree with it bitwise.
 //
 // # Conformance
 //

@@ -45,6 +45,7 @@ func BenchmarkFused(b *testing.B) {
 		}
 	})
 	run("BiasAct/relu", func() { copy(y, z); BiasAct(Act{Func: ActReLU}, y, m, n, bias) })
+	run("BiasAct/relu-purego", scalar(func() { copy(y, z); BiasAct(Act{Func: ActReLU}, y, m, n, bias) }))
 	run("BiasAct/relu-unfused-baseline", func() {
 		copy(y, z)
 		AddBias(y, m, n, bias)
@@ -52,6 +53,7 @@ func BenchmarkFused(b *testing.B) {
 	})
 	run("BiasAct/tanh", func() { copy(y, z); BiasAct(Act{Func: ActTanh}, y, m, n, bias) })
 	run("BiasAct/linear", func() { copy(y, z); BiasAct(Act{}, y, m, n, bias) })
+	run("BiasAct/linear-purego", scalar(func() { copy(y, z); BiasAct(Act{}, y, m, n, bias) }))
 	run("copy-baseline", func() { copy(y, z) })
 	BiasAct(Act{Func: ActSigmoid}, y, m, n, nil)
 	run("ActGrad/sigmoid", func() { ActGrad(Act{Func: ActSigmoid}, d, nil, y, m, n) })

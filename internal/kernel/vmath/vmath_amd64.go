@@ -4,55 +4,137 @@ package vmath
 
 import "golang.org/x/sys/cpu"
 
-// available is set once from CPUID.
-var available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// Instruction-set levels of the kernels.
+const (
+	levelNone   = iota // pure Go in the callers
+	levelAVX2          // AVX2 and FMA, 8 lanes, whole blocks only
+	levelAVX512        // AVX-512 F, 16 lanes, masked tail
+)
+
+// level is the best level this CPU runs, set once from CPUID (x/sys/cpu
+// also checks that the OS saves the vector registers). The package's tests
+// lower it to check each level.
+var level = detect()
+
+func detect() int {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return levelAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return levelAVX2
+	}
+	return levelNone
+}
 
 // Available reports whether the assembly kernels run here: on amd64 CPUs
-// with AVX2 and FMA, in builds without the purego tag.
-func Available() bool { return available }
+// with AVX-512 F, or AVX2 and FMA, in builds without the purego tag.
+func Available() bool { return level != levelNone }
 
-// Name names the kernels: "avx2+fma", or why they are not used.
+// Name names the kernels in use: "avx512f", "avx2+fma", or why none.
 func Name() string {
-	if available {
+	switch level {
+	case levelAVX512:
+		return "avx512f"
+	case levelAVX2:
 		return "avx2+fma"
 	}
-	return "pure Go (CPU lacks AVX2 or FMA)"
+	return "pure Go (CPU lacks AVX-512 F and AVX2+FMA)"
 }
 
 // SigmoidBias sets dst[i] = σ(dst[i] + bias[i]), or σ(dst[i]) when bias is
-// empty, in blocks of 8 values, and returns how many values it did: up to
-// the last whole block, or up to the first block holding a value x with
-// |x| > 87 or NaN (after adding the bias), which it leaves untouched. A
+// empty, and returns how many leading values it did. It stops before the
+// first block (of 8 or 16 values) holding a value x with |x| > 87 or NaN
+// after adding the bias, which it leaves untouched, and with AVX2 before a
+// tail of fewer than 8 values; the caller finishes what is left. A
 // non-empty bias must be at least as long as dst. It returns 0 when
 // Available is false.
 func SigmoidBias(dst, bias []float32) int {
-	if !available {
-		return 0
-	}
 	if len(bias) != 0 && len(bias) < len(dst) {
 		panic("vmath: short bias")
 	}
-	return sigmoidBiasAVX2(dst, bias)
+	switch level {
+	case levelAVX512:
+		return sigmoidBiasAVX512(dst, bias)
+	case levelAVX2:
+		return sigmoidBiasAVX2(dst, bias)
+	}
+	return 0
 }
 
-// BCELogits computes binary cross-entropy on logits z against targets y in
-// blocks of 8 values, with the stopping rule of SigmoidBias: for each value
-// it writes dz[i] = (σ(z[i]) − y[i])·scale (unless dz is empty) and adds
-// max(z, 0) − z·y + log1p(e^−|z|) to a float64 sum. It returns the number
-// of values done and the sum of their terms. y, and dz when not empty,
-// must be at least as long as z. It returns 0, 0 when Available is false.
-func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) {
-	if !available {
-		return 0, 0
+// ReLUBias sets dst[i] = max(dst[i] + bias[i], 0), or max(dst[i], 0) when
+// bias is empty, keeping NaN, and returns how many leading values it did:
+// all of them with AVX-512, all but a tail of fewer than 8 with AVX2, none
+// when Available is false. A non-empty bias must be at least as long as
+// dst.
+func ReLUBias(dst, bias []float32) int {
+	if len(bias) != 0 && len(bias) < len(dst) {
+		panic("vmath: short bias")
 	}
+	switch level {
+	case levelAVX512:
+		return reluBiasAVX512(dst, bias)
+	case levelAVX2:
+		return reluBiasAVX2(dst, bias)
+	}
+	return 0
+}
+
+// AddBias sets dst[i] += bias[i] and returns how many leading values it
+// did: all of them with AVX-512, all but a tail of fewer than 8 with AVX2,
+// none when Available is false. bias must be at least as long as dst.
+func AddBias(dst, bias []float32) int {
+	if len(bias) < len(dst) {
+		panic("vmath: short bias")
+	}
+	switch level {
+	case levelAVX512:
+		return addBiasAVX512(dst, bias)
+	case levelAVX2:
+		return addBiasAVX2(dst, bias)
+	}
+	return 0
+}
+
+// BCELogits computes binary cross-entropy on logits z against targets y
+// with the stopping rule of SigmoidBias: for each value it writes
+// dz[i] = (σ(z[i]) − y[i])·scale (unless dz is empty) and adds
+// max(z, 0) − z·y + log1p(e^−|z|) to a float64 sum. It returns the number
+// of leading values done and the sum of their terms. y, and dz when not
+// empty, must be at least as long as z. It returns 0, 0 when Available is
+// false.
+func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) {
 	if len(y) < len(z) || (len(dz) != 0 && len(dz) < len(z)) {
 		panic("vmath: short dz or y")
 	}
-	return bceLogitsAVX2(dz, z, y, scale)
+	switch level {
+	case levelAVX512:
+		return bceLogitsAVX512(dz, z, y, scale)
+	case levelAVX2:
+		return bceLogitsAVX2(dz, z, y, scale)
+	}
+	return 0, 0
 }
 
 //go:noescape
 func sigmoidBiasAVX2(dst, bias []float32) int
 
 //go:noescape
+func reluBiasAVX2(dst, bias []float32) int
+
+//go:noescape
 func bceLogitsAVX2(dz, z, y []float32, scale float32) (n int, loss float64)
+
+//go:noescape
+func addBiasAVX2(dst, bias []float32) int
+
+//go:noescape
+func addBiasAVX512(dst, bias []float32) int
+
+//go:noescape
+func sigmoidBiasAVX512(dst, bias []float32) int
+
+//go:noescape
+func reluBiasAVX512(dst, bias []float32) int
+
+//go:noescape
+func bceLogitsAVX512(dz, z, y []float32, scale float32) (n int, loss float64)

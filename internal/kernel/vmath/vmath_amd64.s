@@ -162,6 +162,294 @@ bend:
 	VZEROUPPER
 	RET
 
+
+// func reluBiasAVX2(dst, bias []float32) int
+TEXT ·reluBiasAVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), CX
+	MOVQ   bias_base+24(FP), SI
+	MOVQ   bias_len+32(FP), DX
+	ANDQ   $-8, CX
+	XORQ   AX, AX
+	VXORPS Y9, Y9, Y9
+
+rloop:
+	CMPQ    AX, CX
+	JGE     rend
+	VMOVUPS (DI)(AX*4), Y0
+	TESTQ   DX, DX
+	JZ      rnobias
+	VADDPS  (SI)(AX*4), Y0, Y0
+
+rnobias:
+	VMAXPS  Y0, Y9, Y0 // 0 > x ? 0 : x, so NaN stays NaN
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     rloop
+
+rend:
+	MOVQ AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// The AVX-512 kernels do whole blocks of 16 and a masked tail. K1 is the
+// block's lane mask; R10 holds the length.
+
+// TAILMASK sets K1 to the lanes left (all 16, or the R9 < 16 of the tail).
+#define TAILMASK(lbl) \
+	MOVL  $0xffff, BX \
+	CMPQ  R9, $16     \
+	JGE   lbl         \
+	MOVL  $16, CX     \
+	SUBL  R9, CX      \
+	SHRL  CX, BX      \
+lbl:                  \
+	KMOVW BX, K1
+
+// EXPF512 computes Z5 = e^Z3 for -87 ≤ Z3 ≤ 0, using Z4 (n) and Z6; Z12
+// holds 1.0 and Z13 log2(e).
+#define EXPF512 \
+	VMULPS           Z13, Z3, Z4            \
+	VRNDSCALEPS      $0, Z4, Z4             \
+	VFNMADD231PS.BCST k_ln2hi<>(SB), Z4, Z3 \
+	VFNMADD231PS.BCST k_ln2lo<>(SB), Z4, Z3 \
+	VBROADCASTSS     k_e0<>(SB), Z5         \
+	VFMADD213PS.BCST k_e1<>(SB), Z3, Z5     \
+	VFMADD213PS.BCST k_e2<>(SB), Z3, Z5     \
+	VFMADD213PS.BCST k_e3<>(SB), Z3, Z5     \
+	VFMADD213PS.BCST k_e4<>(SB), Z3, Z5     \
+	VFMADD213PS.BCST k_e5<>(SB), Z3, Z5     \
+	VMULPS           Z3, Z3, Z6             \
+	VFMADD213PS      Z3, Z6, Z5             \
+	VADDPS           Z12, Z5, Z5            \
+	VSCALEFPS        Z4, Z5, Z5
+
+// RECIP512 sets Z7 = 1/Z6 for Z6 in [1, 2]: VRCP14PS and one Newton step,
+// using Z8.
+#define RECIP512 \
+	VRCP14PS     Z6, Z7      \
+	VMOVAPS      Z12, Z8     \
+	VFNMADD231PS Z7, Z6, Z8  \
+	VFMADD213PS  Z7, Z8, Z7
+
+// func sigmoidBiasAVX512(dst, bias []float32) int
+TEXT ·sigmoidBiasAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), R10
+	MOVQ         bias_base+24(FP), SI
+	MOVQ         bias_len+32(FP), DX
+	XORQ         AX, AX
+	VBROADCASTSS k_absmask<>(SB), Z15
+	VBROADCASTSS k_lim<>(SB), Z14
+	VBROADCASTSS k_log2e<>(SB), Z13
+	VBROADCASTSS k_one<>(SB), Z12
+	VPXORD       Z9, Z9, Z9
+
+zloop:
+	MOVQ R10, R9
+	SUBQ AX, R9
+	JLE  zend
+	TAILMASK(zmask)
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	TESTQ     DX, DX
+	JZ        znobias
+	VADDPS.Z  (SI)(AX*4), Z0, K1, Z0
+
+znobias:
+	VPANDD   Z15, Z0, Z1
+	VCMPPS   $0x12, Z14, Z1, K1, K2 // active lanes with |x| ≤ 87
+	KMOVW    K1, BX
+	KMOVW    K2, R11
+	CMPL     BX, R11
+	JNE      zend
+	VSUBPS   Z1, Z9, Z3
+	EXPF512
+	VADDPS   Z12, Z5, Z6
+	RECIP512                  // σ(|x|) = 1/(1+e)
+	VCMPPS   $0x01, Z9, Z0, K3 // x < 0
+	VMULPS   Z5, Z7, K3, Z7    // σ(−|x|) = e/(1+e) there
+	VMOVUPS  Z7, K1, (DI)(AX*4)
+	ADDQ     $16, AX
+	JMP      zloop
+
+zend:
+	CMPQ    AX, R10
+	CMOVQGT R10, AX
+	MOVQ    AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func reluBiasAVX512(dst, bias []float32) int
+TEXT ·reluBiasAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), R10
+	MOVQ   bias_base+24(FP), SI
+	MOVQ   bias_len+32(FP), DX
+	XORQ   AX, AX
+	VPXORD Z9, Z9, Z9
+
+qloop:
+	MOVQ R10, R9
+	SUBQ AX, R9
+	JLE  qend
+	TAILMASK(qmask)
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	TESTQ     DX, DX
+	JZ        qnobias
+	VADDPS.Z  (SI)(AX*4), Z0, K1, Z0
+
+qnobias:
+	VMAXPS  Z0, Z9, Z0
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	ADDQ    $16, AX
+	JMP     qloop
+
+qend:
+	MOVQ R10, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func bceLogitsAVX512(dz, z, y []float32, scale float32) (n int, loss float64)
+TEXT ·bceLogitsAVX512(SB), NOSPLIT, $0-96
+	MOVQ         dz_base+0(FP), DI
+	MOVQ         dz_len+8(FP), R8
+	MOVQ         z_base+24(FP), SI
+	MOVQ         z_len+32(FP), R10
+	MOVQ         y_base+48(FP), DX
+	VBROADCASTSS scale+72(FP), Z11
+	XORQ         AX, AX
+	VBROADCASTSS k_absmask<>(SB), Z15
+	VBROADCASTSS k_lim<>(SB), Z14
+	VBROADCASTSS k_log2e<>(SB), Z13
+	VBROADCASTSS k_one<>(SB), Z12
+	VPXORD       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10 // Σ loss terms, 8 float64 lanes
+
+cloop:
+	MOVQ R10, R9
+	SUBQ AX, R9
+	JLE  cend
+	TAILMASK(cmask)
+	VMOVUPS.Z (SI)(AX*4), K1, Z0 // z
+	VPANDD    Z15, Z0, Z1
+	VCMPPS    $0x12, Z14, Z1, K1, K2
+	KMOVW     K1, BX
+	KMOVW     K2, R11
+	CMPL      BX, R11
+	JNE       cend
+	VSUBPS    Z1, Z9, Z3
+	EXPF512                        // Z5 = e = exp(−|z|)
+	VADDPS    Z12, Z5, Z6          // v = 1 + e
+	RECIP512                       // Z7 = 1/v
+	VMOVAPS   Z7, Z2
+	VCMPPS    $0x01, Z9, Z0, K3
+	VMULPS    Z5, Z2, K3, Z2       // σ(z)
+	VMOVUPS.Z (DX)(AX*4), K1, Z1   // y
+	TESTQ     R8, R8
+	JZ        cnograd
+	VSUBPS    Z1, Z2, Z2
+	VMULPS    Z11, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)(AX*4)   // dz = (σ − y)·scale
+
+cnograd:
+	VMAXPS            Z9, Z0, Z2       // max(z, 0)
+	VFNMADD231PS      Z1, Z0, Z2       // − z·y
+	VSUBPS            Z12, Z6, Z3      // v − 1
+	VSUBPS            Z3, Z5, Z3       // e − (v−1)
+	VMULPS            Z7, Z3, Z3       // c = (e − (v−1))/v
+	VPSRLD            $23, Z6, Z4
+	VPSUBD.BCST       k_bias127<>(SB), Z4, Z4
+	VCVTDQ2PS         Z4, Z4           // exponent of v
+	VPANDD.BCST       k_mant<>(SB), Z6, Z5
+	VPORD             Z12, Z5, Z5      // mantissa f in [1, 2)
+	VCMPPS.BCST       $0x1e, k_sqrt2<>(SB), Z5, K4
+	VMULPS.BCST       k_half<>(SB), Z5, K4, Z5
+	VADDPS            Z12, Z4, K4, Z4
+	VSUBPS            Z12, Z5, Z5      // f − 1
+	VMULPS            Z5, Z5, Z6       // f²
+	VBROADCASTSS      k_l0<>(SB), Z7
+	VFMADD213PS.BCST  k_l1<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l2<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l3<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l4<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l5<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l6<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l7<>(SB), Z5, Z7
+	VFMADD213PS.BCST  k_l8<>(SB), Z5, Z7
+	VMULPS            Z5, Z7, Z7
+	VMULPS            Z6, Z7, Z7
+	VFMADD231PS.BCST  k_lnlo<>(SB), Z4, Z7
+	VFNMADD231PS.BCST k_half<>(SB), Z6, Z7
+	VADDPS            Z7, Z5, Z7
+	VFMADD231PS.BCST  k_lnhi<>(SB), Z4, Z7
+	VADDPS            Z3, Z7, Z7       // log1p(e)
+	VADDPS.Z          Z7, Z2, K1, Z2   // loss term, 0 in inactive lanes
+	VCVTPS2PD         Y2, Z3
+	VADDPD            Z3, Z10, Z10
+	VEXTRACTF64X4     $1, Z2, Y2
+	VCVTPS2PD         Y2, Z3
+	VADDPD            Z3, Z10, Z10
+	ADDQ              $16, AX
+	JMP               cloop
+
+cend:
+	CMPQ          AX, R10
+	CMOVQGT       R10, AX
+	VEXTRACTF64X4 $1, Z10, Y0
+	VADDPD        Y0, Y10, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPD        X1, X0, X0
+	VHADDPD       X0, X0, X0
+	MOVQ          AX, n+80(FP)
+	MOVSD         X0, loss+88(FP)
+	VZEROUPPER
+	RET
+
+// func addBiasAVX2(dst, bias []float32) int
+TEXT ·addBiasAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ bias_base+24(FP), SI
+	ANDQ $-8, CX
+	XORQ AX, AX
+
+aloop2:
+	CMPQ    AX, CX
+	JGE     aend2
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     aloop2
+
+aend2:
+	MOVQ AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func addBiasAVX512(dst, bias []float32) int
+TEXT ·addBiasAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), R10
+	MOVQ bias_base+24(FP), SI
+	XORQ AX, AX
+
+aloop:
+	MOVQ R10, R9
+	SUBQ AX, R9
+	JLE  aend
+	TAILMASK(amask)
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	VADDPS.Z  (SI)(AX*4), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (DI)(AX*4)
+	ADDQ      $16, AX
+	JMP       aloop
+
+aend:
+	MOVQ R10, ret+48(FP)
+	VZEROUPPER
+	RET
+
 DATA k_absmask<>+0(SB)/4, $0x7fffffff
 DATA k_absmask<>+4(SB)/4, $0x7fffffff
 DATA k_absmask<>+8(SB)/4, $0x7fffffff

@@ -12,5 +12,11 @@ func Name() string { return "pure Go (built with purego or not amd64)" }
 // SigmoidBias does nothing in this build and returns 0.
 func SigmoidBias(dst, bias []float32) int { return 0 }
 
+// ReLUBias does nothing in this build and returns 0.
+func ReLUBias(dst, bias []float32) int { return 0 }
+
+// AddBias does nothing in this build and returns 0.
+func AddBias(dst, bias []float32) int { return 0 }
+
 // BCELogits does nothing in this build and returns 0, 0.
 func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) { return 0, 0 }

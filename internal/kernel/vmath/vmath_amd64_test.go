@@ -1,0 +1,331 @@
+//go:build amd64 && !purego
+
+package vmath
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// levels returns the instruction-set levels this CPU runs, best first, and
+// a function restoring the detected one.
+func levels() ([]int, func()) {
+	saved := level
+	var ls []int
+	for l := saved; l > levelNone; l-- {
+		ls = append(ls, l)
+	}
+	return ls, func() { level = saved }
+}
+
+func sigmoid64(v float64) float64 {
+	if v >= 0 {
+		return 1 / (1 + math.Exp(-v))
+	}
+	e := math.Exp(v)
+	return e / (1 + e)
+}
+
+// inputs returns a dense sweep of [−100, 100], random bit patterns (no
+// NaN) and the edge values of the kernels' range.
+func inputs(r *rand.Rand) []float32 {
+	var x []float32
+	const steps = 1 << 20
+	for i := 0; i <= steps; i++ {
+		x = append(x, float32(-100+200*float64(i)/steps))
+	}
+	for range 1 << 16 {
+		if v := math.Float32frombits(r.Uint32()); !math.IsNaN(float64(v)) {
+			x = append(x, v)
+		}
+	}
+	return append(x, 0, float32(math.Copysign(0, -1)), 86.99, -86.99, 87, -87, 87.01, -87.01, 0x1p-149)
+}
+
+// TestSigmoidBias checks every level on lengths 0 to 40 (whole blocks and
+// tails) and on a long sweep, with and without bias: each value done is
+// σ within 1e-6 relative, values beyond the count returned are untouched,
+// the count stops only where the contract allows (a tail under 8 with
+// AVX2, a block holding |x| > 87 or NaN).
+func TestSigmoidBias(t *testing.T) {
+	ls, restore := levels()
+	defer restore()
+	if len(ls) == 0 {
+		t.Skip("vmath: no AVX2+FMA or AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	long := inputs(r)
+	for _, l := range ls {
+		level = l
+		block := 8
+		if l == levelAVX512 {
+			block = 16
+		}
+		check := func(x, bias []float32, name string) {
+			got := append([]float32(nil), x...)
+			n := SigmoidBias(got, bias)
+			if n < 0 || n > len(x) {
+				t.Fatalf("level %d %s: returned %d of %d", l, name, n, len(x))
+			}
+			for i, g := range got {
+				v := x[i]
+				if len(bias) > 0 {
+					v += bias[i]
+				}
+				if i >= n {
+					if math.Float32bits(g) != math.Float32bits(x[i]) {
+						t.Fatalf("level %d %s: value %d beyond the %d done was changed", l, name, i, n)
+					}
+					continue
+				}
+				w := sigmoid64(float64(v))
+				if d := math.Abs(float64(g) - w); !(d <= 1e-6*w) {
+					t.Fatalf("level %d %s: σ(%g) = %g, want %g", l, name, v, g, w)
+				}
+			}
+			if n < len(x) {
+				// It may stop only at a tail (AVX2) or a block with a bad value.
+				end := min(n+block, len(x))
+				bad := false
+				for i := n; i < end; i++ {
+					v := float64(x[i])
+					if len(bias) > 0 {
+						v = float64(x[i] + bias[i])
+					}
+					bad = bad || !(math.Abs(v) <= 87)
+				}
+				if !bad && !(l == levelAVX2 && len(x)-n < 8) {
+					t.Fatalf("level %d %s: stopped at %d of %d with no reason", l, name, n, len(x))
+				}
+			}
+		}
+		for n := 0; n <= 40; n++ {
+			x := make([]float32, n)
+			b := make([]float32, n)
+			for i := range x {
+				x[i], b[i] = float32(r.NormFloat64()*8), float32(r.NormFloat64())
+			}
+			check(x, nil, "short")
+			check(x, b, "short+bias")
+		}
+		b := make([]float32, len(long))
+		for i := range b {
+			b[i] = float32(r.NormFloat64())
+		}
+		// The sweep, cut where a bad value stops the kernel.
+		for lo := 0; lo < len(long); {
+			x := long[lo:min(lo+4096, len(long))]
+			check(x, nil, "sweep")
+			check(x, b[lo:lo+len(x)], "sweep+bias")
+			lo += len(x)
+		}
+	}
+}
+
+// TestReLUBias checks every level: max(x + b, 0) exactly, NaN kept, the
+// count all values (AVX-512) or all but a tail under 8 (AVX2).
+func TestReLUBias(t *testing.T) {
+	ls, restore := levels()
+	defer restore()
+	if len(ls) == 0 {
+		t.Skip("vmath: no AVX2+FMA or AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, l := range ls {
+		level = l
+		for n := 0; n <= 70; n++ {
+			x := make([]float32, n)
+			b := make([]float32, n)
+			for i := range x {
+				x[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			}
+			if n > 3 {
+				x[3] = float32(math.NaN())
+			}
+			for _, bias := range [][]float32{nil, b} {
+				got := append([]float32(nil), x...)
+				k := ReLUBias(got, bias)
+				want := n
+				if l == levelAVX2 {
+					want = n &^ 7
+				}
+				if k != want {
+					t.Fatalf("level %d n %d: did %d, want %d", l, n, k, want)
+				}
+				for i := range k {
+					v := x[i]
+					if bias != nil {
+						v += bias[i]
+					}
+					w := max(v, 0)
+					if g := got[i]; !(g == w || math.IsNaN(float64(g)) && math.IsNaN(float64(w))) {
+						t.Fatalf("level %d n %d: relu(%g) = %g, want %g", l, n, v, g, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAddBias checks every level: x + b exactly, the count all values
+// (AVX-512) or all but a tail under 8 (AVX2), the rest untouched.
+func TestAddBias(t *testing.T) {
+	ls, restore := levels()
+	defer restore()
+	if len(ls) == 0 {
+		t.Skip("vmath: no AVX2+FMA or AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, l := range ls {
+		level = l
+		for n := 0; n <= 70; n++ {
+			x, b := make([]float32, n), make([]float32, n+3)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			for i := range b {
+				b[i] = float32(r.NormFloat64())
+			}
+			got := append([]float32(nil), x...)
+			k := AddBias(got, b)
+			want := n
+			if l == levelAVX2 {
+				want = n &^ 7
+			}
+			if k != want {
+				t.Fatalf("level %d n %d: did %d, want %d", l, n, k, want)
+			}
+			for i, g := range got {
+				w := x[i]
+				if i < k {
+					w += b[i]
+				}
+				if g != w {
+					t.Fatalf("level %d n %d: [%d] = %g, want %g", l, n, i, g, w)
+				}
+			}
+		}
+	}
+}
+
+// TestBCELogits checks every level against float64: dz within 2e-6
+// relative to (σ+y)·scale, the loss sum within Σ(4e-7 + 3e-7·|z|), the
+// loss the same with and without dz, and the stopping rule.
+func TestBCELogits(t *testing.T) {
+	ls, restore := levels()
+	defer restore()
+	if len(ls) == 0 {
+		t.Skip("vmath: no AVX2+FMA or AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var z []float32
+	for _, v := range inputs(r) {
+		if math.Abs(float64(v)) <= 1000 {
+			z = append(z, v)
+		}
+	}
+	y := make([]float32, len(z))
+	for i := range y {
+		y[i] = r.Float32()
+	}
+	const scale = float32(1.0 / 784)
+	for _, l := range ls {
+		level = l
+		for lo := 0; lo < len(z); {
+			hi := min(lo+1+r.IntN(100), len(z))
+			zs, ys := z[lo:hi], y[lo:hi]
+			dz := make([]float32, len(zs))
+			n, loss := BCELogits(dz, zs, ys, scale)
+			if n2, loss2 := BCELogits(nil, zs, ys, scale); n2 != n || loss2 != loss {
+				t.Fatalf("level %d: without dz: %d %v, with: %d %v", l, n2, loss2, n, loss)
+			}
+			var want, tol float64
+			for i := range n {
+				zv, yv := float64(zs[i]), float64(ys[i])
+				s := sigmoid64(zv)
+				wg := (s - yv) * float64(scale)
+				if e := math.Abs(float64(dz[i]) - wg); !(e <= 2e-6*(s+yv)*float64(scale)+1e-45) {
+					t.Fatalf("level %d: dz for z=%g y=%g is %g, want %g", l, zv, yv, dz[i], wg)
+				}
+				want += math.Max(zv, 0) - zv*yv + math.Log1p(math.Exp(-math.Abs(zv)))
+				tol += 4e-7 + 3e-7*math.Abs(zv)
+			}
+			if e := math.Abs(loss - want); !(e <= tol) {
+				t.Fatalf("level %d: loss of %v is %v, want %v (error %.3g, bound %.3g)", l, zs[:n], loss, want, e, tol)
+			}
+			if n < len(zs) {
+				if l == levelAVX2 && len(zs)-n < 8 {
+					lo += n + (len(zs) - n) // tail: the caller's
+				} else if math.Abs(float64(zs[n])) > 87 || hasBad(zs[n:min(n+16, len(zs))]) {
+					lo += n + 1
+				} else {
+					t.Fatalf("level %d: stopped at %d of %d with no reason", l, n, len(zs))
+				}
+				continue
+			}
+			lo = hi
+		}
+	}
+}
+
+func hasBad(x []float32) bool {
+	for _, v := range x {
+		if !(math.Abs(float64(v)) <= 87) {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkLevels times each kernel at each level this CPU runs on one
+// 256×784 layer (200704 values, rows of 784), in the same run.
+func BenchmarkLevels(b *testing.B) {
+	ls, restore := levels()
+	defer restore()
+	r := rand.New(rand.NewPCG(7, 8))
+	const m, n = 256, 784
+	x, z, y, dz := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+	bias := make([]float32, n)
+	for i := range z {
+		z[i], y[i] = float32(r.NormFloat64()*6), r.Float32()
+	}
+	for i := range bias {
+		bias[i] = float32(r.NormFloat64())
+	}
+	names := map[int]string{levelAVX2: "avx2", levelAVX512: "avx512"}
+	for _, l := range ls {
+		run := func(name string, f func()) {
+			b.Run(name+"/"+names[l], func(b *testing.B) {
+				level = l
+				for b.Loop() {
+					f()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(m*n), "ns/value")
+			})
+		}
+		run("SigmoidBias", func() {
+			copy(x, z)
+			for i := 0; i < m; i++ {
+				SigmoidBias(x[i*n:i*n+n], bias)
+			}
+		})
+		run("ReLUBias", func() {
+			copy(x, z)
+			for i := 0; i < m; i++ {
+				ReLUBias(x[i*n:i*n+n], bias)
+			}
+		})
+		run("AddBias", func() {
+			copy(x, z)
+			for i := 0; i < m; i++ {
+				AddBias(x[i*n:i*n+n], bias)
+			}
+		})
+		run("BCELogits", func() {
+			for i := 0; i < m; i++ {
+				BCELogits(dz[i*n:i*n+n], z[i*n:i*n+n], y[i*n:i*n+n], 1.0/(m*n))
+			}
+		})
+	}
+}
