@@ -2,9 +2,10 @@ package runtime
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
+
+	"github.com/aekit/aekit/internal/kernel"
 )
 
 // Func identifies an element-wise (or, for Softmax and LogSoftmax,
@@ -163,160 +164,16 @@ func (a Activation) IsIdentity() bool {
 
 // Apply applies a in place to x, which holds rows of width values each.
 // Softmax and LogSoftmax normalise over the last axis, whose length is axis;
-// other functions ignore it. len(x) must be a multiple of axis.
+// other functions ignore it. len(x) must be a multiple of axis. NaN inputs
+// give NaN outputs, as in TensorFlow. The arithmetic is the kernel's that
+// the forward pass uses (internal/kernel.BiasAct), so Apply and Predict
+// agree bit for bit.
 func (a Activation) Apply(x []float32, axis int) {
-	switch a.Func {
-	case Linear:
-	case ReLU:
-		for i, v := range x {
-			x[i] = a.relu(v)
-		}
-	case ReLU6:
-		for i, v := range x {
-			x[i] = min(max(v, 0), 6)
-		}
-	case LeakyReLU:
-		for i, v := range x {
-			if v < 0 {
-				x[i] = a.Alpha * v
-			}
-		}
-	case ELU:
-		for i, v := range x {
-			if v <= 0 {
-				x[i] = a.Alpha * float32(math.Expm1(float64(v)))
-			}
-		}
-	case SELU:
-		for i, v := range x {
-			if v > 0 {
-				x[i] = float32(SELUScale * float64(v))
-			} else {
-				x[i] = float32(SELUScale * SELUAlpha * math.Expm1(float64(v)))
-			}
-		}
-	case Sigmoid:
-		for i, v := range x {
-			x[i] = sigmoid(v)
-		}
-	case HardSigmoid:
-		for i, v := range x {
-			x[i] = min(max(a.Alpha*v+a.Beta, 0), 1)
-		}
-	case Tanh:
-		for i, v := range x {
-			x[i] = float32(math.Tanh(float64(v)))
-		}
-	case Softmax:
-		for r := 0; r+axis <= len(x); r += axis {
-			softmax(x[r : r+axis])
-		}
-	case LogSoftmax:
-		for r := 0; r+axis <= len(x); r += axis {
-			logSoftmax(x[r : r+axis])
-		}
-	case Softplus:
-		for i, v := range x {
-			x[i] = float32(softplus(float64(v)))
-		}
-	case Softsign:
-		for i, v := range x {
-			x[i] = v / (1 + abs32(v))
-		}
-	case Exponential:
-		for i, v := range x {
-			x[i] = float32(math.Exp(float64(v)))
-		}
-	case Swish:
-		for i, v := range x {
-			x[i] = v * sigmoid(v)
-		}
-	case GELU:
-		if a.Approximate {
-			const c = 0.7978845608028654 // √(2/π)
-			for i, v := range x {
-				d := float64(v)
-				x[i] = float32(0.5 * d * (1 + math.Tanh(c*(d+0.044715*d*d*d))))
-			}
-		} else {
-			for i, v := range x {
-				d := float64(v)
-				x[i] = float32(0.5 * d * (1 + math.Erf(d/math.Sqrt2)))
-			}
-		}
-	case Mish:
-		for i, v := range x {
-			d := float64(v)
-			x[i] = float32(d * math.Tanh(softplus(d)))
-		}
-	default:
-		panic(fmt.Sprintf("runtime: Apply of invalid %v", a.Func)) // unreachable after Validate
+	if a.Func == Linear || len(x) == 0 {
+		return
 	}
-}
-
-// relu is Keras's relu(x, negative_slope, max_value, threshold), term by
-// term as Keras computes it: the positive part (x where x > threshold,
-// else 0), clipped to [0, max_value] when capped, minus negative_slope
-// times relu(threshold − x).
-func (a Activation) relu(v float32) float32 {
-	var pos float32
-	if v > a.Threshold || (a.Threshold == 0 && v > 0) {
-		pos = v
+	if axis <= 0 || len(x)%axis != 0 {
+		axis = len(x)
 	}
-	if a.Capped {
-		pos = min(max(pos, 0), a.MaxValue)
-	}
-	if a.Alpha != 0 {
-		pos -= a.Alpha * max(a.Threshold-v, 0)
-	}
-	return pos
-}
-
-func sigmoid(v float32) float32 {
-	d := float64(v)
-	if d >= 0 {
-		return float32(1 / (1 + math.Exp(-d)))
-	}
-	e := math.Exp(d)
-	return float32(e / (1 + e))
-}
-
-func softplus(d float64) float64 {
-	return math.Max(d, 0) + math.Log1p(math.Exp(-math.Abs(d)))
-}
-
-func abs32(v float32) float32 {
-	return math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
-}
-
-func softmax(x []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var s float64
-	for i, v := range x {
-		e := math.Exp(float64(v - m))
-		x[i] = float32(e)
-		s += e
-	}
-	inv := 1 / s
-	for i, v := range x {
-		x[i] = float32(float64(v) * inv)
-	}
-}
-
-func logSoftmax(x []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var s float64
-	for _, v := range x {
-		s += math.Exp(float64(v - m))
-	}
-	ls := float32(math.Log(s))
-	for i, v := range x {
-		x[i] = v - m - ls
-	}
+	kernel.BiasAct(kernelAct(a), x, len(x)/axis, axis, nil)
 }

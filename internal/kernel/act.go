@@ -243,6 +243,9 @@ func (a Act) apply(x []float32, n int) {
 		// alpha·relu(threshold − x).
 		alpha, th, capped, mx := a.Alpha, a.Threshold, a.Capped, a.MaxValue
 		for i, v := range x {
+			if v != v {
+				continue // NaN stays NaN, as in TensorFlow
+			}
 			var pos float32
 			if v > th && (th != 0 || v > 0) {
 				pos = v
