@@ -76,6 +76,8 @@ type tree struct {
 	// pruned holds the names of the layers (at any depth) left out
 	// because they do not feed Options.Output.
 	pruned map[string]bool
+	// zero gives Dense layers without weights zero ones (ZeroWeights).
+	zero bool
 }
 
 // prunedAll returns the names of the layers t and its nested models left
@@ -622,6 +624,17 @@ func resolveShapes(t *tree, in []int) error {
 	return err
 }
 
+// zeroWeights marks every Dense layer of t and its nested models to get
+// zero weights of the shapes its config and input imply (Options.ZeroWeights).
+func (t *tree) zeroWeights() {
+	t.zero = true
+	for _, n := range t.nodes {
+		if n.sub != nil {
+			n.sub.zeroWeights()
+		}
+	}
+}
+
 func (t *tree) shapes(in []int) ([]int, error) {
 	m := t.model
 	if m.Input == nil {
@@ -644,6 +657,14 @@ func (t *tree) shapes(in []int) ([]int, error) {
 		n := byLayer[l]
 		switch l.Type {
 		case runtime.Dense:
+			if !n.loaded && t.zero && len(shape) == 1 {
+				n.kshape = []int{shape[0], n.units}
+				n.kernel = make([]float32, shape[0]*n.units)
+				if n.bias {
+					n.bvals = make([]float32, n.units)
+				}
+				n.loaded = true
+			}
 			if !n.loaded {
 				return nil, fmt.Errorf("%w: Dense layer %q has no weights in the file", ErrMissingWeights, n.name)
 			}

@@ -10,7 +10,8 @@
 //     (".weights.h5"), given the architecture in Options (the JSON of
 //     model.to_json() or a .keras config.json);
 //   - a bare architecture JSON, which fails with ErrMissingWeights once it
-//     is known to be supported.
+//     is known to be supported, or loads with zero weights for a caller
+//     that initialises them when Options.ZeroWeights is set.
 //
 // Sequential and functional models load, nested models too (an autoencoder
 // Model(x, decoder(encoder(x))) keeps "encoder" and "decoder" as

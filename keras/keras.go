@@ -58,6 +58,13 @@ type Options struct {
 	// with ErrNotFound listing the nested models.
 	Model string
 
+	// ZeroWeights lets a bare architecture JSON (model.to_json() output
+	// or a .keras config.json, with no weights anywhere) load as a model
+	// whose Dense kernels and biases are all zero, for a caller that
+	// initialises them (aekit train --arch). Without it such a file fails
+	// with ErrMissingWeights. It does not apply to files with weights.
+	ZeroWeights bool
+
 	// Output names the layer whose output the loaded model (the whole
 	// model, or the nested one Model names) returns: one of a functional
 	// model's outputs, such as the "z_mean" of a VAE encoder with outputs
@@ -142,7 +149,12 @@ func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if err != nil {
 			return nil, info, err
 		}
-		return nil, info, fmt.Errorf("%w: an architecture alone has no weights (model %q)", ErrMissingWeights, t.name)
+		if !opt.ZeroWeights {
+			return nil, info, fmt.Errorf("%w: an architecture alone has no weights (model %q)", ErrMissingWeights, t.name)
+		}
+		t.zeroWeights()
+		m, err := finish(t)
+		return m, info, err
 	}
 	n := min(len(b), 8)
 	return nil, nil, fmt.Errorf("%w: not HDF5, zip or JSON (starts with %q)", ErrFormat, b[:n])
