@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"unsafe"
 
 	"github.com/aekit/aekit/runtime"
 )
@@ -400,19 +401,31 @@ func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *Histor
 	return nil
 }
 
-// fingerprint identifies the data of a run.
-func fingerprint(x, y, vx, vy []float32, n, nv int) DataFingerprint {
+// fingerprint identifies the data of a run: the CRC-32 of x, y, vx and
+// vy as little-endian float32, read in chunks counted by pg.
+func fingerprint(x, y, vx, vy []float32, n, nv int, pg *pager) DataFingerprint {
 	h := crc32.NewIEEE()
 	var buf [4096]byte
 	for _, a := range [][]float32{x, y, vx, vy} {
-		for len(a) > 0 {
-			k := min(len(a), len(buf)/4)
-			for i, v := range a[:k] {
-				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		pg.scan(a, 1, func(_ int, c []float32) bool {
+			if littleEndian {
+				h.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c))), 4*len(c)))
+				return true
 			}
-			h.Write(buf[:4*k])
-			a = a[k:]
-		}
+			for len(c) > 0 {
+				k := min(len(c), len(buf)/4)
+				for i, v := range c[:k] {
+					binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+				}
+				h.Write(buf[:4*k])
+				c = c[k:]
+			}
+			return true
+		})
 	}
 	return DataFingerprint{Rows: n, ValRows: nv, CRC: h.Sum32()}
 }
+
+// littleEndian is set on hosts that store a float32 as its little-endian
+// bytes, so that fingerprint can hash data in place.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1

@@ -45,10 +45,26 @@ type Config struct {
 	ValN       int
 	// Threads is the number of goroutines a step uses; < 1 means 1. The
 	// weights and history are bit-identical for the same Seed whatever
-	// Threads is: every matrix product is cut into the same blocks of 64
-	// rows for any thread count, and no sum depends on the split
-	// (TestThreadsIdentical).
+	// Threads is: every matrix product is cut into the same blocks of 128
+	// rows (or columns) for any thread count, and no sum depends on the
+	// split (TestThreadsIdentical). At batch 256 the products over batch
+	// rows therefore use at most 2 threads (see the package doc).
 	Threads int
+	// Mapped declares that x, y, ValX and ValY may be read-only memory
+	// maps of files, such as the Data of an npy.Map, possibly larger
+	// than memory, and keeps little of them resident: Fit reads shuffled
+	// rows from the mapped file with pread where it can open it again
+	// (the same file: device and inode), and whenever the process's
+	// resident file-backed memory passes 256 MiB after a batch or a
+	// 16 MiB chunk of its scans (NaN check, checkpoint fingerprint),
+	// tells the operating system that it no longer needs the data's
+	// pages (Linux: madvise MADV_DONTNEED; they stay in the page cache
+	// while memory allows). Results are the same as with the data in
+	// memory (TestFitMapped). Slices that are not inside a read-only
+	// file mapping (checked in /proc/self/maps) are left alone: the
+	// advice would zero Go memory. Elsewhere than on Linux Mapped does
+	// nothing.
+	Mapped bool
 	// EarlyStopping, when not nil, stops training when the monitored loss
 	// stops improving.
 	EarlyStopping *EarlyStopping
@@ -171,11 +187,17 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 		}
 		y = x
 	}
-	if err := checkData("data", x, n, inW); err != nil {
+	pg := newPager(cfg.Mapped, x, y, cfg.ValX, cfg.ValY)
+	defer pg.close()
+	if err := checkData("data", x, n, inW, pg); err != nil {
 		return nil, err
 	}
-	if err := checkData("target", y, n, outW); err != nil {
-		return nil, err
+	if !sameData(x, y) {
+		if err := checkData("target", y, n, outW, pg); err != nil {
+			return nil, err
+		}
+	} else if len(x) != n*outW {
+		return nil, fmt.Errorf("%w: target has %d values, not %d rows of width %d", ErrData, len(y), n, outW)
 	}
 	var vx, vy []float32
 	var nv int
@@ -188,11 +210,13 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 			}
 			vy = vx
 		}
-		if err := checkData("validation data", vx, nv, inW); err != nil {
+		if err := checkData("validation data", vx, nv, inW, pg); err != nil {
 			return nil, err
 		}
-		if err := checkData("validation target", vy, nv, outW); err != nil {
-			return nil, err
+		if !sameData(vx, vy) || inW != outW {
+			if err := checkData("validation target", vy, nv, outW, pg); err != nil {
+				return nil, err
+			}
 		}
 	} else if cfg.ValidationSplit > 0 {
 		nTrain = int(math.Floor(float64(n) * (1 - cfg.ValidationSplit)))
@@ -209,6 +233,7 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 	if err != nil {
 		return nil, err
 	}
+	nt.pg = pg
 	defer nt.close()
 
 	slotInit := cfg.Optimizer.slots()
@@ -222,7 +247,7 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 	rng, pcg := newRand(cfg.Seed, streamShuffle)
 	var fp DataFingerprint
 	if cfg.CheckpointPath != "" || cfg.Resume != nil {
-		fp = fingerprint(x, y, vx, vy, nTrain, nv)
+		fp = fingerprint(x, y, vx, vy, nTrain, nv, pg)
 	}
 	if ck := cfg.Resume; ck != nil {
 		if err := ck.restore(&cfg, nt, slots, hist, &st, pcg, fp); err != nil {
@@ -276,6 +301,7 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 			start := st.batch * cfg.BatchSize
 			rows := min(cfg.BatchSize, nTrain-start)
 			loss := nt.batch(x, y, idx, start, rows, true)
+			pg.add(nt.readBytes(rows))
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return hist, fmt.Errorf("%w: loss %g at epoch %d/%d, batch %d/%d (weights are those before this batch)",
 					ErrNaNLoss, loss, st.epoch+1, cfg.Epochs, st.batch+1, batches)
@@ -381,6 +407,7 @@ func (nt *net) evaluate(x, y []float32, n, batchSize int) float64 {
 	for start := 0; start < n; start += bs {
 		rows := min(bs, n-start)
 		sum += nt.batch(x, y, nil, start, rows, false) * float64(rows)
+		nt.pg.add(nt.readBytes(rows))
 	}
 	return sum / float64(n)
 }
@@ -431,8 +458,14 @@ func decayOf(o Optimizer) *ExponentialDecay {
 	return nil
 }
 
-// checkData checks that a holds n rows of width values, all finite.
-func checkData(what string, a []float32, n, width int) error {
+// sameData reports whether a and b are the same slice.
+func sameData(a, b []float32) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// checkData checks that a holds n rows of width values, all finite,
+// reading them in chunks counted by pg.
+func checkData(what string, a []float32, n, width int, pg *pager) error {
 	if n < 1 {
 		return fmt.Errorf("%w: %s has %d rows", ErrData, what, n)
 	}
@@ -442,10 +475,16 @@ func checkData(what string, a []float32, n, width int) error {
 		}
 		return fmt.Errorf("%w: %s has %d values, not %d rows of width %d", ErrData, what, len(a), n, width)
 	}
-	if r, c, ok := FirstNonFinite(a, width); ok {
-		return fmt.Errorf("%w: %s row %d column %d is %g", ErrNonFinite, what, r, c, a[r*width+c])
-	}
-	return nil
+	var err error
+	pg.scan(a, width, func(off int, chunk []float32) bool {
+		if r, c, ok := FirstNonFinite(chunk, width); ok {
+			r += off / width
+			err = fmt.Errorf("%w: %s row %d column %d is %g", ErrNonFinite, what, r, c, a[r*width+c])
+			return false
+		}
+		return true
+	})
+	return err
 }
 
 // FirstNonFinite returns the row and column of the first NaN or ±Inf in a,
@@ -475,10 +514,10 @@ func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int)
 	if y == nil {
 		y = x
 	}
-	if err := checkData("data", x, n, m.InputWidth()); err != nil {
+	if err := checkData("data", x, n, m.InputWidth(), nil); err != nil {
 		return 0, err
 	}
-	if err := checkData("target", y, n, m.OutputWidth()); err != nil {
+	if err := checkData("target", y, n, m.OutputWidth(), nil); err != nil {
 		return 0, err
 	}
 	// Work on a copy of the layers so m's slices are not repointed.

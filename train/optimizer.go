@@ -117,11 +117,28 @@ func adamUpdate(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	g = g[:len(w)]
 	m = m[:len(w)]
 	v = v[:len(w)]
+	a64, c164, c264, e64 := float64(alpha), float64(c1), float64(c2), float64(eps)
+	// Values this small would make float32 operations subnormal, and
+	// slow: see subnormal.go.
+	mLim, vLim := tinyBits(min(a64, c164)), tinyBits(c264)
 	for i, gi := range g {
-		mi := m[i] + (gi-m[i])*c1
-		vi := v[i] + (gi*gi-v[i])*c2
+		if tinyGrad(gi) || below(m[i], mLim) || below(v[i], vLim) {
+			if gi == 0 && w[i] != 0 && !below(v[i], vLim) {
+				if mi, ok := deadMoment(m[i], a64, c164); ok {
+					m[i] = mi
+					v[i] += float32(-v[i] * c2)
+					continue
+				}
+			}
+			adamExact(&w[i], &g[i], &m[i], &v[i], a64, c164, c264, e64)
+			continue
+		}
+		// The conversions keep every operation rounded to float32
+		// (no fused multiply-add), as adamExact computes it.
+		mi := m[i] + float32((gi-m[i])*c1)
+		vi := v[i] + float32(float32(gi*gi-v[i])*c2)
 		m[i], v[i] = mi, vi
-		w[i] -= (mi * alpha) / (sqrt32(vi) + eps)
+		w[i] -= float32(mi*alpha) / (sqrt32(vi) + eps)
 	}
 }
 
@@ -131,12 +148,25 @@ func adamAMSGradUpdate(w, g, m, v, vhat []float32, alpha, c1, c2, eps float32) {
 	m = m[:len(w)]
 	v = v[:len(w)]
 	vhat = vhat[:len(w)]
+	a64, c164, c264, e64 := float64(alpha), float64(c1), float64(c2), float64(eps)
+	mLim, vLim := tinyBits(min(a64, c164)), tinyBits(c264)
 	for i, gi := range g {
-		mi := m[i] + (gi-m[i])*c1
-		vi := v[i] + (gi*gi-v[i])*c2
+		if tinyGrad(gi) || below(m[i], mLim) || below(v[i], vLim) || below(vhat[i], vLim) {
+			if gi == 0 && w[i] != 0 && !below(v[i], vLim) {
+				if mi, ok := deadMoment(m[i], a64, c164); ok {
+					vi := v[i] + float32(-v[i]*c2)
+					m[i], v[i], vhat[i] = mi, vi, max(vhat[i], vi)
+					continue
+				}
+			}
+			adamAMSGradExact(&w[i], &g[i], &m[i], &v[i], &vhat[i], a64, c164, c264, e64)
+			continue
+		}
+		mi := m[i] + float32((gi-m[i])*c1)
+		vi := v[i] + float32(float32(gi*gi-v[i])*c2)
 		vh := max(vhat[i], vi)
 		m[i], v[i], vhat[i] = mi, vi, vh
-		w[i] -= (mi * alpha) / (sqrt32(vh) + eps)
+		w[i] -= float32(mi*alpha) / (sqrt32(vh) + eps)
 	}
 }
 

@@ -142,6 +142,8 @@ func TestStepAllocs(t *testing.T) {
 		step := func() {
 			nt.batch(x, x, idx, 40, 32, true)
 			nt.update(opt, opt.consts(it), slots)
+			nt.batch(x, x, nil, 40, 32, true) // rows in order, read in place
+			nt.update(opt, opt.consts(it), slots)
 			it++
 		}
 		step()

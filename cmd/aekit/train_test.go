@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aekit/aekit/npy"
+	aert "github.com/aekit/aekit/runtime"
 )
 
 // writeData writes n rows of width seeded uniform values to a .npy file.
@@ -155,5 +156,83 @@ func TestTrainNaNLoss(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a model was written after a NaN loss")
+	}
+}
+
+// TestTrainMmap trains with --mmap (the data memory-mapped, pages released
+// as training reads them) and without, and requires the same losses and
+// bit-identical weights; then checks --mmap's errors: a file that cannot
+// be mapped (uint8) and NaN in mapped data, both exit 2 naming the file.
+func TestTrainMmap(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	writeData(t, data, 300, 20, 3)
+	secs := regexp.MustCompile(` - [0-9.]+s - `)
+	var logs []string
+	var weights [][]float32
+	for _, mm := range []string{"--mmap=false", "--mmap"} {
+		out := filepath.Join(dir, strings.TrimLeft(mm, "-=")+".keras")
+		code, stdout, stderr := runTrainCmd("--data", data, "--layers", "6:relu|20:sigmoid", "--epochs", "3",
+			"--batch-size", "16", "--validation-split", "0.2", "--seed", "9", "--threads", "2", mm, "-o", out)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s", mm, code, stderr)
+		}
+		logs = append(logs, secs.ReplaceAllString(stdout, " - "))
+		m, _, err := loadModel(out, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w []float32
+		m.Walk(func(_ []string, l *aert.Layer) {
+			w = append(w, l.Kernel...)
+			w = append(w, l.Bias...)
+		})
+		weights = append(weights, w)
+	}
+	if logs[0] != logs[1] || strings.Count(logs[0], "val_loss") != 3 {
+		t.Errorf("logs differ:\n%s\nvs --mmap:\n%s", logs[0], logs[1])
+	}
+	if len(weights[0]) != 20*6+6+6*20+20 || len(weights[0]) != len(weights[1]) {
+		t.Fatalf("weights: %d vs %d values", len(weights[0]), len(weights[1]))
+	}
+	for i := range weights[0] {
+		if math.Float32bits(weights[0][i]) != math.Float32bits(weights[1][i]) {
+			t.Fatalf("weight %d: %g without --mmap, %g with", i, weights[0][i], weights[1][i])
+		}
+	}
+
+	u8 := filepath.Join(dir, "u8.npy")
+	// A uint8 .npy: header for shape (4, 20), then 80 bytes.
+	hdr := "{'descr': '|u1', 'fortran_order': False, 'shape': (4, 20), }"
+	hdr += strings.Repeat(" ", (64-(10+len(hdr)+1)%64)%64) + "\n"
+	raw := append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)), 0)
+	raw = append(append(raw, hdr...), make([]byte, 80)...)
+	if err := os.WriteFile(u8, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nan := filepath.Join(dir, "nan.npy")
+	d := writeData(t, nan, 20, 16, 1)
+	d[13*16+2] = float32(math.NaN())
+	npy.WriteFile(nan, &npy.Array{Shape: []int{20, 16}, Data: d})
+	out := filepath.Join(dir, "bad.keras")
+	for _, c := range []struct {
+		data string
+		msg  []string
+	}{
+		{u8, []string{"--mmap", "u8.npy", "float32"}},
+		{nan, []string{"nan.npy", "row 13 column 2"}},
+	} {
+		code, _, stderr := runTrainCmd("--data", c.data, "--layers", "4:relu|16:sigmoid", "--mmap", "-o", out)
+		if code != exitUsage {
+			t.Errorf("%s: exit %d, want %d\n%s", c.data, code, exitUsage, stderr)
+		}
+		for _, m := range c.msg {
+			if !strings.Contains(stderr, m) {
+				t.Errorf("%s: stderr %q does not mention %q", c.data, stderr, m)
+			}
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s: wrote %s", c.data, out)
+		}
 	}
 }
