@@ -81,7 +81,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.data, "data", "", "training inputs `X.npy` (required)")
 	fs.StringVar(&f.target, "target", "", "training targets `Y.npy` (default: the inputs)")
 	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\"")
-	fs.StringVar(&f.arch, "arch", "", "Keras architecture `JSON` (with --init-from for weights-only files)")
+	fs.StringVar(&f.arch, "arch", "", "Keras architecture `JSON` (model.to_json() or a .keras config.json): alone, a fresh model of that architecture initialised with --init and --seed; with --init-from, the architecture of a weights-only file")
 	fs.StringVar(&f.initFrom, "init-from", "", "start from the weights of `MODEL` (.keras, .h5, .onnx)")
 	fs.StringVar(&f.init, "init", "glorot_uniform", "kernel `initializer` for --layers: "+strings.Join(train.InitializerNames(), ", "))
 	fs.StringVar(&f.optimizer, "optimizer", "adam", "`name`: "+strings.Join(train.OptimizerNames(), ", "))
@@ -310,15 +310,18 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		if m, _, err = loadModel(f.initFrom, f.arch); err != nil {
 			return failf(err)
 		}
-	default: // --arch alone
-		_, _, err := loadModel(f.arch, "")
-		if errors.Is(err, keras.ErrMissingWeights) {
-			return failf(fmt.Errorf("--arch %s: the keras package cannot yet build a model from an architecture alone; use --layers, or --init-from a saved model (with --arch for weights-only files)", f.arch))
+	default: // --arch alone: a fresh model of that architecture
+		var info *keras.Info
+		m, info, err = keras.ReadFile(f.arch, &keras.Options{ZeroWeights: true})
+		if err != nil {
+			return failf(fmt.Errorf("--arch: %w", err))
 		}
-		if err == nil {
-			err = fmt.Errorf("--arch %s: this is a full model; use --init-from", f.arch)
+		if info.Format != keras.FormatJSON {
+			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, info.Format))
 		}
-		return failf(err)
+		if err := train.Initialize(m, f.init, f.seed); err != nil {
+			return failf(fmt.Errorf("--arch %s: %w", f.arch, err))
+		}
 	}
 	if d.x == nil {
 		if d.x, d.n, _, err = loadRows(f.data, m.InputWidth()); err != nil {
