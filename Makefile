@@ -4,7 +4,7 @@
 GO        ?= go
 OUT       ?= out
 NODE_DIR  := tools/node
-APT_PKGS  := libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread protobuf-compiler \
+APT_PKGS  := gcc libc6-dev libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread protobuf-compiler \
              python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -51,6 +51,7 @@ test: deps vet
 FUZZTIME ?= 15s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./npy/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./onnx/
 
 ## demo: train the classic autoencoder on the Fashion-MNIST sample in fixtures/data,

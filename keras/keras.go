@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -37,7 +38,7 @@ const (
 )
 
 // maxFile bounds the size of a file Read accepts (4 GiB).
-const maxFile = 4 << 30
+const maxFile = min(4<<30, math.MaxInt-1)
 
 // Options tunes Read. The zero value (or a nil *Options) reads files that
 // carry their own architecture.

@@ -9,7 +9,7 @@ import (
 )
 
 // maxElems bounds the number of values in one tensor (2³¹).
-const maxElems = 1 << 31
+const maxElems = min(1<<31, math.MaxInt32)
 
 // tensor is a decoded constant: float values (from float or double data)
 // or integer values (int64, int32, bool), with its dimensions.

@@ -53,12 +53,72 @@ func (m *Model) prepare(dst, x []float32) (int, []float32, error) {
 	if w <= 0 || len(x)%w != 0 {
 		return 0, dst, fmt.Errorf("%w: %d values is not a whole number of samples of width %d", ErrShape, len(x), w)
 	}
+	if err := m.check(); err != nil {
+		return 0, dst, err
+	}
 	n := len(x) / w
 	need := n * m.outWidth()
 	if cap(dst) < need {
 		dst = make([]float32, need)
 	}
 	return n, dst[:need], nil
+}
+
+// check is the part of Validate that keeps the forward pass in bounds,
+// done without allocating before every pass, so that a model built or
+// changed in code gets an error wrapping ErrInvalid instead of a panic.
+func (m *Model) check() error {
+	size := m.InputWidth()
+	last := size
+	if len(m.Input) > 0 {
+		last = m.Input[len(m.Input)-1]
+	}
+	_, _, err := m.checkWidths(last, size)
+	return err
+}
+
+func (m *Model) checkWidths(last, size int) (int, int, error) {
+	for i, l := range m.Layers {
+		if l == nil {
+			return 0, 0, fmt.Errorf("%w: model %q layer %d is nil", ErrInvalid, m.Name, i)
+		}
+		if l.Act.Func >= numFuncs {
+			return 0, 0, fmt.Errorf("%w: layer %q has activation %v", ErrInvalid, l.Name, l.Act.Func)
+		}
+		switch l.Type {
+		case Dense:
+			if l.In != size || l.In != last || l.Units <= 0 || len(l.Kernel) != l.In*l.Units || (l.Bias != nil && len(l.Bias) != l.Units) {
+				return 0, 0, fmt.Errorf("%w: Dense layer %q (%d→%d, %d kernel and %d bias values) does not fit its input of width %d; see Validate",
+					ErrInvalid, l.Name, l.In, l.Units, len(l.Kernel), len(l.Bias), size)
+			}
+		case Reshape:
+			known, free := 1, false
+			for _, d := range l.Shape {
+				if d == -1 {
+					free = true
+				} else {
+					known *= d
+				}
+			}
+			if known <= 0 || (!free && l.Shape != nil && known != size) || (free && size%known != 0) {
+				return 0, 0, fmt.Errorf("%w: layer %q cannot reshape %d values to %v", ErrInvalid, l.Name, size, l.Shape)
+			}
+		case SubModel:
+			if l.Sub == nil {
+				return 0, 0, fmt.Errorf("%w: layer %q has no model", ErrInvalid, l.Name)
+			}
+			var err error
+			if last, size, err = l.Sub.checkWidths(last, size); err != nil {
+				return 0, 0, err
+			}
+			continue
+		case ActivationLayer, Identity:
+		default:
+			return 0, 0, fmt.Errorf("%w: layer %q has type %v", ErrInvalid, l.Name, l.Type)
+		}
+		last, size = l.outWidths(last, size)
+	}
+	return last, size, nil
 }
 
 // predictRows runs the n rows of x through m into dst using ws.

@@ -113,7 +113,9 @@ func (m *Model) InputWidth() int { return prod(m.Input) }
 func (m *Model) OutputShape() []int {
 	shape := m.Input
 	for _, l := range m.Layers {
-		shape = l.OutputShape(shape)
+		if l != nil {
+			shape = l.OutputShape(shape)
+		}
 	}
 	return shape
 }
@@ -125,7 +127,9 @@ func (m *Model) OutputWidth() int { return prod(m.OutputShape()) }
 func (m *Model) Params() int {
 	n := 0
 	for _, l := range m.Layers {
-		n += l.Params()
+		if l != nil {
+			n += l.Params()
+		}
 	}
 	return n
 }
@@ -259,6 +263,9 @@ func (m *Model) Walk(fn func(path []string, l *Layer)) {
 
 func (m *Model) walk(path []string, fn func([]string, *Layer)) {
 	for _, l := range m.Layers {
+		if l == nil {
+			continue // Validate reports it
+		}
 		fn(path, l)
 		if l.Type == SubModel && l.Sub != nil {
 			l.Sub.walk(append(path[:len(path):len(path)], l.Name), fn)
@@ -312,6 +319,9 @@ func (m *Model) Until(name string) (*Model, error) {
 
 func (m *Model) until(name string) (*Model, bool) {
 	for i, l := range m.Layers {
+		if l == nil {
+			continue
+		}
 		if l.Name == name {
 			if i == len(m.Layers)-1 {
 				return m, true
