@@ -21,8 +21,10 @@ func TestPredictInvalid(t *testing.T) {
 		"zero units":   func(l *runtime.Layer) *runtime.Layer { l.Units = 0; l.Kernel = nil; return l },
 		"nil layer":    func(*runtime.Layer) *runtime.Layer { return nil },
 		"nil sub":      func(*runtime.Layer) *runtime.Layer { return &runtime.Layer{Name: "s", Type: runtime.SubModel} },
-		"bad reshape":  func(*runtime.Layer) *runtime.Layer { return &runtime.Layer{Name: "r", Type: runtime.Reshape, Shape: []int{2, 2}} },
-		"bad type":     func(*runtime.Layer) *runtime.Layer { return &runtime.Layer{Name: "t", Type: 99} },
+		"bad reshape": func(*runtime.Layer) *runtime.Layer {
+			return &runtime.Layer{Name: "r", Type: runtime.Reshape, Shape: []int{2, 2}}
+		},
+		"bad type": func(*runtime.Layer) *runtime.Layer { return &runtime.Layer{Name: "t", Type: 99} },
 	} {
 		m := &runtime.Model{Name: name, Input: []int{3}, Layers: []*runtime.Layer{edit(dense())}}
 		x := make([]float32, 6)
