@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -39,28 +39,7 @@ func WriteFile(name string, m *runtime.Model) error {
 	if err := Write(&buf, m, f); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(buf.Bytes())
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(name, buf.Bytes())
 }
 
 // Write writes m to w as a Keras file of format f: FormatKeras (a Keras 3

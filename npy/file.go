@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/aekit/aekit/internal/atomicfile"
 )
 
 // ReadFile reads the .npy or .npz file name. The kind of file is told by
@@ -174,38 +175,8 @@ func listKeys(keys []string) string {
 // file; on error no temporary file is left behind. The file is created
 // with permissions 0644.
 func WriteFile(name string, a *Array) error {
-	dir, base := filepath.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	err := atomicfile.Write(name, func(w io.Writer) error { return Write(w, a) })
 	if err != nil {
-		return fmt.Errorf("npy: %w", err)
-	}
-	if err := writeTemp(f, name, a); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
-}
-
-// writeTemp writes a to the temporary file f, closes it and renames it to
-// name.
-func writeTemp(f *os.File, name string, a *Array) error {
-	if err := Write(f, a); err != nil {
-		return &fileError{name: name, err: err}
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("npy: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("npy: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("npy: %w", err)
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
 		return fmt.Errorf("npy: %w", err)
 	}
 	return nil
