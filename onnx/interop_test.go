@@ -177,8 +177,9 @@ func TestONNXRuntime(t *testing.T) {
 }
 
 // checkerOpsets are the opsets the onnx checker test exports at; Debian's
-// onnx 1.12 knows opsets up to 17 (IR version 8).
-var checkerOpsets = []int{MinOpset, 13, 17}
+// onnx 1.12 accepts IR versions up to 8, so opsets 19–21 (IR 9, 10) are
+// checked by ONNX Runtime only.
+var checkerOpsets = []int{MinOpset, 13, 17, 18}
 
 func TestONNXChecker(t *testing.T) {
 	needPythonONNX(t)
@@ -186,6 +187,9 @@ func TestONNXChecker(t *testing.T) {
 	var files []string
 	for _, opset := range checkerOpsets {
 		for _, c := range allCases() {
+			if opset >= 18 && strings.Contains(c.Name, "mish") {
+				continue // onnx 1.12 predates the Mish op of opset 18; ONNX Runtime checks it
+			}
 			name := filepath.Join(dir, fmt.Sprintf("%s_opset%d.onnx", c.Name, opset))
 			if err := WriteFile(name, c.Model, &ExportOptions{Opset: opset}); err != nil {
 				t.Fatal(err)

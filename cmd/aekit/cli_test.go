@@ -142,6 +142,18 @@ func TestRealKerasToONNX(t *testing.T) {
 		widths[out+".out.npy"] = m.OutputWidth()
 		jobs = append(jobs, job{out, xin, out + ".out.npy"})
 	}
+	// Every converted file passes the onnx checker (full_check).
+	python := "/usr/bin/python3"
+	haveONNX := exec.Command(python, "-c", "import onnx").Run() == nil
+	needTool(t, haveONNX, "/usr/bin/python3 with the onnx package (Debian python3-onnx)")
+	const script = "import sys, onnx\nfor f in sys.argv[1:]: onnx.checker.check_model(onnx.load(f), full_check=True)\nprint('checked', len(sys.argv) - 1)"
+	models := make([]string, len(jobs))
+	for i, j := range jobs {
+		models[i] = j.Model
+	}
+	if out, err := exec.Command(python, append([]string{"-c", script}, models...)...).CombinedOutput(); err != nil || !strings.Contains(string(out), fmt.Sprintf("checked %d", len(models))) {
+		t.Errorf("onnx checker on converted real files: %v\n%s", err, out)
+	}
 	jf := filepath.Join(tmp, "jobs.json")
 	b, _ := json.Marshal(jobs)
 	if err := os.WriteFile(jf, b, 0o644); err != nil {
