@@ -57,13 +57,14 @@ func (f Func) String() string {
 	return fmt.Sprintf("Func(%d)", uint8(f))
 }
 
-// FuncNames returns the names ParseFunc accepts, sorted.
+// FuncNames returns the activation names ParseFunc accepts, sorted (the
+// aliases "None" and "" for linear are accepted but not listed).
 func FuncNames() []string {
-	names := make([]string, 0, numFuncs+2)
+	names := make([]string, 0, numFuncs+1)
 	for _, n := range funcNames {
 		names = append(names, n)
 	}
-	names = append(names, "silu", "None")
+	names = append(names, "silu")
 	sort.Strings(names)
 	return names
 }

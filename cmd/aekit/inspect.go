@@ -27,7 +27,9 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(describe(l)); err != nil {
+		mi := describe(l)
+		mi.File = pos[0]
+		if err := enc.Encode(mi); err != nil {
 			return fail(stderr, "inspect", err)
 		}
 		return exitOK

@@ -78,7 +78,7 @@ func load(path, arch string) (*loaded, error) {
 	}
 	m, info, err := keras.ReadFile(path, &keras.Options{Arch: arch})
 	if err != nil {
-		return nil, err
+		return nil, cliHint(err)
 	}
 	return &loaded{model: m, format: kerasFormat(info), keras: info}, nil
 }
@@ -153,9 +153,12 @@ var kerasLayout = map[keras.Format]string{
 }
 
 func kerasFormat(info *keras.Info) string {
-	s := "Keras " + kerasLayout[info.Format]
-	if s == "Keras " {
-		s += string(info.Format)
+	s := kerasLayout[info.Format]
+	if s == "" {
+		s = string(info.Format)
+	}
+	if !strings.HasPrefix(s, "Keras") {
+		s = "Keras " + s
 	}
 	if info.KerasVersion != "" {
 		s += ", written by Keras " + info.KerasVersion
@@ -214,3 +217,21 @@ func selectModel(m *runtime.Model, layer, sub string) (*runtime.Model, error) {
 	}
 	return m, nil
 }
+
+// cliHint rewords library advice for the command line: the keras package
+// asks for the architecture "in Options.Arch", the CLI takes --arch.
+func cliHint(err error) error {
+	if err == nil || !strings.Contains(err.Error(), "in Options.Arch") {
+		return err
+	}
+	return &hintError{err: err, msg: strings.Replace(err.Error(), "in Options.Arch", "with --arch A.json", 1)}
+}
+
+// hintError is err with another message; errors.Is still sees err.
+type hintError struct {
+	err error
+	msg string
+}
+
+func (e *hintError) Error() string { return e.msg }
+func (e *hintError) Unwrap() error { return e.err }
