@@ -2,11 +2,29 @@ package train
 
 import "errors"
 
+// Size limits, checked before anything is allocated so that an absurd
+// size is an error rather than an out-of-memory crash.
+const (
+	// MaxUnits is the largest number of units of a Dense layer (and the
+	// largest input width) that Build accepts: 2²⁴.
+	MaxUnits = 1 << 24
+
+	// MaxValues is the largest number of float32 values (4 bytes each, so
+	// 1 GiB) that Build lets a model's parameters take, and that Fit and
+	// Evaluate let a run's working memory take: parameters, their
+	// gradients and optimizer state, plus the per-batch buffers (inputs,
+	// targets, and each layer's pre-activations, outputs and gradients
+	// for BatchSize rows). The training data are not counted.
+	MaxValues = 1 << 28
+)
+
 // Sentinel errors returned (wrapped with context) by this package. Test for
 // them with errors.Is.
 var (
 	// ErrConfig reports an invalid Config: batch size or epochs below 1, a
-	// validation split outside [0, 1), an initial epoch past the last one.
+	// validation split outside [0, 1), an initial epoch past the last one,
+	// optimizer settings out of range (see Optimizer.Validate), a batch too
+	// large for MaxValues.
 	ErrConfig = errors.New("train: invalid configuration")
 
 	// ErrData reports training, target or validation data that do not fit

@@ -165,7 +165,9 @@ type runState struct {
 //
 // Fit checks everything before training: data lengths and widths (ErrData),
 // NaN or Inf values (ErrNonFinite, naming the first bad row), the
-// configuration (ErrConfig), the model (ErrModel). A non-finite batch loss
+// configuration (ErrConfig, including the optimizer's settings and a batch
+// whose buffers would pass MaxValues), the model (ErrModel, including one
+// too large for MaxValues). A non-finite batch loss
 // stops training with ErrNaNLoss before that batch's update. When ctx is
 // cancelled Fit stops after the current batch, writes the checkpoint if
 // CheckpointPath is set, and returns the history so far with an error
@@ -229,6 +231,13 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 	x, y = x[:nTrain*inW], y[:nTrain*outW]
 
 	maxB := min(cfg.BatchSize, max(nTrain, nv))
+	copies := 2 + len(cfg.Optimizer.slots()) // weights, gradients, state
+	if cfg.EarlyStopping != nil && cfg.EarlyStopping.RestoreBestWeights {
+		copies++
+	}
+	if err := checkSize(m, maxB, copies); err != nil {
+		return nil, err
+	}
 	nt, err := newNet(m, cfg.Loss, maxB, cfg.Threads)
 	if err != nil {
 		return nil, err
@@ -435,25 +444,11 @@ func checkConfig(cfg *Config) error {
 	case cfg.EarlyStopping != nil && cfg.EarlyStopping.Patience < 0:
 		return fmt.Errorf("%w: early-stopping patience %d < 0", ErrConfig, cfg.EarlyStopping.Patience)
 	}
-	if d := decayOf(cfg.Optimizer); d != nil && d.DecaySteps < 1 {
-		return fmt.Errorf("%w: learning-rate decay steps %d < 1", ErrConfig, d.DecaySteps)
+	if err := cfg.Optimizer.Validate(); err != nil {
+		return err
 	}
 	if cfg.Threads < 1 {
 		cfg.Threads = 1
-	}
-	return nil
-}
-
-func decayOf(o Optimizer) *ExponentialDecay {
-	switch o := o.(type) {
-	case *Adam:
-		return o.Decay
-	case *SGD:
-		return o.Decay
-	case *RMSprop:
-		return o.Decay
-	case *Adagrad:
-		return o.Decay
 	}
 	return nil
 }
@@ -518,6 +513,9 @@ func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int)
 		return 0, err
 	}
 	if err := checkData("target", y, n, m.OutputWidth(), nil); err != nil {
+		return 0, err
+	}
+	if err := checkSize(m, min(batchSize, n), 2); err != nil {
 		return 0, err
 	}
 	// Work on a copy of the layers so m's slices are not repointed.

@@ -140,11 +140,13 @@ func Initialize(m *runtime.Model, init string, seed uint64) error {
 // Dense layers sit directly in a Sequential model named "model".
 //
 // Kernels use the named initializer (see Initialize; "" means
-// glorot_uniform), biases start at zero. Errors wrap ErrSpec,
+// glorot_uniform), biases start at zero. A layer may have at most MaxUnits
+// units and the model at most MaxValues parameters; larger sizes are
+// rejected before anything is allocated. Errors wrap ErrSpec,
 // ErrInitializer or runtime.ErrActivation.
 func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Model, error) {
-	if inputWidth < 1 {
-		return nil, fmt.Errorf("%w: input width %d", ErrSpec, inputWidth)
+	if inputWidth < 1 || inputWidth > MaxUnits {
+		return nil, fmt.Errorf("%w: input width %d outside [1, %d]", ErrSpec, inputWidth, MaxUnits)
 	}
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
@@ -157,6 +159,7 @@ func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Mode
 	var layers []*runtime.Layer
 	split := -1
 	in := inputWidth
+	params := 0 // at most MaxValues + MaxUnits·(MaxUnits+1): no overflow
 	for pi, part := range parts {
 		if pi == 1 {
 			split = len(layers)
@@ -171,6 +174,13 @@ func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Mode
 			if err != nil || units < 1 {
 				return nil, fmt.Errorf("%w %q: layer %q: units must be a positive integer", ErrSpec, spec, item)
 			}
+			if units > MaxUnits {
+				return nil, fmt.Errorf("%w %q: layer %q: %d units, more than the limit of %d", ErrSpec, spec, item, units, MaxUnits)
+			}
+			if params += in*units + units; params > MaxValues {
+				return nil, fmt.Errorf("%w %q: layer %q (%d×%d kernel) takes the model to %d parameters, more than the limit of %d (%d GiB of float32)",
+					ErrSpec, spec, item, in, units, params, MaxValues, MaxValues>>28)
+			}
 			f, err := runtime.ParseFunc(strings.TrimSpace(aname))
 			if err != nil {
 				return nil, fmt.Errorf("%w %q: layer %q: %w", ErrSpec, spec, item, err)
@@ -181,12 +191,14 @@ func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Mode
 			}
 			layers = append(layers, &runtime.Layer{
 				Name: name, Type: runtime.Dense, Class: "Dense",
-				In: in, Units: units,
-				Kernel: make([]float32, in*units), Bias: make([]float32, units),
-				Act: runtime.Act(f),
+				In: in, Units: units, Act: runtime.Act(f),
 			})
 			in = units
 		}
+	}
+	// Allocated once every size has been checked.
+	for _, l := range layers {
+		l.Kernel, l.Bias = make([]float32, l.In*l.Units), make([]float32, l.Units)
 	}
 	if split < 0 {
 		split = 0

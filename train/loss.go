@@ -67,37 +67,8 @@ func ParseLoss(name string) (Loss, error) {
 
 // The row kernels below compute one sample's loss (the sum over its
 // features, in float64) and, when dst is not nil, the gradient of
-// scale·loss with respect to the sample's pre-activations (bceLogitsRow) or
-// outputs (the others). They are kept small and slice-shaped so they can
-// move into package kernel.
-
-// bceLogitsRow is binary cross-entropy from logits z against targets t.
-// It shares one exponential between the loss and σ(z):
-// with e = exp(−|z|), loss = max(z,0) − z·t + log(1+e) and σ(z) = 1/(1+e)
-// or e/(1+e). log(1+e) is log1p01, within 2e-7 absolute per element.
-func bceLogitsRow(dst, z, t []float32, scale float32) float64 {
-	t = t[:len(z)]
-	var s float64
-	if dst == nil {
-		for j, v := range z {
-			x := float64(v)
-			s += math.Max(x, 0) - x*float64(t[j]) + float64(log1p01(float32(math.Exp(-math.Abs(x)))))
-		}
-		return s
-	}
-	dst = dst[:len(z)]
-	for j, v := range z {
-		x := float64(v)
-		e := math.Exp(-math.Abs(x))
-		sig := 1 / (1 + e)
-		if x < 0 {
-			sig = e / (1 + e)
-		}
-		s += math.Max(x, 0) - x*float64(t[j]) + float64(log1p01(float32(e)))
-		dst[j] = (float32(sig) - t[j]) * scale
-	}
-	return s
-}
+// scale·loss with respect to the sample's outputs. (Binary cross-entropy
+// from the logits of a sigmoid output is kernel.SigmoidBCERow.)
 
 // bceProbRow is binary cross-entropy on probabilities p clipped to
 // [ε, 1−ε].
@@ -165,40 +136,4 @@ func maeRow(dst, p, t []float32, scale float32) float64 {
 		}
 	}
 	return s
-}
-
-func sigmoid32(v float32) float32 {
-	d := float64(v)
-	if d >= 0 {
-		return float32(1 / (1 + math.Exp(-d)))
-	}
-	e := math.Exp(d)
-	return float32(e / (1 + e))
-}
-
-// log1p01 returns log(1+u) for 0 ≤ u ≤ 1 within 2e-7 absolute
-// (TestLog1p01 measures it): Cephes's logf polynomial on v = 1+u, plus
-// the correction (u−(v−1))/v for the rounding of v. It is several times
-// faster than math.Log on amd64.
-func log1p01(u float32) float32 {
-	const sqrt2 = 1.41421356
-	if u < 0x1p-24 {
-		return u // log(1+u) = u in float32; also keeps subnormals off the slow path
-	}
-	v := 1 + u
-	c := (u - (v - 1)) / v
-	b := math.Float32bits(v)
-	e := float32(int32(b>>23) - 127)
-	f := math.Float32frombits(b&0x007fffff | 0x3f800000) // mantissa in [1, 2)
-	if f > sqrt2 {
-		f *= 0.5
-		e++
-	}
-	f--
-	z := f * f
-	y := ((((((((7.0376836292e-2*f-1.1514610310e-1)*f+1.1676998740e-1)*f-1.2420140846e-1)*f+
-		1.4249322787e-1)*f-1.6668057665e-1)*f+2.0000714765e-1)*f-2.4999993993e-1)*f + 3.3333331174e-1) * f * z
-	y += -2.12194440e-4 * e
-	y -= 0.5 * z
-	return f + y + 0.693359375*e + c
 }

@@ -155,7 +155,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 			o.z = prev
 		}
 		switch {
-		case o.dense && (o.act.IsIdentity() || o.logits || outputOnly(o.act)):
+		case o.dense && (o.act.IsIdentity() || o.logits || kernelAct(o.act).InPlace()):
 			// The backward pass needs only a (or, for logits, z):
 			// the activation runs in place.
 			o.a = o.z
@@ -229,7 +229,7 @@ func (nt *net) bindOp(o *op) {
 			return
 		}
 		if !o.logits {
-			actGrad(o.g[lo*o.out:hi*o.out], o.z[lo*o.out:hi*o.out], o.a[lo*o.out:hi*o.out], o.act, o.out)
+			kernel.ActGrad(ka, o.g[lo*o.out:hi*o.out], o.z[lo*o.out:hi*o.out], o.a[lo*o.out:hi*o.out], hi-lo, o.out)
 		}
 		if o.prevG == nil || !o.dense {
 			return // an activation op's g is its prevG
@@ -270,25 +270,25 @@ func (nt *net) bindOp(o *op) {
 	}
 }
 
+// differentiable reports whether the trainer has a derivative for a
+// (kernel.ActGrad).
+func differentiable(a runtime.Activation) error {
+	switch a.Func {
+	case runtime.Linear, runtime.ReLU, runtime.ReLU6, runtime.LeakyReLU, runtime.ELU,
+		runtime.SELU, runtime.Sigmoid, runtime.HardSigmoid, runtime.Tanh, runtime.Softmax,
+		runtime.LogSoftmax, runtime.Softplus, runtime.Softsign, runtime.Exponential,
+		runtime.Swish, runtime.GELU, runtime.Mish:
+		return nil
+	}
+	return fmt.Errorf("%w: no derivative for activation %v", ErrModel, a)
+}
+
 // kernelAct converts a to the kernel's description of the same function.
 func kernelAct(a runtime.Activation) kernel.Act {
 	return kernel.Act{
 		Func: kernel.ActFunc(a.Func), Alpha: a.Alpha, Beta: a.Beta, Threshold: a.Threshold,
 		MaxValue: a.MaxValue, Capped: a.Capped, Approximate: a.Approximate,
 	}
-}
-
-// outputOnly reports whether actGrad needs only an activation's output,
-// not its input, so that the output may overwrite the input.
-func outputOnly(a runtime.Activation) bool {
-	switch a.Func {
-	case runtime.Sigmoid, runtime.Tanh:
-		return true
-	case runtime.ReLU:
-		// actGrad tests z > 0, which is max(z, 0) > 0.
-		return a.Alpha == 0 && a.Threshold == 0 && !a.Capped
-	}
-	return false
 }
 
 // readBytes is how many bytes of data a batch of rows reads.
@@ -394,4 +394,68 @@ func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) fl
 		}
 	}
 	return s / float64(n)
+}
+
+// checkSize returns an error if training m on batches of maxB rows would
+// take more than MaxValues float32 values of working memory: the
+// parameters, copies more parameter-sized buffers (gradients, optimizer
+// state, best weights) and the per-batch buffers newNet allocates (an upper
+// bound: three maxB-row buffers per layer). It runs before anything is
+// allocated; the sizes are added with overflow checks.
+func checkSize(m *runtime.Model, maxB, copies int) error {
+	var params int
+	ok := true
+	m.Walk(func(_ []string, l *runtime.Layer) {
+		if l.Type == runtime.Dense && ok {
+			params, ok = addSize(params, len(l.Kernel)+len(l.Bias), 1)
+		}
+	})
+	total, ok2 := addSize(0, params, copies)
+	if !ok || !ok2 {
+		return fmt.Errorf("%w: model %q has %d parameters; training keeps %d copies of them (weights, gradients, optimizer state), more than the limit of %d float32 values (%d GiB)",
+			ErrModel, m.Name, params, copies, MaxValues, MaxValues>>28)
+	}
+	fail := func(what string, need int) error {
+		return fmt.Errorf("%w: batch size %d: %s needs %d×%d more float32 values, which takes the run past the limit of %d (%d GiB, of which the model's parameters and optimizer state take %d); use a smaller batch size",
+			ErrConfig, maxB, what, maxB, need, MaxValues, MaxValues>>28, params*copies)
+	}
+	if total, ok = addSize(total, m.InputWidth()+m.OutputWidth()+3, maxB); !ok {
+		return fail("the batch's inputs and targets", m.InputWidth()+m.OutputWidth()+3)
+	}
+	var err error
+	width := m.InputWidth()
+	m.Walk(func(_ []string, l *runtime.Layer) {
+		if err != nil {
+			return
+		}
+		w := 0
+		switch l.Type {
+		case runtime.Dense:
+			w, width = l.Units, l.Units
+		case runtime.ActivationLayer:
+			if !l.Act.IsIdentity() {
+				w = width
+			}
+		}
+		if w == 0 {
+			return
+		}
+		need, ok := addSize(0, w, 3)
+		if total, ok2 = addSize(total, need, maxB); !ok || !ok2 {
+			err = fail(fmt.Sprintf("layer %q (%d units)", l.Name, w), 3*w)
+		}
+	})
+	return err
+}
+
+// addSize returns total + n·k and whether it is at most MaxValues (n, k ≥
+// 0); it never overflows.
+func addSize(total, n, k int) (int, bool) {
+	if n < 0 || k < 0 || total > MaxValues {
+		return total, false
+	}
+	if k != 0 && n > (MaxValues-total)/k {
+		return total, false
+	}
+	return total + n*k, true
 }

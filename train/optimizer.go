@@ -21,6 +21,13 @@ type Optimizer interface {
 	// iter earlier updates (Keras's optimizer.iterations), following the
 	// schedule if there is one.
 	LearningRate(iter int64) float64
+	// Validate returns an error wrapping ErrConfig that names the first
+	// setting outside its range (after defaults are applied): a learning
+	// rate that is not finite and > 0, a β, ρ or momentum outside [0, 1),
+	// an ε that is not finite and > 0, a negative or non-finite initial
+	// accumulator, or a bad Decay (see ExponentialDecay). Fit calls it
+	// before training.
+	Validate() error
 
 	// slots returns the number of state vectors the optimizer keeps per
 	// weight, and the initial value of each.
@@ -42,8 +49,48 @@ type stepConsts struct {
 // exponent rounded down when Staircase is set (step decay).
 type ExponentialDecay struct {
 	DecaySteps int     // updates per decay period; must be ≥ 1
-	DecayRate  float64 // factor per period, e.g. 0.96
+	DecayRate  float64 // factor per period, e.g. 0.96; must be finite and > 0
 	Staircase  bool    // decay in steps instead of continuously
+}
+
+// validate checks d (nil is no schedule): DecaySteps ≥ 1 and DecayRate
+// finite and > 0.
+func (d *ExponentialDecay) validate(opt string) error {
+	switch {
+	case d == nil:
+		return nil
+	case d.DecaySteps < 1:
+		return fmt.Errorf("%w: %s learning-rate decay steps %d < 1", ErrConfig, opt, d.DecaySteps)
+	case !(d.DecayRate > 0) || math.IsInf(d.DecayRate, 0):
+		return fmt.Errorf("%w: %s learning-rate decay rate %g: must be finite and > 0", ErrConfig, opt, d.DecayRate)
+	}
+	return nil
+}
+
+// checkRate checks that v is finite and > 0.
+func checkRate(opt, name string, v float64) error {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return fmt.Errorf("%w: %s %s %g: must be finite and > 0", ErrConfig, opt, name, v)
+	}
+	return nil
+}
+
+// checkUnit checks that v is in [0, 1).
+func checkUnit(opt, name string, v float64) error {
+	if !(v >= 0 && v < 1) {
+		return fmt.Errorf("%w: %s %s %g: must be in [0, 1)", ErrConfig, opt, name, v)
+	}
+	return nil
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *ExponentialDecay) rate(lr float64, iter int64) float64 {
@@ -88,6 +135,15 @@ func (o *Adam) Name() string { return "adam" }
 
 // LearningRate returns the learning rate of update iter.
 func (o *Adam) LearningRate(iter int64) float64 { return o.Decay.rate(orDefault(o.LR, 1e-3), iter) }
+
+// Validate checks the settings; see Optimizer.
+func (o *Adam) Validate() error {
+	return firstErr(checkRate("adam", "learning rate", orDefault(o.LR, 1e-3)),
+		checkUnit("adam", "beta1", orDefault(o.Beta1, 0.9)),
+		checkUnit("adam", "beta2", orDefault(o.Beta2, 0.999)),
+		checkRate("adam", "epsilon", orDefault(o.Epsilon, 1e-7)),
+		o.Decay.validate("adam"))
+}
 
 func (o *Adam) slots() []float32 {
 	if o.AMSGrad {
@@ -190,6 +246,13 @@ func (o *SGD) Name() string { return "sgd" }
 // LearningRate returns the learning rate of update iter.
 func (o *SGD) LearningRate(iter int64) float64 { return o.Decay.rate(orDefault(o.LR, 0.01), iter) }
 
+// Validate checks the settings; see Optimizer.
+func (o *SGD) Validate() error {
+	return firstErr(checkRate("sgd", "learning rate", orDefault(o.LR, 0.01)),
+		checkUnit("sgd", "momentum", o.Momentum),
+		o.Decay.validate("sgd"))
+}
+
 func (o *SGD) slots() []float32 {
 	if o.Momentum == 0 {
 		return nil
@@ -265,6 +328,15 @@ func (o *RMSprop) LearningRate(iter int64) float64 {
 	return o.Decay.rate(orDefault(o.LR, 1e-3), iter)
 }
 
+// Validate checks the settings; see Optimizer.
+func (o *RMSprop) Validate() error {
+	return firstErr(checkRate("rmsprop", "learning rate", orDefault(o.LR, 1e-3)),
+		checkUnit("rmsprop", "rho", orDefault(o.Rho, 0.9)),
+		checkUnit("rmsprop", "momentum", o.Momentum),
+		checkRate("rmsprop", "epsilon", orDefault(o.Epsilon, 1e-7)),
+		o.Decay.validate("rmsprop"))
+}
+
 func (o *RMSprop) slots() []float32 { return []float32{0, 0, 0} }
 
 func (o *RMSprop) consts(iter int64) stepConsts {
@@ -320,6 +392,17 @@ func (o *Adagrad) LearningRate(iter int64) float64 {
 	return o.Decay.rate(orDefault(o.LR, 1e-3), iter)
 }
 
+// Validate checks the settings; see Optimizer.
+func (o *Adagrad) Validate() error {
+	var acc error
+	if v := o.InitialAccumulatorValue; !(v >= 0) || math.IsInf(v, 0) {
+		acc = fmt.Errorf("%w: adagrad initial accumulator value %g: must be finite and ≥ 0", ErrConfig, v)
+	}
+	return firstErr(checkRate("adagrad", "learning rate", orDefault(o.LR, 1e-3)), acc,
+		checkRate("adagrad", "epsilon", orDefault(o.Epsilon, 1e-7)),
+		o.Decay.validate("adagrad"))
+}
+
 func (o *Adagrad) slots() []float32 {
 	return []float32{float32(orDefault(o.InitialAccumulatorValue, 0.1))}
 }
@@ -354,8 +437,12 @@ func OptimizerNames() []string {
 // learning rate (0 for the default): "adam", "sgd", "rmsprop", "adagrad",
 // and the shorthands "amsgrad" (Adam with AMSGrad) and "nesterov" (SGD
 // with Nesterov momentum 0.9). Unknown names return an error wrapping
-// ErrOptimizer that lists the valid names.
+// ErrOptimizer that lists the valid names; a learning rate that is
+// negative or not finite returns an error wrapping ErrConfig.
 func ParseOptimizer(name string, lr float64) (Optimizer, error) {
+	if !(lr >= 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("%w: learning rate %g: must be finite and > 0 (0 for the default)", ErrConfig, lr)
+	}
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "adam":
 		return &Adam{LR: lr}, nil

@@ -627,22 +627,6 @@ func TestLearningRateSchedule(t *testing.T) {
 	}
 }
 
-// TestLog1p01 measures log1p01 against math.Log1p on [0, 1].
-func TestLog1p01(t *testing.T) {
-	worst := 0.0
-	for i := 0; i <= 1<<20; i++ {
-		u := float32(i) / (1 << 20)
-		worst = max(worst, math.Abs(float64(log1p01(u))-math.Log1p(float64(u))))
-	}
-	for e := -30; e < 0; e++ {
-		u := float32(math.Ldexp(1.37, e))
-		worst = max(worst, math.Abs(float64(log1p01(u))-math.Log1p(float64(u))))
-	}
-	if worst > 2e-7 {
-		t.Errorf("max abs error %.3g > 2e-7", worst)
-	}
-}
-
 // TestEvaluateMatchesPredict checks Evaluate against a loss computed from
 // runtime Predict outputs.
 func TestEvaluateMatchesPredict(t *testing.T) {

@@ -248,6 +248,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if f.batch < 1 {
 		return failf(fmt.Errorf("--batch-size %d: %w", f.batch, train.ErrConfig))
 	}
+	if f.threads < 0 {
+		return failf(fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig))
+	}
 	ckptPath := f.checkpoint
 	if ckptPath == "" {
 		ckptPath = f.out + ".ckpt"
@@ -285,6 +288,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			return failf(err)
 		}
 		if err := setOptimizer(opt, f); err != nil {
+			return failf(err)
+		}
+		if err := opt.Validate(); err != nil {
 			return failf(err)
 		}
 		loss, err := train.ParseLoss(f.loss)
@@ -356,7 +362,7 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	}
 	cfg.Mapped = len(ld.mapped) > 0
 	cfg.Threads = f.threads
-	if cfg.Threads <= 0 {
+	if cfg.Threads == 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
 	}
 	cfg.CheckpointPath = ckptPath

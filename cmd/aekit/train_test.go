@@ -236,3 +236,45 @@ func TestTrainMmap(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBadSettings checks that out-of-range optimizer settings, a
+// negative thread count and absurd layer sizes exit 2 with a message
+// naming the problem, before training, and write nothing.
+func TestTrainBadSettings(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	writeData(t, data, 20, 16, 1)
+	out := filepath.Join(dir, "o.keras")
+	base := []string{"--data", data, "--layers", "4:relu|16:sigmoid", "--epochs", "1", "-o", out}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--lr", "-1"}, "learning rate -1"},
+		{[]string{"--lr", "NaN"}, "learning rate NaN"},
+		{[]string{"--lr", "Inf"}, "learning rate +Inf"},
+		{[]string{"--optimizer", "sgd", "--momentum", "-5"}, "sgd momentum -5"},
+		{[]string{"--optimizer", "sgd", "--momentum", "1"}, "sgd momentum 1"},
+		{[]string{"--optimizer", "rmsprop", "--momentum", "-0.5"}, "rmsprop momentum -0.5"},
+		{[]string{"--lr-decay", "-2"}, "decay rate -2"},
+		{[]string{"--lr-decay", "NaN"}, "decay rate NaN"},
+		{[]string{"--lr-decay", "0.5", "--lr-decay-steps", "0"}, "lr-decay-steps 0"},
+		{[]string{"--threads", "-1"}, "--threads -1"},
+		{[]string{"--layers", "100000000:relu|16:sigmoid"}, "100000000 units"},
+		{[]string{"--layers", "20000000:relu|16:sigmoid"}, "more than the limit"},
+	} {
+		code, stdout, stderr := runTrainCmd(append(append([]string(nil), base...), c.args...)...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, exitUsage, stderr)
+		}
+		if !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: stderr %q does not mention %q", c.args, stderr, c.msg)
+		}
+		if stdout != "" {
+			t.Errorf("%v: trained:\n%s", c.args, stdout)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%v: wrote %s", c.args, out)
+		}
+	}
+}

@@ -97,20 +97,16 @@ func (a Act) plainReLU() bool {
 	return a.Func == ActReLU && a.Alpha == 0 && a.Threshold == 0 && !a.Capped
 }
 
-// NeedsPre reports whether ActGrad needs the pre-activation z for a (it
-// always needs the output y): true for Swish, GELU, Mish, for ReLU with a
-// non-zero threshold or a negative slope and for LeakyReLU with a negative
-// slope, whose derivatives cannot be recovered from the output.
-func (a Act) NeedsPre() bool {
+// InPlace reports whether ActGrad reads only a's output for a, or an
+// input it can recover from the output, so that the forward pass may
+// overwrite z with y and pass the same slice as both: true for Sigmoid,
+// Tanh and plain ReLU (max(x, 0) > 0 exactly where x > 0).
+func (a Act) InPlace() bool {
 	switch a.Func {
-	case ActSwish, ActGELU, ActMish:
+	case ActSigmoid, ActTanh:
 		return true
-	case ActReLU:
-		return a.Threshold != 0 || a.Alpha < 0
-	case ActLeakyReLU:
-		return a.Alpha < 0
 	}
-	return false
+	return a.plainReLU()
 }
 
 // BiasAct sets c[i·n+j] = f(c[i·n+j] + bias[j]) for the m×n row-major
@@ -170,7 +166,7 @@ func BiasAct(a Act, c []float32, m, n int, bias []float32) {
 
 // BiasActTo adds bias to the m×n matrix z in place (a nil bias adds
 // nothing) and writes f(z) to y, in one pass: the training forward pass,
-// which keeps z for ActGrad when a.NeedsPre. y and z must not overlap
+// which keeps z for ActGrad unless a.InPlace. y and z must not overlap
 // unless they are the same slice. It does not allocate.
 func BiasActTo(a Act, y, z []float32, m, n int, bias []float32) {
 	z = z[:m*n]
@@ -380,75 +376,61 @@ func logSoftmax(x []float32) {
 
 // ActGrad multiplies the m×n gradient d, with respect to a's output, by
 // the derivative of a, in place: d ← d ⊙ f′(z), which makes it the
-// gradient with respect to the pre-activation z. y is a's output f(z); z
-// is read only when a.NeedsPre() and may be nil otherwise. For Softmax and
-// LogSoftmax d ← Jᵀd row by row (y⊙(d − Σd·y) and d − eʸ·Σd). Where
-// TensorFlow's gradients use the output (Sigmoid y(1−y), Tanh 1−y², ELU
-// y+α, SELU y+scale·α for y < 0) so does ActGrad. At kinks the derivative
-// is the one-sided value: ReLU takes the negative slope at or below its
-// threshold and 0 at or above its cap, ReLU6 and HardSigmoid 0 where the
-// output is clipped (including the boundary). It does not allocate.
+// gradient with respect to the pre-activation z. y is a's output f(z).
+// Sigmoid, Tanh, Exponential, Softmax and LogSoftmax read y; the others
+// read z, which may be the same slice as y when a.InPlace(). For Softmax
+// and LogSoftmax d ← Jᵀd row by row (y⊙(d − Σd·y) and d − eʸ·Σd, the sums
+// in float64). The derivatives are TensorFlow's, computed in float32 or in
+// float64 rounded to float32 (ELU α·eᶻ, SELU, Softplus σ(z), Swish, GELU,
+// Mish in float64); at kinks they take TensorFlow's values: relu's
+// derivative is 0 at 0, leaky_relu's is α at 0, ReLU with a threshold adds
+// its negative slope only strictly below the threshold and is 0 at or
+// above its cap, ReLU6 and HardSigmoid are 0 where the output is clipped,
+// including the boundary. It does not allocate.
 func ActGrad(a Act, d, z, y []float32, m, n int) {
 	d = d[:m*n]
+	z = z[:m*n]
 	y = y[:m*n]
-	if a.NeedsPre() {
-		z = z[:m*n]
-	}
 	switch a.Func {
 	case ActLinear:
 	case ActReLU:
 		alpha, th, capped, mx := a.Alpha, a.Threshold, a.Capped, a.MaxValue
-		if a.NeedsPre() {
-			// The derivative of the forward's three terms.
-			for i, v := range z {
-				var g float32
-				if v > th && (th != 0 || v > 0) && !(capped && (v >= mx || v < 0)) {
-					g = 1
-				}
-				if alpha != 0 && v < th {
-					g += alpha
-				}
-				d[i] *= g
+		// The derivative of Keras's x·[x > threshold], clipped to
+		// [0, max_value], minus alpha·relu(threshold − x).
+		for i, v := range z {
+			var g float32
+			if v > th && (th != 0 || v > 0) && !(capped && (v >= mx || v < 0)) {
+				g = 1
 			}
-			break
-		}
-		for i, v := range y {
-			switch {
-			case capped && v >= mx:
-				d[i] = 0
-			case v > 0:
-			default:
-				d[i] *= alpha
+			if alpha != 0 && v < th {
+				g += alpha
 			}
+			d[i] *= g
 		}
 	case ActReLU6:
-		for i, v := range y {
-			if v <= 0 || v >= 6 {
+		for i, v := range z {
+			if !(v > 0 && v < 6) {
 				d[i] = 0
 			}
 		}
 	case ActLeakyReLU:
-		src := y
-		if a.NeedsPre() {
-			src = z
-		}
-		for i, v := range src {
-			if v <= 0 {
+		for i, v := range z {
+			if !(v > 0) {
 				d[i] *= a.Alpha
 			}
 		}
 	case ActELU:
-		for i, v := range y {
-			if v < 0 {
-				d[i] *= v + a.Alpha
+		for i, v := range z {
+			if v <= 0 {
+				d[i] *= a.Alpha * float32(math.Exp(float64(v)))
 			}
 		}
 	case ActSELU:
-		for i, v := range y {
-			if v < 0 {
-				d[i] *= v + seluScale*seluAlpha
+		for i, v := range z {
+			if v > 0 {
+				d[i] *= float32(seluScale)
 			} else {
-				d[i] *= seluScale
+				d[i] *= float32(seluScale * seluAlpha * math.Exp(float64(v)))
 			}
 		}
 	case ActSigmoid:
@@ -456,11 +438,12 @@ func ActGrad(a Act, d, z, y []float32, m, n int) {
 			d[i] *= v * (1 - v)
 		}
 	case ActHardSigmoid:
-		for i, v := range y {
-			if v <= 0 || v >= 1 {
-				d[i] = 0
-			} else {
+		for i, v := range z {
+			u := a.Alpha*v + a.Beta
+			if u > 0 && u < 1 {
 				d[i] *= a.Alpha
+			} else {
+				d[i] = 0
 			}
 		}
 	case ActTanh:
@@ -470,33 +453,34 @@ func ActGrad(a Act, d, z, y []float32, m, n int) {
 	case ActSoftmax:
 		for r := 0; r < m*n; r += n {
 			dr, yr := d[r:r+n], y[r:r+n]
-			var s float32
+			var s float64
 			for j, v := range yr {
-				s += dr[j] * v
+				s += float64(dr[j]) * float64(v)
 			}
+			s32 := float32(s)
 			for j, v := range yr {
-				dr[j] = v * (dr[j] - s)
+				dr[j] = v * (dr[j] - s32)
 			}
 		}
 	case ActLogSoftmax:
 		for r := 0; r < m*n; r += n {
 			dr, yr := d[r:r+n], y[r:r+n]
-			var s float32
+			var s float64
 			for _, v := range dr {
-				s += v
+				s += float64(v)
 			}
 			for j, v := range yr {
-				dr[j] -= float32(math.Exp(float64(v))) * s
+				dr[j] -= float32(math.Exp(float64(v)) * s)
 			}
 		}
 	case ActSoftplus:
-		for i, v := range y {
-			d[i] *= float32(-math.Expm1(-float64(v)))
+		for i, v := range z {
+			d[i] *= sigmoid64(v)
 		}
 	case ActSoftsign:
-		for i, v := range y {
-			t := 1 - float32(math.Abs(float64(v)))
-			d[i] *= t * t
+		for i, v := range z {
+			t := 1 + float32(math.Abs(float64(v)))
+			d[i] /= t * t
 		}
 	case ActExponential:
 		for i, v := range y {
@@ -504,8 +488,9 @@ func ActGrad(a Act, d, z, y []float32, m, n int) {
 		}
 	case ActSwish:
 		for i, v := range z {
-			s := sigmoid64(v)
-			d[i] *= s + v*s*(1-s)
+			s := float64(sigmoid64(v))
+			x := float64(v)
+			d[i] *= float32(s * (1 + x*(1-s)))
 		}
 	case ActGELU:
 		if a.Approximate {
@@ -523,10 +508,8 @@ func ActGrad(a Act, d, z, y []float32, m, n int) {
 	case ActMish:
 		for i, v := range z {
 			x := float64(v)
-			sp := softplus(x)
-			t := math.Tanh(sp)
-			s := 1 / (1 + math.Exp(-x))
-			d[i] *= float32(t + x*(1-t*t)*s)
+			t := math.Tanh(softplus(x))
+			d[i] *= float32(t + x*(1-t*t)*float64(sigmoid64(v)))
 		}
 	default:
 		panic(fmt.Sprintf("kernel: invalid activation %d", a.Func))

@@ -58,8 +58,7 @@ func reportGFLOPS(b *testing.B, flops float64) {
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// BenchmarkGemm times every variant (and the default through a two-thread
-// Engine) on every distinct layer product of the three models at batch
+// BenchmarkGemm times every variant on every distinct layer product of the three models at batch
 // 256 and 1. Run all of it in one go: the machine is noisy.
 func BenchmarkGemm(b *testing.B) {
 	type runner struct {
@@ -70,9 +69,6 @@ func BenchmarkGemm(b *testing.B) {
 	for _, v := range gemmVariants() {
 		runners = append(runners, runner{v.name, v.fn})
 	}
-	e := NewEngine(2)
-	defer e.Close()
-	runners = append(runners, runner{"default-engine2", e.Gemm})
 	for _, batch := range []int{256, 1} {
 		seen := map[[2]int]bool{}
 		for _, mdl := range benchModels {
@@ -111,9 +107,6 @@ func BenchmarkGemmStep(b *testing.B) {
 	for _, v := range gemmVariants() {
 		runners = append(runners, runner{v.name, v.fn})
 	}
-	e := NewEngine(2)
-	defer e.Close()
-	runners = append(runners, runner{"default-engine2", e.Gemm})
 	for _, batch := range []int{256, 1} {
 		for _, mdl := range benchModels {
 			type op struct {

@@ -34,23 +34,19 @@
 //
 // # Threads
 //
-// Gemm runs on the calling goroutine. Parallelism is carried by a value,
-// not a global: an Engine made with NewEngine(threads) splits one product
-// into row (or column) blocks computed by single-threaded sgemm calls on
-// its goroutines. Go and BLAS threads therefore never oversubscribe the
-// cores (each running sgemm is one Go-owned thread), and products under
-// 2¹⁸ multiply-adds — every batch-1 product — stay on the caller's
-// goroutine. Splitting is bitwise neutral for the training shapes
-// (TestEngineMatchesGemm). Measured against OpenBLAS's own two-thread pool
-// in the same run, the Engine was as fast or faster (ae784 training step,
-// batch 256: 0.82–0.89 ms against 1.05–1.40 ms); when the other core is
-// busy, two threads of either kind are slower than one.
+// Gemm runs on the calling goroutine, and OpenBLAS is held to one thread.
+// Parallelism belongs to the caller: package train cuts each product into
+// fixed blocks of 128 rows (or columns) and runs them on its own
+// goroutines, so Go and BLAS threads never oversubscribe the cores (each
+// running sgemm is one Go-owned thread) and results do not depend on the
+// thread count. A batch-1 product never waits on a thread pool.
 //
 // # Float32 math
 //
 // Three element-wise loops run in assembly (package vmath, chosen at
 // start-up from CPUID; VectorMath names it): BiasAct's sigmoid (a sigmoid
-// output layer) and bias+ReLU, and SigmoidBCE's σ, exponential and log1p.
+// output layer) and bias+ReLU, and SigmoidBCERow's σ, exponential and
+// log1p.
 // AVX-512 F does 16 values per instruction with a masked tail; AVX2+FMA
 // does 8, leaving tails under 8 to Go. Both compute in float32: σ within
 // 1e-6 relative of float64 math (measured maximum 1.9e-7), each loss
@@ -60,7 +56,7 @@
 // tag. Measured on this machine (2-core Xeon VM with AVX-512, under load;
 // bench/vmath-2026-11-26.txt), per value of a 256×784 layer, same runs:
 // the AVX2 sigmoid took 1.04–1.25 ns against 15–22 for float64 math.Exp
-// (14–18× faster) and SigmoidBCE 2.2–3.2 ns against 30–36 for the scalar
+// (14–18× faster) and SigmoidBCERow 2.2–3.2 ns against 30–36 for the scalar
 // float32 polynomials (10–16×); AVX-512 against AVX2, in two series of five
 // interleaved runs, took 0.62–1.11 ns against 0.82–1.35 on the sigmoid
 // (0.9–1.8× per run, faster in 9 of 10) and 1.40–2.50 against 2.33–4.04 on
@@ -75,7 +71,7 @@
 // # Conformance
 //
 // TestGemmConformance runs one suite against every variant compiled in
-// (gonum, OpenBLAS, the default Gemm, and Engines of 2 and 3 threads):
+// (gonum, OpenBLAS and the default Gemm):
 // random shapes including 0, 1, odd and large sizes, all four transpose
 // combinations, several α and β, padded leading dimensions, NaN in C when
 // β = 0, padding untouched, each element within 1e-5·(|α|·Σ|a·b| + |β·c|)

@@ -91,6 +91,6 @@ func tanh64(v float32) float32 { return float32(math.Tanh(float64(v))) }
 var useVec = vmath.Available()
 
 // VectorMath names the element-wise kernels in use: "avx2+fma" (package
-// vmath's assembly, for Sigmoid in BiasAct and for SigmoidBCE), or
+// vmath's assembly, for Sigmoid in BiasAct and for SigmoidBCERow), or
 // "pure Go (…)" with the reason.
 func VectorMath() string { return vmath.Name() }

@@ -12,8 +12,9 @@ import (
 //
 // Gemm runs on the calling goroutine only, on the variant chosen at build
 // time (see the package documentation: OpenBLAS by default, gonum's pure Go
-// with the purego tag or without cgo); use an Engine to spread one product
-// over several goroutines. Gemm does not allocate. Like a BLAS, it panics
+// with the purego tag or without cgo); callers that want several threads
+// cut a product into blocks and run them on their own goroutines, as
+// package train does. Gemm does not allocate. Like a BLAS, it panics
 // when a slice is too short for its shape.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
@@ -28,7 +29,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // gonum's Sgemm goes parallel, on GOMAXPROCS goroutines and allocating,
 // once C spans four 64×64 blocks. Here C is cut into tiles of at most
 // 64×192, which gonum multiplies serially without allocating, so that the
-// only parallelism is an Engine's.
+// only parallelism is the caller's.
 func gemmGonum(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	const tm, tn = 64, 192 // 1×3 of gonum's 64×64 blocks: below its parallel threshold of 4
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)

@@ -101,8 +101,8 @@ var openblas struct {
 func init() {
 	// OpenBLAS keeps its thread count in process-wide state. It is set
 	// once, here, to one thread (and OPENBLAS_NUM_THREADS=1 while it loads,
-	// so its thread pool is not even started): every parallel product goes
-	// through an Engine, whose goroutines each run a single-threaded sgemm,
+	// so its thread pool is not even started): parallel callers (package
+	// train's pool) run single-threaded sgemm calls on their goroutines,
 	// so Go and OpenBLAS threads never oversubscribe the cores, and a
 	// batch-1 Predict never waits on a pool.
 	if msg := C.aekit_blas_open(); msg != nil {

@@ -13,16 +13,9 @@ import (
 const gemmTol = 1e-5
 
 // gemmImpls returns every GEMM implementation to run the suite against:
-// the variants compiled into this build, the default Gemm, and the default
-// through Engines of 2 and 3 threads with the splitting threshold reached.
+// the variants compiled into this build and the default Gemm.
 func gemmImpls(t *testing.T) []gemmVariant {
-	impls := append(gemmVariants(), gemmVariant{"Gemm", Gemm})
-	for _, th := range []int{2, 3} {
-		e := NewEngine(th)
-		t.Cleanup(e.Close)
-		impls = append(impls, gemmVariant{fmt.Sprintf("engine%d", th), e.Gemm})
-	}
-	return impls
+	return append(gemmVariants(), gemmVariant{"Gemm", Gemm})
 }
 
 // TestGemmConformance is the suite every GEMM variant must pass, as gonum's
@@ -132,28 +125,6 @@ func checkOneGemm(r *rand.Rand, fn gemmFunc, m, n, k int, ta, tb bool, alpha, be
 		}
 	}
 	return nil
-}
-
-// TestEngineMatchesGemm checks that splitting a product over goroutines
-// changes no bit of the result, for the training shapes.
-func TestEngineMatchesGemm(t *testing.T) {
-	e := NewEngine(2)
-	defer e.Close()
-	for _, mdl := range benchModels {
-		for i := 0; i+1 < len(mdl.widths); i++ {
-			for _, s := range layerShapes(256, mdl.widths[i], mdl.widths[i+1]) {
-				a, lda, b, ldb, c, ldc := gemmOperands(s)
-				c2 := make([]float32, len(c))
-				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, ldc)
-				e.Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c2, ldc)
-				for i := range c {
-					if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
-						t.Fatalf("%s m=%d n=%d k=%d: element %d: engine %g, Gemm %g", s.layout, s.m, s.n, s.k, i, c2[i], c[i])
-					}
-				}
-			}
-		}
-	}
 }
 
 func TestVariant(t *testing.T) {
