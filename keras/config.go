@@ -624,6 +624,10 @@ func resolveShapes(t *tree, in []int) error {
 	return err
 }
 
+// maxZeroValues bounds the weights of one Dense layer that ZeroWeights
+// allocates (1 GiB of float32), so an absurd architecture fails cleanly.
+const maxZeroValues = 1 << 28
+
 // zeroWeights marks every Dense layer of t and its nested models to get
 // zero weights of the shapes its config and input imply (Options.ZeroWeights).
 func (t *tree) zeroWeights() {
@@ -658,6 +662,9 @@ func (t *tree) shapes(in []int) ([]int, error) {
 		switch l.Type {
 		case runtime.Dense:
 			if !n.loaded && t.zero && len(shape) == 1 {
+				if n.units <= 0 || shape[0] > maxZeroValues/max(n.units, 1) {
+					return nil, fmt.Errorf("%w: Dense layer %q would have %d×%d weights (more than %d)", ErrShape, n.name, shape[0], n.units, maxZeroValues)
+				}
 				n.kshape = []int{shape[0], n.units}
 				n.kernel = make([]float32, shape[0]*n.units)
 				if n.bias {

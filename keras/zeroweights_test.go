@@ -1,8 +1,10 @@
 package keras
 
 import (
+	"bytes"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +55,17 @@ func TestZeroWeights(t *testing.T) {
 			t.Errorf("%s: zero-weight model %v (in %d, out %d, %d params) differs from the loaded one %v (%d, %d, %d)",
 				tc.arch, a, m.InputWidth(), m.OutputWidth(), m.Params(), b, full.InputWidth(), full.OutputWidth(), full.Params())
 		}
+	}
+}
+
+// TestZeroWeightsAbsurd checks that an architecture asking for absurdly
+// many weights fails with ErrShape instead of exhausting memory.
+func TestZeroWeightsAbsurd(t *testing.T) {
+	arch := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+		{"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 784]}},
+		{"class_name": "Dense", "config": {"name": "huge", "units": 200000000, "activation": "relu"}}]}}`)
+	_, _, err := Read(bytes.NewReader(arch), &Options{ZeroWeights: true})
+	if !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "huge") {
+		t.Errorf("error %v, want ErrShape naming the layer", err)
 	}
 }
