@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 
-	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/onnx"
 )
 
@@ -62,7 +61,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	want, err := npy.ReadFile(*expect)
+	want, err := readArray(*expect)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
@@ -11,7 +12,7 @@ import (
 
 func cmdPredict(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("predict", "MODEL -i X.npy -o Y.npy [--arch A.json] [--layer NAME | --model NAME [--output LAYER]] [--batch-size N]", stderr)
-	in := fs.String("i", "", "input `X.npy` (or .npz): one sample per row; (n,28,28) images are flattened; uint8 data is divided by 255 as in aekit train")
+	in := fs.String("i", "", "input `X.npy` (or .npz): one sample per row; (n,28,28) images are flattened; uint8 data is divided by 255 as in aekit train; DATA.npz:KEY names one array of an .npz")
 	out := fs.String("o", "", "output `Y.npy` (float32, written atomically)")
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras files")
 	layer := fs.String("layer", "", "write the output of this layer or sub-model (e.g. encoder: the codes)")
@@ -47,7 +48,7 @@ func cmdPredict(args []string, stdout, stderr io.Writer) int {
 // predictFile runs m on the samples in the .npy file name, batch rows at
 // a time, and returns the outputs shaped (n, output shape...).
 func predictFile(m *runtime.Model, name string, batch int) (*npy.Array, error) {
-	x, err := npy.ReadFile(name)
+	x, err := readArray(name)
 	if err != nil {
 		return nil, err
 	}
@@ -89,4 +90,21 @@ func scaleUint8(a *npy.Array) {
 	for i, v := range a.Data {
 		a.Data[i] = v / 255
 	}
+}
+
+// splitArraySpec splits "data.npz:key" into the file and the name of an
+// array in it; other names come back whole with an empty key.
+func splitArraySpec(spec string) (file, key string) {
+	i := strings.LastIndex(spec, ".npz:")
+	if i < 0 {
+		return spec, ""
+	}
+	return spec[:i+4], spec[i+5:]
+}
+
+// readArray reads the .npy or .npz file spec names, or with the syntax
+// "data.npz:key" the array called key in an .npz archive.
+func readArray(spec string) (*npy.Array, error) {
+	file, key := splitArraySpec(spec)
+	return npy.ReadFileArray(file, key)
 }

@@ -154,6 +154,13 @@ func (l *dataLoader) close() {
 // open returns the array in name: mapped (a read-only view of the file)
 // or read into memory.
 func (l *dataLoader) open(name string) (*npy.Array, bool, error) {
+	if _, key := splitArraySpec(name); key != "" {
+		if l.mode == "on" {
+			return nil, false, fmt.Errorf("--mmap: %s: arrays inside .npz files cannot be mapped", name)
+		}
+		a, err := readArray(name)
+		return a, false, err
+	}
 	mapIt := l.mode == "on"
 	if l.mode == "auto" {
 		if st, err := os.Stat(name); err == nil && st.Size() > mmapThreshold {
