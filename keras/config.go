@@ -702,11 +702,7 @@ func (t *tree) shapes(in []int) ([]int, error) {
 			}
 			shape = out
 		case runtime.Reshape:
-			if l.Shape == nil {
-				shape = []int{prod(shape)}
-			} else {
-				shape = resolve(l.Shape, prod(shape))
-			}
+			shape = l.OutputShape(shape) // Flatten, or Reshape with one -1 resolved
 		case runtime.ActivationLayer:
 			if n != nil && n.class == "Softmax" && n.axis != -1 && n.axis != len(shape) {
 				return nil, unsupported(n.name, n.class, fmt.Sprintf("softmax over axis %d of a %d-D input; only the last axis is supported", n.axis, len(shape)+1))
@@ -750,18 +746,3 @@ func prod(s []int) int {
 	return p
 }
 
-func resolve(shape []int, n int) []int {
-	out := append([]int(nil), shape...)
-	known, neg := 1, -1
-	for i, d := range out {
-		if d == -1 {
-			neg = i
-			continue
-		}
-		known *= d
-	}
-	if neg >= 0 && known > 0 {
-		out[neg] = n / known
-	}
-	return out
-}
