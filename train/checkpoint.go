@@ -12,9 +12,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"unsafe"
 
+	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -254,31 +254,14 @@ func ReadCheckpointFile(name string) (*Checkpoint, error) {
 
 // WriteCheckpointFile writes ck to the named file atomically: to a
 // temporary file in the same directory, then renamed.
-func WriteCheckpointFile(name string, ck *Checkpoint) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+func WriteCheckpointFile(name string, ck *Checkpoint) error {
+	return atomicfile.Write(name, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := ck.Write(bw); err != nil {
+			return err
 		}
-	}()
-	w := bufio.NewWriter(f)
-	if err = ck.Write(w); err != nil {
-		return err
-	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
+		return bw.Flush()
+	})
 }
 
 // optimizer rebuilds the checkpoint's optimizer.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/npy"
 	aert "github.com/aekit/aekit/runtime"
@@ -556,26 +557,10 @@ func writeHistory(name string, h *train.History) error {
 	return writeFileAtomic(name, []byte(b.String()))
 }
 
-// writeFileAtomic writes data to a temporary file beside name and renames
-// it.
-func writeFileAtomic(name string, data []byte) (err error) {
-	t, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			t.Close()
-			os.Remove(t.Name())
-		}
-	}()
-	if _, err = t.Write(data); err != nil {
-		return err
-	}
-	if err = t.Close(); err != nil {
-		return err
-	}
-	return os.Rename(t.Name(), name)
+// writeFileAtomic writes data to name through a temporary file, so that
+// name is either untouched or complete (internal/atomicfile).
+func writeFileAtomic(name string, data []byte) error {
+	return atomicfile.WriteFile(name, data)
 }
 
 // progress draws a Keras-style progress bar on a terminal; on anything
