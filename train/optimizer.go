@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/aekit/aekit/internal/kernel/vmath"
 )
 
 // Optimizer updates weights from gradients with one of Keras's formulas.
@@ -168,15 +170,61 @@ func (o *Adam) apply(c stepConsts, w, g []float32, s [3][]float32) {
 	}
 }
 
-// adamUpdate is Keras's Adam step: c1 = 1−β1, c2 = 1−β2.
+// adamUpdate is Keras's Adam step: c1 = 1−β1, c2 = 1−β2. With the
+// assembly kernels (vmath.Adam) whole blocks run vectorised, and a block
+// holding a value that takes the exact path (subnormal.go) runs in the Go
+// loop; both compute the same float32 operations in the same order, so
+// results are bit-identical (TestAdamVector). Where the kernel stops at
+// once again and again (the state of dead units is spread over whole
+// layers), the Go loop takes runs twice as long each time, up to
+// adamMaxRun values, so that such layers cost what the Go loop alone does.
 func adamUpdate(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	g = g[:len(w)]
 	m = m[:len(w)]
 	v = v[:len(w)]
+	mLim, vLim := tinyBits(min(float64(alpha), float64(c1))), tinyBits(float64(c2))
+	if !vmath.Available() {
+		adamRun(w, g, m, v, alpha, c1, c2, eps, mLim, vLim)
+		return
+	}
+	run := adamBlock
+	for i := 0; i < len(w); {
+		k := vmath.Adam(w[i:], g[i:], m[i:], v[i:], alpha, c1, c2, eps, tinyGradBits, mLim, vLim)
+		i += k
+		if i == len(w) {
+			break
+		}
+		if k > 0 {
+			run = adamBlock
+		} else {
+			run = min(2*run, adamMaxRun)
+		}
+		end := min(i+run, len(w))
+		adamRun(w[i:end], g[i:end], m[i:end], v[i:end], alpha, c1, c2, eps, mLim, vLim)
+		i = end
+	}
+}
+
+const (
+	// adamBlock is the kernel's largest block: the Go loop's run where
+	// the kernel stops after doing some values.
+	adamBlock = 16
+	// adamMaxRun is the longest run of the Go loop.
+	adamMaxRun = 1024
+)
+
+// adamUpdateGo is adamUpdate without the assembly kernel.
+func adamUpdateGo(w, g, m, v []float32, alpha, c1, c2, eps float32) {
+	adamRun(w, g, m, v, alpha, c1, c2, eps, tinyBits(min(float64(alpha), float64(c1))), tinyBits(float64(c2)))
+}
+
+// adamRun is adamUpdate's Go loop, with the bounds below which the first
+// and second moments take the exact path (subnormal.go).
+func adamRun(w, g, m, v []float32, alpha, c1, c2, eps float32, mLim, vLim uint32) {
+	g = g[:len(w)]
+	m = m[:len(w)]
+	v = v[:len(w)]
 	a64, c164, c264, e64 := float64(alpha), float64(c1), float64(c2), float64(eps)
-	// Values this small would make float32 operations subnormal, and
-	// slow: see subnormal.go.
-	mLim, vLim := tinyBits(min(a64, c164)), tinyBits(c264)
 	for i, gi := range g {
 		if tinyGrad(gi) || below(m[i], mLim) || below(v[i], vLim) {
 			if gi == 0 && w[i] != 0 && !below(v[i], vLim) {

@@ -394,6 +394,11 @@ func ActGrad(a Act, d, z, y []float32, m, n int) {
 	switch a.Func {
 	case ActLinear:
 	case ActReLU:
+		if useVec && a.plainReLU() {
+			// d *= [z > 0], bit for bit as the loop below.
+			k := vmath.ReLUGrad(d, z)
+			d, z = d[k:], z[k:]
+		}
 		alpha, th, capped, mx := a.Alpha, a.Threshold, a.Capped, a.MaxValue
 		// The derivative of Keras's x·[x > threshold], clipped to
 		// [0, max_value], minus alpha·relu(threshold − x).

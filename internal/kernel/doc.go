@@ -43,10 +43,11 @@
 //
 // # Float32 math
 //
-// Three element-wise loops run in assembly (package vmath, chosen at
+// Four element-wise loops run in assembly (package vmath, chosen at
 // start-up from CPUID; VectorMath names it): BiasAct's sigmoid (a sigmoid
-// output layer) and bias+ReLU, and SigmoidBCERow's σ, exponential and
-// log1p.
+// output layer) and bias+ReLU, SigmoidBCERow's σ, exponential and
+// log1p, and ActGrad's plain ReLU gradient (bit-identical to the Go loop).
+// Package train also runs its Adam step through vmath.Adam.
 // AVX-512 F does 16 values per instruction with a masked tail; AVX2+FMA
 // does 8, leaving tails under 8 to Go. Both compute in float32: σ within
 // 1e-6 relative of float64 math (measured maximum 1.9e-7), each loss

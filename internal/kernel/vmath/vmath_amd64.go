@@ -115,6 +115,63 @@ func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) {
 	return 0, 0
 }
 
+// Adam does Keras's Adam step (without AMSGrad) on w, m and v from the
+// gradient g, with alpha the step's rate and c1 = 1−β1, c2 = 1−β2, in
+// float32 with every operation rounded, in the order
+//
+//	m ← m + (g − m)·c1
+//	v ← v + (g·g − v)·c2
+//	w ← w − (m·α)/(√v + ε)
+//
+// bit for bit as a Go loop computes it (no fused multiply-add). It returns
+// how many leading values it did, stopping before the first block (of 8 or
+// 16) that holds a value x of g, m or v with 0 < |x| < lim, where lim is
+// the float32 with bits gLim, mLim or vLim (these take the caller's exact
+// path), and with AVX2 before a tail of fewer than 8 values. g, m and v
+// must be at least as long as w. It returns 0 when Available is false.
+func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int {
+	if len(g) < len(w) || len(m) < len(w) || len(v) < len(w) {
+		panic("vmath: short g, m or v")
+	}
+	switch level {
+	case levelAVX512:
+		return adamAVX512(w, g, m, v, alpha, c1, c2, eps, gLim, mLim, vLim)
+	case levelAVX2:
+		return adamAVX2(w, g, m, v, alpha, c1, c2, eps, gLim, mLim, vLim)
+	}
+	return 0
+}
+
+// ReLUGrad sets d[i] *= g with g = 1 where z[i] > 0 and 0 elsewhere (NaN
+// included), the gradient of a plain ReLU, bit for bit as a Go loop
+// computes it, and returns how many leading values it did: all of them
+// with AVX-512, all but a tail of fewer than 8 with AVX2, none when
+// Available is false. z must be at least as long as d.
+func ReLUGrad(d, z []float32) int {
+	if len(z) < len(d) {
+		panic("vmath: short z")
+	}
+	switch level {
+	case levelAVX512:
+		return reluGradAVX512(d, z)
+	case levelAVX2:
+		return reluGradAVX2(d, z)
+	}
+	return 0
+}
+
+//go:noescape
+func reluGradAVX2(d, z []float32) int
+
+//go:noescape
+func reluGradAVX512(d, z []float32) int
+
+//go:noescape
+func adamAVX2(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int
+
+//go:noescape
+func adamAVX512(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int
+
 //go:noescape
 func sigmoidBiasAVX2(dst, bias []float32) int
 

@@ -450,6 +450,214 @@ aend:
 	VZEROUPPER
 	RET
 
+// Adam: the argument frame of adamAVX2 and adamAVX512 is
+// w, g, m, v []float32 (0, 24, 48, 72), alpha, c1, c2, eps float32
+// (96–108), gLim, mLim, vLim uint32 (112–120) and the result (128). The
+// arithmetic is the Go loop's, operation for operation, with no fused
+// multiply-add and the same operand order (which decides the payload when
+// two operands are NaN); a block with a lane x whose magnitude bits a
+// satisfy 0 < a < lim stops the kernel. a < lim with a ≠ 0 is tested as
+// the signed a+0x7fffffff < lim+0x7fffffff.
+
+// func adamAVX2(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int
+TEXT ·adamAVX2(SB), NOSPLIT, $0-136
+	MOVQ         w_base+0(FP), DI
+	MOVQ         w_len+8(FP), CX
+	MOVQ         g_base+24(FP), SI
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), R8
+	VBROADCASTSS alpha+96(FP), Y8
+	VBROADCASTSS c1+100(FP), Y9
+	VBROADCASTSS c2+104(FP), Y10
+	VBROADCASTSS eps+108(FP), Y11
+	MOVL         gLim+112(FP), BX
+	ADDL         $0x7fffffff, BX
+	MOVD         BX, X12
+	VPBROADCASTD X12, Y12
+	MOVL         mLim+116(FP), BX
+	ADDL         $0x7fffffff, BX
+	MOVD         BX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         vLim+120(FP), BX
+	ADDL         $0x7fffffff, BX
+	MOVD         BX, X14
+	VPBROADCASTD X14, Y14
+	VBROADCASTSS k_absmask<>(SB), Y15
+	MOVL         $0x7fffffff, BX
+	MOVD         BX, X7
+	VPBROADCASTD X7, Y7
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+
+adloop2:
+	CMPQ     AX, CX
+	JGE      adend2
+	VMOVUPS  (SI)(AX*4), Y0 // g
+	VMOVUPS  (DX)(AX*4), Y1 // m
+	VMOVUPS  (R8)(AX*4), Y2 // v
+	VPAND    Y15, Y0, Y3
+	VPADDD   Y7, Y3, Y3
+	VPCMPGTD Y3, Y12, Y3
+	VPAND    Y15, Y1, Y4
+	VPADDD   Y7, Y4, Y4
+	VPCMPGTD Y4, Y13, Y4
+	VPOR     Y4, Y3, Y3
+	VPAND    Y15, Y2, Y4
+	VPADDD   Y7, Y4, Y4
+	VPCMPGTD Y4, Y14, Y4
+	VPOR     Y4, Y3, Y3
+	VPTEST   Y3, Y3
+	JNZ      adend2
+	VSUBPS   Y1, Y0, Y3 // g − m
+	VMULPS   Y9, Y3, Y3 // ·c1
+	VADDPS   Y1, Y3, Y1 // m' = t + m
+	VMULPS   Y0, Y0, Y4 // g·g
+	VSUBPS   Y2, Y4, Y4 // − v
+	VMULPS   Y10, Y4, Y4 // ·c2
+	VADDPS   Y2, Y4, Y2 // v' = t + v
+	VMOVUPS  Y1, (DX)(AX*4)
+	VMOVUPS  Y2, (R8)(AX*4)
+	VSQRTPS  Y2, Y5
+	VADDPS   Y11, Y5, Y5 // √v' + ε
+	VMULPS   Y8, Y1, Y6 // m'·α
+	VDIVPS   Y5, Y6, Y6
+	VMOVUPS  (DI)(AX*4), Y5
+	VSUBPS   Y6, Y5, Y5
+	VMOVUPS  Y5, (DI)(AX*4)
+	ADDQ     $8, AX
+	JMP      adloop2
+
+adend2:
+	MOVQ AX, ret+128(FP)
+	VZEROUPPER
+	RET
+
+// func adamAVX512(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int
+TEXT ·adamAVX512(SB), NOSPLIT, $0-136
+	MOVQ         w_base+0(FP), DI
+	MOVQ         w_len+8(FP), R10
+	MOVQ         g_base+24(FP), SI
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), R8
+	VBROADCASTSS alpha+96(FP), Z8
+	VBROADCASTSS c1+100(FP), Z9
+	VBROADCASTSS c2+104(FP), Z10
+	VBROADCASTSS eps+108(FP), Z11
+	MOVL         gLim+112(FP), BX
+	ADDL         $0x7fffffff, BX
+	VPBROADCASTD BX, Z12
+	MOVL         mLim+116(FP), BX
+	ADDL         $0x7fffffff, BX
+	VPBROADCASTD BX, Z13
+	MOVL         vLim+120(FP), BX
+	ADDL         $0x7fffffff, BX
+	VPBROADCASTD BX, Z14
+	VBROADCASTSS k_absmask<>(SB), Z15
+	MOVL         $0x7fffffff, BX
+	VPBROADCASTD BX, Z7
+	XORQ         AX, AX
+
+adloop:
+	MOVQ R10, R9
+	SUBQ AX, R9
+	JLE  adend
+	TAILMASK(admask)
+	VMOVUPS.Z (SI)(AX*4), K1, Z0 // g
+	VMOVUPS.Z (DX)(AX*4), K1, Z1 // m
+	VMOVUPS.Z (R8)(AX*4), K1, Z2 // v
+	VPANDD    Z15, Z0, Z3
+	VPADDD    Z7, Z3, Z3
+	VPCMPGTD  Z3, Z12, K1, K2
+	VPANDD    Z15, Z1, Z4
+	VPADDD    Z7, Z4, Z4
+	VPCMPGTD  Z4, Z13, K1, K3
+	KORW      K3, K2, K2
+	VPANDD    Z15, Z2, Z4
+	VPADDD    Z7, Z4, Z4
+	VPCMPGTD  Z4, Z14, K1, K3
+	KORTESTW  K3, K2
+	JNZ       adend
+	VSUBPS    Z1, Z0, Z3 // g − m
+	VMULPS    Z9, Z3, Z3 // ·c1
+	VADDPS    Z1, Z3, Z1 // m' = t + m
+	VMULPS    Z0, Z0, Z4 // g·g
+	VSUBPS    Z2, Z4, Z4 // − v
+	VMULPS    Z10, Z4, Z4 // ·c2
+	VADDPS    Z2, Z4, Z2 // v' = t + v
+	VMOVUPS   Z1, K1, (DX)(AX*4)
+	VMOVUPS   Z2, K1, (R8)(AX*4)
+	VSQRTPS   Z2, Z5
+	VADDPS    Z11, Z5, Z5 // √v' + ε
+	VMULPS    Z8, Z1, Z6 // m'·α
+	VDIVPS    Z5, Z6, Z6
+	VMOVUPS.Z (DI)(AX*4), K1, Z5
+	VSUBPS    Z6, Z5, Z5
+	VMOVUPS   Z5, K1, (DI)(AX*4)
+	ADDQ      $16, AX
+	JMP       adloop
+
+adend:
+	CMPQ    AX, R10
+	CMOVQGT R10, AX
+	MOVQ    AX, ret+128(FP)
+	VZEROUPPER
+	RET
+
+// func reluGradAVX2(d, z []float32) int
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-56
+	MOVQ         d_base+0(FP), DI
+	MOVQ         d_len+8(FP), CX
+	MOVQ         z_base+24(FP), SI
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+	VXORPS       Y9, Y9, Y9
+	VBROADCASTSS k_one<>(SB), Y12
+
+rgloop2:
+	CMPQ    AX, CX
+	JGE     rgend2
+	VMOVUPS (SI)(AX*4), Y1
+	VCMPPS  $0x1e, Y9, Y1, Y2 // z > 0 (ordered: NaN is not)
+	VANDPS  Y12, Y2, Y2       // 1 there, +0 elsewhere
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS  Y2, Y0, Y0        // d·g, as the Go loop
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     rgloop2
+
+rgend2:
+	MOVQ AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func reluGradAVX512(d, z []float32) int
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-56
+	MOVQ         d_base+0(FP), DI
+	MOVQ         d_len+8(FP), R10
+	MOVQ         z_base+24(FP), SI
+	XORQ         AX, AX
+	VPXORD       Z9, Z9, Z9
+	VBROADCASTSS k_one<>(SB), Z12
+
+rgloop:
+	MOVQ R10, R9
+	SUBQ AX, R9
+	JLE  rgend
+	TAILMASK(rgmask)
+	VMOVUPS.Z (SI)(AX*4), K1, Z1
+	VCMPPS    $0x1e, Z9, Z1, K1, K2 // z > 0 (ordered: NaN is not)
+	VMOVAPS.Z Z12, K2, Z2           // 1 there, +0 elsewhere
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	VMULPS    Z2, Z0, Z0            // d·g, as the Go loop
+	VMOVUPS   Z0, K1, (DI)(AX*4)
+	ADDQ      $16, AX
+	JMP       rgloop
+
+rgend:
+	MOVQ R10, ret+48(FP)
+	VZEROUPPER
+	RET
+
 DATA k_absmask<>+0(SB)/4, $0x7fffffff
 DATA k_absmask<>+4(SB)/4, $0x7fffffff
 DATA k_absmask<>+8(SB)/4, $0x7fffffff

@@ -329,3 +329,141 @@ func BenchmarkLevels(b *testing.B) {
 		})
 	}
 }
+
+// adamGo is Adam's float32 arithmetic as a Go loop computes it.
+func adamGo(w, g, m, v []float32, alpha, c1, c2, eps float32) {
+	for i, gi := range g {
+		mi := m[i] + float32((gi-m[i])*c1)
+		vi := v[i] + float32(float32(gi*gi-v[i])*c2)
+		m[i], v[i] = mi, vi
+		w[i] -= float32(mi*alpha) / (float32(math.Sqrt(float64(vi))) + eps)
+	}
+}
+
+// TestAdam checks every level on lengths 0 to 40 and 1000: the values
+// done are bit-identical to adamGo (NaN payloads included), the kernel
+// stops exactly before the first block holding a value below its limit
+// (or, with AVX2, before the tail), and values beyond are untouched.
+func TestAdam(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	ls, restore := levels()
+	defer restore()
+	const gLim, mLim, vLim = 0x1p-56, 0x1p-100, 0x1p-90
+	val := func() float32 {
+		switch k := r.IntN(30); {
+		case k == 0:
+			return math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
+		case k == 1:
+			return float32(math.Inf(1 - 2*r.IntN(2)))
+		case k < 5:
+			return float32(math.Copysign(0, float64(1-2*r.IntN(2))))
+		}
+		return float32(r.NormFloat64() * math.Ldexp(1, -r.IntN(30)))
+	}
+	lims := [3]float32{gLim, mLim, vLim}
+	for _, l := range ls {
+		level = l
+		block := 8
+		if l == levelAVX512 {
+			block = 16
+		}
+		for n := 0; n <= 1000; n++ {
+			if n > 40 && n != 1000 {
+				continue
+			}
+			for trial := 0; trial < 20; trial++ {
+				var a [4][]float32 // w, g, m, v
+				for k := range a {
+					a[k] = make([]float32, n)
+					for i := range a[k] {
+						a[k][i] = val()
+					}
+				}
+				stop := n // first value the kernel must not do
+				if trial%2 == 1 && n > 0 {
+					i, k := r.IntN(n), 1+r.IntN(3)
+					a[k][i] = lims[k-1] * float32(r.Float64()) // below the limit, maybe subnormal
+					if a[k][i] == 0 {
+						a[k][i] = 0x1p-149
+					}
+					stop = i
+				}
+				want := block * (stop / block)
+				if l == levelAVX512 && stop == n {
+					want = n
+				}
+				var b [4][]float32
+				for k := range a {
+					b[k] = append([]float32(nil), a[k]...)
+				}
+				got := Adam(b[0], b[1], b[2], b[3], 1e-3, 0.1, 0.001, 1e-7,
+					math.Float32bits(gLim), math.Float32bits(mLim), math.Float32bits(vLim))
+				if got != want {
+					t.Fatalf("level %d n %d: returned %d, want %d", l, n, got, want)
+				}
+				adamGo(a[0][:got], a[1][:got], a[2][:got], a[3][:got], 1e-3, 0.1, 0.001, 1e-7)
+				for k := range a {
+					for i := range a[k] {
+						if math.Float32bits(a[k][i]) != math.Float32bits(b[k][i]) {
+							t.Fatalf("level %d n %d: array %d value %d (of %d done) = %x, want %x",
+								l, n, k, i, got, math.Float32bits(b[k][i]), math.Float32bits(a[k][i]))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestReLUGrad checks every level on lengths 0 to 40 and 1000 against the
+// Go loop d[i] *= g, g = 1 where z > 0 and 0 elsewhere, bit for bit (NaN
+// payloads, ±0 and ±Inf included), and that values beyond those done are
+// untouched.
+func TestReLUGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	ls, restore := levels()
+	defer restore()
+	val := func() float32 {
+		switch k := r.IntN(20); {
+		case k == 0:
+			return math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
+		case k == 1:
+			return float32(math.Inf(1 - 2*r.IntN(2)))
+		case k < 4:
+			return float32(math.Copysign(0, float64(1-2*r.IntN(2))))
+		case k == 4:
+			return math.Float32frombits(uint32(r.IntN(1<<23)) | uint32(r.IntN(2))<<31) // subnormal
+		}
+		return float32(r.NormFloat64())
+	}
+	for _, l := range ls {
+		level = l
+		for n := 0; n <= 1000; n++ {
+			if n > 40 && n != 1000 {
+				continue
+			}
+			d, z := make([]float32, n), make([]float32, n)
+			for i := range d {
+				d[i], z[i] = val(), val()
+			}
+			want := append([]float32(nil), d...)
+			got := ReLUGrad(d, z)
+			if wantN := n &^ 7; got != n && (l == levelAVX512 || got != wantN) {
+				t.Fatalf("level %d n %d: returned %d", l, n, got)
+			}
+			for i, v := range z[:got] {
+				var g float32
+				if v > 0 {
+					g = 1
+				}
+				want[i] *= g
+			}
+			for i := range d {
+				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("level %d n %d: value %d (of %d done) = %x, want %x", l, n, i, got,
+						math.Float32bits(d[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}

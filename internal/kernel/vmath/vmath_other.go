@@ -20,3 +20,11 @@ func AddBias(dst, bias []float32) int { return 0 }
 
 // BCELogits does nothing in this build and returns 0, 0.
 func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) { return 0, 0 }
+
+// Adam does nothing in this build and returns 0.
+func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int {
+	return 0
+}
+
+// ReLUGrad does nothing in this build and returns 0.
+func ReLUGrad(d, z []float32) int { return 0 }
