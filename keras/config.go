@@ -745,4 +745,3 @@ func prod(s []int) int {
 	}
 	return p
 }
-
