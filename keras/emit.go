@@ -3,7 +3,6 @@ package keras
 import (
 	"archive/zip"
 	"bytes"
-	"fmt"
 	"strings"
 	"time"
 
@@ -191,17 +190,13 @@ func (wr *writer) v3Model(f *h5.File, wm *wmodel, prefix string) error {
 	for _, wl := range wm.layers {
 		items = append(items, item{wl.class, wl.name, wl})
 	}
-	used := map[string]int{}
-	for _, it := range items {
-		key := snake(v3Class(it.class))
-		g := key
-		if c, ok := used[key]; ok {
-			used[key] = c + 1
-			g = fmt.Sprintf("%s_%d", key, c+1)
-		} else {
-			used[key] = 0
-		}
-		p := prefix + "/layers/" + g
+	classes := make([]string, len(items))
+	for i, it := range items {
+		classes[i] = it.class
+	}
+	groups := v3NamesOf(classes) // the same counter names the reader expects
+	for i, it := range items {
+		p := prefix + "/layers/" + groups[i]
 		if it.wl != nil && it.wl.sub != nil {
 			if err := wr.v3Model(f, it.wl.sub, p); err != nil {
 				return err

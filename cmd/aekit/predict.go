@@ -84,7 +84,7 @@ func predictRows(m *runtime.Model, x []float32, n, batch int) ([]float32, error)
 // scaleUint8 divides uint8 data (raw pixels) by 255, as aekit train does
 // and as the Keras examples do before fit and predict.
 func scaleUint8(a *npy.Array) {
-	if a.DType != "|u1" && a.DType != "<u1" && a.DType != ">u1" {
+	if !strings.HasSuffix(a.DType, "u1") { // |u1, <u1, >u1
 		return
 	}
 	for i, v := range a.Data {

@@ -222,11 +222,7 @@ func (l *dataLoader) rows(name string, width int) ([]float32, int, int, error) {
 	if r, c, ok := train.FirstNonFinite(a.Data, width); ok {
 		return nil, 0, 0, fmt.Errorf("%s: %w: row %d column %d is %g", name, train.ErrNonFinite, r, c, a.Data[r*width+c])
 	}
-	if strings.HasSuffix(a.DType, "u1") {
-		for i, v := range a.Data {
-			a.Data[i] = v / 255
-		}
-	}
+	scaleUint8(a)
 	return a.Data, n, width, nil
 }
 
