@@ -142,73 +142,11 @@ type crossResult struct {
 	maxWeightRel, maxLossRel, maxValRel float64
 }
 
-// runCross trains c in Go and compares it with the reference in dir.
+// runCross trains c in Go from the initial weights and data in dir and
+// compares it with the reference run recorded there.
 func runCross(t *testing.T, dir string, c crossCase, threads int) crossResult {
 	t.Helper()
-	m, err := train.Build(c.Input, c.Spec, "zeros", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setParams(t, m, readNpy(t, filepath.Join(dir, c.Model+".init.npy")))
-	x := caseData(t, dir, c)
-	loss, err := train.ParseLoss(c.Loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap []float32
-	h, err := train.Fit(context.Background(), m, x, nil, c.Rows, train.Config{
-		Optimizer: optimizerFromJSON(t, c.Optimizer), Loss: loss,
-		Epochs: c.Epochs, BatchSize: c.BatchSize, ValidationSplit: c.ValidationSplit, Threads: threads,
-		OnBatch: func(b train.BatchLog) {
-			if b.Iterations == c.SnapshotStep {
-				ts, _ := denseParams(m)
-				for _, p := range ts {
-					snap = append(snap, p...)
-				}
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r crossResult
-	want := readNpy(t, filepath.Join(dir, c.Name+".w20.npy"))
-	if len(snap) != len(want) {
-		t.Fatalf("snapshot has %d values, reference %d", len(snap), len(want))
-	}
-	ts, names := denseParams(m)
-	off := 0
-	for i, p := range ts {
-		got, ref := snap[off:off+len(p)], want[off:off+len(p)]
-		off += len(p)
-		var maxd, maxw float64
-		for j := range got {
-			maxd = max(maxd, math.Abs(float64(got[j])-float64(ref[j])))
-			maxw = max(maxw, math.Abs(float64(ref[j])))
-		}
-		rel := maxd / maxw
-		r.maxWeightRel = max(r.maxWeightRel, rel)
-		if !(rel <= weightTol) {
-			t.Errorf("%s: weights after %d updates: max|Δ|/max|w| = %.3g > %g", names[i], c.SnapshotStep, rel, weightTol)
-		}
-	}
-	cmp := func(what string, got, want []float64) float64 {
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d epochs, reference %d", what, len(got), len(want))
-		}
-		worst := 0.0
-		for e := range got {
-			rel := math.Abs(got[e]-want[e]) / math.Abs(want[e])
-			worst = max(worst, rel)
-			if !(rel <= lossTol) {
-				t.Errorf("%s epoch %d: %.9g, reference %.9g (rel %.3g > %g)", what, e+1, got[e], want[e], rel, lossTol)
-			}
-		}
-		return worst
-	}
-	r.maxLossRel = cmp("loss", h.Loss, c.LossHistory)
-	r.maxValRel = cmp("val_loss", h.ValLoss, c.ValLossHistory)
-	return r
+	return compareRuns(t, c, goRun(t, dir, c, 0, threads), refRun(t, dir, c), weightTol, lossTol)
 }
 
 // TestCrossCheckTorch trains every case of the committed PyTorch reference

@@ -71,16 +71,15 @@ func refRun(t *testing.T, dir string, c crossCase) trainedRun {
 	return trainedRun{readNpy(t, filepath.Join(dir, c.Name+".w20.npy")), c.LossHistory, c.ValLossHistory}
 }
 
-// goRun trains case c in Go from the committed initial weights and data in
-// crossDir, exactly as runCross does, after adding lastBiasShift to the last
-// layer's initial biases.
-func goRun(t *testing.T, c crossCase, lastBiasShift float32, threads int) trainedRun {
+// goRun trains case c in Go from the initial weights and data in dir,
+// after adding lastBiasShift to the last layer's initial biases.
+func goRun(t *testing.T, dir string, c crossCase, lastBiasShift float32, threads int) trainedRun {
 	t.Helper()
 	m, err := train.Build(c.Input, c.Spec, "zeros", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	setParams(t, m, readNpy(t, filepath.Join(crossDir, c.Model+".init.npy")))
+	setParams(t, m, readNpy(t, filepath.Join(dir, c.Model+".init.npy")))
 	if lastBiasShift != 0 {
 		ts, _ := denseParams(m)
 		for i := range ts[len(ts)-1] {
@@ -92,7 +91,7 @@ func goRun(t *testing.T, c crossCase, lastBiasShift float32, threads int) traine
 		t.Fatal(err)
 	}
 	var snap []float32
-	h, err := train.Fit(context.Background(), m, caseData(t, crossDir, c), nil, c.Rows, train.Config{
+	h, err := train.Fit(context.Background(), m, caseData(t, dir, c), nil, c.Rows, train.Config{
 		Optimizer: optimizerFromJSON(t, c.Optimizer), Loss: loss,
 		Epochs: c.Epochs, BatchSize: c.BatchSize, ValidationSplit: c.ValidationSplit, Threads: threads,
 		OnBatch: func(b train.BatchLog) {
@@ -209,7 +208,7 @@ func TestCrossCheckTFJS(t *testing.T) {
 	cases, _ := tfjsCases(t, tfjsDir)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			r := compareRuns(t, c.crossCase, goRun(t, c.crossCase, c.LastBiasShift, 1), refRun(t, tfjsDir, c.crossCase), weightTol, lossTol)
+			r := compareRuns(t, c.crossCase, goRun(t, crossDir, c.crossCase, c.LastBiasShift, 1), refRun(t, tfjsDir, c.crossCase), weightTol, lossTol)
 			t.Logf("Go vs TF.js, max rel: weights@%d %.2g, loss %.2g, val_loss %.2g", c.SnapshotStep, r.maxWeightRel, r.maxLossRel, r.maxValRel)
 		})
 	}
@@ -282,7 +281,7 @@ func TestCrossCheckTFJSRerun(t *testing.T) {
 			}
 			r := compareRuns(t, c.crossCase, refRun(t, dir, c.crossCase), refRun(t, tfjsDir, k.crossCase), tfjsRerunTol, tfjsRerunTol)
 			t.Logf("rerun vs committed, max rel: weights %.2g, loss %.2g, val_loss %.2g", r.maxWeightRel, r.maxLossRel, r.maxValRel)
-			compareRuns(t, c.crossCase, goRun(t, c.crossCase, c.LastBiasShift, 1), refRun(t, dir, c.crossCase), weightTol, lossTol)
+			compareRuns(t, c.crossCase, goRun(t, crossDir, c.crossCase, c.LastBiasShift, 1), refRun(t, dir, c.crossCase), weightTol, lossTol)
 		})
 	}
 }
