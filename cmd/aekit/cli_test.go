@@ -47,6 +47,38 @@ func needTool(t *testing.T, ok bool, what string) {
 	t.Skipf("%s is missing; run make deps (or set AEKIT_INTEROP=1 to make this a failure)", what)
 }
 
+// ortJob is one model run of tools/node/ort_run.mjs --jobs.
+type ortJob struct {
+	Model  string `json:"model"`
+	Input  string `json:"input"`
+	Output string `json:"output"`
+}
+
+// needORT returns the node binary, skipping (or failing under
+// AEKIT_INTEROP=1) when node or onnxruntime-node is missing.
+func needORT(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	_, ortErr := os.Stat(filepath.Join("..", "..", "tools", "node", "node_modules", "onnxruntime-node"))
+	needTool(t, err == nil && ortErr == nil, "node with tools/node/node_modules/onnxruntime-node")
+	return node
+}
+
+// runORT runs jobs in ONNX Runtime in one node process, writing each
+// job's outputs to its Output file.
+func runORT(t *testing.T, node, dir string, jobs []ortJob) {
+	t.Helper()
+	jf := filepath.Join(dir, "jobs.json")
+	b, _ := json.Marshal(jobs)
+	if err := os.WriteFile(jf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, filepath.Join("..", "..", "tools", "node", "ort_run.mjs"), "--jobs", jf)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ort_run: %v\n%s", err, out)
+	}
+}
+
 // realModels lists the real Keras files aekit must load, with the
 // architecture file weights-only ones need.
 var realModels = []struct{ file, arch string }{
@@ -92,17 +124,9 @@ var realUnsupported = map[string]string{
 // compares with aekit's outputs from the Keras file (1e-6 + 1e-5·|want|).
 func TestRealKerasToONNX(t *testing.T) {
 	dir := sharedDir(t)
-	node, err := exec.LookPath("node")
-	ort := filepath.Join("..", "..", "tools", "node", "node_modules", "onnxruntime-node")
-	_, ortErr := os.Stat(ort)
-	needTool(t, err == nil && ortErr == nil, "node with tools/node/node_modules/onnxruntime-node")
+	node := needORT(t)
 	tmp := t.TempDir()
-	type job struct {
-		Model  string `json:"model"`
-		Input  string `json:"input"`
-		Output string `json:"output"`
-	}
-	var jobs []job
+	var jobs []ortJob
 	want := map[string][]float32{}
 	widths := map[string]int{}
 	r := rand.New(rand.NewPCG(7, 7))
@@ -140,7 +164,7 @@ func TestRealKerasToONNX(t *testing.T) {
 		}
 		want[out+".out.npy"] = y
 		widths[out+".out.npy"] = m.OutputWidth()
-		jobs = append(jobs, job{out, xin, out + ".out.npy"})
+		jobs = append(jobs, ortJob{out, xin, out + ".out.npy"})
 	}
 	// Every converted file passes the onnx checker (full_check).
 	python := "/usr/bin/python3"
@@ -154,15 +178,7 @@ func TestRealKerasToONNX(t *testing.T) {
 	if out, err := exec.Command(python, append([]string{"-c", script}, models...)...).CombinedOutput(); err != nil || !strings.Contains(string(out), fmt.Sprintf("checked %d", len(models))) {
 		t.Errorf("onnx checker on converted real files: %v\n%s", err, out)
 	}
-	jf := filepath.Join(tmp, "jobs.json")
-	b, _ := json.Marshal(jobs)
-	if err := os.WriteFile(jf, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, filepath.Join("..", "..", "tools", "node", "ort_run.mjs"), "--jobs", jf)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ort_run: %v\n%s", err, out)
-	}
+	runORT(t, node, tmp, jobs)
 	for _, j := range jobs {
 		got, err := npy.ReadFile(j.Output)
 		if err != nil {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,33 +129,18 @@ func TestSubModelOutputCLI(t *testing.T) {
 // Runtime against reference.py's numpy outputs (1e-6 + 1e-5·|want|).
 func TestVAEPartsONNX(t *testing.T) {
 	dir := sharedDir(t)
-	node, err := exec.LookPath("node")
-	_, ortErr := os.Stat(filepath.Join("..", "..", "tools", "node", "node_modules", "onnxruntime-node"))
-	needTool(t, err == nil && ortErr == nil, "node with tools/node/node_modules/onnxruntime-node")
+	node := needORT(t)
 	vae := filepath.Join(dir, "k2_nested_vae_saveweights_brianrice2.h5")
 	arch := filepath.Join(dir, "k2_nested_vae_saveweights_brianrice2_arch.json")
 	ref := filepath.Join("..", "..", "fixtures", "keras", "real", "k2_nested_vae_saveweights_brianrice2.h5")
 	tmp := t.TempDir()
-	type job struct {
-		Model  string `json:"model"`
-		Input  string `json:"input"`
-		Output string `json:"output"`
-	}
-	jobs := []job{
+	jobs := []ortJob{
 		{filepath.Join(tmp, "decoder.onnx"), ref + ".decoder.input.npy", filepath.Join(tmp, "decoder.out.npy")},
 		{filepath.Join(tmp, "z_mean.onnx"), ref + ".input.npy", filepath.Join(tmp, "z_mean.out.npy")},
 	}
 	runOK(t, "convert", vae, jobs[0].Model, "--arch", arch, "--model", "decoder")
 	runOK(t, "convert", vae, jobs[1].Model, "--arch", arch, "--model", "encoder", "--output", "z_mean")
-	jf := filepath.Join(tmp, "jobs.json")
-	b, _ := json.Marshal(jobs)
-	if err := os.WriteFile(jf, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, filepath.Join("..", "..", "tools", "node", "ort_run.mjs"), "--jobs", jf)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ort_run: %v\n%s", err, out)
-	}
+	runORT(t, node, tmp, jobs)
 	sameNpy(t, jobs[0].Output, ref+".decoder.npy")
 	sameNpy(t, jobs[1].Output, ref+".encoder.z_mean.npy")
 }
