@@ -32,6 +32,10 @@ THREADS=${THREADS:-1,2}
 OUT=${OUT:-out/compare}
 PY=/usr/bin/python3
 
+if [ ! -d tools/node/node_modules/onnxruntime-node ] || ! "$PY" -c 'import torch' 2>/dev/null; then
+	echo "compare.sh: ONNX Runtime (tools/node/node_modules) or PyTorch ($PY) is missing: run 'make deps' first, or use 'make compare'" >&2
+	exit 2
+fi
 [ -x "$AEKIT" ] || go build -o "$AEKIT" ./cmd/aekit
 mkdir -p "$OUT"
 rm -f "$OUT/aekit.txt" "$OUT/torch.txt" "$OUT/ort.txt"
