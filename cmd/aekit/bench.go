@@ -37,7 +37,8 @@ from --data for the 784-wide models when present, else uniform random rows in
 Inference: Predict at batch 1 and 256 (a runtime.Parallel above one thread).
 By default training runs at 1 and 2 threads and inference at 1; --threads
 sets both. The GEMM and element-wise kernels in use are printed on standard
-error as a "# kernel:" line.`
+error as a "# kernel:" line, followed by a "# note:" line when
+OPENBLAS_CORETYPE holds OpenBLAS to kernels below what the CPU runs.`
 
 // benchSpec is one of the issue's models.
 type benchSpec struct {
@@ -89,11 +90,26 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(stderr, "# kernel: gemm %s; element-wise %s\n", kernel.Variant(), kernel.VectorMath())
+	if note := coreNote(); note != "" {
+		fmt.Fprintln(stderr, note)
+	}
 	if err := runBench(cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "aekit bench: %v\n", err)
 		return exitMismatch
 	}
 	return exitOK
+}
+
+// coreNote returns the "# note:" line bench prints when OPENBLAS_CORETYPE,
+// set in the environment (aekit honours it), has OpenBLAS run kernels below
+// what this CPU supports, or "" otherwise.
+func coreNote() string {
+	v, ok := os.LookupEnv("OPENBLAS_CORETYPE")
+	if !ok || !kernel.CoreBelowCPU() {
+		return ""
+	}
+	return fmt.Sprintf("# note: OPENBLAS_CORETYPE=%s is set in the environment; this CPU runs OpenBLAS's %s kernels (unset it for faster GEMM)",
+		v, kernel.PreferredCore())
 }
 
 // benchConfig is what a bench run does.

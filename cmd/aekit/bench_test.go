@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/aekit/aekit/internal/kernel"
 )
 
 // TestBenchOutputFormat runs a tiny bench (one repetition of a few
@@ -81,6 +86,84 @@ func TestBenchMode(t *testing.T) {
 		}
 		if out.Len() != 0 {
 			t.Errorf("%v: printed results:\n%s", args, out.String())
+		}
+	}
+}
+
+// benchChildEnv, set in the environment of a test process started by
+// TestBenchCoreNote, makes TestBenchChild run a tiny bench.
+const benchChildEnv = "AEKIT_TEST_BENCH_CHILD"
+
+// TestBenchChild runs a tiny bench with its standard error on the
+// process's, for TestBenchCoreNote; otherwise it is skipped.
+func TestBenchChild(t *testing.T) {
+	if os.Getenv(benchChildEnv) == "" {
+		t.Skip("run by TestBenchCoreNote")
+	}
+	if code := cmdBench([]string{"--mode", "infer", "--model", "seed", "--reps", "1", "--rep-time", "1ms", "--rows", "256", "--data", ""}, io.Discard, os.Stderr); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// TestBenchCoreNote runs bench in child processes (OpenBLAS reads
+// OPENBLAS_CORETYPE once, when it loads) and checks that the "# note:"
+// line follows the kernel line exactly when OPENBLAS_CORETYPE names a core
+// below the CPU's: Haswell on an AVX-512 CPU, in the OpenBLAS build.
+func TestBenchCoreNote(t *testing.T) {
+	if os.Getenv(benchChildEnv) != "" {
+		t.Skip("in a child")
+	}
+	if testing.Short() {
+		t.Skip("starts test processes; skipped with -short")
+	}
+	pref := kernel.PreferredCore()
+	openblas := strings.HasPrefix(kernel.Variant(), "openblas")
+	const haswellNote = "# note: OPENBLAS_CORETYPE=Haswell is set in the environment; this CPU runs OpenBLAS's SkylakeX kernels (unset it for faster GEMM)"
+	cases := []struct {
+		core, note string // core "" leaves OPENBLAS_CORETYPE unset
+	}{{"", ""}}
+	if pref != "" {
+		note := ""
+		if pref == "SkylakeX" && openblas {
+			note = haswellNote
+		}
+		cases = append(cases, struct{ core, note string }{"Haswell", note})
+	}
+	if pref == "SkylakeX" {
+		cases = append(cases, struct{ core, note string }{"SkylakeX", ""})
+	}
+	for _, c := range cases {
+		var env []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") {
+				env = append(env, kv)
+			}
+		}
+		if c.core != "" {
+			env = append(env, "OPENBLAS_CORETYPE="+c.core)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestBenchChild$", "-test.count", "1")
+		cmd.Env = append(env, benchChildEnv+"=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if out, err := cmd.Output(); err != nil {
+			t.Fatalf("OPENBLAS_CORETYPE=%q: %v\n%s%s", c.core, err, out, stderr.String())
+		}
+		lines := strings.Split(stderr.String(), "\n")
+		if !strings.HasPrefix(lines[0], "# kernel: gemm ") {
+			t.Fatalf("OPENBLAS_CORETYPE=%q: stderr does not start with the kernel line:\n%s", c.core, stderr.String())
+		}
+		var notes []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "# note:") {
+				notes = append(notes, l)
+			}
+		}
+		switch {
+		case c.note == "" && len(notes) != 0:
+			t.Errorf("OPENBLAS_CORETYPE=%q: unexpected %q", c.core, notes)
+		case c.note != "" && (len(lines) < 2 || lines[1] != c.note || len(notes) != 1):
+			t.Errorf("OPENBLAS_CORETYPE=%q: want the kernel line then\n%s\ngot:\n%s", c.core, c.note, stderr.String())
 		}
 	}
 }

@@ -20,6 +20,8 @@ func TestNoAllocs(t *testing.T) {
 	for _, v := range gemmImpls(t) {
 		check("gemm "+v.name, func() { v.fn(false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
 		check("gemm TN "+v.name, func() { v.fn(true, false, k, n, m, 1, c[:m*k], k, c, n, 0, b[:k*n], n) })
+		check("gemm one row "+v.name, func() { v.fn(false, false, 1, n, k, 1, a, k, b, n, 0, c, n) })
+		check("gemm one column "+v.name, func() { v.fn(false, true, m, 1, k, 1, a, k, b, k, 0, c, 1) })
 	}
 	z, y, d := randMat(r, m, n, 4), make([]float32, m*n), randMat(r, m, n, 1)
 	bias := randMat(r, 1, n, 1)

@@ -26,11 +26,50 @@
 // Two facts shaped the loading code. OpenBLAS 0.3.21 (Debian 12) does not
 // recognise this CPU and falls back to its SSE3 "Prescott" kernels
 // (23 GFLOP/s instead of 86): unless OPENBLAS_CORETYPE is already set,
-// the library is loaded with OPENBLAS_CORETYPE=SKYLAKEX on CPUs with
-// AVX-512 F/CD/BW/DQ/VL and HASWELL on AVX2+FMA ones (the variable is
-// removed again once loaded). And OpenBLAS keeps its thread count in
+// the library is loaded with OPENBLAS_CORETYPE set to PreferredCore,
+// SkylakeX on CPUs with AVX-512 F/CD/BW/DQ/VL and Haswell on AVX2+FMA
+// ones (the variable is removed again once loaded). A value the user set
+// is honoured, even one below the CPU's (CoreBelowCPU reports that case,
+// and `aekit bench` prints a note). And OpenBLAS keeps its thread count in
 // process-wide state, so it is set once, at load, to one thread (with
 // OPENBLAS_NUM_THREADS=1 during the load, so no idle pool is started).
+//
+// # One-row products
+//
+// A product with one row (m = 1, as every layer of a batch-1 Predict) or
+// one column (n = 1) and k > 0 is a matrix–vector product. OpenBLAS's
+// AVX-512 cores (SkylakeX, Cooperlake, SapphireRapids) run it through
+// small-matrix sgemm kernels; every other core packs it like a large
+// product, and its sgemm is 2.5–6× slower than its sgemv. So Gemm decides
+// once, at start-up, from openblas_get_corename: on cores other than those
+// three it hands such products to cblas_sgemv (k = 0 stays with sgemm,
+// which scales C by β; when β = 0, C is zeroed before the call, so NaN in
+// C does not leak whatever the OpenBLAS version); Variant says which.
+// The openblas-gemv variant of the tests and benchmarks routes them to
+// sgemv on every core, so that the conformance suite checks the mapping
+// (all four transpose combinations, strided vectors) on any machine.
+//
+// Measured on this machine (2-core AMD EPYC VM with AVX-512), y(1×N) =
+// x(1×K)·W(K×N) from a C harness, one thread, 20000 repetitions, in µs:
+//
+//	K×N        Haswell sgemm  sgemv   SkylakeX sgemm  sgemv
+//	784×128         19.3       4.75         4.48       4.62
+//	128×784         24.2       4.2
+//	784×32           4.7       1.4          0.90       1.35
+//	32×784           3.9       1.3
+//	128×64           1.29      0.34         0.19       0.34
+//	100×10           0.42      0.17         0.09       0.17
+//
+// BenchmarkGemm (b1, X·W and δ·Wᵀ; medians of 5) agreed: with the
+// Haswell core, sgemv took 2.2–7× less time than sgemm on every one-row
+// product of the three models but one, the 1×100×10 δ·Wᵀ (394 ns against
+// 340); 4.3 µs against 23.4 on the 784×128 X·W, 4.6 against 31.9 on the
+// 128×784 δ·Wᵀ. With SkylakeX, sgemm tied or won on the large ones (4.4
+// against 4.3 µs; 4.0 against 4.5). Batch-1 Predict (`aekit bench --mode
+// infer`, two runs each) with the Haswell core took 51–55 µs before the
+// routing and 10.5–10.9 after on the deep model (784-128-64-32-64-128-784;
+// 10.1–10.9 with SkylakeX), 9.2–9.8 and 2.6–2.9 on ae784, 2.8–3.0 and
+// 1.1–1.2 on seed.
 //
 // # Threads
 //
@@ -72,11 +111,15 @@
 // # Conformance
 //
 // TestGemmConformance runs one suite against every variant compiled in
-// (gonum, OpenBLAS and the default Gemm):
-// random shapes including 0, 1, odd and large sizes, all four transpose
+// (gonum, OpenBLAS sgemm, OpenBLAS with sgemv for one-row products, and
+// the default Gemm):
+// random shapes including 0, 1, odd and large sizes, every one-row and
+// one-column shape of a grid (k = 0 included), all four transpose
 // combinations, several α and β, padded leading dimensions, NaN in C when
 // β = 0, padding untouched, each element within 1e-5·(|α|·Σ|a·b| + |β·c|)
-// of a float64 product. The fused kernels are checked against float64
+// of a float64 product. TestGemmConformanceCores reruns it in child
+// processes with OPENBLAS_CORETYPE=Haswell and, on AVX-512 CPUs, SkylakeX,
+// whatever the test's own environment. The fused kernels are checked against float64
 // loops, the activation gradients against finite differences, each with
 // its tolerance stated on the test. Run the suite on the fallback with
 // `go test -tags purego ./internal/kernel/`.

@@ -21,10 +21,21 @@ func gemmImpls(t *testing.T) []gemmVariant {
 // TestGemmConformance is the suite every GEMM variant must pass, as gonum's
 // testblas: random shapes including 0, 1, odd and large sizes, all four
 // transpose combinations, several α and β, leading dimensions wider than
-// the matrices, NaN in C when β = 0, and padding left untouched.
+// the matrices, NaN in C when β = 0, and padding left untouched. Every
+// element must be within gemmTol of a float64 product (see checkOneGemm).
+// Products with one row or one column (m = 1 or n = 1, which the
+// openblas-gemv variant hands to sgemv with strided vectors) are run
+// exhaustively over vecDims × vecKs, k = 0 included.
 func TestGemmConformance(t *testing.T) {
 	sizes := []int{1, 2, 3, 5, 7, 16, 17, 31, 33, 64, 65, 100}
 	large := [][3]int{{256, 32, 784}, {256, 784, 32}, {784, 32, 256}, {300, 130, 257}, {1, 784, 32}, {784, 1, 3}}
+	// The other dimension and k of the one-row and one-column products.
+	vecDims := []int{1, 2, 7, 33, 130, 784}
+	vecKs := []int{0, 1, 5, 64, 300}
+	vecParams := []struct {
+		alpha, beta float32
+		pad         int
+	}{{1, 0, 0}, {1, 0, 3}, {-0.5, 1.5, 3}, {2.25, -0.75, 0}, {0, 0, 3}, {0, 1, 2}}
 	for _, impl := range gemmImpls(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(7, 11))
@@ -46,6 +57,18 @@ func TestGemmConformance(t *testing.T) {
 						alpha := []float32{1, -1, 0.5, 2.25, 0}[r.IntN(5)]
 						beta := []float32{0, 1, -0.75}[r.IntN(3)]
 						check(m, n, k, ta, tb, alpha, beta, []int{0, 1, 5}[r.IntN(3)])
+					}
+					// One row or one column of C, with tight and padded
+					// leading dimensions (a stride of lda, ldb or ldc
+					// for the vectors of a gemv), β = 0 over NaN and
+					// β ≠ 0, α = 0.
+					for _, d := range vecDims {
+						for _, k := range vecKs {
+							for _, p := range vecParams {
+								check(1, d, k, ta, tb, p.alpha, p.beta, p.pad)
+								check(d, 1, k, ta, tb, p.alpha, p.beta, p.pad)
+							}
+						}
 					}
 					// Degenerate: k = 0 scales C by β; m or n = 0 does nothing.
 					check(4, 3, 0, ta, tb, 1, 0.5, 2)
