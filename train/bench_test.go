@@ -73,8 +73,8 @@ func benchSteps(b *testing.B, in int, spec string, threads int, x []float32, row
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		nt.arm(opt, opt.consts(int64(i)), slots)
 		nt.batch(x, x, idx, (i%batches)*batch, batch, true)
-		nt.update(opt, opt.consts(int64(i)), slots)
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
 }

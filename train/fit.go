@@ -309,14 +309,13 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 		for ; st.batch < batches; st.batch++ {
 			start := st.batch * cfg.BatchSize
 			rows := min(cfg.BatchSize, nTrain-start)
+			nt.arm(cfg.Optimizer, cfg.Optimizer.consts(st.iter), slots)
 			loss := nt.batch(x, y, idx, start, rows, true)
 			pg.add(nt.readBytes(rows))
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return hist, fmt.Errorf("%w: loss %g at epoch %d/%d, batch %d/%d (weights are those before this batch)",
 					ErrNaNLoss, loss, st.epoch+1, cfg.Epochs, st.batch+1, batches)
 			}
-			c := cfg.Optimizer.consts(st.iter)
-			nt.update(cfg.Optimizer, c, slots)
 			st.iter++
 			st.lossSum += loss * float64(rows)
 			st.samples += rows
@@ -391,21 +390,6 @@ func (s *esState) step(es *EarlyStopping, cur float64, epoch int, params []float
 		return false
 	}
 	return s.Wait >= es.Patience && epoch > 0
-}
-
-// update applies one optimizer step to all weights.
-func (nt *net) update(o Optimizer, c stepConsts, slots [][]float32) {
-	nt.opt, nt.consts, nt.slots = o, c, slots
-	nt.pool.run(nt.updateChunk)
-}
-
-func (nt *net) updateChunkFn(c, t int) {
-	lo, hi := span(c, t, len(nt.params))
-	var s [3][]float32
-	for i, sl := range nt.slots {
-		s[i] = sl[lo:hi]
-	}
-	nt.opt.apply(nt.consts, nt.params[lo:hi], nt.grads[lo:hi], s)
 }
 
 // evaluate returns the mean loss over n rows in batches of batchSize,

@@ -1,30 +1,109 @@
 package train
 
-import "sync"
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
 
 // pool runs a function on t chunks of work at once: chunk 0 in the calling
 // goroutine, the others in long-lived workers, so that a training step
 // starts no goroutines and allocates nothing. A nil pool, or one with
 // t == 1, runs everything in the caller.
+//
+// A step hands its workers 10 to 30 short jobs (one per layer and pass,
+// 10–400 µs each), so the hand-off must cost far less than waking a parked
+// thread, which measured 12–18 µs per job here and made 2 threads slower
+// than 1. Workers therefore spin on a job counter for up to spinFor after
+// each job before they park on a channel, and the caller spins the same way
+// while it waits for them. Spinning is used only when every worker can
+// have a processor of its own (t ≤ GOMAXPROCS); otherwise a spinning worker
+// would hold the processor another one needs, and the pool always parks.
 type pool struct {
 	t    int
-	jobs []chan func(c, t int)
-	wg   sync.WaitGroup
+	spin bool
+	fn   func(c, t int) // the job in progress; written before gen is bumped
+
+	gen  atomic.Uint64 // number of jobs handed out; bumping it starts one
+	done atomic.Int32  // workers that finished the current job
+	quit atomic.Bool
+
+	// A goroutine that parks sets its sleeping flag, checks once more for
+	// what it waits for, and blocks on its wake channel (capacity 1). Whoever
+	// clears the flag with a compare-and-swap owes it one send; a sleeper
+	// that clears its own flag owes nothing.
+	sleeping     []atomic.Bool // per worker (index c-1)
+	wake         []chan struct{}
+	mainSleeping atomic.Bool
+	mainWake     chan struct{}
 }
+
+// spinFor is how long a waiting goroutine spins before it parks: long
+// enough to cover the Go code between two jobs of a step and between two
+// steps, short enough that an idle pool soon stops using the processors.
+const spinFor = 50 * time.Microsecond
 
 func newPool(t int) *pool {
 	p := &pool{t: max(t, 1)}
-	for i := 1; i < p.t; i++ {
-		ch := make(chan func(c, t int))
-		p.jobs = append(p.jobs, ch)
-		go func(c int) {
-			for fn := range ch {
-				fn(c, p.t)
-				p.wg.Done()
-			}
-		}(i)
+	p.spin = p.t <= runtime.GOMAXPROCS(0)
+	p.sleeping = make([]atomic.Bool, p.t-1)
+	p.mainWake = make(chan struct{}, 1)
+	p.wake = make([]chan struct{}, p.t-1)
+	for i := range p.wake {
+		p.wake[i] = make(chan struct{}, 1)
+	}
+	for c := 1; c < p.t; c++ {
+		go p.work(c)
 	}
 	return p
+}
+
+// work is worker c's loop: wait for a job, run chunk c of it, report.
+func (p *pool) work(c int) {
+	var seen uint64
+	for {
+		p.await(&p.sleeping[c-1], p.wake[c-1], func() bool { return p.gen.Load() != seen || p.quit.Load() })
+		if p.quit.Load() {
+			return
+		}
+		seen++ // run waits for every worker, so jobs start one at a time
+		p.fn(c, p.t)
+		if p.done.Add(1) == int32(p.t-1) && p.mainSleeping.CompareAndSwap(true, false) {
+			p.mainWake <- struct{}{}
+		}
+	}
+}
+
+// await returns once ready reports true: it spins for up to spinFor (when
+// the pool spins), then parks on wake with the sleeping protocol above.
+func (p *pool) await(sleeping *atomic.Bool, wake chan struct{}, ready func() bool) {
+	if ready() {
+		return
+	}
+	if p.spin {
+		start := time.Now()
+		for i := 1; ; i++ {
+			if ready() {
+				return
+			}
+			if i%256 == 0 {
+				if time.Since(start) > spinFor {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+	}
+	for !ready() {
+		sleeping.Store(true)
+		if ready() {
+			if !sleeping.CompareAndSwap(true, false) {
+				<-wake // a waker cleared the flag first and sends
+			}
+			return
+		}
+		<-wake
+	}
 }
 
 // run calls fn(c, t) for c = 0..t-1 concurrently and waits for all.
@@ -33,23 +112,32 @@ func (p *pool) run(fn func(c, t int)) {
 		fn(0, 1)
 		return
 	}
-	p.wg.Add(p.t - 1)
-	for _, ch := range p.jobs {
-		ch <- fn
-	}
+	p.fn = fn
+	p.done.Store(0)
+	p.gen.Add(1)
+	p.wakeWorkers()
 	fn(0, p.t)
-	p.wg.Wait()
+	last := int32(p.t - 1)
+	p.await(&p.mainSleeping, p.mainWake, func() bool { return p.done.Load() == last })
+	p.fn = nil
+}
+
+// wakeWorkers sends to every parked worker.
+func (p *pool) wakeWorkers() {
+	for i := range p.sleeping {
+		if p.sleeping[i].CompareAndSwap(true, false) {
+			p.wake[i] <- struct{}{}
+		}
+	}
 }
 
 // close stops the workers.
 func (p *pool) close() {
-	if p == nil {
+	if p == nil || p.quit.Load() {
 		return
 	}
-	for _, ch := range p.jobs {
-		close(ch)
-	}
-	p.jobs = nil
+	p.quit.Store(true)
+	p.wakeWorkers()
 }
 
 // blockRows is the number of rows (or columns) of every block a step's
@@ -64,8 +152,12 @@ func (p *pool) close() {
 const blockRows = 128
 
 // span returns chunk c of t of the range [0, n): a run of whole blocks of
-// blockRows rows (the last block possibly shorter), possibly empty.
+// blockRows rows (the last block possibly shorter), possibly empty. When
+// the blocks do not divide evenly, chunk 0 (the caller's, which starts at
+// once, while workers may have to be woken) gets the larger share, and
+// a single block goes to chunk 0 alone.
 func span(c, t, n int) (lo, hi int) {
 	nb := (n + blockRows - 1) / blockRows
+	c = t - 1 - c
 	return min(c*nb/t*blockRows, n), min((c+1)*nb/t*blockRows, n)
 }
