@@ -123,24 +123,52 @@ func (m *Model) checkWidths(last, size int) (int, int, error) {
 
 // predictRows runs the n rows of x through m into dst using ws.
 func (m *Model) predictRows(ws *workspace, dst, x []float32, n int) {
-	f := forward{ws: ws, n: n, cur: x, which: -1}
+	f := forward{ws: ws, n: n, cur: x, which: -1, dst: dst, tail: m.tailDense()}
 	size := m.InputWidth()
 	last := size
 	if len(m.Input) > 0 {
 		last = m.Input[len(m.Input)-1]
 	}
 	f.run(m, last, size)
-	copy(dst, f.cur)
+	if f.which != inDst {
+		copy(dst, f.cur)
+	}
+}
+
+// tailDense returns m's last Dense layer when only layers that leave values
+// unchanged (Identity, Reshape) follow it, else nil: its output is the
+// model's, so it can be written straight into the caller's buffer.
+func (m *Model) tailDense() *Layer {
+	for i := len(m.Layers) - 1; i >= 0; i-- {
+		switch l := m.Layers[i]; l.Type {
+		case Dense:
+			return l
+		case SubModel:
+			if l.Sub == nil {
+				return nil
+			}
+			return l.Sub.tailDense()
+		case Identity, Reshape:
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // forward is the state of one pass: the current activations cur, held in
-// x (which == -1) or in ws.buf[which].
+// x (which == -1), in ws.buf[which] or in dst (which == inDst).
 type forward struct {
 	ws    *workspace
 	n     int
 	cur   []float32
 	which int
+	dst   []float32 // the caller's output
+	tail  *Layer    // the layer whose output is the model's (see tailDense)
 }
+
+// inDst is forward.which when cur is the caller's dst.
+const inDst = 2
 
 // own makes cur writable, copying the caller's input into scratch.
 func (f *forward) own() {
@@ -162,7 +190,14 @@ func (f *forward) run(m *Model, last, size int) (int, int) {
 			if f.which == 1 {
 				next = 0
 			}
-			out := f.ws.get(next, f.n*l.Units)
+			var out []float32
+			if l == f.tail && f.which >= 0 {
+				// The last layer writes the output in place, unless
+				// it reads the caller's x, which dst may overlap.
+				out, next = f.dst[:f.n*l.Units], inDst
+			} else {
+				out = f.ws.get(next, f.n*l.Units)
+			}
 			kernel.Gemm(false, false, f.n, l.Units, l.In, 1, f.cur, l.In, l.Kernel, l.Units, 0, out, l.Units)
 			kernel.BiasAct(kernelAct(l.Act), out, f.n, l.Units, l.Bias)
 			f.cur, f.which = out, next

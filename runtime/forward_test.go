@@ -259,3 +259,41 @@ func BenchmarkPredict(b *testing.B) {
 		}
 	}
 }
+
+// TestPredictInPlace checks that Predict with dst the same slice as x (a
+// model as wide out as in) gives the outputs it gives into a separate
+// buffer: the last Dense layer writes into dst directly, but not when it
+// reads x itself. Cases: nested sub-models, a Reshape after the last
+// Dense, and a single Dense layer.
+func TestPredictInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	dense := func(name string, in, out int) *runtime.Layer {
+		l := &runtime.Layer{Name: name, Type: runtime.Dense, In: in, Units: out,
+			Kernel: randRows(r, in, out), Bias: randRows(r, 1, out), Act: runtime.Act(runtime.Tanh)}
+		return l
+	}
+	models := map[string]*runtime.Model{
+		"seed nested": autoencoder(benchModels[0], 1),
+		"reshape tail": {Name: "m", Input: []int{12}, Layers: []*runtime.Layer{
+			dense("d1", 12, 5), dense("d2", 5, 12), {Name: "r", Type: runtime.Reshape, Shape: []int{3, 4}}}},
+		"single dense": {Name: "m", Input: []int{12}, Layers: []*runtime.Layer{dense("d1", 12, 12)}},
+	}
+	for name, m := range models {
+		for _, n := range []int{1, 7} {
+			x := randRows(r, n, m.InputWidth())
+			want, err := m.Predict(nil, x)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, err := m.Predict(x, x)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s n=%d: in-place output %d is %v, want %v", name, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
