@@ -73,7 +73,15 @@
 // threads never oversubscribe the cores): forward and input-gradient
 // products by batch rows, weight gradients by kernel rows (or columns,
 // for kernels with few rows such as the 32×784 decoder), bias gradients
-// by columns, the loss by rows, the update by weights.
+// by columns, the loss by rows. The optimizer update is not a pass of its
+// own: each block of weights is updated by the goroutine that computed its
+// gradient, right after it, while the gradient is still in that core's
+// cache (a separate pass at 2 threads took 3 times as long as at 1). The
+// workers spin for up to 50 µs before parking, because waking a parked one
+// cost 12–18 µs per job, and a deep step has about 21 jobs; before these
+// two changes 2 threads were slower than 1. Measured on a 2-core AMD EPYC:
+// 2 threads train 784-32-784 1.4× and the deep model 1.3× faster than 1;
+// the seed model, whose whole step is about 0.25 ms, gains nothing.
 //
 // The weights and history are bit-identical for a given Seed whatever
 // the thread count, with the pure-Go and the OpenBLAS kernels alike
