@@ -67,7 +67,7 @@ func benchSteps(b *testing.B, in int, spec string, threads int, x []float32, row
 	}
 	defer nt.close()
 	opt := &Adam{}
-	slots := [][]float32{make([]float32, len(nt.params)), make([]float32, len(nt.params))}
+	slots := newSlots(opt, len(nt.params))
 	idx := Permutations(1, rows, 1)[0]
 	batches := rows / batch
 	b.ReportAllocs()

@@ -245,12 +245,7 @@ func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 	nt.pg = pg
 	defer nt.close()
 
-	slotInit := cfg.Optimizer.slots()
-	slots := make([][]float32, len(slotInit))
-	for i, v := range slotInit {
-		slots[i] = make([]float32, len(nt.params))
-		fill(slots[i], v)
-	}
+	slots := newSlots(cfg.Optimizer, len(nt.params))
 	hist := &History{StoppedEpoch: -1, BestEpoch: -1}
 	st := runState{epoch: cfg.InitialEpoch, es: esState{Best: math.Inf(1), BestEpoch: -1}}
 	rng, pcg := newRand(cfg.Seed, streamShuffle)
@@ -390,6 +385,18 @@ func (s *esState) step(es *EarlyStopping, cur float64, epoch int, params []float
 		return false
 	}
 	return s.Wait >= es.Patience && epoch > 0
+}
+
+// newSlots returns o's state vectors for n weights, each filled with its
+// initial value.
+func newSlots(o Optimizer, n int) [][]float32 {
+	initial := o.slots()
+	slots := make([][]float32, len(initial))
+	for i, v := range initial {
+		slots[i] = make([]float32, n)
+		fill(slots[i], v)
+	}
+	return slots
 }
 
 // evaluate returns the mean loss over n rows in batches of batchSize,

@@ -133,10 +133,9 @@ func (p *pool) wakeWorkers() {
 
 // close stops the workers.
 func (p *pool) close() {
-	if p == nil || p.quit.Load() {
+	if p == nil || !p.quit.CompareAndSwap(false, true) {
 		return
 	}
-	p.quit.Store(true)
 	p.wakeWorkers()
 }
 

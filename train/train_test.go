@@ -138,7 +138,7 @@ func TestStepAllocs(t *testing.T) {
 		x := randData(1, 100*64)
 		idx := Permutations(1, 100, 1)[0]
 		opt := &Adam{}
-		slots := [][]float32{make([]float32, len(nt.params)), make([]float32, len(nt.params))}
+		slots := newSlots(opt, len(nt.params))
 		it := int64(0)
 		step := func() {
 			nt.arm(opt, opt.consts(it), slots)
@@ -681,13 +681,7 @@ func TestFusedUpdateMatchesOnePass(t *testing.T) {
 				}
 				defer nt.close()
 				nets[k] = nt
-				for _, v := range opt.slots() {
-					s := make([]float32, len(nt.params))
-					for i := range s {
-						s[i] = v
-					}
-					slots[k] = append(slots[k], s)
-				}
+				slots[k] = newSlots(opt, len(nt.params))
 			}
 			for it := int64(0); it < 6; it++ {
 				start := int(it%3) * 64
