@@ -16,8 +16,8 @@ import (
 // cut a product into blocks and run them on their own goroutines, as
 // package train does. With OpenBLAS, products with one row or one column
 // (m = 1 or n = 1) go to sgemv on cores without small-matrix sgemm
-// kernels (see "One-row products" there). Gemm does not allocate. Like a BLAS, it panics
-// when a slice is too short for its shape.
+// kernels (see "One-row products" there). Gemm does not allocate. Like a
+// BLAS, it panics when a slice is too short for its shape.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return

@@ -165,12 +165,9 @@ func gemmVariants() []gemmVariant {
 // gemmOpenBLAS calls cblas_sgemm in row-major order. The operands are Go
 // memory passed for the duration of the call, as cgo allows.
 func gemmOpenBLAS(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	checkBLAS(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
-	}
-	if max(m, n, k, lda, ldb, ldc) > math.MaxInt32 {
-		panic("kernel: dimension too large for a 32-bit BLAS")
 	}
 	var pa, pb *float32
 	if k > 0 {
@@ -192,10 +189,7 @@ func gemmOpenBLASGemv(transA, transB bool, m, n, k int, alpha float32, a []float
 		gemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if max(m, n, k, lda, ldb, ldc) > math.MaxInt32 {
-		panic("kernel: dimension too large for a 32-bit BLAS")
-	}
+	checkBLAS(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	// The stored matrices in row-major order: A is m×k (k×m when transA),
 	// B is k×n (n×k when transB). gemv computes y = α·M·x + β·y or
 	// α·Mᵀ·x + β·y for a stored M, with x and y strided.
@@ -203,9 +197,10 @@ func gemmOpenBLASGemv(transA, transB bool, m, n, k int, alpha float32, a []float
 	// When β = 0, y is zeroed here first. OpenBLAS 0.3.21's sgemv scales
 	// y by β through its SCAL kernel, which writes zeros over NaN
 	// (Haswell, SkylakeX, Sandybridge and Prescott all pass the
-	// conformance suite without this), but SCAL's handling of 0·NaN has changed between OpenBLAS
-	// releases, and the library is whichever libopenblas.so.0 is
-	// installed; Gemm's contract is that C is not read when β = 0.
+	// conformance suite without this), but SCAL's handling of 0·NaN has
+	// changed between OpenBLAS releases, and the library is whichever
+	// libopenblas.so.0 is installed; Gemm's contract is that C is not
+	// read when β = 0.
 	if m == 1 {
 		// C's row: C[0][j] = Σₗ op(A)[0][l]·op(B)[l][j], so y = op(B)ᵀ·x
 		// with x = op(A)'s row: A's row (stride 1), or its first column
@@ -240,6 +235,15 @@ func gemmOpenBLASGemv(transA, transB bool, m, n, k int, alpha float32, a []float
 		sgemv(true, k, m, alpha, a, lda, b, incx, beta, c, ldc)
 	} else { // A stored m×k
 		sgemv(false, m, k, alpha, a, lda, b, incx, beta, c, ldc)
+	}
+}
+
+// checkBLAS is checkGemm plus the limit of OpenBLAS's 32-bit integer
+// interface, for both OpenBLAS paths.
+func checkBLAS(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if max(m, n, k, lda, ldb, ldc) > math.MaxInt32 {
+		panic("kernel: dimension too large for a 32-bit BLAS")
 	}
 }
 
