@@ -151,7 +151,7 @@ func TestPredictNoAllocs(t *testing.T) {
 		m := autoencoder(bm, 3)
 		p := runtime.NewParallel(m, 2)
 		defer p.Close()
-		for _, n := range []int{1, 256} {
+		for _, n := range []int{1, 16, 32, 64, 256} {
 			x := randRows(r, n, m.InputWidth())
 			dst := make([]float32, n*m.OutputWidth())
 			if a := testing.AllocsPerRun(20, func() { _, _ = m.Predict(dst, x) }); a != 0 && !raceEnabled {
@@ -230,13 +230,14 @@ func TestPredictShapeError(t *testing.T) {
 }
 
 // BenchmarkPredict times the forward pass of the models at batch
-// 1 and 256 on one goroutine (Predict) and, at batch 256, on two
-// (Parallel), reporting samples per second.
+// 1, 16, 32, 64 and 256 on one goroutine (Predict) and, above batch 1, on
+// two (Parallel, which keeps batches under parallelMinMACs per goroutine
+// on the caller's), reporting samples per second.
 func BenchmarkPredict(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, bm := range benchModels {
 		m := autoencoder(bm, 6)
-		for _, n := range []int{1, 256} {
+		for _, n := range []int{1, 16, 32, 64, 256} {
 			x := randRows(r, n, m.InputWidth())
 			dst := make([]float32, n*m.OutputWidth())
 			b.Run(fmt.Sprintf("%s/batch=%d", bm.name, n), func(b *testing.B) {
