@@ -14,13 +14,34 @@ import (
 // have loaded.
 const coreEnv = "AEKIT_KERNEL_TEST_CORE"
 
+// needOpenBLAS skips t, saying why, when libopenblas could not be loaded,
+// unless AEKIT_INTEROP=1 (make test, CI), where that is a failure: the
+// OpenBLAS tests must not turn into silent skips there.
+func needOpenBLAS(t *testing.T) {
+	t.Helper()
+	if openblas.ok {
+		return
+	}
+	if os.Getenv("AEKIT_INTEROP") == "1" {
+		t.Fatalf("OpenBLAS is required with AEKIT_INTEROP=1 (apt-get install libopenblas-dev): %s", Variant())
+	}
+	t.Skipf("OpenBLAS not loaded (%s); set AEKIT_INTEROP=1 to make this a failure", Variant())
+}
+
+// TestOpenBLASLoaded fails under AEKIT_INTEROP=1 when the default build
+// runs without OpenBLAS, so that CI never tests only the gonum fallback.
+func TestOpenBLASLoaded(t *testing.T) {
+	needOpenBLAS(t)
+	if !strings.HasPrefix(Variant(), "openblas (") {
+		t.Errorf("OpenBLAS loaded but Variant is %q", Variant())
+	}
+}
+
 // TestGemmRouting checks the once-at-start choice of the default Gemm:
 // one-row products go to sgemv exactly when the loaded core lacks
 // small-matrix sgemm kernels, and Variant says which.
 func TestGemmRouting(t *testing.T) {
-	if !openblas.ok {
-		t.Skipf("OpenBLAS not loaded: %s", Variant())
-	}
+	needOpenBLAS(t)
 	t.Logf("core %s, one-row products via sgemv: %v", openblas.core, openblas.gemv)
 	if want := os.Getenv(coreEnv); want != "" && !strings.EqualFold(openblas.core, want) {
 		t.Fatalf("loaded core %q with OPENBLAS_CORETYPE=%s", openblas.core, want)
@@ -47,9 +68,7 @@ func TestGemmConformanceCores(t *testing.T) {
 	if os.Getenv(coreEnv) != "" {
 		t.Skip("already in a child")
 	}
-	if !openblas.ok {
-		t.Skipf("OpenBLAS not loaded: %s", Variant())
-	}
+	needOpenBLAS(t)
 	var cores []string
 	switch PreferredCore() {
 	case "SkylakeX":
