@@ -8,12 +8,27 @@ APT_PKGS  := gcc libc6-dev libhdf5-dev pkg-config libopenblas-dev libopenblas0-p
              python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all demo test deps apt-deps node-deps build vet fuzz bench compare clean
+.PHONY: all demo test deps apt-deps node-deps py-deps build vet fuzz bench compare clean
 
 all: build
 
-## deps: install missing Debian packages and the Node references (ONNX Runtime, TensorFlow.js).
-deps: apt-deps node-deps
+## deps: install missing Debian packages and the test references: Node (ONNX Runtime,
+## TensorFlow.js) and the Python venv (TensorFlow/Keras 3, tf-keras, tf2onnx, onnx,
+## onnxruntime, tritonclient). Only the tests need them; build and demo do not.
+deps: apt-deps node-deps py-deps
+
+## py-deps: the pinned Python reference environment in $(VENV) (git-ignored), remade when
+## tools/python/requirements.txt changes. PYTHON is the interpreter that makes it.
+VENV   ?= .venv
+PYTHON ?= python3
+py-deps: $(VENV)/.installed
+$(VENV)/.installed: tools/python/requirements.txt
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "installing Debian packages: python3-venv"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null; }
+	@echo "installing the Python references in $(VENV) (tools/python/requirements.txt)"
+	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --no-input -r tools/python/requirements.txt
+	@touch $@
 
 apt-deps:
 	@missing=""; for p in $(APT_PKGS); do \
