@@ -1,14 +1,24 @@
 # aekit — make demo runs the main job, make test runs every test.
-# Both install what they need (Debian packages, Node tools) on first use.
+# Both install what they need on first use: the main job (build, demo, install)
+# only Go's C toolchain, libhdf5 and OpenBLAS; the tests also the references
+# that judge aekit (Python venv with TensorFlow/Keras, Node with ONNX Runtime).
 
 GO        ?= go
 OUT       ?= out
 NODE_DIR  := tools/node
-APT_PKGS  := gcc libc6-dev libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread protobuf-compiler \
-             python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist
+# What building and running aekit needs (cgo for libhdf5, OpenBLAS loaded at run time) ...
+BUILD_PKGS := gcc libc6-dev libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread
+# ... and what only the tests and benchmarks need.
+TEST_PKGS  := protobuf-compiler python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist
+# Where make install puts the command: /usr/local/bin as root, else ~/.local/bin.
+PREFIX    ?= $(shell [ "$$(id -u)" = 0 ] && echo /usr/local || echo $$HOME/.local)
+BINDIR    ?= $(PREFIX)/bin
+# The version aekit reports and writes into its files: a tag, else devel+REVISION.
+VERSION   ?= $(shell git describe --tags --dirty 2>/dev/null || { r=$$(git rev-parse --short=12 HEAD 2>/dev/null) && echo devel+$$r$$(git diff --quiet HEAD 2>/dev/null || echo -dirty); } || echo devel)
+LDFLAGS   := -X github.com/aekit/aekit/internal/version.version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all demo test deps apt-deps node-deps py-deps build vet fuzz bench compare clean
+.PHONY: all demo test deps build-deps apt-deps apt-install node-deps py-deps build install vet fuzz bench compare clean
 
 all: build
 
@@ -16,6 +26,13 @@ all: build
 ## TensorFlow.js) and the Python venv (TensorFlow/Keras 3, tf-keras, tf2onnx, onnx,
 ## onnxruntime, tritonclient). Only the tests need them; build and demo do not.
 deps: apt-deps node-deps py-deps
+
+## build-deps: the Debian packages that building and running aekit need.
+build-deps:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(BUILD_PKGS)"
+
+apt-deps:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(BUILD_PKGS) $(TEST_PKGS)"
 
 ## py-deps: the pinned Python reference environment in $(VENV) (git-ignored), remade when
 ## tools/python/requirements.txt changes. PYTHON is the interpreter that makes it.
@@ -30,29 +47,35 @@ $(VENV)/.installed: tools/python/requirements.txt
 	@$(VENV)/bin/pip install -q --disable-pip-version-check --no-input -r tools/python/requirements.txt
 	@touch $@
 
-apt-deps:
-	@missing=""; for p in $(APT_PKGS); do \
+apt-install:
+	@missing=""; for p in $(PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+node-deps:
 	@# Node.js and npm: the machine's own if present (Debian's npm conflicts with other installs).
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 	  echo "installing Debian packages: nodejs npm"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
-
-node-deps: apt-deps
 	@if [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ] || [ ! -d $(NODE_DIR)/node_modules/@tensorflow/tfjs ]; then \
 	  echo "installing Node references in $(NODE_DIR)"; \
 	  cd $(NODE_DIR) && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
-build: apt-deps
-	$(GO) build -o aekit ./cmd/aekit
+build: build-deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o aekit ./cmd/aekit
 
-vet: apt-deps
+## install: the command in $(BINDIR) (PREFIX=/usr/local as root, else ~/.local).
+install: build
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 aekit $(DESTDIR)$(BINDIR)/aekit
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH";; esac
+
+vet: build-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
@@ -73,10 +96,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_ONNX) ./onnx/
 
-## demo: train the classic autoencoder on the Fashion-MNIST sample in fixtures/data,
-## export it to ONNX and Keras, reload both and cross-check them.
-demo: deps build
-	@sh fixtures/demo.sh ./aekit $(OUT)/demo
+## demo: install aekit, train the classic autoencoder on the Fashion-MNIST sample in
+## fixtures/data, export it to ONNX and Keras, reload both and cross-check them.
+demo: install
+	@sh fixtures/demo.sh $(DESTDIR)$(BINDIR)/aekit $(OUT)/demo
 
 ## bench: aekit's own speed benchmarks; compare: side by side with PyTorch and ONNX Runtime.
 bench: build

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime/debug"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/aekit/aekit/internal/atomicfile"
 	pb "github.com/aekit/aekit/internal/onnxpb"
+	"github.com/aekit/aekit/internal/version"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -75,8 +75,8 @@ type ExportOptions struct {
 	// Seed seeds the self-check inputs, uniform in [0, 1); the same seed
 	// gives the same inputs.
 	Seed uint64
-	// ProducerVersion is written as producer_version; "" means the aekit
-	// module version from the binary's build information, or "devel".
+	// ProducerVersion is written as producer_version; "" means aekit's
+	// own version (see internal/version: the release, or "devel+REVISION").
 	ProducerVersion string
 	// DocString is the model's doc_string; "" means a one-line summary.
 	DocString string
@@ -120,27 +120,6 @@ func Marshal(m *runtime.Model, opt *ExportOptions) ([]byte, error) {
 	return proto.MarshalOptions{Deterministic: true}.Marshal(mp)
 }
 
-func producerVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	v := ""
-	if bi.Main.Path == "github.com/aekit/aekit" {
-		v = bi.Main.Version
-	} else {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/aekit/aekit" {
-				v = d.Version
-			}
-		}
-	}
-	if v == "" || v == "(devel)" {
-		return "devel"
-	}
-	return v
-}
-
 func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	var o ExportOptions
 	if opt != nil {
@@ -162,7 +141,7 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 		o.Checks = 3
 	}
 	if o.ProducerVersion == "" {
-		o.ProducerVersion = producerVersion()
+		o.ProducerVersion = version.String()
 	}
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrExport)

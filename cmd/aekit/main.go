@@ -13,6 +13,7 @@
 //	convert   convert between .h5, .keras and .onnx
 //	train     train a model with Keras semantics
 //	bench     measure training and inference speed
+//	version   print aekit's version (also --version, -v)
 //
 // Flags may come before or after the positional arguments. Run
 // "aekit <command> --help" for the flags of a command.
@@ -25,6 +26,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	goruntime "runtime"
+
+	"github.com/aekit/aekit/internal/version"
 )
 
 // Exit codes.
@@ -47,6 +51,7 @@ func commands() []command {
 		{"convert", "convert between .h5, .keras and .onnx", cmdConvert},
 		{"train", "train a model with Keras semantics", cmdTrain},
 		{"bench", "measure training and inference speed", cmdBench},
+		{"version", "print aekit's version", cmdVersion},
 	}
 }
 
@@ -63,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return exitOK
+	case "-v", "-version", "--version":
+		return cmdVersion(args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -80,4 +87,14 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "\t%-8s  %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun \"aekit <command> --help\" for a command's flags.\nExit status: 0 ok, 1 check mismatch, 2 usage or input error.\n")
+}
+
+// cmdVersion prints "aekit VERSION (GO, OS/ARCH)".
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "aekit version: takes no arguments (got %q)\n", args[0])
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "aekit %s (%s, %s/%s)\n", version.String(), version.Go(), goruntime.GOOS, goruntime.GOARCH)
+	return exitOK
 }
