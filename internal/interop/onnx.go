@@ -66,7 +66,7 @@ func ORT(t testing.TB, dir string, jobs []ORTJob) map[string]string {
 	if err := os.WriteFile(jf, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := execCommand(py, Script(t, "ort_run.py"), "--jobs", jf)
+	cmd := Command(py, Script(t, "ort_run.py"), "--jobs", jf)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -86,7 +86,7 @@ func CheckONNX(t testing.TB, files []string) []string {
 		return nil
 	}
 	py := Python(t, "onnx")
-	cmd := execCommand(py, append([]string{Script(t, "onnx_check.py")}, files...)...)
+	cmd := Command(py, append([]string{Script(t, "onnx_check.py")}, files...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, _ := cmd.Output()
@@ -106,8 +106,9 @@ func CheckONNX(t testing.TB, files []string) []string {
 	return fails
 }
 
-// execCommand is exec.Command with the reference environment (Env).
-func execCommand(py string, args ...string) *exec.Cmd {
+// Command is exec.Command with the reference environment (Env), for
+// callers that read a script's output even when it fails.
+func Command(py string, args ...string) *exec.Cmd {
 	cmd := exec.Command(py, args...)
 	cmd.Env = Env()
 	return cmd
