@@ -1206,6 +1206,11 @@ func (im *importer) matchClip(e *expr) (runtime.Activation, *expr, error) {
 		// clip(ThresholdedRelu(x), 0, m) or clip(x·[x > t], 0, m).
 		return runtime.Activation{Func: runtime.ReLU, Threshold: float32(t), Capped: hi < math.MaxFloat32, MaxValue: float32(hi)}, y, nil
 	}
+	if lo == 0 && x.op == "Relu" && x.args[0].e != nil {
+		// Clip(Relu(x), 0, m) = Clip(x, 0, m): Keras's relu(x, max_value=m)
+		// as TensorFlow computes it.
+		x = x.args[0].e
+	}
 	if lo == 0 && x.op == "Where" {
 		// Keras's capped relu with a threshold: Clip(Where(x > t, x, 0), 0, m).
 		if a, in, ok := im.matchReLU(x); ok && a.Alpha == 0 && !a.Capped {
