@@ -1137,6 +1137,7 @@ func (im *importer) matchKerasReLU(e *expr) (runtime.Activation, *expr, bool) {
 	}
 	switch {
 	case pos.op == "Relu" && a.Threshold == 0 && pos.args[0].e == x:
+	case pos == x && a.Threshold == 0 && a.Capped: // Clip(Relu(x), 0, m), Relu taken off by matchClip
 	case pos.op == "ThresholdedRelu" || pos.op == "Mul" || pos.op == "Add":
 		if t, px, ok := stepOf(pos); !ok || px != x || float32(t) != a.Threshold {
 			return none, nil, false
