@@ -273,7 +273,8 @@ func (s normStats) String() string {
 //
 // It logs the largest normwise differences per fixture group and opset and
 // a table comparing the two graphs at opset 13 (node counts, op types,
-// input and output names).
+// input and output names), and checks that aekit's graph has no more nodes
+// than tf2onnx's.
 func TestTF2ONNX(t *testing.T) {
 	start := time.Now()
 	py := interop.Python(t, "tensorflow", "keras", "tf_keras", "tf2onnx", "onnx", "onnxruntime")
@@ -447,6 +448,9 @@ func TestTF2ONNX(t *testing.T) {
 		}
 		if f.same == "" && gap[t2oFile(f, 13)] == "" {
 			a, o := summarize(t, aekitFile(f, 13)), summarize(t, t2oFile(f, 13))
+			if a.nodes > o.nodes {
+				t.Errorf("%s: aekit's graph has %d nodes, tf2onnx's %d (%s vs %s)", f.id, a.nodes, o.nodes, a.opList(), o.opList())
+			}
 			table = append(table, fmt.Sprintf("| %s | %d | %d | %s | %s | %s→%s | %s→%s |",
 				strings.TrimPrefix(f.id, f.group+"_"), a.nodes, o.nodes, a.opList(), o.opList(), a.in, a.out, o.in, o.out))
 		}

@@ -75,7 +75,9 @@ def convert(job):
         if getattr(layer, "activity_regularizer", None) is not None:
             layer.activity_regularizer = None
             stripped.append(layer.name)
-    spec = (tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32, name="input"),)
+    # The input is named as from_keras names it: after the Keras input.
+    name = model.inputs[0].name.split(":")[0] if getattr(model, "inputs", None) else "input"
+    spec = (tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32, name=name),)
     paths = {}
     for i, opset in enumerate(job["opsets"]):
         path = "%s.opset%d.onnx" % (job["out"], opset)
@@ -85,7 +87,7 @@ def convert(job):
             kw = dict(_captured["kw"], opset=opset, output_path=path)
             _convert_common(_captured["graph"], **kw)
         elif job["writer"] == "tf_keras":
-            tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset, output_path=path)
+            tf2onnx.convert.from_keras(model, opset=opset, output_path=path)
         else:
             @tf.function(input_signature=spec, autograph=False)
             def fn(t):
