@@ -167,9 +167,11 @@ func kerasFixtures(t *testing.T) []*kerasFixture {
 		if m.Arch != nil {
 			f.arch = filepath.Join(judge, *m.Arch)
 		}
+		// The same model in another layout shares one tf2onnx conversion:
+		// same writer and model name (or, without one, the same input).
 		key := f.writer + "\x00" + m.Model
 		if m.Model == "" {
-			key += m.File
+			key += "\x00" + m.Input
 		}
 		if id, ok := first[key]; ok {
 			f.same = id
