@@ -79,7 +79,13 @@ func ReadFile(name string) (*runtime.Model, *Info, error) {
 // Softsign, Exp, Gelu, Mish, Clip with a lower bound of 0) and the
 // expansions x·Sigmoid(x) (swish), x·Tanh(Softplus(x)) (mish),
 // x/(1+Abs(x)) (softsign) and GELU's erf and tanh forms become activations of the preceding Dense
-// layer or activation layers; Softmax and LogSoftmax over the last axis
+// layer or activation layers. So do the forms tf2onnx gives Keras's
+// activations: Max/Min with scalar bounds (tf.clip_by_value) as Clip,
+// ThresholdedRelu and x·[x > t] (relu with a threshold, also as tf.where's
+// [x > t]·x + 0·Not(x > t)), relu's negative part Relu(Neg(x) + t),
+// clip(α·x + β, 0, 1) (Keras 2's hard sigmoid), k·clip(x + b, 0, 1/k)
+// (Keras 3's relu6(x + 3)/6) and ELU's α applied by a where ([x > 0]·elu(x)
+// + α·elu(x)·Not(x > 0)). Softmax and LogSoftmax over the last axis
 // (and, below opset 13, over all axes after the batch) become activation
 // layers; Flatten and Reshape with a constant shape become Reshape layers;
 // Identity, Dropout and Cast to float pass values through. Constants come
