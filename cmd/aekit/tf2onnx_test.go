@@ -278,6 +278,9 @@ func (s normStats) String() string {
 // input and output names), and checks that aekit's graph has no more nodes
 // than tf2onnx's.
 func TestTF2ONNX(t *testing.T) {
+	if testing.Short() && !interop.Required() {
+		t.Skip("-short: TestTF2ONNX converts ~45 Keras models with tf2onnx (~30 s of CPU)")
+	}
 	start := time.Now()
 	py := interop.Python(t, "tensorflow", "keras", "tf_keras", "tf2onnx", "onnx", "onnxruntime")
 	fixtures := kerasFixtures(t)
