@@ -282,7 +282,7 @@ func TestTF2ONNX(t *testing.T) {
 		t.Skip("-short: TestTF2ONNX converts ~45 Keras models with tf2onnx (~30 s of CPU)")
 	}
 	start := time.Now()
-	py := interop.Python(t, "tensorflow", "keras", "tf_keras", "tf2onnx", "onnx", "onnxruntime")
+	py := interop.PythonFound(t, "tensorflow", "keras", "tf_keras", "tf2onnx", "onnx", "onnxruntime")
 	fixtures := kerasFixtures(t)
 	dir := t.TempDir()
 	byID := map[string]*kerasFixture{}

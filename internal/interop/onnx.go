@@ -113,3 +113,21 @@ func Command(py string, args ...string) *exec.Cmd {
 	cmd.Env = Env()
 	return cmd
 }
+
+// PythonFound is Python for modules that are slow to import (TensorFlow
+// takes seconds): it checks that each is installed (importlib's
+// find_spec) without importing it, and returns the interpreter; when one
+// is missing, Need decides between skip and failure.
+func PythonFound(t testing.TB, modules ...string) string {
+	t.Helper()
+	py := Python(t)
+	const find = "import importlib.util as u, sys\n" +
+		"m = [n for n in sys.argv[1:] if u.find_spec(n) is None]\n" +
+		"sys.exit('not installed: ' + ' '.join(m) if m else 0)"
+	var err error
+	if out, e := Command(py, append([]string{"-c", find}, modules...)...).CombinedOutput(); e != nil {
+		err = fmt.Errorf("%v: %s", e, strings.TrimSpace(string(out)))
+	}
+	Need(t, "the Python reference environment with "+strings.Join(modules, ", "), err)
+	return py
+}
