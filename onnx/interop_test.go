@@ -163,7 +163,7 @@ func checkORT(t *testing.T, who string, cases []*ortCase, results map[string]str
 		if bad := st.add(j.name, got, j.want); bad > 0 {
 			t.Errorf("%s: %d of %d outputs of %s differ from aekit's beyond %g + %g·|want|", j.name, bad, len(got), who, interopATol, interopRTol)
 		}
-		if e := conformance.NormwiseErr(got, j.want); e > 1e-6 {
+		if e := conformance.Normwise(got, j.want); e > 1e-6 {
 			t.Errorf("%s: %s vs aekit: normwise error %.3g > 1e-6", j.name, who, e)
 		} else if e > norm {
 			norm, normAt = e, j.name

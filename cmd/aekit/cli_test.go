@@ -217,7 +217,7 @@ func TestRealKerasToONNX(t *testing.T) {
 			if err := conformance.CompareRows(got.Data, want[j.Output], widths[j.Output], 1e-6, 1e-5); err != nil {
 				t.Errorf("%s: %s vs aekit: %v", filepath.Base(j.Model), ort.who, err)
 			}
-			e := conformance.NormwiseErr(got.Data, want[j.Output])
+			e := conformance.Normwise(got.Data, want[j.Output])
 			if e > 1e-6 {
 				t.Errorf("%s: %s vs aekit: normwise error %.3g > 1e-6", filepath.Base(j.Model), ort.who, e)
 			}

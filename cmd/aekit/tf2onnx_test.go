@@ -421,7 +421,7 @@ func TestTF2ONNX(t *testing.T) {
 		want, width := readShape(keras[f.id])
 		for _, opset := range tf2onnxOpsets {
 			a := read(aekitFile(f, opset) + ".ort.npy")
-			vsKeras.add(f.group, opset, conformance.NormwiseErr(a, want))
+			vsKeras.add(f.group, opset, conformance.Normwise(a, want))
 			if err := conformance.CompareRows(a, want, width, 1e-6, 1e-5); err != nil {
 				t.Errorf("%s opset %d: aekit's ONNX in onnxruntime vs Keras: %v", f.id, opset, err)
 			}
@@ -430,7 +430,7 @@ func TestTF2ONNX(t *testing.T) {
 				gaps[fmt.Sprintf("%s (tf2onnx leaves %s)", strings.TrimPrefix(f.id, f.group+"_"), op)] = true
 				continue
 			}
-			e := conformance.NormwiseErr(a, read(t2o+".ort.npy"))
+			e := conformance.Normwise(a, read(t2o+".ort.npy"))
 			vsT2O.add(f.group, opset, e)
 			if e > 1e-6 {
 				t.Errorf("%s opset %d: aekit vs tf2onnx in onnxruntime: normwise %.3g > 1e-6", f.id, opset, e)
@@ -446,7 +446,7 @@ func TestTF2ONNX(t *testing.T) {
 				continue
 			}
 			got := read(y)
-			importT2O.add(f.group, opset, conformance.NormwiseErr(got, want))
+			importT2O.add(f.group, opset, conformance.Normwise(got, want))
 			if err := conformance.CompareRows(got, want, width, 1e-6, 1e-5); err != nil {
 				t.Errorf("%s opset %d: aekit predict on tf2onnx's file vs Keras: %v", f.id, opset, err)
 			}

@@ -2,11 +2,13 @@ package conformance
 
 import "math"
 
-// NormwiseErr returns max|got−want| / max|want| over all elements: the
+// Normwise returns max|got−want| / max|want| over all elements: the
 // normwise error the interop tests bound by 1e-6 (Keras, tf2onnx and ONNX
-// Runtime against aekit). It returns +Inf when the lengths differ or a NaN
-// meets a number, and max|got−want| itself when want is all zeros.
-func NormwiseErr(got, want []float32) float64 {
+// Runtime against aekit). It returns +Inf when the lengths differ or a
+// NaN meets a number, and max|got−want| itself when want is all zeros.
+// (Branch kjudge defines the same function in conformance.go; when both
+// are merged, this file goes.)
+func Normwise(got, want []float32) float64 {
 	if len(got) != len(want) {
 		return math.Inf(1)
 	}
