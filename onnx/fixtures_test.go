@@ -11,7 +11,8 @@ import (
 )
 
 // fixtureDir holds ONNX files made by other producers, with inputs and the
-// producer's outputs, written by fixtures/onnx/gen_torch.py.
+// producer's outputs, written by fixtures/onnx/gen_torch.py and
+// fixtures/onnx/gen_tf2onnx.py.
 var fixtureDir = filepath.Join("..", "fixtures", "onnx")
 
 // fixtureLayers is the layer list each fixture must import as, one
@@ -29,6 +30,12 @@ var fixtureLayers = map[string]string{
 	"helper_tf2onnx_matmul_add":          "Dense:relu Dense:sigmoid",
 	"helper_gemm_attributes":             "Dense:relu6 Dense:softmax",
 	"helper_opset9_clip_softmax":         "Dense:relu(max_value=0.5) Reshape Reshape Activation:softmax Reshape Reshape",
+	// tf2onnx 1.17 from Keras 3 and tf_keras (fixtures/onnx/gen_tf2onnx.py)
+	"tf2onnx_k3_activations": "Dense:hard_sigmoid(alpha=0.1667, beta=0.5) Dense:relu(negative_slope=0.1, threshold=0.2, max_value=0.8) " +
+		"Dense:relu(threshold=0.3) Dense:elu(alpha=0.7) Dense:relu(threshold=0.1, max_value=0.5) Dense:relu(max_value=1.5) Dense:relu",
+	"tf2onnx_tk2_activations": "Dense:hard_sigmoid(alpha=0.2, beta=0.5) Dense:relu(negative_slope=0.1, threshold=0.2, max_value=0.8) " +
+		"Dense:relu(threshold=0.3) Dense:elu(alpha=0.7) Dense:relu(threshold=0.1, max_value=0.5) Activation:relu(threshold=0.3) " +
+		"Dense:linear Dense:relu(max_value=1.5) Dense:relu",
 }
 
 func layerSummary(m *runtime.Model) string {

@@ -22,7 +22,8 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		seeds["aekit_"+name] = b
 	}
 	for _, name := range []string{"torch_gelu_silu_mish", "torch_no_bias_hardsigmoid_softsign", "torch_flatten_image",
-		"helper_tf2onnx_matmul_add", "helper_gemm_attributes", "helper_opset9_clip_softmax"} {
+		"helper_tf2onnx_matmul_add", "helper_gemm_attributes", "helper_opset9_clip_softmax",
+		"tf2onnx_k3_activations", "tf2onnx_tk2_activations"} {
 		b, err := os.ReadFile(filepath.Join(fixtureDir, name+".onnx"))
 		if err != nil {
 			t.Fatal(err)

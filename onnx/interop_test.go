@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -10,18 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/internal/conformance"
+	"github.com/aekit/aekit/internal/interop"
 	"github.com/aekit/aekit/runtime"
 )
 
 // Interop tests run independent ONNX consumers on what Write produces.
 // When a tool is missing they skip with the reason, unless AEKIT_INTEROP=1,
 // which turns a missing tool into a failure (CI sets it).
-
-const python = "/usr/bin/python3"
 
 func needTool(t *testing.T, what string, err error) {
 	t.Helper()
@@ -32,12 +29,6 @@ func needTool(t *testing.T, what string, err error) {
 		t.Fatalf("%s is required with AEKIT_INTEROP=1: %v", what, err)
 	}
 	t.Skipf("%s not available (%v); set AEKIT_INTEROP=1 to make this a failure", what, err)
-}
-
-func needPythonONNX(t *testing.T) {
-	t.Helper()
-	err := exec.Command(python, "-c", "import onnx, onnx.checker").Run()
-	needTool(t, python+" with the onnx module (Debian python3-onnx)", err)
 }
 
 // nodeDir is tools/node, where onnxruntime-node is installed.
@@ -98,27 +89,38 @@ func interopInputs(c conformance.Case, n int, seed uint64) ([]float32, int) {
 	return x, c.N + n
 }
 
-// ortOpsets are the opsets the ONNX Runtime test exports at.
+// ortOpsets are the opsets the onnxruntime-node test exports at.
 var ortOpsets = []int{MinOpset, 13, 17, 18, 20, MaxOpset}
 
-func TestONNXRuntime(t *testing.T) {
-	needORT(t)
-	dir := t.TempDir()
-	type job struct {
-		Model  string `json:"model"`
-		Input  string `json:"input"`
-		Output string `json:"output"`
-		name   string
-		want   []float32
-		dims   []int
+// allOpsets are MinOpset to MaxOpset: every opset Write targets.
+func allOpsets() []int {
+	var s []int
+	for o := MinOpset; o <= MaxOpset; o++ {
+		s = append(s, o)
 	}
-	var jobs []*job
-	for _, opset := range ortOpsets {
+	return s
+}
+
+// ortCase is one exported model with its input and aekit's outputs, run
+// by an ONNX Runtime.
+type ortCase struct {
+	job  interop.ORTJob
+	name string
+	want []float32
+	dims []int
+}
+
+// ortCases exports every case (allCases) at each opset into dir and writes
+// its inputs (interopInputs) and aekit's outputs.
+func ortCases(t *testing.T, dir string, opsets []int) []*ortCase {
+	t.Helper()
+	var cases []*ortCase
+	for _, opset := range opsets {
 		for k, c := range allCases() {
 			name := fmt.Sprintf("%s_opset%d", c.Name, opset)
-			j := &job{Model: filepath.Join(dir, name+".onnx"), Input: filepath.Join(dir, name+".in.npy"),
-				Output: filepath.Join(dir, name+".out.npy"), name: name}
-			if err := WriteFile(j.Model, c.Model, &ExportOptions{Opset: opset}); err != nil {
+			j := &ortCase{job: interop.ORTJob{Model: filepath.Join(dir, name+".onnx"), Input: filepath.Join(dir, name+".in.npy"),
+				Output: filepath.Join(dir, name+".out.npy")}, name: name}
+			if err := WriteFile(j.job.Model, c.Model, &ExportOptions{Opset: opset}); err != nil {
 				t.Fatal(err)
 			}
 			x, n := interopInputs(c, 8, uint64(k))
@@ -127,11 +129,59 @@ func TestONNXRuntime(t *testing.T) {
 				t.Fatal(err)
 			}
 			j.dims = append([]int{n}, c.Model.OutputShape()...)
-			if err := writeNpy(j.Input, append([]int{n}, c.Model.Input...), x); err != nil {
+			if err := writeNpy(j.job.Input, append([]int{n}, c.Model.Input...), x); err != nil {
 				t.Fatal(err)
 			}
-			jobs = append(jobs, j)
+			cases = append(cases, j)
 		}
+	}
+	return cases
+}
+
+// checkORT compares what an ONNX Runtime computed (results: error by
+// output path, from interop.ORTResults) with aekit's outputs: element-wise
+// within interopATol + interopRTol·|want|, and normwise (max|Δ|/max|want|
+// per model) within 1e-6. It returns the largest normwise error.
+func checkORT(t *testing.T, who string, cases []*ortCase, results map[string]string) float64 {
+	t.Helper()
+	var st errStats
+	var norm float64
+	var normAt string
+	for _, j := range cases {
+		if e, ok := results[j.job.Output]; !ok || e != "" {
+			t.Errorf("%s: %s: %q", j.name, who, e)
+			continue
+		}
+		dims, got, err := readNpy(j.job.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(dims) != fmt.Sprint(j.dims) {
+			t.Errorf("%s: %s output shape %v, want %v", j.name, who, dims, j.dims)
+			continue
+		}
+		if bad := st.add(j.name, got, j.want); bad > 0 {
+			t.Errorf("%s: %d of %d outputs of %s differ from aekit's beyond %g + %g·|want|", j.name, bad, len(got), who, interopATol, interopRTol)
+		}
+		if e := conformance.Normwise(got, j.want); e > 1e-6 {
+			t.Errorf("%s: %s vs aekit: normwise error %.3g > 1e-6", j.name, who, e)
+		} else if e > norm {
+			norm, normAt = e, j.name
+		}
+	}
+	t.Logf("%d models; %s vs aekit: max |Δ| %.3g (%s), max rel %.3g (%s), max normwise %.3g (%s)",
+		len(cases), who, st.maxAbs, st.where, st.maxRel, st.whereRel, norm, normAt)
+	return norm
+}
+
+// TestONNXRuntime runs the exports in onnxruntime-node (tools/node).
+func TestONNXRuntime(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	cases := ortCases(t, dir, ortOpsets)
+	jobs := make([]interop.ORTJob, len(cases))
+	for i, c := range cases {
+		jobs[i] = c.job
 	}
 	jf := filepath.Join(dir, "jobs.json")
 	b, _ := json.Marshal(jobs)
@@ -144,98 +194,65 @@ func TestONNXRuntime(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	results := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var r struct{ Output, Error string }
-		if json.Unmarshal(sc.Bytes(), &r) == nil {
-			results[r.Output] = r.Error
-		}
-	}
+	results := interop.ORTResults(out)
 	if err != nil && len(results) == 0 {
 		t.Fatalf("ort_run.mjs: %v\n%s", err, stderr.String())
 	}
-	var st errStats
-	for _, j := range jobs {
-		if e, ok := results[j.Output]; !ok || e != "" {
-			t.Errorf("%s: ONNX Runtime: %q", j.name, e)
-			continue
-		}
-		dims, got, err := readNpy(j.Output)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(dims) != fmt.Sprint(j.dims) {
-			t.Errorf("%s: ONNX Runtime output shape %v, want %v", j.name, dims, j.dims)
-			continue
-		}
-		if bad := st.add(j.name, got, j.want); bad > 0 {
-			t.Errorf("%s: %d of %d outputs differ from aekit's beyond %g + %g·|want|", j.name, bad, len(got), interopATol, interopRTol)
-		}
-	}
-	t.Logf("%d models; ONNX Runtime vs aekit: max |Δ| %.3g (%s), max rel %.3g (%s)", len(jobs), st.maxAbs, st.where, st.maxRel, st.whereRel)
+	checkORT(t, "onnxruntime-node", cases, results)
 }
 
-// checkerOpsets are the opsets the onnx checker test exports at; Debian's
-// onnx 1.12 accepts IR versions up to 8, so opsets 19–21 (IR 9, 10) are
-// checked by ONNX Runtime only.
-var checkerOpsets = []int{MinOpset, 13, 17, 18}
+// TestONNXRuntimePython runs the exports at every opset Write targets in
+// the reference environment's onnxruntime (Python), in one process.
+func TestONNXRuntimePython(t *testing.T) {
+	interop.Python(t, "onnxruntime")
+	dir := t.TempDir()
+	cases := ortCases(t, dir, allOpsets())
+	jobs := make([]interop.ORTJob, len(cases))
+	for i, c := range cases {
+		jobs[i] = c.job
+	}
+	checkORT(t, "onnxruntime (Python)", cases, interop.ORT(t, dir, jobs))
+}
 
+// TestONNXChecker runs the reference environment's onnx checker
+// (check_model with full_check) on every case exported at every opset
+// Write targets, and on sub-models and prefixes as `aekit convert
+// --layer`/`--model` writes them.
 func TestONNXChecker(t *testing.T) {
-	needPythonONNX(t)
+	interop.Python(t, "onnx")
 	dir := t.TempDir()
 	var files []string
-	for _, opset := range checkerOpsets {
+	deep := caseModel(t, "deep_nested")
+	for _, opset := range allOpsets() {
 		for _, c := range allCases() {
-			if opset >= 18 && strings.Contains(c.Name, "mish") {
-				continue // onnx 1.12 predates the Mish op of opset 18; ONNX Runtime checks it
-			}
 			name := filepath.Join(dir, fmt.Sprintf("%s_opset%d.onnx", c.Name, opset))
 			if err := WriteFile(name, c.Model, &ExportOptions{Opset: opset}); err != nil {
 				t.Fatal(err)
 			}
 			files = append(files, name)
 		}
-	}
-	// Sub-models and prefixes, as `aekit convert --layer` writes them.
-	deep := caseModel(t, "deep_nested")
-	for _, part := range []string{"encoder", "decoder", "enc_2"} {
-		var m *runtime.Model
-		var err error
-		if part == "enc_2" {
-			m, err = deep.Until(part)
-		} else {
-			m, err = deep.Submodel(part)
+		for _, part := range []string{"encoder", "decoder", "enc_2"} {
+			var m *runtime.Model
+			var err error
+			if part == "enc_2" {
+				m, err = deep.Until(part)
+			} else {
+				m, err = deep.Submodel(part)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := filepath.Join(dir, fmt.Sprintf("deep_%s_opset%d.onnx", part, opset))
+			if err := WriteFile(name, m, &ExportOptions{Opset: opset}); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, name)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := filepath.Join(dir, "deep_"+part+".onnx")
-		if err := WriteFile(name, m, nil); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, name)
 	}
-	const script = `
-import sys, onnx
-bad = 0
-for f in sys.argv[1:]:
-    try:
-        onnx.checker.check_model(onnx.load(f), full_check=True)
-    except Exception as e:
-        bad += 1
-        print("FAIL", f, str(e).replace("\n", " "))
-print("checked", len(sys.argv) - 1)
-sys.exit(1 if bad else 0)
-`
-	out, err := exec.Command(python, append([]string{"-c", script}, files...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("onnx checker: %v\n%s", err, out)
+	for _, f := range interop.CheckONNX(t, files) {
+		t.Error(f)
 	}
-	if !strings.Contains(string(out), fmt.Sprintf("checked %d", len(files))) {
-		t.Fatalf("onnx checker output: %s", out)
-	}
-	t.Logf("onnx.checker.check_model(full_check=True) passed %d models", len(files))
+	t.Logf("onnx.checker.check_model(full_check=True) ran on %d models (opsets %d to %d)", len(files), MinOpset, MaxOpset)
 }
 
 func caseModel(t testing.TB, name string) *runtime.Model {

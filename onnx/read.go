@@ -79,7 +79,13 @@ func ReadFile(name string) (*runtime.Model, *Info, error) {
 // Softsign, Exp, Gelu, Mish, Clip with a lower bound of 0) and the
 // expansions x·Sigmoid(x) (swish), x·Tanh(Softplus(x)) (mish),
 // x/(1+Abs(x)) (softsign) and GELU's erf and tanh forms become activations of the preceding Dense
-// layer or activation layers; Softmax and LogSoftmax over the last axis
+// layer or activation layers. So do the forms tf2onnx gives Keras's
+// activations: Max/Min with scalar bounds (tf.clip_by_value) as Clip,
+// ThresholdedRelu and x·[x > t] (relu with a threshold, also as tf.where's
+// [x > t]·x + 0·Not(x > t)), relu's negative part Relu(Neg(x) + t),
+// clip(α·x + β, 0, 1) (Keras 2's hard sigmoid), k·clip(x + b, 0, 1/k)
+// (Keras 3's relu6(x + 3)/6) and ELU's α applied by a where ([x > 0]·elu(x)
+// + α·elu(x)·Not(x > 0)). Softmax and LogSoftmax over the last axis
 // (and, below opset 13, over all axes after the batch) become activation
 // layers; Flatten and Reshape with a constant shape become Reshape layers;
 // Identity, Dropout and Cast to float pass values through. Constants come
@@ -440,6 +446,9 @@ var exprOps = map[string]int{ // op → number of inputs it reads
 	"Relu": 1, "Sigmoid": 1, "Tanh": 1, "LeakyRelu": 1, "Elu": 1, "Selu": 1, "Softplus": 1,
 	"Softsign": 1, "HardSigmoid": 1, "Exp": 1, "Erf": 1, "Abs": 1, "Gelu": 1, "Mish": 1, "Clip": 3,
 	"Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "Greater": 2, "Less": 2, "Where": 3, "Neg": 1,
+	// as tf2onnx writes tf.clip_by_value, Keras's thresholded relu, and
+	// tf.where on floats (c·a + Not(c)·b)
+	"Min": 2, "Max": 2, "ThresholdedRelu": 1, "Not": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -502,6 +511,9 @@ func (im *importer) node(n *pb.NodeProto) error {
 		return nil
 	}
 	if k, ok := exprOps[op]; ok {
+		if (op == "Min" || op == "Max") && len(n.GetInput()) != 2 {
+			return im.errNode(ErrUnsupportedOp, n, "has %d inputs; aekit reads %s of a tensor and a constant", len(n.GetInput()), op)
+		}
 		e := &expr{op: op, node: n}
 		dyn := false
 		for i := 0; i < k && i < len(n.GetInput()); i++ {
@@ -1038,10 +1050,24 @@ func (im *importer) matchAct(e *expr) (act runtime.Activation, inner *expr, err 
 			return act, nil, im.errNode(ErrUnsupportedOp, n, "approximate=%q", ap)
 		}
 		return unary(runtime.Activation{Func: runtime.GELU, Approximate: ap == "tanh"})
-	case "Clip":
+	case "ThresholdedRelu":
+		return unary(runtime.Activation{Func: runtime.ReLU, Threshold: attrFloat(n, "alpha", 1)})
+	case "Clip", "Min", "Max":
 		return im.matchClip(e)
 	case "Mul":
-		return im.matchProduct(e)
+		if a, x, err := im.matchProduct(e); err != nil || x != nil {
+			return a, x, err
+		}
+		if a, x, ok := im.matchHardSigmoid(e); ok {
+			return a, x, nil
+		}
+	case "Add":
+		if a, x, ok := matchWhereELU(e); ok {
+			return a, x, nil
+		}
+		if t, x, ok := stepOf(e); ok {
+			return runtime.Activation{Func: runtime.ReLU, Threshold: float32(t)}, x, nil
+		}
 	case "Div":
 		// softsign x/(1+|x|), as torch.onnx.export writes it.
 		if x := arg(0); x != nil {
@@ -1084,11 +1110,20 @@ func (im *importer) matchKerasReLU(e *expr) (runtime.Activation, *expr, bool) {
 			return none, nil, false
 		}
 		a.Threshold, x = float32(t), in.args[1].e
+	case "Add": // Neg(x) + t, as Keras writes relu(−x + t)
+		for k := 0; k < 2; k++ {
+			if t, ok := scalarOf(in.args[1-k]); ok && in.args[k].e != nil && in.args[k].e.op == "Neg" {
+				a.Threshold, x = float32(t), in.args[k].e.args[0].e
+			}
+		}
+		if x == nil {
+			return none, nil, false
+		}
 	default:
 		return none, nil, false
 	}
 	pos := e.args[0].e
-	if pos.op == "Clip" {
+	if pos.op == "Clip" || pos.op == "Min" || pos.op == "Max" {
 		c, px, err := im.matchClip(pos)
 		if err != nil || px == nil {
 			return none, nil, false
@@ -1108,6 +1143,11 @@ func (im *importer) matchKerasReLU(e *expr) (runtime.Activation, *expr, bool) {
 	}
 	switch {
 	case pos.op == "Relu" && a.Threshold == 0 && pos.args[0].e == x:
+	case pos == x && a.Threshold == 0 && a.Capped: // Clip(Relu(x), 0, m), Relu taken off by matchClip
+	case pos.op == "ThresholdedRelu" || pos.op == "Mul" || pos.op == "Add":
+		if t, px, ok := stepOf(pos); !ok || px != x || float32(t) != a.Threshold {
+			return none, nil, false
+		}
 	case pos.op == "Where":
 		p, px, ok := im.matchReLU(pos)
 		if !ok || px != x || p.Alpha != 0 || p.Capped || p.Threshold != a.Threshold {
@@ -1132,7 +1172,14 @@ func scalarOf(v value) (float64, bool) {
 func (im *importer) matchClip(e *expr) (runtime.Activation, *expr, error) {
 	n := e.node
 	lo, hi := math.Inf(-1), math.Inf(1)
-	if im.opset < 11 {
+	if e.op == "Min" || e.op == "Max" {
+		x, l, h, err := im.minMax(e)
+		if err != nil {
+			return runtime.Activation{}, nil, err
+		}
+		e = &expr{op: "Clip", node: n, args: []value{{e: x}}}
+		lo, hi = l, h
+	} else if im.opset < 11 {
 		lo = float64(attrFloat(n, "min", -math.MaxFloat32))
 		hi = float64(attrFloat(n, "max", math.MaxFloat32))
 	} else {
@@ -1154,6 +1201,22 @@ func (im *importer) matchClip(e *expr) (runtime.Activation, *expr, error) {
 	x := e.args[0].e
 	if x == nil {
 		return runtime.Activation{}, nil, im.errNode(ErrUnsupportedOp, n, "input is a constant")
+	}
+	if lo == 0 && hi == 1 {
+		// Keras 2's hard sigmoid: clip(α·x + β, 0, 1).
+		if y, a, b, ok := affineOf(x); ok && (a != 1 || b != 0) {
+			return runtime.Activation{Func: runtime.HardSigmoid, Alpha: float32(a), Beta: float32(b)}, y, nil
+		}
+	}
+	if t, y, ok := stepOf(x); ok && lo == 0 {
+		// Keras's capped relu with a threshold, as tf2onnx writes it:
+		// clip(ThresholdedRelu(x), 0, m) or clip(x·[x > t], 0, m).
+		return runtime.Activation{Func: runtime.ReLU, Threshold: float32(t), Capped: hi < math.MaxFloat32, MaxValue: float32(hi)}, y, nil
+	}
+	if lo == 0 && x.op == "Relu" && x.args[0].e != nil {
+		// Clip(Relu(x), 0, m) = Clip(x, 0, m): Keras's relu(x, max_value=m)
+		// as TensorFlow computes it.
+		x = x.args[0].e
 	}
 	if lo == 0 && x.op == "Where" {
 		// Keras's capped relu with a threshold: Clip(Where(x > t, x, 0), 0, m).
@@ -1229,6 +1292,11 @@ func (im *importer) matchProduct(e *expr) (runtime.Activation, *expr, error) {
 			return runtime.Activation{Func: runtime.Swish}, x, nil
 		case near(k, 1) && f.op == "Tanh" && f.args[0].e != nil && f.args[0].e.op == "Softplus" && f.args[0].e.args[0].e == x:
 			return runtime.Activation{Func: runtime.Mish}, x, nil
+		case k == 1 && f.op == "Greater" && f.args[0].e == x:
+			// Keras 3's relu with a threshold: x·cast(x > t).
+			if t, ok := scalarOf(f.args[1]); ok {
+				return runtime.Activation{Func: runtime.ReLU, Threshold: float32(t)}, x, nil
+			}
 		case near(k, 0.5):
 			g := addOne(f)
 			if g == nil || g.args[0].e == nil {
@@ -1314,6 +1382,176 @@ func (im *importer) matchReLU(e *expr) (runtime.Activation, *expr, bool) {
 		}
 		a.Alpha = float32(k)
 		return a, x, true
+	}
+	return runtime.Activation{}, nil, false
+}
+
+// minMax returns the input and bounds of Max(Min(x, hi), lo),
+// Min(Max(x, lo), hi), Max(x, lo) or Min(x, hi) with constant scalar
+// bounds, as tf2onnx writes tf.clip_by_value; a missing bound is infinite.
+func (im *importer) minMax(e *expr) (x *expr, lo, hi float64, err error) {
+	lo, hi = math.Inf(-1), math.Inf(1)
+	for depth := 0; depth < 2 && (e.op == "Min" || e.op == "Max"); depth++ {
+		var y *expr
+		var c value
+		switch {
+		case e.args[0].e != nil && e.args[1].e == nil:
+			y, c = e.args[0].e, e.args[1]
+		case e.args[1].e != nil && e.args[0].e == nil:
+			y, c = e.args[1].e, e.args[0]
+		default:
+			return nil, 0, 0, im.errNode(ErrUnsupportedOp, e.node, "combines two computed tensors; aekit reads %s of a tensor and a constant", e.op)
+		}
+		s, ok := scalarOf(c)
+		if !ok {
+			return nil, 0, 0, im.errNode(ErrUnsupportedOp, e.node, "bounds must be constant scalars")
+		}
+		if e.op == "Max" {
+			if !math.IsInf(lo, -1) {
+				break
+			}
+			lo = s
+		} else {
+			if !math.IsInf(hi, 1) {
+				break
+			}
+			hi = s
+		}
+		x, e = y, y
+	}
+	return x, lo, hi, nil
+}
+
+// affineOf returns y, a and b if e is a·y + b with scalar constants a and
+// b (either may be absent: a·y, y + b).
+func affineOf(e *expr) (y *expr, a, b float64, ok bool) {
+	if e == nil {
+		return nil, 0, 0, false
+	}
+	if e.op == "Add" {
+		for k := 0; k < 2; k++ {
+			if s, ok := scalarOf(e.args[1-k]); ok && e.args[k].e != nil {
+				d, a, ok := factors(e.args[k])
+				if ok && len(d) == 1 {
+					return d[0], a, s, true
+				}
+			}
+		}
+		return nil, 0, 0, false
+	}
+	if d, a, ok := factors(value{e: e}); ok && len(d) == 1 && d[0] != e {
+		return d[0], a, 0, true
+	}
+	return nil, 0, 0, false
+}
+
+// stepOf returns t and x if e is x·[x > t]: ThresholdedRelu(x) with
+// alpha t, x·Greater(x, t) (Keras 3's relu with a threshold), or
+// tf.where(x > t, x, 0) as tf2onnx converts it: [x > t]·x + 0·Not(x > t).
+func stepOf(e *expr) (t float64, x *expr, ok bool) {
+	switch e.op {
+	case "Add":
+		if len(e.args) != 2 || e.args[0].e == nil || e.args[1].e == nil {
+			return 0, nil, false
+		}
+		for i := 0; i < 2; i++ {
+			t, x, ok := stepOf(e.args[i].e)
+			if !ok || e.args[i].e.op != "Mul" {
+				continue
+			}
+			d, k, ok := factors(e.args[1-i])
+			if ok && k == 0 && len(d) == 1 && d[0].op == "Not" && d[0].args[0].e != nil && d[0].args[0].e.op == "Greater" && d[0].args[0].e.args[0].e == x {
+				if u, ok := scalarOf(d[0].args[0].e.args[1]); ok && u == t {
+					return t, x, true
+				}
+			}
+		}
+	case "ThresholdedRelu":
+		return float64(attrFloat(e.node, "alpha", 1)), e.args[0].e, e.args[0].e != nil
+	case "Mul":
+		d, k, ok := factors(value{e: e})
+		if !ok || len(d) != 2 || k != 1 {
+			return 0, nil, false
+		}
+		for i := 0; i < 2; i++ {
+			if g := d[1-i]; g.op == "Greater" && g.args[0].e == d[i] {
+				if t, ok := scalarOf(g.args[1]); ok {
+					return t, d[i], true
+				}
+			}
+		}
+	}
+	return 0, nil, false
+}
+
+// matchHardSigmoid recognises Keras 3's hard sigmoid relu6(x + 3)/6,
+// written k·clip(a·x + b, 0, h) with k·h = 1: HardSigmoid(k·a, k·b).
+func (im *importer) matchHardSigmoid(e *expr) (runtime.Activation, *expr, bool) {
+	d, k, ok := factors(value{e: e})
+	if !ok || len(d) != 1 || k <= 0 {
+		return runtime.Activation{}, nil, false
+	}
+	c := d[0]
+	var in *expr
+	lo, hi := math.Inf(-1), math.Inf(1)
+	switch c.op {
+	case "Min", "Max":
+		x, l, h, err := im.minMax(c)
+		if err != nil {
+			return runtime.Activation{}, nil, false
+		}
+		in, lo, hi = x, l, h
+	case "Clip":
+		if im.opset < 11 || len(c.args) != 3 {
+			return runtime.Activation{}, nil, false
+		}
+		l, ok1 := scalarOf(c.args[1])
+		h, ok2 := scalarOf(c.args[2])
+		if !ok1 || !ok2 {
+			return runtime.Activation{}, nil, false
+		}
+		in, lo, hi = c.args[0].e, l, h
+	default:
+		return runtime.Activation{}, nil, false
+	}
+	if lo != 0 || !near(k*hi, 1) {
+		return runtime.Activation{}, nil, false
+	}
+	y, a, b, ok := affineOf(in)
+	if !ok {
+		return runtime.Activation{}, nil, false
+	}
+	return runtime.Activation{Func: runtime.HardSigmoid, Alpha: float32(k * a), Beta: float32(k * b)}, y, true
+}
+
+// matchWhereELU recognises an ELU with a scale α on its negative side, as
+// Keras writes elu(x, α) for α ≠ 1 (tf.where(x > 0, elu(x), α·elu(x)))
+// and tf2onnx converts the where on floats: [x > 0]·elu(x) +
+// α·elu(x)·Not(x > 0) (the casts to float are read as no-ops).
+func matchWhereELU(e *expr) (runtime.Activation, *expr, bool) {
+	if len(e.args) != 2 || e.args[0].e == nil || e.args[1].e == nil {
+		return runtime.Activation{}, nil, false
+	}
+	for i := 0; i < 2; i++ {
+		p, kp, ok1 := factors(e.args[i])
+		q, kq, ok2 := factors(e.args[1-i])
+		if !ok1 || !ok2 || len(p) != 2 || len(q) != 2 || kp != 1 {
+			continue
+		}
+		for j := 0; j < 2; j++ {
+			g, el := p[j], p[1-j]
+			if g.op != "Greater" || el.op != "Elu" || g.args[0].e == nil || g.args[0].e != el.args[0].e {
+				continue
+			}
+			if t, ok := scalarOf(g.args[1]); !ok || t != 0 {
+				continue
+			}
+			for l := 0; l < 2; l++ {
+				if q[l] == el && q[1-l].op == "Not" && q[1-l].args[0].e == g {
+					return runtime.Activation{Func: runtime.ELU, Alpha: float32(kq) * attrFloat(el.node, "alpha", 1)}, el.args[0].e, true
+				}
+			}
+		}
 	}
 	return runtime.Activation{}, nil, false
 }

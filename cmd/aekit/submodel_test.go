@@ -135,8 +135,8 @@ func TestVAEPartsONNX(t *testing.T) {
 	ref := filepath.Join("..", "..", "fixtures", "keras", "real", "k2_nested_vae_saveweights_brianrice2.h5")
 	tmp := t.TempDir()
 	jobs := []ortJob{
-		{filepath.Join(tmp, "decoder.onnx"), ref + ".decoder.input.npy", filepath.Join(tmp, "decoder.out.npy")},
-		{filepath.Join(tmp, "z_mean.onnx"), ref + ".input.npy", filepath.Join(tmp, "z_mean.out.npy")},
+		{Model: filepath.Join(tmp, "decoder.onnx"), Input: ref + ".decoder.input.npy", Output: filepath.Join(tmp, "decoder.out.npy")},
+		{Model: filepath.Join(tmp, "z_mean.onnx"), Input: ref + ".input.npy", Output: filepath.Join(tmp, "z_mean.out.npy")},
 	}
 	runOK(t, "convert", vae, jobs[0].Model, "--arch", arch, "--model", "decoder")
 	runOK(t, "convert", vae, jobs[1].Model, "--arch", arch, "--model", "encoder", "--output", "z_mean")
