@@ -2,8 +2,8 @@
 // architectures, checkpoints — refusing anything that is not a regular
 // file, and reads them with a size bound.
 //
-// A named pipe (FIFO), a character or block device (/dev/zero), a socket
-// or a directory is refused with ErrNotRegular before a byte is read:
+// A named pipe (FIFO), a character or block device (/dev/zero) or a
+// socket is refused with ErrNotRegular before a byte is read:
 // reading one could block forever (a FIFO nobody writes to) or never end
 // (/dev/zero). Symbolic links to regular files are followed; only the file
 // they lead to is checked. On Unix the file is opened non-blocking, so
@@ -38,7 +38,7 @@ func Open(name string) (*os.File, int64, error) {
 		f.Close()
 		return nil, 0, err
 	}
-	if !st.Mode().IsRegular() {
+	if !st.Mode().IsRegular() && !st.IsDir() { // reading a folder fails by itself: "is a directory"
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, Kind(st.Mode()))
 	}
