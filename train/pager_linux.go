@@ -86,6 +86,33 @@ func checkMapped(a []float32) (*rowFile, error) {
 	return nil, errors.New("is not in any memory mapping")
 }
 
+// mappedPath returns the path of the file mapped at addr, as
+// /proc/self/maps lists it, or "".
+func mappedPath(addr uintptr) string {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 6 {
+			continue
+		}
+		start, end, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		st, err1 := strconv.ParseUint(start, 16, 64)
+		en, err2 := strconv.ParseUint(end, 16, 64)
+		if err1 == nil && err2 == nil && uint64(addr) >= st && uint64(addr) < en {
+			return strings.Join(fields[5:], " ")
+		}
+	}
+	return ""
+}
+
 // openRowFile opens the file at path and returns it if it is the mapped
 // one (device major:minor and inode as /proc/self/maps gives them), else
 // nil.
