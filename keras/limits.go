@@ -43,7 +43,7 @@ func (opt *Options) zipLimits() limits.Zip {
 	return limits.Zip{MaxMember: limit(opt.MaxMemberBytes, DefaultMaxMemberBytes),
 		MaxTotal: limit(opt.MaxArchiveBytes, DefaultMaxArchiveBytes),
 		MaxRatio: limit(opt.MaxMemberRatio, DefaultMaxMemberRatio),
-		Option:   "keras.Options", Err: ErrTooLarge}
+		Option:   "keras.Options", Err: ErrTooLarge, FormatErr: ErrFormat}
 }
 
 // checkJSON checks the size and the nesting depth of the JSON document b

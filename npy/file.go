@@ -68,7 +68,7 @@ func (o *Options) zip() limits.Zip {
 		return v
 	}
 	return limits.Zip{MaxMember: def(o.MaxMemberBytes, DefaultMaxMemberBytes), MaxTotal: def(o.MaxArchiveBytes, DefaultMaxArchiveBytes),
-		MaxRatio: def(o.MaxMemberRatio, DefaultMaxMemberRatio), Option: "npy.Options", Err: ErrTooLarge}
+		MaxRatio: def(o.MaxMemberRatio, DefaultMaxMemberRatio), Option: "npy.Options", Err: ErrTooLarge, FormatErr: ErrFormat}
 }
 
 // ReadFileOptions is ReadFileArray with the limits of opt (nil: the

@@ -89,8 +89,10 @@ func parseCommand(fs *flag.FlagSet, args []string, min, max int, stdout, stderr 
 	return pos, exitOK, false
 }
 
-// fail prints "aekit cmd: err" on stderr and returns exitUsage.
+// fail prints "aekit cmd: err" on stderr, on one line, and returns
+// exitUsage. A resource limit's error says how to raise it.
 func fail(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "aekit %s: %v\n", cmd, err)
+	msg := strings.ReplaceAll(limitHint(err).Error(), "\n", " ")
+	fmt.Fprintf(stderr, "aekit %s: %s\n", cmd, msg)
 	return exitUsage
 }

@@ -90,7 +90,7 @@ func ReadFile(name string, lim *limits.Error) ([]byte, error) {
 	return b, nil
 }
 
-// Kind names the type of file a mode describes: "a named pipe (FIFO)",
+// Kind names the type of file a mode describes: "a named pipe",
 // "a character device", ...
 func Kind(m fs.FileMode) string {
 	switch {
@@ -101,7 +101,7 @@ func Kind(m fs.FileMode) string {
 	case m.IsDir():
 		return "a directory"
 	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
+		return "a named pipe"
 	case m&fs.ModeCharDevice != 0:
 		return "a character device"
 	case m&fs.ModeDevice != 0:

@@ -47,9 +47,11 @@ type Zip struct {
 	// compressed size, for members larger than RatioFloor bytes.
 	MaxRatio int64
 	// Option is the options type naming the fields in errors
-	// ("keras.Options"); Err is the package's sentinel error.
-	Option string
-	Err    error
+	// ("keras.Options"); Err is the package's sentinel error for limits,
+	// FormatErr the one for a malformed archive (an encrypted member).
+	Option    string
+	Err       error
+	FormatErr error
 }
 
 // RatioFloor is the decompressed size up to which a zip member is not
@@ -65,18 +67,18 @@ func (z Zip) Check(files []*zip.File) error {
 	var total uint64
 	for _, f := range files {
 		if f.Flags&0x1 != 0 {
-			return fmt.Errorf("%w: member %q is encrypted", z.Err, f.Name)
+			return fmt.Errorf("%w: member %s is encrypted", z.FormatErr, quote(f.Name))
 		}
 		size := f.UncompressedSize64
 		if size > uint64(z.MaxMember) {
-			return z.err("member "+quote(f.Name)+" (decompressed)", size, z.MaxMember, "bytes", "MaxMemberBytes")
+			return z.err("member "+quote(f.Name), size, z.MaxMember, "bytes decompressed", "MaxMemberBytes")
 		}
 		if size > RatioFloor && size/max(f.CompressedSize64, 1) > uint64(z.MaxRatio) {
-			return z.err("member "+quote(f.Name)+" (decompressed per compressed byte)", size/max(f.CompressedSize64, 1), z.MaxRatio, "bytes", "MaxMemberRatio")
+			return z.err("member "+quote(f.Name), size/max(f.CompressedSize64, 1), z.MaxRatio, "bytes decompressed per compressed byte", "MaxMemberRatio")
 		}
 		total += size
 		if total > uint64(z.MaxTotal) {
-			return z.err("the archive (decompressed)", total, z.MaxTotal, "bytes", "MaxArchiveBytes")
+			return z.err("the archive", total, z.MaxTotal, "bytes decompressed (at least)", "MaxArchiveBytes")
 		}
 	}
 	return nil

@@ -8,8 +8,8 @@ import (
 )
 
 func TestZipCheck(t *testing.T) {
-	sentinel := errors.New("pkg: too large")
-	z := Zip{MaxMember: 100 << 20, MaxTotal: 150 << 20, MaxRatio: 100, Option: "pkg.Options", Err: sentinel}
+	sentinel, format := errors.New("pkg: too large"), errors.New("pkg: bad format")
+	z := Zip{MaxMember: 100 << 20, MaxTotal: 150 << 20, MaxRatio: 100, Option: "pkg.Options", Err: sentinel, FormatErr: format}
 	f := func(name string, c, u uint64) *zip.File {
 		return &zip.File{FileHeader: zip.FileHeader{Name: name, CompressedSize64: c, UncompressedSize64: u}}
 	}
@@ -38,7 +38,7 @@ func TestZipCheck(t *testing.T) {
 	}
 	enc := f("secret", 1, 1)
 	enc.Flags = 1
-	if err := z.Check([]*zip.File{enc}); !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "encrypted") {
+	if err := z.Check([]*zip.File{enc}); !errors.Is(err, format) || !strings.Contains(err.Error(), "encrypted") {
 		t.Errorf("encrypted: %v", err)
 	}
 }
