@@ -12,7 +12,7 @@ import (
 )
 
 // zipOf packs members (name, content) into a zip, deflated.
-func zipOf(t *testing.T, members ...string) []byte {
+func zipOf(t testing.TB, members ...string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	z := zip.NewWriter(&b)
