@@ -72,7 +72,7 @@ FUZZ_KERAS_ZIP ?= 120000x
 FUZZ_KERAS_ARCH ?= 30000x
 FUZZ_CKPT ?= 80000x
 FUZZ_LAYERS ?= 300000x
-FUZZ_META ?= 80000x
+FUZZ_META ?= 50000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/

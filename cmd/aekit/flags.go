@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aekit/aekit/internal/limits"
 )
 
 // newFlagSet returns a flag set for the named command whose usage text
@@ -89,10 +91,15 @@ func parseCommand(fs *flag.FlagSet, args []string, min, max int, stdout, stderr 
 	return pos, exitOK, false
 }
 
+// maxMessage bounds an error line, in bytes.
+const maxMessage = 2000
+
 // fail prints "aekit cmd: err" on stderr, on one line, and returns
 // exitUsage. A resource limit's error says how to raise it.
 func fail(stderr io.Writer, cmd string, err error) int {
-	msg := strings.ReplaceAll(limitHint(err).Error(), "\n", " ")
+	// One line, and bounded: names and tokens from a hostile file can be
+	// megabytes long.
+	msg := limits.Truncate(strings.ReplaceAll(limitHint(err).Error(), "\n", " "), maxMessage)
 	fmt.Fprintf(stderr, "aekit %s: %s\n", cmd, msg)
 	return exitUsage
 }
