@@ -87,6 +87,7 @@ var craftedFlags = []craftedCase{
 	{name: "train arch /dev/zero", args: []string{"train", "--arch", "/dev/zero", "--data", "{DATA}", "-o", "{OUT}/m.keras"}, want: "/dev/zero: not a regular file"},
 	{name: "resume /dev/zero", args: []string{"train", "--resume", "/dev/zero", "--data", "{DATA}", "-o", "{OUT}/m.keras"}, want: "/dev/zero: not a regular file"},
 	{name: "threads 1000000", args: []string{"train", "--layers", "8:relu|784:sigmoid", "--data", "{DATA}", "-o", "{OUT}/m.keras", "--threads", "1000000"}, want: "--threads 1000000"},
+	{name: "bench threads 1000000", args: []string{"bench", "--mode", "infer", "--threads", "1000000"}, want: "--threads 1000000"},
 	{name: "-o a FIFO", args: []string{"convert", "{MODEL}", "{OUT}/m.onnx"}, want: "named pipe", setup: mkfifo("m.onnx")},
 	{name: "-o a symlink", args: []string{"convert", "{MODEL}", "{OUT}/m.onnx"}, want: "symbolic link", setup: func(t *testing.T, out string) {
 		os.Symlink(filepath.Join(out, "target.onnx"), filepath.Join(out, "m.onnx"))

@@ -108,7 +108,7 @@ func limitHint(err error) error {
 // checkThreads refuses a --threads value beyond maxThreadsPerCPU per CPU.
 func checkThreads(n int) error {
 	if lim := maxThreadsPerCPU * runtime.NumCPU(); n > lim {
-		return fmt.Errorf("--threads %d: more than %d (%d per CPU on this %d-CPU machine); 0 uses all CPUs", n, lim, maxThreadsPerCPU, runtime.NumCPU())
+		return fmt.Errorf("--threads %d: more than %d (%d per CPU on this %d-CPU machine)", n, lim, maxThreadsPerCPU, runtime.NumCPU())
 	}
 	return nil
 }
