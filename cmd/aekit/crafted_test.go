@@ -124,6 +124,9 @@ func craftedCases(t *testing.T) []craftedCase {
 		case ".py", ".md", ".txt", ".sh":
 			return nil // generators and notes
 		}
+		if strings.HasPrefix(d.Name(), ".") {
+			return nil // .gitattributes
+		}
 		rel, _ := filepath.Rel(craftedDir, path)
 		cmds, ok := craftedFiles[rel]
 		if !ok {
