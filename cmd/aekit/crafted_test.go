@@ -81,6 +81,9 @@ func mkfifo(name string) func(t *testing.T, out string) {
 // craftedFlags are the cases made of flags rather than files.
 var craftedFlags = []craftedCase{
 	{name: "model is a FIFO", args: []string{"inspect", "{OUT}/m.keras"}, want: "named pipe", setup: mkfifo("m.keras")},
+	{name: "model is a folder", args: []string{"inspect", "{OUT}/m.keras"}, want: "is a directory", setup: func(t *testing.T, out string) {
+		os.Mkdir(filepath.Join(out, "m.keras"), 0o755)
+	}},
 	{name: "data is a FIFO", args: []string{"predict", "{MODEL}", "-i", "{OUT}/x.npy", "-o", "{OUT}/y.npy"}, want: "named pipe", setup: mkfifo("x.npy")},
 	{name: "train data is a FIFO", args: []string{"train", "--layers", "8:relu|784:sigmoid", "--data", "{OUT}/x.npy", "-o", "{OUT}/m.keras"}, want: "named pipe", setup: mkfifo("x.npy")},
 	{name: "arch /dev/zero", args: []string{"inspect", "../../fixtures/keras/gen/k3_seq.weights.h5", "--arch", "/dev/zero"}, want: "/dev/zero: not a regular file"},

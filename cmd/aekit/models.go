@@ -36,7 +36,10 @@ func sniff(path string) (string, error) {
 	}
 	defer f.Close()
 	head := make([]byte, 8)
-	n, _ := io.ReadFull(f, head)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", fmt.Errorf("%s: %w", path, err) // a folder: "is a directory"
+	}
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
