@@ -95,7 +95,13 @@ var craftedFlags = []craftedCase{
 	{name: "-o a symlink", args: []string{"convert", "{MODEL}", "{OUT}/m.onnx"}, want: "symbolic link", setup: func(t *testing.T, out string) {
 		os.Symlink(filepath.Join(out, "target.onnx"), filepath.Join(out, "m.onnx"))
 	}},
-	{name: "-o a device", args: []string{"predict", "{MODEL}", "-i", "{DATA}", "-o", "/dev/null"}, want: "character device"},
+	// A device node of its own (a copy of /dev/null, which needs root),
+	// so that a regression replaces the copy, not the system's /dev/null.
+	{name: "-o a device", args: []string{"predict", "{MODEL}", "-i", "{MODEL}.input.npy", "-o", "{OUT}/null.npy"}, want: "character device", setup: func(t *testing.T, out string) {
+		if err := syscall.Mknod(filepath.Join(out, "null.npy"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+			t.Skipf("cannot make a device node (needs root): %v", err)
+		}
+	}},
 	{name: "train -o a symlink to a device", args: []string{"train", "--layers", "8:relu|784:sigmoid", "--data", "{DATA}", "-o", "{OUT}/m.onnx"}, want: "symbolic link", setup: func(t *testing.T, out string) {
 		os.Symlink("/dev/null", filepath.Join(out, "m.onnx"))
 	}},
