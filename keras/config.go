@@ -644,7 +644,7 @@ type paramBudget struct{ used, max int64 }
 func (b *paramBudget) take(layer string, n int64) error {
 	if n > b.max-b.used {
 		return &limits.Error{What: fmt.Sprintf("the model (counting up to Dense layer %q)", layer), Got: b.used + n, Limit: b.max,
-			Unit: "parameters", Field: "MaxParams", Option: "keras.Options.MaxParams", Err: ErrTooLarge}
+			Unit: "parameters (at least)", Field: "MaxParams", Option: "keras.Options.MaxParams", Err: ErrTooLarge}
 	}
 	b.used += n
 	return nil
