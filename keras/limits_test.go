@@ -107,3 +107,15 @@ func TestArchNotRegular(t *testing.T) {
 		t.Errorf("--arch /dev/zero: %v", err)
 	}
 }
+
+// TestZipLyingSize: a member that inflates past the size the directory
+// declares (which the limits checked) fails instead of growing.
+func TestZipLyingSize(t *testing.T) {
+	b := zipOf(t, "config.json", limitArch)
+	cd := bytes.Index(b, []byte("PK\x01\x02"))
+	b[cd+24], b[cd+25], b[cd+26], b[cd+27] = 10, 0, 0, 0 // uncompressed size 10
+	_, _, err := Read(bytes.NewReader(b), &Options{ZeroWeights: true})
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "config.json: zip: not a valid zip file") {
+		t.Errorf("lying size: %v", err)
+	}
+}
