@@ -91,10 +91,20 @@ test: deps vet
 ## The counts take about 10-15 s per target on a 2-core machine.
 FUZZ_NPY ?= 300000x
 FUZZ_ONNX ?= 150000x
+FUZZ_KERAS_ZIP ?= 120000x
+FUZZ_KERAS_ARCH ?= 30000x
+FUZZ_CKPT ?= 80000x
+FUZZ_LAYERS ?= 300000x
+FUZZ_META ?= 50000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_ONNX) ./onnx/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckMeta$$' -fuzztime $(FUZZ_META) ./onnx/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadZip$$' -fuzztime $(FUZZ_KERAS_ZIP) ./keras/
+	$(GO) test -run '^$$' -fuzz '^FuzzArch$$' -fuzztime $(FUZZ_KERAS_ARCH) ./keras/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzztime $(FUZZ_CKPT) ./train/
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZ_LAYERS) ./train/
 
 ## demo: install aekit, train the classic autoencoder on the Fashion-MNIST sample in
 ## fixtures/data, export it to ONNX and Keras, reload both and cross-check them.

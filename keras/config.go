@@ -1,6 +1,8 @@
 package keras
 
 import (
+	"github.com/aekit/aekit/internal/limits"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -76,8 +78,10 @@ type tree struct {
 	// pruned holds the names of the layers (at any depth) left out
 	// because they do not feed Options.Output.
 	pruned map[string]bool
-	// zero gives Dense layers without weights zero ones (ZeroWeights).
-	zero bool
+	// zero gives Dense layers without weights zero ones (ZeroWeights),
+	// taking their parameters from zeroLeft, shared by nested models.
+	zero   bool
+	budget *paramBudget
 }
 
 // prunedAll returns the names of the layers t and its nested models left
@@ -109,6 +113,9 @@ type builder struct {
 func buildTop(top *topConfig, version string, info *Info, opt *Options) (*tree, *selection, error) {
 	if version == "" {
 		version = top.Version
+	}
+	if err := opt.checkLayers(top); err != nil {
+		return nil, nil, err
 	}
 	b := &builder{major: majorOf(version, top), seen: map[string]bool{}}
 	info.Major = b.major
@@ -628,13 +635,30 @@ func resolveShapes(t *tree, in []int) error {
 // allocates (1 GiB of float32), so an absurd architecture fails cleanly.
 const maxZeroValues = 1 << 28
 
+// paramBudget counts the parameters ZeroWeights allocates, against
+// Options.MaxParams.
+type paramBudget struct{ used, max int64 }
+
+// take counts n more parameters for the named layer, or fails when they
+// would pass the limit. n and used are below 2⁶² (n ≤ 2²⁹, used ≤ max).
+func (b *paramBudget) take(layer string, n int64) error {
+	if n > b.max-b.used {
+		return &limits.Error{What: fmt.Sprintf("the model (counting up to Dense layer %q)", layer), Got: b.used + n, Limit: b.max,
+			Unit: "parameters (at least)", Field: "MaxParams", Option: "keras.Options.MaxParams", Err: ErrTooLarge}
+	}
+	b.used += n
+	return nil
+}
+
 // zeroWeights marks every Dense layer of t and its nested models to get
 // zero weights of the shapes its config and input imply (Options.ZeroWeights).
-func (t *tree) zeroWeights() {
-	t.zero = true
+//
+// b counts the parameters they take against MaxParams.
+func (t *tree) zeroWeights(b *paramBudget) {
+	t.zero, t.budget = true, b
 	for _, n := range t.nodes {
 		if n.sub != nil {
-			n.sub.zeroWeights()
+			n.sub.zeroWeights(b)
 		}
 	}
 }
@@ -664,6 +688,10 @@ func (t *tree) shapes(in []int) ([]int, error) {
 			if !n.loaded && t.zero && len(shape) == 1 {
 				if n.units <= 0 || shape[0] > maxZeroValues/max(n.units, 1) {
 					return nil, fmt.Errorf("%w: Dense layer %q would have %d×%d weights (more than %d)", ErrShape, n.name, shape[0], n.units, maxZeroValues)
+				}
+				// Both factors are at most maxZeroValues = 2²⁸: no overflow.
+				if err := t.budget.take(n.name, int64(shape[0]+1)*int64(n.units)); err != nil {
+					return nil, err
 				}
 				n.kshape = []int{shape[0], n.units}
 				n.kernel = make([]float32, shape[0]*n.units)

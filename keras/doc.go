@@ -40,6 +40,19 @@
 // LeakyReLU layer's default slope is 0.3 (alpha in Keras 2, negative_slope
 // in Keras 3).
 //
+// # Untrusted files
+//
+// Files are read whole, from regular files only (ReadFile refuses a named
+// pipe or a device before reading it). What a file can make the reader
+// allocate is bounded before it is allocated, by the Max fields of
+// Options: the decompressed size of .keras zip members and of the whole
+// archive, absolute and per compressed byte; the size and nesting depth
+// of the architecture JSON; the number of layers; the parameters that
+// ZeroWeights creates. Each default is far above any real autoencoder; an
+// error wrapping ErrTooLarge names the field that raises it. A .keras zip
+// with two members of the same name, or a member flagged encrypted, is
+// refused with ErrFormat.
+//
 // Write and WriteFile produce a Keras 3 ".keras" zip or a Keras 2-layout
 // full-model ".h5", laid out as Keras writes them, so that Keras loads
 // models trained or converted by aekit. Weights round-trip bit for bit.

@@ -35,6 +35,12 @@ var (
 	// the names it has.
 	ErrNotFound = errors.New("keras: no such model or layer")
 
+	// ErrTooLarge reports a file beyond one of the resource limits of
+	// Options (MaxConfigBytes, MaxLayers, MaxParams, ...): the message
+	// names the limit and the Options field that raises it. Errors
+	// wrapping it are *limits.Error values from internal/limits.
+	ErrTooLarge = errors.New("keras: resource limit exceeded")
+
 	// ErrShape reports a weight whose shape disagrees with the
 	// architecture, e.g. a kernel that is not [inputs, units].
 	ErrShape = errors.New("keras: weight shape mismatch")

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/aekit/aekit/internal/h5"
+	"github.com/aekit/aekit/internal/inputfile"
+	"github.com/aekit/aekit/internal/limits"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -77,6 +78,36 @@ type Options struct {
 	// holds unsupported layers) whose message lists the outputs. An
 	// unknown name fails with ErrNotFound listing the layers.
 	Output string
+
+	// Resource limits, checked before the memory they bound is
+	// allocated; a file beyond one fails with an error wrapping
+	// ErrTooLarge that names the field. Zero (or less) selects the
+	// default, given in parentheses; every default is far above any real
+	// autoencoder.
+	//
+	// MaxConfigBytes bounds the architecture JSON (config.json,
+	// metadata.json, model.to_json() output, the Arch file), in bytes
+	// (DefaultMaxConfigBytes, 16 MiB); MaxConfigDepth its nesting of
+	// objects and arrays (DefaultMaxConfigDepth, 100).
+	MaxConfigBytes int64
+	MaxConfigDepth int
+	// MaxLayers bounds the number of layers of the architecture, nested
+	// models' included (DefaultMaxLayers, 10,000).
+	MaxLayers int
+	// MaxParams bounds the number of parameters that ZeroWeights creates
+	// (DefaultMaxParams, 2²⁸, 1 GiB of float32); the count is
+	// overflow-safe.
+	MaxParams int64
+	// MaxMemberBytes bounds the decompressed size of each member of a
+	// .keras zip (DefaultMaxMemberBytes, 1 GiB), MaxArchiveBytes the sum
+	// over all members (DefaultMaxArchiveBytes, 2 GiB), and
+	// MaxMemberRatio a member's decompressed size per compressed byte
+	// for members over 8 MiB (DefaultMaxMemberRatio, 200; deflate
+	// reaches about 1000 only on data with long runs, as zip bombs are
+	// made). Members flagged encrypted are refused.
+	MaxMemberBytes  int64
+	MaxArchiveBytes int64
+	MaxMemberRatio  int64
 }
 
 // Info describes the file Read loaded.
@@ -101,8 +132,11 @@ type Info struct {
 
 // ReadFile reads the Keras model in the named file; see Read. Errors name
 // the file.
+//
+// A name that is not a regular file (a FIFO, a device) is refused before
+// it is read, with an error wrapping inputfile.ErrNotRegular.
 func ReadFile(name string, opt *Options) (*runtime.Model, *Info, error) {
-	b, err := os.ReadFile(name)
+	b, err := inputfile.ReadFile(name, &limits.Error{Limit: maxFile, Field: "", Option: "the 4 GiB bound of keras files", Err: ErrTooLarge})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -141,6 +175,9 @@ func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		return readHDF5(b, opt)
 	case len(bytes.TrimSpace(b)) > 0 && bytes.TrimSpace(b)[0] == '{':
 		info := &Info{Format: FormatJSON}
+		if err := opt.checkJSON("the architecture JSON", b); err != nil {
+			return nil, info, err
+		}
 		top, err := parseTop(b)
 		if err != nil {
 			return nil, info, err
@@ -153,7 +190,7 @@ func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if !opt.ZeroWeights {
 			return nil, info, fmt.Errorf("%w: an architecture alone has no weights (model %q)", ErrMissingWeights, t.name)
 		}
-		t.zeroWeights()
+		t.zeroWeights(&paramBudget{max: limit(opt.MaxParams, DefaultMaxParams)})
 		m, err := finish(t)
 		return m, info, err
 	}
@@ -170,14 +207,18 @@ func (opt *Options) arch(what string) (*topConfig, error) {
 		b = opt.ArchJSON
 	case opt.Arch != "":
 		var err error
-		b, err = os.ReadFile(opt.Arch)
+		b, err = inputfile.ReadFile(opt.Arch, opt.configLimit())
 		if err != nil {
 			return nil, fmt.Errorf("architecture: %w", err)
 		}
 	default:
 		return nil, fmt.Errorf("%w: %s holds weights only; give the architecture (model.to_json() or config.json) in Options.Arch", ErrMissingWeights, what)
 	}
-	top, err := parseTop(b)
+	err := opt.checkJSON("the architecture JSON", b)
+	var top *topConfig
+	if err == nil {
+		top, err = parseTop(b)
+	}
 	if err != nil && opt.Arch != "" && opt.ArchJSON == nil {
 		return nil, fmt.Errorf("architecture %s: %w", opt.Arch, err)
 	}
@@ -275,29 +316,40 @@ func optAttr(f *h5.File, path, name string) string {
 	return s
 }
 
-// maxMember bounds the uncompressed size of a zip member (2 GiB).
-const maxMember = 2 << 30
-
 func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	info := &Info{Format: FormatKeras}
 	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, info, fmt.Errorf("%w: zip: %w", ErrFormat, err)
 	}
+	if err := opt.zipLimits().Check(z.File); err != nil {
+		return nil, info, err
+	}
+	seen := map[string]bool{}
+	for _, f := range z.File {
+		if seen[f.Name] {
+			return nil, info, fmt.Errorf("%w: zip holds two members named %s", ErrFormat, limits.Quote(f.Name))
+		}
+		seen[f.Name] = true
+	}
 	member := func(name string) ([]byte, error) {
 		for _, f := range z.File {
 			if f.Name != name {
 				continue
 			}
-			if f.UncompressedSize64 > maxMember {
-				return nil, fmt.Errorf("%w: %s claims %d bytes", ErrFormat, name, f.UncompressedSize64)
+			if strings.HasSuffix(name, ".json") {
+				if err := opt.checkMember(f); err != nil {
+					return nil, err
+				}
 			}
 			r, err := f.Open()
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
 			}
 			defer r.Close()
-			data, err := io.ReadAll(io.LimitReader(r, maxMember+1))
+			// The limits bound the declared size, and archive/zip fails a
+			// member that inflates past it.
+			data, err := io.ReadAll(r)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
 			}
@@ -327,6 +379,8 @@ func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if top, err = opt.arch("this .keras zip has no config.json and"); err != nil {
 			return nil, info, err
 		}
+	} else if err = opt.checkJSON("config.json", cfg); err != nil {
+		return nil, info, err
 	} else if top, err = parseTop(cfg); err != nil {
 		return nil, info, fmt.Errorf("config.json: %w", err)
 	}

@@ -35,4 +35,12 @@
 // claims. Errors wrap the sentinel errors of this package (ErrFormat,
 // ErrTruncated, ErrTooLarge, ErrDType, ...) and can be tested with
 // errors.Is; errors from the file functions name the file.
+//
+// An .npz archive is checked before anything is decompressed: each
+// member's declared size and its ratio to its compressed size, and the
+// archive's total, against the limits of Options (ReadFileOptions;
+// ReadFile and ReadFileArray use the defaults); members flagged encrypted
+// and two members of the same name (numpy would read the last) are
+// refused. The file functions refuse a named pipe or a device before
+// reading it, and errors quote at most 40 bytes of a header token.
 package npy

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
+	"github.com/aekit/aekit/internal/inputfile"
+	"github.com/aekit/aekit/internal/limits"
 )
 
 // ReadFile reads the .npy or .npz file name. The kind of file is told by
@@ -28,16 +29,59 @@ func ReadFile(name string) (*Array, error) {
 // same array). An empty key picks the default array as ReadFile does. A
 // non-empty key for a .npy file is an error wrapping ErrNotFound.
 func ReadFileArray(name, key string) (*Array, error) {
-	f, err := os.Open(name)
+	return ReadFileOptions(name, key, nil)
+}
+
+// Default limits on .npz archives (see Options).
+const (
+	DefaultMaxMemberBytes  = 2 << 30 // 2 GiB per member, decompressed
+	DefaultMaxArchiveBytes = 8 << 30 // 8 GiB for all members
+	DefaultMaxMemberRatio  = 200     // decompressed bytes per compressed byte
+)
+
+// Options sets the resource limits of ReadFileOptions. A zero field (or a
+// nil *Options) selects the default. An archive beyond a limit fails,
+// before anything is decompressed, with an error wrapping ErrTooLarge
+// that names the field. Plain .npy files are bounded by their size.
+type Options struct {
+	// MaxMemberBytes bounds the decompressed size of each .npz member
+	// (DefaultMaxMemberBytes, 2 GiB; the float32 array read from it takes
+	// up to 4 times that for uint8 data).
+	MaxMemberBytes int64
+	// MaxArchiveBytes bounds the decompressed size of all members
+	// together (DefaultMaxArchiveBytes, 8 GiB).
+	MaxArchiveBytes int64
+	// MaxMemberRatio bounds a member's decompressed size per compressed
+	// byte, for members over 8 MiB (DefaultMaxMemberRatio, 200; real
+	// data sets reach 10 or so, zip bombs about 1000).
+	MaxMemberRatio int64
+}
+
+func (o *Options) zip() limits.Zip {
+	if o == nil {
+		o = &Options{}
+	}
+	def := func(v, d int64) int64 {
+		if v <= 0 {
+			return d
+		}
+		return v
+	}
+	return limits.Zip{MaxMember: def(o.MaxMemberBytes, DefaultMaxMemberBytes), MaxTotal: def(o.MaxArchiveBytes, DefaultMaxArchiveBytes),
+		MaxRatio: def(o.MaxMemberRatio, DefaultMaxMemberRatio), Option: "npy.Options", Err: ErrTooLarge, FormatErr: ErrFormat}
+}
+
+// ReadFileOptions is ReadFileArray with the limits of opt (nil: the
+// defaults). A name that is not a regular file (a FIFO, a device) is
+// refused before it is read, with an error wrapping
+// inputfile.ErrNotRegular.
+func ReadFileOptions(name, key string, opt *Options) (*Array, error) {
+	f, size, err := inputfile.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("npy: %w", err)
-	}
-	a, key, err := decodeFile(f, st.Size(), key)
+	a, key, err := decodeFileOptions(f, size, key, opt)
 	if err != nil {
 		return nil, &fileError{name: name, key: key, err: err}
 	}
@@ -47,13 +91,18 @@ func ReadFileArray(name, key string) (*Array, error) {
 // decodeFile reads a .npy file or an array of an .npz file from r, which
 // holds size bytes. It returns the name of the array read from an .npz.
 func decodeFile(r io.ReaderAt, size int64, key string) (*Array, string, error) {
+	return decodeFileOptions(r, size, key, nil)
+}
+
+// decodeFileOptions is decodeFile with the limits of opt.
+func decodeFileOptions(r io.ReaderAt, size int64, key string, opt *Options) (*Array, string, error) {
 	var head [4]byte
 	m, err := r.ReadAt(head[:], 0)
 	switch {
 	case m < len(head) && err != nil && err != io.EOF:
 		return nil, "", fmt.Errorf("npy: reading: %w", err)
 	case m == len(head) && (string(head[:]) == "PK\x03\x04" || string(head[:]) == "PK\x05\x06"):
-		return readNPZ(r, size, key)
+		return readNPZ(r, size, key, opt)
 	}
 	if key != "" {
 		// Report a bad .npy as such before complaining about the key.
@@ -73,19 +122,26 @@ func decodeFile(r io.ReaderAt, size int64, key string) (*Array, string, error) {
 
 // readNPZ reads the array called key, or the default array, from the zip
 // archive r of size bytes.
-func readNPZ(r io.ReaderAt, size int64, key string) (*Array, string, error) {
+//
+// An archive with two members of the same name (numpy would read the
+// last) is refused as ambiguous, and so is a member flagged encrypted.
+func readNPZ(r io.ReaderAt, size int64, key string, opt *Options) (*Array, string, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, "", fmt.Errorf("%w: not a valid .npz (zip) archive: %v", ErrFormat, err)
+	}
+	if err := opt.zip().Check(zr.File); err != nil {
+		return nil, "", err
 	}
 	byKey := make(map[string]*zip.File, len(zr.File))
 	var keys []string
 	for _, f := range zr.File {
 		k := strings.TrimSuffix(f.Name, ".npy")
-		if _, dup := byKey[k]; !dup {
-			byKey[k] = f
-			keys = append(keys, k)
+		if _, dup := byKey[k]; dup {
+			return nil, "", fmt.Errorf("%w: the .npz archive holds two arrays named %s (ambiguous: numpy would read the last)", ErrFormat, limits.Quote(k))
 		}
+		byKey[k] = f
+		keys = append(keys, k)
 	}
 	var f *zip.File
 	if key != "" {
@@ -119,13 +175,10 @@ func readNPZ(r io.ReaderAt, size int64, key string) (*Array, string, error) {
 	if err != nil {
 		return nil, key, err
 	}
-	// A stored (uncompressed) member holds exactly its recorded size,
-	// bounded by the file size, so the data size can be checked up front.
-	// A compressed member's recorded size is not trusted for allocation.
-	avail := int64(-1)
-	if f.Method == zip.Store && f.UncompressedSize64 <= uint64(size) {
-		avail = int64(f.UncompressedSize64) - h.dataOff
-	}
+	// A member holds at most its recorded size (archive/zip fails one
+	// that inflates past it), which the limits have bounded, so the data
+	// size can be checked up front.
+	avail := int64(f.UncompressedSize64) - h.dataOff
 	a, err := readData(rc, h, avail)
 	if err != nil {
 		return nil, key, err

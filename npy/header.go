@@ -1,6 +1,8 @@
 package npy
 
 import (
+	"github.com/aekit/aekit/internal/limits"
+
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -142,7 +144,7 @@ func (h *header) parseDict(buf []byte) error {
 		}
 		p.space()
 		if !p.eat(':') {
-			return p.errorf("missing ':' after key %q", key)
+			return p.errorf("missing ':' after key %q", limits.Truncate(key, 40))
 		}
 		p.space()
 		switch key {
@@ -183,7 +185,7 @@ func (h *header) parseDict(buf []byte) error {
 			}
 			h.shape = shape
 		default:
-			return p.errorf("unexpected key %q", key)
+			return p.errorf("unexpected key %q", limits.Truncate(key, 40))
 		}
 		p.space()
 		if p.eat(',') {
@@ -246,21 +248,21 @@ func parseDType(s string) (dtype, error) {
 		}
 	}
 	if t == "" {
-		return dtype{}, fmt.Errorf("%w: empty dtype %q", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: empty dtype %q", ErrDType, limits.Truncate(s, 40))
 	}
 	kind := t[0]
 	size, err := strconv.Atoi(t[1:])
 	switch kind {
 	case 'c':
-		return dtype{}, fmt.Errorf("%w: complex dtype %q", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: complex dtype %q", ErrDType, limits.Truncate(s, 40))
 	case 'O':
-		return dtype{}, fmt.Errorf("%w: object dtype %q", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: object dtype %q", ErrDType, limits.Truncate(s, 40))
 	case 'S', 'U', 'a':
-		return dtype{}, fmt.Errorf("%w: string dtype %q", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: string dtype %q", ErrDType, limits.Truncate(s, 40))
 	case 'V':
-		return dtype{}, fmt.Errorf("%w: void or structured dtype %q", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: void or structured dtype %q", ErrDType, limits.Truncate(s, 40))
 	case 'M', 'm':
-		return dtype{}, fmt.Errorf("%w: datetime or timedelta dtype %q", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: datetime or timedelta dtype %q", ErrDType, limits.Truncate(s, 40))
 	}
 	ok := err == nil
 	if ok {
@@ -276,7 +278,7 @@ func parseDType(s string) (dtype, error) {
 		}
 	}
 	if !ok {
-		return dtype{}, fmt.Errorf("%w: %q (want bool, int8..int64, uint8..uint64, float16, float32 or float64)", ErrDType, s)
+		return dtype{}, fmt.Errorf("%w: %q (want bool, int8..int64, uint8..uint64, float16, float32 or float64)", ErrDType, limits.Truncate(s, 40))
 	}
 	return dtype{kind: kind, size: size, big: big}, nil
 }
@@ -410,10 +412,10 @@ func (p *parser) dim() (int, error) {
 	d, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, fmt.Errorf("%w: dimension %s does not fit in 64 bits", ErrTooLarge, text)
+			return 0, fmt.Errorf("%w: dimension %s does not fit in 64 bits", ErrTooLarge, limits.Truncate(text, 40))
 		}
 		p.i = start
-		return 0, p.errorf("invalid dimension %q in 'shape'", text)
+		return 0, p.errorf("invalid dimension %q in 'shape'", limits.Truncate(text, 40))
 	}
 	if d < 0 {
 		p.i = start

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/aekit/aekit/internal/inputfile"
 )
 
 // Mapped is an array whose Data is a read-only view of a memory-mapped .npy
@@ -33,20 +35,16 @@ type Mapped struct {
 // file into memory, with the same checks. Call Close to release the
 // mapping.
 func Map(name string) (*Mapped, error) {
-	f, err := os.Open(name)
+	f, size, err := inputfile.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("npy: %w", err)
-	}
-	h, err := mappableHeader(f, st.Size())
+	h, err := mappableHeader(f, size)
 	if err != nil {
 		return nil, &fileError{name: name, err: err}
 	}
-	m, err := mapFile(f, st.Size(), h)
+	m, err := mapFile(f, size, h)
 	if err != nil {
 		return nil, &fileError{name: name, err: err}
 	}

@@ -55,9 +55,13 @@
 //
 // Errors wrap one of the package's sentinel errors (ErrFormat, ErrGraph,
 // ErrUnsupportedOp, ErrUnsupportedOpset, ErrUnsupportedIRVersion,
-// ErrUnsupportedType, ErrExternalData, ErrExport, ErrNoCheck, ErrCheck) —
-// test with errors.Is — and name the node, op type and opset at fault.
-// Malformed input gives an error, never a panic.
+// ErrUnsupportedType, ErrExternalData, ErrTooLarge, ErrExport, ErrNoCheck,
+// ErrCheck) — test with errors.Is — and name the node, op type and opset
+// at fault. Malformed input gives an error, never a panic. Before the
+// protobuf is decoded, its nodes and nested graphs are counted on the wire
+// against the limits of ReadOptions (10,000 nodes and 8 levels by
+// default), so an oversized graph costs no memory; ReadFile refuses a
+// named pipe or a device before reading it.
 //
 // The ONNX protobuf types come from internal/onnxpb, generated from a
 // minimal onnx.proto written from the ONNX specification.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aekit/aekit/internal/limits"
 	pb "github.com/aekit/aekit/internal/onnxpb"
 	"github.com/aekit/aekit/runtime"
 )
@@ -108,12 +109,19 @@ func dimsString(d []int) string {
 	return strings.Join(s, "x")
 }
 
+// maxCheckValues bounds the values per sample of self-check shapes.
+const maxCheckValues = 1 << 24
+
 func parseDims(s string) ([]int, error) {
 	var d []int
+	p := 1
 	for _, f := range strings.Split(s, "x") {
 		v, err := strconv.Atoi(f)
-		if err != nil || v <= 0 || v > 1<<24 {
-			return nil, fmt.Errorf("bad dimension %q", f)
+		if err != nil || v <= 0 || v > maxCheckValues {
+			return nil, fmt.Errorf("bad dimension %q", limits.Truncate(f, 40))
+		}
+		if p *= v; p > maxCheckValues { // both ≤ 2²⁴: no overflow
+			return nil, fmt.Errorf("shape %s has more than %d values", limits.Truncate(s, 40), maxCheckValues)
 		}
 		d = append(d, v)
 	}
@@ -163,11 +171,11 @@ func parseCheck(props map[string]string) (*CheckData, error) {
 			c.OutputShape, err = parseDims(v)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: metadata %s=%q: %v", ErrFormat, MetaCheckShape, shape, err)
+			return nil, fmt.Errorf("%w: metadata %s=%q: %v", ErrFormat, MetaCheckShape, limits.Truncate(shape, 80), err)
 		}
 	}
 	if c.N == 0 || c.InputShape == nil || c.OutputShape == nil {
-		return nil, fmt.Errorf("%w: metadata %s=%q lacks n, input or output", ErrFormat, MetaCheckShape, shape)
+		return nil, fmt.Errorf("%w: metadata %s=%q lacks n, input or output", ErrFormat, MetaCheckShape, limits.Truncate(shape, 80))
 	}
 	var err error
 	if c.Input, err = decodeF32(props[MetaCheckInput]); err != nil {
@@ -176,6 +184,7 @@ func parseCheck(props map[string]string) (*CheckData, error) {
 	if c.Output, err = decodeF32(props[MetaCheckOutput]); err != nil {
 		return nil, fmt.Errorf("%w: metadata %s: %v", ErrFormat, MetaCheckOutput, err)
 	}
+	// N ≤ 2²⁰ and prod ≤ 2²⁴: the products do not overflow.
 	if w := prod(c.InputShape); len(c.Input) != c.N*w {
 		return nil, fmt.Errorf("%w: metadata %s has %d values, want %d×%d", ErrFormat, MetaCheckInput, len(c.Input), c.N, w)
 	}
@@ -209,6 +218,21 @@ func SelfCheckData(info *Info) (x, want []float32, n int, err error) {
 	}
 	c := info.Check
 	return c.Input, c.Output, c.N, nil
+}
+
+// SelfCheckDataFor is SelfCheckData for running the model m on the data:
+// it also fails, with ErrCheck, when the data's widths are not m's input
+// and output widths (a file whose metadata disagrees with its graph).
+func SelfCheckDataFor(m *runtime.Model, info *Info) (x, want []float32, n int, err error) {
+	x, want, n, err = SelfCheckData(info)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if m.InputWidth() != len(x)/n || m.OutputWidth() != len(want)/n {
+		return nil, nil, 0, fmt.Errorf("%w: check data is %d→%d values per sample, model is %d→%d",
+			ErrCheck, len(x)/n, len(want)/n, m.InputWidth(), m.OutputWidth())
+	}
+	return x, want, n, nil
 }
 
 // Default self-check tolerances: SelfCheck accepts |got−want| ≤
@@ -245,13 +269,9 @@ func (r *CheckReport) String() string {
 // the tolerance, an error wrapping ErrCheck; an error wrapping ErrNoCheck
 // if the file carries no check data.
 func SelfCheck(m *runtime.Model, info *Info) (*CheckReport, error) {
-	x, want, n, err := SelfCheckData(info)
+	x, want, n, err := SelfCheckDataFor(m, info)
 	if err != nil {
 		return nil, err
-	}
-	if m.InputWidth() != len(x)/n || m.OutputWidth() != len(want)/n {
-		return nil, fmt.Errorf("%w: check data is %d→%d values per sample, model is %d→%d",
-			ErrCheck, len(x)/n, len(want)/n, m.InputWidth(), m.OutputWidth())
 	}
 	got, err := m.Predict(nil, x)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -53,18 +52,12 @@ func Read(r io.Reader) (*runtime.Model, *Info, error) {
 	return Unmarshal(b)
 }
 
-// ReadFile decodes the named ONNX file (see Unmarshal). Errors name the
-// file.
+// ReadFile decodes the named ONNX file (see Unmarshal) with the default
+// limits of ReadOptions. Errors name the file. A name that is not a
+// regular file (a FIFO, a device) is refused before it is read, with an
+// error wrapping inputfile.ErrNotRegular.
 func ReadFile(name string) (*runtime.Model, *Info, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, info, err := Unmarshal(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return m, info, nil
+	return ReadFileOptions(name, nil)
 }
 
 // Unmarshal decodes an ONNX model (IR versions MinIRVersion to
@@ -95,8 +88,14 @@ func ReadFile(name string) (*runtime.Model, *Info, error) {
 //
 // Errors wrap ErrFormat, ErrGraph, ErrUnsupportedOp, ErrUnsupportedOpset,
 // ErrUnsupportedIRVersion, ErrUnsupportedType or ErrExternalData, and name
-// the node, its op type and the opset where one is at fault.
+// the node, its op type and the opset where one is at fault. A model
+// beyond the default limits of ReadOptions fails with ErrTooLarge before
+// it is decoded.
 func Unmarshal(b []byte) (*runtime.Model, *Info, error) {
+	return UnmarshalOptions(b, nil)
+}
+
+func unmarshal(b []byte) (*runtime.Model, *Info, error) {
 	var mp pb.ModelProto
 	if err := proto.Unmarshal(b, &mp); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrFormat, err)

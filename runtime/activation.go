@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"github.com/aekit/aekit/internal/limits"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -85,7 +87,7 @@ func ParseFunc(name string) (Func, error) {
 			return Func(f), nil
 		}
 	}
-	return 0, fmt.Errorf("%w %q (valid: %s)", ErrActivation, name, strings.Join(FuncNames(), ", "))
+	return 0, fmt.Errorf("%w %q (valid: %s)", ErrActivation, limits.Truncate(name, 40), strings.Join(FuncNames(), ", "))
 }
 
 // Activation is an activation function with its parameters. The zero value

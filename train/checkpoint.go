@@ -11,10 +11,10 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"unsafe"
 
 	"github.com/aekit/aekit/internal/atomicfile"
+	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -238,9 +238,10 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	return &ck, nil
 }
 
-// ReadCheckpointFile reads the checkpoint in the named file.
+// ReadCheckpointFile reads the checkpoint in the named file. A name that
+// is not a regular file (a FIFO, a device) is refused before it is read.
 func ReadCheckpointFile(name string) (*Checkpoint, error) {
-	f, err := os.Open(name)
+	f, _, err := inputfile.Open(name)
 	if err != nil {
 		return nil, err
 	}

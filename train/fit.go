@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"time"
 
 	"github.com/aekit/aekit/runtime"
@@ -172,7 +173,34 @@ type runState struct {
 // cancelled Fit stops after the current batch, writes the checkpoint if
 // CheckpointPath is set, and returns the history so far with an error
 // wrapping ErrInterrupted.
-func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Config) (*History, error) {
+//
+// With Config.Mapped, a memory fault while reading the data — its file
+// truncated or replaced while mapped — is an error wrapping ErrData that
+// names the file, not a crash; the last checkpoint is left as it was.
+func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Config) (h *History, err error) {
+	if !cfg.Mapped {
+		return fit(ctx, m, x, y, n, cfg)
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		fault, ok := r.(interface{ Addr() uintptr })
+		if !ok {
+			panic(r)
+		}
+		name := mappedPath(fault.Addr())
+		if name == "" {
+			name = "the mapped data"
+		}
+		h, err = nil, fmt.Errorf("%w: reading %s: memory fault at %#x: the file was truncated or changed during training (mapped data must not change while a run reads it)", ErrData, name, fault.Addr())
+	}()
+	return fit(ctx, m, x, y, n, cfg)
+}
+
+func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Config) (*History, error) {
 	if cfg.Optimizer == nil {
 		cfg.Optimizer = &Adam{}
 	}

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/aekit/aekit/internal/limits"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -154,7 +156,7 @@ func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Mode
 	}
 	parts := strings.Split(spec, "|")
 	if len(parts) > 2 {
-		return nil, fmt.Errorf("%w %q: more than one '|'", ErrSpec, spec)
+		return nil, fmt.Errorf("%w %q: more than one '|'", ErrSpec, limits.Truncate(spec, 60))
 	}
 	var layers []*runtime.Layer
 	split := -1
@@ -165,25 +167,25 @@ func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Mode
 			split = len(layers)
 		}
 		if strings.TrimSpace(part) == "" {
-			return nil, fmt.Errorf("%w %q: empty side of '|'", ErrSpec, spec)
+			return nil, fmt.Errorf("%w %q: empty side of '|'", ErrSpec, limits.Truncate(spec, 60))
 		}
 		for _, item := range strings.Split(part, ",") {
 			item = strings.TrimSpace(item)
 			ustr, aname, _ := strings.Cut(item, ":")
 			units, err := strconv.Atoi(strings.TrimSpace(ustr))
 			if err != nil || units < 1 {
-				return nil, fmt.Errorf("%w %q: layer %q: units must be a positive integer", ErrSpec, spec, item)
+				return nil, fmt.Errorf("%w %q: layer %q: units must be a positive integer", ErrSpec, limits.Truncate(spec, 60), limits.Truncate(item, 40))
 			}
 			if units > MaxUnits {
-				return nil, fmt.Errorf("%w %q: layer %q: %d units, more than the limit of %d", ErrSpec, spec, item, units, MaxUnits)
+				return nil, fmt.Errorf("%w %q: layer %q: %d units, more than the limit of %d", ErrSpec, limits.Truncate(spec, 60), limits.Truncate(item, 40), units, MaxUnits)
 			}
 			if params += in*units + units; params > MaxValues {
 				return nil, fmt.Errorf("%w %q: layer %q (%d×%d kernel) takes the model to %d parameters, more than the limit of %d (%d GiB of float32)",
-					ErrSpec, spec, item, in, units, params, MaxValues, MaxValues>>28)
+					ErrSpec, limits.Truncate(spec, 60), limits.Truncate(item, 40), in, units, params, MaxValues, MaxValues>>28)
 			}
 			f, err := runtime.ParseFunc(strings.TrimSpace(aname))
 			if err != nil {
-				return nil, fmt.Errorf("%w %q: layer %q: %w", ErrSpec, spec, item, err)
+				return nil, fmt.Errorf("%w %q: layer %q: %w", ErrSpec, limits.Truncate(spec, 60), limits.Truncate(item, 40), err)
 			}
 			name := "dense"
 			if len(layers) > 0 {

@@ -453,8 +453,12 @@ func checkSize(m *runtime.Model, maxB, copies int) error {
 	})
 	total, ok2 := addSize(0, params, copies)
 	if !ok || !ok2 {
-		return fmt.Errorf("%w: model %q has %d parameters; training keeps %d copies of them (weights, gradients, optimizer state), more than the limit of %d float32 values (%d GiB)",
-			ErrModel, m.Name, params, copies, MaxValues, MaxValues>>28)
+		count := fmt.Sprint(params)
+		if !ok { // the count stopped at the limit
+			count = fmt.Sprintf("more than %d", MaxValues)
+		}
+		return fmt.Errorf("%w: model %q has %s parameters; training keeps %d copies of them (weights, gradients, optimizer state), more than the limit of %d float32 values (%d GiB)",
+			ErrModel, m.Name, count, copies, MaxValues, MaxValues>>28)
 	}
 	fail := func(what string, need int) error {
 		return fmt.Errorf("%w: batch size %d: %s needs %d×%d more float32 values, which takes the run past the limit of %d (%d GiB, of which the model's parameters and optimizer state take %d); use a smaller batch size",

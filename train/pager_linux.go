@@ -42,48 +42,67 @@ func releasePages(a []float32) {
 func checkMapped(a []float32) (*rowFile, error) {
 	lo := uint64(uintptr(unsafe.Pointer(&a[0])))
 	hi := lo + uint64(len(a))*4
+	fields, st, en, err := findMapping(lo)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case hi > en:
+		return nil, errors.New("is not inside one memory mapping")
+	case fields[4] == "0":
+		return nil, errors.New("is not a file mapping (it is in Go or anonymous memory)")
+	case strings.Contains(fields[1], "w"):
+		return nil, errors.New("is in a writable mapping")
+	}
+	var rf *rowFile
+	if len(fields) >= 6 {
+		off, err := strconv.ParseUint(fields[2], 16, 64)
+		if err == nil {
+			rf = openRowFile(strings.Join(fields[5:], " "), fields[3], fields[4], int64(off+lo-st))
+		}
+	}
+	return rf, nil
+}
+
+// findMapping returns the line of /proc/self/maps (start-end perms offset
+// major:minor inode [path], split in fields, at least 5) of the mapping
+// holding addr, with its start and end.
+func findMapping(addr uint64) (fields []string, start, end uint64, err error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		return nil, fmt.Errorf("cannot be checked: %w", err)
+		return nil, 0, 0, fmt.Errorf("cannot be checked: %w", err)
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		// start-end perms offset major:minor inode [path]
 		fields := strings.Fields(s.Text())
 		if len(fields) < 5 {
 			continue
 		}
-		start, end, ok := strings.Cut(fields[0], "-")
+		lo, hi, ok := strings.Cut(fields[0], "-")
 		if !ok {
 			continue
 		}
-		st, err1 := strconv.ParseUint(start, 16, 64)
-		en, err2 := strconv.ParseUint(end, 16, 64)
-		if err1 != nil || err2 != nil || lo < st || lo >= en {
-			continue
+		st, err1 := strconv.ParseUint(lo, 16, 64)
+		en, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil && addr >= st && addr < en {
+			return fields, st, en, nil
 		}
-		switch {
-		case hi > en:
-			return nil, errors.New("is not inside one memory mapping")
-		case fields[4] == "0":
-			return nil, errors.New("is not a file mapping (it is in Go or anonymous memory)")
-		case strings.Contains(fields[1], "w"):
-			return nil, errors.New("is in a writable mapping")
-		}
-		var rf *rowFile
-		if len(fields) >= 6 {
-			off, err := strconv.ParseUint(fields[2], 16, 64)
-			if err == nil {
-				rf = openRowFile(strings.Join(fields[5:], " "), fields[3], fields[4], int64(off+lo-st))
-			}
-		}
-		return rf, nil
 	}
 	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("cannot be checked: %w", err)
+		return nil, 0, 0, fmt.Errorf("cannot be checked: %w", err)
 	}
-	return nil, errors.New("is not in any memory mapping")
+	return nil, 0, 0, errors.New("is not in any memory mapping")
+}
+
+// mappedPath returns the path of the file mapped at addr, as
+// /proc/self/maps lists it, or "".
+func mappedPath(addr uintptr) string {
+	fields, _, _, err := findMapping(uint64(addr))
+	if err != nil || len(fields) < 6 {
+		return ""
+	}
+	return strings.Join(fields[5:], " ")
 }
 
 // openRowFile opens the file at path and returns it if it is the mapped

@@ -2,6 +2,7 @@ package train
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 )
@@ -27,6 +28,10 @@ type pool struct {
 	gen  atomic.Uint64 // number of jobs handed out; bumping it starts one
 	done atomic.Int32  // workers that finished the current job
 	quit atomic.Bool
+
+	// panicked holds the first panic of a worker during the current job,
+	// which run raises again in the caller's goroutine.
+	panicked atomic.Pointer[any]
 
 	// A goroutine that parks sets its sleeping flag, checks once more for
 	// what it waits for, and blocks on its wake channel (capacity 1). Whoever
@@ -60,6 +65,7 @@ func newPool(t int) *pool {
 
 // work is worker c's loop: wait for a job, run chunk c of it, report.
 func (p *pool) work(c int) {
+	debug.SetPanicOnFault(true) // for this goroutine, which ends with the pool
 	var seen uint64
 	for {
 		p.await(&p.sleeping[c-1], p.wake[c-1], func() bool { return p.gen.Load() != seen || p.quit.Load() })
@@ -67,7 +73,7 @@ func (p *pool) work(c int) {
 			return
 		}
 		seen++ // run waits for every worker, so jobs start one at a time
-		p.fn(c, p.t)
+		p.call(c)
 		if p.done.Add(1) == int32(p.t-1) && p.mainSleeping.CompareAndSwap(true, false) {
 			p.mainWake <- struct{}{}
 		}
@@ -76,6 +82,22 @@ func (p *pool) work(c int) {
 
 // await returns once ready reports true: it spins for up to spinFor (when
 // the pool spins), then parks on wake with the sleeping protocol above.
+// call runs worker c's share of the current job. Memory faults (a mapped
+// data file truncated under it) panic instead of killing the process
+// (debug.SetPanicOnFault), and a panic is kept for run to raise in the
+// caller's goroutine, where Fit turns a fault into an error.
+func (p *pool) call(c int) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.keep(r)
+		}
+	}()
+	p.fn(c, p.t)
+}
+
+// keep records a worker's panic (out of line: r escapes only here).
+func (p *pool) keep(r any) { p.panicked.CompareAndSwap(nil, &r) }
+
 func (p *pool) await(sleeping *atomic.Bool, wake chan struct{}, ready func() bool) {
 	if ready() {
 		return
@@ -120,6 +142,9 @@ func (p *pool) run(fn func(c, t int)) {
 	last := int32(p.t - 1)
 	p.await(&p.mainSleeping, p.mainWake, func() bool { return p.done.Load() == last })
 	p.fn = nil
+	if r := p.panicked.Swap(nil); r != nil {
+		panic(*r) // a worker's panic, raised where the caller can recover it
+	}
 }
 
 // wakeWorkers sends to every parked worker.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/internal/kernel"
 	aert "github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
@@ -149,6 +150,9 @@ func (f *benchFlags) resolve() (*benchConfig, error) {
 			n, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil || n < 1 {
 				return nil, fmt.Errorf("--threads %q: want positive integers separated by commas", f.threads)
+			}
+			if err := checkThreads(n); err != nil {
+				return nil, err
 			}
 			ts = append(ts, n)
 		}
@@ -357,7 +361,7 @@ func benchData(dir string, width, n int) (x []float32, src string, err error) {
 // readIDXImages reads a gzip'd IDX file of 28×28 uint8 images and returns
 // their pixels.
 func readIDXImages(name string) ([]byte, error) {
-	fh, err := os.Open(name)
+	fh, _, err := inputfile.Open(name)
 	if err != nil {
 		return nil, err
 	}

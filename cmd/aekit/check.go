@@ -41,7 +41,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		if *layer != "" || *sub != "" || *output != "" {
 			return fail(stderr, "check", fmt.Errorf("the embedded self-check covers the whole model; drop --layer/--model/--output or pass -i and --expect"))
 		}
-		x, want, n, err := onnx.SelfCheckData(l.onnx)
+		x, want, n, err := onnx.SelfCheckDataFor(l.model, l.onnx)
 		if err != nil {
 			return fail(stderr, "check", fmt.Errorf("%s: %w", pos[0], err))
 		}

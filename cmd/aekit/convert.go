@@ -16,6 +16,9 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
+	if err := checkModelOutput(pos[1]); err != nil {
+		return fail(stderr, "convert", err)
+	}
 	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "convert", err)

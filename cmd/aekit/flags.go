@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aekit/aekit/internal/limits"
 )
 
 // newFlagSet returns a flag set for the named command whose usage text
@@ -89,8 +91,15 @@ func parseCommand(fs *flag.FlagSet, args []string, min, max int, stdout, stderr 
 	return pos, exitOK, false
 }
 
-// fail prints "aekit cmd: err" on stderr and returns exitUsage.
+// maxMessage bounds an error line, in bytes.
+const maxMessage = 2000
+
+// fail prints "aekit cmd: err" on stderr, on one line, and returns
+// exitUsage. A resource limit's error says how to raise it.
 func fail(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "aekit %s: %v\n", cmd, err)
+	// One line, and bounded: names and tokens from a hostile file can be
+	// megabytes long.
+	msg := limits.Truncate(strings.ReplaceAll(limitHint(err).Error(), "\n", " "), maxMessage)
+	fmt.Fprintf(stderr, "aekit %s: %s\n", cmd, msg)
 	return exitUsage
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func cmdInspect(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("inspect", "MODEL [--arch A.json] [--model NAME [--output LAYER]] [--json]", stderr)
+	fs := newFlagSet("inspect", "MODEL [--arch A.json] [--model NAME [--output LAYER]] [--json]\n\n"+limitsHelp, stderr)
 	arch := fs.String("arch", "", "architecture `JSON` (model.to_json() or config.json) for weights-only Keras files")
 	sub := fs.String("model", "", "describe only this sub-model; read alone when the whole model cannot run")
 	output := fs.String("output", "", "stop at this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/aekit/aekit/internal/atomicfile"
+	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/runtime"
@@ -29,13 +30,16 @@ type loaded struct {
 // sniff tells the format of a model file from its first bytes, falling back
 // to the extension: "hdf5", "zip" or "onnx".
 func sniff(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	head := make([]byte, 8)
-	n, _ := io.ReadFull(f, head)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", fmt.Errorf("%s: %w", path, err) // a folder: "is a directory"
+	}
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
@@ -70,13 +74,21 @@ func load(path, arch string) (*loaded, error) {
 		if arch != "" {
 			return nil, fmt.Errorf("%s: --arch applies to Keras weights-only files, not ONNX", path)
 		}
-		m, info, err := onnx.ReadFile(path)
+		lim, err := envLimits()
+		if err != nil {
+			return nil, err
+		}
+		m, info, err := onnx.ReadFileOptions(path, &lim.onnx)
 		if err != nil {
 			return nil, err
 		}
 		return &loaded{model: m, format: onnxFormat(info), onnx: info}, nil
 	}
-	m, info, err := keras.ReadFile(path, &keras.Options{Arch: arch})
+	opt, err := kerasOptions(arch)
+	if err != nil {
+		return nil, err
+	}
+	m, info, err := keras.ReadFile(path, opt)
 	if err != nil {
 		return nil, cliHint(err)
 	}
@@ -120,7 +132,12 @@ func loadPart(path, arch, sub, output string) (*loaded, error) {
 	if !errors.Is(err, keras.ErrUnsupportedLayer) && !errors.Is(err, keras.ErrUnsupportedGraph) {
 		return nil, err
 	}
-	m, info, err := keras.ReadFile(path, &keras.Options{Arch: arch, Model: sub, Output: output})
+	opt, err := kerasOptions(arch)
+	if err != nil {
+		return nil, err
+	}
+	opt.Model, opt.Output = sub, output
+	m, info, err := keras.ReadFile(path, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +158,18 @@ func loadSelected(path, arch, layer, sub, output string) (*loaded, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return l, nil
+}
+
+// kerasOptions returns the keras.Options for reading with the
+// architecture arch and the limits of AEKIT_LIMITS.
+func kerasOptions(arch string) (*keras.Options, error) {
+	lim, err := envLimits()
+	if err != nil {
+		return nil, err
+	}
+	opt := lim.keras
+	opt.Arch = arch
+	return &opt, nil
 }
 
 // kerasLayout describes each Keras layout for inspect.
@@ -200,6 +229,18 @@ func saveModelOpset(path string, m *runtime.Model, opset int) error {
 		return keras.WriteFile(path, m)
 	}
 	return fmt.Errorf("%s: unknown output format %q (want .keras, .h5 or .onnx)", path, ext)
+}
+
+// checkModelOutput checks, before any work, that a model can be saved to
+// path: an extension saveModel knows and a target atomicfile can write
+// (its folder exists; it is absent or a regular file).
+func checkModelOutput(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".onnx", ".keras", ".h5", ".hdf5":
+	default:
+		return fmt.Errorf("%s: unknown output format %q (want .keras, .h5 or .onnx)", path, filepath.Ext(path))
+	}
+	return atomicfile.Check(path)
 }
 
 // selectModel narrows m to what --layer and --model ask for: the model up

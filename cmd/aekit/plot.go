@@ -64,12 +64,23 @@ func plotHistory(name string, h *train.History) error {
 // reconImage writes a grid of up to 10 samples of x (n rows) as square
 // grey images: originals in the top row, m's reconstructions below. Values
 // are clipped to [0, 1].
-func reconImage(name string, m *aert.Model, x []float32, n int) error {
+// reconFits reports whether --recon can draw m's inputs and outputs: square
+// images of the same size.
+func reconFits(m *aert.Model) error {
 	w := m.InputWidth()
 	side := int(math.Round(math.Sqrt(float64(w))))
 	if side*side != w || m.OutputWidth() != w {
 		return fmt.Errorf("--recon: needs square images in and out; the model maps %d to %d values", w, m.OutputWidth())
 	}
+	return nil
+}
+
+func reconImage(name string, m *aert.Model, x []float32, n int) error {
+	if err := reconFits(m); err != nil {
+		return err
+	}
+	w := m.InputWidth()
+	side := int(math.Round(math.Sqrt(float64(w))))
 	k := min(n, 10)
 	if k == 0 {
 		return fmt.Errorf("--recon: no samples")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
 )
@@ -30,6 +31,9 @@ func cmdPredict(args []string, stdout, stderr io.Writer) int {
 	}
 	if *batch < 1 {
 		return fail(stderr, "predict", fmt.Errorf("--batch-size %d: must be at least 1", *batch))
+	}
+	if err := atomicfile.Check(*out); err != nil {
+		return fail(stderr, "predict", fmt.Errorf("-o %w", err))
 	}
 	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
@@ -106,5 +110,9 @@ func splitArraySpec(spec string) (file, key string) {
 // "data.npz:key" the array called key in an .npz archive.
 func readArray(spec string) (*npy.Array, error) {
 	file, key := splitArraySpec(spec)
-	return npy.ReadFileArray(file, key)
+	lim, err := envLimits()
+	if err != nil {
+		return nil, err
+	}
+	return npy.ReadFileOptions(file, key, &lim.npy)
 }

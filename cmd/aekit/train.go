@@ -59,6 +59,16 @@ A checkpoint (--checkpoint, default OUT.ckpt) is written atomically after every
 epoch; Ctrl-C stops after the current batch, writes it and prints the command
 that resumes the run exactly (optimizer state, shuffling and epoch count).
 
+Outputs (-o, --checkpoint, default OUT.ckpt, --history, --plot, --recon) are
+checked before any data is read: their folders must exist, no two may name the
+same file or an input, and each must be absent or a regular file. A symbolic
+link, named pipe or device is refused, never replaced or written through (give
+the real path). Temporary checkpoint files left by a killed run are removed.
+
+Limits: --threads at most 4 per CPU. Input files must be regular files (not
+pipes or devices); decompressed sizes, layer and parameter counts of the inputs
+are bounded (see aekit inspect --help; AEKIT_LIMITS raises them).
+
 Exit status: 0 trained and saved; 1 training failed (loss became NaN or Inf:
 the message names the epoch and batch, the checkpoint of the last good epoch is
 kept, no model is written) or was interrupted; 2 usage or input error.`
@@ -255,9 +265,16 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if f.threads < 0 {
 		return failf(fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig))
 	}
+	if err := checkThreads(f.threads); err != nil {
+		return failf(err)
+	}
 	ckptPath := f.checkpoint
 	if ckptPath == "" {
 		ckptPath = f.out + ".ckpt"
+	}
+	// Every output is checked before anything is read or trained.
+	if err := checkOutputs(f, ckptPath); err != nil {
+		return failf(err)
 	}
 
 	ld := &dataLoader{mode: "auto", stderr: stderr}
@@ -322,7 +339,12 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		}
 	default: // --arch alone: a fresh model of that architecture
 		var info *keras.Info
-		m, info, err = keras.ReadFile(f.arch, &keras.Options{ZeroWeights: true})
+		opt, err := kerasOptions("")
+		if err != nil {
+			return failf(err)
+		}
+		opt.ZeroWeights = true
+		m, info, err = keras.ReadFile(f.arch, opt)
 		if err != nil {
 			return failf(fmt.Errorf("--arch: %w", err))
 		}
@@ -373,9 +395,14 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if f.patience > 0 {
 		cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBestWeights: f.restoreBest}
 	}
-	if err := checkOutputs(f); err != nil {
-		return failf(err)
+	if f.recon != "" {
+		if err := reconFits(m); err != nil {
+			return failf(err)
+		}
 	}
+	// A run killed by SIGKILL leaves the temporary files of its last
+	// checkpoint write; this run is the checkpoint's only writer.
+	atomicfile.RemoveStale(ckptPath)
 
 	// Logging.
 	bar := newProgress(stderr)
@@ -392,11 +419,10 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "aekit train: %v\ncheckpoint written to %s; resume with:\n  %s\n", err, ckptPath, resumeCommand(f, ckptPath))
 		return exitMismatch
 	case errors.Is(err, train.ErrNaNLoss):
-		fmt.Fprintf(stderr, "aekit train: %v\n", err)
 		if _, serr := os.Stat(ckptPath); serr == nil && h != nil && len(h.Loss) > 0 {
-			fmt.Fprintf(stderr, "the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", h.Epoch[len(h.Epoch)-1]+1, ckptPath)
+			fmt.Fprintf(stderr, "aekit train: %v; the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", err, h.Epoch[len(h.Epoch)-1]+1, ckptPath)
 		} else {
-			fmt.Fprintln(stderr, "no epoch finished; no model or checkpoint written (try a lower --lr)")
+			fmt.Fprintf(stderr, "aekit train: %v; no epoch finished, no model or checkpoint written (try a lower --lr)\n", err)
 		}
 		return exitMismatch
 	case errors.Is(err, train.ErrNonFinite) && cfg.Mapped:
@@ -480,20 +506,59 @@ func setOptimizer(o train.Optimizer, f *trainFlags) error {
 	return nil
 }
 
-// checkOutputs rejects output names whose format is unknown before hours
-// of training.
-func checkOutputs(f *trainFlags) error {
+// checkOutputs rejects, before hours of training, output names whose
+// format is unknown, that cannot be written (a missing folder, a FIFO, a
+// symbolic link: atomicfile.Check), or that name the same file twice
+// (the checkpoint and the model, say).
+func checkOutputs(f *trainFlags, ckpt string) error {
 	switch strings.ToLower(filepath.Ext(f.out)) {
 	case ".keras", ".h5", ".hdf5", ".onnx":
 	default:
 		return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out)
 	}
-	for _, p := range []struct{ flag, name, ext string }{{"history", f.history, ".csv"}, {"plot", f.plot, ".png"}, {"recon", f.recon, ".png"}} {
-		if p.name != "" && !strings.EqualFold(filepath.Ext(p.name), p.ext) {
-			return fmt.Errorf("--%s %s: want a %s file", p.flag, p.name, p.ext)
+	outs := []struct{ flag, name, ext string }{{"-o", f.out, ""}, {"--checkpoint", ckpt, ""},
+		{"--history", f.history, ".csv"}, {"--plot", f.plot, ".png"}, {"--recon", f.recon, ".png"}}
+	for i, p := range outs {
+		if p.name == "" {
+			continue
+		}
+		if p.ext != "" && !strings.EqualFold(filepath.Ext(p.name), p.ext) {
+			return fmt.Errorf("%s %s: want a %s file", p.flag, p.name, p.ext)
+		}
+		if err := atomicfile.Check(p.name); err != nil {
+			return fmt.Errorf("%s %w", p.flag, err)
+		}
+		for _, q := range outs[:i] {
+			if q.name != "" && sameFile(p.name, q.name) {
+				return fmt.Errorf("%s %s and %s %s name the same file; give different names", q.flag, q.name, p.flag, p.name)
+			}
+		}
+	}
+	for _, in := range []string{f.data, f.target, f.valData, f.valTarget, f.resume} {
+		if in == "" {
+			continue
+		}
+		in, _ = splitArraySpec(in)
+		for _, p := range outs {
+			if p.name != "" && sameFile(in, p.name) && !(p.flag == "--checkpoint" && in == f.resume) {
+				return fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in)
+			}
 		}
 	}
 	return nil
+}
+
+// sameFile tells whether two paths name the same file: the same cleaned
+// absolute path, or the same existing file (os.SameFile: hard links).
+func sameFile(a, b string) bool {
+	if pa, err := filepath.Abs(a); err == nil {
+		if pb, err := filepath.Abs(b); err == nil && pa == pb {
+			return true
+		}
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // epochLine formats an epoch as Keras's verbose=2 log does.

@@ -1,0 +1,93 @@
+package train
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"testing"
+
+	"github.com/aekit/aekit/runtime"
+)
+
+// FuzzReadCheckpoint checks that ReadCheckpoint never panics and fails
+// with ErrCheckpoint (or an optimizer error) on hostile input. Each input
+// is tried as it is and as a payload wrapped in a valid header and CRC,
+// so that mutations reach the payload decoder.
+func FuzzReadCheckpoint(f *testing.F) {
+	m, err := Build(6, "3:relu|6:sigmoid", "", 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, o := range []Optimizer{&Adam{}, &SGD{Momentum: 0.9}} {
+		cfg := Config{Optimizer: o, Epochs: 1, BatchSize: 4}
+		var buf bytes.Buffer
+		nt, err := newNet(m, cfg.Loss, 4, 1)
+		if err != nil {
+			f.Fatal(err)
+		}
+		_, pcg := newRand(1, streamShuffle)
+		ck := newCheckpoint(m, &cfg, nt, newSlots(o, len(nt.params)), &History{}, &runState{}, pcg, DataFingerprint{})
+		nt.close()
+		if err := ck.Write(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+		f.Add(buf.Bytes()[20 : buf.Len()-4]) // the payload alone
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(ck *Checkpoint, err error) {
+			if err != nil {
+				if !errors.Is(err, ErrCheckpoint) && !errors.Is(err, ErrConfig) {
+					t.Fatalf("error wraps neither ErrCheckpoint nor ErrConfig: %v", err)
+				}
+				return
+			}
+			if err := ck.Model.Validate(); err != nil {
+				t.Fatalf("accepted an invalid model: %v", err)
+			}
+		}
+		check(ReadCheckpoint(bytes.NewReader(b)))
+		var hdr [20]byte
+		copy(hdr[:], checkpointMagic)
+		binary.LittleEndian.PutUint32(hdr[8:], CheckpointVersion)
+		binary.LittleEndian.PutUint64(hdr[12:], uint64(len(b)))
+		wrapped := append(append(hdr[:], b...), binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(b))...)
+		check(ReadCheckpoint(bytes.NewReader(wrapped)))
+	})
+}
+
+// FuzzBuild checks the --layers spec parser: no panic, ErrSpec (or an
+// activation error) on bad specs, valid models otherwise. Specs with
+// numbers over 3 digits are skipped to keep allocations small; the limits
+// are tested in TestSizeLimits.
+func FuzzBuild(f *testing.F) {
+	for _, s := range []string{"32:relu|784:sigmoid", "10:relu,10:relu|100:sigmoid,100:sigmoid", "8", " 3 : elu | 4:leaky_relu(0.2) ", "||", "1:,:", "5:softmax"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		run := 0
+		for _, c := range spec {
+			if c >= '0' && c <= '9' {
+				if run++; run > 3 {
+					return
+				}
+			} else {
+				run = 0
+			}
+		}
+		m, err := Build(7, spec, "", 1)
+		if err != nil {
+			if !errors.Is(err, ErrSpec) && !errors.Is(err, runtime.ErrActivation) {
+				t.Fatalf("%q: error wraps neither ErrSpec nor runtime.ErrActivation: %v", spec, err)
+			}
+			if len(err.Error()) > 2000 {
+				t.Fatalf("%d-byte error", len(err.Error()))
+			}
+			return
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("%q: invalid model: %v", spec, err)
+		}
+	})
+}
