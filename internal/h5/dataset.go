@@ -264,7 +264,7 @@ func (f *File) readRaw(d *dset, nbytes uint64) ([]byte, error) {
 		return l.compact[:nbytes], nil
 	case 1:
 		if f.undef(l.addr) {
-			return make([]byte, nbytes), nil // never written: fill value 0
+			return f.filled(d, nbytes), nil // never written
 		}
 		if l.size != ^uint64(0) && l.size < nbytes {
 			return nil, fmt.Errorf("%w: contiguous data of %d bytes, want %d", ErrFormat, l.size, nbytes)
@@ -308,7 +308,7 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 			return nil, err
 		}
 	}
-	out := make([]byte, nbytes)
+	out := f.filled(d, nbytes) // chunks never written hold the fill value
 	if nbytes == 0 {
 		return out, nil
 	}
@@ -715,4 +715,42 @@ func fletcher32(b []byte) uint32 {
 	s1 = (s1 & 0xffff) + (s1 >> 16)
 	s2 = (s2 & 0xffff) + (s2 >> 16)
 	return s2<<16 | s1
+}
+
+// Fill value messages (§IV.A.2.e old, §IV.A.2.f).
+const (
+	msgFillOld = 0x04
+	msgFill    = 0x05
+)
+
+// filled returns nbytes bytes holding d's fill value, repeated: the value
+// of a fill value message if it defines one of the element's size, else
+// zeros.
+func (f *File) filled(d *dset, nbytes uint64) []byte {
+	out := make([]byte, nbytes)
+	var val []byte
+	if m := d.o.find(msgFill); m != nil {
+		c := &cursor{b: m.data}
+		switch v := c.u8(); v {
+		case 1, 2:
+			c.skip(2) // allocation and write times
+			if defined := c.u8(); v == 1 || defined != 0 {
+				val = c.bytes(int(c.u32()))
+			}
+		case 3:
+			if c.u8()&0x20 != 0 {
+				val = c.bytes(int(c.u32()))
+			}
+		}
+	} else if m := d.o.find(msgFillOld); m != nil {
+		c := &cursor{b: m.data}
+		val = c.bytes(int(c.u32()))
+	}
+	if len(val) == 0 || len(val) != d.dt.size || bytes.Count(val, []byte{0}) == len(val) {
+		return out
+	}
+	for i := 0; i+len(val) <= len(out); i += len(val) {
+		copy(out[i:], val)
+	}
+	return out
 }

@@ -105,6 +105,8 @@ type fheap struct {
 	lenBytes   int // bytes of a managed object length in a heap ID
 	checksumDB bool
 	maxDRows   uint64 // rows of direct blocks in an indirect block
+	hugeTree   uint64 // v2 B-tree of huge objects
+	huge       map[uint64][]byte
 }
 
 // Limits of the fractal heap parser.
@@ -147,7 +149,7 @@ func (f *File) fractalHeap(a uint64) (*fheap, error) {
 	h.checksumDB = flags&0x02 != 0
 	h.maxMan = uint64(c.u32())
 	f.length(c) // next huge object ID
-	f.addr(c)   // huge objects B-tree
+	h.hugeTree = f.addr(c)
 	f.length(c) // free space in managed blocks
 	f.addr(c)   // free-space manager
 	f.length(c) // managed space
@@ -217,7 +219,7 @@ func (h *fheap) get(id []byte) ([]byte, error) {
 		}
 		return id[1 : 1+n], nil
 	case 1:
-		return nil, fmt.Errorf("%w: huge fractal heap object (heap at %d)", ErrUnsupported, h.addr)
+		return h.hugeObject(id)
 	}
 	return nil, fmt.Errorf("%w: fractal heap ID type 3", ErrFormat)
 }
@@ -311,4 +313,44 @@ func (h *fheap) indirect(a, blockOff, rows, off, n uint64, depth int) ([]byte, e
 		return h.indirect(child, childOff, sub, off, n, depth+1)
 	}
 	return nil, fmt.Errorf("%w: fractal heap offset %d beyond the heap", ErrFormat, off)
+}
+
+// hugeObject returns a huge object (§III.G): stored outside the heap's
+// blocks, its address and length either in the heap ID itself or, when
+// the ID is too short, in a v2 B-tree of type 1 keyed by the ID.
+func (h *fheap) hugeObject(id []byte) ([]byte, error) {
+	f := h.f
+	if h.idLen-1 >= f.so+f.sl {
+		c := &cursor{b: id[1:]}
+		a, n := f.addr(c), f.length(c)
+		if c.bad {
+			return nil, fmt.Errorf("%w: short huge object heap ID", ErrFormat)
+		}
+		return f.at(a, n, "huge heap object")
+	}
+	key := leUint(id[1:min(len(id), 9)])
+	if h.huge == nil {
+		h.huge = map[uint64][]byte{}
+		err := f.btree2(h.hugeTree, 1, func(rec []byte) error {
+			c := &cursor{b: rec}
+			a, n, k := f.addr(c), f.length(c), f.length(c)
+			if c.bad {
+				return fmt.Errorf("%w: short huge object record", ErrFormat)
+			}
+			b, err := f.at(a, n, "huge heap object")
+			if err != nil {
+				return err
+			}
+			h.huge[k] = b
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	b, ok := h.huge[key]
+	if !ok {
+		return nil, fmt.Errorf("%w: fractal heap at %d has no huge object %d", ErrFormat, h.addr, key)
+	}
+	return b, nil
 }
