@@ -68,10 +68,12 @@ test: deps vet
 ## The counts take about 10-15 s per target on a 2-core machine.
 FUZZ_NPY ?= 300000x
 FUZZ_ONNX ?= 150000x
+FUZZ_H5 ?= 300000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_ONNX) ./onnx/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZ_H5) -fuzzminimizetime 1x ./internal/h5/
 
 ## demo: train the classic autoencoder on the Fashion-MNIST sample in fixtures/data,
 ## export it to ONNX and Keras, reload both and cross-check them.

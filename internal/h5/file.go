@@ -136,7 +136,7 @@ func (f *File) check() error {
 				}
 				continue
 			case linkExternal:
-				return fmt.Errorf("%w: %s is an external link to %q", ErrExternal, p, l.target)
+				return fmt.Errorf("%w: %s is an external link to %s", ErrExternal, p, l.target)
 			default:
 				return fmt.Errorf("%w: %s is a user-defined link (type %d)", ErrExternal, p, l.typ)
 			}
@@ -219,7 +219,7 @@ func (f *File) resolveFrom(start uint64, path string, soft *int, depth int) (uin
 			cur = l.addr
 		case linkSoft:
 			if *soft++; *soft > maxSoftLinks {
-				return 0, fmt.Errorf("%w: more than %d soft links (a loop?) at %q", ErrExternal, maxSoftLinks, printable(name))
+				return 0, fmt.Errorf("%w: more than %d soft links (a loop?) at %q", ErrFormat, maxSoftLinks, printable(name))
 			}
 			if cur, err = f.resolveFrom(cur, l.target, soft, depth+1); err != nil {
 				return 0, err

@@ -3,6 +3,7 @@ package h5
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Link types (§IV.A.2.g).
@@ -154,7 +155,11 @@ func (f *File) parseLink(d []byte) (string, link, error) {
 		l.target = string(v)
 		if l.typ == linkExternal && len(v) > 1 {
 			// Flags byte, file name, NUL, object path, NUL.
-			l.target = printable(string(v[1:]))
+			parts := strings.SplitN(string(v[1:]), "\x00", 3)
+			l.target = fmt.Sprintf("%q", printable(parts[0]))
+			if len(parts) > 1 {
+				l.target += fmt.Sprintf(" (object %q)", printable(parts[1]))
+			}
 		}
 	}
 	if c.bad {
@@ -163,20 +168,12 @@ func (f *File) parseLink(d []byte) (string, link, error) {
 	return name, l, nil
 }
 
-// printable shortens s for an error message and shows NULs as "//".
+// printable shortens s for an error message (which quotes it with %q).
 func printable(s string) string {
 	if len(s) > 200 {
-		s = s[:200] + "..."
+		return s[:200] + "..."
 	}
-	out := []rune{}
-	for _, r := range s {
-		if r == 0 {
-			out = append(out, ':', ':')
-			continue
-		}
-		out = append(out, r)
-	}
-	return string(out)
+	return s
 }
 
 // denseLinks reads links in dense storage (§IV.A.2.c link info message):
