@@ -390,7 +390,7 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 		}
 		err = forChunks(d.ds, l.chunk, func(i uint64, off []uint64) error {
 			if i >= uint64(len(refs)) {
-				return nil
+				return errStop // linear indexes only grow
 			}
 			r := refs[i]
 			r.off = off
@@ -404,6 +404,9 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// errStop ends forChunks early without an error.
+var errStop = errors.New("stop")
 
 // forChunks calls fn with the linear index and position of every chunk of
 // the grid over ds's maximum shape (its shape if unlimited), row-major.
@@ -441,7 +444,9 @@ func forChunks(ds dataspace, chunk []uint64, fn func(i uint64, off []uint64) err
 			lin = lin*grid[i] + idx[i]
 			off[i] = idx[i] * chunk[i]
 		}
-		if err := fn(lin, off); err != nil {
+		if err := fn(lin, off); errors.Is(err, errStop) {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		i := rank - 1

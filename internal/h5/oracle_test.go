@@ -15,8 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aekit/aekit/internal/conformance"
 	"github.com/aekit/aekit/internal/h5"
 	"github.com/aekit/aekit/internal/h5/libhdf5"
+	"github.com/aekit/aekit/keras"
 )
 
 // reader is what both h5.File and libhdf5.File read.
@@ -106,25 +108,7 @@ func images(t *testing.T) map[string][]byte {
 		case h5.IsHDF5(b):
 			out[name] = b
 		case bytes.HasPrefix(b, []byte("PK\x03\x04")):
-			z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for _, zf := range z.File {
-				if zf.Name != "model.weights.h5" {
-					continue
-				}
-				r, err := zf.Open()
-				if err != nil {
-					t.Fatal(err)
-				}
-				w, err := io.ReadAll(r)
-				r.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				out[name+"!model.weights.h5"] = w
-			}
+			out[name+"!model.weights.h5"] = zipMember(t, b)
 		}
 	}
 	var files []string
@@ -175,6 +159,26 @@ func TestOracle(t *testing.T) {
 		t.Fatalf("only %d HDF5 images found", len(imgs))
 	}
 	imgs["writer"] = written(t)
+	// Models as aekit's keras package writes them.
+	for i, c := range conformance.Cases() {
+		if i%4 != 0 {
+			continue // a sample keeps the test quick
+		}
+		for _, format := range []keras.Format{keras.FormatH5, keras.FormatKeras} {
+			var buf bytes.Buffer
+			if err := keras.Write(&buf, c.Model, format); errors.Is(err, keras.ErrActivation) {
+				continue // not expressible in this format
+			} else if err != nil {
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+			name := "aekit-" + c.Name + "." + string(format)
+			if format == keras.FormatKeras {
+				imgs[name] = zipMember(t, buf.Bytes())
+			} else {
+				imgs[name] = buf.Bytes()
+			}
+		}
+	}
 	names := make([]string, 0, len(imgs))
 	for n := range imgs {
 		names = append(names, n)
@@ -241,4 +245,22 @@ func written(t *testing.T) []byte {
 	img, err := f.Image()
 	must(err)
 	return img
+}
+
+// zipMember returns the model.weights.h5 of a .keras zip.
+func zipMember(t *testing.T, b []byte) []byte {
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := z.Open("model.weights.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
