@@ -231,8 +231,8 @@ func (f *File) ReadFloat32(path string) (_ []float32, _ []int, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if d.dt.class != Float && d.dt.class != Integer {
-		return nil, nil, fmt.Errorf("%w: dataset %s holds %s values, not numbers", ErrType, d.path, d.dt.class)
+	if d.dt.class != Float && d.dt.class != Integer || d.dt.size <= 0 {
+		return nil, nil, fmt.Errorf("%w: dataset %s holds %s values of %d bytes, not numbers", ErrType, d.path, d.dt.class, d.dt.size)
 	}
 	n, err := d.ds.count(dataLimit(len(f.b)) / uint64(d.dt.size))
 	if err != nil {
@@ -399,8 +399,35 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+	case l.index == 4: // extensible array (§VII.D)
+		if err := f.earrayChunks(d, l, len(pipeline) > 0, chunkBytes, put); err != nil {
+			return nil, err
+		}
+	case l.index == 5: // v2 B-tree of type 10 or 11 (§VII.E, §III.A.2)
+		typ := byte(10)
+		if len(pipeline) > 0 {
+			typ = 11
+		}
+		err := f.btree2(l.addr, typ, func(rec []byte) error {
+			c := &cursor{b: rec}
+			ch := chunkRef{addr: f.addr(c), size: chunkBytes, off: make([]uint64, rank)}
+			if typ == 11 {
+				ch.size = c.uint(chunkSizeLen(chunkBytes))
+				ch.mask = c.u32()
+			}
+			for i := range ch.off {
+				ch.off[i] = c.uint(8) * l.chunk[i] // scaled offsets
+			}
+			if c.bad {
+				return fmt.Errorf("%w: short chunk record", ErrFormat)
+			}
+			return put(ch)
+		})
+		if err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("%w: chunk index type %d (extensible array or v2 B-tree)", ErrUnsupported, l.index)
+		return nil, fmt.Errorf("%w: chunk index type %d", ErrUnsupported, l.index)
 	}
 	return out, nil
 }
@@ -758,4 +785,65 @@ func (f *File) filled(d *dset, nbytes uint64) []byte {
 		copy(out[i:], val)
 	}
 	return out
+}
+
+// chunkSizeLen is the size of the stored size of a filtered chunk in
+// chunk index records: 1 + (log2(chunk bytes) + 8) / 8, at most 8, as
+// libhdf5 computes it.
+func chunkSizeLen(chunkBytes uint64) int {
+	return min(8, 1+int((log2floor(chunkBytes)+8)/8))
+}
+
+// earrayChunks reads the chunks of an extensible array index. The array
+// counts chunks row-major with the unlimited dimension first ("swizzled")
+// over the grid of the maximum shape.
+func (f *File) earrayChunks(d *dset, l layout, filtered bool, chunkBytes uint64, put func(chunkRef) error) error {
+	e, err := f.extensibleArray(l.addr)
+	if err != nil {
+		return err
+	}
+	if (e.client == 1) != filtered || (filtered && e.esize < f.so+5) {
+		return fmt.Errorf("%w: extensible array at %d does not match the filters", ErrFormat, l.addr)
+	}
+	rank := len(l.chunk)
+	unlim := -1
+	for i := 0; i < rank && d.ds.max != nil; i++ {
+		if d.ds.max[i] == ^uint64(0) {
+			unlim = i
+		}
+	}
+	if unlim < 0 {
+		return fmt.Errorf("%w: extensible array index without an unlimited dimension", ErrFormat)
+	}
+	order := []int{unlim}
+	for i := 0; i < rank; i++ {
+		if i != unlim {
+			order = append(order, i)
+		}
+	}
+	return forChunks(d.ds, l.chunk, func(_ uint64, off []uint64) error {
+		var idx uint64
+		for _, i := range order {
+			n := uint64(1)
+			if i != unlim {
+				dim := max(d.ds.shape[i], d.ds.max[i])
+				n = (dim + l.chunk[i] - 1) / l.chunk[i]
+			}
+			idx = idx*n + off[i]/l.chunk[i]
+		}
+		b, err := e.get(idx)
+		if err != nil || b == nil {
+			return err
+		}
+		c := &cursor{b: b}
+		ch := chunkRef{off: off, addr: f.addr(c), size: chunkBytes}
+		if filtered {
+			ch.size = c.uint(e.esize - f.so - 4)
+			ch.mask = c.u32()
+		}
+		if c.bad {
+			return fmt.Errorf("%w: short extensible array element", ErrFormat)
+		}
+		return put(ch)
+	})
 }

@@ -24,15 +24,15 @@
 //     (global heap, §III.E), ASCII or UTF-8.
 //   - Datasets: compact, contiguous and chunked layouts (§IV.A.2.i,
 //     versions 1 to 4); chunk indexes: v1 B-tree, and for version 4
-//     layouts single chunk, implicit and fixed array (§VII); filters
+//     layouts single chunk, implicit, fixed array, extensible array and
+//     v2 B-tree (§VII, §III.A.2); filters
 //     deflate, shuffle and fletcher32 (checked) (§IV.A.2.l); fill values
 //     for chunks and storage never written (§IV.A.2.f). Elements: IEEE
 //     754 half, single and double floats and 8- to 64-bit integers, either
 //     byte order, converted to float32 as libhdf5 converts them.
 //
-// Not read (an error wrapping ErrUnsupported): extensible array and v2
-// B-tree chunk indexes (datasets with unlimited dimensions under
-// libver="latest"), other filters (szip, nbit, scale-offset, plugins),
+// Not read (an error wrapping ErrUnsupported): other filters (szip, nbit,
+// scale-offset, plugins),
 // filtered fractal heaps, shared (committed) datatypes and shared
 // messages, VAX floats, padded integers. Keras and h5py with default
 // settings write none of these.

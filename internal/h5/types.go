@@ -55,7 +55,7 @@ func parseDtype(d []byte) (dtype, error) {
 		case 8:
 			want = [4]byte{52, 11, 0, 52}
 		}
-		if bf&0x40 != 0 || off != 0 || int(prec) != 8*t.size || [4]byte{eLoc, eSize, mLoc, mSize} != want {
+		if want[1] == 0 || bf&0x40 != 0 || off != 0 || int(prec) != 8*t.size || [4]byte{eLoc, eSize, mLoc, mSize} != want {
 			t.class = Other
 		}
 	case 3: // string
