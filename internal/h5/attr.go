@@ -26,6 +26,9 @@ func (f *File) attributes(o *object) (map[string]attr, error) {
 	}
 	as := map[string]attr{}
 	add := func(d []byte, shared bool) error {
+		if err := f.spend(1, 0); err != nil {
+			return err
+		}
 		if len(as) >= maxAttrs {
 			return fmt.Errorf("%w: more than %d attributes", ErrFormat, maxAttrs)
 		}

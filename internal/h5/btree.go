@@ -44,6 +44,9 @@ func (f *File) btree1(a uint64, typ byte, ndims int, fn func(key []byte, child u
 			if c.bad {
 				return fmt.Errorf("%w: truncated B-tree node at %d", ErrFormat, a)
 			}
+			if err := f.spend(1, 0); err != nil {
+				return err
+			}
 			if level > 0 {
 				if err := walk(child, depth+1, level-1); err != nil {
 					return err
@@ -148,6 +151,9 @@ func (f *File) btree2(a uint64, typ byte, fn func(rec []byte) error) error {
 				if err := walk(child, u-1, cn); err != nil {
 					return err
 				}
+			}
+			if err := f.spend(1, 0); err != nil {
+				return err
 			}
 			if err := fn(recs[i*recSize : (i+1)*recSize]); err != nil {
 				return err

@@ -238,6 +238,9 @@ func (f *File) ReadFloat32(path string) (_ []float32, _ []int, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("dataset %s in a %d-byte file: %w", d.path, len(f.b), err)
 	}
+	if err := f.spend(1, n*uint64(d.dt.size)); err != nil {
+		return nil, nil, fmt.Errorf("dataset %s: %w", d.path, err)
+	}
 	raw, err := f.readRaw(d, n*uint64(d.dt.size))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dataset %s: %w", d.path, err)
@@ -335,6 +338,9 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 			return fmt.Errorf("%w: chunks add up to more than the dataset", ErrFormat)
 		}
 		budget -= chunkBytes
+		if err := f.spend(1, chunkBytes); err != nil {
+			return err
+		}
 		if f.undef(ch.addr) {
 			return nil
 		}
@@ -374,7 +380,7 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 		if len(pipeline) > 0 {
 			return nil, fmt.Errorf("%w: implicit chunk index with filters", ErrFormat)
 		}
-		err := forChunks(d.ds, l.chunk, func(i uint64, off []uint64) error {
+		err := forChunks(d.ds, l.chunk, f.spend, func(i uint64, off []uint64) error {
 			if f.undef(l.addr) {
 				return nil
 			}
@@ -388,7 +394,7 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = forChunks(d.ds, l.chunk, func(i uint64, off []uint64) error {
+		err = forChunks(d.ds, l.chunk, f.spend, func(i uint64, off []uint64) error {
 			if i >= uint64(len(refs)) {
 				return errStop // linear indexes only grow
 			}
@@ -437,7 +443,7 @@ var errStop = errors.New("stop")
 
 // forChunks calls fn with the linear index and position of every chunk of
 // the grid over ds's maximum shape (its shape if unlimited), row-major.
-func forChunks(ds dataspace, chunk []uint64, fn func(i uint64, off []uint64) error) error {
+func forChunks(ds dataspace, chunk []uint64, spend func(steps, bytes uint64) error, fn func(i uint64, off []uint64) error) error {
 	rank := len(chunk)
 	grid := make([]uint64, rank)
 	for i := range grid {
@@ -465,6 +471,9 @@ func forChunks(ds dataspace, chunk []uint64, fn func(i uint64, off []uint64) err
 		total *= inside
 	}
 	for {
+		if err := spend(1, 0); err != nil {
+			return err
+		}
 		var lin uint64
 		off := make([]uint64, rank)
 		for i := range idx {
@@ -821,7 +830,7 @@ func (f *File) earrayChunks(d *dset, l layout, filtered bool, chunkBytes uint64,
 			order = append(order, i)
 		}
 	}
-	return forChunks(d.ds, l.chunk, func(_ uint64, off []uint64) error {
+	return forChunks(d.ds, l.chunk, f.spend, func(_ uint64, off []uint64) error {
 		var idx uint64
 		for _, i := range order {
 			n := uint64(1)

@@ -21,6 +21,13 @@ type File struct {
 	gheaps map[uint64]map[uint64][]byte
 	fheaps map[uint64]*fheap
 
+	// work counts parsing steps (messages, links, attributes, B-tree
+	// entries, heap objects, chunks) and decoded the bytes of dataset
+	// values, over the life of the File; spend refuses to go beyond
+	// workLimit and decodeLimit, so shared or cyclic structures cannot
+	// make work quadratic in the file size.
+	work, decoded uint64
+
 	// strict makes guard let panics through: tests set it to prove that
 	// no input reaches the recover.
 	strict bool
@@ -40,6 +47,31 @@ func (f *File) guard(err *error) {
 }
 
 var errClosed = fmt.Errorf("%w: file is closed", ErrFormat)
+
+// workLimit is the number of parsing steps a file of n bytes may take:
+// every step consumes at least 4 bytes of a valid file, so twice the size
+// is far more than a real file needs even when read several times.
+func workLimit(n int) uint64 { return 2*uint64(n) + 1<<16 }
+
+// decodeLimit is the number of bytes of dataset values a File of n bytes
+// may decode, across all reads: four times the largest dataset it may
+// declare, plus twice its size.
+func decodeLimit(n int) uint64 { return 4*dataLimit(n) + 2*uint64(n) }
+
+var errWork = fmt.Errorf("%w: the file takes more work to read than its size allows (shared or cyclic structures)", ErrFormat)
+
+// spend counts steps parsing steps and bytes decoded bytes.
+func (f *File) spend(steps, bytes uint64) error {
+	f.work += steps
+	f.decoded += bytes
+	if f.work > workLimit(len(f.b)) {
+		return errWork
+	}
+	if f.decoded > decodeLimit(len(f.b)) {
+		return fmt.Errorf("%w: more than %d bytes of values decoded from a %d-byte file", ErrFormat, decodeLimit(len(f.b)), len(f.b))
+	}
+	return nil
+}
 
 // Limits of path resolution.
 const (

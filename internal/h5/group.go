@@ -38,6 +38,9 @@ func (f *File) links(a uint64) (map[string]link, error) {
 	}
 	ls := map[string]link{}
 	add := func(name string, l link) error {
+		if err := f.spend(1, 0); err != nil {
+			return err
+		}
 		if len(ls) >= maxLinks {
 			return fmt.Errorf("%w: group at %d has more than %d links", ErrFormat, a, maxLinks)
 		}
@@ -106,6 +109,9 @@ func (f *File) symbolTable(m *message, add func(string, link) error) error {
 			cache := c.u32()
 			c.skip(4)
 			scratch := c.bytes(16)
+			if c.bad {
+				return fmt.Errorf("%w: truncated symbol table node at %d", ErrFormat, snod)
+			}
 			name, err := heapString(heap, nameOff)
 			if err != nil {
 				return err

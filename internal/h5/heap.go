@@ -82,6 +82,9 @@ func (f *File) collection(a uint64) (map[uint64][]byte, error) {
 		if n > uint64(c.left()) {
 			return nil, fmt.Errorf("%w: global heap object %d overruns its collection at %d", ErrFormat, idx, a)
 		}
+		if err := f.spend(1, 0); err != nil {
+			return nil, err
+		}
 		objs[idx] = c.bytes(int(n))
 		c.skip(min(pad8(int(n))-int(n), c.left()))
 	}
@@ -187,6 +190,9 @@ func (f *File) fractalHeap(a uint64) (*fheap, error) {
 // get returns the object a heap ID names (§III.G "Fractal Heap ID"):
 // managed objects and tiny objects; huge objects are not supported.
 func (h *fheap) get(id []byte) ([]byte, error) {
+	if err := h.f.spend(1, 0); err != nil {
+		return nil, err
+	}
 	if len(id) < 1 || len(id) > h.idLen && h.idLen > 0 {
 		return nil, fmt.Errorf("%w: fractal heap ID of %d bytes", ErrFormat, len(id))
 	}

@@ -113,3 +113,29 @@ func TestFletcher32(t *testing.T) {
 		t.Errorf("bad checksum: %v", err)
 	}
 }
+
+// TestWorkLimit: once a File has spent its parsing budget (as a file whose
+// groups share one huge symbol table would), every further read fails.
+func TestWorkLimit(t *testing.T) {
+	b, err := os.ReadFile("testdata/v0_earliest.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := open(b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.work == 0 || f.work > workLimit(len(b))/8 {
+		t.Errorf("opening took %d steps of %d", f.work, workLimit(len(b)))
+	}
+	f.work = workLimit(len(b)) - 3
+	f.attrs = map[uint64]map[string]attr{}
+	if _, err := f.AttrNames("/"); !errors.Is(err, errWork) {
+		t.Errorf("AttrNames past the budget: %v", err)
+	}
+	g, _ := open(b, true)
+	g.decoded = decodeLimit(len(b)) - 10 // le_f4 holds 60 bytes
+	if _, _, err := g.ReadFloat32("/numbers/le_f4"); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "decoded") {
+		t.Errorf("ReadFloat32 past the budget: %v", err)
+	}
+}

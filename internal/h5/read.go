@@ -294,6 +294,9 @@ func (f *File) parseObject(a uint64) (*object, error) {
 			if m.bad {
 				return nil, fmt.Errorf("%w: object header at %d: message of %d bytes overruns its block", ErrFormat, a, size)
 			}
+			if err := f.spend(1, 0); err != nil {
+				return nil, err
+			}
 			o.msgs = append(o.msgs, message{typ, flags, data})
 			if typ != msgContinuation {
 				continue
