@@ -65,7 +65,12 @@
 //     indirect blocks 16 levels, 16 soft links per path resolution, 4096
 //     continuation blocks per object header;
 //   - cycles: every B-tree node, symbol table node, continuation block
-//     and group is visited at most once per walk (visited sets).
+//     and group is visited at most once per walk (visited sets);
+//   - total work per File: at most 2×size+65536 parsing steps (header
+//     messages, links, attributes, B-tree entries, heap objects, chunks)
+//     and at most 4×(largest dataset allowed)+2×size bytes of values
+//     decoded, so structures shared between objects cannot make reading
+//     quadratic in the file size.
 //
 // Parsers never panic on bad input: they bound-check and return errors
 // wrapping ErrFormat. As defence in depth the exported methods also turn

@@ -3,11 +3,9 @@
 package h5_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -108,7 +106,7 @@ func images(t *testing.T) map[string][]byte {
 		case h5.IsHDF5(b):
 			out[name] = b
 		case bytes.HasPrefix(b, []byte("PK\x03\x04")):
-			out[name+"!model.weights.h5"] = zipMember(t, b)
+			out[name+"!model.weights.h5"] = h5.ZipMember(t, b, "model.weights.h5")
 		}
 	}
 	var files []string
@@ -173,7 +171,7 @@ func TestOracle(t *testing.T) {
 			}
 			name := "aekit-" + c.Name + "." + string(format)
 			if format == keras.FormatKeras {
-				imgs[name] = zipMember(t, buf.Bytes())
+				imgs[name] = h5.ZipMember(t, buf.Bytes(), "model.weights.h5")
 			} else {
 				imgs[name] = buf.Bytes()
 			}
@@ -247,20 +245,3 @@ func written(t *testing.T) []byte {
 	return img
 }
 
-// zipMember returns the model.weights.h5 of a .keras zip.
-func zipMember(t *testing.T, b []byte) []byte {
-	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := z.Open("model.weights.h5")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	w, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
