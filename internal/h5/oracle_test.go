@@ -244,4 +244,3 @@ func written(t *testing.T) []byte {
 	must(err)
 	return img
 }
-
