@@ -164,3 +164,41 @@ func TestH5DreadCrash(t *testing.T) {
 		t.Errorf("original: %d values, %v", len(v), err)
 	}
 }
+
+// TestUserDefinedLink: a link of a user-defined type (made by patching
+// the type of the soft link /links/alias in a compact group) is refused,
+// naming it.
+func TestUserDefinedLink(t *testing.T) {
+	b, err := os.ReadFile("testdata/v3_latest.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := open(b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.objectAt("/links")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := -1
+	for _, m := range o.msgs {
+		if name, l, err := f.parseLink(m.data); m.typ == msgLink && err == nil && name == "alias" && l.typ == linkSoft {
+			if m.data[1]&0x08 == 0 {
+				t.Fatal("soft link without a type field")
+			}
+			at = offsetOf(f, m.data) + 2
+		}
+	}
+	if at < 0 {
+		t.Fatal("no compact soft link /links/alias")
+	}
+	for _, typ := range []byte{65, 255} {
+		c := append([]byte(nil), b...)
+		c[at] = typ
+		_, err := open(c, true)
+		if !errors.Is(err, ErrExternal) || !strings.Contains(err.Error(), "/links/alias") || !strings.Contains(err.Error(), "user-defined") {
+			t.Errorf("link type %d: %v", typ, err)
+		}
+	}
+}
