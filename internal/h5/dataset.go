@@ -236,7 +236,8 @@ func (f *File) ReadFloat32(path string) (_ []float32, _ []int, err error) {
 	}
 	n, err := d.ds.count(dataLimit(len(f.b)) / uint64(d.dt.size))
 	if err != nil {
-		return nil, nil, fmt.Errorf("dataset %s in a %d-byte file: %w", d.path, len(f.b), err)
+		return nil, nil, fmt.Errorf("dataset %s: %w of %d bytes: over the limit of min(h5.MaxDataBytes = %d, h5.MaxRatio = %d × the %d-byte file)",
+			d.path, err, d.dt.size, MaxDataBytes, MaxRatio, len(f.b))
 	}
 	if err := f.spend(1, n*uint64(d.dt.size)); err != nil {
 		return nil, nil, fmt.Errorf("dataset %s: %w", d.path, err)
