@@ -68,7 +68,7 @@ test: deps vet
 ## The counts take about 10-15 s per target on a 2-core machine.
 FUZZ_NPY ?= 300000x
 FUZZ_ONNX ?= 150000x
-FUZZ_H5 ?= 300000x
+FUZZ_H5 ?= 200000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
