@@ -96,6 +96,7 @@ FUZZ_KERAS_ARCH ?= 30000x
 FUZZ_CKPT ?= 80000x
 FUZZ_LAYERS ?= 300000x
 FUZZ_META ?= 50000x
+FUZZ_H5 ?= 200000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
@@ -105,6 +106,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzArch$$' -fuzztime $(FUZZ_KERAS_ARCH) ./keras/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzztime $(FUZZ_CKPT) ./train/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZ_LAYERS) ./train/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZ_H5) -fuzzminimizetime 1x ./internal/h5/
 
 ## demo: install aekit, train the classic autoencoder on the Fashion-MNIST sample in
 ## fixtures/data, export it to ONNX and Keras, reload both and cross-check them.

@@ -65,6 +65,7 @@ func written(t *testing.T, f Format) []byte {
 // errors wrapping the right sentinel, never a panic, and HDF5 prints
 // nothing on stderr.
 func TestBadInput(t *testing.T) {
+	needWriter(t)
 	h5b := written(t, FormatH5)
 	kb := written(t, FormatKeras)
 	cfg := func(from, to string) func(string, []byte) []byte {
@@ -214,6 +215,7 @@ func TestRealTruncated(t *testing.T) {
 // TestSoftmaxAxis: a Softmax layer over the last axis loads; over another
 // axis it is unsupported.
 func TestSoftmaxAxis(t *testing.T) {
+	needWriter(t)
 	m := &runtime.Model{Input: []int{3}, Layers: []*runtime.Layer{
 		{Name: "d", Type: runtime.Dense, In: 3, Units: 2, Kernel: make([]float32, 6)},
 		{Name: "s", Type: runtime.ActivationLayer, Class: "Softmax", Act: runtime.Act(runtime.Softmax)}}}

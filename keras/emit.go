@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aekit/aekit/internal/h5"
+	"github.com/aekit/aekit/internal/h5/libhdf5"
 )
 
 var (
-	vlenUTF8  = h5.StringType{VarLen: true, UTF8: true}
-	vlenASCII = h5.StringType{VarLen: true}
+	vlenUTF8  = libhdf5.StringType{VarLen: true, UTF8: true}
+	vlenASCII = libhdf5.StringType{VarLen: true}
 )
 
 func (wr *writer) modelJSON(wm *wmodel) ([]byte, error) {
@@ -41,7 +41,7 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := h5.Create()
+	f, err := libhdf5.Create()
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 
 // h5Group writes one layer group of model_weights holding the weights of
 // the Dense layers ds (the layer itself, or those of a nested model).
-func (wr *writer) h5Group(f *h5.File, name string, ds []*wlayer) func() error {
+func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() error {
 	return func() error {
 		g := "/model_weights/" + name
 		if err := f.CreateGroup(g); err != nil {
@@ -155,7 +155,7 @@ func (wr *writer) keras(wm *wmodel) ([]byte, error) {
 // layers/<class-counter name>/vars/<i>, every vars group named after its
 // object, as Keras 3.10 writes them.
 func (wr *writer) v3Weights(wm *wmodel) ([]byte, error) {
-	f, err := h5.Create()
+	f, err := libhdf5.Create()
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +166,14 @@ func (wr *writer) v3Weights(wm *wmodel) ([]byte, error) {
 	return f.Image()
 }
 
-func (wr *writer) v3Vars(f *h5.File, path, name string) error {
+func (wr *writer) v3Vars(f *libhdf5.File, path, name string) error {
 	if err := f.CreateGroup(path + "/vars"); err != nil {
 		return err
 	}
 	return f.SetAttrString(path+"/vars", "name", name, vlenUTF8)
 }
 
-func (wr *writer) v3Model(f *h5.File, wm *wmodel, prefix string) error {
+func (wr *writer) v3Model(f *libhdf5.File, wm *wmodel, prefix string) error {
 	if err := f.CreateGroup(prefix + "/layers"); err != nil {
 		return err
 	}

@@ -1,13 +1,11 @@
 package keras_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log"
 
 	"github.com/aekit/aekit/keras"
-	"github.com/aekit/aekit/runtime"
 )
 
 // Read a Keras 2 autoencoder and run its encoder alone to get the codes.
@@ -43,26 +41,6 @@ func ExampleReadFile_weightsOnly() {
 	fmt.Println(info.Format, info.Major, m.Params())
 	// Output:
 	// v3.weights.h5 3 236
-}
-
-// Write a model as a Keras 3 .keras file and read it back.
-func ExampleWrite() {
-	m := &runtime.Model{Name: "tiny", Input: []int{2}, Layers: []*runtime.Layer{{
-		Name: "dense", Type: runtime.Dense, In: 2, Units: 1,
-		Kernel: []float32{0.5, -1}, Bias: []float32{0.25}, Act: runtime.Act(runtime.Sigmoid),
-	}}}
-	var buf bytes.Buffer
-	if err := keras.Write(&buf, m, keras.FormatKeras); err != nil {
-		log.Fatal(err)
-	}
-	back, info, err := keras.Read(&buf, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	y, _ := back.Predict(nil, []float32{1, 0.25})
-	fmt.Println(info.Format, info.KerasVersion, back.Layers[0].Act, y)
-	// Output:
-	// keras 3.10.0 sigmoid [0.62245935]
 }
 
 // Load the parts of a variational autoencoder whose whole model cannot run

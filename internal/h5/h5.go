@@ -5,28 +5,25 @@ import (
 	"errors"
 )
 
-// Sentinel errors, wrapped with context. Test for them with errors.Is.
+// Sentinel errors, wrapped with context naming the object. Test for them
+// with errors.Is.
 var (
 	// ErrFormat reports bytes that are not a readable HDF5 file: no
-	// signature, truncated, corrupt, or claiming absurd sizes.
+	// signature, truncated, corrupt, cyclic, or claiming absurd sizes.
 	ErrFormat = errors.New("h5: not a valid HDF5 file")
-	// ErrHDF5 reports a failed HDF5 library call; the message carries
-	// HDF5's own description.
-	ErrHDF5 = errors.New("h5: HDF5 error")
 	// ErrType reports an attribute or dataset whose type or shape is not
 	// what the caller asked for.
 	ErrType = errors.New("h5: unexpected type")
-	// ErrNoCgo reports that the package was built without cgo, so there
-	// is no HDF5 library to call.
-	ErrNoCgo = errors.New("h5: HDF5 support needs cgo and libhdf5")
-)
-
-// Limits on what a file may claim, so that a corrupt header cannot make
-// the reader allocate absurd amounts of memory.
-const (
-	maxElems   = 1 << 28 // values in one dataset (1 GiB of float32)
-	maxStrings = 1 << 20 // strings in one attribute, links in one group
-	maxStrLen  = 1 << 26 // bytes in one fixed-length string element
+	// ErrNotFound reports a path or attribute that does not exist.
+	ErrNotFound = errors.New("h5: not found")
+	// ErrExternal reports an object that refers outside the file: external
+	// data storage (EFL), an external or user-defined link, a virtual
+	// dataset, or a soft link that does not resolve inside the file. The
+	// reader never opens another file.
+	ErrExternal = errors.New("h5: refers outside the file")
+	// ErrUnsupported reports a valid HDF5 feature this reader does not
+	// implement (a filter, chunk index or message Keras files do not use).
+	ErrUnsupported = errors.New("h5: unsupported HDF5 feature")
 )
 
 // Kind is the kind of object at a path.
@@ -91,4 +88,29 @@ func IsHDF5(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// AttrInfo describes an attribute's type and shape.
+type AttrInfo struct {
+	// Class is the attribute's type class.
+	Class Class
+	// VarLen reports a variable-length string.
+	VarLen bool
+	// UTF8 reports a string whose character set is UTF-8 (else ASCII).
+	UTF8 bool
+	// Size is the size in bytes of one element (fixed-length strings,
+	// numbers); 0 for variable-length strings.
+	Size int
+	// Shape is the dataspace shape; nil for a scalar, [0] for an empty
+	// (null) dataspace.
+	Shape []int
+}
+
+// Len returns the number of elements of an attribute of shape Shape.
+func (a AttrInfo) Len() int {
+	n := 1
+	for _, d := range a.Shape {
+		n *= d
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package h5
+package libhdf5
 
 import (
 	"bytes"

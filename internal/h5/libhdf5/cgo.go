@@ -1,6 +1,6 @@
 //go:build cgo
 
-package h5
+package libhdf5
 
 /*
 #cgo linux,amd64 CFLAGS: -I/usr/include/hdf5/serial -I/usr/lib/x86_64-linux-gnu/hdf5/serial/include
@@ -551,30 +551,6 @@ func (f *File) HasAttr(path, name string) bool {
 		return true
 	})
 	return ok
-}
-
-// AttrInfo describes an attribute's type and shape.
-type AttrInfo struct {
-	// Class is the attribute's type class.
-	Class Class
-	// VarLen reports a variable-length string.
-	VarLen bool
-	// UTF8 reports a string whose character set is UTF-8 (else ASCII).
-	UTF8 bool
-	// Size is the size in bytes of one element (fixed-length strings,
-	// numbers); 0 for variable-length strings.
-	Size int
-	// Shape is the dataspace shape; nil for a scalar.
-	Shape []int
-}
-
-// Len returns the number of elements of an attribute of shape Shape.
-func (a AttrInfo) Len() int {
-	n := 1
-	for _, d := range a.Shape {
-		n *= d
-	}
-	return n
 }
 
 // attrOp opens attribute name of the object at path and runs fn with it

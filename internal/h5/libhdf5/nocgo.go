@@ -1,27 +1,9 @@
 //go:build !cgo
 
-package h5
+package libhdf5
 
 // File is an HDF5 file held in memory. Without cgo it cannot be opened.
 type File struct{}
-
-// AttrInfo describes an attribute's type and shape.
-type AttrInfo struct {
-	Class  Class
-	VarLen bool
-	UTF8   bool
-	Size   int
-	Shape  []int
-}
-
-// Len returns the number of elements of an attribute of shape Shape.
-func (a AttrInfo) Len() int {
-	n := 1
-	for _, d := range a.Shape {
-		n *= d
-	}
-	return n
-}
 
 // StringType says how SetAttrString and SetAttrStrings store strings.
 type StringType struct{ VarLen, UTF8 bool }
