@@ -244,6 +244,9 @@ func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if err != nil {
 			return nil, info, fmt.Errorf("%w: model_config: %w", ErrFormat, err)
 		}
+		if err := opt.checkJSON("model_config", []byte(s)); err != nil {
+			return nil, info, err
+		}
 		if top, err = parseTop([]byte(s)); err != nil {
 			return nil, info, fmt.Errorf("model_config: %w", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aekit/aekit/internal/h5/libhdf5"
 	"github.com/aekit/aekit/internal/limits"
 )
 
@@ -117,5 +118,36 @@ func TestZipLyingSize(t *testing.T) {
 	_, _, err := Read(bytes.NewReader(b), &Options{ZeroWeights: true})
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "config.json: zip: not a valid zip file") {
 		t.Errorf("lying size: %v", err)
+	}
+}
+
+// TestModelConfigLimits checks that the model_config attribute of a full
+// .h5 file goes through the same JSON size and depth limits as
+// config.json and --arch files.
+func TestModelConfigLimits(t *testing.T) {
+	needWriter(t)
+	deep := strings.Repeat("[", 150) + strings.Repeat("]", 150)
+	f, err := libhdf5.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.SetAttrString("/", "model_config", deep, libhdf5.StringType{VarLen: true, UTF8: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.CreateGroup("/model_weights"); err != nil {
+		t.Fatal(err)
+	}
+	img, err := f.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Read(bytes.NewReader(img), nil)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "MaxConfigDepth") || !strings.Contains(err.Error(), "model_config") {
+		t.Fatalf("deep model_config: %v; want ErrTooLarge naming model_config and MaxConfigDepth", err)
+	}
+	_, _, err = Read(bytes.NewReader(img), &Options{MaxConfigBytes: 100})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "MaxConfigBytes") {
+		t.Fatalf("model_config over MaxConfigBytes: %v; want ErrTooLarge naming MaxConfigBytes", err)
 	}
 }
