@@ -1,0 +1,315 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aekit/aekit/internal/interop"
+	"github.com/aekit/aekit/npy"
+	aert "github.com/aekit/aekit/runtime"
+)
+
+// Tolerances of TestKerasFit (issue 8): weights after SnapshotUpdates
+// updates (and, where early stopping restores weights, at the end)
+// within max|Δw| ≤ 1e-5·max|w_keras| per tensor; every epoch's loss and
+// val_loss within 1e-5 relative.
+const (
+	kerasFitWeightTol = 1e-5
+	kerasFitLossTol   = 1e-5
+)
+
+// kerasFitCase is one training run done by both Keras's Model.fit
+// (fixtures/train/keras_fit.py) and aekit train. The JSON names are the
+// script's.
+type kerasFitCase struct {
+	Name            string  `json:"name"`
+	Model           string  `json:"model"` // "seed" (100-10-10-100-100) or "ae784"
+	Data            string  `json:"data"`  // "seed" (random [0,1) rows) or "fashion" (uint8 images)
+	Rows            int     `json:"rows"`
+	Optimizer       kfOpt   `json:"optimizer"`
+	Loss            string  `json:"loss"`
+	BatchSize       int     `json:"batch_size"`
+	Epochs          int     `json:"epochs"`
+	ValidationSplit float64 `json:"validation_split,omitempty"`
+	SnapshotUpdates int     `json:"snapshot_updates"`
+	EarlyStopping   *kfES   `json:"early_stopping,omitempty"`
+	Seed            int     `json:"seed"`
+	// CompareFinal also compares the weights when training ends (after
+	// early stopping restored the best ones).
+	CompareFinal bool `json:"-"`
+}
+
+type kfOpt struct {
+	Name     string  `json:"name"` // aekit's --optimizer
+	LR       float64 `json:"lr,omitempty"`
+	Momentum float64 `json:"momentum,omitempty"`
+}
+
+type kfES struct {
+	Patience int  `json:"patience"`
+	Restore  bool `json:"restore"`
+}
+
+// kerasFitCases pairs every optimizer aekit offers with every loss, on the
+// seed model and 784-32-784. 512 rows with validation_split 0.25 leave 384
+// training rows: 10 batches of 40, the last one partial (24 rows), so 20
+// updates are 2 epochs. The sgdm case has no validation (430 rows, 10
+// full batches of 43).
+func kerasFitCases() []kerasFitCase {
+	base := func(name, model, data string, opt kfOpt, loss string) kerasFitCase {
+		return kerasFitCase{Name: name, Model: model, Data: data, Rows: 512, Optimizer: opt, Loss: loss,
+			BatchSize: 40, Epochs: 5, ValidationSplit: 0.25, SnapshotUpdates: 20, Seed: 1}
+	}
+	cs := []kerasFitCase{
+		base("seed_adam_bce", "seed", "seed", kfOpt{Name: "adam"}, "binary_crossentropy"),
+		base("ae784_adam_bce", "ae784", "fashion", kfOpt{Name: "adam"}, "binary_crossentropy"),
+		base("seed_sgd_mse", "seed", "seed", kfOpt{Name: "sgd", LR: 0.1}, "mean_squared_error"),
+		base("seed_sgdm_mae", "seed", "seed", kfOpt{Name: "sgd", LR: 0.05, Momentum: 0.9}, "mean_absolute_error"),
+		base("seed_nesterov_bce", "seed", "seed", kfOpt{Name: "nesterov", LR: 0.05}, "binary_crossentropy"),
+		base("ae784_rmsprop_mse", "ae784", "fashion", kfOpt{Name: "rmsprop"}, "mean_squared_error"),
+		base("seed_adagrad_mae", "seed", "seed", kfOpt{Name: "adagrad", LR: 0.05}, "mean_absolute_error"),
+		base("seed_amsgrad_bce", "seed", "seed", kfOpt{Name: "amsgrad", LR: 0.003}, "binary_crossentropy"),
+		base("ae784_sgdm_bce", "ae784", "fashion", kfOpt{Name: "sgd", LR: 0.1, Momentum: 0.9}, "binary_crossentropy"),
+	}
+	cs[3].Rows, cs[3].BatchSize, cs[3].ValidationSplit = 430, 43, 0
+	// Early stopping: val_loss is best after the first epoch and rises,
+	// so patience 2 stops after epoch 3 and restores epoch 1's weights.
+	es := base("seed_es_restore", "seed", "seed", kfOpt{Name: "adam", LR: 0.03}, "binary_crossentropy")
+	es.Epochs, es.EarlyStopping, es.CompareFinal = 12, &kfES{Patience: 2, Restore: true}, true
+	// The same run with a patience longer than the run: it never stops,
+	// and Keras still restores the best epoch's weights when fit ends.
+	nostop := es
+	nostop.Name, nostop.Epochs, nostop.EarlyStopping = "seed_es_nostop_restore", 4, &kfES{Patience: 10, Restore: true}
+	return append(cs, es, nostop)
+}
+
+// aekitArgs returns the aekit train flags of c, for epochs epochs and
+// without early stopping when noES is set.
+func (c kerasFitCase) aekitArgs(dir string, epochs int, out string, noES bool) []string {
+	a := []string{"--init-from", filepath.Join(dir, c.Name+".init.keras"), "--data", filepath.Join(dir, fmt.Sprintf("%s%d.npy", c.Data, c.Rows)),
+		"--optimizer", c.Optimizer.Name, "--loss", c.Loss, "--batch-size", strconv.Itoa(c.BatchSize),
+		"--epochs", strconv.Itoa(epochs), "--no-shuffle", "--threads", "1", "-o", out}
+	if c.Optimizer.LR != 0 {
+		a = append(a, "--lr", fmt.Sprint(c.Optimizer.LR))
+	}
+	if c.Optimizer.Momentum != 0 {
+		a = append(a, "--momentum", fmt.Sprint(c.Optimizer.Momentum))
+	}
+	if c.ValidationSplit != 0 {
+		a = append(a, "--validation-split", fmt.Sprint(c.ValidationSplit))
+	}
+	if es := c.EarlyStopping; es != nil && !noES {
+		a = append(a, "--early-stopping", strconv.Itoa(es.Patience))
+		if es.Restore {
+			a = append(a, "--restore-best-weights")
+		}
+	}
+	return a
+}
+
+// kerasResults is fixtures/train/keras_fit.py's results.json.
+type kerasResults struct {
+	Keras      string `json:"keras"`
+	TensorFlow string `json:"tensorflow"`
+	Cases      map[string]struct {
+		Keys       []string             `json:"keys"`
+		Epochs     []int                `json:"epochs"`
+		History    map[string][]float64 `json:"history"`
+		FitSeconds float64              `json:"fit_seconds"`
+	} `json:"cases"`
+}
+
+// runKerasFit writes cases to dir, runs keras_fit.py there (one Python
+// process for all cases) and returns its results.
+func runKerasFit(t *testing.T, dir string, cases []kerasFitCase, extra ...string) *kerasResults {
+	t.Helper()
+	py := interop.Python(t, "keras", "tensorflow")
+	b, err := json.Marshal(map[string]any{"cases": cases})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := filepath.Join(dir, "cases.json")
+	if err := os.WriteFile(cf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{filepath.Join("..", "..", "fixtures", "train", "keras_fit.py"), cf, dir}, extra...)
+	interop.Run(t, py, args...)
+	var r kerasResults
+	rb, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(rb, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// readHistoryCSV reads aekit train's --history file: the history keys
+// (loss, and val_loss when it has values), the 0-based epochs and the
+// values per key.
+func readHistoryCSV(t *testing.T, name string) (keys []string, epochs []int, vals map[string][]float64) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "epoch,loss,val_loss,seconds" {
+		t.Fatalf("%s: header %q", name, lines[0])
+	}
+	vals = map[string][]float64{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		e, err := strconv.Atoi(f[0])
+		if err != nil {
+			t.Fatalf("%s: %q: %v", name, l, err)
+		}
+		epochs = append(epochs, e-1)
+		for i, k := range []string{"loss", "val_loss"} {
+			if f[1+i] == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(f[1+i], 64)
+			if err != nil {
+				t.Fatalf("%s: %q: %v", name, l, err)
+			}
+			vals[k] = append(vals[k], v)
+		}
+	}
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, epochs, vals
+}
+
+// compareWeights compares every kernel and bias of the model aekit wrote
+// to out with the arrays w0, w1, ... of Keras's npz (model.get_weights()
+// order) and returns the largest max|Δw|/max|w| over the tensors.
+func compareWeights(t *testing.T, out, npz string) float64 {
+	t.Helper()
+	m, _, err := loadModel(out, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]float32
+	m.Walk(func(_ []string, l *aert.Layer) {
+		if l.Type == aert.Dense {
+			got = append(got, l.Kernel, l.Bias)
+		}
+	})
+	worst := 0.0
+	for i, g := range got {
+		want, err := npy.ReadFileArray(npz, fmt.Sprintf("w%d", i))
+		if err != nil {
+			t.Fatalf("%s: tensor %d: %v", npz, i, err)
+		}
+		if len(want.Data) != len(g) {
+			t.Fatalf("tensor %d: aekit has %d values, Keras %d", i, len(g), len(want.Data))
+		}
+		var maxD, maxW float64
+		for j, v := range want.Data {
+			maxD = max(maxD, math.Abs(float64(g[j])-float64(v)))
+			maxW = max(maxW, math.Abs(float64(v)))
+		}
+		rel := maxD / maxW
+		if maxW == 0 {
+			rel = maxD
+		}
+		if !(rel <= kerasFitWeightTol) {
+			t.Errorf("%s: tensor %d: max|Δw| %.3g = %.3g of max|w| %.3g (tolerance %g)", filepath.Base(npz), i, maxD, rel, maxW, kerasFitWeightTol)
+		}
+		worst = max(worst, rel)
+	}
+	if _, err := npy.ReadFileArray(npz, fmt.Sprintf("w%d", len(got))); err == nil {
+		t.Errorf("%s has more tensors than aekit's model (%d)", npz, len(got))
+	}
+	return worst
+}
+
+// TestKerasFit trains every case with real Keras 3 (TensorFlow backend)
+// Model.fit, shuffle=False, from a freshly built Keras model saved as
+// .keras, then with `aekit train --init-from` that file on the same data
+// (written by the script), and compares: the weights after 20 updates,
+// every epoch's loss and val_loss, the history's keys and epochs, and for
+// early stopping the weights it restored.
+func TestKerasFit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: not running Keras")
+	}
+	dir := t.TempDir()
+	cases := kerasFitCases()
+	partial := false
+	for _, c := range cases {
+		nTrain := int(math.Floor(float64(c.Rows) * (1 - c.ValidationSplit)))
+		partial = partial || nTrain%c.BatchSize != 0
+	}
+	if !partial {
+		t.Error("no case has a partial last batch")
+	}
+	res := runKerasFit(t, dir, cases)
+	t.Logf("judge: Keras %s on TensorFlow %s", res.Keras, res.TensorFlow)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			k, ok := res.Cases[c.Name]
+			if !ok {
+				t.Fatal("no Keras result")
+			}
+			nTrain := int(math.Floor(float64(c.Rows) * (1 - c.ValidationSplit)))
+			perEpoch := (nTrain + c.BatchSize - 1) / c.BatchSize
+			if c.SnapshotUpdates%perEpoch != 0 {
+				t.Fatalf("snapshot after %d updates is not at an epoch's end (%d batches per epoch)", c.SnapshotUpdates, perEpoch)
+			}
+			// The whole run, with its history.
+			out := filepath.Join(dir, c.Name+".aekit.keras")
+			hist := filepath.Join(dir, c.Name+".history.csv")
+			if code, _, stderr := runTrainCmd(append(c.aekitArgs(dir, c.Epochs, out, false), "--history", hist)...); code != exitOK {
+				t.Fatalf("aekit train: exit %d\n%s", code, stderr)
+			}
+			if c.EarlyStopping != nil && c.EarlyStopping.Patience < c.Epochs && len(k.Epochs) >= c.Epochs {
+				t.Errorf("Keras did not stop early (%d of %d epochs): the case no longer tests stopping", len(k.Epochs), c.Epochs)
+			}
+			keys, epochs, vals := readHistoryCSV(t, hist)
+			if !slices.Equal(keys, k.Keys) {
+				t.Errorf("history keys: aekit %v, Keras %v", keys, k.Keys)
+			}
+			if !slices.Equal(epochs, k.Epochs) {
+				t.Errorf("epochs: aekit %v, Keras %v", epochs, k.Epochs)
+			}
+			worstLoss := 0.0
+			for _, key := range k.Keys {
+				for e, want := range k.History[key] {
+					if e >= len(vals[key]) {
+						break
+					}
+					got := vals[key][e]
+					rel := math.Abs(got-want) / math.Abs(want)
+					if !(rel <= kerasFitLossTol) {
+						t.Errorf("%s epoch %d: aekit %.9g, Keras %.9g (rel %.2g)", key, e+1, got, want, rel)
+					}
+					worstLoss = max(worstLoss, rel)
+				}
+			}
+			// The weights after SnapshotUpdates updates (early stopping
+			// would restore the best ones at the end of this shorter run).
+			snap := filepath.Join(dir, c.Name+".aekit-snap.keras")
+			if code, _, stderr := runTrainCmd(c.aekitArgs(dir, c.SnapshotUpdates/perEpoch, snap, true)...); code != exitOK {
+				t.Fatalf("aekit train (snapshot): exit %d\n%s", code, stderr)
+			}
+			worstW := compareWeights(t, snap, filepath.Join(dir, c.Name+".snap.npz"))
+			msg := fmt.Sprintf("weights@%d max rel %.2g, loss/val_loss max rel %.2g over %d epochs", c.SnapshotUpdates, worstW, worstLoss, len(k.Epochs))
+			if c.CompareFinal {
+				msg += fmt.Sprintf(", final (restored) weights max rel %.2g", compareWeights(t, out, filepath.Join(dir, c.Name+".final.npz")))
+			}
+			t.Log(msg)
+		})
+	}
+}
