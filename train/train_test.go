@@ -56,6 +56,8 @@ func TestGradients(t *testing.T) {
 	cases = append(cases,
 		tcase{"bce-logits", BinaryCrossentropy, runtime.Act(runtime.Sigmoid)},
 		tcase{"bce-clipped-softmax", BinaryCrossentropy, runtime.Act(runtime.Softmax)},
+		tcase{"bce-keras2-clipped-softmax", BinaryCrossentropyKeras2, runtime.Act(runtime.Softmax)},
+		tcase{"bce-keras2-logits", BinaryCrossentropyKeras2, runtime.Act(runtime.Sigmoid)},
 		tcase{"mae", MeanAbsoluteError, runtime.Act(runtime.Sigmoid)},
 	)
 	const n, in, hid, out = 6, 5, 7, 5

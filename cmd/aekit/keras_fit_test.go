@@ -30,7 +30,7 @@ const (
 // script's.
 type kerasFitCase struct {
 	Name            string  `json:"name"`
-	Model           string  `json:"model"` // "seed" (100-10-10-100-100) or "ae784"
+	Model           string  `json:"model"` // "seed" (100-10-10-100-100), "ae784" or "hs" (100-16-100 hard_sigmoid)
 	Data            string  `json:"data"`  // "seed" (random [0,1) rows) or "fashion" (uint8 images)
 	Rows            int     `json:"rows"`
 	Optimizer       kfOpt   `json:"optimizer"`
@@ -94,13 +94,24 @@ func kerasFitCases() []kerasFitCase {
 	// Fashion-MNIST images, batch 256 (the last batch has 160 rows).
 	shuf := kerasFitCase{Name: "ae784_shuffle50", Model: "ae784", Data: "fashion", Rows: 4000,
 		Optimizer: kfOpt{Name: "adam"}, Loss: "binary_crossentropy", BatchSize: 256, Epochs: 50, Seed: 1, Shuffle: true}
-	return append(cs, es, nostop, shuf)
+	// Binary cross-entropy on probabilities (a hard_sigmoid output, which
+	// saturates at exactly 0 and 1): Keras 3 computes
+	// −(t·log p + (1−t)·log(1−p)) on p clipped to [1e-7, 1−1e-7], tf-keras
+	// adds 1e-7 inside both logarithms.
+	// Every other output starts saturated at 0 (the script sets those
+	// biases to −4), where the two forms differ; SGD keeps them there
+	// (their gradient is 0) and, unlike Adam, does not blow up rounding
+	// in the near-zero gradients of the outputs that cross into
+	// saturation.
+	hs := base("hs_sgd_bce", "hs", "fashion", kfOpt{Name: "sgd", LR: 0.1}, "binary_crossentropy")
+	return append(cs, es, nostop, hs, shuf)
 }
 
-// aekitArgs returns the aekit train flags of c, for epochs epochs and
-// without early stopping when noES is set.
-func (c kerasFitCase) aekitArgs(dir string, epochs int, out string, noES bool) []string {
-	a := []string{"--init-from", filepath.Join(dir, c.Name+".init.keras"), "--data", filepath.Join(dir, fmt.Sprintf("%s%d.npy", c.Data, c.Rows)),
+// aekitArgs returns the aekit train flags of c on the data in dir from the
+// initial model init, for epochs epochs and without early stopping when
+// noES is set.
+func (c kerasFitCase) aekitArgs(dir, init string, epochs int, out string, noES bool) []string {
+	a := []string{"--init-from", init, "--data", filepath.Join(dir, fmt.Sprintf("%s%d.npy", c.Data, c.Rows)),
 		"--optimizer", c.Optimizer.Name, "--loss", c.Loss, "--batch-size", strconv.Itoa(c.BatchSize),
 		"--epochs", strconv.Itoa(epochs), "--threads", "1", "-o", out}
 	if c.Shuffle {
@@ -280,23 +291,26 @@ func TestKerasFit(t *testing.T) {
 	k3 := runKerasFit(t, dir, cases)
 	k2dir := filepath.Join(dir, "tf_keras")
 	k2 := runKerasFit(t, k2dir, cases, "--tf-keras", "--init-from", dir)
+	// aekit starts from the file each judge saved: Keras 3's .keras, or
+	// tf-keras's legacy .h5 (from which it takes Keras 2 semantics).
 	for _, j := range []struct {
-		name string
-		dir  string
-		res  *kerasResults
-	}{{"keras3", dir, k3}, {"tf_keras", k2dir, k2}} {
+		name, dir, ext string
+		res            *kerasResults
+	}{{"keras3", dir, ".init.keras", k3}, {"tf_keras", k2dir, ".init.h5", k2}} {
 		t.Run(j.name, func(t *testing.T) {
 			t.Logf("judge: Keras %s on TensorFlow %s", j.res.Keras, j.res.TensorFlow)
 			for _, c := range cases {
-				t.Run(c.Name, func(t *testing.T) { checkKerasFit(t, dir, j.dir, c, j.res) })
+				t.Run(c.Name, func(t *testing.T) { checkKerasFit(t, j.dir, filepath.Join(j.dir, c.Name+j.ext), c, j.res) })
 			}
 		})
 	}
 }
 
-// checkKerasFit trains case c with aekit train (data and initial model in
-// dir) and compares it with the Keras run whose outputs are in kdir.
-func checkKerasFit(t *testing.T, dir, kdir string, c kerasFitCase, res *kerasResults) {
+// checkKerasFit trains case c with aekit train from the initial model
+// init, on the data in kdir, and compares it with the Keras run whose
+// outputs are in kdir.
+func checkKerasFit(t *testing.T, kdir, init string, c kerasFitCase, res *kerasResults) {
+	ext := filepath.Ext(init) // aekit writes what it read: .keras or .h5
 	k, ok := res.Cases[c.Name]
 	if !ok {
 		t.Fatal("no Keras result")
@@ -307,9 +321,9 @@ func checkKerasFit(t *testing.T, dir, kdir string, c kerasFitCase, res *kerasRes
 		t.Fatalf("snapshot after %d updates is not at an epoch's end (%d batches per epoch)", c.SnapshotUpdates, perEpoch)
 	}
 	// The whole run, with its history.
-	out := filepath.Join(t.TempDir(), "aekit.keras")
+	out := filepath.Join(t.TempDir(), "aekit"+ext)
 	hist := filepath.Join(t.TempDir(), "history.csv")
-	if code, _, stderr := runTrainCmd(append(c.aekitArgs(dir, c.Epochs, out, false), "--history", hist)...); code != exitOK {
+	if code, _, stderr := runTrainCmd(append(c.aekitArgs(kdir, init, c.Epochs, out, false), "--history", hist)...); code != exitOK {
 		t.Fatalf("aekit train: exit %d\n%s", code, stderr)
 	}
 	if c.EarlyStopping != nil && c.EarlyStopping.Patience < c.Epochs && len(k.Epochs) >= c.Epochs {
@@ -347,8 +361,8 @@ func checkKerasFit(t *testing.T, dir, kdir string, c kerasFitCase, res *kerasRes
 	}
 	// The weights after SnapshotUpdates updates (early stopping would
 	// restore the best ones at the end of this shorter run).
-	snap := filepath.Join(t.TempDir(), "aekit-snap.keras")
-	if code, _, stderr := runTrainCmd(c.aekitArgs(dir, c.SnapshotUpdates/perEpoch, snap, true)...); code != exitOK {
+	snap := filepath.Join(t.TempDir(), "aekit-snap"+ext)
+	if code, _, stderr := runTrainCmd(c.aekitArgs(kdir, init, c.SnapshotUpdates/perEpoch, snap, true)...); code != exitOK {
 		t.Fatalf("aekit train (snapshot): exit %d\n%s", code, stderr)
 	}
 	worstW := compareWeights(t, snap, filepath.Join(kdir, c.Name+".snap.npz"))

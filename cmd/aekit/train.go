@@ -27,7 +27,9 @@ const trainSynopsis = `--data X.npy [--target Y.npy] (--layers SPEC | --arch A.j
 
 Trains a Dense model with Keras semantics (see package train): Keras's Adam,
 SGD, RMSprop and Adagrad formulas and defaults, binary cross-entropy from the
-logits after a sigmoid output, mean over features then batch, the last batch of
+logits after a sigmoid output (on other outputs as the Keras version that
+wrote --init-from or --arch computes it: Keras 1 and 2 add 1e-7 inside the
+logarithms, Keras 3 does not), mean over features then batch, the last batch of
 an epoch kept, shuffling every epoch, validation split taken from the last rows
 before shuffling.
 
@@ -305,6 +307,10 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			Shuffle: !f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
 	}
 
+	// kerasMajor is the Keras major version of the file the model comes
+	// from (0: none, or ONNX): binary cross-entropy on probabilities
+	// follows it (Keras 1 and 2 add ε inside the logarithms).
+	kerasMajor := 0
 	switch {
 	case m != nil: // resumed
 	case f.layers != "":
@@ -317,8 +323,13 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			return failf(fmt.Errorf("--layers: %w", err))
 		}
 	case f.initFrom != "":
-		if m, _, err = loadModel(f.initFrom, f.arch); err != nil {
+		l, err := load(f.initFrom, f.arch)
+		if err != nil {
 			return failf(err)
+		}
+		m = l.model
+		if l.keras != nil {
+			kerasMajor = l.keras.Major
 		}
 	default: // --arch alone: a fresh model of that architecture
 		var info *keras.Info
@@ -326,12 +337,16 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		if err != nil {
 			return failf(fmt.Errorf("--arch: %w", err))
 		}
+		kerasMajor = info.Major
 		if info.Format != keras.FormatJSON {
 			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, info.Format))
 		}
 		if err := train.Initialize(m, f.init, f.seed); err != nil {
 			return failf(fmt.Errorf("--arch %s: %w", f.arch, err))
 		}
+	}
+	if f.resume == "" && kerasMajor > 0 && kerasMajor <= 2 {
+		cfg.Loss = cfg.Loss.Keras2()
 	}
 	if d.x == nil {
 		if d.x, d.n, _, err = loadRows(f.data, m.InputWidth()); err != nil {
