@@ -14,6 +14,7 @@ import (
 	"github.com/aekit/aekit/internal/interop"
 	"github.com/aekit/aekit/npy"
 	aert "github.com/aekit/aekit/runtime"
+	"github.com/aekit/aekit/train"
 )
 
 // Tolerances of TestKerasFit (issue 8): weights after SnapshotUpdates
@@ -44,6 +45,10 @@ type kerasFitCase struct {
 	// Shuffle reshuffles every epoch (Keras with its generator, aekit
 	// with --seed 1): only the final loss is compared.
 	Shuffle bool `json:"shuffle,omitempty"`
+	// Spec, when set, makes aekit build the model itself (--layers Spec
+	// --keras-seed Seed) instead of starting from Keras's file: the
+	// initial weights must then be Keras's own.
+	Spec string `json:"-"`
 	// CompareFinal also compares the weights when training ends (after
 	// early stopping restored the best ones).
 	CompareFinal bool `json:"-"`
@@ -104,16 +109,26 @@ func kerasFitCases() []kerasFitCase {
 	// in the near-zero gradients of the outputs that cross into
 	// saturation.
 	hs := base("hs_sgd_bce", "hs", "fashion", kfOpt{Name: "sgd", LR: 0.1}, "binary_crossentropy")
-	return append(cs, es, nostop, hs, shuf)
+	// Same seed, same model: aekit builds the model with --keras-seed N
+	// and Keras after keras.utils.set_random_seed(N).
+	ks := base("seed_adam_bce_kerasseed", "seed", "seed", kfOpt{Name: "adam"}, "binary_crossentropy")
+	ks.Seed, ks.Spec = 7, "10:relu,10:relu|100:sigmoid,100:sigmoid"
+	ks784 := base("ae784_adam_bce_kerasseed", "ae784", "fashion", kfOpt{Name: "adam"}, "binary_crossentropy")
+	ks784.Seed, ks784.Spec = 1234, "32:relu|784:sigmoid"
+	return append(cs, es, nostop, hs, ks, ks784, shuf)
 }
 
 // aekitArgs returns the aekit train flags of c on the data in dir from the
 // initial model init, for epochs epochs and without early stopping when
 // noES is set.
 func (c kerasFitCase) aekitArgs(dir, init string, epochs int, out string, noES bool) []string {
-	a := []string{"--init-from", init, "--data", filepath.Join(dir, fmt.Sprintf("%s%d.npy", c.Data, c.Rows)),
+	a := []string{"--init-from", init}
+	if c.Spec != "" {
+		a = []string{"--layers", c.Spec, "--keras-seed", strconv.Itoa(c.Seed)}
+	}
+	a = append(a, "--data", filepath.Join(dir, fmt.Sprintf("%s%d.npy", c.Data, c.Rows)),
 		"--optimizer", c.Optimizer.Name, "--loss", c.Loss, "--batch-size", strconv.Itoa(c.BatchSize),
-		"--epochs", strconv.Itoa(epochs), "--threads", "1", "-o", out}
+		"--epochs", strconv.Itoa(epochs), "--threads", "1", "-o", out)
 	if c.Shuffle {
 		a = append(a, "--seed", "1")
 	} else {
@@ -371,4 +386,56 @@ func checkKerasFit(t *testing.T, kdir, init string, c kerasFitCase, res *kerasRe
 		msg += fmt.Sprintf(", final (restored) weights max rel %.2g", compareWeights(t, out, filepath.Join(kdir, c.Name+".final.npz")))
 	}
 	t.Log(msg)
+}
+
+// TestKerasSeedFlag checks --keras-seed's checks and that it gives the
+// model train.InitializeKeras gives (TestKerasSeed compares that with
+// Keras itself).
+func TestKerasSeedFlag(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	writeData(t, data, 8, 20, 1)
+	out := filepath.Join(dir, "m.keras")
+	for _, args := range [][]string{
+		{"--init-from", out, "--keras-seed", "1"},
+		{"--layers", "4:relu|20:sigmoid", "--keras-seed", "-1"},
+		{"--layers", "4:relu|20:sigmoid", "--keras-seed", "4294967296"},
+		{"--layers", "4:relu|20:sigmoid", "--keras-seed", "1", "--init", "orthogonal"},
+	} {
+		if code, _, stderr := runTrainCmd(append(args, "--data", data, "-o", out, "--epochs", "1")...); code != exitUsage || !strings.Contains(stderr, "aekit train:") {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, stderr)
+		}
+	}
+	// One epoch of plain SGD at lr 1e-30 leaves the kernels as they
+	// started (each step is far below half an ulp; the zero biases move).
+	m, err := train.Build(20, "4:relu|20:sigmoid", "zeros", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := train.InitializeKeras(m, "he_uniform", 99); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "c.ckpt")
+	if code, _, stderr := runTrainCmd("--layers", "4:relu|20:sigmoid", "--keras-seed", "99", "--init", "he_uniform", "--data", data,
+		"-o", out, "--epochs", "1", "--optimizer", "sgd", "--lr", "1e-30", "--checkpoint", ckpt); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	got, _, err := loadModel(out, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b []float32
+	for _, p := range []struct {
+		m   *aert.Model
+		dst *[]float32
+	}{{m, &a}, {got, &b}} {
+		p.m.Walk(func(_ []string, l *aert.Layer) {
+			if l.Type == aert.Dense {
+				*p.dst = append(*p.dst, l.Kernel...)
+			}
+		})
+	}
+	if !slices.Equal(a, b) {
+		t.Error("aekit train --keras-seed 99 --init he_uniform did not start from train.InitializeKeras(he_uniform, 99)")
+	}
 }

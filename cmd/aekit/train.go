@@ -73,6 +73,7 @@ type trainFlags struct {
 	lr, momentum, valSplit, decayRate            float64
 	epochs, batch, patience, threads, decaySteps int
 	seed                                         uint64
+	kerasSeed                                    int64
 	noShuffle, restoreBest, staircase, nesterov  bool
 	mmap                                         bool
 	set                                          map[string]bool
@@ -99,6 +100,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.batch, "batch-size", 256, "rows per update")
 	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the row order (default: reshuffle every epoch)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of initialisation and shuffling")
+	fs.Int64Var(&f.kerasSeed, "keras-seed", -1, "with --layers or --arch: initialise as Keras 3 on TensorFlow does after keras.utils.set_random_seed(`N`) (N in [0, 2^32); Dense layers created in execution order; bit for bit for the uniform initializers, zeros and ones, within 5e-7 for the normal ones); --seed then only shuffles")
 	fs.Float64Var(&f.valSplit, "validation-split", 0, "hold out this `fraction` of the rows (the last ones) for validation")
 	fs.StringVar(&f.valData, "validation-data", "", "validation inputs `V.npy`")
 	fs.StringVar(&f.valTarget, "validation-target", "", "validation targets `VY.npy` (default: the validation inputs)")
@@ -242,6 +244,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if sources != 1 {
 		return failf(errors.New("give exactly one of --layers, --arch, --init-from and --resume"))
 	}
+	if f.set["keras-seed"] && f.layers == "" && (f.arch == "" || f.initFrom != "") {
+		return failf(errors.New("--keras-seed initialises a new model: use it with --layers or --arch"))
+	}
 	if f.valSplit != 0 && f.valData != "" {
 		return failf(errors.New("--validation-split and --validation-data are exclusive"))
 	}
@@ -322,6 +327,11 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		if m, err = train.Build(w, f.layers, f.init, f.seed); err != nil {
 			return failf(fmt.Errorf("--layers: %w", err))
 		}
+		if f.set["keras-seed"] {
+			if err := train.InitializeKeras(m, f.init, f.kerasSeed); err != nil {
+				return failf(fmt.Errorf("--keras-seed: %w", err))
+			}
+		}
 	case f.initFrom != "":
 		l, err := load(f.initFrom, f.arch)
 		if err != nil {
@@ -341,7 +351,11 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		if info.Format != keras.FormatJSON {
 			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, info.Format))
 		}
-		if err := train.Initialize(m, f.init, f.seed); err != nil {
+		initialize := func() error { return train.Initialize(m, f.init, f.seed) }
+		if f.set["keras-seed"] {
+			initialize = func() error { return train.InitializeKeras(m, f.init, f.kerasSeed) }
+		}
+		if err := initialize(); err != nil {
 			return failf(fmt.Errorf("--arch %s: %w", f.arch, err))
 		}
 	}
