@@ -97,6 +97,9 @@ func kerasFitCases() []kerasFitCase {
 	nostop.Name, nostop.Epochs, nostop.EarlyStopping = "seed_es_nostop_restore", 4, &kfES{Patience: 10, Restore: true}
 	// Shuffled: 50 epochs of 784-32-784 (adam, BCE) on the 4000 shipped
 	// Fashion-MNIST images, batch 256 (the last batch has 160 rows).
+	// aekit reshuffles every epoch, as tf-keras does after
+	// set_random_seed; Keras 3 then keeps one shuffled order for every
+	// epoch (see keras_fit.py).
 	shuf := kerasFitCase{Name: "ae784_shuffle50", Model: "ae784", Data: "fashion", Rows: 4000,
 		Optimizer: kfOpt{Name: "adam"}, Loss: "binary_crossentropy", BatchSize: 256, Epochs: 50, Seed: 1, Shuffle: true}
 	// Binary cross-entropy on probabilities (a hard_sigmoid output, which
