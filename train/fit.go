@@ -99,7 +99,8 @@ type EarlyStopping struct {
 	// MinDelta is the smallest decrease counted as an improvement.
 	MinDelta float64
 	// RestoreBestWeights puts back the weights of the best epoch when
-	// training stops early.
+	// training ends, whether early stopping ended it or the last epoch
+	// did, as Keras 3's (and tf-keras 2.21's) on_train_end does.
 	RestoreBestWeights bool
 }
 
@@ -380,9 +381,6 @@ func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 			hist.BestEpoch = st.es.BestEpoch
 			if stop {
 				hist.StoppedEpoch = st.epoch
-				if es.RestoreBestWeights && st.es.BestWeights != nil {
-					copy(nt.params, st.es.BestWeights)
-				}
 			}
 		}
 		if cfg.OnEpoch != nil {
@@ -395,6 +393,11 @@ func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 		if stop {
 			break
 		}
+	}
+	// Keras 3 (and tf-keras 2.21) restore the best weights when training
+	// ends, whether it stopped early or ran all its epochs.
+	if es := cfg.EarlyStopping; es != nil && es.RestoreBestWeights && st.es.BestWeights != nil {
+		copy(nt.params, st.es.BestWeights)
 	}
 	return hist, nil
 }

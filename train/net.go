@@ -153,7 +153,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 		nt.ones[i] = 1
 	}
 	last := nt.ops[len(nt.ops)-1]
-	last.logits = loss == BinaryCrossentropy && last.act.Func == runtime.Sigmoid
+	last.logits = loss.IsBinaryCrossentropy() && last.act.Func == runtime.Sigmoid
 	prev := nt.xb
 	for i, o := range nt.ops {
 		o.x = prev
@@ -377,8 +377,8 @@ func (nt *net) computeLossRows(c, t int) {
 		switch {
 		case last.logits:
 			s = kernel.SigmoidBCERow(dst, last.z[r*w:(r+1)*w], y, nt.scale)
-		case nt.loss == BinaryCrossentropy:
-			s = bceProbRow(dst, last.a[r*w:(r+1)*w], y, nt.scale)
+		case nt.loss.IsBinaryCrossentropy():
+			s = bceProbRow(dst, last.a[r*w:(r+1)*w], y, nt.scale, nt.loss == BinaryCrossentropyKeras2)
 		case nt.loss == MeanSquaredError:
 			s = mseRow(dst, last.a[r*w:(r+1)*w], y, nt.scale)
 		default:

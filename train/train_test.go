@@ -56,6 +56,8 @@ func TestGradients(t *testing.T) {
 	cases = append(cases,
 		tcase{"bce-logits", BinaryCrossentropy, runtime.Act(runtime.Sigmoid)},
 		tcase{"bce-clipped-softmax", BinaryCrossentropy, runtime.Act(runtime.Softmax)},
+		tcase{"bce-keras2-clipped-softmax", BinaryCrossentropyKeras2, runtime.Act(runtime.Softmax)},
+		tcase{"bce-keras2-logits", BinaryCrossentropyKeras2, runtime.Act(runtime.Sigmoid)},
 		tcase{"mae", MeanAbsoluteError, runtime.Act(runtime.Sigmoid)},
 	)
 	const n, in, hid, out = 6, 5, 7, 5
@@ -576,6 +578,20 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	if got != h.ValLoss[0] {
 		t.Errorf("restored weights: val loss %v, want epoch 1's %v", got, h.ValLoss[0])
+	}
+	// Keras 3 (and tf-keras 2.21) restore the best weights when training
+	// ends even if it did not stop early: patience 10 over 4 epochs.
+	m = fitModel(t, 1)
+	h, err = Fit(context.Background(), m, x, nil, 64, Config{Epochs: 4, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
+		EarlyStopping: &EarlyStopping{Patience: 10, MinDelta: 10, RestoreBestWeights: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.StoppedEpoch != -1 || len(h.Loss) != 4 {
+		t.Fatalf("stopped at %d after %d epochs; want no stop, 4 epochs", h.StoppedEpoch, len(h.Loss))
+	}
+	if got, err := Evaluate(m, x[48*20:], nil, 16, BinaryCrossentropy, 16); err != nil || got != h.ValLoss[0] {
+		t.Errorf("restored at the end: val loss %v (%v), want epoch 1's %v (last epoch's %v)", got, err, h.ValLoss[0], h.ValLoss[3])
 	}
 	// Patience without improvement on a training loss that keeps falling
 	// never stops.

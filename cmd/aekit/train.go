@@ -27,7 +27,9 @@ const trainSynopsis = `--data X.npy [--target Y.npy] (--layers SPEC | --arch A.j
 
 Trains a Dense model with Keras semantics (see package train): Keras's Adam,
 SGD, RMSprop and Adagrad formulas and defaults, binary cross-entropy from the
-logits after a sigmoid output, mean over features then batch, the last batch of
+logits after a sigmoid output (on other outputs as the Keras version that
+wrote --init-from or --arch computes it: Keras 1 and 2 add 1e-7 inside the
+logarithms, Keras 3 does not), mean over features then batch, the last batch of
 an epoch kept, shuffling every epoch, validation split taken from the last rows
 before shuffling.
 
@@ -81,6 +83,7 @@ type trainFlags struct {
 	lr, momentum, valSplit, decayRate            float64
 	epochs, batch, patience, threads, decaySteps int
 	seed                                         uint64
+	kerasSeed                                    int64
 	noShuffle, restoreBest, staircase, nesterov  bool
 	mmap                                         bool
 	set                                          map[string]bool
@@ -107,6 +110,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.batch, "batch-size", 256, "rows per update")
 	fs.BoolVar(&f.noShuffle, "no-shuffle", false, "keep the row order (default: reshuffle every epoch)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of initialisation and shuffling")
+	fs.Int64Var(&f.kerasSeed, "keras-seed", -1, "with --layers or --arch: initialise as Keras 3 on TensorFlow does after keras.utils.set_random_seed(`N`) (N in [0, 2^32); Dense layers created in execution order; bit for bit for the uniform initializers, zeros and ones, within 5e-7 for the normal ones); --seed then only shuffles")
 	fs.Float64Var(&f.valSplit, "validation-split", 0, "hold out this `fraction` of the rows (the last ones) for validation")
 	fs.StringVar(&f.valData, "validation-data", "", "validation inputs `V.npy`")
 	fs.StringVar(&f.valTarget, "validation-target", "", "validation targets `VY.npy` (default: the validation inputs)")
@@ -250,6 +254,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if sources != 1 {
 		return failf(errors.New("give exactly one of --layers, --arch, --init-from and --resume"))
 	}
+	if f.set["keras-seed"] && f.layers == "" && (f.arch == "" || f.initFrom != "") {
+		return failf(errors.New("--keras-seed initialises a new model: use it with --layers or --arch"))
+	}
 	if f.valSplit != 0 && f.valData != "" {
 		return failf(errors.New("--validation-split and --validation-data are exclusive"))
 	}
@@ -322,6 +329,10 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			Shuffle: !f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
 	}
 
+	// kerasMajor is the Keras major version of the file the model comes
+	// from (0: none, or ONNX): binary cross-entropy on probabilities
+	// follows it (Keras 1 and 2 add ε inside the logarithms).
+	kerasMajor := 0
 	switch {
 	case m != nil: // resumed
 	case f.layers != "":
@@ -333,9 +344,19 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		if m, err = train.Build(w, f.layers, f.init, f.seed); err != nil {
 			return failf(fmt.Errorf("--layers: %w", err))
 		}
+		if f.set["keras-seed"] {
+			if err := train.InitializeKeras(m, f.init, f.kerasSeed); err != nil {
+				return failf(fmt.Errorf("--keras-seed: %w", err))
+			}
+		}
 	case f.initFrom != "":
-		if m, _, err = loadModel(f.initFrom, f.arch); err != nil {
+		l, err := load(f.initFrom, f.arch)
+		if err != nil {
 			return failf(err)
+		}
+		m = l.model
+		if l.keras != nil {
+			kerasMajor = l.keras.Major
 		}
 	default: // --arch alone: a fresh model of that architecture
 		var info *keras.Info
@@ -348,12 +369,20 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		if err != nil {
 			return failf(fmt.Errorf("--arch: %w", err))
 		}
+		kerasMajor = info.Major
 		if info.Format != keras.FormatJSON {
 			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, info.Format))
 		}
-		if err := train.Initialize(m, f.init, f.seed); err != nil {
+		initialize := func() error { return train.Initialize(m, f.init, f.seed) }
+		if f.set["keras-seed"] {
+			initialize = func() error { return train.InitializeKeras(m, f.init, f.kerasSeed) }
+		}
+		if err := initialize(); err != nil {
 			return failf(fmt.Errorf("--arch %s: %w", f.arch, err))
 		}
+	}
+	if f.resume == "" && kerasMajor > 0 && kerasMajor <= 2 {
+		cfg.Loss = cfg.Loss.Keras2()
 	}
 	if d.x == nil {
 		if d.x, d.n, _, err = loadRows(f.data, m.InputWidth()); err != nil {
