@@ -136,6 +136,12 @@ func dims(shape []int) arr {
 
 func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wmodel, error) {
 	wm := &wmodel{name: name, input: in}
+	nested := false
+	for _, l := range m.Layers {
+		if l.Type == runtime.SubModel {
+			nested = true
+		}
+	}
 	switch m.Class {
 	case "Sequential":
 		wm.class = "Sequential"
@@ -143,11 +149,22 @@ func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wm
 		wm.class = "Functional"
 	default:
 		wm.class = "Sequential"
-		for _, l := range m.Layers {
-			if l.Type == runtime.SubModel {
-				wm.class = "Functional"
-			}
+		if nested {
+			wm.class = "Functional"
 		}
+	}
+	if !wr.v3 && (nested || !root) {
+		// In a Keras 2-layout .h5, a functional model refers to a nested
+		// model's call by node index, and the two Keras versions that read
+		// such files disagree on it: tf-keras 2.21 needs 1 (and loops
+		// forever on 0), Keras 3.15 needs 0 ("The graph of the Functional
+		// model either has loops or disconnected nodes" on 1, also for
+		// files tf-keras wrote). A Sequential, which names no nodes, is
+		// the same chain and loads in both. Nested functional models are
+		// written as Sequential too: Keras 3 fails on a tf-keras-style
+		// functional model inside a Sequential ("Cannot convert
+		// '((None, 3), 2)' to a shape").
+		wm.class = "Sequential"
 	}
 	if wm.name == "" {
 		wm.name = wr.fresh(strings.ToLower(wm.class))
@@ -244,6 +261,12 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		}
 		c := wr.base(wl.name)
 		switch {
+		case wl.class == "SpatialDropout1D":
+			// As Keras 3 writes it, for both layouts: its
+			// SpatialDropout1D takes neither trainable nor noise_shape
+			// ("got an unexpected keyword argument 'trainable'", even
+			// for a file tf-keras wrote), and tf-keras's accepts this.
+			c = obj{}.set("rate", pyFloat(l.Rate)).set("seed", nil).set("name", wl.name).set("dtype", "float32")
 		case key == "":
 			c = c.set("l1", pyFloat(0)).set("l2", pyFloat(0))
 		case wl.class == "Dropout" || wl.class == "SpatialDropout1D" || wl.class == "AlphaDropout":
@@ -300,15 +323,10 @@ func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
 		return fmt.Errorf("%w: layer %q: %v cannot be written to %s (%s)", ErrActivation, layer, a, format, why)
 	}
 	layerObj := func(class string, cfg obj) obj {
-		o := obj{}
-		if wr.v3 {
-			o = o.set("module", "keras.layers")
-		}
-		o = o.set("class_name", class).set("config", cfg)
-		if wr.v3 {
-			o = o.set("registered_name", nil)
-		}
-		return o
+		// With its module in both layouts, as tf-keras 2.21 writes it too:
+		// Keras 3 cannot locate a bare {"class_name": "ReLU"} in a .h5
+		// ("Could not locate class 'ReLU'").
+		return obj{}.set("module", "keras.layers").set("class_name", class).set("config", cfg).set("registered_name", nil)
 	}
 	switch a.Func {
 	case runtime.Linear:
@@ -316,6 +334,9 @@ func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
 	case runtime.ReLU:
 		if a.Alpha == 0 && a.Threshold == 0 && !a.Capped {
 			return "relu", nil
+		}
+		if a.Threshold < 0 {
+			return nil, cannot(negativeThreshold)
 		}
 		return layerObj("ReLU", wr.reluConfig(obj{}, a)), nil
 	case runtime.ReLU6:
@@ -353,6 +374,10 @@ func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
 	return nil, cannot("unknown function")
 }
 
+// negativeThreshold says why a ReLU with a negative threshold cannot be
+// written: Keras 3 and tf-keras 2 both refuse to build it.
+const negativeThreshold = "the ReLU layer of Keras 3 and tf-keras 2 refuses a negative threshold"
+
 func (wr *writer) slopeKey() string {
 	if wr.v3 {
 		return "negative_slope"
@@ -377,10 +402,11 @@ func (wr *writer) activationLayer(wl *wlayer) error {
 	case wl.l.Class == "ReLU" && (a.Func == runtime.ReLU || a.Func == runtime.ReLU6):
 		class = "ReLU"
 	case wl.l.Class == "ThresholdedReLU" && a.Func == runtime.ReLU && a.Alpha == 0 && !a.Capped:
-		class = "ThresholdedReLU"
-		if wr.v3 { // Keras 3 has no ThresholdedReLU; ReLU with a threshold is the same function.
-			class = "ReLU"
-		}
+		// Keras 3 has no ThresholdedReLU ("Unknown layer:
+		// 'ThresholdedReLU'", from a .h5 too); ReLU with a threshold is
+		// the same function (x if x > theta else 0) in Keras 3 and
+		// tf-keras 2 alike.
+		class = "ReLU"
 	case wl.l.Class == "LeakyReLU" && a.Func == runtime.LeakyReLU:
 		class = "LeakyReLU"
 	case wl.l.Class == "ELU" && a.Func == runtime.ELU:
@@ -398,9 +424,10 @@ func (wr *writer) activationLayer(wl *wlayer) error {
 		if a.Func == runtime.ReLU6 {
 			a = runtime.Activation{Func: runtime.ReLU, Capped: true, MaxValue: 6}
 		}
+		if a.Threshold < 0 {
+			return fmt.Errorf("%w: layer %q: %v cannot be written (%s)", ErrActivation, wl.name, a, negativeThreshold)
+		}
 		c = wr.reluConfig(c, a)
-	case "ThresholdedReLU":
-		c = c.set("theta", pyFloat(a.Threshold))
 	case "LeakyReLU":
 		c = c.set(wr.slopeKey(), pyFloat(a.Alpha))
 	case "ELU":
