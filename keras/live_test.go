@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -166,21 +165,14 @@ func TestKerasLoadsWritten(t *testing.T) {
 	if last := res[len(res)-1]; last.Error == nil {
 		t.Errorf("tf_keras loaded %s, a .keras written by Keras 3: let it judge aekit's .keras files too (liveTFKerasZip)", k3zip)
 	}
-	loaded := map[string]int{}
+	tally := interop.Tally{}
 	for i, j := range jobs {
 		what := fmt.Sprintf("%s by %s", filepath.Base(j.c.File), j.c.Loader)
 		if p := res[i].Problems(j.m, j.want, judgeNormwise, j.c.Fit); len(p) > 0 {
 			t.Errorf("%s:\n\t%s", what, strings.Join(p, "\n\t"))
 			continue
 		}
-		loaded[j.c.Loader+" "+filepath.Ext(j.c.File)]++
+		tally.Add(j.c.Loader+" "+filepath.Ext(j.c.File), res[i].Normwise(j.want))
 	}
-	keys := make([]string, 0, len(loaded))
-	for k := range loaded {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%s: %d files load exactly", k, loaded[k])
-	}
+	tally.Log(t, "files")
 }

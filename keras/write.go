@@ -45,10 +45,19 @@ func WriteFile(name string, m *runtime.Model) error {
 // Write writes m to w as a Keras file of format f: FormatKeras (a Keras 3
 // .keras zip) or FormatH5 (a tf.keras 2-layout full-model HDF5 file that
 // Keras 2 and Keras 3 load). The model is validated first. Layers keep
-// their names and classes (unnamed layers get Keras-style names); nested
-// models are written as nested models. Activations a format cannot
+// their names and classes (unnamed layers get Keras-style names), except
+// that a ThresholdedReLU is written as the equal ReLU(threshold=theta),
+// since Keras 3 has no ThresholdedReLU; nested models are written as
+// nested models. In a .h5, a model holding nested models, and every
+// nested model, is written as a Sequential of the same layers: Keras 3
+// and tf-keras 2 disagree on how a functional model in that layout refers
+// to a nested model, and neither loads the other's form. Keras 3.15 and
+// tf-keras 2.21 load every file Write produces (tf-keras reads only .h5:
+// a Keras 3 .keras zip is beyond it), except that Keras 3 reads the
+// hard_sigmoid of any .h5 as its own. Activations a format cannot
 // express (Keras 2's hard_sigmoid in a Keras 3 file and the reverse, the
-// tanh-approximate gelu) give an error wrapping ErrActivation.
+// tanh-approximate gelu, a ReLU with a negative threshold, which Keras's
+// ReLU layer refuses) give an error wrapping ErrActivation.
 func Write(w io.Writer, m *runtime.Model, f Format) error {
 	if m == nil {
 		return fmt.Errorf("%w: nil model", ErrFormat)
@@ -110,10 +119,21 @@ type wlayer struct {
 
 func (wr *writer) reserve(m *runtime.Model) {
 	m.Walk(func(_ []string, l *runtime.Layer) {
-		if l.Name != "" {
+		if l.Name != "" && !strings.Contains(l.Name, "/") {
 			wr.used[l.Name] = true
 		}
 	})
+}
+
+// kerasName returns name, or when Keras 3 would refuse it (a "/", as in
+// the ONNX node names "encoder/encoder.0/Gemm" of a PyTorch export:
+// "Argument `name` must be a string and cannot contain character `/`"),
+// an unused name with "_" for each "/".
+func (wr *writer) kerasName(name string) string {
+	if !strings.Contains(name, "/") {
+		return name
+	}
+	return wr.fresh(strings.ReplaceAll(name, "/", "_"))
 }
 
 // fresh returns an unused name based on base: base, base_1, base_2, ...
@@ -135,7 +155,7 @@ func dims(shape []int) arr {
 }
 
 func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wmodel, error) {
-	wm := &wmodel{name: name, input: in}
+	wm := &wmodel{name: wr.kerasName(name), input: in}
 	nested := false
 	for _, l := range m.Layers {
 		if l.Type == runtime.SubModel {
@@ -222,7 +242,7 @@ func (wr *writer) initializer(class string, cfg obj) obj {
 
 func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 	wl := &wlayer{l: l, in: in, out: outShape(l, in)}
-	wl.name = l.Name
+	wl.name = wr.kerasName(l.Name)
 	var err error
 	switch l.Type {
 	case runtime.Dense:

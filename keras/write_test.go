@@ -398,3 +398,26 @@ func compareZip(t *testing.T, ours, real string, skip []string) {
 		}
 	}
 }
+
+// TestWriteSlashNames: names Keras 3 refuses (a "/", as ONNX node names
+// have) are written with "_" instead, kept unique.
+func TestWriteSlashNames(t *testing.T) {
+	m := &runtime.Model{Name: "torch/jit", Input: []int{2}, Layers: []*runtime.Layer{
+		{Name: "enc/0/Gemm", Type: runtime.Dense, In: 2, Units: 2, Kernel: []float32{1, 2, 3, 4}},
+		{Name: "enc_0_Gemm", Type: runtime.Dense, In: 2, Units: 1, Kernel: []float32{1, 2}},
+	}}
+	for _, f := range []Format{FormatH5, FormatKeras} {
+		var b bytes.Buffer
+		if err := Write(&b, m, f); err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := Read(&b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := back.LayerNames()
+		if strings.Contains(back.Name+strings.Join(names, ""), "/") || len(names) != 2 || names[0] == names[1] || names[1] != "enc_0_Gemm" {
+			t.Errorf("%s: model %q, layers %q", f, back.Name, names)
+		}
+	}
+}

@@ -175,12 +175,7 @@ func RoundTrip(t *testing.T, fn func(*runtime.Model) (*runtime.Model, error), op
 // exceeds atol + rtol·|want|. Zero tolerances mean 1e-6 and 1e-5. NaNs
 // match only NaNs.
 func Compare(got, want []float32, atol, rtol float64) error {
-	if atol == 0 {
-		atol = 1e-6
-	}
-	if rtol == 0 {
-		rtol = 1e-5
-	}
+	atol, rtol = tolerances(atol, rtol)
 	if len(got) != len(want) {
 		return fmt.Errorf("got %d values, want %d", len(got), len(want))
 	}
@@ -276,12 +271,7 @@ func Normwise(got, want []float32) float64 {
 // atol + rtol·|want| that Compare applies: at most 1 when Compare passes.
 // Zero tolerances mean 1e-6 and 1e-5.
 func ElementRel(got, want []float32, atol, rtol float64) float64 {
-	if atol == 0 {
-		atol = 1e-6
-	}
-	if rtol == 0 {
-		rtol = 1e-5
-	}
+	atol, rtol = tolerances(atol, rtol)
 	if len(got) != len(want) {
 		return math.Inf(1)
 	}
@@ -297,4 +287,15 @@ func ElementRel(got, want []float32, atol, rtol float64) float64 {
 		worst = math.Max(worst, math.Abs(g-w)/(atol+rtol*math.Abs(w)))
 	}
 	return worst
+}
+
+// tolerances applies the defaults 1e-6 and 1e-5 to zero tolerances.
+func tolerances(atol, rtol float64) (float64, float64) {
+	if atol == 0 {
+		atol = 1e-6
+	}
+	if rtol == 0 {
+		rtol = 1e-5
+	}
+	return atol, rtol
 }

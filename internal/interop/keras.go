@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ type KerasResult struct {
 	Loader      string      `json:"loader"`
 	Error       *string     `json:"error"`
 	Trace       string      `json:"trace"`
-	Output      [][]float64 `json:"output"`
+	Output      any         `json:"output"` // nested lists of numbers, one per input row
 	Tree        *KerasLayer `json:"tree"`
 	CountParams int         `json:"count_params"`
 	Summary     *string     `json:"summary"`
@@ -100,14 +101,8 @@ func (r *KerasResult) Problems(m *runtime.Model, want []float32, tol float64, fi
 		return []string{fmt.Sprintf("%s cannot load it: %s", r.Loader, firstLines(*r.Error, 3))}
 	}
 	var p []string
-	var got []float32
-	for _, row := range r.Output {
-		for _, v := range row {
-			got = append(got, float32(v))
-		}
-	}
-	if nw := conformance.Normwise(got, want); !(nw <= tol) {
-		p = append(p, fmt.Sprintf("predict differs from aekit: normwise %.3g > %g (%d values vs %d)", nw, tol, len(got), len(want)))
+	if nw := r.Normwise(want); !(nw <= tol) {
+		p = append(p, fmt.Sprintf("predict differs from aekit: normwise %.3g > %g (%d values, %d wanted)", nw, tol, len(flatten(r.Output, nil)), len(want)))
 	}
 	if r.CountParams != m.Params() {
 		p = append(p, fmt.Sprintf("count_params() = %d, aekit has %d", r.CountParams, m.Params()))
@@ -130,6 +125,25 @@ func (r *KerasResult) Problems(m *runtime.Model, want []float32, tol float64, fi
 		p = append(p, fmt.Sprintf("model name %q, aekit wrote %q", r.Tree.Name, m.Name))
 	}
 	return append(p, sameLayers(r.Tree.Name, r.Tree.Layers, m)...)
+}
+
+// Normwise returns max|Δ| / max|want| between Keras's predict and want
+// (+Inf when Keras gave no output or another number of values).
+func (r *KerasResult) Normwise(want []float32) float64 {
+	return conformance.Normwise(flatten(r.Output, nil), want)
+}
+
+// flatten appends the numbers of nested lists v to dst in order.
+func flatten(v any, dst []float32) []float32 {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			dst = flatten(e, dst)
+		}
+	case float64:
+		dst = append(dst, float32(x))
+	}
+	return dst
 }
 
 // firstLines returns the first n lines of s, each cut at 600 bytes.
@@ -310,4 +324,39 @@ func AsKeras3ReadsH5(m *runtime.Model) bool {
 		}
 	})
 	return changed
+}
+
+// Tally counts, per loader and file kind ("keras .h5"), the files Keras
+// loaded exactly and the worst normwise agreement of their predict, for a
+// test's log.
+type Tally map[string]*TallyEntry
+
+// TallyEntry is one row of a Tally.
+type TallyEntry struct {
+	Files    int
+	Normwise float64 // the largest
+}
+
+// Add counts one file under key with its normwise agreement.
+func (ty Tally) Add(key string, normwise float64) {
+	e := ty[key]
+	if e == nil {
+		e = &TallyEntry{}
+		ty[key] = e
+	}
+	e.Files++
+	e.Normwise = math.Max(e.Normwise, normwise)
+}
+
+// Log writes the tally to tb's log, one line per key in order.
+func (ty Tally) Log(tb testing.TB, what string) {
+	tb.Helper()
+	keys := make([]string, 0, len(ty))
+	for k := range ty {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		tb.Logf("%s: %d %s load exactly; predict within %.3g normwise of aekit", k, ty[k].Files, what, ty[k].Normwise)
+	}
 }

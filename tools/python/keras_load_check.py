@@ -102,7 +102,10 @@ def check(case):
         else:
             raise ValueError(f"unknown loader {case['loader']!r}")
         x = np.load(case["input"]).astype(np.float32)
-        res["output"] = model.predict(x, verbose=0).astype(np.float32).tolist()
+        y = model.predict(x, verbose=0).astype(np.float32)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"predict gave {np.sum(~np.isfinite(y))} non-finite values")
+        res["output"] = y.tolist()
         res["tree"] = tree(model)
         res["count_params"] = int(model.count_params())
         lines = []
@@ -118,7 +121,11 @@ def check(case):
             y = 1 / (1 + np.exp(-y))  # targets in (0, 1) of the output's shape
             model.compile(optimizer="adam", loss="binary_crossentropy")
             h = model.fit(x, y, epochs=1, batch_size=2, shuffle=False, verbose=0)
-            res["fit_loss"] = float(h.history["loss"][-1])
+            loss = float(h.history["loss"][-1])
+            if np.isfinite(loss):
+                res["fit_loss"] = loss
+            else:  # JSON has no NaN
+                res["fit_error"] = f"the epoch's loss is {loss}"
         except Exception as e:
             res["fit_error"] = err(e)
     return res
@@ -134,7 +141,7 @@ def main():
         keras.backend.clear_session()
         tf_keras.backend.clear_session()
         out["results"].append(check(case))
-    json.dump(out, sys.stdout)
+    json.dump(out, sys.stdout, allow_nan=False)
 
 
 if __name__ == "__main__":
