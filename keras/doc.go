@@ -56,4 +56,8 @@
 // Write and WriteFile produce a Keras 3 ".keras" zip or a Keras 2-layout
 // full-model ".h5", laid out as Keras writes them, so that Keras loads
 // models trained or converted by aekit. Weights round-trip bit for bit.
+// Real Keras judges both directions in the tests: fixtures saved by Keras
+// 3.15 and tf-keras 2.21 in every layout, with Keras's own outputs
+// (fixtures/keras/judge), and every file Write produces loaded live by
+// Keras 3 (.keras and .h5) and tf-keras 2 (.h5), see Write.
 package keras

@@ -45,10 +45,19 @@ func WriteFile(name string, m *runtime.Model) error {
 // Write writes m to w as a Keras file of format f: FormatKeras (a Keras 3
 // .keras zip) or FormatH5 (a tf.keras 2-layout full-model HDF5 file that
 // Keras 2 and Keras 3 load). The model is validated first. Layers keep
-// their names and classes (unnamed layers get Keras-style names); nested
-// models are written as nested models. Activations a format cannot
+// their names and classes (unnamed layers get Keras-style names), except
+// that a ThresholdedReLU is written as the equal ReLU(threshold=theta),
+// since Keras 3 has no ThresholdedReLU; nested models are written as
+// nested models. In a .h5, a model holding nested models, and every
+// nested model, is written as a Sequential of the same layers: Keras 3
+// and tf-keras 2 disagree on how a functional model in that layout refers
+// to a nested model, and neither loads the other's form. Keras 3.15 and
+// tf-keras 2.21 load every file Write produces (tf-keras reads only .h5:
+// a Keras 3 .keras zip is beyond it), except that Keras 3 reads the
+// hard_sigmoid of any .h5 as its own. Activations a format cannot
 // express (Keras 2's hard_sigmoid in a Keras 3 file and the reverse, the
-// tanh-approximate gelu) give an error wrapping ErrActivation.
+// tanh-approximate gelu, a ReLU with a negative threshold, which Keras's
+// ReLU layer refuses) give an error wrapping ErrActivation.
 func Write(w io.Writer, m *runtime.Model, f Format) error {
 	if m == nil {
 		return fmt.Errorf("%w: nil model", ErrFormat)
@@ -110,10 +119,21 @@ type wlayer struct {
 
 func (wr *writer) reserve(m *runtime.Model) {
 	m.Walk(func(_ []string, l *runtime.Layer) {
-		if l.Name != "" {
+		if l.Name != "" && !strings.Contains(l.Name, "/") {
 			wr.used[l.Name] = true
 		}
 	})
+}
+
+// kerasName returns name, or when Keras 3 would refuse it (a "/", as in
+// the ONNX node names "encoder/encoder.0/Gemm" of a PyTorch export:
+// "Argument `name` must be a string and cannot contain character `/`"),
+// an unused name with "_" for each "/".
+func (wr *writer) kerasName(name string) string {
+	if !strings.Contains(name, "/") {
+		return name
+	}
+	return wr.fresh(strings.ReplaceAll(name, "/", "_"))
 }
 
 // fresh returns an unused name based on base: base, base_1, base_2, ...
@@ -135,7 +155,13 @@ func dims(shape []int) arr {
 }
 
 func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wmodel, error) {
-	wm := &wmodel{name: name, input: in}
+	wm := &wmodel{name: wr.kerasName(name), input: in}
+	nested := false
+	for _, l := range m.Layers {
+		if l.Type == runtime.SubModel {
+			nested = true
+		}
+	}
 	switch m.Class {
 	case "Sequential":
 		wm.class = "Sequential"
@@ -143,11 +169,22 @@ func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wm
 		wm.class = "Functional"
 	default:
 		wm.class = "Sequential"
-		for _, l := range m.Layers {
-			if l.Type == runtime.SubModel {
-				wm.class = "Functional"
-			}
+		if nested {
+			wm.class = "Functional"
 		}
+	}
+	if !wr.v3 && (nested || !root) {
+		// In a Keras 2-layout .h5, a functional model refers to a nested
+		// model's call by node index, and the two Keras versions that read
+		// such files disagree on it: tf-keras 2.21 needs 1 (and loops
+		// forever on 0), Keras 3.15 needs 0 ("The graph of the Functional
+		// model either has loops or disconnected nodes" on 1, also for
+		// files tf-keras wrote). A Sequential, which names no nodes, is
+		// the same chain and loads in both. Nested functional models are
+		// written as Sequential too: Keras 3 fails on a tf-keras-style
+		// functional model inside a Sequential ("Cannot convert
+		// '((None, 3), 2)' to a shape").
+		wm.class = "Sequential"
 	}
 	if wm.name == "" {
 		wm.name = wr.fresh(strings.ToLower(wm.class))
@@ -205,7 +242,7 @@ func (wr *writer) initializer(class string, cfg obj) obj {
 
 func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 	wl := &wlayer{l: l, in: in, out: outShape(l, in)}
-	wl.name = l.Name
+	wl.name = wr.kerasName(l.Name)
 	var err error
 	switch l.Type {
 	case runtime.Dense:
@@ -244,6 +281,12 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		}
 		c := wr.base(wl.name)
 		switch {
+		case wl.class == "SpatialDropout1D":
+			// As Keras 3 writes it, for both layouts: its
+			// SpatialDropout1D takes neither trainable nor noise_shape
+			// ("got an unexpected keyword argument 'trainable'", even
+			// for a file tf-keras wrote), and tf-keras's accepts this.
+			c = obj{}.set("rate", pyFloat(l.Rate)).set("seed", nil).set("name", wl.name).set("dtype", "float32")
 		case key == "":
 			c = c.set("l1", pyFloat(0)).set("l2", pyFloat(0))
 		case wl.class == "Dropout" || wl.class == "SpatialDropout1D" || wl.class == "AlphaDropout":
@@ -300,15 +343,10 @@ func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
 		return fmt.Errorf("%w: layer %q: %v cannot be written to %s (%s)", ErrActivation, layer, a, format, why)
 	}
 	layerObj := func(class string, cfg obj) obj {
-		o := obj{}
-		if wr.v3 {
-			o = o.set("module", "keras.layers")
-		}
-		o = o.set("class_name", class).set("config", cfg)
-		if wr.v3 {
-			o = o.set("registered_name", nil)
-		}
-		return o
+		// With its module in both layouts, as tf-keras 2.21 writes it too:
+		// Keras 3 cannot locate a bare {"class_name": "ReLU"} in a .h5
+		// ("Could not locate class 'ReLU'").
+		return obj{}.set("module", "keras.layers").set("class_name", class).set("config", cfg).set("registered_name", nil)
 	}
 	switch a.Func {
 	case runtime.Linear:
@@ -316,6 +354,9 @@ func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
 	case runtime.ReLU:
 		if a.Alpha == 0 && a.Threshold == 0 && !a.Capped {
 			return "relu", nil
+		}
+		if a.Threshold < 0 {
+			return nil, cannot(negativeThreshold)
 		}
 		return layerObj("ReLU", wr.reluConfig(obj{}, a)), nil
 	case runtime.ReLU6:
@@ -353,6 +394,10 @@ func (wr *writer) activation(a runtime.Activation, layer string) (any, error) {
 	return nil, cannot("unknown function")
 }
 
+// negativeThreshold says why a ReLU with a negative threshold cannot be
+// written: Keras 3 and tf-keras 2 both refuse to build it.
+const negativeThreshold = "the ReLU layer of Keras 3 and tf-keras 2 refuses a negative threshold"
+
 func (wr *writer) slopeKey() string {
 	if wr.v3 {
 		return "negative_slope"
@@ -377,10 +422,11 @@ func (wr *writer) activationLayer(wl *wlayer) error {
 	case wl.l.Class == "ReLU" && (a.Func == runtime.ReLU || a.Func == runtime.ReLU6):
 		class = "ReLU"
 	case wl.l.Class == "ThresholdedReLU" && a.Func == runtime.ReLU && a.Alpha == 0 && !a.Capped:
-		class = "ThresholdedReLU"
-		if wr.v3 { // Keras 3 has no ThresholdedReLU; ReLU with a threshold is the same function.
-			class = "ReLU"
-		}
+		// Keras 3 has no ThresholdedReLU ("Unknown layer:
+		// 'ThresholdedReLU'", from a .h5 too); ReLU with a threshold is
+		// the same function (x if x > theta else 0) in Keras 3 and
+		// tf-keras 2 alike.
+		class = "ReLU"
 	case wl.l.Class == "LeakyReLU" && a.Func == runtime.LeakyReLU:
 		class = "LeakyReLU"
 	case wl.l.Class == "ELU" && a.Func == runtime.ELU:
@@ -398,9 +444,10 @@ func (wr *writer) activationLayer(wl *wlayer) error {
 		if a.Func == runtime.ReLU6 {
 			a = runtime.Activation{Func: runtime.ReLU, Capped: true, MaxValue: 6}
 		}
+		if a.Threshold < 0 {
+			return fmt.Errorf("%w: layer %q: %v cannot be written (%s)", ErrActivation, wl.name, a, negativeThreshold)
+		}
 		c = wr.reluConfig(c, a)
-	case "ThresholdedReLU":
-		c = c.set("theta", pyFloat(a.Threshold))
 	case "LeakyReLU":
 		c = c.set(wr.slopeKey(), pyFloat(a.Alpha))
 	case "ELU":

@@ -61,12 +61,14 @@ func TestConformance(t *testing.T) {
 		conformance.RoundTrip(t, roundTrip(FormatH5), conformance.Options{Skip: map[string]string{
 			"act_gelu_tanh":           "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
 			"act_hard_sigmoid_keras3": "a Keras 2-layout .h5 file's hard_sigmoid is 0.2x+0.5; Keras 3's x/6+0.5 has no Keras 2 name",
+			"act_relu_all_params":     negativeThreshold,
 		}})
 	})
 	t.Run("keras", func(t *testing.T) {
 		conformance.RoundTrip(t, roundTrip(FormatKeras), conformance.Options{Skip: map[string]string{
-			"act_gelu_tanh":    "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
-			"act_hard_sigmoid": "a .keras file's hard_sigmoid is Keras 3's x/6+0.5; Keras 2's 0.2x+0.5 has no Keras 3 name",
+			"act_gelu_tanh":       "Keras serializes gelu by name, which means the exact form; the tanh approximation has no name",
+			"act_hard_sigmoid":    "a .keras file's hard_sigmoid is Keras 3's x/6+0.5; Keras 2's 0.2x+0.5 has no Keras 3 name",
+			"act_relu_all_params": negativeThreshold,
 		}})
 	})
 }
@@ -82,6 +84,8 @@ func TestWriteUnexpressible(t *testing.T) {
 		{runtime.Activation{Func: runtime.GELU, Approximate: true}, FormatKeras},
 		{runtime.HardSigmoidKeras3, FormatH5},
 		{runtime.Act(runtime.HardSigmoid), FormatKeras},
+		{runtime.Activation{Func: runtime.ReLU, Threshold: -0.1}, FormatH5},
+		{runtime.Activation{Func: runtime.ReLU, Threshold: -0.1}, FormatKeras},
 	} {
 		m := &runtime.Model{Input: []int{2}, Layers: []*runtime.Layer{
 			{Name: "d", Type: runtime.Dense, In: 2, Units: 1, Kernel: []float32{1, 2}, Act: c.act}}}
@@ -395,6 +399,29 @@ func compareZip(t *testing.T, ours, real string, skip []string) {
 	for k := range ok {
 		if !rk[k] {
 			t.Errorf("config.json: written has %s, real lacks it", k)
+		}
+	}
+}
+
+// TestWriteSlashNames: names Keras 3 refuses (a "/", as ONNX node names
+// have) are written with "_" instead, kept unique.
+func TestWriteSlashNames(t *testing.T) {
+	m := &runtime.Model{Name: "torch/jit", Input: []int{2}, Layers: []*runtime.Layer{
+		{Name: "enc/0/Gemm", Type: runtime.Dense, In: 2, Units: 2, Kernel: []float32{1, 2, 3, 4}},
+		{Name: "enc_0_Gemm", Type: runtime.Dense, In: 2, Units: 1, Kernel: []float32{1, 2}},
+	}}
+	for _, f := range []Format{FormatH5, FormatKeras} {
+		var b bytes.Buffer
+		if err := Write(&b, m, f); err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := Read(&b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := back.LayerNames()
+		if strings.Contains(back.Name+strings.Join(names, ""), "/") || len(names) != 2 || names[0] == names[1] || names[1] != "enc_0_Gemm" {
+			t.Errorf("%s: model %q, layers %q", f, back.Name, names)
 		}
 	}
 }

@@ -175,12 +175,7 @@ func RoundTrip(t *testing.T, fn func(*runtime.Model) (*runtime.Model, error), op
 // exceeds atol + rtol·|want|. Zero tolerances mean 1e-6 and 1e-5. NaNs
 // match only NaNs.
 func Compare(got, want []float32, atol, rtol float64) error {
-	if atol == 0 {
-		atol = 1e-6
-	}
-	if rtol == 0 {
-		rtol = 1e-5
-	}
+	atol, rtol = tolerances(atol, rtol)
 	if len(got) != len(want) {
 		return fmt.Errorf("got %d values, want %d", len(got), len(want))
 	}
@@ -245,4 +240,62 @@ func CompareRows(got, want []float32, width int, atol, rtol float64) error {
 		return fmt.Errorf("%d of %d values differ beyond the per-sample bound; worst at %d: got %g, want %g (|Δ|=%.3g)", bad, len(got), worst, got[worst], want[worst], worstErr)
 	}
 	return nil
+}
+
+// Normwise returns the normwise relative error max|got−want| / max|want|
+// (max|got−want| itself when want is all zero). It is +Inf when the
+// lengths differ or a NaN appears in one and not the other.
+func Normwise(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.Inf(1)
+	}
+	d, scale := 0.0, 0.0
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.IsNaN(w) {
+			if math.IsNaN(g) != math.IsNaN(w) {
+				return math.Inf(1)
+			}
+			continue
+		}
+		d = math.Max(d, math.Abs(g-w))
+		scale = math.Max(scale, math.Abs(w))
+	}
+	if scale == 0 {
+		return d
+	}
+	return d / scale
+}
+
+// ElementRel returns the largest element-wise error in units of the bound
+// atol + rtol·|want| that Compare applies: at most 1 when Compare passes.
+// Zero tolerances mean 1e-6 and 1e-5.
+func ElementRel(got, want []float32, atol, rtol float64) float64 {
+	atol, rtol = tolerances(atol, rtol)
+	if len(got) != len(want) {
+		return math.Inf(1)
+	}
+	worst := 0.0
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.IsNaN(w) {
+			if math.IsNaN(g) != math.IsNaN(w) {
+				return math.Inf(1)
+			}
+			continue
+		}
+		worst = math.Max(worst, math.Abs(g-w)/(atol+rtol*math.Abs(w)))
+	}
+	return worst
+}
+
+// tolerances applies the defaults 1e-6 and 1e-5 to zero tolerances.
+func tolerances(atol, rtol float64) (float64, float64) {
+	if atol == 0 {
+		atol = 1e-6
+	}
+	if rtol == 0 {
+		rtol = 1e-5
+	}
+	return atol, rtol
 }
