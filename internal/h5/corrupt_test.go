@@ -2,9 +2,6 @@ package h5
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -14,20 +11,7 @@ import (
 // The files are taken in a fixed order and the corruptions from a seeded
 // generator, so a failure repeats.
 func TestBadImages(t *testing.T) {
-	imgs := fuzzSeeds(t, false)
-	real, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "keras-real", "*"))
-	for _, p := range real {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case IsHDF5(b):
-			imgs = append(imgs, b)
-		case strings.HasPrefix(string(b), "PK"):
-			imgs = append(imgs, zipMember(t, b, "model.weights.h5"))
-		}
-	}
+	imgs := validImages(t)
 	r := rand.New(rand.NewPCG(3, 4))
 	tried := 0
 	for _, b := range imgs {

@@ -11,6 +11,25 @@ import (
 // HDF5 fixture, variant and real Keras file without an error (and, with
 // cgo, TestOracle checks the values against libhdf5).
 func TestReadAll(t *testing.T) {
+	imgs := validImages(t)
+	for i, b := range imgs {
+		f, err := open(b, true)
+		if err != nil {
+			t.Errorf("image %d: %v", i, err)
+			continue
+		}
+		if err := walkAll(f); err != nil {
+			t.Errorf("image %d: %v", i, err)
+		}
+	}
+	t.Logf("%d images read", len(imgs))
+}
+
+// validImages returns every valid HDF5 image the tests read: the
+// fixtures' and testdata's (fuzzSeeds without the crafted corpus) and
+// those of ../shared/keras-real (the model.weights.h5 of its .keras
+// zips), in a fixed order.
+func validImages(t *testing.T) [][]byte {
 	imgs := fuzzSeeds(t, false)
 	dir := filepath.Join("..", "..", "..", "shared", "keras-real")
 	real, _ := filepath.Glob(filepath.Join(dir, "*"))
@@ -29,15 +48,5 @@ func TestReadAll(t *testing.T) {
 			imgs = append(imgs, zipMember(t, b, "model.weights.h5"))
 		}
 	}
-	for i, b := range imgs {
-		f, err := open(b, true)
-		if err != nil {
-			t.Errorf("image %d: %v", i, err)
-			continue
-		}
-		if err := walkAll(f); err != nil {
-			t.Errorf("image %d: %v", i, err)
-		}
-	}
-	t.Logf("%d images read", len(imgs))
+	return imgs
 }
