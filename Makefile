@@ -22,8 +22,8 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-## deps: install missing Debian packages and the test references: Node (ONNX Runtime,
-## TensorFlow.js) and the Python venv (TensorFlow/Keras 3, tf-keras, tf2onnx, onnx,
+## deps: install missing Debian packages and the test references: Node (ONNX Runtime)
+## and the Python venv (TensorFlow/Keras 3, tf-keras, tf2onnx, onnx,
 ## onnxruntime, tritonclient). Only the tests need them; build and demo do not.
 deps: apt-deps node-deps py-deps
 
@@ -61,7 +61,7 @@ node-deps:
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 	  echo "installing Debian packages: nodejs npm"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
-	@if [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ] || [ ! -d $(NODE_DIR)/node_modules/@tensorflow/tfjs ]; then \
+	@if [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ]; then \
 	  echo "installing Node references in $(NODE_DIR)"; \
 	  cd $(NODE_DIR) && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error; \
 	fi

@@ -146,7 +146,7 @@ type crossResult struct {
 // compares it with the reference run recorded there.
 func runCross(t *testing.T, dir string, c crossCase, threads int) crossResult {
 	t.Helper()
-	return compareRuns(t, c, goRun(t, dir, c, 0, threads), refRun(t, dir, c), weightTol, lossTol)
+	return compareRuns(t, c, goRun(t, dir, c, threads), refRun(t, dir, c), weightTol, lossTol)
 }
 
 // TestCrossCheckTorch trains every case of the committed PyTorch reference
@@ -203,4 +203,100 @@ func TestCrossCheckTorchRerun(t *testing.T) {
 		}
 		t.Run(c.Name, func(t *testing.T) { runCross(t, dir, c, 1) })
 	}
+}
+
+// trainedRun is a run's weights after the snapshot step and its losses.
+type trainedRun struct {
+	w20           []float32
+	loss, valLoss []float64
+}
+
+// refRun reads the run of case c that the reference in dir recorded.
+func refRun(t *testing.T, dir string, c crossCase) trainedRun {
+	t.Helper()
+	return trainedRun{readNpy(t, filepath.Join(dir, c.Name+".w20.npy")), c.LossHistory, c.ValLossHistory}
+}
+
+// goRun trains case c in Go from the initial weights and data in dir.
+func goRun(t *testing.T, dir string, c crossCase, threads int) trainedRun {
+	t.Helper()
+	m, err := train.Build(c.Input, c.Spec, "zeros", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setParams(t, m, readNpy(t, filepath.Join(dir, c.Model+".init.npy")))
+	loss, err := train.ParseLoss(c.Loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap []float32
+	h, err := train.Fit(context.Background(), m, caseData(t, dir, c), nil, c.Rows, train.Config{
+		Optimizer: optimizerFromJSON(t, c.Optimizer), Loss: loss,
+		Epochs: c.Epochs, BatchSize: c.BatchSize, ValidationSplit: c.ValidationSplit, Threads: threads,
+		OnBatch: func(b train.BatchLog) {
+			if b.Iterations == c.SnapshotStep {
+				ts, _ := denseParams(m)
+				for _, p := range ts {
+					snap = append(snap, p...)
+				}
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trainedRun{snap, h.Loss, h.ValLoss}
+}
+
+// compareRuns checks got against ref for case c: per kernel and bias tensor
+// max|w_got − w_ref| ≤ wTol·max|w_ref|, and per epoch |L_got − L_ref| ≤
+// lTol·|L_ref| for the training and validation losses. It returns the largest
+// relative errors.
+func compareRuns(t *testing.T, c crossCase, got, ref trainedRun, wTol, lTol float64) crossResult {
+	t.Helper()
+	m, err := train.Build(c.Input, c.Spec, "zeros", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, names := denseParams(m)
+	n := 0
+	for _, p := range ts {
+		n += len(p)
+	}
+	if len(got.w20) != n || len(ref.w20) != n {
+		t.Fatalf("weights after %d updates: %d and %d values, model has %d", c.SnapshotStep, len(got.w20), len(ref.w20), n)
+	}
+	var r crossResult
+	off := 0
+	for i, p := range ts {
+		g, w := got.w20[off:off+len(p)], ref.w20[off:off+len(p)]
+		off += len(p)
+		var maxd, maxw float64
+		for j := range g {
+			maxd = max(maxd, math.Abs(float64(g[j])-float64(w[j])))
+			maxw = max(maxw, math.Abs(float64(w[j])))
+		}
+		rel := maxd / maxw
+		r.maxWeightRel = max(r.maxWeightRel, rel)
+		if !(rel <= wTol) {
+			t.Errorf("%s: weights after %d updates: max|Δ|/max|w| = %.3g > %g", names[i], c.SnapshotStep, rel, wTol)
+		}
+	}
+	cmp := func(what string, got, want []float64) float64 {
+		if len(got) != len(want) || len(want) != c.Epochs {
+			t.Fatalf("%s: %d epochs, reference %d, case %d", what, len(got), len(want), c.Epochs)
+		}
+		worst := 0.0
+		for e := range got {
+			rel := math.Abs(got[e]-want[e]) / math.Abs(want[e])
+			worst = max(worst, rel)
+			if !(rel <= lTol) {
+				t.Errorf("%s epoch %d: %.9g, reference %.9g (rel %.3g > %g)", what, e+1, got[e], want[e], rel, lTol)
+			}
+		}
+		return worst
+	}
+	r.maxLossRel = cmp("loss", got.loss, ref.loss)
+	r.maxValRel = cmp("val_loss", got.valLoss, ref.valLoss)
+	return r
 }

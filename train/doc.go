@@ -52,11 +52,11 @@
 // with the same history keys and epochs; shuffled (different generators),
 // the final loss of 50 epochs on the shipped Fashion-MNIST images within
 // 1% (measured 0.55%). The older
-// cross-checks in fixtures/train (crosscheck_torch.py, TestCrossCheckTorch;
-// tfjs/) train the same kind of cases in PyTorch and TensorFlow.js with the
-// formulas written out by hand; they compute Adam's step size in float64,
-// so they now differ from aekit by up to 3.2e-6 (weights) and 1.5e-6
-// (losses), still within their 1e-5.
+// cross-check in fixtures/train (crosscheck_torch.py, TestCrossCheckTorch)
+// trains the same kind of cases in PyTorch with the formulas written out
+// by hand (a TensorFlow.js one is retired); it computes Adam's step size in float64,
+// so it now differs from aekit by up to 3.2e-6 (weights) and 1.5e-6
+// (losses), still within its 1e-5.
 //
 // # Speed
 //
