@@ -40,6 +40,9 @@ var (
 	// ErrOption reports an option that does not apply to the file or
 	// the output it was given for; errors wrapping it are *OptionError.
 	ErrOption = errors.New("option does not apply")
+	// ErrExtension reports an output name whose extension names no
+	// format Save writes, or a Keras weights-only name (.weights.h5).
+	ErrExtension = errors.New("unknown output format")
 )
 
 // OptionError reports an option of Options or SaveOptions that does not
@@ -408,10 +411,6 @@ type SaveOptions struct {
 	// means aekit's own version. It is ignored for other outputs.
 	ProducerVersion string
 }
-
-// ErrExtension reports an output name whose extension names no format
-// Save writes, or a Keras weights-only name (.weights.h5).
-var ErrExtension = errors.New("unknown output format")
 
 // formatFor returns the format an output name's extension selects.
 func formatFor(path string) (Format, error) {
