@@ -212,7 +212,7 @@ func (opt *Options) arch(what string) (*topConfig, error) {
 			return nil, fmt.Errorf("architecture: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("%w: %s holds weights only; give the architecture (model.to_json() or config.json) in Options.Arch", ErrMissingWeights, what)
+		return nil, &HintError{Err: fmt.Errorf("%w: %s holds weights only", ErrMissingWeights, what), NeedArch: true}
 	}
 	err := opt.checkJSON("the architecture JSON", b)
 	var top *topConfig

@@ -155,16 +155,14 @@ func selectModel(top *topConfig, opt *Options) (*selection, error) {
 }
 
 // hint suggests, after an unsupported layer or graph, the parts of the
-// model that might load on their own.
+// model that might load on their own, as a *HintError.
 func hint(top *topConfig, sel *selection, opt *Options, err error) error {
 	if !errors.Is(err, ErrUnsupportedLayer) && !errors.Is(err, ErrUnsupportedGraph) {
 		return err
 	}
-	var h []string
+	h := &HintError{Err: err}
 	if opt.Model == "" {
-		if names := nestedModels(top.Config); len(names) > 0 {
-			h = append(h, "nested models load alone with Options.Model (aekit: --model NAME): "+strings.Join(names, ", "))
-		}
+		h.Models = nestedModels(top.Config)
 	}
 	if outs := outputNames(sel.cfg); opt.Output == "" && len(outs) > 1 && isModelClass(sel.class) && sel.class != "Sequential" {
 		name := sel.name
@@ -172,13 +170,12 @@ func hint(top *topConfig, sel *selection, opt *Options, err error) error {
 			c, _ := sel.cfg.(map[string]any)
 			name, _ = c["name"].(string)
 		}
-		h = append(h, fmt.Sprintf("model %q has %d outputs; load the layers feeding one with Options.Output (aekit: --output NAME): %s",
-			name, len(outs), strings.Join(outs, ", ")))
+		h.Model, h.Outputs = name, outs
 	}
-	if len(h) == 0 {
+	if len(h.Models) == 0 && len(h.Outputs) == 0 {
 		return err
 	}
-	return fmt.Errorf("%w; %s", err, strings.Join(h, "; "))
+	return h
 }
 
 // pathTo returns the names of the layers on the path from a model's input

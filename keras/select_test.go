@@ -65,9 +65,9 @@ func TestRealVAEErrors(t *testing.T) {
 		want error
 		msg  []string
 	}{
-		{Options{}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Model", "--model",
+		{Options{}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Model",
 			"encoder (outputs z_mean, z_log_var, z)", "decoder"}},
-		{Options{Model: "encoder"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Output", "--output",
+		{Options{Model: "encoder"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Output",
 			"3 outputs", "z_mean, z_log_var, z"}},
 		{Options{Model: "encoder", Output: "z"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda"}},
 		{Options{Model: "encoder", Output: "z_log_var"}, nil, nil},
@@ -97,6 +97,9 @@ func TestRealVAEErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("%s: error %q does not mention %q", name, err, s)
 			}
+		}
+		if strings.Contains(err.Error(), "--") {
+			t.Errorf("%s: error %q names a command-line flag", name, err)
 		}
 	}
 }
@@ -173,8 +176,8 @@ func TestVAEFixture(t *testing.T) {
 		t.Logf("%s/%s: max |Δ| = %.3g", c.opt.Model, c.opt.Output, d)
 	}
 	_, _, err := ReadFile(name, nil)
-	if !errors.Is(err, ErrUnsupportedLayer) || !strings.Contains(err.Error(), "--model") {
-		t.Errorf("whole VAE: err = %v, want ErrUnsupportedLayer suggesting --model", err)
+	if !errors.Is(err, ErrUnsupportedLayer) || !strings.Contains(err.Error(), "Options.Model") {
+		t.Errorf("whole VAE: err = %v, want ErrUnsupportedLayer suggesting Options.Model", err)
 	}
 }
 
@@ -190,8 +193,14 @@ func TestMultiOutputHint(t *testing.T) {
 		` + dense("h", "x") + `, ` + dense("mu", "h") + `, ` + dense("logvar", "h") + `],
 		"input_layers": [["x", 0, 0]], "output_layers": [["mu", 0, 0], ["logvar", 0, 0]]}}`)
 	_, _, err := Read(strings.NewReader(string(arch)), nil)
-	if !errors.Is(err, ErrUnsupportedGraph) || !strings.Contains(err.Error(), "Options.Output (aekit: --output NAME): mu, logvar") {
+	if !errors.Is(err, ErrUnsupportedGraph) || !strings.Contains(err.Error(), "Options.Output: mu, logvar") {
 		t.Errorf("err = %v, want ErrUnsupportedGraph listing the outputs", err)
+	}
+	var h *HintError
+	if !errors.As(err, &h) || h.Model != "enc" || strings.Join(h.Outputs, ",") != "mu,logvar" || h.NeedArch || len(h.Models) != 0 {
+		t.Errorf("err = %#v, want a *HintError for model enc, outputs mu, logvar", err)
+	} else if got := strings.Join(h.Hints("A", "M", "-o"), "|"); got != `model "enc" has 2 outputs; load the layers feeding one with -o: mu, logvar` {
+		t.Errorf("Hints = %q", got)
 	}
 	// With an output the architecture is fine; it has no weights.
 	_, _, err = Read(strings.NewReader(string(arch)), &Options{Output: "logvar"})

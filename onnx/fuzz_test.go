@@ -1,14 +1,13 @@
 package onnx
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the committed fuzz seed corpus in testdata/fuzz/FuzzRead")
+	"github.com/aekit/aekit/internal/golden"
+)
 
 // fuzzSeeds returns the seed inputs of FuzzRead: small exported models and
 // the smallest foreign fixtures.
@@ -38,7 +37,7 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzRead")
 	seeds := fuzzSeeds(t)
-	if *update {
+	if golden.Update() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}

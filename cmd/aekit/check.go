@@ -29,34 +29,33 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if *batch < 1 {
 		return fail(stderr, "check", fmt.Errorf("--batch-size %d: must be at least 1", *batch))
 	}
-	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
+	m, info, err := openModel(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
 	if *in == "" && *expect == "" {
-		if l.onnx == nil {
+		if info.ONNX == nil {
 			fmt.Fprintln(stderr, "aekit check: -i and --expect are required (only aekit-exported .onnx files carry their own check data)")
 			return exitUsage
 		}
 		if *layer != "" || *sub != "" || *output != "" {
 			return fail(stderr, "check", fmt.Errorf("the embedded self-check covers the whole model; drop --layer/--model/--output or pass -i and --expect"))
 		}
-		x, want, n, err := onnx.SelfCheckDataFor(l.model, l.onnx)
+		x, want, n, err := onnx.SelfCheckDataFor(m, info.ONNX)
 		if err != nil {
 			return fail(stderr, "check", fmt.Errorf("%s: %w", pos[0], err))
 		}
-		got, err := predictRows(l.model, x, n, *batch)
+		got, err := predictRows(m, x, n, *batch)
 		if err != nil {
 			return fail(stderr, "check", fmt.Errorf("%s: %w", pos[0], err))
 		}
 		fmt.Fprintf(stdout, "%s: embedded self-check, %d samples\n", pos[0], n)
-		return report(stdout, got, want, l.model.OutputWidth(), *atol, *rtol)
+		return report(stdout, got, want, m.OutputWidth(), *atol, *rtol)
 	}
 	if *in == "" || *expect == "" {
 		fmt.Fprintln(stderr, "aekit check: -i and --expect go together")
 		return exitUsage
 	}
-	m := l.model
 	y, err := predictFile(m, *in, *batch)
 	if err != nil {
 		return fail(stderr, "check", err)

@@ -140,9 +140,9 @@ func TestRealKerasToONNX(t *testing.T) {
 			t.Errorf("aekit %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
 			continue
 		}
-		m, _, err := loadModel(in, filepath.Join(dir, rm.arch))
+		m, _, err := openModel(in, filepath.Join(dir, rm.arch), "", "", "")
 		if rm.arch == "" {
-			m, _, err = loadModel(in, "")
+			m, _, err = openModel(in, "", "", "", "")
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"github.com/aekit/aekit/modelfile"
 )
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
@@ -16,17 +18,16 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	if err := checkModelOutput(pos[1]); err != nil {
+	if err := modelfile.CheckSave(pos[1]); err != nil {
 		return fail(stderr, "convert", err)
 	}
-	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
+	m, info, err := openModel(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "convert", err)
 	}
-	m, format := l.model, l.format
 	if err := saveModelOpset(pos[1], m, *opset); err != nil {
 		return fail(stderr, "convert", err)
 	}
-	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], format, pos[1], len(m.LayerNames()), commas(m.Params()))
+	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], info, pos[1], len(m.LayerNames()), commas(m.Params()))
 	return exitOK
 }

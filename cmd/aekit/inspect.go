@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -20,21 +21,21 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	l, err := loadSelected(pos[0], *arch, "", *sub, *output)
+	m, info, err := openModel(pos[0], *arch, "", *sub, *output)
 	if err != nil {
 		return fail(stderr, "inspect", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		mi := describe(l)
+		mi := describe(m, info)
 		mi.File = pos[0]
 		if err := enc.Encode(mi); err != nil {
 			return fail(stderr, "inspect", err)
 		}
 		return exitOK
 	}
-	printSummary(stdout, l)
+	printSummary(stdout, m, info)
 	return exitOK
 }
 
@@ -62,9 +63,8 @@ type modelInfo struct {
 	SubModels []string    `json:"sub_models,omitempty"`
 }
 
-func describe(l *loaded) modelInfo {
-	m := l.model
-	mi := modelInfo{Format: l.format, Name: m.Name, Class: m.Class, Input: m.Input,
+func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
+	mi := modelInfo{Format: info.String(), Name: m.Name, Class: m.Class, Input: m.Input,
 		Output: m.OutputShape(), Params: m.Params()}
 	mi.Layers = layerInfos(m, m.Input, nil)
 	m.Walk(func(_ []string, ly *runtime.Layer) {
@@ -112,8 +112,8 @@ func commas(n int) string {
 	return s
 }
 
-func printSummary(w io.Writer, l *loaded) {
-	mi := describe(l)
+func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
+	mi := describe(m, info)
 	class := ""
 	if mi.Class != "" {
 		class = " (" + mi.Class + ")"
@@ -133,7 +133,7 @@ func printSummary(w io.Writer, l *loaded) {
 	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
 	if len(mi.SubModels) > 0 {
 		fmt.Fprintln(w, "Sub-models:")
-		l.model.Walk(func(_ []string, ly *runtime.Layer) {
+		m.Walk(func(_ []string, ly *runtime.Layer) {
 			if ly.Type == runtime.SubModel {
 				fmt.Fprintf(w, "  %s: %s → %s (%s params; run alone with --model %s, or take its output with --layer %s)\n",
 					ly.Name, shapeString(ly.Sub.Input), shapeString(ly.Sub.OutputShape()), commas(ly.Sub.Params()), ly.Name, ly.Name)

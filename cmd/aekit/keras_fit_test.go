@@ -240,7 +240,7 @@ func readHistoryCSV(t *testing.T, name string) (keys []string, epochs []int, val
 // order) and returns the largest max|Δw|/max|w| over the tensors.
 func compareWeights(t *testing.T, out, npz string) float64 {
 	t.Helper()
-	m, _, err := loadModel(out, "")
+	m, _, err := openModel(out, "", "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestKerasSeedFlag(t *testing.T) {
 		"-o", out, "--epochs", "1", "--optimizer", "sgd", "--lr", "1e-30", "--checkpoint", ckpt); code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	got, _, err := loadModel(out, "")
+	got, _, err := openModel(out, "", "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestKerasLoadsCLIOutput(t *testing.T) {
 	var jobs []job
 	var cases []interop.KerasCase
 	for i, out := range outs {
-		m, _, err := loadModel(out, "")
+		m, _, err := openModel(out, "", "", "", "")
 		if err != nil {
 			t.Fatalf("aekit cannot read back %s: %v", out, err)
 		}
@@ -105,7 +105,7 @@ func TestKerasLoadsCLIOutput(t *testing.T) {
 	res := interop.KerasLoad(t, cases)
 	tally := interop.Tally{}
 	for i, j := range jobs {
-		m, _, _ := loadModel(j.out, "")
+		m, _, _ := openModel(j.out, "", "", "", "")
 		want := j.want
 		if cases[i].Loader == interop.Keras3 && strings.HasSuffix(j.out, ".h5") && interop.AsKeras3ReadsH5(m) {
 			x, err := npy.ReadFile(cases[i].Input)

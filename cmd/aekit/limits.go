@@ -105,6 +105,15 @@ func limitHint(err error) error {
 	return &hintError{err: err, msg: fmt.Sprintf("%v; to accept it, set %s=%s=%d", err, limitsEnv, le.Field, max(le.Got, le.Limit*2))}
 }
 
+// hintError is err with another message; errors.Is still sees err.
+type hintError struct {
+	err error
+	msg string
+}
+
+func (e *hintError) Error() string { return e.msg }
+func (e *hintError) Unwrap() error { return e.err }
+
 // checkThreads refuses a --threads value beyond maxThreadsPerCPU per CPU.
 func checkThreads(n int) error {
 	if lim := maxThreadsPerCPU * runtime.NumCPU(); n > lim {

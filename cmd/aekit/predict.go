@@ -35,11 +35,11 @@ func cmdPredict(args []string, stdout, stderr io.Writer) int {
 	if err := atomicfile.Check(*out); err != nil {
 		return fail(stderr, "predict", fmt.Errorf("-o %w", err))
 	}
-	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
+	m, _, err := openModel(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "predict", err)
 	}
-	y, err := predictFile(l.model, *in, *batch)
+	y, err := predictFile(m, *in, *batch)
 	if err != nil {
 		return fail(stderr, "predict", err)
 	}

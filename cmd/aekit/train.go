@@ -18,6 +18,7 @@ import (
 
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
+	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/npy"
 	aert "github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
@@ -350,29 +351,31 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			}
 		}
 	case f.initFrom != "":
-		l, err := load(f.initFrom, f.arch)
-		if err != nil {
+		var info *modelfile.Info
+		if m, info, err = openModel(f.initFrom, f.arch, "", "", ""); err != nil {
 			return failf(err)
 		}
-		m = l.model
-		if l.keras != nil {
-			kerasMajor = l.keras.Major
+		if info.Keras != nil {
+			kerasMajor = info.Keras.Major
 		}
 	default: // --arch alone: a fresh model of that architecture
-		var info *keras.Info
-		opt, err := kerasOptions("")
+		opt, err := modelOptions("")
 		if err != nil {
 			return failf(err)
 		}
 		opt.ZeroWeights = true
-		m, info, err = keras.ReadFile(f.arch, opt)
-		if err != nil {
-			return failf(fmt.Errorf("--arch: %w", err))
+		var info *modelfile.Info
+		if m, info, err = modelfile.Open(f.arch, opt); err != nil {
+			return failf(fmt.Errorf("--arch: %w", flagError(f.arch, err)))
 		}
-		kerasMajor = info.Major
-		if info.Format != keras.FormatJSON {
-			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, info.Format))
+		if info.Keras == nil || info.Keras.Format != keras.FormatJSON {
+			format := string(info.Format)
+			if info.Keras != nil {
+				format = string(info.Keras.Format)
+			}
+			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, format))
 		}
+		kerasMajor = info.Keras.Major
 		initialize := func() error { return train.Initialize(m, f.init, f.seed) }
 		if f.set["keras-seed"] {
 			initialize = func() error { return train.InitializeKeras(m, f.init, f.kerasSeed) }

@@ -69,7 +69,7 @@ func TestTrainSeedModel(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "loss.png")); err != nil {
 		t.Error(err)
 	}
-	m, _, err := loadModel(out, "")
+	m, _, err := openModel(out, "", "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestTrainMmap(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s", mm, code, stderr)
 		}
 		logs = append(logs, secs.ReplaceAllString(stdout, " - "))
-		m, _, err := loadModel(out, "")
+		m, _, err := openModel(out, "", "", "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

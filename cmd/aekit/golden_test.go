@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aekit/aekit/internal/golden"
+	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/onnx"
+)
+
+// TestGoldenInspect compares the output of aekit inspect, as a table and
+// with --json, with testdata/golden/inspect for a Keras 3 .keras nested
+// autoencoder, a Keras 2 .h5 one, a Keras 3 weights-only file with its
+// architecture, a part of a VAE, and an ONNX file aekit wrote (with
+// producer_version pinned, since it otherwise follows the build). Accept
+// an intended change with go test -run Golden -update.
+func TestGoldenInspect(t *testing.T) {
+	const gen = "../../fixtures/keras/gen/"
+	dir := t.TempDir()
+	m, _, err := modelfile.Open(gen+"k2_nested_autoencoder.h5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ox := filepath.Join(dir, "k2_nested_autoencoder.onnx")
+	if err := onnx.WriteFile(ox, m, &onnx.ExportOptions{ProducerVersion: "golden"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"k3_autoencoder.keras", []string{gen + "k3_autoencoder.keras"}},
+		{"k2_nested_autoencoder.h5", []string{gen + "k2_nested_autoencoder.h5"}},
+		{"k3_seq.weights.h5", []string{gen + "k3_seq.weights.h5", "--arch", gen + "k3_seq_config.json"}},
+		{"k3_vae.keras.encoder.z_mean", []string{gen + "k3_vae.keras", "--model", "encoder", "--output", "z_mean"}},
+		{"aekit.onnx", []string{ox}},
+	} {
+		for _, asJSON := range []bool{false, true} {
+			name, args := c.name+".txt", append([]string{"inspect"}, c.args...)
+			if asJSON {
+				name, args = c.name+".json", append(args, "--json")
+			}
+			t.Run(name, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				if code := run(args, &stdout, &stderr); code != exitOK {
+					t.Fatalf("aekit %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+				}
+				got := strings.ReplaceAll(stdout.String(), dir, "TMP")
+				golden.Check(t, filepath.Join("testdata", "golden", "inspect", name), []byte(got))
+			})
+		}
+	}
+}
