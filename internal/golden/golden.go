@@ -1,13 +1,12 @@
 // Package golden compares test output with golden files under a
 // package's testdata folder, as go/printer's tests do, and rewrites them
-// when the tests run with -update:
+// when the tests run with -update, in the packages that have golden files:
 //
-//	go test ./... -run Golden -update
+//	go test ./cmd/aekit ./keras ./onnx -run Golden -update
 //
-// Importing the package registers the -update flag. go test passes the
-// flag to every test binary it runs, and a binary that does not define
-// it fails, so every package with tests imports golden (blank, in a file
-// of its own, when it has no golden files).
+// Importing the package registers the -update flag in that package's test
+// binary (a package without golden files does not know the flag, so name
+// the packages rather than ./...).
 package golden
 
 import (
