@@ -46,13 +46,7 @@ func RowLosses(dst []float32, m *runtime.Model, x, y []float32, n int, loss Loss
 	if err := checkSize(m, bs, 2); err != nil {
 		return err
 	}
-	cp := cloneModel(m)
-	cp.Walk(func(_ []string, l *runtime.Layer) {
-		if l.Type == runtime.Identity {
-			l.Rate = 0 // inference: Dropout and noise layers pass values through
-		}
-	})
-	nt, err := newNet(cp, loss, bs, 1)
+	nt, err := newNet(inferenceClone(m), loss, bs, 1)
 	if err != nil {
 		return err
 	}
@@ -65,4 +59,17 @@ func RowLosses(dst []float32, m *runtime.Model, x, y []float32, n int, loss Loss
 		}
 	}
 	return nil
+}
+
+// inferenceClone returns a deep copy of m for inference: layers that only
+// act while training (Identity with a rate: Dropout, noise) get a zero
+// rate and pass values through, as in Keras's predict and evaluate.
+func inferenceClone(m *runtime.Model) *runtime.Model {
+	cp := cloneModel(m)
+	cp.Walk(func(_ []string, l *runtime.Layer) {
+		if l.Type == runtime.Identity {
+			l.Rate = 0
+		}
+	})
+	return cp
 }
