@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aekit/aekit/internal/interop"
+	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
 )
@@ -284,4 +285,51 @@ func TestThresholdStorage(t *testing.T) {
 	if _, err := Read(strings.NewReader(`{"x": "1"}`)); !errors.Is(err, ErrThreshold) {
 		t.Errorf("no threshold: err %v", err)
 	}
+}
+
+// TestEvaluateNumpy checks ROC AUC and average precision against
+// tools/python/auc_ref.py (numpy, textbook definitions: Mann–Whitney with
+// average ranks; scikit-learn's average precision), on scores with ties.
+func TestEvaluateNumpy(t *testing.T) {
+	py := interop.Python(t, "numpy")
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(8, 9))
+	const n = 500
+	s := make([]float32, n)
+	lab := make([]float32, n)
+	y := make([]bool, n)
+	for i := range s {
+		y[i] = r.IntN(4) == 0
+		v := r.NormFloat64()
+		if y[i] {
+			v += 1.2
+			lab[i] = 1
+		}
+		s[i] = float32(math.Round(v*20) / 20) // ties
+	}
+	sf, lf := dir+"/s.npy", dir+"/y.npy"
+	if err := npy.WriteFile(sf, &npy.Array{Shape: []int{n}, Data: s}); err != nil {
+		t.Fatal(err)
+	}
+	if err := npy.WriteFile(lf, &npy.Array{Shape: []int{n}, Data: lab}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := interop.Command(py, interop.Script(t, "auc_ref.py"), sf, lf).Output()
+	if err != nil {
+		t.Fatalf("auc_ref.py: %v", err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		t.Fatalf("auc_ref.py printed %q", out)
+	}
+	auc, _ := strconv.ParseFloat(f[0], 64)
+	ap, _ := strconv.ParseFloat(f[1], 64)
+	rep, err := Evaluate(s, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(rep.ROCAUC-auc) > 1e-12 || math.Abs(rep.AveragePrecision-ap) > 1e-12 {
+		t.Errorf("ROC AUC %.15g, AP %.15g; numpy %.15g, %.15g", rep.ROCAUC, rep.AveragePrecision, auc, ap)
+	}
+	t.Logf("ROC AUC %.6f, AP %.6f (numpy %.6f, %.6f)", rep.ROCAUC, rep.AveragePrecision, auc, ap)
 }

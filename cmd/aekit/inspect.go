@@ -131,6 +131,9 @@ func printSummary(w io.Writer, l *loaded) {
 	rows(mi.Layers, "")
 	tw.Flush()
 	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
+	if l.onnx != nil && len(l.onnx.ScoreOutputs) > 0 {
+		fmt.Fprintf(w, "Anomaly outputs: %s (%s)\n", strings.Join(l.onnx.ScoreOutputs, ", "), anomalyMeta(l.onnx.Metadata))
+	}
 	if len(mi.SubModels) > 0 {
 		fmt.Fprintln(w, "Sub-models:")
 		l.model.Walk(func(_ []string, ly *runtime.Layer) {

@@ -11,6 +11,7 @@
 //	predict   run a model (or one of its layers or sub-models) on a .npy file
 //	evaluate  print a model's loss on data as Keras's evaluate does
 //	score     anomaly scores: reconstruction error per row, threshold, ROC AUC
+//	select    write the rows of a .npy file whose label is in a list of classes
 //	check     compare a model's outputs with expected outputs
 //	convert   convert between .h5, .keras and .onnx
 //	train     train a model with Keras semantics
@@ -51,6 +52,7 @@ func commands() []command {
 		{"predict", "run a model (or one of its layers or sub-models) on a .npy file", cmdPredict},
 		{"evaluate", "print a model's loss on data as Keras's evaluate does", cmdEvaluate},
 		{"score", "anomaly scores: reconstruction error per row, threshold, ROC AUC", cmdScore},
+		{"select", "write the rows of a .npy file whose label is in a list of classes", cmdSelect},
 		{"check", "compare a model's outputs with expected outputs", cmdCheck},
 		{"convert", "convert between .h5, .keras and .onnx", cmdConvert},
 		{"train", "train a model with Keras semantics", cmdTrain},

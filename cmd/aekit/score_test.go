@@ -8,12 +8,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/internal/interop"
 	"github.com/aekit/aekit/npy"
+	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/score"
 	"github.com/aekit/aekit/train"
 )
@@ -214,4 +216,129 @@ func TestScoreCLI(t *testing.T) {
 		t.Errorf("a failed score wrote %s", bad)
 	}
 	runFail(t, []string{"--target", "short.npy"}, "evaluate", mf, "-i", filepath.Join(dir, "x.npy"), "--target", short)
+}
+
+// TestScoreConvertRoundTrip follows a threshold from aekit score
+// --save-threshold through aekit convert --score into ONNX (metadata and
+// is_anomaly; ONNX Runtime's reconstruction_error within 1e-5 of aekit
+// score's) and back into a Keras file's sidecar, and checks aekit train
+// -o X.onnx --score.
+func TestScoreConvertRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(41, 42))
+	const n, w = 50, 16
+	x := make([]float32, n*w)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	xf := filepath.Join(dir, "x.npy")
+	npy.WriteFile(xf, &npy.Array{Shape: []int{n, w}, Data: x})
+	m, err := train.Build(w, "5:relu|16:sigmoid", "glorot_uniform", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := writeModel(t, dir, "m.keras", m)
+	sk := filepath.Join(dir, "sk.npy")
+	runOK(t, "score", mk, "-i", xf, "-o", sk, "--metric", "bce", "--calibrate", xf, "--quantile", "0.8", "--save-threshold")
+	th, err := score.ReadSidecar(mk)
+	if err != nil || th == nil {
+		t.Fatal(th, err)
+	}
+	var files []string
+	var jobs []interop.ORTJob
+	for _, opset := range []string{"11", "18"} {
+		mo := filepath.Join(dir, "m"+opset+".onnx")
+		out := runOK(t, "convert", mk, mo, "--score", "bce", "--opset", opset)
+		if !strings.Contains(out, "is_anomaly") {
+			t.Errorf("convert: %s", out)
+		}
+		files = append(files, mo)
+		if out := runOK(t, "inspect", mo); !strings.Contains(out, "Anomaly outputs: reconstruction_error, is_anomaly (metric bce, threshold") {
+			t.Errorf("inspect does not show the anomaly outputs:\n%s", out)
+		}
+		jobs = append(jobs, interop.ORTJob{Model: mo, Input: xf, Output: mo + ".err.npy", Name: "reconstruction_error"},
+			interop.ORTJob{Model: mo, Input: xf, Output: mo + ".flag.npy", Name: "is_anomaly"})
+		// aekit score reads the ONNX file and its stored threshold.
+		so := filepath.Join(dir, "so"+opset+".npy")
+		out = runOK(t, "score", mo, "-i", xf, "-o", so)
+		if !strings.Contains(out, "bce per row") || !strings.Contains(out, "metadata") {
+			t.Errorf("score on ONNX did not use the stored metric and threshold:\n%s", out)
+		}
+	}
+	// Keras output: the threshold goes to its sidecar.
+	back := filepath.Join(dir, "back.keras")
+	runOK(t, "convert", files[1], back)
+	if got, err := score.ReadSidecar(back); err != nil || got == nil || *got != *th {
+		t.Errorf("sidecar of the converted Keras file: %+v %v, want %+v", got, err, th)
+	}
+	for _, f := range interop.CheckONNX(t, files) {
+		t.Error(f)
+	}
+	res := interop.ORT(t, dir, jobs)
+	want, _ := npy.ReadFile(sk)
+	for _, mo := range files {
+		for _, o := range []string{".err.npy", ".flag.npy"} {
+			if e, ok := res[mo+o]; !ok || e != "" {
+				t.Fatalf("%s%s: ONNX Runtime: %q", mo, o, e)
+			}
+		}
+		got, _ := npy.ReadFile(mo + ".err.npy")
+		flags, _ := npy.ReadFile(mo + ".flag.npy")
+		for i, v := range want.Data {
+			if rel := math.Abs(float64(got.Data[i]-v)) / float64(v); rel > 1e-5 {
+				t.Errorf("%s row %d: ONNX Runtime %g, aekit score %g", mo, i, got.Data[i], v)
+			}
+			if (flags.Data[i] == 1) != (got.Data[i] > th.Value) {
+				t.Errorf("%s row %d: is_anomaly %g for %g, threshold %g", mo, i, flags.Data[i], got.Data[i], th.Value)
+			}
+		}
+	}
+	// train -o X.onnx --score.
+	to := filepath.Join(dir, "t.onnx")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--data", xf, "--layers", "4:relu|16:sigmoid", "--epochs", "1", "--score", "mae", "-o", to}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("train --score: exit %d: %s", code, stderr.String())
+	}
+	_, info, err := onnx.ReadFile(to)
+	if err != nil || !slices.Equal(info.ScoreOutputs, []string{"reconstruction_error"}) || info.Metadata[score.MetaMetric] != "mae" {
+		t.Errorf("train --score: %v %v", info, err)
+	}
+	runFail(t, []string{"--score", ".onnx"}, "train", "--data", xf, "--layers", "4:relu|16:sigmoid", "--score", "mse", "-o", filepath.Join(dir, "t.keras"))
+	runFail(t, []string{"--score", "huber"}, "convert", mk, filepath.Join(dir, "x.onnx"), "--score", "huber")
+}
+
+// TestSelect selects the rows of some classes of the shipped Fashion-MNIST
+// test images: the count of each class, the sample shape, the /255
+// scaling of uint8 pixels, and the rows' order.
+func TestSelect(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join("..", "..", "fixtures", "data", "fashion-test.npy")
+	lf := filepath.Join("..", "..", "fixtures", "data", "fashion-test-labels.npy")
+	out := filepath.Join(dir, "sel.npy")
+	runOK(t, "select", "-i", x, "--labels", lf, "--classes", "5, 8", "-o", out)
+	all, err := npy.ReadFile(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, err := npy.ReadFile(lf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float32
+	for i, c := range lab.Data {
+		if c == 5 || c == 8 {
+			for _, v := range all.Data[i*784 : (i+1)*784] {
+				want = append(want, v/255)
+			}
+		}
+	}
+	if !slices.Equal(got.Shape, []int{len(want) / 784, 28, 28}) || !slices.Equal(got.Data, want) {
+		t.Errorf("selected shape %v (%d values), want %d rows of 28×28 scaled by 1/255", got.Shape, len(got.Data), len(want)/784)
+	}
+	runFail(t, []string{"--classes", "x"}, "select", "-i", x, "--labels", lf, "--classes", "1,x", "-o", out)
+	runFail(t, []string{"--labels", "1000 rows"}, "select", "-i", filepath.Join("..", "..", "fixtures", "data", "fashion-train.npy"), "--labels", lf, "--classes", "1", "-o", out)
 }

@@ -80,6 +80,12 @@ func plotScores(name string, s []float32, anomalous []bool, t *float32, metric s
 		p.Legend.Add(fmt.Sprintf("threshold %.4g", *t), l)
 	}
 	p.Legend.Top = true
+	return writePlot(name, p)
+}
+
+// writePlot draws p at 6×4 inches to a PNG file, written atomically;
+// errors are prefixed with --plot.
+func writePlot(name string, p *plot.Plot) error {
 	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
 		return fmt.Errorf("--plot: %w", err)
