@@ -16,6 +16,7 @@ import (
 	"github.com/aekit/aekit/internal/interop"
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/onnx"
+	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/score"
 	"github.com/aekit/aekit/train"
 )
@@ -26,7 +27,7 @@ import (
 // per-sample loss functions within 1e-5 relative: a sigmoid output
 // (binary cross-entropy from the logits) and a linear one (clipped
 // probabilities), mse, mae and binary_crossentropy, batch sizes that leave
-// a partial last batch, and an explicit target.
+// a partial last batch, an explicit target, and a model with Dropout.
 func TestEvaluateScoreKeras(t *testing.T) {
 	py := interop.PythonFound(t, "keras", "tensorflow")
 	dir := t.TempDir()
@@ -44,10 +45,14 @@ func TestEvaluateScoreKeras(t *testing.T) {
 		}
 	}
 	models := map[string]string{}
-	for name, spec := range map[string]string{"sig": "8:relu|12:sigmoid", "lin": "8:tanh|12:linear"} {
+	for name, spec := range map[string]string{"sig": "8:relu|12:sigmoid", "lin": "8:tanh|12:linear", "drop": "8:relu|12:sigmoid"} {
 		m, err := train.Build(w, spec, "glorot_uniform", 3)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if name == "drop" {
+			// Dropout acts only in training: evaluate passes values through.
+			m.Layers = append([]*runtime.Layer{{Name: "dropout", Type: runtime.Identity, Class: "Dropout", Rate: 0.4}}, m.Layers...)
 		}
 		models[name] = writeModel(t, dir, name+".keras", m)
 	}
@@ -66,7 +71,8 @@ func TestEvaluateScoreKeras(t *testing.T) {
 			}
 		}
 	}
-	jobs = append(jobs, job{models["sig"], xf, &yf, "binary_crossentropy", 32})
+	jobs = append(jobs, job{models["sig"], xf, &yf, "binary_crossentropy", 32},
+		job{models["drop"], xf, nil, "binary_crossentropy", 32}, job{models["drop"], xf, nil, "mean_squared_error", 7})
 	jf := filepath.Join(dir, "jobs.json")
 	b, _ := json.Marshal(jobs)
 	if err := os.WriteFile(jf, b, 0o644); err != nil {
