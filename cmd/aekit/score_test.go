@@ -27,9 +27,10 @@ import (
 // per-sample loss functions within 1e-5 relative: a sigmoid output
 // (binary cross-entropy from the logits) and a linear one (clipped
 // probabilities), mse, mae and binary_crossentropy, batch sizes that leave
-// a partial last batch, an explicit target, and a model with Dropout.
+// a partial last batch, an explicit target, a model with Dropout, and an
+// .h5 file (written as Keras 2 writes them) against tf-keras's evaluate.
 func TestEvaluateScoreKeras(t *testing.T) {
-	py := interop.PythonFound(t, "keras", "tensorflow")
+	py := interop.PythonFound(t, "keras", "tensorflow", "tf_keras")
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(11, 12))
 	const n, w = 70, 12
@@ -55,6 +56,11 @@ func TestEvaluateScoreKeras(t *testing.T) {
 			m.Layers = append([]*runtime.Layer{{Name: "dropout", Type: runtime.Identity, Class: "Dropout", Rate: 0.4}}, m.Layers...)
 		}
 		models[name] = writeModel(t, dir, name+".keras", m)
+		if name == "lin" {
+			// aekit writes .h5 files as Keras 2 does: evaluate then uses
+			// Keras 2's binary cross-entropy (ε inside the logarithms).
+			models["lin.h5"] = writeModel(t, dir, "lin.h5", m)
+		}
 	}
 	type job struct {
 		Model     string  `json:"model"`
@@ -62,17 +68,19 @@ func TestEvaluateScoreKeras(t *testing.T) {
 		Target    *string `json:"target"`
 		Loss      string  `json:"loss"`
 		BatchSize int     `json:"batch_size"`
+		Loader    string  `json:"loader,omitempty"`
 	}
 	var jobs []job
 	for _, name := range []string{"sig", "lin"} {
 		for _, loss := range []string{"binary_crossentropy", "mean_squared_error", "mean_absolute_error"} {
 			for _, bs := range []int{32, 7} {
-				jobs = append(jobs, job{models[name], xf, nil, loss, bs})
+				jobs = append(jobs, job{models[name], xf, nil, loss, bs, ""})
 			}
 		}
 	}
-	jobs = append(jobs, job{models["sig"], xf, &yf, "binary_crossentropy", 32},
-		job{models["drop"], xf, nil, "binary_crossentropy", 32}, job{models["drop"], xf, nil, "mean_squared_error", 7})
+	jobs = append(jobs, job{models["sig"], xf, &yf, "binary_crossentropy", 32, ""},
+		job{models["drop"], xf, nil, "binary_crossentropy", 32, ""}, job{models["drop"], xf, nil, "mean_squared_error", 7, ""},
+		job{models["lin.h5"], xf, &yf, "binary_crossentropy", 7, "tf_keras"})
 	jf := filepath.Join(dir, "jobs.json")
 	b, _ := json.Marshal(jobs)
 	if err := os.WriteFile(jf, b, 0o644); err != nil {

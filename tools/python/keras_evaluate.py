@@ -4,8 +4,9 @@ TestEvaluateScoreKeras).
 Usage: keras_evaluate.py JOBS.json
 
 Each job: {"model": FILE, "input": X.npy, "target": Y.npy or null,
-"loss": keras loss name, "batch_size": N}. For each job it loads the model
-with Keras 3 (TensorFlow backend), compiles it with the loss and prints
+"loss": keras loss name, "batch_size": N, "loader": "keras" (default) or
+"tf_keras"}. For each job it loads the model with Keras 3 (TensorFlow
+backend) or tf-keras (Keras 2), compiles it with the loss and prints
 one JSON line {"evaluate": model.evaluate(x, y, batch_size=N),
 "rows": per-row loss}: keras.losses.<loss>(y, model(x)) on the whole
 input, which Keras averages over the last axis only (binary_crossentropy
@@ -15,11 +16,15 @@ import json
 import sys
 
 import numpy as np
-import keras
 
 jobs = json.load(open(sys.argv[1]))
 for j in jobs:
-    m = keras.saving.load_model(j["model"], compile=False)
+    if j.get("loader") == "tf_keras":
+        import tf_keras as keras
+        m = keras.models.load_model(j["model"], compile=False)
+    else:
+        import keras
+        m = keras.saving.load_model(j["model"], compile=False)
     x = np.load(j["input"]).astype(np.float32)
     y = x if j.get("target") is None else np.load(j["target"]).astype(np.float32)
     m.compile(optimizer="adam", loss=j["loss"])
