@@ -7,7 +7,8 @@ import (
 	"github.com/aekit/aekit/train"
 )
 
-// BenchmarkRows compares Rows (each batch scored in the batch loop) with
+// BenchmarkRows compares Rows (each batch scored in the batch loop), a
+// reused Scorer, and
 // the two-pass way (predict every row into an n-row output, then compute
 // each row's mse from it) on a 784-32-784 model and 4096 rows.
 func BenchmarkRows(b *testing.B) {
@@ -25,6 +26,20 @@ func BenchmarkRows(b *testing.B) {
 		b.SetBytes(n * w * 4)
 		for b.Loop() {
 			if _, err := Rows(m, x, n, MSE, 256); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scorer", func(b *testing.B) {
+		b.SetBytes(n * w * 4)
+		s, err := NewScorer(m, MSE, 256)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		dst := make([]float32, n)
+		for b.Loop() {
+			if err := s.Score(dst, x, n); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -65,21 +65,56 @@ func MetricName(m Metric) string {
 // model's output against the row itself), computed batchSize rows at a
 // time: the mean over the row's features of metric, in the metric's
 // units (see the package documentation), as float32. The model's output
-// width must equal its input width.
+// width must equal its input width. To score call after call (a server),
+// use a Scorer.
 func Rows(m *runtime.Model, x []float32, n int, metric Metric, batchSize int) ([]float32, error) {
-	if m.InputWidth() != m.OutputWidth() {
-		return nil, fmt.Errorf("%w: the model's output has %d values per row but its input %d; a reconstruction error needs equal widths",
-			ErrInput, m.OutputWidth(), m.InputWidth())
+	if batchSize < 1 {
+		return nil, fmt.Errorf("%w: batch size %d", ErrInput, batchSize)
 	}
-	if n < 0 || n > len(x) {
-		return nil, fmt.Errorf("%w: %d rows", ErrInput, n)
+	s, err := NewScorer(m, metric, max(1, min(batchSize, n)))
+	if err != nil {
+		return nil, err
 	}
-	dst := make([]float32, n)
-	if err := train.RowLosses(dst, m, x, nil, n, metric, batchSize); err != nil {
+	defer s.Close()
+	dst := make([]float32, max(n, 0))
+	if err := s.Score(dst, x, n); err != nil {
 		return nil, err
 	}
 	return dst, nil
 }
+
+// Scorer scores rows for one model call after call, its buffers made
+// once (train.RowScorer). It works on a copy of the model taken by
+// NewScorer and is not safe for concurrent use: make one per goroutine.
+type Scorer struct {
+	rs *train.RowScorer
+}
+
+// NewScorer returns a Scorer computing metric for m in batches of at most
+// maxBatch rows. The model's output width must equal its input width.
+func NewScorer(m *runtime.Model, metric Metric, maxBatch int) (*Scorer, error) {
+	if m.InputWidth() != m.OutputWidth() {
+		return nil, fmt.Errorf("%w: the model's output has %d values per row but its input %d; a reconstruction error needs equal widths",
+			ErrInput, m.OutputWidth(), m.InputWidth())
+	}
+	rs, err := train.NewRowScorer(m, metric, maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	return &Scorer{rs: rs}, nil
+}
+
+// Score writes to dst the reconstruction error of each of the n rows of x
+// (see Rows). dst must hold n values.
+func (s *Scorer) Score(dst, x []float32, n int) error {
+	if n < 0 || n > len(x) {
+		return fmt.Errorf("%w: %d rows", ErrInput, n)
+	}
+	return s.rs.RowLosses(dst, x, nil, n)
+}
+
+// Close releases the scorer's resources.
+func (s *Scorer) Close() { s.rs.Close() }
 
 // Quantile returns the q-quantile (0 ≤ q ≤ 1) of s as numpy.quantile
 // computes it by default (linear interpolation between the sorted values

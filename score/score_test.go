@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,6 +90,25 @@ func TestRows(t *testing.T) {
 				t.Errorf("%s batch %d: mean score %.9g, evaluate %.9g", MetricName(metric), bs, mean, ev)
 			}
 		}
+	}
+	// A Scorer reused call after call gives the same scores and allocates
+	// nothing per call.
+	sc, err := NewScorer(m, BCE, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	want, _ := Rows(m, x, n, BCE, 4)
+	got := make([]float32, n)
+	if allocs := testing.AllocsPerRun(5, func() {
+		if err := sc.Score(got, x, n); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("Scorer.Score: %g allocations per call", allocs)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Scorer %v, Rows %v", got, want)
 	}
 	if _, err := Rows(&runtime.Model{Input: []int{6}, Layers: m.Layers[:2]}, x, n, MSE, 4); !errors.Is(err, ErrInput) {
 		t.Errorf("6→4 model: err %v, want ErrInput", err)
