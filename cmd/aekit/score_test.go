@@ -201,6 +201,14 @@ func TestScoreCLI(t *testing.T) {
 	if b, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
 		t.Errorf("plot: %v", err)
 	}
+	// --layer decoder (the last sub-model) scores the whole model's output;
+	// --layer encoder (width 4) cannot be a reconstruction.
+	sl := filepath.Join(dir, "sl.npy")
+	runOK(t, "score", mf, "-i", xf, "-o", sl, "--metric", "mae", "--layer", "decoder")
+	if sd, err := npy.ReadFile(sl); err != nil || !slices.Equal(sd.Data, s.Data) {
+		t.Errorf("--layer decoder: %v", err)
+	}
+	runFail(t, []string{"equal widths"}, "score", mf, "-i", xf, "-o", sl, "--layer", "encoder")
 	// The stored threshold and its metric are used without flags.
 	out = runOK(t, "score", mf, "-i", xf, "--labels", lf, "--normal-classes", "0,1")
 	if !strings.Contains(out, "mae per row") || !strings.Contains(out, "threshold "+strconv.FormatFloat(float64(th.Value), 'g', 6, 32)) {
