@@ -239,13 +239,9 @@ func readLabels(name, normal string, n int) ([]bool, error) {
 		}
 		return y, nil
 	}
-	classes := map[float32]bool{}
-	for _, f := range strings.Split(normal, ",") {
-		c, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, fmt.Errorf("--normal-classes %q: %q is not a class id", normal, f)
-		}
-		classes[float32(c)] = true
+	classes, err := parseClasses("--normal-classes", normal)
+	if err != nil {
+		return nil, err
 	}
 	y := make([]bool, n)
 	for i, c := range v {
@@ -270,4 +266,17 @@ func summary(s []float32) (mean float64, lo, hi float32) {
 func confusionLine(c score.Confusion) string {
 	return fmt.Sprintf("%.6g: precision %.4f, recall %.4f, F1 %.4f (TP %d, FP %d, FN %d, TN %d)",
 		c.Threshold, c.Precision, c.Recall, c.F1, c.TP, c.FP, c.FN, c.TN)
+}
+
+// parseClasses parses the comma-separated class ids list given to flag.
+func parseClasses(flag, list string) (map[float32]bool, error) {
+	classes := map[float32]bool{}
+	for _, f := range strings.Split(list, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %q is not a class id", flag, list, f)
+		}
+		classes[float32(c)] = true
+	}
+	return classes, nil
 }

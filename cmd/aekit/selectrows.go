@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/npy"
@@ -32,13 +30,9 @@ func cmdSelect(args []string, stdout, stderr io.Writer) int {
 	if err := atomicfile.Check(*out); err != nil {
 		return failf(fmt.Errorf("-o %w", err))
 	}
-	keep := map[float32]bool{}
-	for _, f := range strings.Split(*classes, ",") {
-		c, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return failf(fmt.Errorf("--classes %q: %q is not a class id", *classes, f))
-		}
-		keep[float32(c)] = true
+	keep, err := parseClasses("--classes", *classes)
+	if err != nil {
+		return failf(err)
 	}
 	x, err := readArray(*in)
 	if err != nil {
