@@ -35,6 +35,16 @@
 // Write exports the model it is given; to export an encoder or decoder
 // alone, or a model up to a layer, pass m.Submodel(name) or m.Until(name).
 //
+// # Anomaly outputs
+//
+// With ExportOptions.Score, Write adds a per-row reconstruction_error
+// output (float32 [batch]: Sub, Mul or Abs, or binary cross-entropy from
+// the logits of a final sigmoid, then ReduceMean over axis 1, whose axes
+// are an input from opset 18) and, given a threshold, is_anomaly (bool
+// [batch], Greater). ExportOptions.Metadata stores the threshold with it
+// (package score's aekit.anomaly.* keys). Read leaves these outputs aside
+// and names them in Info.ScoreOutputs.
+//
 // # Self-check
 //
 // The files Write produces carry, in metadata_props, a few random inputs

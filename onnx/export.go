@@ -80,6 +80,14 @@ type ExportOptions struct {
 	ProducerVersion string
 	// DocString is the model's doc_string; "" means a one-line summary.
 	DocString string
+	// Score, when not nil, adds anomaly outputs after the model's output
+	// (see ScoreOutput): reconstruction_error and, with a threshold,
+	// is_anomaly. Read still reads such a file (see Info.ScoreOutputs).
+	Score *ScoreOutput
+	// Metadata holds extra metadata_props entries, written sorted by key
+	// (for example a stored anomaly threshold, see package score). The
+	// keys aekit.model and aekit.check.* are reserved.
+	Metadata map[string]string
 }
 
 // Write writes m to w as an ONNX model (see Marshal).
@@ -184,6 +192,9 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	}
 	b.g.Input = []*pb.ValueInfoProto{valueInfo(InputName, batch, m.Input, "one row per sample")}
 	b.g.Output = []*pb.ValueInfoProto{valueInfo(OutputName, batch, m.OutputShape(), "")}
+	if err := b.scoreOutputs(o.Score, m, batch); err != nil {
+		return nil, err
+	}
 	b.g.DocString = fmt.Sprintf("%s: %d layers, %d parameters", b.g.Name, len(m.LayerNames()), m.Params())
 
 	mp := &pb.ModelProto{
@@ -211,6 +222,11 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 		}
 		mp.MetadataProps = append(mp.MetadataProps, props...)
 	}
+	extra, err := metadataProps(o.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	mp.MetadataProps = append(mp.MetadataProps, extra...)
 	return mp, nil
 }
 

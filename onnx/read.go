@@ -39,6 +39,10 @@ type Info struct {
 	Metadata map[string]string
 	// Check is the self-check data of an aekit-written file, or nil.
 	Check *CheckData
+	// ScoreOutputs names the anomaly outputs (reconstruction_error,
+	// is_anomaly; see ScoreOutput) the graph has besides its output. Read
+	// leaves them aside: the model is the graph up to OutputName.
+	ScoreOutputs []string
 
 	checkErr error
 }
@@ -218,10 +222,19 @@ func (im *importer) graph(g *pb.GraphProto) (*runtime.Model, error) {
 	if in == nil {
 		return nil, fmt.Errorf("%w: graph has no input", ErrGraph)
 	}
-	if len(g.GetOutput()) != 1 {
+	// One output, besides the anomaly outputs aekit adds (left aside).
+	var outs []string
+	for _, o := range g.GetOutput() {
+		if isScoreOutput(o.GetName()) && len(g.GetOutput()) > 1 {
+			im.info.ScoreOutputs = append(im.info.ScoreOutputs, o.GetName())
+			continue
+		}
+		outs = append(outs, o.GetName())
+	}
+	if len(outs) != 1 {
 		return nil, fmt.Errorf("%w: graph has %d outputs; aekit models have one", ErrGraph, len(g.GetOutput()))
 	}
-	out := g.GetOutput()[0].GetName()
+	out := outs[0]
 	im.info.InputName, im.info.OutputName = in.GetName(), out
 	input, err := im.input(in)
 	if err != nil {

@@ -517,7 +517,8 @@ func FirstNonFinite(a []float32, width int) (row, col int, ok bool) {
 
 // Evaluate returns the loss of m on n rows of x against y (nil means x),
 // computed in batches of batchSize rows (Keras's evaluate): the mean of
-// the batch losses weighted by batch size. It does not change m.
+// the batch losses weighted by batch size. Dropout and noise layers pass
+// values through, as in inference. It does not change m.
 func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int) (float64, error) {
 	if batchSize < 1 {
 		return 0, fmt.Errorf("%w: batch size %d < 1", ErrConfig, batchSize)
@@ -541,7 +542,7 @@ func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int)
 		return 0, err
 	}
 	// Work on a copy of the layers so m's slices are not repointed.
-	cp := cloneModel(m)
+	cp := inferenceClone(m)
 	nt, err := newNet(cp, loss, min(batchSize, n), 1)
 	if err != nil {
 		return 0, err

@@ -8,12 +8,15 @@ import (
 )
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("convert", "IN OUT [--arch A.json] [--opset N] [--layer NAME | --model NAME [--output LAYER]]", stderr)
+	fs := newFlagSet("convert", "IN OUT [--arch A.json] [--opset N] [--score mse|mae|bce] [--layer NAME | --model NAME [--output LAYER]]\n\n"+
+		"An anomaly threshold stored with IN (its sidecar IN.anomaly.json, or an ONNX input's aekit.anomaly.* metadata)\n"+
+		"goes with the model: into an ONNX output's metadata_props, or the sidecar OUT.anomaly.json of a Keras output.", stderr)
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras inputs")
 	opset := fs.Int("opset", 0, "ONNX opset for .onnx outputs (default 13)")
 	layer := fs.String("layer", "", "convert the model up to this layer or sub-model (e.g. encoder)")
 	sub := fs.String("model", "", "convert only this sub-model (e.g. decoder); read alone when the whole model cannot run")
 	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
+	scoreMetric := fs.String("score", "", scoreFlagHelp)
 	pos, code, done := parseCommand(fs, args, 2, 2, stdout, stderr)
 	if done {
 		return code
@@ -21,13 +24,24 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	if err := modelfile.CheckSave(pos[1]); err != nil {
 		return fail(stderr, "convert", err)
 	}
-	m, info, err := openModel(pos[0], *arch, *layer, *sub, *output)
+	if err := checkScoreFlag(*scoreMetric, pos[1]); err != nil {
+		return fail(stderr, "convert", err)
+	}
+	m, format, err := openModel(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "convert", err)
 	}
-	if err := saveModelOpset(pos[1], m, *opset); err != nil {
+	th, _, err := storedThreshold(pos[0], format)
+	if err != nil {
 		return fail(stderr, "convert", err)
 	}
-	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], info, pos[1], len(m.LayerNames()), commas(m.Params()))
+	note, err := saveScored(pos[1], m, *opset, *scoreMetric, th)
+	if err != nil {
+		return fail(stderr, "convert", err)
+	}
+	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], format, pos[1], len(m.LayerNames()), commas(m.Params()))
+	if note != "" {
+		fmt.Fprintf(stdout, "%s: %s\n", pos[1], note)
+	}
 	return exitOK
 }

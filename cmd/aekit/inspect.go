@@ -131,6 +131,9 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	rows(mi.Layers, "")
 	tw.Flush()
 	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
+	if info.ONNX != nil && len(info.ONNX.ScoreOutputs) > 0 {
+		fmt.Fprintf(w, "Anomaly outputs: %s (%s)\n", strings.Join(info.ONNX.ScoreOutputs, ", "), anomalyMeta(info.ONNX.Metadata))
+	}
 	if len(mi.SubModels) > 0 {
 		fmt.Fprintln(w, "Sub-models:")
 		m.Walk(func(_ []string, ly *runtime.Layer) {

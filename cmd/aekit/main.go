@@ -9,6 +9,9 @@
 //
 //	inspect   describe a model: format, layers, shapes, parameters, sub-models
 //	predict   run a model (or one of its layers or sub-models) on a .npy file
+//	evaluate  print a model's loss on data as Keras's evaluate does
+//	score     anomaly scores: reconstruction error per row, threshold, ROC AUC
+//	select    write the rows of a .npy file whose label is in a list of classes
 //	check     compare a model's outputs with expected outputs
 //	convert   convert between .h5, .keras and .onnx
 //	train     train a model with Keras semantics
@@ -47,6 +50,9 @@ func commands() []command {
 	return []command{
 		{"inspect", "describe a model: format, layers, shapes, parameters, sub-models", cmdInspect},
 		{"predict", "run a model (or one of its layers or sub-models) on a .npy file", cmdPredict},
+		{"evaluate", "print a model's loss on data as Keras's evaluate does", cmdEvaluate},
+		{"score", "anomaly scores: reconstruction error per row, threshold, ROC AUC", cmdScore},
+		{"select", "write the rows of a .npy file whose label is in a list of classes", cmdSelect},
 		{"check", "compare a model's outputs with expected outputs", cmdCheck},
 		{"convert", "convert between .h5, .keras and .onnx", cmdConvert},
 		{"train", "train a model with Keras semantics", cmdTrain},

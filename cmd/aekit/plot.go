@@ -50,15 +50,7 @@ func plotHistory(name string, h *train.History) error {
 		p.Legend.Add("val_loss", v)
 	}
 	p.Legend.Top = true
-	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("--plot: %w", err)
-	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("--plot: %w", err)
-	}
-	return writeFileAtomic(name, buf.Bytes())
+	return writePlot(name, p)
 }
 
 // reconImage writes a grid of up to 10 samples of x (n rows) as square

@@ -52,17 +52,11 @@ func cmdPredict(args []string, stdout, stderr io.Writer) int {
 // predictFile runs m on the samples in the .npy file name, batch rows at
 // a time, and returns the outputs shaped (n, output shape...).
 func predictFile(m *runtime.Model, name string, batch int) (*npy.Array, error) {
-	x, err := readArray(name)
+	x, n, err := readRows(name, m.InputWidth())
 	if err != nil {
 		return nil, err
 	}
-	scaleUint8(x)
-	w := m.InputWidth()
-	n, err := x.Batch(w)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	y, err := predictRows(m, x.Data[:n*w], n, batch)
+	y, err := predictRows(m, x, n, batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

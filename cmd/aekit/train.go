@@ -87,6 +87,7 @@ type trainFlags struct {
 	kerasSeed                                    int64
 	noShuffle, restoreBest, staircase, nesterov  bool
 	mmap                                         bool
+	score                                        string
 	set                                          map[string]bool
 }
 
@@ -125,6 +126,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.recon, "recon", "", "for square images: originals above reconstructions, to `recon.png`")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint `file` (default OUT.ckpt)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in `CKPT` (give the same --data)")
+	fs.StringVar(&f.score, "score", "", scoreFlagHelp)
 	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
 	if done {
 		return code
@@ -135,6 +137,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "aekit train: --data and -o are required")
 		fs.Usage()
 		return exitUsage
+	}
+	if err := checkScoreFlag(f.score, f.out); err != nil {
+		return fail(stderr, "train", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -464,7 +469,7 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	case err != nil:
 		return failf(err)
 	}
-	if err := saveModel(f.out, m); err != nil {
+	if _, err := saveScored(f.out, m, 0, f.score, nil); err != nil {
 		return failf(err)
 	}
 	fmt.Fprintf(stderr, "aekit train: model written to %s (checkpoint %s)\n", f.out, ckptPath)

@@ -34,6 +34,10 @@ type ORTJob struct {
 	Model  string `json:"model"`
 	Input  string `json:"input"`
 	Output string `json:"output"`
+	// Name, when set, names the model output to write (default: the
+	// first); a bool output is written as float32 0/1. Only ort_run.py
+	// reads it.
+	Name string `json:"name,omitempty"`
 }
 
 // ORTResults parses the JSON lines the ort_run scripts print: for each

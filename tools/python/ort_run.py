@@ -7,7 +7,9 @@ interop tests run it in the reference environment (.venv).
     python ort_run.py --jobs JOBS.json
 
 JOBS.json is a list of {"model": ..., "input": ..., "output": ...} paths,
-run in one process to save start-up time. For each job it prints one JSON
+run in one process to save start-up time. A job may name the model output
+to write with "name" (default: the first); a bool output is then written
+as float32 0/1 (the Node twin does not read "name"). For each job it prints one JSON
 line: {"output": path, "dims": [...]} or {"output": path, "error": msg}.
 The exit status is 1 if any job failed.
 """
@@ -29,7 +31,10 @@ def run(job):
     # sample axes when the model's input has rank 2.
     if len(inp.shape) == 2 and x.ndim > 2:
         x = x.reshape(x.shape[0], -1)
-    y = sess.run(None, {inp.name: x})[0]
+    name = job.get("name")
+    y = sess.run([name] if name else None, {inp.name: x})[0]
+    if name and y.dtype == np.bool_:
+        y = y.astype(np.float32)
     if y.dtype != np.float32:
         raise TypeError("output type %s" % y.dtype)
     np.save(job["output"], y)
