@@ -81,6 +81,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int {
 	bad, worst := 0, -1
 	maxAbs, maxRel, worstExcess := 0.0, 0.0, 0.0
+	maxUsed := 0.0 // the largest |got − want| / (atol + rtol·|want|)
 	nonFinite := 0
 	for i := range got {
 		g, e := float64(got[i]), float64(want[i])
@@ -102,6 +103,9 @@ func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int
 		if math.Abs(e) > atol && e != 0 { // relative error where it means something
 			maxRel = math.Max(maxRel, d/math.Abs(e))
 		}
+		if tol := atol + rtol*math.Abs(e); tol > 0 {
+			maxUsed = math.Max(maxUsed, d/tol)
+		}
 		if excess := d - (atol + rtol*math.Abs(e)); excess > 0 {
 			bad++
 			if excess > worstExcess {
@@ -109,13 +113,19 @@ func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int
 			}
 		}
 	}
+	if bad == 0 && nonFinite == 0 {
+		fmt.Fprintf(w, "ok: all values within tolerance: |got − want| ≤ atol + rtol·|want| (atol %g, rtol %g) holds for all %d values (%d samples × %d); the worst uses %.0f%% of its tolerance\n",
+			atol, rtol, len(got), len(got)/width, width, 100*maxUsed)
+		fmt.Fprintf(w, "max abs error %.3g; max rel error %.3g where |want| > atol\n", maxAbs, maxRel)
+		return exitOK
+	}
 	fmt.Fprintf(w, "compared %d values (%d samples × %d): max abs error %.3g, max rel error %.3g where |want| > atol (atol %g, rtol %g)\n",
 		len(got), len(got)/width, width, maxAbs, maxRel, atol, rtol)
 	if nonFinite > 0 {
 		fmt.Fprintf(w, "warning: %d outputs are NaN or Inf\n", nonFinite)
 	}
 	if bad == 0 {
-		fmt.Fprintln(w, "ok: all values within tolerance")
+		fmt.Fprintln(w, "ok: all values within tolerance (|got − want| ≤ atol + rtol·|want|; NaN and Inf match the same)")
 		return exitOK
 	}
 	fmt.Fprintf(w, "MISMATCH: %d of %d values out of tolerance; worst at sample %d, output %d: got %g, want %g\n",

@@ -6,12 +6,18 @@ import (
 )
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("convert", "IN OUT [--arch A.json] [--opset N] [--layer NAME | --model NAME [--output LAYER]]", stderr)
+	fs := newFlagSet("convert", `IN OUT [--arch A.json] [--opset N] [--layer NAME | --model NAME [--output LAYER]] [--input-name NAME] [--output-name NAME]
+
+The ONNX graph input and output keep the names the model has (a Keras
+InputLayer's, e.g. input_layer; an ONNX file's), the output otherwise named
+after the last layer, as tf2onnx names them.`, stderr)
 	arch := fs.String("arch", "", "architecture `JSON` for weights-only Keras inputs")
 	opset := fs.Int("opset", 0, "ONNX opset for .onnx outputs (default 13)")
 	layer := fs.String("layer", "", "convert the model up to this layer or sub-model (e.g. encoder)")
 	sub := fs.String("model", "", "convert only this sub-model (e.g. decoder); read alone when the whole model cannot run")
 	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
+	var names tensorNames
+	names.add(fs)
 	pos, code, done := parseCommand(fs, args, 2, 2, stdout, stderr)
 	if done {
 		return code
@@ -19,11 +25,15 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	if err := checkModelOutput(pos[1]); err != nil {
 		return fail(stderr, "convert", err)
 	}
+	if err := names.check(pos[1]); err != nil {
+		return fail(stderr, "convert", err)
+	}
 	l, err := loadSelected(pos[0], *arch, *layer, *sub, *output)
 	if err != nil {
 		return fail(stderr, "convert", err)
 	}
 	m, format := l.model, l.format
+	names.apply(m)
 	if err := saveModelOpset(pos[1], m, *opset); err != nil {
 		return fail(stderr, "convert", err)
 	}

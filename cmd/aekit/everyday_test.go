@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aekit/aekit/internal/version"
 	"github.com/aekit/aekit/npy"
+	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/train"
 )
 
@@ -255,5 +258,183 @@ func TestTrainCheckpointFiles(t *testing.T) {
 	code, stdout, stderr := runTrainCmd(resume[2:]...)
 	if code != exitOK || !exists(out) || exists(out+".ckpt") {
 		t.Errorf("resumed: exit %d, model %v, checkpoint left %v\n%s%s", code, exists(out), exists(out+".ckpt"), stdout, stderr)
+	}
+}
+
+// TestInspectCheckpoint: inspect describes a checkpoint (progress, the
+// settings it was made with as train flags, its model) instead of calling
+// it an unknown format, as text (golden) and JSON.
+func TestInspectCheckpoint(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeData(t, "x.npy", 100, 8, 1)
+	code, _, stderr := runTrainCmd("--data", "x.npy", "--layers", "4:relu|8:sigmoid", "--epochs", "3", "--batch-size", "32",
+		"--validation-split", "0.2", "--seed", "7", "--lr", "0.01", "--no-shuffle", "-o", "m.keras", "--checkpoint", "m.ckpt", "--verbose", "0")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"inspect", "m.ckpt"}, &o, &e); code != exitOK {
+		t.Fatalf("inspect: exit %d\n%s", code, e.String())
+	}
+	t.Chdir(wd)
+	golden(t, "inspect-checkpoint.golden", o.String())
+	t.Chdir(dir)
+	o.Reset()
+	if code := run([]string{"inspect", "--json", "m.ckpt"}, &o, &e); code != exitOK {
+		t.Fatalf("inspect --json: exit %d\n%s", code, e.String())
+	}
+	var ci checkpointInfo
+	if err := json.Unmarshal(o.Bytes(), &ci); err != nil {
+		t.Fatal(err)
+	}
+	if ci.EpochsDone != 3 || ci.Epochs != 3 || ci.Rows != 80 || ci.ValRows != 20 || ci.Loss == nil || ci.ValLoss == nil ||
+		!slices.Contains(ci.Flags, "--no-shuffle") || ci.Model.Params != 76 {
+		t.Errorf("inspect --json: %+v", ci)
+	}
+}
+
+// onnxNames returns the graph input and output names of an ONNX file.
+func onnxNames(t *testing.T, name string) (string, string) {
+	t.Helper()
+	_, info, err := onnx.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.InputName, info.OutputName
+}
+
+// TestONNXTensorNames: exported ONNX files name their input after the
+// Keras InputLayer and their output after the last layer (as tf2onnx
+// does); the names survive convert round trips (ONNX→ONNX, ONNX→.keras
+// and .h5→ONNX); --input-name and --output-name rename them on train and
+// convert; --layer names the output after the cut; --output-name on a
+// Keras output is refused.
+func TestONNXTensorNames(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	writeData(t, data, 64, 8, 1)
+	p := func(n string) string { return filepath.Join(dir, n) }
+	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", p("m.onnx"), "--verbose", "0"); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", p("named.onnx"), "--verbose", "0",
+		"--input-name", "pixels", "--output-name", "recon"); code != exitOK {
+		t.Fatalf("train --input-name: exit %d\n%s", code, stderr)
+	}
+	convert := func(args ...string) {
+		t.Helper()
+		var o, e bytes.Buffer
+		if code := run(append([]string{"convert"}, args...), &o, &e); code != exitOK {
+			t.Fatalf("convert %v: exit %d\n%s", args, code, e.String())
+		}
+	}
+	convert(p("m.onnx"), p("m2.onnx"))
+	convert(p("m.onnx"), p("m.keras"))
+	convert(p("m.keras"), p("m3.onnx"))
+	convert(p("m.onnx"), p("m.h5"))
+	convert(p("m.h5"), p("m4.onnx"))
+	convert(p("m.onnx"), p("r.onnx"), "--input-name", "pixels", "--output-name", "recon")
+	convert(p("r.onnx"), p("r2.onnx"))
+	convert(p("r.onnx"), p("r.keras"))
+	convert(p("r.keras"), p("r3.onnx"))
+	convert(p("r.onnx"), p("enc.onnx"), "--layer", "encoder")
+	for _, c := range []struct{ file, in, out string }{
+		{"m.onnx", "input_layer", "decoder"},
+		{"m2.onnx", "input_layer", "decoder"},
+		{"m3.onnx", "input_layer", "decoder"},
+		{"m4.onnx", "input_layer", "decoder"},
+		{"named.onnx", "pixels", "recon"},
+		{"r.onnx", "pixels", "recon"},
+		{"r2.onnx", "pixels", "recon"},
+		{"r3.onnx", "pixels", "decoder"}, // Keras names outputs after layers
+		{"enc.onnx", "pixels", "encoder"},
+	} {
+		if in, out := onnxNames(t, p(c.file)); in != c.in || out != c.out {
+			t.Errorf("%s: input %q output %q, want %q %q", c.file, in, out, c.in, c.out)
+		}
+	}
+	for _, bad := range [][]string{
+		{p("m.onnx"), p("bad.keras"), "--output-name", "y"},
+		{p("m.onnx"), p("bad.onnx"), "--input-name", "y", "--output-name", "y"},
+	} {
+		var o, e bytes.Buffer
+		if code := run(append([]string{"convert"}, bad...), &o, &e); code != exitUsage || !strings.Contains(e.String(), "-name") {
+			t.Errorf("convert %v: exit %d, stderr %q", bad, code, e.String())
+		}
+	}
+}
+
+// TestMessagesNoGoAPI: the command line's errors say --model and --output
+// where the library's name its Options fields.
+func TestMessagesNoGoAPI(t *testing.T) {
+	dir := sharedDir(t)
+	vae := filepath.Join(dir, "k2_nested_vae_saveweights_brianrice2.h5")
+	arch := filepath.Join(dir, "k2_nested_vae_saveweights_brianrice2_arch.json")
+	in := filepath.Join("..", "..", "fixtures", "keras", "real", "k2_nested_vae_saveweights_brianrice2.h5.input.npy")
+	out := filepath.Join(t.TempDir(), "y.npy")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"predict", vae, "--arch", arch, "-i", in, "-o", out}, "nested models load alone with --model NAME: encoder"},
+		{[]string{"predict", vae, "--arch", arch, "--model", "encoder", "-i", in, "-o", out}, "load the layers feeding one with --output NAME: z_mean"},
+	} {
+		var o, e bytes.Buffer
+		code := run(c.args, &o, &e)
+		if code != exitUsage || !strings.Contains(e.String(), c.want) || strings.Contains(e.String(), "Options.") {
+			t.Errorf("%v: exit %d, stderr %q, want %q and no Go API field", c.args[1:], code, e.String(), c.want)
+		}
+	}
+}
+
+// TestCheckReport: check's summary reads as a pass when it passes, naming
+// the rule that passed (a large relative error on a value within atol of
+// zero is not a failure), and as a failure when it fails (golden).
+func TestCheckReport(t *testing.T) {
+	var b strings.Builder
+	want := []float32{1e-6, 1, 0.5, -2}
+	pass := []float32{1.109e-6, 1.000004, 0.5, -2}
+	if code := report(&b, pass, want, 2, 1e-5, 1e-5); code != exitOK {
+		t.Errorf("pass: exit %d", code)
+	}
+	fail := []float32{1.109e-6, 1.1, 0.5, -2}
+	if code := report(&b, fail, want, 2, 1e-5, 1e-5); code != exitMismatch {
+		t.Errorf("fail: exit %d", code)
+	}
+	golden(t, "check-report.golden", b.String())
+}
+
+// TestInspectWriter: inspect says who wrote a file: an aekit-written Keras
+// file is "written by aekit VERSION in Keras 3.10 layout" (the version is
+// recorded as Keras records its own: metadata.json's aekit_version, the
+// .h5 root attribute aekit_version), not a Keras 3.10 file; an ONNX file
+// from tf2onnx shows its producer without Python's None.
+func TestInspectWriter(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "fixtures", "onnx", "torch_relu_sigmoid.onnx")
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(dir, "m.keras"), "Format: Keras zip (.keras), written by aekit " + version.String() + " in Keras 3.10 layout\n"},
+		{filepath.Join(dir, "m.h5"), "Format: Keras HDF5 full model (.h5), written by aekit " + version.String() + " in Keras 2.15 layout (tensorflow)\n"},
+		{filepath.Join("..", "..", "fixtures", "onnx", "tf2onnx_tk2_activations.onnx"), "Format: ONNX (IR 7, opset 13), produced by tf2onnx 1.17.0\n"},
+	} {
+		var o, e bytes.Buffer
+		if filepath.Dir(c.file) == dir {
+			if code := run([]string{"convert", src, c.file}, &o, &e); code != exitOK {
+				t.Fatalf("convert: %s", e.String())
+			}
+		}
+		o.Reset()
+		if code := run([]string{"inspect", c.file}, &o, &e); code != exitOK {
+			t.Fatalf("inspect %s: %s", c.file, e.String())
+		}
+		lines := strings.SplitAfter(o.String(), "\n")
+		if len(lines) < 2 || lines[1] != c.want {
+			t.Errorf("%s: %q, want %q", filepath.Base(c.file), lines[1], c.want)
+		}
 	}
 }

@@ -91,6 +91,13 @@ func parseCommand(fs *flag.FlagSet, args []string, min, max int, stdout, stderr 
 	return pos, exitOK, false
 }
 
+// cliWords rewrites the libraries' advice, which names Go API fields, in
+// the words of the command line.
+var cliWords = strings.NewReplacer(
+	"Options.Model (aekit: --model NAME)", "--model NAME",
+	"Options.Output (aekit: --output NAME)", "--output NAME",
+)
+
 // maxMessage bounds an error line, in bytes.
 const maxMessage = 2000
 
@@ -99,7 +106,7 @@ const maxMessage = 2000
 func fail(stderr io.Writer, cmd string, err error) int {
 	// One line, and bounded: names and tokens from a hostile file can be
 	// megabytes long.
-	msg := limits.Truncate(strings.ReplaceAll(limitHint(err).Error(), "\n", " "), maxMessage)
+	msg := limits.Truncate(strings.ReplaceAll(cliWords.Replace(limitHint(err).Error()), "\n", " "), maxMessage)
 	fmt.Fprintf(stderr, "aekit %s: %s\n", cmd, msg)
 	return exitUsage
 }

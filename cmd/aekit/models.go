@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
@@ -189,7 +190,15 @@ func kerasFormat(info *keras.Info) string {
 	if !strings.HasPrefix(s, "Keras") {
 		s = "Keras " + s
 	}
-	if info.KerasVersion != "" {
+	switch {
+	case info.AekitVersion != "":
+		// aekit writes the layout of a Keras version, not Keras itself.
+		layout := info.KerasVersion
+		if i := strings.LastIndex(layout, "."); strings.Count(layout, ".") == 2 && i > 0 {
+			layout = layout[:i]
+		}
+		s += ", written by aekit " + info.AekitVersion + " in Keras " + layout + " layout"
+	case info.KerasVersion != "":
 		s += ", written by Keras " + info.KerasVersion
 	}
 	if info.Backend != "" {
@@ -201,7 +210,11 @@ func kerasFormat(info *keras.Info) string {
 func onnxFormat(info *onnx.Info) string {
 	s := fmt.Sprintf("ONNX (IR %d, opset %d)", info.IRVersion, info.Opset)
 	if info.Producer != "" {
-		s += ", produced by " + strings.TrimSpace(info.Producer+" "+info.ProducerVersion)
+		// tf2onnx writes "1.17.0 None" (its version and a missing git
+		// revision): Python's None is not part of a version.
+		words := strings.Fields(info.ProducerVersion)
+		words = slices.DeleteFunc(words, func(w string) bool { return w == "None" })
+		s += ", produced by " + strings.TrimSpace(info.Producer+" "+strings.Join(words, " "))
 	}
 	return s
 }

@@ -96,6 +96,7 @@ type trainFlags struct {
 	kerasSeed                                    int64
 	noShuffle, restoreBest, staircase, nesterov  bool
 	mmap, allowUnscaled, noCheckpoint            bool
+	names                                        tensorNames
 	set                                          map[string]bool
 }
 
@@ -139,6 +140,7 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&f.verbose, "verbose", 1, "`level` of the epoch log, as Keras's verbose: 0 silent, 1 a line per epoch and a live progress bar on terminals, 2 a line per epoch and no bar")
 	fs.BoolVar(&f.quiet, "quiet", false, "no epoch log (--verbose 0)")
 	fs.StringVar(&f.out, "o", "", "output model `OUT` (.keras, .h5 or .onnx), written atomically (required)")
+	f.names.add(fs)
 	fs.StringVar(&f.history, "history", "", "write the history to `H.csv` (epoch,loss,val_loss,seconds; epoch counts from 1)")
 	fs.StringVar(&f.plot, "plot", "", "plot the loss curves to `loss.png`")
 	fs.StringVar(&f.recon, "recon", "", "for square images: originals above reconstructions, to `recon.png`")
@@ -311,6 +313,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	}
 	// Every output is checked before anything is read or trained.
 	if err := checkOutputs(f, ckptPath); err != nil {
+		return failf(err)
+	}
+	if err := f.names.check(f.out); err != nil {
 		return failf(err)
 	}
 
@@ -507,6 +512,7 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	case err != nil:
 		return failf(err)
 	}
+	f.names.apply(m)
 	if err := saveModel(f.out, m); err != nil {
 		return failf(err)
 	}
@@ -740,7 +746,7 @@ func resumeCommand(f *trainFlags, ckpt string) string {
 	if f.verbose != 1 {
 		parts = append(parts, "--verbose", strconv.Itoa(f.verbose))
 	}
-	for _, p := range []struct{ flag, v string }{{"--history", f.history}, {"--plot", f.plot}, {"--recon", f.recon}} {
+	for _, p := range []struct{ flag, v string }{{"--input-name", f.names.in}, {"--output-name", f.names.out}, {"--history", f.history}, {"--plot", f.plot}, {"--recon", f.recon}} {
 		if p.v != "" {
 			parts = append(parts, p.flag, quoteArg(p.v))
 		}
