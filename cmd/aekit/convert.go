@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 )
@@ -18,6 +19,7 @@ after the last layer, as tf2onnx names them.`, stderr)
 	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
 	var names tensorNames
 	names.add(fs)
+	asJSON := fs.Bool("json", false, "print what was written as JSON (input, its format, output, layers, params)")
 	pos, code, done := parseCommand(fs, args, 2, 2, stdout, stderr)
 	if done {
 		return code
@@ -36,6 +38,17 @@ after the last layer, as tf2onnx names them.`, stderr)
 	names.apply(m)
 	if err := saveModelOpset(pos[1], m, *opset); err != nil {
 		return fail(stderr, "convert", err)
+	}
+	if *asJSON {
+		b, _ := json.Marshal(struct {
+			Input       string `json:"input"`
+			InputFormat string `json:"input_format"`
+			Output      string `json:"output"`
+			Layers      int    `json:"layers"`
+			Params      int    `json:"params"`
+		}{pos[0], format, pos[1], len(m.LayerNames()), m.Params()})
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
 	}
 	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], format, pos[1], len(m.LayerNames()), commas(m.Params()))
 	return exitOK

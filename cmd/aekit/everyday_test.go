@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -407,6 +408,18 @@ func TestCheckReport(t *testing.T) {
 		t.Errorf("fail: exit %d", code)
 	}
 	golden(t, "check-report.golden", b.String())
+	// --json: the same comparison.
+	var o bytes.Buffer
+	if code := reportJSON(&o, &o, compare(fail, want, 2, 1e-5, 1e-5), "y.npy"); code != exitMismatch {
+		t.Errorf("reportJSON: exit %d", code)
+	}
+	var r checkResult
+	if err := json.Unmarshal(o.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.OK || r.OutOfTol != 1 || r.Worst == nil || r.Worst.Sample != 0 || r.Worst.Output != 1 || r.Worst.Got != "1.1" || r.Expected != "y.npy" {
+		t.Errorf("check --json: %s", o.String())
+	}
 }
 
 // TestInspectWriter: inspect says who wrote a file: an aekit-written Keras
@@ -436,5 +449,156 @@ func TestInspectWriter(t *testing.T) {
 		if len(lines) < 2 || lines[1] != c.want {
 			t.Errorf("%s: %q, want %q", filepath.Base(c.file), lines[1], c.want)
 		}
+	}
+}
+
+// TestDidYouMean: a mistyped command or flag gives a "did you mean" line
+// and where to look, not the whole usage (golden).
+func TestDidYouMean(t *testing.T) {
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"trian"}, {"inspct", "m.h5"}, {"frobnicate"},
+		{"train", "--epoch", "3"}, {"train", "--chekpoint", "c"}, {"predict", "m.h5", "--bach-size", "3"},
+		{"predict", "m.h5", "--batch-size", "x"}, {"convert", "a", "b", "--opst", "13"}, {"check", "m", "--zzz"},
+	} {
+		var o, e bytes.Buffer
+		code := run(args, &o, &e)
+		fmt.Fprintf(&b, "$ aekit %s\nexit %d\n%s%s", strings.Join(args, " "), code, o.String(), e.String())
+		if code != exitUsage || strings.Contains(e.String(), "usage:") {
+			t.Errorf("%v: exit %d, printed the usage", args, code)
+		}
+	}
+	golden(t, "did-you-mean.golden", b.String())
+}
+
+// TestPredictStdio: -i - reads a .npy from standard input, -o - writes
+// the .npy to standard output (the same bytes as a file), a summary line
+// goes to standard error, and an output name other than .npy is refused
+// before any work.
+func TestPredictStdio(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	writeData(t, data, 10, 8, 1)
+	model := filepath.Join(dir, "m.onnx")
+	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", model, "--verbose", "0"); code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	var o, e bytes.Buffer
+	file := filepath.Join(dir, "y.npy")
+	if code := run([]string{"predict", model, "-i", data, "-o", file}, &o, &e); code != exitOK {
+		t.Fatal(e.String())
+	}
+	if got, want := e.String(), "aekit predict: wrote "+file+": (10, 8) float32 outputs of "+model+"\n"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	in, err := os.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	saved := os.Stdin
+	os.Stdin = in
+	defer func() { os.Stdin = saved }()
+	o.Reset()
+	e.Reset()
+	if code := run([]string{"predict", model, "-i", "-", "-o", "-"}, &o, &e); code != exitOK {
+		t.Fatal(e.String())
+	}
+	want, _ := os.ReadFile(file)
+	if !bytes.Equal(o.Bytes(), want) {
+		t.Errorf("standard output: %d bytes, the file %d", o.Len(), len(want))
+	}
+	for _, out := range []string{"y.csv", "y.txt", "y"} {
+		o.Reset()
+		e.Reset()
+		code := run([]string{"predict", model, "-i", data, "-o", filepath.Join(dir, out)}, &o, &e)
+		if code != exitUsage || !strings.Contains(e.String(), "ending in .npy") {
+			t.Errorf("-o %s: exit %d, %q", out, code, e.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, out)); err == nil {
+			t.Errorf("-o %s: written", out)
+		}
+	}
+}
+
+// TestCompletion: the bash script (zsh loads the same through
+// bashcompinit) parses and completes commands and each command's flags in
+// a real bash; the fish script lists every flag; an unknown shell fails.
+func TestCompletion(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash on PATH")
+	}
+	dir := t.TempDir()
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		var o, e bytes.Buffer
+		if code := run([]string{"completion", sh}, &o, &e); code != exitOK {
+			t.Fatalf("%s: exit %d %s", sh, code, e.String())
+		}
+		if err := os.WriteFile(filepath.Join(dir, sh), o.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := `source "$1"
+complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aekit; echo "${COMPREPLY[*]}"; }
+complete_words aekit tra
+complete_words aekit train --chec
+complete_words aekit convert x --input-
+complete_words aekit predict m --bat
+complete_words aekit completion f`
+	out, err := exec.Command(bash, "-c", script, "bash", filepath.Join(dir, "bash")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	want := "train\n--checkpoint\n--input-name\n--batch-size\nfish\n"
+	if string(out) != want {
+		t.Errorf("bash completions:\n%s\nwant\n%s", out, want)
+	}
+	fish, _ := os.ReadFile(filepath.Join(dir, "fish"))
+	for _, line := range []string{"-a train", "'__fish_seen_subcommand_from train' -l allow-unscaled-targets\n",
+		"'__fish_seen_subcommand_from predict' -s o -r -F\n", "'__fish_seen_subcommand_from train' -l data -r -F\n"} {
+		if !strings.Contains(string(fish), line) {
+			t.Errorf("fish script lacks %q", line)
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"completion", "tcsh"}, &o, &e); code != exitUsage {
+		t.Errorf("tcsh: exit %d", code)
+	}
+}
+
+// TestJSONSummaries: convert --json and predict --json describe what they
+// wrote as JSON.
+func TestJSONSummaries(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	writeData(t, data, 10, 8, 1)
+	model := filepath.Join(dir, "m.onnx")
+	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", model, "--verbose", "0"); code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"convert", model, filepath.Join(dir, "m.keras"), "--json"}, &o, &e); code != exitOK {
+		t.Fatal(e.String())
+	}
+	var c struct {
+		Input, Output string
+		Layers        int
+		Params        int
+	}
+	if err := json.Unmarshal(o.Bytes(), &c); err != nil || c.Input != model || c.Params != 76 || c.Layers != 4 {
+		t.Errorf("convert --json: %v %s", err, o.String())
+	}
+	o.Reset()
+	e.Reset()
+	if code := run([]string{"predict", model, "-i", data, "-o", filepath.Join(dir, "y.npy"), "--json"}, &o, &e); code != exitOK {
+		t.Fatal(e.String())
+	}
+	var p struct {
+		Output string
+		Shape  []int
+	}
+	if err := json.Unmarshal(e.Bytes(), &p); err != nil || !slices.Equal(p.Shape, []int{10, 8}) || o.Len() != 0 {
+		t.Errorf("predict --json: %v %s", err, e.String())
 	}
 }

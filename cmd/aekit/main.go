@@ -14,6 +14,7 @@
 //	train     train a model with Keras semantics
 //	bench     measure training and inference speed
 //	version   print aekit's version (also --version, -v)
+//	completion print a shell completion script (bash, zsh, fish)
 //
 // Flags may come before or after the positional arguments. Run
 // "aekit <command> --help" for the flags of a command.
@@ -52,6 +53,7 @@ func commands() []command {
 		{"train", "train a model with Keras semantics", cmdTrain},
 		{"bench", "measure training and inference speed", cmdBench},
 		{"version", "print aekit's version", cmdVersion},
+		{"completion", "print a shell completion script (bash, zsh, fish)", cmdCompletion},
 	}
 }
 
@@ -77,14 +79,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stderr, "aekit: unknown command %q\n", args[0])
-	usage(stderr)
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if c := closest(args[0], names); c != "" {
+		fmt.Fprintf(stderr, "did you mean \"aekit %s\"?\n", c)
+	}
+	fmt.Fprintln(stderr, "run \"aekit --help\" for the commands")
 	return exitUsage
 }
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, "aekit loads, runs, checks, converts and trains Dense autoencoders (Keras .h5/.keras, ONNX).\n\nUsage:\n\n\taekit <command> [arguments]\n\nCommands:\n\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "\t%-8s  %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "\t%-10s  %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun \"aekit <command> --help\" for a command's flags.\nExit status: 0 ok, 1 check mismatch, 2 usage or input error.\n")
 }
