@@ -477,12 +477,7 @@ func TestDidYouMean(t *testing.T) {
 // before any work.
 func TestPredictStdio(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "x.npy")
-	writeData(t, data, 10, 8, 1)
-	model := filepath.Join(dir, "m.onnx")
-	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", model, "--verbose", "0"); code != exitOK {
-		t.Fatalf("train: %s", stderr)
-	}
+	data, model := smallModel(t, dir)
 	var o, e bytes.Buffer
 	file := filepath.Join(dir, "y.npy")
 	if code := run([]string{"predict", model, "-i", data, "-o", file}, &o, &e); code != exitOK {
@@ -568,15 +563,10 @@ complete_words aekit completion f`
 }
 
 // TestJSONSummaries: convert --json and predict --json describe what they
-// wrote as JSON.
+// wrote as JSON; version --json too.
 func TestJSONSummaries(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "x.npy")
-	writeData(t, data, 10, 8, 1)
-	model := filepath.Join(dir, "m.onnx")
-	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", model, "--verbose", "0"); code != exitOK {
-		t.Fatalf("train: %s", stderr)
-	}
+	data, model := smallModel(t, dir)
 	var o, e bytes.Buffer
 	if code := run([]string{"convert", model, filepath.Join(dir, "m.keras"), "--json"}, &o, &e); code != exitOK {
 		t.Fatal(e.String())
@@ -598,7 +588,26 @@ func TestJSONSummaries(t *testing.T) {
 		Output string
 		Shape  []int
 	}
+	defer func() {
+		var o, e bytes.Buffer
+		var v struct{ Version, Go string }
+		if code := run([]string{"version", "--json"}, &o, &e); code != exitOK || json.Unmarshal(o.Bytes(), &v) != nil || v.Version != version.String() || v.Go == "" {
+			t.Errorf("version --json: exit %d, %s%s", code, o.String(), e.String())
+		}
+	}()
 	if err := json.Unmarshal(e.Bytes(), &p); err != nil || !slices.Equal(p.Shape, []int{10, 8}) || o.Len() != 0 {
 		t.Errorf("predict --json: %v %s", err, e.String())
 	}
+}
+
+// smallModel writes 10 rows of 8 values to dir/x.npy and trains a 8-4-8
+// autoencoder on them for one epoch, saved as dir/m.onnx.
+func smallModel(t *testing.T, dir string) (data, model string) {
+	t.Helper()
+	data, model = filepath.Join(dir, "x.npy"), filepath.Join(dir, "m.onnx")
+	writeData(t, data, 10, 8, 1)
+	if code, _, stderr := runTrainCmd("--data", data, "--layers", "4:relu|8:sigmoid", "--epochs", "1", "-o", model, "--verbose", "0"); code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	return data, model
 }

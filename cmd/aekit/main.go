@@ -24,6 +24,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -98,10 +99,21 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, "\nRun \"aekit <command> --help\" for a command's flags.\nExit status: 0 ok, 1 check mismatch, 2 usage or input error.\n")
 }
 
-// cmdVersion prints "aekit VERSION (GO, OS/ARCH)".
+// cmdVersion prints "aekit VERSION (GO, OS/ARCH)", or with --json the
+// same as a JSON object.
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--json" || args[0] == "-json") {
+		b, _ := json.Marshal(struct {
+			Version string `json:"version"`
+			Go      string `json:"go"`
+			OS      string `json:"os"`
+			Arch    string `json:"arch"`
+		}{version.String(), version.Go(), goruntime.GOOS, goruntime.GOARCH})
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "aekit version: takes no arguments (got %q)\n", args[0])
+		fmt.Fprintf(stderr, "aekit version: takes no arguments but --json (got %q)\n", args[0])
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "aekit %s (%s, %s/%s)\n", version.String(), version.Go(), goruntime.GOOS, goruntime.GOARCH)
