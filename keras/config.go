@@ -45,6 +45,7 @@ func parseTop(b []byte) (*topConfig, error) {
 
 // node is one entry of a model's layer list, as Keras sees it.
 type node struct {
+	pos   int // index in its model's layer list
 	name  string
 	class string         // Keras class name in the config
 	entry map[string]any // the layer's JSON
@@ -104,6 +105,7 @@ func (t *tree) prunedAll() map[string]bool {
 type builder struct {
 	major int
 	seen  map[string]bool
+	pos   int // index in its model of the layer entry being parsed
 }
 
 // buildTop builds the skeleton of the model opt selects in top (the whole
@@ -154,11 +156,22 @@ var supported = []string{
 	"Model", "ReLU", "Reshape", "Sequential", "Softmax", "SpatialDropout1D", "ThresholdedReLU",
 }
 
-func unsupported(name, class, why string) error {
+// unsupported reports the layer name (or, unnamed, the layer at index
+// pos of its model) of class as one aekit cannot run, and why.
+func unsupported(name string, pos int, class, why string) error {
 	if why != "" {
 		why = " (" + why + ")"
 	}
-	return fmt.Errorf("%w: layer %q of class %s%s; supported: %s", ErrUnsupportedLayer, name, class, why, strings.Join(supported, ", "))
+	return fmt.Errorf("%w: %s of class %s%s; supported: %s", ErrUnsupportedLayer, layerLabel(name, pos), class, why, strings.Join(supported, ", "))
+}
+
+// layerLabel names a layer in messages: layer "name", or for a layer
+// without a name its index in its model, never layer "".
+func layerLabel(name string, pos int) string {
+	if name == "" {
+		return fmt.Sprintf("unnamed layer #%d", pos)
+	}
+	return fmt.Sprintf("layer %q", name)
 }
 
 func isModelClass(c string) bool {
@@ -170,7 +183,7 @@ func isModelClass(c string) bool {
 // and the model ends there.
 func (b *builder) model(class string, cfg any, name, output string) (*tree, error) {
 	if !isModelClass(class) {
-		return nil, unsupported(name, class, "not a Sequential or functional model")
+		return nil, unsupported(name, b.pos, class, "not a Sequential or functional model")
 	}
 	var layers []any
 	c, _ := cfg.(map[string]any)
@@ -214,6 +227,7 @@ func (b *builder) model(class string, cfg any, name, output string) (*tree, erro
 			}
 			continue
 		}
+		b.pos = i
 		n, err := b.layer(entry)
 		if err != nil {
 			return nil, fmt.Errorf("model %q: %w", t.name, err)
@@ -232,10 +246,16 @@ func (b *builder) model(class string, cfg any, name, output string) (*tree, erro
 					return nil, fmt.Errorf("%w: Sequential %q has an InputLayer at position %d", ErrFormat, name, i)
 				}
 				t.model.Input = n.input
+				t.model.InputName = n.name
 				continue
 			}
 			t.nodes = append(t.nodes, n)
 			t.model.Layers = append(t.model.Layers, n.layer)
+		}
+		if t.model.InputName == "" && b.major <= 2 && len(t.nodes) > 0 && t.nodes[0].name != "" {
+			// tf.keras names the input of a Sequential without an
+			// InputLayer after its first layer (as tf2onnx shows).
+			t.model.InputName = t.nodes[0].name + "_input"
 		}
 		if t.model.Input == nil && c != nil {
 			t.model.Input = shapeOf(c["build_input_shape"])
@@ -350,24 +370,24 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 	if name == "" {
 		name, _ = entry["name"].(string)
 	}
-	n := &node{name: name, class: class, entry: entry}
+	n := &node{pos: b.pos, name: name, class: class, entry: entry}
 	if reg, _ := entry["registered_name"].(string); strings.Contains(reg, ">") {
-		return nil, unsupported(name, class, "custom class "+reg)
+		return nil, unsupported(name, b.pos, class, "custom class "+reg)
 	}
 	if dt, ok := c["dtype"].(map[string]any); ok {
 		if dc, _ := dt["class_name"].(string); strings.Contains(dc, "Quantized") {
-			return nil, unsupported(name, class, "quantized dtype policy "+dc)
+			return nil, unsupported(name, b.pos, class, "quantized dtype policy "+dc)
 		}
 	}
 	if class == "InputLayer" {
 		n.input = inputShape(c)
 		if n.input == nil {
-			return nil, fmt.Errorf("%w: InputLayer %q has no usable shape", ErrFormat, name)
+			return nil, fmt.Errorf("%w: InputLayer %s has no usable shape", ErrFormat, strings.TrimPrefix(layerLabel(name, b.pos), "layer "))
 		}
 		return n, nil
 	}
 	if name == "" {
-		return nil, fmt.Errorf("%w: a %s layer has no name", ErrFormat, class)
+		return nil, fmt.Errorf("%w: %s of class %s has no name", ErrFormat, layerLabel("", b.pos), class)
 	}
 	if b.seen[name] {
 		return nil, fmt.Errorf("%w: layer name %q used twice", ErrFormat, name)
@@ -400,17 +420,17 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 			}
 		}
 		if l.Act, err = parseActivation(c["activation"], b.major); err != nil {
-			return nil, fmt.Errorf("layer %q: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", layerLabel(name, b.pos), err)
 		}
 	case "Activation":
 		l.Type = runtime.ActivationLayer
 		if l.Act, err = parseActivation(c["activation"], b.major); err != nil {
-			return nil, fmt.Errorf("layer %q: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", layerLabel(name, b.pos), err)
 		}
 	case "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU":
 		l.Type = runtime.ActivationLayer
 		if l.Act, err = layerActivation(class, c); err != nil {
-			return nil, fmt.Errorf("layer %q: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", layerLabel(name, b.pos), err)
 		}
 	case "Softmax":
 		l.Type = runtime.ActivationLayer
@@ -423,14 +443,14 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 		if ax != nil {
 			v, ok := intOf(ax)
 			if !ok {
-				return nil, unsupported(name, class, fmt.Sprintf("axis %v", c["axis"]))
+				return nil, unsupported(name, b.pos, class, fmt.Sprintf("axis %v", c["axis"]))
 			}
 			n.axis = v
 		}
 	case "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "ActivityRegularization":
 		l.Type = runtime.Identity
 		if l.Rate, err = num(c, 0, "rate", "stddev", "p"); err != nil {
-			return nil, fmt.Errorf("layer %q: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", layerLabel(name, b.pos), err)
 		}
 	case "Flatten":
 		l.Type = runtime.Reshape
@@ -448,7 +468,7 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 			l.Shape = append(l.Shape, v)
 		}
 	default:
-		return nil, unsupported(name, class, "")
+		return nil, unsupported(name, b.pos, class, "")
 	}
 	return n, nil
 }
@@ -574,6 +594,7 @@ func (t *tree) chain(c map[string]any, output string) error {
 		return fmt.Errorf("%w: model %q input %q is not an InputLayer", ErrFormat, t.name, ins[0].layer)
 	}
 	t.model.Input = in.input
+	t.model.InputName = in.name
 	var order []*node
 	cur := outs[0]
 	if cur.tensor != 0 {
@@ -592,16 +613,16 @@ func (t *tree) chain(c map[string]any, output string) error {
 		}
 		calls, err := inbound(n.entry)
 		if err != nil {
-			return fmt.Errorf("model %q layer %q: %w", t.name, n.name, err)
+			return fmt.Errorf("model %q %s: %w", t.name, layerLabel(n.name, n.pos), err)
 		}
 		if len(calls) != 1 {
-			return fmt.Errorf("%w: layer %q in model %q is called %d times (shared layers are not supported)", ErrUnsupportedGraph, n.name, t.name, len(calls))
+			return fmt.Errorf("%w: %s in model %q is called %d times (shared layers are not supported)", ErrUnsupportedGraph, layerLabel(n.name, n.pos), t.name, len(calls))
 		}
 		if len(calls[0]) != 1 {
-			return fmt.Errorf("%w: layer %q in model %q takes %d inputs (merges are not supported)", ErrUnsupportedGraph, n.name, t.name, len(calls[0]))
+			return fmt.Errorf("%w: %s in model %q takes %d inputs (merges are not supported)", ErrUnsupportedGraph, layerLabel(n.name, n.pos), t.name, len(calls[0]))
 		}
 		if calls[0][0].tensor != 0 {
-			return fmt.Errorf("%w: layer %q in model %q takes output %d of %q (multi-output layers are not supported)", ErrUnsupportedGraph, n.name, t.name, calls[0][0].tensor, calls[0][0].layer)
+			return fmt.Errorf("%w: %s in model %q takes output %d of %q (multi-output layers are not supported)", ErrUnsupportedGraph, layerLabel(n.name, n.pos), t.name, calls[0][0].tensor, calls[0][0].layer)
 		}
 		order = append(order, n)
 		cur = calls[0][0]
@@ -613,7 +634,7 @@ func (t *tree) chain(c map[string]any, output string) error {
 		}
 		for _, n := range t.nodes {
 			if !on[n] && !n.stub {
-				return fmt.Errorf("%w: layer %q in model %q is not on the path from %q to %q (branches are not supported)", ErrUnsupportedGraph, n.name, t.name, in.name, outs[0].layer)
+				return fmt.Errorf("%w: %s in model %q is not on the path from %q to %q (branches are not supported)", ErrUnsupportedGraph, layerLabel(n.name, n.pos), t.name, in.name, outs[0].layer)
 			}
 		}
 	}
@@ -687,7 +708,7 @@ func (t *tree) shapes(in []int) ([]int, error) {
 		case runtime.Dense:
 			if !n.loaded && t.zero && len(shape) == 1 {
 				if n.units <= 0 || shape[0] > maxZeroValues/max(n.units, 1) {
-					return nil, fmt.Errorf("%w: Dense layer %q would have %d×%d weights (more than %d)", ErrShape, n.name, shape[0], n.units, maxZeroValues)
+					return nil, fmt.Errorf("%w: Dense %s would have %d×%d weights (more than %d)", ErrShape, layerLabel(n.name, n.pos), shape[0], n.units, maxZeroValues)
 				}
 				// Both factors are at most maxZeroValues = 2²⁸: no overflow.
 				if err := t.budget.take(n.name, int64(shape[0]+1)*int64(n.units)); err != nil {
@@ -701,22 +722,22 @@ func (t *tree) shapes(in []int) ([]int, error) {
 				n.loaded = true
 			}
 			if !n.loaded {
-				return nil, fmt.Errorf("%w: Dense layer %q has no weights in the file", ErrMissingWeights, n.name)
+				return nil, fmt.Errorf("%w: Dense %s has no weights in the file", ErrMissingWeights, layerLabel(n.name, n.pos))
 			}
 			if len(n.kshape) != 2 || n.kshape[1] != n.units {
-				return nil, fmt.Errorf("%w: Dense layer %q has %d units but its kernel is %v", ErrShape, n.name, n.units, n.kshape)
+				return nil, fmt.Errorf("%w: Dense %s has %d units but its kernel is %v", ErrShape, layerLabel(n.name, n.pos), n.units, n.kshape)
 			}
 			if len(shape) != 1 {
-				return nil, fmt.Errorf("%w: Dense layer %q applied to a %d-D input %v; only flat inputs are supported", ErrUnsupportedLayer, n.name, len(shape), shape)
+				return nil, fmt.Errorf("%w: Dense %s applied to a %d-D input %v; only flat inputs are supported", ErrUnsupportedLayer, layerLabel(n.name, n.pos), len(shape), shape)
 			}
 			if n.kshape[0] != shape[0] {
-				return nil, fmt.Errorf("%w: Dense layer %q kernel is %v but its input has width %d", ErrShape, n.name, n.kshape, shape[0])
+				return nil, fmt.Errorf("%w: Dense %s kernel is %v but its input has width %d", ErrShape, layerLabel(n.name, n.pos), n.kshape, shape[0])
 			}
 			if n.bias && n.bvals == nil {
-				return nil, fmt.Errorf("%w: Dense layer %q uses a bias but the file has none", ErrMissingWeights, n.name)
+				return nil, fmt.Errorf("%w: Dense %s uses a bias but the file has none", ErrMissingWeights, layerLabel(n.name, n.pos))
 			}
 			if n.bvals != nil && len(n.bvals) != n.units {
-				return nil, fmt.Errorf("%w: Dense layer %q has %d units but %d bias values", ErrShape, n.name, n.units, len(n.bvals))
+				return nil, fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, len(n.bvals))
 			}
 			l.In, l.Units, l.Kernel, l.Bias = n.kshape[0], n.units, n.kernel, n.bvals
 			shape = []int{n.units}
@@ -733,7 +754,7 @@ func (t *tree) shapes(in []int) ([]int, error) {
 			shape = l.OutputShape(shape) // Flatten, or Reshape with one -1 resolved
 		case runtime.ActivationLayer:
 			if n != nil && n.class == "Softmax" && n.axis != -1 && n.axis != len(shape) {
-				return nil, unsupported(n.name, n.class, fmt.Sprintf("softmax over axis %d of a %d-D input; only the last axis is supported", n.axis, len(shape)+1))
+				return nil, unsupported(n.name, n.pos, n.class, fmt.Sprintf("softmax over axis %d of a %d-D input; only the last axis is supported", n.axis, len(shape)+1))
 			}
 		}
 	}

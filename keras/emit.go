@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aekit/aekit/internal/h5/libhdf5"
+	"github.com/aekit/aekit/internal/version"
 )
 
 var (
@@ -49,6 +50,7 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 	steps := []func() error{
 		func() error { return f.SetAttrString("/", "backend", "tensorflow", vlenUTF8) },
 		func() error { return f.SetAttrString("/", "keras_version", H5KerasVersion, vlenUTF8) },
+		func() error { return f.SetAttrString("/", "aekit_version", version.String(), vlenUTF8) },
 		func() error { return f.SetAttrString("/", "model_config", string(cfg), vlenASCII) },
 		func() error { return f.CreateGroup("/model_weights") },
 		func() error { return f.SetAttrString("/model_weights", "backend", "tensorflow", vlenASCII) },
@@ -125,7 +127,7 @@ func (wr *writer) keras(wm *wmodel) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := marshal(obj{}.set("keras_version", KerasVersion3).
+	meta, err := marshal(obj{}.set("keras_version", KerasVersion3).set("aekit_version", version.String()).
 		set("date_saved", time.Now().Format("2006-01-02@15:04:05")))
 	if err != nil {
 		return nil, err

@@ -120,6 +120,12 @@ type Info struct {
 	// Backend is the Keras backend recorded in the file ("tensorflow",
 	// "theano"), or "".
 	Backend string
+	// AekitVersion is the version of aekit that wrote the file (then
+	// KerasVersion names the Keras layout it follows), or "" for a file
+	// Keras wrote. aekit records it beside keras_version: the key
+	// "aekit_version" of a .keras file's metadata.json, the root
+	// attribute "aekit_version" of an .h5 file.
+	AekitVersion string
 	// Major is the Keras major version (1, 2 or 3) whose semantics were
 	// applied to activations; guessed from the configuration's style when
 	// the file records no version.
@@ -234,6 +240,7 @@ func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	info := &Info{}
 	info.KerasVersion = optAttr(f, "/", "keras_version")
 	info.Backend = optAttr(f, "/", "backend")
+	info.AekitVersion = optAttr(f, "/", "aekit_version")
 	var top *topConfig
 	var root string
 	v3 := false
@@ -260,7 +267,7 @@ func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if top, err = opt.arch("this Keras save_weights .h5 file"); err != nil {
 			return nil, info, err
 		}
-	case f.Kind("/layers") == h5.Group || f.Kind("/vars") == h5.Group || hasBackslashLayers(f):
+	case f.Kind("/layers") == h5.Group || f.Kind("/vars") == h5.Group || hasBackslashLayers(f) || f.Kind("/"+checkpointDeps) == h5.Group:
 		info.Format = FormatV3WeightsH5
 		v3 = true
 		if top, err = opt.arch("this Keras 3 .weights.h5 file"); err != nil {
@@ -367,11 +374,12 @@ func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	if meta != nil {
 		var md struct {
 			KerasVersion string `json:"keras_version"`
+			AekitVersion string `json:"aekit_version"`
 		}
 		if err := json.Unmarshal(meta, &md); err != nil {
 			return nil, info, fmt.Errorf("%w: metadata.json: %w", ErrFormat, err)
 		}
-		info.KerasVersion = md.KerasVersion
+		info.KerasVersion, info.AekitVersion = md.KerasVersion, md.AekitVersion
 	}
 	cfg, err := member("config.json")
 	if err != nil {

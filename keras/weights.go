@@ -180,22 +180,22 @@ func readWeight(f *h5.File, group, wname string) ([]float32, []int, error) {
 func setDense(f *h5.File, group string, n *node, kernel, bias string) error {
 	k, ks, err := readWeight(f, group, kernel)
 	if err != nil {
-		return fmt.Errorf("layer %q: %w", n.name, err)
+		return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
 	}
 	if len(ks) != 2 {
-		return fmt.Errorf("%w: Dense layer %q kernel %s has shape %v, want 2-D", ErrShape, n.name, kernel, ks)
+		return fmt.Errorf("%w: Dense %s kernel %s has shape %v, want 2-D", ErrShape, layerLabel(n.name, n.pos), kernel, ks)
 	}
 	n.kernel, n.kshape = k, ks
 	if bias != "" {
 		b, bs, err := readWeight(f, group, bias)
 		if err != nil {
-			return fmt.Errorf("layer %q: %w", n.name, err)
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
 		}
 		if len(bs) != 1 {
-			return fmt.Errorf("%w: Dense layer %q bias %s has shape %v, want 1-D", ErrShape, n.name, bias, bs)
+			return fmt.Errorf("%w: Dense %s bias %s has shape %v, want 1-D", ErrShape, layerLabel(n.name, n.pos), bias, bs)
 		}
 		if !n.bias {
-			return fmt.Errorf("%w: Dense layer %q has use_bias false but the file has a bias", ErrShape, n.name)
+			return fmt.Errorf("%w: Dense %s has use_bias false but the file has a bias", ErrShape, layerLabel(n.name, n.pos))
 		}
 		n.bvals = b
 	}
@@ -210,7 +210,7 @@ func loadDense(f *h5.File, group string, weights []string, n *node) error {
 	case 2:
 		return setDense(f, group, n, weights[0], weights[1])
 	}
-	return fmt.Errorf("%w: Dense layer %q has %d weights in the file (%s), want kernel and bias", ErrShape, n.name, len(weights), strings.Join(weights, ", "))
+	return fmt.Errorf("%w: Dense %s has %d weights in the file (%s), want kernel and bias", ErrShape, layerLabel(n.name, n.pos), len(weights), strings.Join(weights, ", "))
 }
 
 // k1Weight matches Keras 1 weight names such as "dense_1_W" and "dense_1_b".
@@ -252,7 +252,7 @@ func loadNested(f *h5.File, group string, weights []string, sub *tree, ignore ma
 			return fmt.Errorf("%w: no weights for layer %q of nested model %q in %s", ErrMissingWeights, n.name, sub.name, group)
 		}
 		if len(ws) > 2 {
-			return fmt.Errorf("%w: Dense layer %q of nested model %q has %d weights (%s)", ErrShape, n.name, sub.name, len(ws), strings.Join(ws, ", "))
+			return fmt.Errorf("%w: Dense %s of nested model %q has %d weights (%s)", ErrShape, layerLabel(n.name, n.pos), sub.name, len(ws), strings.Join(ws, ", "))
 		}
 		kernel, bias := ws[0], ""
 		if len(ws) == 2 {
@@ -341,7 +341,11 @@ func v3NamesOf(classes []string) []string {
 }
 
 // varsGroup finds the vars group of the object at path (a list of group
-// names), as "a/b/vars" or, in files saved on Windows, "a\b/vars".
+// names), as "a/b/vars" or, in files saved on Windows, "a\b/vars". In a
+// file tf.keras 2.13 saved, whose weights sit under
+// _layer_checkpoint_dependencies/ instead of layers/, it falls back as
+// Keras 3 does (saving_lib.H5IOStore.get, "Fix for 2.13 compatibility"):
+// "layers" replaced by "_layer_checkpoint_dependencies" in the path.
 func varsGroup(f *h5.File, path []string) (string, bool) {
 	for _, sep := range []string{"/", `\`} {
 		p := "/" + strings.Join(path, sep) + "/vars"
@@ -349,8 +353,18 @@ func varsGroup(f *h5.File, path []string) (string, bool) {
 			return p, true
 		}
 	}
+	if f.Kind("/"+checkpointDeps) == h5.Group {
+		p := "/" + strings.ReplaceAll(strings.Join(path, "/"), "layers", checkpointDeps) + "/vars"
+		if f.Kind(p) == h5.Group {
+			return p, true
+		}
+	}
 	return "", false
 }
+
+// checkpointDeps is the group under which tf.keras 2.13 saved a .keras
+// file's layer weights.
+const checkpointDeps = "_layer_checkpoint_dependencies"
 
 // loadV3 reads weights stored the Keras 3 way (.keras zips and
 // .weights.h5): layers/<class-counter name>/vars/<index>.
@@ -369,7 +383,11 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 		}
 		vg, ok := varsGroup(f, path)
 		if !ok {
-			return fmt.Errorf("%w: no group %s/vars for Dense layer %q", ErrMissingWeights, strings.Join(path, "/"), n.name)
+			where := ""
+			if f.Kind("/"+checkpointDeps) == h5.Group {
+				where = " (nor under " + checkpointDeps + "/, where tf.keras 2.13 saved weights)"
+			}
+			return fmt.Errorf("%w: no group %s/vars for Dense %s%s", ErrMissingWeights, strings.Join(path, "/"), layerLabel(n.name, n.pos), where)
 		}
 		kids, err := f.Children(vg)
 		if err != nil {
@@ -395,7 +413,7 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 		case 2:
 			err = setDense(f, vg, n, "0", "1")
 		default:
-			err = fmt.Errorf("%w: Dense layer %q has %d variables in %s, want kernel and bias", ErrShape, n.name, len(idx), vg)
+			err = fmt.Errorf("%w: Dense %s has %d variables in %s, want kernel and bias", ErrShape, layerLabel(n.name, n.pos), len(idx), vg)
 		}
 		if err != nil {
 			return err

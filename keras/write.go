@@ -191,6 +191,10 @@ func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wm
 	} else if root {
 		wr.used[wm.name] = true
 	}
+	if root && m.InputName != "" {
+		// Named before the nested models take names, so that it is kept.
+		wm.inName = wr.fresh(inputLayerName(m.InputName))
+	}
 	shape := in
 	for _, l := range m.Layers {
 		wl, err := wr.layer(l, shape)
@@ -201,14 +205,24 @@ func (wr *writer) model(m *runtime.Model, name string, in []int, root bool) (*wm
 		shape = wl.out
 	}
 	wm.output = shape
-	if wr.v3 {
+	switch {
+	case wm.inName != "": // the root's, named before its layers
+	case m.InputName != "":
+		wm.inName = wr.fresh(inputLayerName(m.InputName))
+	case wr.v3:
 		wm.inName = wr.fresh("input_layer")
-	} else if wm.class == "Sequential" && len(wm.layers) > 0 {
+	case wm.class == "Sequential" && len(wm.layers) > 0:
 		wm.inName = wr.fresh(wm.layers[0].name + "_input")
-	} else {
+	default:
 		wm.inName = wr.fresh("input")
 	}
 	return wm, nil
+}
+
+// inputLayerName returns an input name (an ONNX graph input's, say) as
+// Keras accepts it for an InputLayer: without "/" or ":".
+func inputLayerName(name string) string {
+	return strings.NewReplacer("/", "_", ":", "_").Replace(name)
 }
 
 func outShape(l *runtime.Layer, in []int) []int {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
@@ -143,21 +144,34 @@ var kerasLayout = map[keras.Format]string{
 // not say.
 func (i *Info) Producer() string {
 	switch {
-	case i.Keras != nil && i.Keras.KerasVersion != "":
+	case i.Keras != nil && (i.Keras.AekitVersion != "" || i.Keras.KerasVersion != ""):
 		s := "Keras " + i.Keras.KerasVersion
+		if i.Keras.AekitVersion != "" {
+			// aekit writes the layout of a Keras version, not Keras itself.
+			layout := i.Keras.KerasVersion
+			if strings.Count(layout, ".") == 2 {
+				layout = layout[:strings.LastIndex(layout, ".")]
+			}
+			s = "aekit " + i.Keras.AekitVersion + " in Keras " + layout + " layout"
+		}
 		if i.Keras.Backend != "" {
 			s += " (" + i.Keras.Backend + ")"
 		}
 		return s
 	case i.ONNX != nil:
-		return strings.TrimSpace(i.ONNX.Producer + " " + i.ONNX.ProducerVersion)
+		// tf2onnx writes "1.17.0 None" (its version and a missing git
+		// revision): Python's None is not part of a version.
+		words := strings.Fields(i.ONNX.ProducerVersion)
+		words = slices.DeleteFunc(words, func(w string) bool { return w == "None" })
+		return strings.TrimSpace(i.ONNX.Producer + " " + strings.Join(words, " "))
 	}
 	return ""
 }
 
 // String describes the format and the producer on one line, as aekit
 // inspect prints it: "Keras zip (.keras), written by Keras 3.10.0
-// (tensorflow)" or "ONNX (IR 7, opset 13), produced by aekit 0.3.0".
+// (tensorflow)", "Keras zip (.keras), written by aekit v0.4.0 in Keras
+// 3.10 layout" or "ONNX (IR 7, opset 13), produced by aekit 0.3.0".
 func (i *Info) String() string {
 	switch {
 	case i.Keras != nil:

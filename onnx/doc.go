@@ -5,9 +5,11 @@
 // Write, WriteFile and Marshal turn a *runtime.Model into an ONNX model
 // that ONNX Runtime, the onnx checker and other consumers load: opset 13
 // by default (MinOpset to MaxOpset with ExportOptions.Opset), the IR
-// version tf2onnx pairs with the opset (IRVersion), one float32 input
-// "input" of shape [N, sample...] with a symbolic batch dimension and one
-// output "output", initializers as little-endian float32 raw_data. Dense
+// version tf2onnx pairs with the opset (IRVersion), one float32 input of
+// shape [N, sample...] with a symbolic batch dimension and one output,
+// named as tf2onnx names a Keras model's (the input after the Keras
+// InputLayer, runtime.Model.InputName, the output after the last layer;
+// "input" and "output" when the model names none), initializers as little-endian float32 raw_data. Dense
 // layers become Gemm with a 1-D bias (MatMul when there is no bias); each
 // activation becomes its ONNX operator:
 //

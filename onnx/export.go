@@ -33,7 +33,8 @@ const (
 // ProducerName is the producer_name of the models this package writes.
 const ProducerName = "aekit"
 
-// Names of the graph input and output this package writes.
+// Default names of the graph input and output this package writes, for
+// models that name neither (see Marshal).
 const (
 	InputName  = "input"
 	OutputName = "output"
@@ -111,9 +112,11 @@ func WriteFile(name string, m *runtime.Model, opt *ExportOptions) error {
 	return atomicfile.WriteFile(name, b)
 }
 
-// Marshal returns m encoded as an ONNX model: one float input called
-// "input" of shape [batch, m.Input...] with a symbolic batch axis, one
-// output called "output", float32 initializers in raw_data, Dense layers
+// Marshal returns m encoded as an ONNX model: one float input of shape
+// [batch, m.Input...] with a symbolic batch axis, named m.InputName
+// ("input" if empty), one output named m.OutputName, or else after the
+// last layer ("output" if it has no name), as tf2onnx names a Keras
+// model's tensors; float32 initializers in raw_data, Dense layers
 // as Gemm with a 1-D bias (MatMul without a bias), each activation as its
 // ONNX op or a short expansion, Flatten and Reshape layers as the ops of
 // the same name; Identity layers (Dropout and the like) are folded away.
@@ -162,26 +165,28 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 		opset:   o.Opset,
 		g:       &pb.GraphProto{Name: m.Name},
 		nodes:   map[string]bool{},
-		tensors: map[string]bool{InputName: true, OutputName: true},
+		tensors: map[string]bool{},
 		consts:  map[float32]string{},
 	}
 	if b.g.Name == "" {
 		b.g.Name = "aekit"
 	}
+	inName, outName := graphNames(m)
+	b.tensors[inName], b.tensors[outName] = true, true
 	gen := 0
 	st := b.structure(m, &gen)
-	cur, err := b.model(m, InputName, st)
+	cur, err := b.model(m, inName, st)
 	if err != nil {
 		return nil, err
 	}
-	if cur == InputName {
+	if cur == inName {
 		b.g.Node = append(b.g.Node, &pb.NodeProto{Name: b.nodeName("identity"), OpType: "Identity",
-			Input: []string{InputName}, Output: []string{OutputName}})
+			Input: []string{inName}, Output: []string{outName}})
 	} else {
 		for _, n := range b.g.Node {
 			for i, s := range n.Output {
 				if s == cur {
-					n.Output[i] = OutputName
+					n.Output[i] = outName
 				}
 			}
 		}
@@ -190,8 +195,8 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	if o.BatchSize > 0 {
 		batch = &pb.TensorShapeProto_Dimension{Value: &pb.TensorShapeProto_Dimension_DimValue{DimValue: int64(o.BatchSize)}}
 	}
-	b.g.Input = []*pb.ValueInfoProto{valueInfo(InputName, batch, m.Input, "one row per sample")}
-	b.g.Output = []*pb.ValueInfoProto{valueInfo(OutputName, batch, m.OutputShape(), "")}
+	b.g.Input = []*pb.ValueInfoProto{valueInfo(inName, batch, m.Input, "one row per sample")}
+	b.g.Output = []*pb.ValueInfoProto{valueInfo(outName, batch, m.OutputShape(), "")}
 	if err := b.scoreOutputs(o.Score, m, batch); err != nil {
 		return nil, err
 	}
@@ -228,6 +233,28 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	}
 	mp.MetadataProps = append(mp.MetadataProps, extra...)
 	return mp, nil
+}
+
+// graphNames returns the names of the graph input and output, as tf2onnx
+// names them for a Keras model: the input after m.InputName (Keras's
+// InputLayer, e.g. "input_layer"), the output after m.OutputName or else
+// the last layer (e.g. "dense_1"); InputName and OutputName when the
+// model names none. The two names always differ.
+func graphNames(m *runtime.Model) (in, out string) {
+	in, out = m.InputName, m.OutputName
+	if in == "" {
+		in = InputName
+	}
+	if out == "" && len(m.Layers) > 0 {
+		out = m.Layers[len(m.Layers)-1].Name
+	}
+	if out == "" || out == in {
+		out = OutputName
+		if out == in {
+			out = OutputName + "_1"
+		}
+	}
+	return in, out
 }
 
 func valueInfo(name string, batch *pb.TensorShapeProto_Dimension, shape []int, doc string) *pb.ValueInfoProto {

@@ -155,6 +155,7 @@ func decode(mp *pb.ModelProto) (*runtime.Model, *Info, error) {
 			}
 		}
 	}
+	m.InputName, m.OutputName = info.InputName, info.OutputName
 	if err := m.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: the imported model is invalid: %w", ErrGraph, err)
 	}
@@ -191,10 +192,23 @@ type importer struct {
 	head    *expr
 	dims0   int // fixed batch size, 0 if symbolic
 	fuseAll bool
+	index   map[*pb.NodeProto]int // of each node in the graph, for messages
 }
 
 func (im *importer) errNode(sentinel error, n *pb.NodeProto, format string, args ...any) error {
-	return fmt.Errorf("%w: node %q (%s, opset %d): %s", sentinel, n.GetName(), n.GetOpType(), im.opset, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s (%s, opset %d): %s", sentinel, im.nodeLabel(n), n.GetOpType(), im.opset, fmt.Sprintf(format, args...))
+}
+
+// nodeLabel names a node in messages: node "name", or for a node without
+// a name its index in the graph, never node "".
+func (im *importer) nodeLabel(n *pb.NodeProto) string {
+	if n.GetName() != "" {
+		return fmt.Sprintf("node %q", n.GetName())
+	}
+	if i, ok := im.index[n]; ok {
+		return fmt.Sprintf("unnamed node #%d", i)
+	}
+	return "an unnamed node"
 }
 
 func (im *importer) graph(g *pb.GraphProto) (*runtime.Model, error) {
@@ -325,7 +339,9 @@ func shapeString(s *pb.TensorShapeProto) string {
 func (im *importer) sort(g *pb.GraphProto, in, out string) ([]*pb.NodeProto, error) {
 	nodes := g.GetNode()
 	producer := map[string]int{}
+	im.index = make(map[*pb.NodeProto]int, len(nodes))
 	for i, n := range nodes {
+		im.index[n] = i
 		for _, o := range n.GetOutput() {
 			if o == "" {
 				continue
@@ -581,7 +597,7 @@ func (im *importer) constant(n *pb.NodeProto) (*tensor, error) {
 		}
 		t, err := decodeTensor(a.GetT())
 		if err != nil {
-			return nil, fmt.Errorf("node %q (Constant, opset %d): %w", n.GetName(), im.opset, err)
+			return nil, fmt.Errorf("%s (Constant, opset %d): %w", im.nodeLabel(n), im.opset, err)
 		}
 		return t, nil
 	case "value_float":

@@ -45,23 +45,24 @@ func (b *builder) scoreOutputs(s *ScoreOutput, m *runtime.Model, batch *pb.Tenso
 		return fmt.Errorf("%w: a reconstruction error needs the output width (%d) to equal the input width (%d)", ErrExport, m.OutputWidth(), m.InputWidth())
 	}
 	b.tensors[ReconstructionErrorName], b.tensors[IsAnomalyName] = true, true
+	in, out := graphNames(m)
 	flat := func(x string, shape []int) string {
 		if len(shape) == 1 {
 			return x
 		}
 		return b.add("Flatten", "score/Flatten", "", []string{x}, attrI("axis", 1))
 	}
-	t := flat(InputName, m.Input)
+	t := flat(in, m.Input)
 	var e string // element-wise error, [batch, width]
 	switch strings.ToLower(s.Metric) {
 	case "mse":
-		d := b.add("Sub", "score/Sub", "", []string{flat(OutputName, m.OutputShape()), t})
+		d := b.add("Sub", "score/Sub", "", []string{flat(out, m.OutputShape()), t})
 		e = b.add("Mul", "score/Square", "", []string{d, d})
 	case "mae":
-		d := b.add("Sub", "score/Sub", "", []string{flat(OutputName, m.OutputShape()), t})
+		d := b.add("Sub", "score/Sub", "", []string{flat(out, m.OutputShape()), t})
 		e = b.add("Abs", "score/Abs", "", []string{d})
 	case "bce":
-		if z, ok := b.logits(); ok {
+		if z, ok := b.logits(out); ok {
 			z = flat(z, m.OutputShape())
 			pos := b.add("Relu", "score/Relu", "", []string{z})
 			zt := b.add("Mul", "score/Mul", "", []string{z, t})
@@ -72,7 +73,7 @@ func (b *builder) scoreOutputs(s *ScoreOutput, m *runtime.Model, batch *pb.Tenso
 			e = b.add("Add", "score/Add", "", []string{d, sp})
 		} else {
 			const eps = 1e-7
-			p := b.add("Clip", "score/Clip", "", []string{flat(OutputName, m.OutputShape()), b.scalar(eps), b.scalar(1 - eps)})
+			p := b.add("Clip", "score/Clip", "", []string{flat(out, m.OutputShape()), b.scalar(eps), b.scalar(1 - eps)})
 			one := b.scalar(1)
 			lp := b.add("Log", "score/Log", "", []string{p})
 			q := b.add("Sub", "score/Sub_p", "", []string{one, p})
@@ -110,17 +111,17 @@ func (b *builder) scoreOutputs(s *ScoreOutput, m *runtime.Model, batch *pb.Tenso
 	return nil
 }
 
-// logits returns the input of the sigmoid that computes the graph output,
+// logits returns the input of the sigmoid that computes the graph output out,
 // looking through Reshape, Flatten and Identity nodes, and whether there is
 // one.
-func (b *builder) logits() (string, bool) {
+func (b *builder) logits(out string) (string, bool) {
 	producer := map[string]*pb.NodeProto{}
 	for _, n := range b.g.Node {
 		for _, o := range n.Output {
 			producer[o] = n
 		}
 	}
-	x := OutputName
+	x := out
 	for {
 		n, ok := producer[x]
 		if !ok {

@@ -101,6 +101,18 @@ type Model struct {
 	Input []int
 	// Layers run in order.
 	Layers []*Layer
+	// InputName is the name of the model's input in the file it came
+	// from: Keras's InputLayer name ("input_layer"), an ONNX graph
+	// input's name. Writers keep it (the ONNX writer names its graph
+	// input after it); "" means the writer's default.
+	InputName string
+	// OutputName is the name of the model's output tensor where a format
+	// names it apart from the last layer (an ONNX graph output, which
+	// tf2onnx names after the Keras output layer). The ONNX writer names
+	// its graph output after it, or after the last layer when it is "";
+	// Keras files name outputs after their layers and do not keep it.
+	// Models cut from m (Until) do not inherit it.
+	OutputName string
 
 	scratch sync.Pool // of *workspace
 }
@@ -326,14 +338,14 @@ func (m *Model) until(name string) (*Model, bool) {
 			if i == len(m.Layers)-1 {
 				return m, true
 			}
-			return &Model{Name: m.Name, Class: m.Class, Input: m.Input, Layers: m.Layers[:i+1]}, true
+			return &Model{Name: m.Name, Class: m.Class, Input: m.Input, InputName: m.InputName, Layers: m.Layers[:i+1]}, true
 		}
 		if l.Type == SubModel && l.Sub != nil {
 			if sub, ok := l.Sub.until(name); ok {
 				cut := *l
 				cut.Sub = sub
 				layers := append(append([]*Layer(nil), m.Layers[:i]...), &cut)
-				return &Model{Name: m.Name, Class: m.Class, Input: m.Input, Layers: layers}, true
+				return &Model{Name: m.Name, Class: m.Class, Input: m.Input, InputName: m.InputName, Layers: layers}, true
 			}
 		}
 	}

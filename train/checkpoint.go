@@ -25,6 +25,10 @@ const CheckpointVersion = 1
 // checkpointMagic starts every checkpoint file.
 const checkpointMagic = "AEKITCKP"
 
+// CheckpointMagic is the 8 bytes that start every checkpoint file, for
+// telling a checkpoint from other files.
+const CheckpointMagic = checkpointMagic
+
 // maxCheckpointPayload bounds the payload length a header may announce.
 const maxCheckpointPayload = 1 << 34
 
@@ -98,9 +102,10 @@ type DataFingerprint struct {
 // gob mirror of runtime.Model, so that the format does not depend on the
 // runtime's unexported fields.
 type ckModel struct {
-	Name, Class string
-	Input       []int
-	Layers      []ckLayer
+	Name, Class           string
+	Input                 []int
+	Layers                []ckLayer
+	InputName, OutputName string // absent (empty) in older checkpoints
 }
 
 type ckLayer struct {
@@ -116,7 +121,7 @@ type ckLayer struct {
 }
 
 func toCk(m *runtime.Model) *ckModel {
-	c := &ckModel{Name: m.Name, Class: m.Class, Input: m.Input}
+	c := &ckModel{Name: m.Name, Class: m.Class, Input: m.Input, InputName: m.InputName, OutputName: m.OutputName}
 	for _, l := range m.Layers {
 		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
 			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
@@ -130,7 +135,7 @@ func toCk(m *runtime.Model) *ckModel {
 }
 
 func fromCk(c *ckModel) *runtime.Model {
-	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input}
+	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input, InputName: c.InputName, OutputName: c.OutputName}
 	for _, cl := range c.Layers {
 		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
 			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape}

@@ -1,6 +1,9 @@
 package train
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Size limits, checked before anything is allocated so that an absurd
 // size is an error rather than an out-of-memory crash.
@@ -35,6 +38,13 @@ var (
 	// ErrNonFinite reports a NaN or ±Inf value in the data. The message
 	// names the first bad row and column.
 	ErrNonFinite = errors.New("train: non-finite value in data")
+
+	// ErrTargetRange reports a binary cross-entropy target outside [0, 1]
+	// (unscaled data, such as pixel values 0–255): the loss is then not a
+	// cross-entropy and can go negative without bound. The error is a
+	// *TargetRangeError naming the first bad value; set
+	// Config.AllowUnscaledTargets to train anyway.
+	ErrTargetRange = errors.New("train: binary cross-entropy target outside [0, 1]")
 
 	// ErrNaNLoss reports a loss that became NaN or infinite during
 	// training. The message names the epoch and batch; the weights are
@@ -71,3 +81,24 @@ var (
 	// data it is resumed with.
 	ErrCheckpoint = errors.New("train: bad checkpoint")
 )
+
+// TargetRangeError is the error Fit returns, wrapping ErrTargetRange, for
+// the first binary cross-entropy target outside [0, 1].
+type TargetRangeError struct {
+	// What names the array: "target", "data" (the inputs serving as
+	// targets), "validation target" or "validation data".
+	What string
+	// Row and Col locate the value; Row counts from 0 in the array as
+	// given (validation rows split off the data keep their row numbers).
+	Row, Col int
+	// Value is the offending target.
+	Value float32
+}
+
+// Error implements error.
+func (e *TargetRangeError) Error() string {
+	return fmt.Sprintf("%v: %s row %d column %d is %g", ErrTargetRange, e.What, e.Row, e.Col, e.Value)
+}
+
+// Unwrap returns ErrTargetRange.
+func (e *TargetRangeError) Unwrap() error { return ErrTargetRange }

@@ -80,6 +80,12 @@ type Config struct {
 	// Epochs may differ. Resume.Config returns a Config that satisfies
 	// this.
 	Resume *Checkpoint
+	// AllowUnscaledTargets lets binary cross-entropy train on targets
+	// outside [0, 1], which Fit otherwise refuses with a
+	// *TargetRangeError (ErrTargetRange) before the first step; Keras
+	// accepts them silently and reports a meaningless, often negative,
+	// loss.
+	AllowUnscaledTargets bool
 	// OnEpoch, when not nil, is called after every epoch.
 	OnEpoch func(EpochLog)
 	// OnBatch, when not nil, is called after every batch.
@@ -108,6 +114,7 @@ type EarlyStopping struct {
 type EpochLog struct {
 	Epoch   int     // 0-based epoch index
 	Epochs  int     // Config.Epochs
+	Steps   int     // batches (optimizer updates) per epoch
 	Loss    float64 // mean training loss over the epoch
 	ValLoss float64 // validation loss; NaN without validation data
 	Seconds float64 // wall time of the epoch, validation included
@@ -230,6 +237,15 @@ func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 	} else if len(x) != n*outW {
 		return nil, fmt.Errorf("%w: target has %d values, not %d rows of width %d", ErrData, len(y), n, outW)
 	}
+	if cfg.Loss.IsBinaryCrossentropy() && !cfg.AllowUnscaledTargets {
+		what := "target"
+		if sameData(x, y) {
+			what = "data"
+		}
+		if err := checkTargetRange(what, y, outW, pg); err != nil {
+			return nil, err
+		}
+	}
 	var vx, vy []float32
 	var nv int
 	nTrain := n
@@ -246,6 +262,15 @@ func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 		}
 		if !sameData(vx, vy) || inW != outW {
 			if err := checkData("validation target", vy, nv, outW, pg); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.Loss.IsBinaryCrossentropy() && !cfg.AllowUnscaledTargets {
+			what := "validation target"
+			if sameData(vx, vy) {
+				what = "validation data"
+			}
+			if err := checkTargetRange(what, vy, outW, pg); err != nil {
 				return nil, err
 			}
 		}
@@ -384,7 +409,7 @@ func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 			}
 		}
 		if cfg.OnEpoch != nil {
-			cfg.OnEpoch(EpochLog{Epoch: st.epoch, Epochs: cfg.Epochs, Loss: trainLoss, ValLoss: valLoss, Seconds: secs})
+			cfg.OnEpoch(EpochLog{Epoch: st.epoch, Epochs: cfg.Epochs, Steps: batches, Loss: trainLoss, ValLoss: valLoss, Seconds: secs})
 		}
 		st.epoch++
 		if err := save(fmt.Sprintf("after epoch %d", st.epoch)); err != nil {
@@ -498,6 +523,24 @@ func checkData(what string, a []float32, n, width int, pg *pager) error {
 			r += off / width
 			err = fmt.Errorf("%w: %s row %d column %d is %g", ErrNonFinite, what, r, c, a[r*width+c])
 			return false
+		}
+		return true
+	})
+	return err
+}
+
+// checkTargetRange checks that the targets a, rows of width values, lie in
+// [0, 1], reading them in chunks counted by pg; it returns a
+// *TargetRangeError for the first that does not.
+func checkTargetRange(what string, a []float32, width int, pg *pager) error {
+	var err error
+	pg.scan(a, width, func(off int, chunk []float32) bool {
+		for i, v := range chunk {
+			if !(v >= 0 && v <= 1) {
+				k := off + i
+				err = &TargetRangeError{What: what, Row: k / width, Col: k % width, Value: v}
+				return false
+			}
 		}
 		return true
 	})

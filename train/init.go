@@ -222,6 +222,7 @@ func Build(inputWidth int, spec string, init string, seed uint64) (*runtime.Mode
 			{Name: "decoder", Type: runtime.SubModel, Class: "Sequential", Sub: dec},
 		}}
 	}
+	m.InputName = "input_layer" // as Keras 3 names an Input
 	if err := Initialize(m, init, seed); err != nil {
 		return nil, err
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/aekit/aekit/onnx"
 )
@@ -19,6 +21,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	sub := fs.String("model", "", "run only this sub-model on the input; read alone when the whole model cannot run")
 	output := fs.String("output", "", "compute the output of this layer of the model or of its --model sub-model (a VAE: --model encoder --output z_mean); only the layers feeding it are read")
 	batch := fs.Int("batch-size", 256, "samples per forward pass")
+	asJSON := fs.Bool("json", false, "print the comparison as JSON (ok, rule, tolerances, counts, largest errors, worst value)")
 	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
 	if done {
 		return code
@@ -49,6 +52,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, "check", fmt.Errorf("%s: %w", pos[0], err))
 		}
+		if *asJSON {
+			return reportJSON(stdout, stderr, compare(got, want, m.OutputWidth(), *atol, *rtol), "embedded self-check")
+		}
 		fmt.Fprintf(stdout, "%s: embedded self-check, %d samples\n", pos[0], n)
 		return report(stdout, got, want, m.OutputWidth(), *atol, *rtol)
 	}
@@ -72,24 +78,55 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if n*ow != len(y.Data) {
 		return fail(stderr, "check", fmt.Errorf("%s has %d samples of width %d, but %s has %d samples", *expect, n, ow, *in, len(y.Data)/ow))
 	}
+	if *asJSON {
+		return reportJSON(stdout, stderr, compare(y.Data, want.Data[:n*ow], ow, *atol, *rtol), *expect)
+	}
 	return report(stdout, y.Data, want.Data[:n*ow], ow, *atol, *rtol)
 }
 
-// report compares got with want element-wise, prints a summary and returns
-// exitOK or exitMismatch. NaN matches only NaN, ±Inf only the same Inf.
-func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int {
-	bad, worst := 0, -1
-	maxAbs, maxRel, worstExcess := 0.0, 0.0, 0.0
-	nonFinite := 0
+// checkResult is check's comparison, as --json prints it.
+type checkResult struct {
+	OK   bool   `json:"ok"`
+	Rule string `json:"rule"`
+	// Expected names what the outputs were compared with.
+	Expected   string  `json:"expected"`
+	Atol       float64 `json:"atol"`
+	Rtol       float64 `json:"rtol"`
+	Values     int     `json:"values"`
+	Samples    int     `json:"samples"`
+	Width      int     `json:"width"`
+	OutOfTol   int     `json:"out_of_tolerance"`
+	NonFinite  int     `json:"non_finite_outputs"`
+	MaxAbs     float64 `json:"max_abs_error"`
+	MaxRel     float64 `json:"max_rel_error"` // where |want| > atol
+	MaxTolUsed float64 `json:"max_tolerance_used"`
+	// Worst is the value furthest out of tolerance (got and want as
+	// text: they may be NaN or Inf).
+	Worst *checkWorst `json:"worst,omitempty"`
+}
+
+// checkWorst locates the value furthest out of tolerance.
+type checkWorst struct {
+	Sample int    `json:"sample"`
+	Output int    `json:"output"`
+	Got    string `json:"got"`
+	Want   string `json:"want"`
+}
+
+// compare compares got with want element-wise, width values per sample.
+// NaN matches only NaN, ±Inf only the same Inf.
+func compare(got, want []float32, width int, atol, rtol float64) checkResult {
+	r := checkResult{Rule: "|got - want| <= atol + rtol*|want| for every value; NaN matches NaN, Inf the same Inf",
+		Atol: atol, Rtol: rtol, Values: len(got), Samples: len(got) / width, Width: width}
+	worst, worstExcess := -1, 0.0
 	for i := range got {
 		g, e := float64(got[i]), float64(want[i])
 		if math.IsNaN(g) || math.IsInf(g, 0) {
-			nonFinite++
+			r.NonFinite++
 		}
 		if math.IsNaN(g) || math.IsNaN(e) || math.IsInf(g, 0) || math.IsInf(e, 0) {
-			same := (math.IsNaN(g) && math.IsNaN(e)) || g == e
-			if !same {
-				bad++
+			if !((math.IsNaN(g) && math.IsNaN(e)) || g == e) {
+				r.OutOfTol++
 				if worst < 0 || !math.IsInf(worstExcess, 1) {
 					worst, worstExcess = i, math.Inf(1)
 				}
@@ -97,27 +134,63 @@ func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int
 			continue
 		}
 		d := math.Abs(g - e)
-		maxAbs = math.Max(maxAbs, d)
+		r.MaxAbs = math.Max(r.MaxAbs, d)
 		if math.Abs(e) > atol && e != 0 { // relative error where it means something
-			maxRel = math.Max(maxRel, d/math.Abs(e))
+			r.MaxRel = math.Max(r.MaxRel, d/math.Abs(e))
 		}
-		if excess := d - (atol + rtol*math.Abs(e)); excess > 0 {
-			bad++
+		tol := atol + rtol*math.Abs(e)
+		if tol > 0 {
+			r.MaxTolUsed = math.Max(r.MaxTolUsed, d/tol)
+		}
+		if excess := d - tol; excess > 0 {
+			r.OutOfTol++
 			if excess > worstExcess {
 				worst, worstExcess = i, excess
 			}
 		}
 	}
-	fmt.Fprintf(w, "compared %d values (%d samples × %d): max abs error %.3g, max rel error %.3g where |want| > atol (atol %g, rtol %g)\n",
-		len(got), len(got)/width, width, maxAbs, maxRel, atol, rtol)
-	if nonFinite > 0 {
-		fmt.Fprintf(w, "warning: %d outputs are NaN or Inf\n", nonFinite)
+	r.OK = r.OutOfTol == 0
+	if worst >= 0 {
+		r.Worst = &checkWorst{Sample: worst / width, Output: worst % width,
+			Got: strconv.FormatFloat(float64(got[worst]), 'g', -1, 32), Want: strconv.FormatFloat(float64(want[worst]), 'g', -1, 32)}
 	}
-	if bad == 0 {
-		fmt.Fprintln(w, "ok: all values within tolerance")
+	return r
+}
+
+// reportJSON prints r as JSON and returns exitOK or exitMismatch.
+func reportJSON(stdout, stderr io.Writer, r checkResult, expected string) int {
+	r.Expected = expected
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fail(stderr, "check", err)
+	}
+	if !r.OK {
+		return exitMismatch
+	}
+	return exitOK
+}
+
+// report compares got with want (see compare), prints a summary and
+// returns exitOK or exitMismatch.
+func report(w io.Writer, got, want []float32, width int, atol, rtol float64) int {
+	r := compare(got, want, width, atol, rtol)
+	if r.OK && r.NonFinite == 0 {
+		fmt.Fprintf(w, "ok: all values within tolerance: |got − want| ≤ atol + rtol·|want| (atol %g, rtol %g) holds for all %d values (%d samples × %d); the worst uses %.0f%% of its tolerance\n",
+			atol, rtol, r.Values, r.Samples, width, 100*r.MaxTolUsed)
+		fmt.Fprintf(w, "max abs error %.3g; max rel error %.3g where |want| > atol\n", r.MaxAbs, r.MaxRel)
 		return exitOK
 	}
-	fmt.Fprintf(w, "MISMATCH: %d of %d values out of tolerance; worst at sample %d, output %d: got %g, want %g\n",
-		bad, len(got), worst/width, worst%width, got[worst], want[worst])
+	fmt.Fprintf(w, "compared %d values (%d samples × %d): max abs error %.3g, max rel error %.3g where |want| > atol (atol %g, rtol %g)\n",
+		r.Values, r.Samples, width, r.MaxAbs, r.MaxRel, atol, rtol)
+	if r.NonFinite > 0 {
+		fmt.Fprintf(w, "warning: %d outputs are NaN or Inf\n", r.NonFinite)
+	}
+	if r.OK {
+		fmt.Fprintln(w, "ok: all values within tolerance (|got − want| ≤ atol + rtol·|want|; NaN and Inf match the same)")
+		return exitOK
+	}
+	fmt.Fprintf(w, "MISMATCH: %d of %d values out of tolerance; worst at sample %d, output %d: got %s, want %s\n",
+		r.OutOfTol, r.Values, r.Worst.Sample, r.Worst.Output, r.Worst.Got, r.Worst.Want)
 	return exitMismatch
 }

@@ -252,7 +252,7 @@ func TestStaleCheckpointTemps(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"train", "--layers", "4:relu|6:sigmoid", "--data", "../../fixtures/keras/gen/k1_mlp.h5.input.npy",
-		"--target", "../../fixtures/keras/gen/k1_mlp.h5.input.npy", "--epochs", "1", "-o", out}, &stdout, &stderr); code != 0 {
+		"--target", "../../fixtures/keras/gen/k1_mlp.h5.input.npy", "--loss", "mse", "--epochs", "1", "-o", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {

@@ -63,17 +63,19 @@ func indexOf(s []string, v string) int {
 // arguments (max < 0: no limit). It returns done=true with the exit code
 // to return when parsing ended the command (help or a usage error).
 func parseCommand(fs *flag.FlagSet, args []string, min, max int, stdout, stderr io.Writer) (pos []string, code int, done bool) {
-	usage := fs.Usage
-	fs.Usage = func() {} // printed below, once, to the right stream
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}     // printed below, once, to the right stream
+	fs.SetOutput(io.Discard) // the error too, in one line
 	pos, err := parseFlags(fs, args)
 	fs.Usage = usage
+	fs.SetOutput(out)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return nil, exitOK, true
 	}
 	if err != nil {
-		fs.Usage() // flag printed the error itself
+		flagError(stderr, fs, err)
 		return nil, exitUsage, true
 	}
 	if len(pos) < min || (max >= 0 && len(pos) > max) {

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/runtime"
+	"github.com/aekit/aekit/train"
 )
 
 func cmdInspect(args []string, stdout, stderr io.Writer) int {
@@ -20,6 +23,12 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
 	if done {
 		return code
+	}
+	if isCheckpointFile(pos[0]) {
+		if *arch != "" || *sub != "" || *output != "" {
+			return fail(stderr, "inspect", fmt.Errorf("%s is an aekit training checkpoint: --arch, --model and --output do not apply", pos[0]))
+		}
+		return inspectCheckpoint(pos[0], *asJSON, stdout, stderr)
 	}
 	m, info, err := openModel(pos[0], *arch, "", *sub, *output)
 	if err != nil {
@@ -36,6 +45,106 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	printSummary(stdout, m, info)
+	return exitOK
+}
+
+// isCheckpointFile tells whether name starts as an aekit training
+// checkpoint does (train.CheckpointMagic).
+func isCheckpointFile(name string) bool {
+	f, _, err := inputfile.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(train.CheckpointMagic))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == train.CheckpointMagic
+}
+
+// checkpointInfo is inspect's description of a training checkpoint.
+type checkpointInfo struct {
+	File string `json:"file"`
+	// Format is "aekit training checkpoint (version N)".
+	Format string `json:"format"`
+	// EpochsDone counts the finished epochs; BatchesDone the batches of
+	// the next epoch already run (an interrupted epoch).
+	EpochsDone  int `json:"epochs_done"`
+	BatchesDone int `json:"batches_done"`
+	// Epochs is the run's --epochs.
+	Epochs int `json:"epochs"`
+	// Flags are the train flags the run was made with, as a command line.
+	Flags []string `json:"flags"`
+	// Optimizer is the optimizer's name and settings.
+	Optimizer string          `json:"optimizer"`
+	Settings  json.RawMessage `json:"optimizer_settings"`
+	// Loss and ValLoss are the last finished epoch's losses (omitted
+	// before the first epoch, ValLoss without validation).
+	Loss    *float64 `json:"loss,omitempty"`
+	ValLoss *float64 `json:"val_loss,omitempty"`
+	// Rows and ValRows are the training and validation rows of the data.
+	Rows    int       `json:"rows"`
+	ValRows int       `json:"validation_rows"`
+	Model   modelInfo `json:"model"`
+}
+
+// inspectCheckpoint describes the checkpoint in name: its progress, the
+// settings of its run as train flags, and its model.
+func inspectCheckpoint(name string, asJSON bool, stdout, stderr io.Writer) int {
+	ck, err := train.ReadCheckpointFile(name)
+	if err != nil {
+		return fail(stderr, "inspect", err)
+	}
+	ci := checkpointInfo{File: name, Format: fmt.Sprintf("aekit training checkpoint (version %d)", train.CheckpointVersion),
+		EpochsDone: ck.Epoch, BatchesDone: ck.Batch, Epochs: ck.Epochs, Optimizer: ck.Optimizer,
+		Settings: json.RawMessage(ck.OptimizerJSON), Rows: ck.Fingerprint.Rows, ValRows: ck.Fingerprint.ValRows}
+	ci.Flags = []string{"--optimizer", ck.Optimizer}
+	if o := ck.Config().Optimizer; o != nil {
+		ci.Flags = append(ci.Flags, "--lr", strconv.FormatFloat(o.LearningRate(0), 'g', -1, 64))
+	}
+	ci.Flags = append(ci.Flags, "--loss", ck.Loss.String(), "--batch-size", strconv.Itoa(ck.BatchSize),
+		"--epochs", strconv.Itoa(ck.Epochs), "--seed", strconv.FormatUint(ck.Seed, 10))
+	if !ck.Shuffle {
+		ci.Flags = append(ci.Flags, "--no-shuffle")
+	}
+	if ck.ValidationSplit > 0 {
+		ci.Flags = append(ci.Flags, "--validation-split", strconv.FormatFloat(ck.ValidationSplit, 'g', -1, 64))
+	}
+	if h := ck.History; len(h.Loss) > 0 {
+		ci.Loss = &h.Loss[len(h.Loss)-1]
+		if len(h.ValLoss) > 0 {
+			ci.ValLoss = &h.ValLoss[len(h.ValLoss)-1]
+		}
+	}
+	info := &modelfile.Info{Format: "model in an aekit training checkpoint"}
+	ci.Model = describe(ck.Model, info)
+	if !json.Valid(ci.Settings) {
+		ci.Settings = json.RawMessage("null")
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(ci); err != nil {
+			return fail(stderr, "inspect", err)
+		}
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "Checkpoint: %s\n", ci.Format)
+	progress := fmt.Sprintf("%d of %d epochs done", ci.EpochsDone, ci.Epochs)
+	if ci.BatchesDone > 0 {
+		progress += fmt.Sprintf(", %d batches into epoch %d (interrupted)", ci.BatchesDone, ci.EpochsDone+1)
+	}
+	if ci.Loss != nil {
+		progress += fmt.Sprintf("; last epoch loss: %.4f", *ci.Loss)
+		if ci.ValLoss != nil {
+			progress += fmt.Sprintf(" - val_loss: %.4f", *ci.ValLoss)
+		}
+	}
+	fmt.Fprintf(stdout, "Progress: %s\n", progress)
+	fmt.Fprintf(stdout, "Made with: aekit train %s\n", strings.Join(ci.Flags, " "))
+	fmt.Fprintf(stdout, "Optimizer settings: %s %s (0: Keras's default)\n", ci.Optimizer, ci.Settings)
+	fmt.Fprintf(stdout, "Data: %d training rows, %d validation rows\n", ci.Rows, ci.ValRows)
+	fmt.Fprintf(stdout, "Resume with: aekit train --data X.npy --resume %s -o OUT (the same data; --epochs N to train longer)\n\n", quoteArg(name))
+	printSummary(stdout, ck.Model, info)
 	return exitOK
 }
 

@@ -17,6 +17,7 @@
 //	train     train a model with Keras semantics
 //	bench     measure training and inference speed
 //	version   print aekit's version (also --version, -v)
+//	completion print a shell completion script (bash, zsh, fish)
 //
 // Flags may come before or after the positional arguments. Run
 // "aekit <command> --help" for the flags of a command.
@@ -26,6 +27,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -58,6 +60,7 @@ func commands() []command {
 		{"train", "train a model with Keras semantics", cmdTrain},
 		{"bench", "measure training and inference speed", cmdBench},
 		{"version", "print aekit's version", cmdVersion},
+		{"completion", "print a shell completion script (bash, zsh, fish)", cmdCompletion},
 	}
 }
 
@@ -83,22 +86,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stderr, "aekit: unknown command %q\n", args[0])
-	usage(stderr)
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if c := closest(args[0], names); c != "" {
+		fmt.Fprintf(stderr, "did you mean \"aekit %s\"?\n", c)
+	}
+	fmt.Fprintln(stderr, "run \"aekit --help\" for the commands")
 	return exitUsage
 }
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, "aekit loads, runs, checks, converts and trains Dense autoencoders (Keras .h5/.keras, ONNX).\n\nUsage:\n\n\taekit <command> [arguments]\n\nCommands:\n\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "\t%-8s  %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "\t%-10s  %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun \"aekit <command> --help\" for a command's flags.\nExit status: 0 ok, 1 check mismatch, 2 usage or input error.\n")
 }
 
-// cmdVersion prints "aekit VERSION (GO, OS/ARCH)".
+// cmdVersion prints "aekit VERSION (GO, OS/ARCH)", or with --json the
+// same as a JSON object.
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--json" || args[0] == "-json") {
+		b, _ := json.Marshal(struct {
+			Version string `json:"version"`
+			Go      string `json:"go"`
+			OS      string `json:"os"`
+			Arch    string `json:"arch"`
+		}{version.String(), version.Go(), goruntime.GOOS, goruntime.GOARCH})
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "aekit version: takes no arguments (got %q)\n", args[0])
+		fmt.Fprintf(stderr, "aekit version: takes no arguments but --json (got %q)\n", args[0])
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "aekit %s (%s, %s/%s)\n", version.String(), version.Go(), goruntime.GOOS, goruntime.GOARCH)

@@ -25,7 +25,7 @@ func openModel(path, arch, layer, sub, output string) (*runtime.Model, *modelfil
 	opts.Layer, opts.Model, opts.Output = layer, sub, output
 	m, info, err := modelfile.Open(path, opts)
 	if err != nil {
-		return nil, nil, flagError(path, err)
+		return nil, nil, flagHint(path, err)
 	}
 	return m, info, nil
 }
@@ -44,11 +44,11 @@ func modelOptions(arch string) (*modelfile.Options, error) {
 // Options and SaveOptions.
 var optionFlags = map[string]string{"Arch": "--arch", "Layer": "--layer", "Model": "--model", "Output": "--output", "Opset": "--opset"}
 
-// flagError words the advice of the errors of modelfile and keras that
+// flagHint words the advice of the errors of modelfile and keras that
 // path gave with the command line's flags instead of the libraries'
 // option names: a *modelfile.OptionError, and a *keras.HintError (which
 // keras.ReadFile wraps only with the file's name).
-func flagError(path string, err error) error {
+func flagHint(path string, err error) error {
 	var oe *modelfile.OptionError
 	if errors.As(err, &oe) {
 		if f := optionFlags[oe.Option]; f != "" {
@@ -71,5 +71,5 @@ func saveModel(path string, m *runtime.Model) error {
 
 // saveModelOpset is saveModel with an ONNX opset (0: the default).
 func saveModelOpset(path string, m *runtime.Model, opset int) error {
-	return flagError(path, modelfile.Save(path, m, &modelfile.SaveOptions{Opset: opset}))
+	return flagHint(path, modelfile.Save(path, m, &modelfile.SaveOptions{Opset: opset}))
 }

@@ -456,6 +456,13 @@ func TestTF2ONNX(t *testing.T) {
 			if a.nodes > o.nodes {
 				t.Errorf("%s: aekit's graph has %d nodes, tf2onnx's %d (%s vs %s)", f.id, a.nodes, o.nodes, a.opList(), o.opList())
 			}
+			// aekit names the graph's input and output as tf2onnx does:
+			// after the Keras input and output layers (tf2onnx's
+			// from_function, used for Keras 3 models, names its output
+			// after the TensorFlow op, "Identity:0").
+			if a.in != o.in || (a.out != o.out && !strings.HasSuffix(o.out, ":0")) {
+				t.Errorf("%s: aekit names the graph %s→%s, tf2onnx %s→%s", f.id, a.in, a.out, o.in, o.out)
+			}
 			table = append(table, fmt.Sprintf("| %s | %d | %d | %s | %s | %s→%s | %s→%s |",
 				strings.TrimPrefix(f.id, f.group+"_"), a.nodes, o.nodes, a.opList(), o.opList(), a.in, a.out, o.in, o.out))
 		}

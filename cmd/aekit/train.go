@@ -55,14 +55,22 @@ loading the file. Other .npy files (uint8,
 float64, Fortran order) and .npz archives cannot be mapped: --mmap then fails,
 the automatic choice reads them into memory.
 
-Output: one Keras-style line per epoch on standard output,
-  Epoch 3/50 - 1.2s - loss: 0.3012 - val_loss: 0.3050
+Output (--verbose 1, the default): each finished epoch on standard output as
+Keras 2 prints it,
+  Epoch 3/50
+  235/235 - 1s 4ms/step - loss: 0.3012 - val_loss: 0.3050
 and a live progress bar with ETA on standard error when it is a terminal.
-A checkpoint (--checkpoint, default OUT.ckpt) is written atomically after every
-epoch; Ctrl-C stops after the current batch, writes it and prints the command
-that resumes the run exactly (optimizer state, shuffling and epoch count).
+--verbose 2 prints one line per epoch and no bar,
+  Epoch 3/50 - 235/235 - 1s 4ms/step - loss: 0.3012 - val_loss: 0.3050
+--verbose 0 (or --quiet) prints no epoch log.
+A checkpoint is written atomically after every epoch, to OUT.ckpt unless
+--checkpoint names another file (--no-checkpoint: none); Ctrl-C stops after the
+current batch, writes it and prints the command that resumes the run exactly
+(optimizer state, shuffling and epoch count). When the run succeeds the
+default OUT.ckpt is removed; a file named with --checkpoint is kept (to resume
+later with more --epochs). aekit inspect CKPT describes a checkpoint.
 
-Outputs (-o, --checkpoint, default OUT.ckpt, --history, --plot, --recon) are
+Outputs (-o, the checkpoint, --history, --plot, --recon) are
 checked before any data is read: their folders must exist, no two may name the
 same file or an input, and each must be absent or a regular file. A symbolic
 link, named pipe or device is refused, never replaced or written through (give
@@ -83,15 +91,25 @@ type trainFlags struct {
 	resume, checkpoint, valData, valTarget       string
 	lr, momentum, valSplit, decayRate            float64
 	epochs, batch, patience, threads, decaySteps int
+	verbose                                      int
+	quiet                                        bool
 	seed                                         uint64
 	kerasSeed                                    int64
 	noShuffle, restoreBest, staircase, nesterov  bool
-	mmap                                         bool
+	mmap, allowUnscaled, noCheckpoint            bool
 	score                                        string
+	names                                        tensorNames
 	set                                          map[string]bool
 }
 
 func cmdTrain(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cmdTrainContext(ctx, args, stdout, stderr)
+}
+
+// cmdTrainContext is aekit train, interrupted when ctx is cancelled.
+func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("train", trainSynopsis, stderr)
 	var f trainFlags
 	fs.StringVar(&f.data, "data", "", "training inputs `X.npy` (required)")
@@ -118,13 +136,18 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.valTarget, "validation-target", "", "validation targets `VY.npy` (default: the validation inputs)")
 	fs.IntVar(&f.patience, "early-stopping", 0, "stop after `PATIENCE` epochs without improvement of val_loss (loss without validation); 0: off")
 	fs.BoolVar(&f.restoreBest, "restore-best-weights", false, "with --early-stopping, keep the best epoch's weights")
+	fs.BoolVar(&f.allowUnscaled, "allow-unscaled-targets", false, "train binary cross-entropy on targets outside [0, 1] (refused by default: the loss is then meaningless)")
 	fs.IntVar(&f.threads, "threads", 0, "goroutines per step (0: all CPUs); results are bit-identical for any thread count")
 	fs.BoolVar(&f.mmap, "mmap", false, "memory-map float32 .npy data instead of reading it, releasing pages as training reads them (default: only files over 1 GiB; --mmap=false: never)")
+	fs.IntVar(&f.verbose, "verbose", 1, "`level` of the epoch log, as Keras's verbose: 0 silent, 1 a line per epoch and a live progress bar on terminals, 2 a line per epoch and no bar")
+	fs.BoolVar(&f.quiet, "quiet", false, "no epoch log (--verbose 0)")
 	fs.StringVar(&f.out, "o", "", "output model `OUT` (.keras, .h5 or .onnx), written atomically (required)")
+	f.names.add(fs)
 	fs.StringVar(&f.history, "history", "", "write the history to `H.csv` (epoch,loss,val_loss,seconds; epoch counts from 1)")
 	fs.StringVar(&f.plot, "plot", "", "plot the loss curves to `loss.png`")
 	fs.StringVar(&f.recon, "recon", "", "for square images: originals above reconstructions, to `recon.png`")
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint `file` (default OUT.ckpt)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the checkpoint in `file` (default: OUT.ckpt, removed when the run succeeds; \"\": none)")
+	fs.BoolVar(&f.noCheckpoint, "no-checkpoint", false, "write no checkpoint (an interrupted run cannot be resumed)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in `CKPT` (give the same --data)")
 	fs.StringVar(&f.score, "score", "", scoreFlagHelp)
 	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
@@ -140,6 +163,17 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := checkScoreFlag(f.score, f.out); err != nil {
 		return fail(stderr, "train", err)
+	}
+	if f.verbose < 0 || f.verbose > 2 {
+		fmt.Fprintf(stderr, "aekit train: --verbose %d: want 0, 1 or 2\n", f.verbose)
+		return exitUsage
+	}
+	if f.quiet {
+		if f.set["verbose"] && f.verbose != 0 {
+			fmt.Fprintf(stderr, "aekit train: --quiet and --verbose %d contradict each other\n", f.verbose)
+			return exitUsage
+		}
+		f.verbose = 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -281,12 +315,15 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if err := checkThreads(f.threads); err != nil {
 		return failf(err)
 	}
-	ckptPath := f.checkpoint
-	if ckptPath == "" {
-		ckptPath = f.out + ".ckpt"
+	ckptPath, keepCkpt, err := checkpointPath(f)
+	if err != nil {
+		return failf(err)
 	}
 	// Every output is checked before anything is read or trained.
 	if err := checkOutputs(f, ckptPath); err != nil {
+		return failf(err)
+	}
+	if err := f.names.check(f.out); err != nil {
 		return failf(err)
 	}
 
@@ -301,7 +338,6 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	var m *aert.Model
 	var cfg train.Config
 	var d trainData
-	var err error
 	if f.resume != "" {
 		ck, err := train.ReadCheckpointFile(f.resume)
 		if err != nil {
@@ -371,7 +407,7 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		opt.ZeroWeights = true
 		var info *modelfile.Info
 		if m, info, err = modelfile.Open(f.arch, opt); err != nil {
-			return failf(fmt.Errorf("--arch: %w", flagError(f.arch, err)))
+			return failf(fmt.Errorf("--arch: %w", flagHint(f.arch, err)))
 		}
 		if info.Keras == nil || info.Keras.Format != keras.FormatJSON {
 			format := string(info.Format)
@@ -424,6 +460,7 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		cfg.ValX, cfg.ValY, cfg.ValN = d.vx, d.vy, d.nv
 	}
 	cfg.Mapped = len(ld.mapped) > 0
+	cfg.AllowUnscaledTargets = f.allowUnscaled
 	cfg.Threads = f.threads
 	if cfg.Threads == 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
@@ -439,29 +476,45 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	}
 	// A run killed by SIGKILL leaves the temporary files of its last
 	// checkpoint write; this run is the checkpoint's only writer.
-	atomicfile.RemoveStale(ckptPath)
+	if ckptPath != "" {
+		atomicfile.RemoveStale(ckptPath)
+	}
 
 	// Logging.
 	bar := newProgress(stderr)
+	if f.verbose != 1 {
+		bar.on = false
+	}
 	cfg.OnBatch = bar.batch
 	cfg.OnEpoch = func(e train.EpochLog) {
 		bar.clear()
-		fmt.Fprintln(stdout, epochLine(e))
+		switch f.verbose {
+		case 1:
+			fmt.Fprintf(stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, epochLine(e))
+		case 2:
+			fmt.Fprintf(stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, epochLine(e))
+		}
 	}
 
 	h, err := train.Fit(ctx, m, d.x, d.y, d.n, cfg)
 	bar.clear()
+	var tre *train.TargetRangeError
 	switch {
+	case errors.Is(err, train.ErrInterrupted) && ckptPath == "":
+		fmt.Fprintf(stderr, "aekit train: %v\nno checkpoint written (--no-checkpoint): the run cannot be resumed\n", err)
+		return exitMismatch
 	case errors.Is(err, train.ErrInterrupted):
 		fmt.Fprintf(stderr, "aekit train: %v\ncheckpoint written to %s; resume with:\n  %s\n", err, ckptPath, resumeCommand(f, ckptPath))
 		return exitMismatch
 	case errors.Is(err, train.ErrNaNLoss):
-		if _, serr := os.Stat(ckptPath); serr == nil && h != nil && len(h.Loss) > 0 {
+		if _, serr := os.Stat(ckptPath); ckptPath != "" && serr == nil && h != nil && len(h.Loss) > 0 {
 			fmt.Fprintf(stderr, "aekit train: %v; the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", err, h.Epoch[len(h.Epoch)-1]+1, ckptPath)
 		} else {
 			fmt.Fprintf(stderr, "aekit train: %v; no epoch finished, no model or checkpoint written (try a lower --lr)\n", err)
 		}
 		return exitMismatch
+	case errors.As(err, &tre):
+		return failf(unscaledError(f, tre))
 	case errors.Is(err, train.ErrNonFinite) && cfg.Mapped:
 		// Mapped data is checked by Fit, which names it data, target,
 		// validation data or validation target.
@@ -469,10 +522,23 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	case err != nil:
 		return failf(err)
 	}
+	f.names.apply(m)
 	if _, err := saveScored(f.out, m, 0, f.score, nil); err != nil {
 		return failf(err)
 	}
-	fmt.Fprintf(stderr, "aekit train: model written to %s (checkpoint %s)\n", f.out, ckptPath)
+	switch {
+	case ckptPath == "":
+		fmt.Fprintf(stderr, "aekit train: model written to %s\n", f.out)
+	case keepCkpt:
+		fmt.Fprintf(stderr, "aekit train: model written to %s (checkpoint kept in %s)\n", f.out, ckptPath)
+	default:
+		// The run succeeded: the default checkpoint has served its
+		// purpose (resuming after Ctrl-C) and is removed.
+		if err := os.Remove(ckptPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return failf(fmt.Errorf("removing the checkpoint: %w", err))
+		}
+		fmt.Fprintf(stderr, "aekit train: model written to %s\n", f.out)
+	}
 	if f.history != "" {
 		if err := writeHistory(f.history, h); err != nil {
 			return failf(err)
@@ -496,6 +562,38 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 		}
 	}
 	return exitOK
+}
+
+// checkpointPath returns the checkpoint file of a run ("" for none) and
+// whether it is kept after a successful run: OUT.ckpt by default,
+// removed on success; the file --checkpoint names, kept; none with
+// --no-checkpoint or --checkpoint "". A --checkpoint value that reads as
+// a boolean (--checkpoint=false) is refused rather than taken as a file
+// name.
+func checkpointPath(f *trainFlags) (string, bool, error) {
+	switch {
+	case f.noCheckpoint && f.set["checkpoint"] && f.checkpoint != "":
+		return "", false, errors.New("--checkpoint and --no-checkpoint contradict each other")
+	case f.noCheckpoint || (f.set["checkpoint"] && f.checkpoint == ""):
+		return "", false, nil
+	case f.set["checkpoint"]:
+		if _, err := strconv.ParseBool(f.checkpoint); err == nil {
+			return "", false, fmt.Errorf("--checkpoint %s: want a file name (--no-checkpoint writes none)", f.checkpoint)
+		}
+		return f.checkpoint, true, nil
+	}
+	return f.out + ".ckpt", false, nil
+}
+
+// unscaledError names the file holding an out-of-range binary
+// cross-entropy target and says what to do about it.
+func unscaledError(f *trainFlags, e *train.TargetRangeError) error {
+	file := map[string]string{"target": f.target, "data": f.data,
+		"validation target": f.valTarget, "validation data": f.valData}[e.What]
+	if file == "" {
+		file = f.data
+	}
+	return fmt.Errorf("%s: row %d column %d is %g, but binary cross-entropy needs targets in [0, 1]: scale the data (e.g. divide by 255) or use --loss mse (--allow-unscaled-targets trains anyway)", file, e.Row, e.Col, e.Value)
 }
 
 // fileList names the target and validation files given, for messages.
@@ -598,13 +696,36 @@ func sameFile(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
-// epochLine formats an epoch as Keras's verbose=2 log does.
+// epochLine formats a finished epoch as Keras 2's progress bar ends it
+// (tf-keras 2.21, verbose=1, without the bar):
+//
+//	235/235 - 1s 4ms/step - loss: 0.2954 - val_loss: 0.2871
+//
+// The epoch time is in whole seconds ("0s" for a fast epoch) and the time
+// per step in s, ms or us, rounded, as Keras prints them.
 func epochLine(e train.EpochLog) string {
-	s := fmt.Sprintf("Epoch %d/%d - %.1fs - loss: %.4f", e.Epoch+1, e.Epochs, e.Seconds, e.Loss)
+	perStep := 0.0
+	if e.Steps > 0 {
+		perStep = e.Seconds / float64(e.Steps)
+	}
+	s := fmt.Sprintf("%d/%d - %.0fs %s/step - loss: %.4f", e.Steps, e.Steps, e.Seconds, kerasTimeUnit(perStep), e.Loss)
 	if !math.IsNaN(e.ValLoss) {
 		s += fmt.Sprintf(" - val_loss: %.4f", e.ValLoss)
 	}
 	return s
+}
+
+// kerasTimeUnit formats a duration in seconds as Keras 2's progress bar
+// formats the time per step: whole seconds from 1s (and for 0), whole
+// milliseconds from 1ms, whole microseconds ("us") below.
+func kerasTimeUnit(sec float64) string {
+	switch {
+	case sec >= 1 || sec == 0:
+		return fmt.Sprintf("%.0fs", sec)
+	case sec >= 1e-3:
+		return fmt.Sprintf("%.0fms", sec*1e3)
+	}
+	return fmt.Sprintf("%.0fus", sec*1e6)
 }
 
 // resumeCommand is the command line that resumes an interrupted run.
@@ -620,13 +741,22 @@ func resumeCommand(f *trainFlags, ckpt string) string {
 		}
 	}
 	parts = append(parts, "--resume", quoteArg(ckpt), "-o", quoteArg(f.out))
+	if f.set["checkpoint"] {
+		parts = append(parts, "--checkpoint", quoteArg(ckpt))
+	}
 	if f.set["epochs"] {
 		parts = append(parts, "--epochs", strconv.Itoa(f.epochs))
 	}
 	if f.set["mmap"] {
 		parts = append(parts, "--mmap="+strconv.FormatBool(f.mmap))
 	}
-	for _, p := range []struct{ flag, v string }{{"--history", f.history}, {"--plot", f.plot}, {"--recon", f.recon}} {
+	if f.allowUnscaled {
+		parts = append(parts, "--allow-unscaled-targets")
+	}
+	if f.verbose != 1 {
+		parts = append(parts, "--verbose", strconv.Itoa(f.verbose))
+	}
+	for _, p := range []struct{ flag, v string }{{"--input-name", f.names.in}, {"--output-name", f.names.out}, {"--history", f.history}, {"--plot", f.plot}, {"--recon", f.recon}} {
 		if p.v != "" {
 			parts = append(parts, p.flag, quoteArg(p.v))
 		}
