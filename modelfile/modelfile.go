@@ -457,18 +457,42 @@ func CheckSave(path string) error {
 // or ".onnx" (see onnx.Write). The file is written to a temporary name in
 // the same folder and renamed, so no partial file is left behind.
 func Save(path string, m *runtime.Model, opts *SaveOptions) error {
+	b, err := Marshal(path, m, opts)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, b)
+}
+
+// Marshal returns what Save would write to path, writing nothing. A
+// caller that will save a model after long work (aekit train) calls it
+// first with the model as it starts, so that a model the output's format
+// cannot hold (an activation Keras 3 has no name for, say) fails at once.
+func Marshal(path string, m *runtime.Model, opts *SaveOptions) ([]byte, error) {
 	if opts == nil {
 		opts = &SaveOptions{}
 	}
 	fm, err := formatFor(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if fm == ONNX {
-		return onnx.WriteFile(path, m, &onnx.ExportOptions{Opset: opts.Opset, ProducerVersion: opts.ProducerVersion})
+		b, err := onnx.Marshal(m, &onnx.ExportOptions{Opset: opts.Opset, ProducerVersion: opts.ProducerVersion})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return b, nil
 	}
 	if opts.Opset != 0 {
-		return &OptionError{Path: path, Option: "Opset", Reason: "applies to .onnx outputs only"}
+		return nil, &OptionError{Path: path, Option: "Opset", Reason: "applies to .onnx outputs only"}
 	}
-	return keras.WriteFile(path, m)
+	kf := keras.FormatH5
+	if strings.EqualFold(filepath.Ext(path), ".keras") {
+		kf = keras.FormatKeras
+	}
+	var buf bytes.Buffer
+	if err := keras.Write(&buf, m, kf); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return buf.Bytes(), nil
 }

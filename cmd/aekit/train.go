@@ -474,6 +474,11 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			return failf(err)
 		}
 	}
+	// A model the output's format cannot hold fails now, not after the
+	// run: training changes weights, not what the format must express.
+	if _, err := modelfile.Marshal(f.out, m, nil); err != nil {
+		return failf(fmt.Errorf("-o %w", err))
+	}
 	// A run killed by SIGKILL leaves the temporary files of its last
 	// checkpoint write; this run is the checkpoint's only writer.
 	if ckptPath != "" {
