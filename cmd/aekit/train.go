@@ -175,8 +175,6 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		f.verbose = 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return runTrain(ctx, &f, stdout, stderr)
 }
 
