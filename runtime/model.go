@@ -103,6 +103,7 @@ type Model struct {
 	Layers []*Layer
 
 	scratch sync.Pool // of *workspace
+	packs   packCache // Dense kernels packed for the forward pass (forward.go)
 }
 
 // InputWidth returns the number of values in one input sample.

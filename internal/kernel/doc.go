@@ -34,6 +34,63 @@
 // process-wide state, so it is set once, at load, to one thread (with
 // OPENBLAS_NUM_THREADS=1 during the load, so no idle pool is started).
 //
+// # Packed weights and fused epilogues
+//
+// GemmPacked multiplies by a matrix packed once (Packed: a Dense layer's
+// kernel, or its transpose) with this package's own micro-kernels, in
+// package tile (Go assembly; a cgo package cannot hold assembly): B is
+// cut into panels of NR columns, each k rows of NR consecutive values,
+// zero-padded; a register tile of MR rows × NR columns accumulates in
+// vector registers, broadcasting one value of A per row and step of k.
+// AVX-512 (F, DQ, VL): 8×32 tiles, 16 zmm accumulators; AVX2+FMA: 6×16,
+// 12 ymm accumulators; products with one row use a row kernel over 4
+// panels at a time (8 accumulators). The rows are taken in blocks of 64
+// (48 with AVX2); within a block, each panel's block of k (k is cut into
+// near-equal blocks of at most 256 values, 384 with AVX2, so that a
+// panel's block stays in L1) is read once from memory and from L1 by the
+// block's other tiles; blocks of k after the first continue the sums
+// from C. Bias and plain ReLU are applied in registers before a tile is
+// stored (masked stores: C's padding is never written); other
+// activations run over each block of rows right after it is computed,
+// while it is in cache, with BiasAct's arithmetic (Sigmoid through
+// package vmath). A pure-Go micro-kernel (4×16) serves other CPUs and
+// the purego tag; package runtime uses Gemm there instead, as it is
+// faster than that kernel.
+//
+// The AVX-512 kernel is chosen at start-up (first use) by timing both on
+// a 128×256·256×256 product when the CPU runs both, since cores that
+// split 512-bit operations may run the AVX2 one as fast; PackedVariant
+// says which and by how much. Matrices at most 16 wide are packed for the
+// AVX2 kernel whatever the choice (half a 32-wide panel would be
+// padding; measured 66 GFLOP/s against 55 on 256×100·100×10).
+//
+// Last bits. Every element of a packed product is one chain of float32
+// fused multiply-adds over l = 0, 1, …, k−1 starting from 0, then the
+// bias is added: the same bits whatever the kernel (AVX-512 or AVX2),
+// the tile, the rows around it, the block of k, or the number of
+// threads the rows are split over (TestGemmPackedDeterministic,
+// runtime.TestParallelBitIdentical). OpenBLAS sums in another order (its
+// kernels split k and combine partial sums differently per core type and
+// shape), so a packed product differs from Gemm's in the last bits, and
+// both are within the conformance bound of the float64 product,
+// 1e-5·Σ|a·b| (TestGemmPackedConformance runs TestGemmConformance's suite
+// on each micro-kernel; TestGemmPackedEpilogue checks bias and
+// activations against float64 and BiasAct). The pure-Go kernel rounds the
+// product before the addition on amd64 (the compiler does not fuse there
+// without GOAMD64=v3), so its last bits differ from the assembly's.
+//
+// Measured against OpenBLAS 0.3.21 (SkylakeX kernels) on this machine
+// (2-core Xeon, AVX-512, Sapphire-Rapids class; FMA peak 230–243 GFLOP/s
+// per core measured with `aekit bench --peak`), best of many runs while
+// other processes loaded the machine (load average 10–13), GFLOP/s of X·W
+// with bias and ReLU at batch 256: 784×32 176–188 against 105–112, 32×784
+// 151–158 against 100–109, 784×128 169–175 against 144–155, 128×784
+// 176–189 against 137–156, 128×64 174–185 against 113–121; 100×10 (AVX2
+// kernel) 66 against 55. OpenBLAS stays faster on large squares that do
+// not fit L2 (1024³: 139–161 against 78–98) and on one-row products
+// narrow in n (1×784·784×32: 55 against 29), which the runtime does not
+// send to GemmPacked (see runtime.PackedMinRows).
+//
 // # One-row products
 //
 // A product with one row (m = 1, as every layer of a batch-1 Predict) or
