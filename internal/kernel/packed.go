@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"time"
@@ -130,7 +131,7 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 			if k > 0 {
 				ai = a[i0*lda:]
 			}
-			kern.rowBlock(rows, ai, lda, p, c[i0*ldc:], ldc, bias, act.plainReLU())
+			kern.rowBlock(rows, ai, lda, 1, p, 0, n, c[i0*ldc:], ldc, bias, act.plainReLU())
 			if !fused {
 				finish(act, c[i0*ldc:], rows, n, ldc)
 			}
@@ -158,7 +159,7 @@ func finish(a Act, c []float32, rows, n, ldc int) {
 
 // tileFunc computes a tile of up to mr rows and one nr-wide panel: the
 // assembly kernels' signature (see package tile).
-type tileFunc func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int)
+type tileFunc func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
 
 // rowFunc computes one row against up to 4 panels (see tile.Row512).
 type rowFunc func(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
@@ -180,8 +181,13 @@ type microKernel struct {
 // rows and from L1 by the other tiles. Blocks of k after the first
 // continue each element's chain from the partial sums in C; the bias and
 // ReLU come with the last.
-func (kern *microKernel) rowBlock(rows int, a []float32, lda int, p *Packed, c []float32, ldc int, bias []float32, relu bool) {
-	k, n, nr := p.k, p.n, kern.nr
+//
+// A's row i, value l is a[i·rs + l·ks]: rs = lda, ks = 1 for A stored
+// row-major, rs = 1, ks = lda for A stored transposed. Only the panels of
+// columns j0…j1−1 are computed (j0 a multiple of the panel width), into
+// C's columns from 0.
+func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, j0, j1 int, c []float32, ldc int, bias []float32, relu bool) {
+	k, nr := p.k, kern.nr
 	nk := max(1, (k+kern.kcMax-1)/kern.kcMax)
 	kc := (k + nk - 1) / max(nk, 1)
 	for l0 := 0; l0 == 0 || l0 < k; l0 += kc {
@@ -194,7 +200,7 @@ func (kern *microKernel) rowBlock(rows int, a []float32, lda int, p *Packed, c [
 		if last && relu {
 			flags |= tile.Relu
 		}
-		for j := 0; j < n; j += nr {
+		for j := j0; j < j1; j += nr {
 			var pb, pp *float32
 			if last && bias != nil {
 				pb = &bias[j]
@@ -202,13 +208,13 @@ func (kern *microKernel) rowBlock(rows int, a []float32, lda int, p *Packed, c [
 			if lk > 0 {
 				pp = &p.data[j/nr*k*nr+l0*nr]
 			}
-			mask := lanes(min(nr, n-j))
+			mask := lanes(min(nr, j1-j))
 			for i := 0; i < rows; i += kern.mr {
 				var pa *float32
 				if lk > 0 {
-					pa = &a[i*lda+l0]
+					pa = &a[i*rs+l0*ks]
 				}
-				kern.tile(pa, lda, pp, lk, &c[i*ldc+j], ldc, min(kern.mr, rows-i), mask, pb, flags)
+				kern.tile(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, min(kern.mr, rows-i), mask, pb, flags, ks)
 			}
 		}
 		if k == 0 {
@@ -264,7 +270,7 @@ func b2int(b bool) int {
 // goTile is the pure-Go micro-kernel, with the assembly kernels'
 // signature: each element a chain of float32 multiply-adds over k (the
 // compiler may or may not fuse them, depending on the architecture).
-func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int) {
+func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
 	const nr = goNR
 	m := unsafe.Slice(mask, nr)
 	cols := 0
@@ -273,7 +279,7 @@ func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows in
 	}
 	var as, bs []float32
 	if k > 0 {
-		as = unsafe.Slice(a, (rows-1)*lda+k)
+		as = unsafe.Slice(a, (rows-1)*lda+(k-1)*ks+1)
 		bs = unsafe.Slice(b, k*nr)
 	}
 	cs := unsafe.Slice(c, (rows-1)*ldc+cols)
@@ -287,12 +293,11 @@ func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows in
 		if flags&tile.Accumulate != 0 {
 			copy(acc[:], crow)
 		}
-		if k > 0 {
-			for l, x := range as[r*lda : r*lda+k] {
-				bl := (*[nr]float32)(bs[l*nr : l*nr+nr])
-				for t := range acc {
-					acc[t] += x * bl[t]
-				}
+		for l := range k {
+			x := as[r*lda+l*ks]
+			bl := (*[nr]float32)(bs[l*nr : l*nr+nr])
+			for t := range acc {
+				acc[t] += x * bl[t]
 			}
 		}
 		for t := range crow {
@@ -344,6 +349,22 @@ var chosen struct {
 func packedKernel() *microKernel {
 	chosen.once.Do(chooseKernel)
 	return chosen.kern
+}
+
+// SameBits reports whether a and b hold the same values bit for bit (NaN
+// equal to the same NaN), with the Go runtime's vectorised memory
+// compare: how the users of Packed check that the matrix they packed has
+// not changed since.
+func SameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	ab := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), 4*len(a))
+	bb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), 4*len(b))
+	return bytes.Equal(ab, bb)
 }
 
 // PackedAsm reports whether GemmPacked runs an assembly micro-kernel

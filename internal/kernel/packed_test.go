@@ -9,8 +9,9 @@ import (
 
 // packedAsGemm adapts GemmPacked on the given micro-kernel to the Gemm
 // signature, so that the conformance suite runs on it: B (or Bᵀ) is
-// packed, Aᵀ copied when transA, and C = α·(A·B) + β·C formed after the
-// product (a test-only adapter; it allocates).
+// packed, the micro-kernels read A transposed (their k stride) when
+// transA, and C = α·(A·B) + β·C is formed after the product (a test-only
+// adapter; it allocates).
 func packedAsGemm(kern *microKernel) gemmFunc {
 	return func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 		checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
@@ -19,17 +20,20 @@ func packedAsGemm(kern *microKernel) gemmFunc {
 		}
 		var p Packed
 		p.pack(kern, k, n, b, ldb, transB)
-		if transA {
-			at := make([]float32, m*max(k, 1))
-			for i := range m {
-				for l := range k {
-					at[i*k+l] = a[l*lda+i]
-				}
-			}
-			a, lda = at, max(k, 1)
-		}
 		t := make([]float32, m*n)
-		GemmPacked(m, a, lda, &p, t, n, nil, Act{})
+		if transA {
+			// A stored k×m, read transposed by the micro-kernels
+			// (row stride 1, k stride lda).
+			for i0 := 0; i0 < m; i0 += kern.mb {
+				ai := a
+				if k > 0 {
+					ai = a[i0:]
+				}
+				kern.rowBlock(min(kern.mb, m-i0), ai, 1, lda, &p, 0, n, t[i0*n:], n, nil, false)
+			}
+		} else {
+			GemmPacked(m, a, lda, &p, t, n, nil, Act{})
+		}
 		for i := range m {
 			for j := range n {
 				v := alpha * t[i*n+j]

@@ -18,11 +18,13 @@ var Has256 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // whose mask entry (mask[j], 32 int32) is −1 are read from bias and C and
 // written to C. With Accumulate in flags the sums start from the values
 // in C instead of 0, so that a product can be cut along k (the chain of
-// each element is the same). lda and ldc are row strides in elements. It
-// needs Has512.
+// each element is the same). lda is the distance between A's rows and ks
+// between its values along k, in elements: lda and 1 for A stored
+// row-major, 1 and the row stride for A stored transposed (k×rows); ldc
+// is C's row stride. It needs Has512.
 //
 //go:noescape
-func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int)
+func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
 
 // Flags of Kern512 and Kern256.
 const (
@@ -41,7 +43,7 @@ func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, 
 // against 16-column panels; mask has 16 entries. It needs Has256.
 //
 //go:noescape
-func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int)
+func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
 
 // Row256 is Row512 with AVX2: up to 4 16-column panels (64 columns); mask
 // has 64 entries.

@@ -68,10 +68,10 @@
 	VFMADD231PS  Z16, Z25, Z14          \
 	VFMADD231PS  Z17, Z25, Z15
 
-// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int)
+// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
 // C[0:rows][0:32] of one 8×32 tile (rows ≤ 8): 16 accumulators Z0–Z15.
 // flags: 1 ReLU, 2 start from the values in C instead of 0.
-TEXT ·Kern512(SB), NOSPLIT, $0-80
+TEXT ·Kern512(SB), NOSPLIT, $0-88
 	MOVQ a+0(FP), R8
 	MOVQ lda+8(FP), DX
 	SHLQ $2, DX
@@ -128,6 +128,8 @@ k5load:
 k5start:
 	MOVQ  b+16(FP), BX
 	MOVQ  k+24(FP), CX
+	MOVQ  ks+80(FP), DX
+	SHLQ  $2, DX
 	XORQ  AX, AX
 	TESTQ CX, CX
 	JLE   k5done
@@ -137,10 +139,13 @@ k5start:
 
 k5loop4:
 	STEP512(0, 0)
-	STEP512(4, 128)
-	STEP512(8, 256)
-	STEP512(12, 384)
-	ADDQ $16, AX
+	ADDQ DX, AX
+	STEP512(0, 128)
+	ADDQ DX, AX
+	STEP512(0, 256)
+	ADDQ DX, AX
+	STEP512(0, 384)
+	ADDQ DX, AX
 	ADDQ $512, BX
 	SUBQ $4, CX
 	CMPQ CX, $4
@@ -150,7 +155,7 @@ k5loop4:
 
 k5loop:
 	STEP512(0, 0)
-	ADDQ $4, AX
+	ADDQ DX, AX
 	ADDQ $128, BX
 	DECQ CX
 	JNZ  k5loop
@@ -338,10 +343,10 @@ r5done:
 	CMPQ       SI, $n          \
 	CMOVQGT    BX, DI
 
-// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int)
+// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
-TEXT ·Kern256(SB), NOSPLIT, $0-80
+TEXT ·Kern256(SB), NOSPLIT, $0-88
 	MOVQ   a+0(FP), R8
 	MOVQ   lda+8(FP), DX
 	SHLQ   $2, DX
@@ -386,6 +391,8 @@ k2load:
 k2start:
 	MOVQ  b+16(FP), BX
 	MOVQ  k+24(FP), CX
+	MOVQ  ks+80(FP), DX
+	SHLQ  $2, DX
 	XORQ  AX, AX
 	TESTQ CX, CX
 	JLE   k2done
@@ -399,7 +406,7 @@ k2loop:
 	FMA256(R11, Y15, Y6, Y7)
 	FMA256(R12, Y14, Y8, Y9)
 	FMA256(R13, Y15, Y10, Y11)
-	ADDQ    $4, AX
+	ADDQ    DX, AX
 	ADDQ    $64, BX
 	DECQ    CX
 	JNZ     k2loop

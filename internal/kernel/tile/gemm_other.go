@@ -15,7 +15,7 @@ const (
 )
 
 // Kern512 is not available in this build; it panics.
-func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int) {
+func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
 	panic("tile: no assembly in this build")
 }
 
@@ -25,7 +25,7 @@ func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, 
 }
 
 // Kern256 is not available in this build; it panics.
-func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int) {
+func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
 	panic("tile: no assembly in this build")
 }
 
