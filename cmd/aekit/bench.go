@@ -40,7 +40,8 @@ sets both. The GEMM and element-wise kernels in use are printed on standard
 error as a "# kernel:" line, followed by a "# note:" line when
 OPENBLAS_CORETYPE holds OpenBLAS to kernels below what the CPU runs.
 
-With --peak, bench first measures the limits of one core and prints
+With --peak, bench first measures the limits of one core (for at least
+0.3 s) and prints
 
   bench peak isa=<avx512|avx2> gflops=<x> clock_ghz=<x> fma_per_cycle=<x>
   bench sgemm impl=<name> m=<m> n=<n> k=<k> gflops=<x> peak_frac=<x>
@@ -283,7 +284,7 @@ func (s benchSpec) trainFLOPs() float64 {
 // product implementations package kernel has), and returns the best peak
 // in GFLOP/s.
 func benchPeak(c *benchConfig, stdout io.Writer) (float64, error) {
-	p := kernel.MeasurePeak(time.Duration(c.reps) * c.repTime / 2)
+	p := kernel.MeasurePeak(max(time.Duration(c.reps)*c.repTime/2, 300*time.Millisecond))
 	for _, w := range []struct {
 		isa  string
 		rate float64

@@ -424,9 +424,14 @@ func chooseKernel() {
 
 // packedImpls returns a ProductImpl per micro-kernel this process runs,
 // for aekit bench --peak.
+// The pure-Go kernel is left out where an assembly one runs (it takes
+// seconds on a 1024² square).
 func packedImpls() []ProductImpl {
 	var impls []ProductImpl
 	for _, kern := range availableKernels() {
+		if kern == kernGo && PackedAsm() {
+			continue
+		}
 		impls = append(impls, ProductImpl{Name: "packed-" + kern.name, Prepare: func(m, n, k int, a, b, c []float32) func() {
 			var p Packed
 			p.pack(kern, k, n, b, n, false)

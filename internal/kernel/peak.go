@@ -37,48 +37,38 @@ func (p Peak) FMAPerCycle(bits int) float64 {
 }
 
 // peakIters is the number of loop iterations of one timed run: about
-// 6 million FMAs, 2–5 ms on current cores; below 2²⁴ so that every lane's
-// count is exact in float32.
-const peakIters = 1 << 19
+// 3 million FMAs, 1–3 ms on current cores, short enough that some runs
+// escape interruptions on a loaded machine; below 2²⁴ so that every
+// lane's count is exact in float32.
+const peakIters = 1 << 18
 
 // MeasurePeak measures this core's float32 FMA peak: it runs the FMA
 // loops (12 independent chains of VFMADD231PS, 512- and 256-bit) and the
-// clock loop repeatedly for about d in all and keeps each one's fastest
-// run, so that interruptions by other processes only lower the odds of a
-// clean run. It runs on the calling goroutine (one core) and returns
-// zeros for what this CPU or build cannot run (no assembly with the purego
-// tag or off amd64).
+// clock loop (dependent additions) in turn, round after round, for about
+// d in all (at least 3 rounds), and keeps each loop's fastest run, so that
+// interruptions by other processes only lower the odds of a clean run and
+// every loop gets runs spread over the whole time. It runs on the calling
+// goroutine (one core) and returns zeros for what this CPU or build
+// cannot run (no assembly with the purego tag or off amd64).
 func MeasurePeak(d time.Duration) Peak {
 	l512, l256 := peakLoops()
 	var p Peak
-	best := func(run func() float64) float64 { // run returns work per second
-		var b float64
-		start := time.Now()
-		for i := 0; i < 3 || time.Since(start) < d/3; i++ {
-			b = max(b, run())
+	rate := func(work func() float64) float64 { // work per second
+		t := time.Now()
+		w := work()
+		return w / time.Since(t).Seconds()
+	}
+	start := time.Now()
+	for i := 0; i < 3 || time.Since(start) < d; i++ {
+		if l512 != nil {
+			p.AVX512 = max(p.AVX512, 2*rate(func() float64 { return l512(peakIters) })/1e9)
 		}
-		return b
-	}
-	if l512 != nil {
-		p.AVX512 = best(func() float64 {
-			t := time.Now()
-			fmas := l512(peakIters)
-			return 2 * fmas / time.Since(t).Seconds() / 1e9
-		})
-	}
-	if l256 != nil {
-		p.AVX2 = best(func() float64 {
-			t := time.Now()
-			fmas := l256(peakIters)
-			return 2 * fmas / time.Since(t).Seconds() / 1e9
-		})
-	}
-	if clockLoop(0) == 0 {
-		p.ClockGHz = best(func() float64 {
-			t := time.Now()
-			adds := clockLoop(peakIters)
-			return float64(adds) / time.Since(t).Seconds() / 1e9
-		})
+		if l256 != nil {
+			p.AVX2 = max(p.AVX2, 2*rate(func() float64 { return l256(peakIters) })/1e9)
+		}
+		if clockLoop(0) == 0 {
+			p.ClockGHz = max(p.ClockGHz, rate(func() float64 { return float64(clockLoop(peakIters)) })/1e9)
+		}
 	}
 	return p
 }
