@@ -172,6 +172,10 @@ type microKernel struct {
 	kcMax  int // longest block of k: a panel block of kcMax×nr values stays in L1
 	tile   tileFunc
 	row    rowFunc // nil: one-row products go through tile
+	// big, when not nil, computes full tiles of bigRows rows (A
+	// row-major); tile does the rest.
+	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+	bigRows int
 }
 
 // rowBlock computes rows (≤ mb) rows of C = A·B (+ bias, ReLU when relu)
@@ -209,12 +213,18 @@ func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, 
 				pp = &p.data[j/nr*k*nr+l0*nr]
 			}
 			mask := lanes(min(nr, j1-j))
-			for i := 0; i < rows; i += kern.mr {
+			for i := 0; i < rows; {
 				var pa *float32
 				if lk > 0 {
 					pa = &a[i*rs+l0*ks]
 				}
+				if kern.big != nil && ks == 1 && rows-i >= kern.bigRows && lk > 0 {
+					kern.big(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, mask, pb, flags)
+					i += kern.bigRows
+					continue
+				}
 				kern.tile(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, min(kern.mr, rows-i), mask, pb, flags, ks)
+				i += kern.mr
 			}
 		}
 		if k == 0 {
@@ -318,7 +328,8 @@ const goNR = 16
 
 // The micro-kernels: AVX-512 (8×32 tiles), AVX2+FMA (6×16) and pure Go.
 var (
-	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 64, kcMax: 256, tile: tile.Kern512, row: tile.Row512}
+	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
+		big: tile.Kern512x12, bigRows: 12}
 	kernAVX2   = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256}
 	kernGo     = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )

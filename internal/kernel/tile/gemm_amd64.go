@@ -32,6 +32,12 @@ const (
 	Accumulate = 2 // start from C's values instead of 0
 )
 
+// Kern512x12 is Kern512 for a full tile of 12 rows (24 accumulators), A
+// stored row-major (ks = 1); flags as Kern512's. It needs Has512.
+//
+//go:noescape
+func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+
 // Row512 computes one row of C against up to 4 consecutive 32-column
 // panels of packed B (panel stride pstride elements; panels ≥ 1), 128
 // columns, with Kern512's bias, ReLU (relu ≠ 0) and mask (128 int32).

@@ -19,6 +19,11 @@ func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows i
 	panic("tile: no assembly in this build")
 }
 
+// Kern512x12 is not available in this build; it panics.
+func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) {
+	panic("tile: no assembly in this build")
+}
+
 // Row512 is not available in this build; it panics.
 func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int) {
 	panic("tile: no assembly in this build")
