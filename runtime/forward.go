@@ -1,12 +1,10 @@
 package runtime
 
 import (
-	"bytes"
 	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/aekit/aekit/internal/kernel"
 )
@@ -41,10 +39,12 @@ func (w *workspace) get(i, n int) []float32 {
 // (kernel.GemmPacked); smaller batches, and other CPUs, run a Gemm and
 // kernel.BiasAct per layer. The first such batch packs every Dense
 // kernel, once, keeping a plain copy beside the packed one; every later
-// batch compares the Kernel slices with their copies (a memory compare,
-// about 1% of a 256-row pass) and packs again what changed, so weights
-// may be changed in place between calls as before. The packed and plain
-// copies double the memory the Dense kernels take.
+// batch compares the Kernel slices with their copies (a memory compare:
+// 1–2% of a 256-row pass when the weights are in cache, ~12% for the
+// deep model's 0.9 MB that are not) and packs again what changed, so
+// weights may be changed in place between calls as before (Parallel,
+// which does not compare, is faster). The packed and plain copies double
+// the memory the Dense kernels take.
 //
 // An x whose length is not a multiple of InputWidth returns an error
 // wrapping ErrShape. NaN and Inf inputs propagate as IEEE arithmetic says.
@@ -319,14 +319,21 @@ const parallelMinMACs = 1 << 21
 // A Parallel is safe for concurrent use, but serves one Predict at a time:
 // concurrent callers take turns. Give each concurrent caller its own
 // Parallel, or use Model.Predict, when they should run side by side. The
-// model's weights must not change while a Parallel uses them. Close stops
-// its goroutines.
+// model's weights must not change while a Parallel uses them: where
+// package kernel has an assembly micro-kernel, its first batch of at least
+// PackedMinRows rows packs the Dense kernels (see Model.Predict) and it
+// keeps using them, without comparing them with the model's Kernel values
+// on every call as Model.Predict does (a memory compare that cost ~12% of
+// a 256-row pass of the deep model, whose weights no longer fit the
+// cache). After changing weights in place, make a new Parallel; replacing
+// layers or Kernel slices is noticed. Close stops its goroutines.
 type Parallel struct {
 	m       *Model
 	threads int
 	macs    int // multiply-adds per sample
 
 	mu     sync.Mutex
+	pm     *packedModel // the weights packed by the first large batch
 	ws     []*workspace
 	jobs   chan parJob
 	wg     sync.WaitGroup
@@ -407,7 +414,13 @@ func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 		// block multiplies as the whole batch would (packed or not).
 		parts = min(p.threads, n*p.macs/parallelMinMACs, n/PackedMinRows)
 	}
-	pm := p.m.packedFor(n)
+	var pm *packedModel
+	if n >= PackedMinRows && kernel.PackedAsm() {
+		if p.pm == nil || !p.pm.sameLayers(p.m) {
+			p.pm = p.m.packedFor(n)
+		}
+		pm = p.pm
+	}
 	if parts <= 1 {
 		p.m.predictRows(p.ws[0], dst, x, n, pm)
 		return dst, nil
@@ -447,12 +460,15 @@ func (p *Parallel) Close() {
 	p.closed = true
 }
 
-// PackedMinRows is the smallest batch Predict multiplies with packed
-// weights. Below it each product is a Gemm (OpenBLAS's small-matrix
-// kernels, or gonum): comparing the weights with their copies would cost
-// more than packing saves. Parallel never cuts a batch into blocks smaller
-// than this, so that its blocks take the path the whole batch would.
-const PackedMinRows = 32
+// PackedMinRows is the smallest batch Predict and Parallel multiply with
+// packed weights. Below it each product is a Gemm (OpenBLAS's small-matrix
+// kernels, or gonum). Measured with Model.Predict (best of 300 calls,
+// packing and comparing included, against Gemm): at 32 rows 0.90–1.0×
+// for the three models; at 64 rows 0.94× (deep), 0.96× (seed) and 1.32×
+// (ae784); at 128 rows 1.08×, 1.13× and 1.43×. Parallel never cuts a batch
+// into blocks smaller than this, so that its blocks take the path the
+// whole batch would.
+const PackedMinRows = 64
 
 // packCache holds a Model's packed Dense kernels: built by the first
 // batch that uses them, rebuilt when a Kernel changed, read by any number
@@ -511,11 +527,18 @@ func (m *Model) packedFor(n int) *packedModel {
 // current reports whether p was packed from m's present Dense layers and
 // Kernel values, without allocating.
 func (p *packedModel) current(m *Model) bool {
-	i, ok := p.match(m, 0)
+	i, ok := p.match(m, 0, true)
 	return ok && i == len(p.layers)
 }
 
-func (p *packedModel) match(m *Model, i int) (int, bool) {
+// sameLayers is current without comparing the values: p fits m's present
+// Dense layers.
+func (p *packedModel) sameLayers(m *Model) bool {
+	i, ok := p.match(m, 0, false)
+	return ok && i == len(p.layers)
+}
+
+func (p *packedModel) match(m *Model, i int, values bool) (int, bool) {
 	for _, l := range m.Layers {
 		switch l.Type {
 		case Dense:
@@ -523,30 +546,16 @@ func (p *packedModel) match(m *Model, i int) (int, bool) {
 				return i, false
 			}
 			pl := &p.layers[i]
-			if pl.l != l || pl.p.K() != l.In || pl.p.N() != l.Units || !sameValues(pl.src, l.Kernel) {
+			if pl.l != l || pl.p.K() != l.In || pl.p.N() != l.Units || (values && !kernel.SameBits(pl.src, l.Kernel)) {
 				return i, false
 			}
 			i++
 		case SubModel:
 			var ok bool
-			if i, ok = p.match(l.Sub, i); !ok {
+			if i, ok = p.match(l.Sub, i, values); !ok {
 				return i, false
 			}
 		}
 	}
 	return i, true
-}
-
-// sameValues reports whether a and b hold the same bits (NaN equal to the
-// same NaN), with the runtime's vectorised memory compare.
-func sameValues(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 {
-		return true
-	}
-	ab := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), 4*len(a))
-	bb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), 4*len(b))
-	return bytes.Equal(ab, bb)
 }

@@ -89,3 +89,44 @@ func TestPredictSeesWeightChanges(t *testing.T) {
 	m.Layers[1].Sub.Layers[0].Bias[3] += 1
 	check("after changing a bias in place (biases are read, not packed)")
 }
+
+// TestParallelKeepsItsPacks checks Parallel's documented contract: it
+// packs on its first large batch and keeps those weights (a Parallel made
+// after an in-place change sees the change), while replaced layers are
+// noticed.
+func TestParallelKeepsItsPacks(t *testing.T) {
+	if !kernel.PackedAsm() {
+		t.Skip("no assembly micro-kernel here: Parallel runs Gemm on the live weights")
+	}
+	r := rand.New(rand.NewPCG(10, 10))
+	m := autoencoder(benchModels[1], 7)
+	n := runtime.PackedMinRows
+	x := randRows(r, n, m.InputWidth())
+	p := runtime.NewParallel(m, 2)
+	defer p.Close()
+	before, _ := p.Predict(nil, x)
+	l := m.Layers[0].Sub.Layers[0]
+	for i := range l.Kernel {
+		l.Kernel[i] *= 0.5
+	}
+	again, _ := p.Predict(nil, x)
+	for i := range before {
+		if math.Float32bits(again[i]) != math.Float32bits(before[i]) {
+			t.Fatalf("value %d changed: %v then %v; the Parallel should keep its packed weights", i, before[i], again[i])
+		}
+	}
+	q := runtime.NewParallel(m, 2)
+	defer q.Close()
+	got, _ := q.Predict(nil, x)
+	if err := conformance.Compare(got, conformance.Reference(m, x, n), 0, 0); err != nil {
+		t.Fatalf("new Parallel after the change: %v", err)
+	}
+	// A replaced layer (same place, new *Layer) is noticed by p.
+	nl := *l
+	nl.Kernel = append([]float32(nil), l.Kernel...)
+	m.Layers[0].Sub.Layers[0] = &nl
+	got, _ = p.Predict(nil, x)
+	if err := conformance.Compare(got, conformance.Reference(m, x, n), 0, 0); err != nil {
+		t.Fatalf("after replacing a layer: %v", err)
+	}
+}

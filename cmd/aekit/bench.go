@@ -34,7 +34,8 @@ Models: seed 100-10-10-100-100, ae784 784-32-784, deep 784-128-64-32-64-128-784
 binary cross-entropy, batch 256, shuffled, over --rows rows (Fashion-MNIST
 from --data for the 784-wide models when present, else uniform random rows in
 [0, 1]); a repetition times --rep-time worth of steps after two warm-up steps.
-Inference: Predict at batch 1 and 256 (a runtime.Parallel above one thread).
+Inference: a runtime.Parallel (on --threads goroutines, one of them the
+caller's) at batch 1 and 256.
 By default training runs at 1 and 2 threads and inference at 1; --threads
 sets both. The GEMM and element-wise kernels in use are printed on standard
 error as a "# kernel:" line, followed by a "# note:" line when
@@ -399,12 +400,12 @@ func benchInfer(s benchSpec, x []float32, n, threads, batch, reps int, repTime t
 	if err != nil {
 		return 0, 0, err
 	}
-	predict := m.Predict
-	if threads > 1 {
-		p := aert.NewParallel(m, threads)
-		defer p.Close()
-		predict = p.Predict
-	}
+	// A Parallel at every thread count, as a server holds one per model:
+	// it packs the weights once and, unlike Model.Predict, does not
+	// compare them with the model's on every call (see runtime.Parallel).
+	p := aert.NewParallel(m, threads)
+	defer p.Close()
+	predict := p.Predict
 	w := s.width
 	dst := make([]float32, batch*m.OutputWidth())
 	chunks := n / batch

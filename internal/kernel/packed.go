@@ -330,8 +330,8 @@ const goNR = 16
 var (
 	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
 		big: tile.Kern512x12, bigRows: 12}
-	kernAVX2   = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256}
-	kernGo     = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
+	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256}
+	kernGo   = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )
 
 // availableKernels returns the micro-kernels this CPU and build run, the
