@@ -81,16 +81,31 @@
 // without GOAMD64=v3), so its last bits differ from the assembly's.
 //
 // Measured against OpenBLAS 0.3.21 (SkylakeX kernels) on this machine
-// (2-core Xeon, AVX-512, Sapphire-Rapids class; FMA peak 230–243 GFLOP/s
-// per core measured with `aekit bench --peak`), best of many runs while
-// other processes loaded the machine (load average 10–13), GFLOP/s of X·W
-// with bias and ReLU at batch 256: 784×32 176–188 against 105–112, 32×784
-// 151–158 against 100–109, 784×128 169–175 against 144–155, 128×784
-// 176–189 against 137–156, 128×64 174–185 against 113–121; 100×10 (AVX2
-// kernel) 66 against 55. OpenBLAS stays faster on large squares that do
-// not fit L2 (1024³: 139–161 against 78–98) and on one-row products
-// narrow in n (1×784·784×32: 55 against 29), which the runtime does not
-// send to GemmPacked (see runtime.PackedMinRows).
+// (2-core Xeon VM, AVX-512, Sapphire-Rapids class; FMA peak 229–243
+// GFLOP/s per core at 3.8–4.1 GHz, 1.9 512-bit FMAs per cycle, measured
+// with `aekit bench --peak`), best of 20–300 runs per shape while other
+// processes loaded the machine (load average 8–13), GFLOP/s of X·W with
+// bias and ReLU at batch 256, 8×32 tiles then with the 12-row tile:
+// 784×32 176–188 → 183–211 against OpenBLAS 105–118; 32×784 151–158 →
+// 160–178 against 100–117; 784×128 169–175 → 177–188 against 144–164;
+// 128×784 176–189 → 188–199 against 137–159; 128×64 174–185 → 180–191
+// against 113–125; 100×10 (AVX2 kernel) 66–73 against 55–60. That is
+// 75–85% of the core's FMA peak; the register-only peak loop reaches
+// 95%, and neither unrolling k by 4, nor 24 accumulators instead of 16,
+// nor broadcasts embedded in the FMAs (slower: 150) moved it much.
+// OpenBLAS stays faster on large squares that do not fit L2 (1024³:
+// 139–161 against 78–120) and on one-row products (1×784·784×32: 55
+// against 29, the single chain per column being latency-bound), which
+// the runtime does not send to GemmPacked (see runtime.PackedMinRows).
+//
+// Training keeps Gemm. Measured in-process (best of 190 steps of each
+// variant, alternating blocks of 20), packing each layer's weights after
+// its update and multiplying the forward X·W (with fused bias and
+// activation), δ·Wᵀ (weights packed transposed) and Xᵀ·δ (δ packed by the
+// threads as its rows are final, A read transposed by the micro-kernels'
+// k stride) gave 0.93–1.07× the OpenBLAS step for the three models: the
+// transposed packing cost what δ·Wᵀ gained, and the transposed reads of
+// X made Xᵀ·δ no faster than OpenBLAS's.
 //
 // # One-row products
 //
