@@ -43,8 +43,9 @@ func (w *workspace) get(i, n int) []float32 {
 // 1–2% of a 256-row pass when the weights are in cache, ~12% for the
 // deep model's 0.9 MB that are not) and packs again what changed, so
 // weights may be changed in place between calls as before (Parallel,
-// which does not compare, is faster). The packed and plain copies double
-// the memory the Dense kernels take.
+// which does not compare, is faster). The packed and plain copies take
+// twice the memory of the Dense kernels; models with more than
+// PackedMaxWeights kernel values are not packed.
 //
 // An x whose length is not a multiple of InputWidth returns an error
 // wrapping ErrShape. NaN and Inf inputs propagate as IEEE arithmetic says.
@@ -415,7 +416,7 @@ func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 		parts = min(p.threads, n*p.macs/parallelMinMACs, n/PackedMinRows)
 	}
 	var pm *packedModel
-	if n >= PackedMinRows && kernel.PackedAsm() {
+	if n >= PackedMinRows && kernel.PackedAsm() && p.m.denseWeights() <= PackedMaxWeights {
 		if p.pm == nil || !p.pm.sameLayers(p.m) {
 			p.pm = p.m.packedFor(n)
 		}
@@ -470,6 +471,30 @@ func (p *Parallel) Close() {
 // whole batch would.
 const PackedMinRows = 64
 
+// PackedMaxWeights is the largest number of Dense kernel values (all
+// layers) a model may have for Predict and Parallel to pack them: packing
+// keeps two more copies (packed, and plain to compare with), 2×4 bytes
+// per weight, so larger models multiply with Gemm, which packs per call
+// into memory it frees.
+const PackedMaxWeights = 16 << 20
+
+// denseWeights returns the number of Dense kernel values in m, without
+// allocating.
+func (m *Model) denseWeights() int {
+	s := 0
+	for _, l := range m.Layers {
+		switch l.Type {
+		case Dense:
+			s += len(l.Kernel)
+		case SubModel:
+			if l.Sub != nil {
+				s += l.Sub.denseWeights()
+			}
+		}
+	}
+	return s
+}
+
 // packCache holds a Model's packed Dense kernels: built by the first
 // batch that uses them, rebuilt when a Kernel changed, read by any number
 // of concurrent passes.
@@ -499,7 +524,7 @@ type packedLayer struct {
 // m's present Dense layers and Kernel values, and packs again if not. m
 // must be valid (Predict checks).
 func (m *Model) packedFor(n int) *packedModel {
-	if n < PackedMinRows || !kernel.PackedAsm() {
+	if n < PackedMinRows || !kernel.PackedAsm() || m.denseWeights() > PackedMaxWeights {
 		return nil
 	}
 	if p := m.packs.p.Load(); p != nil && p.current(m) {
