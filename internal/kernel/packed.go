@@ -23,7 +23,7 @@ type Packed struct {
 	data []float32
 }
 
-// K and N return the packed matrix's shape (k×n).
+// K returns the number of rows of the packed matrix (k×n).
 func (p *Packed) K() int { return p.k }
 
 // N returns the number of columns of the packed matrix.
@@ -104,6 +104,9 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 	k, n := p.k, p.n
 	if m < 0 {
 		panic("kernel: negative dimension")
+	}
+	if p.kern == nil {
+		panic("kernel: GemmPacked with an empty Packed")
 	}
 	if m == 0 || n == 0 {
 		return
