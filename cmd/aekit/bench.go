@@ -105,7 +105,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(stderr, "# kernel: gemm %s; element-wise %s\n", kernel.Variant(), kernel.VectorMath())
+	fmt.Fprintf(stderr, "# kernel: gemm %s; element-wise %s; packed %s\n", kernel.Variant(), kernel.VectorMath(), kernel.PackedVariant())
 	if note := coreNote(); note != "" {
 		fmt.Fprintln(stderr, note)
 	}
