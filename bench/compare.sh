@@ -18,9 +18,14 @@
 # recognise recent CPUs and falls back to SSE3 kernels, ~1.7x slower for
 # torch), unless OPENBLAS_CORETYPE is already set.
 #
+# aekit runs with --peak: each of its runs also prints the core's measured
+# FMA peak and sgemm rates, and every aekit case its GFLOP/s and fraction
+# of the peak (threads × one core's), which the table shows.
+#
 # Environment: AEKIT (binary; default ./aekit, built when missing), ROUNDS
 # (3), REPS (5), REP_TIME (seconds per repetition, 0.4), MODELS
-# (seed,ae784,deep), THREADS (training threads, 1,2), OUT (out/compare).
+# (seed,ae784,deep), THREADS (training threads, 1,2), INFER_THREADS
+# (inference threads, 1,2), OUT (out/compare).
 set -eu
 cd "$(dirname "$0")/.."
 AEKIT=${AEKIT:-./aekit}
@@ -29,6 +34,7 @@ REPS=${REPS:-5}
 REP_TIME=${REP_TIME:-0.4}
 MODELS=${MODELS:-seed,ae784,deep}
 THREADS=${THREADS:-1,2}
+INFER_THREADS=${INFER_THREADS:-1,2}
 OUT=${OUT:-out/compare}
 PY=/usr/bin/python3
 
@@ -52,18 +58,19 @@ fi
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "aekit $(grep '^# kernel' "$OUT/kernel.txt" | sed 's/^# //')"
 	echo "torch: OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-default}"
-	echo "threads: training $THREADS, inference 1; rounds $ROUNDS x reps $REPS x ${REP_TIME}s"
+	echo "threads: training $THREADS, inference $INFER_THREADS; rounds $ROUNDS x reps $REPS x ${REP_TIME}s"
 } >"$OUT/header.txt"
 
 for r in $(seq "$ROUNDS"); do
 	echo "round $r/$ROUNDS: aekit" >&2
-	"$AEKIT" bench --mode train --model "$MODELS" --threads "$THREADS" --reps "$REPS" --rep-time "${REP_TIME}s" 2>/dev/null >>"$OUT/aekit.txt"
-	"$AEKIT" bench --mode infer --model "$MODELS" --threads 1 --reps "$REPS" --rep-time "${REP_TIME}s" 2>/dev/null >>"$OUT/aekit.txt"
+	echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) before round $r" >>"$OUT/aekit.txt"
+	"$AEKIT" bench --peak --mode train --model "$MODELS" --threads "$THREADS" --reps "$REPS" --rep-time "${REP_TIME}s" 2>/dev/null >>"$OUT/aekit.txt"
+	"$AEKIT" bench --peak --mode infer --model "$MODELS" --threads "$INFER_THREADS" --reps "$REPS" --rep-time "${REP_TIME}s" 2>/dev/null >>"$OUT/aekit.txt"
 	echo "round $r/$ROUNDS: PyTorch" >&2
-	OPENBLAS_NUM_THREADS=1 "$PY" bench/torch_bench.py --models "$MODELS" --threads "$THREADS" --infer-threads 1 \
+	OPENBLAS_NUM_THREADS=1 "$PY" bench/torch_bench.py --models "$MODELS" --threads "$THREADS" --infer-threads "$INFER_THREADS" \
 		--reps "$REPS" --rep-time "$REP_TIME" 2>/dev/null >>"$OUT/torch.txt"
 	echo "round $r/$ROUNDS: ONNX Runtime" >&2
-	node tools/node/ort_bench.mjs --dir "$OUT" --models "$MODELS" --threads 1 --reps "$REPS" --rep-time "$REP_TIME" >>"$OUT/ort.txt"
+	node tools/node/ort_bench.mjs --dir "$OUT" --models "$MODELS" --threads "$INFER_THREADS" --reps "$REPS" --rep-time "$REP_TIME" >>"$OUT/ort.txt"
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/header.txt"
 "$PY" bench/table.py "$OUT" | tee "$OUT/table.md"

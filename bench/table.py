@@ -14,12 +14,13 @@ import re
 import statistics
 import sys
 
-LINE = re.compile(r"^bench (train|infer) model=(\w+) threads=(\d+) batch=(\d+) samples_per_s=([\d.]+)(?: latency_us=([\d.]+))?$")
+LINE = re.compile(r"^bench (train|infer) model=(\w+) threads=(\d+) batch=(\d+) samples_per_s=([\d.]+)(?: latency_us=([\d.]+))?(?: gflops=([\d.]+) peak_frac=([\d.]+))?$")
+LIMIT = re.compile(r"^bench (peak|sgemm) (.*)$")
 TOOLS = ("aekit", "torch", "ort")
 ORDER = {"seed": 0, "ae784": 1, "deep": 2}
 
 
-def read(path):
+def read(path, fracs=None, limits=None):
     out = {}
     if not os.path.exists(path):
         return out
@@ -29,6 +30,32 @@ def read(path):
             if m:
                 key = (m[1], m[2], int(m[3]), int(m[4]))
                 out.setdefault(key, []).append((float(m[5]), float(m[6]) if m[6] else None))
+                if m[8] and fracs is not None:
+                    fracs.setdefault(key, []).append((float(m[7]), float(m[8])))
+                continue
+            m = LIMIT.match(line.strip())
+            if m and limits is not None:
+                limits.setdefault(m[1] + " " + re.sub(r" (gflops|peak_frac|clock_ghz|fma_per_cycle)=[\d.]+", "", m[2]), []).append(line.strip())
+    return out
+
+
+def frac_cell(v):
+    """median GFLOP/s and fraction of peak of aekit's runs of a case."""
+    if not v:
+        return "—"
+    g = statistics.median(x for x, _ in v)
+    f = statistics.median(x for _, x in v)
+    return f"{g:.1f} / {f:.0%}"
+
+
+def limit_lines(limits):
+    """one line per peak or sgemm measurement: the median run's line."""
+    out = []
+    for k in sorted(limits):
+        runs = limits[k]
+        vals = [float(re.search(r"gflops=([\d.]+)", r)[1]) for r in runs]
+        med = statistics.median(vals)
+        out.append(f"{k}: gflops min/median/max {min(vals):.1f} / {med:.1f} / {max(vals):.1f} over {len(runs)} runs")
     return out
 
 
@@ -54,20 +81,25 @@ def ratio(a, b):
 
 def main():
     d = sys.argv[1]
-    data = {t: read(os.path.join(d, t + ".txt")) for t in TOOLS}
+    fracs, limits = {}, {}
+    data = {t: read(os.path.join(d, t + ".txt"), fracs if t == "aekit" else None, limits if t == "aekit" else None) for t in TOOLS}
     hdr = os.path.join(d, "header.txt")
     if os.path.exists(hdr):
         print(open(hdr).read().rstrip())
         print()
+    if limits:
+        for line in limit_lines(limits):
+            print(line)
+        print()
     keys = sorted(set().union(*[set(v) for v in data.values()]),
                   key=lambda k: (k[0] != "train", ORDER.get(k[1], 9), k[2], k[3]))
-    print("| case | aekit samples/s (min / median / max) | PyTorch | ONNX Runtime | aekit/PyTorch | aekit/ORT | batch-1 latency µs aekit / PyTorch / ORT |")
-    print("|---|---|---|---|---|---|---|")
+    print("| case | aekit samples/s (min / median / max) | PyTorch | ONNX Runtime | aekit/PyTorch | aekit/ORT | batch-1 latency µs aekit / PyTorch / ORT | aekit GFLOP/s / fraction of peak |")
+    print("|---|---|---|---|---|---|---|---|")
     for k in keys:
         a, t, o = (data[x].get(k, []) for x in TOOLS)
         lat1 = f"{lat(a)} / {lat(t)} / {lat(o)}" if k[0] == "infer" and k[3] == 1 else ""
         print(f"| {k[0]} {k[1]} threads={k[2]} batch={k[3]} | {cell(a)} | {cell(t)} | {cell(o)} | "
-              f"{ratio(med(a), med(t))} | {ratio(med(a), med(o))} | {lat1} |")
+              f"{ratio(med(a), med(t))} | {ratio(med(a), med(o))} | {lat1} | {frac_cell(fracs.get(k))} |")
 
 
 if __name__ == "__main__":

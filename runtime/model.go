@@ -115,6 +115,7 @@ type Model struct {
 	OutputName string
 
 	scratch sync.Pool // of *workspace
+	packs   packCache // Dense kernels packed for the forward pass (forward.go)
 }
 
 // InputWidth returns the number of values in one input sample.

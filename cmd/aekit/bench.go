@@ -22,7 +22,7 @@ import (
 	"github.com/aekit/aekit/train"
 )
 
-const benchSynopsis = `[--mode train|infer|all] [--model seed,ae784,deep] [--threads N[,N...]] [--reps R] [flags]
+const benchSynopsis = `[--mode train|infer|all] [--model seed,ae784,deep] [--threads N[,N...]] [--reps R] [--peak] [flags]
 
 Measures training and inference speed in-process: each case runs a warm-up,
 then --reps timed repetitions, and prints the median, one line per case:
@@ -35,11 +35,25 @@ Models: seed 100-10-10-100-100, ae784 784-32-784, deep 784-128-64-32-64-128-784
 binary cross-entropy, batch 256, shuffled, over --rows rows (Fashion-MNIST
 from --data for the 784-wide models when present, else uniform random rows in
 [0, 1]); a repetition times --rep-time worth of steps after two warm-up steps.
-Inference: Predict at batch 1 and 256 (a runtime.Parallel above one thread).
+Inference: a runtime.Parallel (on --threads goroutines, one of them the
+caller's) at batch 1 and 256.
 By default training runs at 1 and 2 threads and inference at 1; --threads
 sets both. The GEMM and element-wise kernels in use are printed on standard
 error as a "# kernel:" line, followed by a "# note:" line when
-OPENBLAS_CORETYPE holds OpenBLAS to kernels below what the CPU runs.`
+OPENBLAS_CORETYPE holds OpenBLAS to kernels below what the CPU runs.
+
+With --peak, bench first measures the limits of one core (for at least
+0.3 s) and prints
+
+  bench peak isa=<avx512|avx2> gflops=<x> clock_ghz=<x> fma_per_cycle=<x>
+  bench sgemm impl=<name> m=<m> n=<n> k=<k> gflops=<x> peak_frac=<x>
+
+(an FMA-bound loop at each vector width the CPU runs, the clock from a
+chain of dependent additions, and the matrix products on a 1024² square and
+on 256×784·784×128, median of --reps of --rep-time/4), and every case line ends with
+gflops=<x> peak_frac=<x>: the FLOPs of the case's matrix products (2 per
+multiply-add; a training step's forward, δ·Wᵀ and Xᵀ·δ products) per second
+of the whole case, and their fraction of threads × the best peak.`
 
 // benchSpec is one of the issue's models.
 type benchSpec struct {
@@ -59,6 +73,7 @@ type benchFlags struct {
 	mode, models, threads, data, cpuprofile string
 	reps, rows                              int
 	repTime                                 time.Duration
+	peak                                    bool
 }
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {
@@ -72,6 +87,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.repTime, "rep-time", 400*time.Millisecond, "`duration` of one repetition")
 	fs.StringVar(&f.data, "data", "/usr/share/datasets/fashion-mnist", "Fashion-MNIST `folder` (IDX files); random rows when absent")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof)")
+	fs.BoolVar(&f.peak, "peak", false, "measure the core's FMA peak and sgemm rates first, and add gflops= and peak_frac= to every case")
 	if _, code, done := parseCommand(fs, args, 0, 0, stdout, stderr); done {
 		return code
 	}
@@ -90,7 +106,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(stderr, "# kernel: gemm %s; element-wise %s\n", kernel.Variant(), kernel.VectorMath())
+	fmt.Fprintf(stderr, "# kernel: gemm %s; element-wise %s; packed %s\n", kernel.Variant(), kernel.VectorMath(), kernel.PackedVariant())
 	if note := coreNote(); note != "" {
 		fmt.Fprintln(stderr, note)
 	}
@@ -121,10 +137,11 @@ type benchConfig struct {
 	reps, rows                 int
 	repTime                    time.Duration
 	data                       string
+	peak                       bool
 }
 
 func (f *benchFlags) resolve() (*benchConfig, error) {
-	c := &benchConfig{reps: f.reps, rows: f.rows, repTime: f.repTime, data: f.data,
+	c := &benchConfig{reps: f.reps, rows: f.rows, repTime: f.repTime, data: f.data, peak: f.peak,
 		trainThreads: []int{1, 2}, inferThreads: []int{1}}
 	switch f.mode {
 	case "all":
@@ -184,6 +201,22 @@ func runBench(c *benchConfig, stdout, stderr io.Writer) error {
 		datasets[width] = x
 		return x, nil
 	}
+	var peak float64 // GFLOP/s of one core; 0 without --peak
+	if c.peak {
+		p, err := benchPeak(c, stdout)
+		if err != nil {
+			return err
+		}
+		peak = p
+	}
+	// flops appends the achieved rate of a case's products to its line.
+	flops := func(sps, perSample float64, threads int) string {
+		if !c.peak {
+			return ""
+		}
+		g := sps * perSample / 1e9
+		return fmt.Sprintf(" gflops=%.2f peak_frac=%.3f", g, g/(peak*float64(threads)))
+	}
 	if c.train {
 		for _, s := range c.models {
 			x, err := rows(s.width)
@@ -195,7 +228,8 @@ func runBench(c *benchConfig, stdout, stderr io.Writer) error {
 				if err != nil {
 					return fmt.Errorf("train %s threads %d: %w", s.name, t, err)
 				}
-				fmt.Fprintf(stdout, "bench train model=%s threads=%d batch=256 samples_per_s=%.0f\n", s.name, t, sps)
+				fmt.Fprintf(stdout, "bench train model=%s threads=%d batch=256 samples_per_s=%.0f%s\n", s.name, t, sps,
+					flops(sps, s.trainFLOPs(), t))
 			}
 		}
 	}
@@ -211,12 +245,96 @@ func runBench(c *benchConfig, stdout, stderr io.Writer) error {
 					if err != nil {
 						return fmt.Errorf("infer %s threads %d batch %d: %w", s.name, t, b, err)
 					}
-					fmt.Fprintf(stdout, "bench infer model=%s threads=%d batch=%d samples_per_s=%.0f latency_us=%.2f\n", s.name, t, b, sps, lat)
+					fmt.Fprintf(stdout, "bench infer model=%s threads=%d batch=%d samples_per_s=%.0f latency_us=%.2f%s\n", s.name, t, b, sps, lat,
+						flops(sps, s.inferFLOPs(), t))
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// widths returns the spec's layer widths, input first.
+func (s benchSpec) widths() []int {
+	w := []int{s.width}
+	for _, part := range strings.FieldsFunc(s.spec, func(r rune) bool { return r == ',' || r == '|' }) {
+		n, _ := strconv.Atoi(strings.SplitN(part, ":", 2)[0])
+		w = append(w, n)
+	}
+	return w
+}
+
+// inferFLOPs returns the FLOPs of one sample's forward products: 2 per
+// multiply-add of every Dense layer.
+func (s benchSpec) inferFLOPs() float64 {
+	w := s.widths()
+	var macs int
+	for i := 1; i < len(w); i++ {
+		macs += w[i-1] * w[i]
+	}
+	return 2 * float64(macs)
+}
+
+// trainFLOPs returns the FLOPs of one sample's products in a training
+// step: the forward X·W, the weight gradients Xᵀ·δ and the input
+// gradients δ·Wᵀ of every layer but the first (the trainer skips that
+// one); the bias gradients are left out (one multiply-add per output).
+func (s benchSpec) trainFLOPs() float64 {
+	w := s.widths()
+	return 3*s.inferFLOPs() - 2*float64(w[0]*w[1])
+}
+
+// benchPeak measures and prints the core's FMA peak (one line per vector
+// width the CPU runs) and the sgemm rates of Gemm (and of the other
+// product implementations package kernel has), and returns the best peak
+// in GFLOP/s.
+func benchPeak(c *benchConfig, stdout io.Writer) (float64, error) {
+	p := kernel.MeasurePeak(max(time.Duration(c.reps)*c.repTime/2, 300*time.Millisecond))
+	for _, w := range []struct {
+		isa  string
+		rate float64
+		bits int
+	}{{"avx512", p.AVX512, 512}, {"avx2", p.AVX2, 256}} {
+		if w.rate > 0 {
+			fmt.Fprintf(stdout, "bench peak isa=%s gflops=%.1f clock_ghz=%.2f fma_per_cycle=%.2f\n", w.isa, w.rate, p.ClockGHz, p.FMAPerCycle(w.bits))
+		}
+	}
+	best := p.Best()
+	if best <= 0 {
+		return 0, errors.New("--peak: no FMA loop for this CPU or build (the purego tag, or not amd64 with AVX2 or AVX-512)")
+	}
+	for _, sh := range [][3]int{{1024, 1024, 1024}, {256, 128, 784}} {
+		for _, impl := range kernel.ProductImpls() {
+			g := benchProduct(impl, sh[0], sh[1], sh[2], c.reps, c.repTime/4)
+			fmt.Fprintf(stdout, "bench sgemm impl=%s m=%d n=%d k=%d gflops=%.1f peak_frac=%.3f\n", impl.Name, sh[0], sh[1], sh[2], g, g/best)
+		}
+	}
+	return best, nil
+}
+
+// benchProduct returns the median over reps of the GFLOP/s of impl on
+// C(m×n) = A(m×k)·B(k×n), each repetition calling it for about repTime.
+func benchProduct(impl kernel.ProductImpl, m, n, k, reps int, repTime time.Duration) float64 {
+	r := rand.New(rand.NewPCG(3, 4))
+	a, b, cm := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = r.Float32()
+	}
+	for i := range b {
+		b[i] = r.Float32() - 0.5
+	}
+	run := impl.Prepare(m, n, k, a, b, cm)
+	run() // warm-up
+	flop := 2 * float64(m) * float64(n) * float64(k)
+	var rates []float64
+	for range reps {
+		calls, start := 0, time.Now()
+		for ; calls < 2 || time.Since(start) < repTime; calls++ {
+			run()
+		}
+		rates = append(rates, flop*float64(calls)/time.Since(start).Seconds()/1e9)
+	}
+	return median(rates)
 }
 
 // benchTrain returns the median over reps of training samples per second:
@@ -286,12 +404,12 @@ func benchInfer(s benchSpec, x []float32, n, threads, batch, reps int, repTime t
 	if err != nil {
 		return 0, 0, err
 	}
-	predict := m.Predict
-	if threads > 1 {
-		p := aert.NewParallel(m, threads)
-		defer p.Close()
-		predict = p.Predict
-	}
+	// A Parallel at every thread count, as a server holds one per model:
+	// it packs the weights once and, unlike Model.Predict, does not
+	// compare them with the model's on every call (see runtime.Parallel).
+	p := aert.NewParallel(m, threads)
+	defer p.Close()
+	predict := p.Predict
 	w := s.width
 	dst := make([]float32, batch*m.OutputWidth())
 	chunks := n / batch

@@ -167,3 +167,102 @@ func TestBenchCoreNote(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchPeakFormat runs a tiny bench with --peak and checks its lines:
+// a peak line per vector width, sgemm lines for both shapes and every
+// product implementation, and the gflops= and peak_frac= fields on every
+// case, consistent with the printed rate (gflops = samples/s × the case's
+// FLOPs per sample, peak_frac = gflops / (threads × best peak)).
+func TestBenchPeakFormat(t *testing.T) {
+	if kernel.MeasurePeak(0).Best() == 0 {
+		var out, errb bytes.Buffer
+		if code := cmdBench([]string{"--peak", "--mode", "infer", "--model", "seed", "--reps", "1", "--rep-time", "1ms", "--rows", "256", "--data", ""}, &out, &errb); code == exitOK {
+			t.Fatalf("--peak without FMA loops: exit 0")
+		}
+		return
+	}
+	var out, errb bytes.Buffer
+	code := cmdBench([]string{"--peak", "--model", "seed", "--reps", "1", "--rep-time", "5ms", "--rows", "1024",
+		"--threads", "1,2", "--data", ""}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
+	}
+	peakRe := regexp.MustCompile(`^bench peak isa=(avx512|avx2) gflops=([0-9.]+) clock_ghz=([0-9.]+) fma_per_cycle=([0-9.]+)$`)
+	sgemmRe := regexp.MustCompile(`^bench sgemm impl=([a-z0-9-]+) m=([0-9]+) n=([0-9]+) k=([0-9]+) gflops=([0-9.]+) peak_frac=([0-9.]+)$`)
+	caseRe := regexp.MustCompile(`^bench (train|infer) model=seed threads=([12]) batch=(1|256) samples_per_s=([0-9]+)(?: latency_us=[0-9.]+)? gflops=([0-9.]+) peak_frac=([0-9.]+)$`)
+	var best float64
+	sgemm := map[string]bool{}
+	cases := 0
+	spec := benchSpecs[0]
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		num := func(s string) float64 {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil || v <= 0 {
+				t.Errorf("%q: bad number %q", line, s)
+			}
+			return v
+		}
+		if m := peakRe.FindStringSubmatch(line); m != nil {
+			best = max(best, num(m[2]))
+			num(m[3])
+			num(m[4])
+			continue
+		}
+		if m := sgemmRe.FindStringSubmatch(line); m != nil {
+			sgemm[m[1]+" "+m[2]+"x"+m[3]+"x"+m[4]] = true
+			if g, f := num(m[5]), num(m[6]); best == 0 || abs64(f-g/best) > 0.001+1e-3*f {
+				t.Errorf("%q: peak_frac is not gflops/%v", line, best)
+			}
+			continue
+		}
+		if m := caseRe.FindStringSubmatch(line); m != nil {
+			cases++
+			th, sps, g, f := num(m[2]), num(m[4]), num(m[5]), num(m[6])
+			per := spec.inferFLOPs()
+			if m[1] == "train" {
+				per = spec.trainFLOPs()
+			}
+			if abs64(g-sps*per/1e9) > 0.01+1e-3*g || abs64(f-g/(th*best)) > 0.001+1e-2*f {
+				t.Errorf("%q: gflops or peak_frac inconsistent with %v FLOPs per sample and peak %v", line, per, best)
+			}
+			continue
+		}
+		t.Errorf("line not in the --peak format: %q", line)
+	}
+	if best == 0 {
+		t.Error("no peak line")
+	}
+	for _, impl := range kernel.ProductImpls() {
+		for _, sh := range []string{"1024x1024x1024", "256x128x784"} {
+			if !sgemm[impl.Name+" "+sh] {
+				t.Errorf("no sgemm line for %s %s", impl.Name, sh)
+			}
+		}
+	}
+	if cases != 6 {
+		t.Errorf("%d case lines, want 6", cases)
+	}
+}
+
+// TestBenchFLOPs checks the FLOP counts of the models against the layer
+// widths written out by hand.
+func TestBenchFLOPs(t *testing.T) {
+	want := map[string][2]float64{ // infer, train per sample
+		"seed":  {2 * (100*10 + 10*10 + 10*100 + 100*100), 3*2*(100*10+10*10+10*100+100*100) - 2*100*10},
+		"ae784": {2 * (784*32 + 32*784), 3*2*(784*32+32*784) - 2*784*32},
+		"deep": {2 * (784*128 + 128*64 + 64*32 + 32*64 + 64*128 + 128*784),
+			3*2*(784*128+128*64+64*32+32*64+64*128+128*784) - 2*784*128},
+	}
+	for _, s := range benchSpecs {
+		if got := [2]float64{s.inferFLOPs(), s.trainFLOPs()}; got != want[s.name] {
+			t.Errorf("%s: FLOPs %v, want %v", s.name, got, want[s.name])
+		}
+	}
+}
+
+func abs64(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

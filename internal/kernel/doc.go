@@ -34,6 +34,80 @@
 // process-wide state, so it is set once, at load, to one thread (with
 // OPENBLAS_NUM_THREADS=1 during the load, so no idle pool is started).
 //
+// # Packed weights and fused epilogues
+//
+// GemmPacked multiplies by a matrix packed once (Packed: a Dense layer's
+// kernel, or its transpose) with this package's own micro-kernels, in
+// package tile (Go assembly; a cgo package cannot hold assembly): B is
+// cut into panels of NR columns, each k rows of NR consecutive values,
+// zero-padded; a register tile of MR rows × NR columns accumulates in
+// vector registers, broadcasting one value of A per row and step of k.
+// AVX-512 (F, DQ, VL): 12×32 tiles (24 zmm accumulators) where 12 rows
+// remain, 8×32 tiles (16) for the rest; AVX2+FMA: 6×16, 12 ymm
+// accumulators; products with one row use a row kernel over 4 panels at
+// a time (8 accumulators). The rows are taken in blocks of 96 (48 with
+// AVX2); within a block, each panel's block of k (k is cut into
+// near-equal blocks of at most 256 values, 384 with AVX2, so that a
+// panel's block stays in L1) is read once from memory and from L1 by the
+// block's other tiles; blocks of k after the first continue the sums
+// from C. Bias and plain ReLU are applied in registers before a tile is
+// stored (masked stores: C's padding is never written); other
+// activations run over each block of rows right after it is computed,
+// while it is in cache, with BiasAct's arithmetic (Sigmoid through
+// package vmath). A pure-Go micro-kernel (4×16) serves other CPUs and
+// the purego tag; package runtime uses Gemm there instead, as it is
+// faster than that kernel.
+//
+// The AVX-512 kernel is chosen at start-up (first use) by timing both on
+// a 128×256·256×256 product when the CPU runs both (best of 9 runs each,
+// AVX2 only if at least 10% faster), since cores that split 512-bit
+// operations may run the AVX2 one as fast; PackedVariant says which and
+// by how much (here: AVX-512, 1.6–1.7× AVX2), and aekit bench prints it. Matrices at most 16 wide are packed for the
+// AVX2 kernel whatever the choice (half a 32-wide panel would be
+// padding; measured 66 GFLOP/s against 55 on 256×100·100×10).
+//
+// Last bits. Every element of a packed product is one chain of float32
+// fused multiply-adds over l = 0, 1, …, k−1 starting from 0, then the
+// bias is added: the same bits whatever the kernel (AVX-512 or AVX2),
+// the tile, the rows around it, the block of k, or the number of
+// threads the rows are split over (TestGemmPackedDeterministic,
+// runtime.TestParallelBitIdentical). OpenBLAS sums in another order (its
+// kernels split k and combine partial sums differently per core type and
+// shape), so a packed product differs from Gemm's in the last bits, and
+// both are within the conformance bound of the float64 product,
+// 1e-5·Σ|a·b| (TestGemmPackedConformance runs TestGemmConformance's suite
+// on each micro-kernel; TestGemmPackedEpilogue checks bias and
+// activations against float64 and BiasAct). The pure-Go kernel rounds the
+// product before the addition on amd64 (the compiler does not fuse there
+// without GOAMD64=v3), so its last bits differ from the assembly's.
+//
+// Measured against OpenBLAS 0.3.21 (SkylakeX kernels) on this machine
+// (2-core Xeon VM, AVX-512, Sapphire-Rapids class; FMA peak 229–243
+// GFLOP/s per core at 3.8–4.1 GHz, 1.9 512-bit FMAs per cycle, measured
+// with `aekit bench --peak`), best of 20–300 runs per shape while other
+// processes loaded the machine (load average 8–13), GFLOP/s of X·W with
+// bias and ReLU at batch 256, 8×32 tiles then with the 12-row tile:
+// 784×32 176–188 → 183–211 against OpenBLAS 105–118; 32×784 151–158 →
+// 160–178 against 100–117; 784×128 169–175 → 177–188 against 144–164;
+// 128×784 176–189 → 188–199 against 137–159; 128×64 174–185 → 180–191
+// against 113–125; 100×10 (AVX2 kernel) 66–73 against 55–60. That is
+// 75–85% of the core's FMA peak; the register-only peak loop reaches
+// 95%, and neither unrolling k by 4, nor 24 accumulators instead of 16,
+// nor broadcasts embedded in the FMAs (slower: 150) moved it much.
+// OpenBLAS stays faster on large squares that do not fit L2 (1024³:
+// 139–161 against 78–120) and on one-row products (1×784·784×32: 55
+// against 29, the single chain per column being latency-bound), which
+// the runtime does not send to GemmPacked (see runtime.PackedMinRows).
+//
+// Training keeps Gemm. Measured in-process (best of 190 steps of each
+// variant, alternating blocks of 20), packing each layer's weights after
+// its update and multiplying the forward X·W (with fused bias and
+// activation), δ·Wᵀ (weights packed transposed) and Xᵀ·δ (δ packed by the
+// threads as its rows are final, A read transposed by the micro-kernels'
+// k stride) gave 0.93–1.07× the OpenBLAS step for the three models: the
+// transposed packing cost what δ·Wᵀ gained, and the transposed reads of
+// X made Xᵀ·δ no faster than OpenBLAS's.
+//
 // # One-row products
 //
 // A product with one row (m = 1, as every layer of a batch-1 Predict) or

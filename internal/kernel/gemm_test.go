@@ -27,6 +27,13 @@ func gemmImpls(t *testing.T) []gemmVariant {
 // openblas-gemv variant hands to sgemv with strided vectors) are run
 // exhaustively over vecDims × vecKs, k = 0 included.
 func TestGemmConformance(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		t.Run(impl.name, func(t *testing.T) { runConformance(t, impl.fn) })
+	}
+}
+
+// runConformance runs TestGemmConformance's cases on fn.
+func runConformance(t *testing.T, fn gemmFunc) {
 	sizes := []int{1, 2, 3, 5, 7, 16, 17, 31, 33, 64, 65, 100}
 	large := [][3]int{{256, 32, 784}, {256, 784, 32}, {784, 32, 256}, {300, 130, 257}, {1, 784, 32}, {784, 1, 3}}
 	// The other dimension and k of the one-row and one-column products.
@@ -36,49 +43,45 @@ func TestGemmConformance(t *testing.T) {
 		alpha, beta float32
 		pad         int
 	}{{1, 0, 0}, {1, 0, 3}, {-0.5, 1.5, 3}, {2.25, -0.75, 0}, {0, 0, 3}, {0, 1, 2}}
-	for _, impl := range gemmImpls(t) {
-		t.Run(impl.name, func(t *testing.T) {
-			r := rand.New(rand.NewPCG(7, 11))
-			cases := 0
-			check := func(m, n, k int, ta, tb bool, alpha, beta float32, pad int) {
-				cases++
-				if err := checkOneGemm(r, impl.fn, m, n, k, ta, tb, alpha, beta, pad); err != nil {
-					t.Fatalf("m=%d n=%d k=%d transA=%v transB=%v alpha=%g beta=%g pad=%d: %v", m, n, k, ta, tb, alpha, beta, pad, err)
-				}
-			}
-			for _, ta := range []bool{false, true} {
-				for _, tb := range []bool{false, true} {
-					for _, s := range large {
-						check(s[0], s[1], s[2], ta, tb, 1, 0, 0)
-						check(s[0], s[1], s[2], ta, tb, -0.5, 1.5, 3)
-					}
-					for range 60 {
-						m, n, k := sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))]
-						alpha := []float32{1, -1, 0.5, 2.25, 0}[r.IntN(5)]
-						beta := []float32{0, 1, -0.75}[r.IntN(3)]
-						check(m, n, k, ta, tb, alpha, beta, []int{0, 1, 5}[r.IntN(3)])
-					}
-					// One row or one column of C, with tight and padded
-					// leading dimensions (a stride of lda, ldb or ldc
-					// for the vectors of a gemv), β = 0 over NaN and
-					// β ≠ 0, α = 0.
-					for _, d := range vecDims {
-						for _, k := range vecKs {
-							for _, p := range vecParams {
-								check(1, d, k, ta, tb, p.alpha, p.beta, p.pad)
-								check(d, 1, k, ta, tb, p.alpha, p.beta, p.pad)
-							}
-						}
-					}
-					// Degenerate: k = 0 scales C by β; m or n = 0 does nothing.
-					check(4, 3, 0, ta, tb, 1, 0.5, 2)
-					check(0, 3, 4, ta, tb, 1, 0.5, 0)
-					check(3, 0, 4, ta, tb, 1, 0.5, 0)
-				}
-			}
-			t.Logf("%d cases within %g", cases, gemmTol)
-		})
+	r := rand.New(rand.NewPCG(7, 11))
+	cases := 0
+	check := func(m, n, k int, ta, tb bool, alpha, beta float32, pad int) {
+		cases++
+		if err := checkOneGemm(r, fn, m, n, k, ta, tb, alpha, beta, pad); err != nil {
+			t.Fatalf("m=%d n=%d k=%d transA=%v transB=%v alpha=%g beta=%g pad=%d: %v", m, n, k, ta, tb, alpha, beta, pad, err)
+		}
 	}
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			for _, s := range large {
+				check(s[0], s[1], s[2], ta, tb, 1, 0, 0)
+				check(s[0], s[1], s[2], ta, tb, -0.5, 1.5, 3)
+			}
+			for range 60 {
+				m, n, k := sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))]
+				alpha := []float32{1, -1, 0.5, 2.25, 0}[r.IntN(5)]
+				beta := []float32{0, 1, -0.75}[r.IntN(3)]
+				check(m, n, k, ta, tb, alpha, beta, []int{0, 1, 5}[r.IntN(3)])
+			}
+			// One row or one column of C, with tight and padded
+			// leading dimensions (a stride of lda, ldb or ldc
+			// for the vectors of a gemv), β = 0 over NaN and
+			// β ≠ 0, α = 0.
+			for _, d := range vecDims {
+				for _, k := range vecKs {
+					for _, p := range vecParams {
+						check(1, d, k, ta, tb, p.alpha, p.beta, p.pad)
+						check(d, 1, k, ta, tb, p.alpha, p.beta, p.pad)
+					}
+				}
+			}
+			// Degenerate: k = 0 scales C by β; m or n = 0 does nothing.
+			check(4, 3, 0, ta, tb, 1, 0.5, 2)
+			check(0, 3, 4, ta, tb, 1, 0.5, 0)
+			check(3, 0, 4, ta, tb, 1, 0.5, 0)
+		}
+	}
+	t.Logf("%d cases within %g", cases, gemmTol)
 }
 
 // checkOneGemm runs fn on random operands and compares with float64.

@@ -1,0 +1,468 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/aekit/aekit/internal/kernel/tile"
+)
+
+// Packed is a k×n matrix B (a Dense layer's kernel, or its transpose)
+// packed once into the layout of the packed GEMM's micro-kernel, for
+// GemmPacked. The zero value is empty; Pack fills it. A Packed is not
+// safe for concurrent Pack calls, but once packed any number of goroutines
+// may multiply with it.
+type Packed struct {
+	k, n int
+	kern *microKernel
+	// data holds ceil(n/nr) panels; panel q is k rows of the nr columns
+	// q·nr … q·nr+nr−1 of B, row by row, zero past column n−1.
+	data []float32
+}
+
+// K returns the number of rows of the packed matrix (k×n).
+func (p *Packed) K() int { return p.k }
+
+// N returns the number of columns of the packed matrix.
+func (p *Packed) N() int { return p.n }
+
+// Pack packs B, k×n with row stride ldb, or when trans the transpose of
+// the n×k matrix stored in b with row stride ldb (so that GemmPacked
+// computes A·Bᵀ), into p. It reuses p's memory when it is large enough,
+// so re-packing a layer's weights after an update does not allocate.
+func (p *Packed) Pack(k, n int, b []float32, ldb int, trans bool) {
+	kern := packedKernel()
+	if kern == kernAVX512 && n <= 16 && tile.Has256 {
+		// A matrix at most 16 wide would fill half a 32-wide panel or
+		// less: the AVX2 kernel's 16-wide panels waste less, and
+		// compute the same bits (measured on 256×100·100×10: 66
+		// GFLOP/s against 55).
+		kern = kernAVX2
+	}
+	p.pack(kern, k, n, b, ldb, trans)
+}
+
+// pack is Pack with the layout of the given micro-kernel.
+func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans bool) {
+	if k < 0 || n < 0 {
+		panic("kernel: negative dimension")
+	}
+	br, bc := k, n
+	if trans {
+		br, bc = n, k
+	}
+	if ldb < max(1, bc) {
+		panic("kernel: bad leading dimension")
+	}
+	if br > 0 && bc > 0 && len(b) < (br-1)*ldb+bc {
+		panic("kernel: short B")
+	}
+	nr := kern.nr
+	panels := (n + nr - 1) / nr
+	size := panels * k * nr
+	if cap(p.data) < size {
+		p.data = make([]float32, size)
+	}
+	p.data = p.data[:size]
+	p.k, p.n, p.kern = k, n, kern
+	for q := range panels {
+		panel := p.data[q*k*nr : (q+1)*k*nr]
+		j0 := q * nr
+		w := min(nr, n-j0)
+		for l := range k {
+			dst := panel[l*nr : l*nr+nr]
+			if trans {
+				for j := range w {
+					dst[j] = b[(j0+j)*ldb+l]
+				}
+			} else {
+				copy(dst[:w], b[l*ldb+j0:l*ldb+j0+w])
+			}
+			clear(dst[w:])
+		}
+	}
+}
+
+// GemmPacked computes C = f(A·B + bias) for the m×k matrix A (row stride
+// lda), the k×n matrix B packed in p, and the m×n matrix C (row stride
+// ldc): C is written, never read, and its padding is left alone. A nil
+// bias adds nothing. Identity and plain ReLU are applied in the
+// micro-kernel's registers before a tile is stored; any other activation
+// runs over each block of rows right after it is computed, while it is in
+// cache, with BiasAct's arithmetic (Sigmoid through package vmath's
+// kernels, the others as runtime.Activation.Apply).
+//
+// Every element of C is one chain of float32 fused multiply-adds over
+// l = 0 … k−1 starting from 0 (mul-then-add in the pure-Go kernel),
+// whatever m, the rows around it or the vector width, so splitting the
+// rows among threads does not change a bit. It does not allocate, and
+// panics when a slice is too short for its shape.
+func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bias []float32, act Act) {
+	k, n := p.k, p.n
+	if m < 0 {
+		panic("kernel: negative dimension")
+	}
+	if p.kern == nil {
+		panic("kernel: GemmPacked with an empty Packed")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if lda < max(1, k) || ldc < max(1, n) {
+		panic("kernel: bad leading dimension")
+	}
+	if k > 0 && len(a) < (m-1)*lda+k {
+		panic("kernel: short A")
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic("kernel: short C")
+	}
+	if bias != nil && len(bias) < n {
+		panic("kernel: short bias")
+	}
+	fused := act.Func == ActLinear || act.plainReLU()
+	kern := p.kern
+	if m == 1 && kern.row != nil {
+		kern.oneRow(a, p, c, bias, act.plainReLU())
+	} else {
+		for i0 := 0; i0 < m; i0 += kern.mb {
+			rows := min(kern.mb, m-i0)
+			ai := a
+			if k > 0 {
+				ai = a[i0*lda:]
+			}
+			kern.rowBlock(rows, ai, lda, 1, p, 0, n, c[i0*ldc:], ldc, bias, act.plainReLU())
+			if !fused {
+				finish(act, c[i0*ldc:], rows, n, ldc)
+			}
+		}
+		return
+	}
+	if !fused {
+		finish(act, c, 1, n, ldc)
+	}
+}
+
+// finish applies a to rows rows of n values of c (row stride ldc) that
+// hold x·W + bias, as BiasAct does: Sigmoid through package vmath, the
+// others as runtime.Activation.Apply.
+func finish(a Act, c []float32, rows, n, ldc int) {
+	for r := range rows {
+		row := c[r*ldc : r*ldc+n]
+		if a.Func == ActSigmoid {
+			sigmoidRow(row, nil)
+		} else {
+			a.apply(row, n)
+		}
+	}
+}
+
+// tileFunc computes a tile of up to mr rows and one nr-wide panel: the
+// assembly kernels' signature (see package tile).
+type tileFunc func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+
+// rowFunc computes one row against up to 4 panels (see tile.Row512).
+type rowFunc func(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
+
+// microKernel is one implementation of the packed GEMM's inner loops.
+type microKernel struct {
+	name   string
+	mr, nr int // tile rows and panel width
+	mb     int // rows per block: the tiles that share a panel while it is in L1
+	kcMax  int // longest block of k: a panel block of kcMax×nr values stays in L1
+	tile   tileFunc
+	row    rowFunc // nil: one-row products go through tile
+	// big, when not nil, computes full tiles of bigRows rows (A
+	// row-major); tile does the rest.
+	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+	bigRows int
+}
+
+// rowBlock computes rows (≤ mb) rows of C = A·B (+ bias, ReLU when relu)
+// against all of p's panels: for each block of k (the whole of k, or
+// near-equal blocks of at most kcMax), for each panel, every tile of mr
+// rows, so that a panel's block is read from memory once per block of
+// rows and from L1 by the other tiles. Blocks of k after the first
+// continue each element's chain from the partial sums in C; the bias and
+// ReLU come with the last.
+//
+// A's row i, value l is a[i·rs + l·ks]: rs = lda, ks = 1 for A stored
+// row-major, rs = 1, ks = lda for A stored transposed. Only the panels of
+// columns j0…j1−1 are computed (j0 a multiple of the panel width), into
+// C's columns from 0.
+func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, j0, j1 int, c []float32, ldc int, bias []float32, relu bool) {
+	k, nr := p.k, kern.nr
+	nk := max(1, (k+kern.kcMax-1)/kern.kcMax)
+	kc := (k + nk - 1) / max(nk, 1)
+	for l0 := 0; l0 == 0 || l0 < k; l0 += kc {
+		lk := min(kc, k-l0)
+		last := l0+kc >= k
+		flags := 0
+		if l0 > 0 {
+			flags |= tile.Accumulate
+		}
+		if last && relu {
+			flags |= tile.Relu
+		}
+		for j := j0; j < j1; j += nr {
+			var pb, pp *float32
+			if last && bias != nil {
+				pb = &bias[j]
+			}
+			if lk > 0 {
+				pp = &p.data[j/nr*k*nr+l0*nr]
+			}
+			mask := lanes(min(nr, j1-j))
+			for i := 0; i < rows; {
+				var pa *float32
+				if lk > 0 {
+					pa = &a[i*rs+l0*ks]
+				}
+				if kern.big != nil && ks == 1 && rows-i >= kern.bigRows && lk > 0 {
+					kern.big(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, mask, pb, flags)
+					i += kern.bigRows
+					continue
+				}
+				kern.tile(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, min(kern.mr, rows-i), mask, pb, flags, ks)
+				i += kern.mr
+			}
+		}
+		if k == 0 {
+			break
+		}
+	}
+}
+
+// oneRow computes the single row of C = A·B (+ bias, ReLU when relu) with
+// the row kernel, 4 panels per call.
+func (kern *microKernel) oneRow(a []float32, p *Packed, c []float32, bias []float32, relu bool) {
+	k, n, nr := p.k, p.n, kern.nr
+	stride := k * nr
+	for j := 0; j < n; j += 4 * nr {
+		cols := min(4*nr, n-j)
+		var pb, pp *float32
+		if bias != nil {
+			pb = &bias[j]
+		}
+		if k > 0 {
+			pp = &p.data[j/nr*stride]
+		}
+		kern.row(fptr(a), pp, stride, k, &c[j], (cols+nr-1)/nr, lanes(cols), pb, b2int(relu))
+	}
+}
+
+// maskTable holds 128 −1 then 128 zeros: the int32 lane masks of the
+// assembly kernels start at maskTable[128−cols:] for cols valid columns.
+var maskTable = func() (t [256]int32) {
+	for i := range 128 {
+		t[i] = -1
+	}
+	return t
+}()
+
+// lanes returns the mask for the first cols (1…128) columns.
+func lanes(cols int) *int32 { return &maskTable[128-cols] }
+
+func fptr(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.SliceData(s)
+}
+
+func b2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// goTile is the pure-Go micro-kernel, with the assembly kernels'
+// signature: each element a chain of float32 multiply-adds over k (the
+// compiler may or may not fuse them, depending on the architecture).
+func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
+	const nr = goNR
+	m := unsafe.Slice(mask, nr)
+	cols := 0
+	for cols < nr && m[cols] != 0 {
+		cols++
+	}
+	var as, bs []float32
+	if k > 0 {
+		as = unsafe.Slice(a, (rows-1)*lda+(k-1)*ks+1)
+		bs = unsafe.Slice(b, k*nr)
+	}
+	cs := unsafe.Slice(c, (rows-1)*ldc+cols)
+	var bi []float32
+	if bias != nil {
+		bi = unsafe.Slice(bias, cols)
+	}
+	for r := range rows {
+		var acc [nr]float32
+		crow := cs[r*ldc : r*ldc+cols]
+		if flags&tile.Accumulate != 0 {
+			copy(acc[:], crow)
+		}
+		for l := range k {
+			x := as[r*lda+l*ks]
+			bl := (*[nr]float32)(bs[l*nr : l*nr+nr])
+			for t := range acc {
+				acc[t] += x * bl[t]
+			}
+		}
+		for t := range crow {
+			v := acc[t]
+			if bi != nil {
+				v += bi[t]
+			}
+			if flags&tile.Relu != 0 && 0 > v {
+				v = 0
+			}
+			crow[t] = v
+		}
+	}
+}
+
+// goNR is the panel width of the pure-Go kernel.
+const goNR = 16
+
+// The micro-kernels: AVX-512 (8×32 tiles), AVX2+FMA (6×16) and pure Go.
+var (
+	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
+		big: tile.Kern512x12, bigRows: 12}
+	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256}
+	kernGo   = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
+)
+
+// availableKernels returns the micro-kernels this CPU and build run, the
+// widest first; the pure-Go one is always last.
+func availableKernels() []*microKernel {
+	var ks []*microKernel
+	if tile.Has512 {
+		ks = append(ks, kernAVX512)
+	}
+	if tile.Has256 {
+		ks = append(ks, kernAVX2)
+	}
+	return append(ks, kernGo)
+}
+
+// tiles names the kernel's register tiles, e.g. "12×32 and 8×32".
+func (kern *microKernel) tiles() string {
+	if kern.big != nil {
+		return fmt.Sprintf("%d×%d and %d×%d", kern.bigRows, kern.nr, kern.mr, kern.nr)
+	}
+	return fmt.Sprintf("%d×%d", kern.mr, kern.nr)
+}
+
+// chosen is the micro-kernel packed matrices use, decided once by
+// chooseKernel.
+var chosen struct {
+	once sync.Once
+	kern *microKernel
+	desc string
+}
+
+// packedKernel returns the micro-kernel of this process, measuring the
+// candidates on first use.
+func packedKernel() *microKernel {
+	chosen.once.Do(chooseKernel)
+	return chosen.kern
+}
+
+// SameBits reports whether a and b hold the same values bit for bit (NaN
+// equal to the same NaN), with the Go runtime's vectorised memory
+// compare: how the users of Packed check that the matrix they packed has
+// not changed since.
+func SameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	ab := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), 4*len(a))
+	bb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), 4*len(b))
+	return bytes.Equal(ab, bb)
+}
+
+// PackedAsm reports whether GemmPacked runs an assembly micro-kernel
+// here (AVX-512 or AVX2+FMA, without the purego tag). Without one, its
+// pure-Go kernel is slower than Gemm (OpenBLAS, or gonum's blocked
+// kernels), and callers such as the runtime keep using Gemm.
+func PackedAsm() bool { return packedKernel() != kernGo }
+
+// PackedVariant describes the packed GEMM's micro-kernel in this process
+// and how it was chosen, e.g. "avx512 (12×32 and 8×32 tiles; 1.69× avx2
+// at start-up)".
+func PackedVariant() string {
+	packedKernel()
+	return chosen.desc
+}
+
+// chooseKernel picks the packed GEMM's micro-kernel. With both AVX-512 and
+// AVX2 it times each on the same product (128×256·256×256, the
+// shape class of the models' layers), alternating, 9 runs each, and keeps
+// AVX-512 unless AVX2's best run is at least 10% faster: cores that split
+// 512-bit operations in two may run the AVX2 kernel as fast or faster. The
+// two compute the same bits (see GemmPacked), so the choice changes speed
+// only. It takes about 2 ms, once per process, on first use.
+func chooseKernel() {
+	ks := availableKernels()
+	if len(ks) < 3 {
+		chosen.kern = ks[0]
+		chosen.desc = fmt.Sprintf("%s (%s tiles)", ks[0].name, ks[0].tiles())
+		return
+	}
+	const m, n, k = 128, 256, 256
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%7) * 0.25
+	}
+	for i := range b {
+		b[i] = float32(i%5) * 0.5
+	}
+	best := [2]time.Duration{1 << 62, 1 << 62}
+	var ps [2]Packed
+	for i := range 2 {
+		ps[i].pack(ks[i], k, n, b, n, false)
+	}
+	for range 9 {
+		for i := range 2 {
+			t := time.Now()
+			GemmPacked(m, a, k, &ps[i], c, n, nil, Act{})
+			best[i] = min(best[i], time.Since(t))
+		}
+	}
+	// The wider kernel unless the narrower one is clearly faster: a
+	// loaded machine should not flip the choice by noise.
+	w := 0
+	if float64(best[1]) < 0.9*float64(best[0]) {
+		w = 1
+	}
+	chosen.kern = ks[w]
+	chosen.desc = fmt.Sprintf("%s (%s tiles; %.2f× %s at start-up)", ks[w].name, ks[w].tiles(),
+		float64(best[1-w])/float64(best[w]), ks[1-w].name)
+}
+
+// packedImpls returns a ProductImpl per micro-kernel this process runs,
+// for aekit bench --peak.
+// The pure-Go kernel is left out where an assembly one runs (it takes
+// seconds on a 1024² square).
+func packedImpls() []ProductImpl {
+	var impls []ProductImpl
+	for _, kern := range availableKernels() {
+		if kern == kernGo && PackedAsm() {
+			continue
+		}
+		impls = append(impls, ProductImpl{Name: "packed-" + kern.name, Prepare: func(m, n, k int, a, b, c []float32) func() {
+			var p Packed
+			p.pack(kern, k, n, b, n, false)
+			return func() { GemmPacked(m, a, k, &p, c, n, nil, Act{}) }
+		}})
+	}
+	return impls
+}

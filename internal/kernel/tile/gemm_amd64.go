@@ -1,0 +1,58 @@
+//go:build amd64 && !purego
+
+package tile
+
+import "golang.org/x/sys/cpu"
+
+// Has512 reports whether Kern512 and Row512 run here: AVX-512 F, DQ
+// (VPMOVD2M) and VL.
+var Has512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+
+// Has256 reports whether Kern256 and Row256 run here: AVX2 and FMA.
+var Has256 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Kern512 computes one tile of C = A·B of up to 8 rows and 32 columns
+// against one 32-column panel of packed B (k rows of 32 values): C[i][j] =
+// Σₚ A[i][p]·panel[p][j] for i < rows ≤ 8, plus bias[j] when bias is not
+// nil, then max(x, 0) (NaN kept) when flags has Relu; only the lanes j
+// whose mask entry (mask[j], 32 int32) is −1 are read from bias and C and
+// written to C. With Accumulate in flags the sums start from the values
+// in C instead of 0, so that a product can be cut along k (the chain of
+// each element is the same). lda is the distance between A's rows and ks
+// between its values along k, in elements: lda and 1 for A stored
+// row-major, 1 and the row stride for A stored transposed (k×rows); ldc
+// is C's row stride. It needs Has512.
+//
+//go:noescape
+func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+
+// Flags of Kern512 and Kern256.
+const (
+	Relu       = 1 // apply max(x, 0) after the bias
+	Accumulate = 2 // start from C's values instead of 0
+)
+
+// Kern512x12 is Kern512 for a full tile of 12 rows (24 accumulators), A
+// stored row-major (ks = 1); flags as Kern512's. It needs Has512.
+//
+//go:noescape
+func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+
+// Row512 computes one row of C against up to 4 consecutive 32-column
+// panels of packed B (panel stride pstride elements; panels ≥ 1), 128
+// columns, with Kern512's bias, ReLU (relu ≠ 0) and mask (128 int32).
+//
+//go:noescape
+func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
+
+// Kern256 is Kern512 with AVX2: tiles of up to 6 rows and 16 columns
+// against 16-column panels; mask has 16 entries. It needs Has256.
+//
+//go:noescape
+func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+
+// Row256 is Row512 with AVX2: up to 4 16-column panels (64 columns); mask
+// has 64 entries.
+//
+//go:noescape
+func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)

@@ -1,0 +1,822 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Register-tile micro-kernels of the packed GEMM. B is packed in panels of
+// NR columns (32 for AVX-512, 16 for AVX2): a panel is k rows of NR
+// consecutive values, zero-padded past the matrix's last column. Every
+// kernel computes each element of C as one chain of fused multiply-adds
+// over p = 0, 1, …, k−1 starting from 0, then adds the bias and applies
+// ReLU when asked, so an element's bits do not depend on the kernel, the
+// vector width or the rows around it. Rows past the tile's (rows < MR)
+// read the last valid row again and are not stored; columns past the
+// matrix are masked off by the mask table (int32 −1 for a valid lane, 0
+// for an invalid one), so C's padding is never written.
+
+// ROWPTR sets dst to src + lda (DX, bytes) unless the tile has at most n
+// rows (SI), in which case dst = src: the clamp that makes missing rows
+// repeat the last valid one.
+#define ROWPTR(src, dst, n) \
+	LEAQ    (src)(DX*1), dst \
+	CMPQ    SI, $n           \
+	CMOVQLE src, dst
+
+// FMA512 multiplies row r's broadcast value by the panel's two vectors
+// (Z16, Z17) into the row's accumulators a0, a1, using t.
+#define FMA512(r, t, a0, a1) \
+	VBROADCASTSS (r)(AX*1), t \
+	VFMADD231PS  Z16, t, a0   \
+	VFMADD231PS  Z17, t, a1
+
+// CLOAD512 loads C row (DI) into a0, a1 with the masks K1, K2 and moves
+// DI to the next row (stride CX) if the tile has more than n rows (SI),
+// using BX.
+#define CLOAD512(a0, a1, n) \
+	VMOVUPS.Z (DI), K1, a0    \
+	VMOVUPS.Z 64(DI), K2, a1  \
+	LEAQ      (DI)(CX*1), BX  \
+	CMPQ      SI, $n          \
+	CMOVQGT   BX, DI
+
+// STEP512 is one step of k: the panel's two vectors at boff(BX) times
+// each row's value at aoff(row)(AX*1) into the 16 accumulators.
+#define STEP512(aoff, boff) \
+	VMOVUPS      boff(BX), Z16          \
+	VMOVUPS      boff+64(BX), Z17       \
+	VBROADCASTSS aoff(R8)(AX*1), Z18    \
+	VFMADD231PS  Z16, Z18, Z0           \
+	VFMADD231PS  Z17, Z18, Z1           \
+	VBROADCASTSS aoff(R9)(AX*1), Z19    \
+	VFMADD231PS  Z16, Z19, Z2           \
+	VFMADD231PS  Z17, Z19, Z3           \
+	VBROADCASTSS aoff(R10)(AX*1), Z20   \
+	VFMADD231PS  Z16, Z20, Z4           \
+	VFMADD231PS  Z17, Z20, Z5           \
+	VBROADCASTSS aoff(R11)(AX*1), Z21   \
+	VFMADD231PS  Z16, Z21, Z6           \
+	VFMADD231PS  Z17, Z21, Z7           \
+	VBROADCASTSS aoff(R12)(AX*1), Z22   \
+	VFMADD231PS  Z16, Z22, Z8           \
+	VFMADD231PS  Z17, Z22, Z9           \
+	VBROADCASTSS aoff(R13)(AX*1), Z23   \
+	VFMADD231PS  Z16, Z23, Z10          \
+	VFMADD231PS  Z17, Z23, Z11          \
+	VBROADCASTSS aoff(R14)(AX*1), Z24   \
+	VFMADD231PS  Z16, Z24, Z12          \
+	VFMADD231PS  Z17, Z24, Z13          \
+	VBROADCASTSS aoff(R15)(AX*1), Z25   \
+	VFMADD231PS  Z16, Z25, Z14          \
+	VFMADD231PS  Z17, Z25, Z15
+
+// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+// C[0:rows][0:32] of one 8×32 tile (rows ≤ 8): 16 accumulators Z0–Z15.
+// flags: 1 ReLU, 2 start from the values in C instead of 0.
+TEXT ·Kern512(SB), NOSPLIT, $0-88
+	MOVQ a+0(FP), R8
+	MOVQ lda+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+48(FP), SI
+	ROWPTR(R8, R9, 1)
+	ROWPTR(R9, R10, 2)
+	ROWPTR(R10, R11, 3)
+	ROWPTR(R11, R12, 4)
+	ROWPTR(R12, R13, 5)
+	ROWPTR(R13, R14, 6)
+	ROWPTR(R14, R15, 7)
+	MOVQ     mask+56(FP), BX
+	VMOVUPS  (BX), Z16
+	VPMOVD2M Z16, K1
+	VMOVUPS  64(BX), Z16
+	VPMOVD2M Z16, K2
+	MOVQ     flags+72(FP), BX
+	TESTQ    $2, BX
+	JNZ      k5load
+	VPXORD   Z0, Z0, Z0
+	VPXORD   Z1, Z1, Z1
+	VPXORD   Z2, Z2, Z2
+	VPXORD   Z3, Z3, Z3
+	VPXORD   Z4, Z4, Z4
+	VPXORD   Z5, Z5, Z5
+	VPXORD   Z6, Z6, Z6
+	VPXORD   Z7, Z7, Z7
+	VPXORD   Z8, Z8, Z8
+	VPXORD   Z9, Z9, Z9
+	VPXORD   Z10, Z10, Z10
+	VPXORD   Z11, Z11, Z11
+	VPXORD   Z12, Z12, Z12
+	VPXORD   Z13, Z13, Z13
+	VPXORD   Z14, Z14, Z14
+	VPXORD   Z15, Z15, Z15
+	JMP      k5start
+
+k5load:
+	// Continue the chains from the partial sums in C (a block of k
+	// after the first): C rows past the tile's repeat the last one.
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), CX
+	SHLQ $2, CX
+	CLOAD512(Z0, Z1, 1)
+	CLOAD512(Z2, Z3, 2)
+	CLOAD512(Z4, Z5, 3)
+	CLOAD512(Z6, Z7, 4)
+	CLOAD512(Z8, Z9, 5)
+	CLOAD512(Z10, Z11, 6)
+	CLOAD512(Z12, Z13, 7)
+	VMOVUPS.Z (DI), K1, Z14
+	VMOVUPS.Z 64(DI), K2, Z15
+
+k5start:
+	MOVQ  b+16(FP), BX
+	MOVQ  k+24(FP), CX
+	MOVQ  ks+80(FP), DX
+	SHLQ  $2, DX
+	XORQ  AX, AX
+	TESTQ CX, CX
+	JLE   k5done
+
+	CMPQ CX, $4
+	JLT  k5loop
+
+k5loop4:
+	STEP512(0, 0)
+	ADDQ DX, AX
+	STEP512(0, 128)
+	ADDQ DX, AX
+	STEP512(0, 256)
+	ADDQ DX, AX
+	STEP512(0, 384)
+	ADDQ DX, AX
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  k5loop4
+	TESTQ CX, CX
+	JLE  k5done
+
+k5loop:
+	STEP512(0, 0)
+	ADDQ DX, AX
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  k5loop
+
+k5done:
+	MOVQ     bias+64(FP), R9
+	TESTQ    R9, R9
+	JZ       k5nobias
+	VMOVUPS.Z (R9), K1, Z16
+	VMOVUPS.Z 64(R9), K2, Z17
+	VADDPS   Z16, Z0, Z0
+	VADDPS   Z17, Z1, Z1
+	VADDPS   Z16, Z2, Z2
+	VADDPS   Z17, Z3, Z3
+	VADDPS   Z16, Z4, Z4
+	VADDPS   Z17, Z5, Z5
+	VADDPS   Z16, Z6, Z6
+	VADDPS   Z17, Z7, Z7
+	VADDPS   Z16, Z8, Z8
+	VADDPS   Z17, Z9, Z9
+	VADDPS   Z16, Z10, Z10
+	VADDPS   Z17, Z11, Z11
+	VADDPS   Z16, Z12, Z12
+	VADDPS   Z17, Z13, Z13
+	VADDPS   Z16, Z14, Z14
+	VADDPS   Z17, Z15, Z15
+
+k5nobias:
+	MOVQ   flags+72(FP), R9
+	TESTQ  $1, R9
+	JZ     k5store
+	VPXORD Z16, Z16, Z16
+	VMAXPS Z0, Z16, Z0 // 0 > x ? 0 : x, so NaN stays NaN (as package vmath)
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
+	VMAXPS Z15, Z16, Z15
+
+k5store:
+	MOVQ    c+32(FP), DI
+	MOVQ    ldc+40(FP), DX
+	SHLQ    $2, DX
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	CMPQ    SI, $1
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	CMPQ    SI, $2
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	CMPQ    SI, $3
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	CMPQ    SI, $4
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	CMPQ    SI, $5
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	CMPQ    SI, $6
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	CMPQ    SI, $7
+	JLE     k5end
+	ADDQ    DX, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+
+k5end:
+	VZEROUPPER
+	RET
+
+// STEP12 is one step of k of the 12-row tile: row r at d(base)(index).
+#define STEP12(d, boff) \
+	VMOVUPS boff(BX), Z24 \
+	VMOVUPS boff+64(BX), Z25 \
+	VBROADCASTSS d(R8), Z26 \
+	VFMADD231PS Z24, Z26, Z0 \
+	VFMADD231PS Z25, Z26, Z1 \
+	VBROADCASTSS d(R8)(DX*1), Z27 \
+	VFMADD231PS Z24, Z27, Z2 \
+	VFMADD231PS Z25, Z27, Z3 \
+	VBROADCASTSS d(R8)(DX*2), Z28 \
+	VFMADD231PS Z24, Z28, Z4 \
+	VFMADD231PS Z25, Z28, Z5 \
+	VBROADCASTSS d(R9), Z29 \
+	VFMADD231PS Z24, Z29, Z6 \
+	VFMADD231PS Z25, Z29, Z7 \
+	VBROADCASTSS d(R9)(DX*1), Z26 \
+	VFMADD231PS Z24, Z26, Z8 \
+	VFMADD231PS Z25, Z26, Z9 \
+	VBROADCASTSS d(R9)(DX*2), Z27 \
+	VFMADD231PS Z24, Z27, Z10 \
+	VFMADD231PS Z25, Z27, Z11 \
+	VBROADCASTSS d(R10), Z28 \
+	VFMADD231PS Z24, Z28, Z12 \
+	VFMADD231PS Z25, Z28, Z13 \
+	VBROADCASTSS d(R10)(DX*1), Z29 \
+	VFMADD231PS Z24, Z29, Z14 \
+	VFMADD231PS Z25, Z29, Z15 \
+	VBROADCASTSS d(R10)(DX*2), Z26 \
+	VFMADD231PS Z24, Z26, Z16 \
+	VFMADD231PS Z25, Z26, Z17 \
+	VBROADCASTSS d(R11), Z27 \
+	VFMADD231PS Z24, Z27, Z18 \
+	VFMADD231PS Z25, Z27, Z19 \
+	VBROADCASTSS d(R11)(DX*1), Z28 \
+	VFMADD231PS Z24, Z28, Z20 \
+	VFMADD231PS Z25, Z28, Z21 \
+	VBROADCASTSS d(R11)(DX*2), Z29 \
+	VFMADD231PS Z24, Z29, Z22 \
+	VFMADD231PS Z25, Z29, Z23
+
+// func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+// A full 12×32 tile (A row-major): 24 accumulators Z0–Z23; flags as
+// Kern512's. The rows are addressed from four base pointers (rows 0, 3,
+// 6, 9) plus one or two times lda, moved along k each step.
+TEXT ·Kern512x12(SB), NOSPLIT, $0-72
+	MOVQ     a+0(FP), R8
+	MOVQ     lda+8(FP), DX
+	SHLQ     $2, DX
+	LEAQ     (R8)(DX*2), R9
+	ADDQ     DX, R9
+	LEAQ     (R9)(DX*2), R10
+	ADDQ     DX, R10
+	LEAQ     (R10)(DX*2), R11
+	ADDQ     DX, R11
+	MOVQ     mask+48(FP), BX
+	VMOVUPS  (BX), Z24
+	VPMOVD2M Z24, K1
+	VMOVUPS  64(BX), Z24
+	VPMOVD2M Z24, K2
+	MOVQ     c+32(FP), DI
+	MOVQ     ldc+40(FP), SI
+	SHLQ     $2, SI
+	MOVQ     flags+64(FP), BX
+	TESTQ    $2, BX
+	JNZ      t12load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	JMP t12start
+
+t12load:
+	MOVQ DI, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z2
+	VMOVUPS.Z 64(AX), K2, Z3
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z4
+	VMOVUPS.Z 64(AX), K2, Z5
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VMOVUPS.Z 64(AX), K2, Z7
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VMOVUPS.Z 64(AX), K2, Z9
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VMOVUPS.Z 64(AX), K2, Z11
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VMOVUPS.Z 64(AX), K2, Z13
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VMOVUPS.Z 64(AX), K2, Z15
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VMOVUPS.Z 64(AX), K2, Z17
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VMOVUPS.Z 64(AX), K2, Z19
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VMOVUPS.Z 64(AX), K2, Z21
+	ADDQ SI, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VMOVUPS.Z 64(AX), K2, Z23
+
+t12start:
+	MOVQ  b+16(FP), BX
+	MOVQ  k+24(FP), CX
+	CMPQ  CX, $4
+	JLT   t12tail
+
+t12loop4:
+	STEP12(0, 0)
+	STEP12(4, 128)
+	STEP12(8, 256)
+	STEP12(12, 384)
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, R10
+	ADDQ $16, R11
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  t12loop4
+
+t12tail:
+	TESTQ CX, CX
+	JLE   t12done
+
+t12loop:
+	STEP12(0, 0)
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  t12loop
+
+t12done:
+	MOVQ  bias+56(FP), R9
+	TESTQ R9, R9
+	JZ    t12nobias
+	VMOVUPS.Z (R9), K1, Z24
+	VMOVUPS.Z 64(R9), K2, Z25
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VADDPS Z24, Z2, Z2
+	VADDPS Z25, Z3, Z3
+	VADDPS Z24, Z4, Z4
+	VADDPS Z25, Z5, Z5
+	VADDPS Z24, Z6, Z6
+	VADDPS Z25, Z7, Z7
+	VADDPS Z24, Z8, Z8
+	VADDPS Z25, Z9, Z9
+	VADDPS Z24, Z10, Z10
+	VADDPS Z25, Z11, Z11
+	VADDPS Z24, Z12, Z12
+	VADDPS Z25, Z13, Z13
+	VADDPS Z24, Z14, Z14
+	VADDPS Z25, Z15, Z15
+	VADDPS Z24, Z16, Z16
+	VADDPS Z25, Z17, Z17
+	VADDPS Z24, Z18, Z18
+	VADDPS Z25, Z19, Z19
+	VADDPS Z24, Z20, Z20
+	VADDPS Z25, Z21, Z21
+	VADDPS Z24, Z22, Z22
+	VADDPS Z25, Z23, Z23
+
+t12nobias:
+	MOVQ  flags+64(FP), R9
+	TESTQ $1, R9
+	JZ    t12store
+	VPXORD Z24, Z24, Z24
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Z1, Z24, Z1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Z3, Z24, Z3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Z5, Z24, Z5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Z7, Z24, Z7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Z9, Z24, Z9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Z11, Z24, Z11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Z13, Z24, Z13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Z15, Z24, Z15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Z17, Z24, Z17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Z19, Z24, Z19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Z21, Z24, Z21
+	VMAXPS Z22, Z24, Z22
+	VMAXPS Z23, Z24, Z23
+
+t12store:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z20, K1, (DI)
+	VMOVUPS Z21, K2, 64(DI)
+	ADDQ SI, DI
+	VMOVUPS Z22, K1, (DI)
+	VMOVUPS Z23, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// PANELPTR sets dst to src + the panel stride (DX, bytes) unless there are
+// at most n panels (SI), in which case dst = src.
+#define PANELPTR(src, dst, n) ROWPTR(src, dst, n)
+
+// OUT512 finishes vector v of the one-row tile: its mask from the table
+// (R12), then bias (R13, when not nil), ReLU (when R14 ≠ 0) and the
+// masked store to C (DI).
+#define OUT512(v, off) \
+	VMOVUPS   off(R12), Z16      \
+	VPMOVD2M  Z16, K1            \
+	TESTQ     R13, R13           \
+	JZ        3(PC)              \
+	VMOVUPS.Z off(R13), K1, Z16  \
+	VADDPS    Z16, v, v          \
+	TESTQ     R14, R14           \
+	JZ        2(PC)              \
+	VMAXPS    v, Z17, v          \
+	VMOVUPS   v, K1, off(DI)
+
+// func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
+// One row of C against up to 4 consecutive panels (128 columns): 8
+// accumulators Z0–Z7, for products with a single row, where the 8-row
+// tile would repeat the row.
+TEXT ·Row512(SB), NOSPLIT, $0-72
+	MOVQ   b+8(FP), R8
+	MOVQ   pstride+16(FP), DX
+	SHLQ   $2, DX
+	MOVQ   panels+40(FP), SI
+	PANELPTR(R8, R9, 1)
+	PANELPTR(R9, R10, 2)
+	PANELPTR(R10, R11, 3)
+	MOVQ   a+0(FP), DI
+	MOVQ   k+24(FP), CX
+	XORQ   AX, AX
+	XORQ   BX, BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	TESTQ  CX, CX
+	JLE    r5done
+
+r5loop:
+	VBROADCASTSS (DI)(AX*1), Z16
+	VFMADD231PS  (R8)(BX*1), Z16, Z0
+	VFMADD231PS  64(R8)(BX*1), Z16, Z1
+	VFMADD231PS  (R9)(BX*1), Z16, Z2
+	VFMADD231PS  64(R9)(BX*1), Z16, Z3
+	VFMADD231PS  (R10)(BX*1), Z16, Z4
+	VFMADD231PS  64(R10)(BX*1), Z16, Z5
+	VFMADD231PS  (R11)(BX*1), Z16, Z6
+	VFMADD231PS  64(R11)(BX*1), Z16, Z7
+	ADDQ         $4, AX
+	ADDQ         $128, BX
+	DECQ         CX
+	JNZ          r5loop
+
+r5done:
+	MOVQ   mask+48(FP), R12
+	MOVQ   bias+56(FP), R13
+	MOVQ   relu+64(FP), R14
+	MOVQ   c+32(FP), DI
+	VPXORD Z17, Z17, Z17
+	OUT512(Z0, 0)
+	OUT512(Z1, 64)
+	OUT512(Z2, 128)
+	OUT512(Z3, 192)
+	OUT512(Z4, 256)
+	OUT512(Z5, 320)
+	OUT512(Z6, 384)
+	OUT512(Z7, 448)
+	VZEROUPPER
+	RET
+
+// FMA256 is FMA512 for the AVX2 tile: the panel's vectors are Y12, Y13.
+#define FMA256(r, t, a0, a1) \
+	VBROADCASTSS (r)(AX*1), t \
+	VFMADD231PS  Y12, t, a0   \
+	VFMADD231PS  Y13, t, a1
+
+// CLOAD256 is CLOAD512 for the AVX2 tile, with the masks Y12, Y13.
+#define CLOAD256(a0, a1, n) \
+	VMASKMOVPS (DI), Y12, a0   \
+	VMASKMOVPS 32(DI), Y13, a1 \
+	LEAQ       (DI)(CX*1), BX  \
+	CMPQ       SI, $n          \
+	CMOVQGT    BX, DI
+
+// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+// C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
+// flags as Kern512's.
+TEXT ·Kern256(SB), NOSPLIT, $0-88
+	MOVQ   a+0(FP), R8
+	MOVQ   lda+8(FP), DX
+	SHLQ   $2, DX
+	MOVQ   rows+48(FP), SI
+	ROWPTR(R8, R9, 1)
+	ROWPTR(R9, R10, 2)
+	ROWPTR(R10, R11, 3)
+	ROWPTR(R11, R12, 4)
+	ROWPTR(R12, R13, 5)
+	MOVQ   flags+72(FP), BX
+	TESTQ  $2, BX
+	JNZ    k2load
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	JMP    k2start
+
+k2load:
+	MOVQ    mask+56(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	MOVQ    c+32(FP), DI
+	MOVQ    ldc+40(FP), CX
+	SHLQ    $2, CX
+	CLOAD256(Y0, Y1, 1)
+	CLOAD256(Y2, Y3, 2)
+	CLOAD256(Y4, Y5, 3)
+	CLOAD256(Y6, Y7, 4)
+	CLOAD256(Y8, Y9, 5)
+	VMASKMOVPS (DI), Y12, Y10
+	VMASKMOVPS 32(DI), Y13, Y11
+
+k2start:
+	MOVQ  b+16(FP), BX
+	MOVQ  k+24(FP), CX
+	MOVQ  ks+80(FP), DX
+	SHLQ  $2, DX
+	XORQ  AX, AX
+	TESTQ CX, CX
+	JLE   k2done
+
+k2loop:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	FMA256(R8, Y14, Y0, Y1)
+	FMA256(R9, Y15, Y2, Y3)
+	FMA256(R10, Y14, Y4, Y5)
+	FMA256(R11, Y15, Y6, Y7)
+	FMA256(R12, Y14, Y8, Y9)
+	FMA256(R13, Y15, Y10, Y11)
+	ADDQ    DX, AX
+	ADDQ    $64, BX
+	DECQ    CX
+	JNZ     k2loop
+
+k2done:
+	MOVQ    mask+56(FP), R8
+	VMOVUPS (R8), Y12
+	VMOVUPS 32(R8), Y13
+	MOVQ    bias+64(FP), R9
+	TESTQ   R9, R9
+	JZ      k2nobias
+	VMASKMOVPS (R9), Y12, Y14
+	VMASKMOVPS 32(R9), Y13, Y15
+	VADDPS  Y14, Y0, Y0
+	VADDPS  Y15, Y1, Y1
+	VADDPS  Y14, Y2, Y2
+	VADDPS  Y15, Y3, Y3
+	VADDPS  Y14, Y4, Y4
+	VADDPS  Y15, Y5, Y5
+	VADDPS  Y14, Y6, Y6
+	VADDPS  Y15, Y7, Y7
+	VADDPS  Y14, Y8, Y8
+	VADDPS  Y15, Y9, Y9
+	VADDPS  Y14, Y10, Y10
+	VADDPS  Y15, Y11, Y11
+
+k2nobias:
+	MOVQ   flags+72(FP), R9
+	TESTQ  $1, R9
+	JZ     k2store
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+
+k2store:
+	MOVQ       c+32(FP), DI
+	MOVQ       ldc+40(FP), DX
+	SHLQ       $2, DX
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	CMPQ       SI, $1
+	JLE        k2end
+	ADDQ       DX, DI
+	VMASKMOVPS Y2, Y12, (DI)
+	VMASKMOVPS Y3, Y13, 32(DI)
+	CMPQ       SI, $2
+	JLE        k2end
+	ADDQ       DX, DI
+	VMASKMOVPS Y4, Y12, (DI)
+	VMASKMOVPS Y5, Y13, 32(DI)
+	CMPQ       SI, $3
+	JLE        k2end
+	ADDQ       DX, DI
+	VMASKMOVPS Y6, Y12, (DI)
+	VMASKMOVPS Y7, Y13, 32(DI)
+	CMPQ       SI, $4
+	JLE        k2end
+	ADDQ       DX, DI
+	VMASKMOVPS Y8, Y12, (DI)
+	VMASKMOVPS Y9, Y13, 32(DI)
+	CMPQ       SI, $5
+	JLE        k2end
+	ADDQ       DX, DI
+	VMASKMOVPS Y10, Y12, (DI)
+	VMASKMOVPS Y11, Y13, 32(DI)
+
+k2end:
+	VZEROUPPER
+	RET
+
+// OUT256 is OUT512 for the AVX2 one-row tile; Y15 holds zero.
+#define OUT256(v, off) \
+	VMOVUPS    off(R12), Y14      \
+	TESTQ      R13, R13           \
+	JZ         3(PC)              \
+	VMASKMOVPS off(R13), Y14, Y13 \
+	VADDPS     Y13, v, v          \
+	TESTQ      R14, R14           \
+	JZ         2(PC)              \
+	VMAXPS     v, Y15, v          \
+	VMASKMOVPS v, Y14, off(DI)
+
+// func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
+// One row of C against up to 4 consecutive panels (64 columns): 8
+// accumulators Y0–Y7.
+TEXT ·Row256(SB), NOSPLIT, $0-72
+	MOVQ   b+8(FP), R8
+	MOVQ   pstride+16(FP), DX
+	SHLQ   $2, DX
+	MOVQ   panels+40(FP), SI
+	PANELPTR(R8, R9, 1)
+	PANELPTR(R9, R10, 2)
+	PANELPTR(R10, R11, 3)
+	MOVQ   a+0(FP), DI
+	MOVQ   k+24(FP), CX
+	XORQ   AX, AX
+	XORQ   BX, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  CX, CX
+	JLE    r2done
+
+r2loop:
+	VBROADCASTSS (DI)(AX*1), Y8
+	VFMADD231PS  (R8)(BX*1), Y8, Y0
+	VFMADD231PS  32(R8)(BX*1), Y8, Y1
+	VFMADD231PS  (R9)(BX*1), Y8, Y2
+	VFMADD231PS  32(R9)(BX*1), Y8, Y3
+	VFMADD231PS  (R10)(BX*1), Y8, Y4
+	VFMADD231PS  32(R10)(BX*1), Y8, Y5
+	VFMADD231PS  (R11)(BX*1), Y8, Y6
+	VFMADD231PS  32(R11)(BX*1), Y8, Y7
+	ADDQ         $4, AX
+	ADDQ         $64, BX
+	DECQ         CX
+	JNZ          r2loop
+
+r2done:
+	MOVQ   mask+48(FP), R12
+	MOVQ   bias+56(FP), R13
+	MOVQ   relu+64(FP), R14
+	MOVQ   c+32(FP), DI
+	VXORPS Y15, Y15, Y15
+	OUT256(Y0, 0)
+	OUT256(Y1, 32)
+	OUT256(Y2, 64)
+	OUT256(Y3, 96)
+	OUT256(Y4, 128)
+	OUT256(Y5, 160)
+	OUT256(Y6, 192)
+	OUT256(Y7, 224)
+	VZEROUPPER
+	RET

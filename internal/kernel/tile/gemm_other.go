@@ -1,0 +1,40 @@
+//go:build !amd64 || purego
+
+package tile
+
+// Has512 is false in this build (the purego tag, or not amd64).
+const Has512 = false
+
+// Has256 is false in this build (the purego tag, or not amd64).
+const Has256 = false
+
+// Flags of Kern512 and Kern256.
+const (
+	Relu       = 1 // apply max(x, 0) after the bias
+	Accumulate = 2 // start from C's values instead of 0
+)
+
+// Kern512 is not available in this build; it panics.
+func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
+	panic("tile: no assembly in this build")
+}
+
+// Kern512x12 is not available in this build; it panics.
+func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) {
+	panic("tile: no assembly in this build")
+}
+
+// Row512 is not available in this build; it panics.
+func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int) {
+	panic("tile: no assembly in this build")
+}
+
+// Kern256 is not available in this build; it panics.
+func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
+	panic("tile: no assembly in this build")
+}
+
+// Row256 is not available in this build; it panics.
+func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int) {
+	panic("tile: no assembly in this build")
+}
