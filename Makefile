@@ -97,6 +97,8 @@ FUZZ_CKPT ?= 80000x
 FUZZ_LAYERS ?= 300000x
 FUZZ_META ?= 50000x
 FUZZ_H5 ?= 200000x
+FUZZ_MODELFILE ?= 100000x
+FUZZ_SCORE ?= 100000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
@@ -107,6 +109,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzztime $(FUZZ_CKPT) ./train/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZ_LAYERS) ./train/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZ_H5) -fuzzminimizetime 1x ./internal/h5/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_MODELFILE) ./modelfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_SCORE) ./score/
 
 ## demo: install aekit, train the classic autoencoder on the Fashion-MNIST sample in
 ## fixtures/data, export it to ONNX and Keras, reload both and cross-check them.
