@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -73,7 +75,7 @@ type benchFlags struct {
 	mode, models, threads, data, cpuprofile string
 	reps, rows                              int
 	repTime                                 time.Duration
-	peak                                    bool
+	peak, asJSON                            bool
 }
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {
@@ -87,6 +89,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.repTime, "rep-time", 400*time.Millisecond, "`duration` of one repetition")
 	fs.StringVar(&f.data, "data", "/usr/share/datasets/fashion-mnist", "Fashion-MNIST `folder` (IDX files); random rows when absent")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof)")
+	fs.BoolVar(&f.asJSON, "json", false, "print each result line as a JSON object ({\"bench\": \"train\", \"model\": \"ae784\", ...}, numbers as numbers), one per line")
 	fs.BoolVar(&f.peak, "peak", false, "measure the core's FMA peak and sgemm rates first, and add gflops= and peak_frac= to every case")
 	if _, code, done := parseCommand(fs, args, 0, 0, stdout, stderr); done {
 		return code
@@ -109,6 +112,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "# kernel: gemm %s; element-wise %s; packed %s\n", kernel.Variant(), kernel.VectorMath(), kernel.PackedVariant())
 	if note := coreNote(); note != "" {
 		fmt.Fprintln(stderr, note)
+	}
+	if f.asJSON {
+		jw := &jsonLines{w: stdout}
+		defer jw.Flush()
+		stdout = jw
 	}
 	if err := runBench(cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "aekit bench: %v\n", err)
@@ -500,4 +508,63 @@ func readIDXImages(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %d images: %w", name, hdr[1], err)
 	}
 	return img, nil
+}
+
+// jsonLines turns the result lines of bench ("bench KIND key=value ...")
+// into JSON objects, one per line: {"bench": KIND, "key": value, ...},
+// values that parse as numbers written as numbers. It is the one place
+// --json changes bench's output, so both forms always carry the same
+// fields.
+type jsonLines struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (j *jsonLines) Write(p []byte) (int, error) {
+	j.buf = append(j.buf, p...)
+	for {
+		i := bytes.IndexByte(j.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(j.buf[:i])
+		j.buf = j.buf[i+1:]
+		if err := j.line(line); err != nil {
+			return len(p), err
+		}
+	}
+}
+
+// Flush writes a last line that has no newline.
+func (j *jsonLines) Flush() error {
+	if len(j.buf) == 0 {
+		return nil
+	}
+	line := string(j.buf)
+	j.buf = nil
+	return j.line(line)
+}
+
+func (j *jsonLines) line(line string) error {
+	f := strings.Fields(line)
+	if len(f) < 2 || f[0] != "bench" {
+		_, err := fmt.Fprintln(j.w, line)
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "{%q:%q", "bench", f[1])
+	for _, kv := range f[2:] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if x, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			fmt.Fprintf(&b, ",%q:%s", k, strconv.FormatFloat(x, 'g', -1, 64))
+		} else {
+			fmt.Fprintf(&b, ",%q:%q", k, v)
+		}
+	}
+	b.WriteString("}\n")
+	_, err := j.w.Write(b.Bytes())
+	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,6 +93,7 @@ type trainFlags struct {
 	lr, momentum, valSplit, decayRate            float64
 	epochs, batch, patience, threads, decaySteps int
 	verbose                                      int
+	asJSON                                       bool
 	quiet                                        bool
 	seed                                         uint64
 	kerasSeed                                    int64
@@ -141,6 +143,7 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.BoolVar(&f.mmap, "mmap", false, "memory-map float32 .npy data instead of reading it, releasing pages as training reads them (default: only files over 1 GiB; --mmap=false: never)")
 	fs.IntVar(&f.verbose, "verbose", 1, "`level` of the epoch log, as Keras's verbose: 0 silent, 1 a line per epoch and a live progress bar on terminals, 2 a line per epoch and no bar")
 	fs.BoolVar(&f.quiet, "quiet", false, "no epoch log (--verbose 0)")
+	fs.BoolVar(&f.asJSON, "json", false, "no epoch log; when the run ends, print a JSON summary on standard output (output, checkpoint kept, epochs, loss, val_loss, seconds per epoch, stopped and best epochs)")
 	fs.StringVar(&f.out, "o", "", "output model `OUT` (.keras, .h5 or .onnx), written atomically (required)")
 	f.names.add(fs)
 	fs.StringVar(&f.history, "history", "", "write the history to `H.csv` (epoch,loss,val_loss,seconds; epoch counts from 1)")
@@ -167,6 +170,13 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	if f.verbose < 0 || f.verbose > 2 {
 		fmt.Fprintf(stderr, "aekit train: --verbose %d: want 0, 1 or 2\n", f.verbose)
 		return exitUsage
+	}
+	if f.asJSON && f.set["verbose"] && f.verbose != 0 {
+		fmt.Fprintf(stderr, "aekit train: --json and --verbose %d contradict each other (--json prints no epoch log)\n", f.verbose)
+		return exitUsage
+	}
+	if f.asJSON {
+		f.verbose = 0
 	}
 	if f.quiet {
 		if f.set["verbose"] && f.verbose != 0 {
@@ -564,7 +574,45 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 			return failf(err)
 		}
 	}
+	if f.asJSON {
+		kept := ""
+		if keepCkpt {
+			kept = ckptPath
+		}
+		if err := printTrainJSON(stdout, f.out, kept, h); err != nil {
+			return failf(err)
+		}
+	}
 	return exitOK
+}
+
+// trainSummary is what train --json prints when a run ends. Epochs are
+// 1-based, as the log prints them; StoppedEpoch and BestEpoch are 0 when
+// early stopping did not stop or did not run.
+type trainSummary struct {
+	Output       string    `json:"output"`
+	Checkpoint   string    `json:"checkpoint,omitempty"`
+	Epochs       []int     `json:"epochs"`
+	Loss         []float64 `json:"loss"`
+	ValLoss      []float64 `json:"val_loss,omitempty"`
+	Seconds      []float64 `json:"seconds"`
+	StoppedEpoch int       `json:"stopped_epoch,omitempty"`
+	BestEpoch    int       `json:"best_epoch,omitempty"`
+}
+
+// printTrainJSON writes the summary of a finished run to w, one line.
+func printTrainJSON(w io.Writer, out, kept string, h *train.History) error {
+	s := trainSummary{Output: out, Checkpoint: kept, Loss: h.Loss, ValLoss: h.ValLoss, Seconds: h.Seconds,
+		StoppedEpoch: h.StoppedEpoch + 1, BestEpoch: h.BestEpoch + 1}
+	for _, e := range h.Epoch {
+		s.Epochs = append(s.Epochs, e+1)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 // checkpointPath returns the checkpoint file of a run ("" for none) and
