@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-
-	"github.com/aekit/aekit/modelfile"
 )
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("convert", `IN OUT [--arch A.json] [--opset N] [--score mse|mae|bce] [--layer NAME | --model NAME [--output LAYER]] [--input-name NAME] [--output-name NAME]
+	fs := newFlagSet("convert", `IN OUT [--arch A.json] [--opset N] [--score mse|mae|bce] [--layer NAME | --model NAME [--output LAYER]] [--input-name NAME] [--output-name NAME] [--format onnx|keras|h5]
+
+IN - reads the model from standard input (its format told by content);
+OUT - writes it to standard output in the --format given.
 
 The ONNX graph input and output keep the names the model has (a Keras
 InputLayer's, e.g. input_layer; an ONNX file's), the output otherwise named
@@ -27,17 +28,22 @@ metadata_props, or the sidecar OUT.anomaly.json of a Keras output.`, stderr)
 	var names tensorNames
 	names.add(fs)
 	asJSON := fs.Bool("json", false, "print what was written as JSON (input, its format, output, layers, params)")
+	outFormat := fs.String("format", "", "the `format` of OUT - (standard output): onnx, keras or h5")
 	pos, code, done := parseCommand(fs, args, 2, 2, stdout, stderr)
 	if done {
 		return code
 	}
-	if err := modelfile.CheckSave(pos[1]); err != nil {
+	if err := checkModelDest(pos[1], *outFormat, stdout); err != nil {
 		return fail(stderr, "convert", err)
 	}
-	if err := checkScoreFlag(*scoreMetric, pos[1]); err != nil {
+	if err := checkScoreFormat(*scoreMetric, pos[1], *outFormat); err != nil {
 		return fail(stderr, "convert", err)
 	}
-	if err := names.check(pos[1]); err != nil {
+	dest := pos[1]
+	if dest == "-" {
+		dest = "-." + *outFormat
+	}
+	if err := names.check(dest); err != nil {
 		return fail(stderr, "convert", err)
 	}
 	m, format, err := openModel(pos[0], *arch, *layer, *sub, *output)
@@ -49,9 +55,13 @@ metadata_props, or the sidecar OUT.anomaly.json of a Keras output.`, stderr)
 	if err != nil {
 		return fail(stderr, "convert", err)
 	}
-	note, err := saveScored(pos[1], m, *opset, *scoreMetric, th)
+	note, err := saveScoredTo(pos[1], *outFormat, stdout, m, *opset, *scoreMetric, th)
 	if err != nil {
 		return fail(stderr, "convert", err)
+	}
+	report := stdout // what was written, unless the model went there
+	if pos[1] == "-" {
+		report = stderr
 	}
 	if *asJSON {
 		b, _ := json.Marshal(struct {
@@ -61,12 +71,12 @@ metadata_props, or the sidecar OUT.anomaly.json of a Keras output.`, stderr)
 			Layers      int    `json:"layers"`
 			Params      int    `json:"params"`
 		}{pos[0], format.String(), pos[1], len(m.LayerNames()), m.Params()})
-		fmt.Fprintf(stdout, "%s\n", b)
+		fmt.Fprintf(report, "%s\n", b)
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "%s (%s) → %s: %d layers, %s params\n", pos[0], format, pos[1], len(m.LayerNames()), commas(m.Params()))
+	fmt.Fprintf(report, "%s (%s) → %s: %d layers, %s params\n", pos[0], format, pos[1], len(m.LayerNames()), commas(m.Params()))
 	if note != "" {
-		fmt.Fprintf(stdout, "%s: %s\n", pos[1], note)
+		fmt.Fprintf(report, "%s: %s\n", pos[1], note)
 	}
 	return exitOK
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/aekit/aekit/keras"
@@ -23,11 +25,54 @@ func openModel(path, arch, layer, sub, output string) (*runtime.Model, *modelfil
 		return nil, nil, err
 	}
 	opts.Layer, opts.Model, opts.Output = layer, sub, output
-	m, info, err := modelfile.Open(path, opts)
+	var m *runtime.Model
+	var info *modelfile.Info
+	if path == "-" {
+		m, info, err = modelfile.Read(os.Stdin, opts)
+		if err != nil {
+			err = fmt.Errorf("standard input: %w", err)
+		}
+	} else {
+		m, info, err = modelfile.Open(path, opts)
+	}
 	if err != nil {
 		return nil, nil, flagHint(path, err)
 	}
 	return m, info, nil
+}
+
+// checkModelDest checks, before any work, the output of a model: a file
+// modelfile.Save can write, or "-" (standard output, which must not be a
+// terminal) with its format, onnx, keras or h5, given; format goes with
+// "-" only.
+func checkModelDest(path, format string, stdout io.Writer) error {
+	if path != "-" {
+		if format != "" {
+			return fmt.Errorf("--format %s: applies to - (standard output); a file's extension names its format", format)
+		}
+		return modelfile.CheckSave(path)
+	}
+	switch format {
+	case "onnx", "keras", "h5":
+	case "":
+		return errors.New("- (standard output): give its format with --format onnx, keras or h5")
+	default:
+		return fmt.Errorf("--format %q: want onnx, keras or h5", format)
+	}
+	if isTerminal(stdout) {
+		return errors.New("- (standard output) is a terminal; redirect it to a file or a pipe")
+	}
+	return nil
+}
+
+// isTerminal tells whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // modelOptions returns the modelfile.Options for reading with the

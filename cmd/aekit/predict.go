@@ -94,10 +94,8 @@ func shapeText(s []int) string {
 // that is not a terminal; the target must be writable (atomicfile.Check).
 func checkNpyOutput(name string, stdout io.Writer) error {
 	if name == "-" {
-		if f, ok := stdout.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				return errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe")
-			}
+		if isTerminal(stdout) {
+			return errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe")
 		}
 		return nil
 	}

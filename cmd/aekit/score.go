@@ -203,9 +203,11 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 // (its sidecar file, else an ONNX model's metadata) and where it was
 // found, or nil.
 func storedThreshold(model string, info *modelfile.Info) (*score.Threshold, string, error) {
-	t, err := score.ReadSidecar(model)
-	if err != nil || t != nil {
-		return t, score.SidecarPath(model), err
+	if model != "-" { // standard input has no sidecar file
+		t, err := score.ReadSidecar(model)
+		if err != nil || t != nil {
+			return t, score.SidecarPath(model), err
+		}
 	}
 	if info.ONNX != nil {
 		t, err := score.FromMetadata(info.ONNX.Metadata)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/score"
@@ -16,13 +18,22 @@ const scoreFlagHelp = "for .onnx outputs: add a per-row reconstruction_error out
 // checkScoreFlag checks --score before any work: a known metric and an
 // .onnx output.
 func checkScoreFlag(metric, out string) error {
+	return checkScoreFormat(metric, out, "")
+}
+
+// checkScoreFormat is checkScoreFlag for an output "-" of format.
+func checkScoreFormat(metric, out, format string) error {
 	if metric == "" {
 		return nil
 	}
 	if _, err := score.ParseMetric(metric); err != nil {
 		return fmt.Errorf("--score: %w", err)
 	}
-	if !strings.EqualFold(filepath.Ext(out), ".onnx") {
+	name := out
+	if out == "-" {
+		name, out = "-."+format, "standard output as "+format
+	}
+	if !strings.EqualFold(filepath.Ext(name), ".onnx") {
 		return fmt.Errorf("--score applies to .onnx outputs, not %s (a Keras model's scores come from aekit score)", out)
 	}
 	return nil
@@ -35,7 +46,31 @@ func checkScoreFlag(metric, out string) error {
 // th is for that metric; beside a Keras output, in its sidecar file
 // (score.SidecarPath). It returns a note for the user, or "".
 func saveScored(path string, m *runtime.Model, opset int, metric string, th *score.Threshold) (string, error) {
-	if !strings.EqualFold(filepath.Ext(path), ".onnx") {
+	return saveScoredTo(path, "", nil, m, opset, metric, th)
+}
+
+// saveScoredTo is saveScored with standard output: path "-" writes the
+// model to stdout in format ("onnx", "keras" or "h5"); a Keras model's
+// threshold then has no sidecar file to go to, which the note says.
+func saveScoredTo(path, format string, stdout io.Writer, m *runtime.Model, opset int, metric string, th *score.Threshold) (string, error) {
+	name := path // what chooses the writer
+	if path == "-" {
+		name = "-." + format
+	}
+	if !strings.EqualFold(filepath.Ext(name), ".onnx") {
+		if path == "-" {
+			b, err := modelfile.Marshal(name, m, &modelfile.SaveOptions{Opset: opset})
+			if err != nil {
+				return "", flagHint("standard output", err)
+			}
+			if _, err := stdout.Write(b); err != nil {
+				return "", err
+			}
+			if th != nil {
+				return fmt.Sprintf("threshold %g (%s) not stored: standard output has no sidecar file", th.Value, score.MetricName(th.Metric)), nil
+			}
+			return "", nil
+		}
 		if err := saveModelOpset(path, m, opset); err != nil {
 			return "", err
 		}
@@ -74,6 +109,14 @@ func saveScored(path string, m *runtime.Model, opset int, metric string, th *sco
 			opt.Metadata = map[string]string{}
 		}
 		opt.Metadata[score.MetaMetric] = name
+	}
+	if path == "-" {
+		b, err := onnx.Marshal(m, opt)
+		if err != nil {
+			return "", err
+		}
+		_, err = stdout.Write(b)
+		return note, err
 	}
 	return note, onnx.WriteFile(path, m, opt)
 }

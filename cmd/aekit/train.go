@@ -697,6 +697,9 @@ func setOptimizer(o train.Optimizer, f *trainFlags) error {
 // symbolic link: atomicfile.Check), or that name the same file twice
 // (the checkpoint and the model, say).
 func checkOutputs(f *trainFlags, ckpt string) error {
+	if f.out == "-" {
+		return errors.New("-o -: train writes its model to a file, after which its checkpoint is named; stream it with aekit convert OUT - --format onnx|keras|h5")
+	}
 	switch strings.ToLower(filepath.Ext(f.out)) {
 	case ".keras", ".h5", ".hdf5", ".onnx":
 	default:
