@@ -10,27 +10,33 @@ import (
 // greater than Threshold are flagged anomalous.
 type Confusion struct {
 	// Threshold is the threshold, in the metric's units.
-	Threshold float32
+	Threshold float32 `json:"threshold"`
 	// TP, FP, FN and TN count anomalous rows flagged, normal rows
 	// flagged, anomalous rows missed and normal rows passed.
-	TP, FP, FN, TN int
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	FN int `json:"fn"`
+	TN int `json:"tn"`
 	// Precision is TP/(TP+FP) (0 when nothing is flagged), Recall
 	// TP/(TP+FN), F1 their harmonic mean (0 when both are 0).
-	Precision, Recall, F1 float64
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
 }
 
 // Report is how well scores separate labelled rows.
 type Report struct {
 	// Rows and Anomalies count the rows and those labelled 1.
-	Rows, Anomalies int
+	Rows      int `json:"rows"`
+	Anomalies int `json:"anomalies"`
 	// ROCAUC is the area under the ROC curve, ties counted half.
-	ROCAUC float64
+	ROCAUC float64 `json:"roc_auc"`
 	// AveragePrecision is the area under the precision-recall curve as
 	// scikit-learn's average_precision_score computes it.
-	AveragePrecision float64
+	AveragePrecision float64 `json:"pr_auc"`
 	// BestF1 is the result at the threshold with the highest F1 (the
 	// highest such threshold when several tie).
-	BestF1 Confusion
+	BestF1 Confusion `json:"best_f1"`
 }
 
 // At returns the confusion counts of scores against labels (1 =

@@ -71,3 +71,33 @@ func TestBenchJSONLines(t *testing.T) {
 		t.Errorf("%q: %v %v", lines[3], m, err)
 	}
 }
+
+// TestScoreJSON: score --json reports, as one JSON object, what the text
+// report says: rows, metric, threshold and anomalous rows, and with
+// --labels the ROC AUC and confusion counts.
+func TestScoreJSON(t *testing.T) {
+	dir := t.TempDir()
+	data, model := smallModel(t, dir)
+	y := make([]float32, 10)
+	for i := range y {
+		y[i] = float32(i % 2)
+	}
+	labels := filepath.Join(dir, "y.npy")
+	if err := npy.WriteFile(labels, &npy.Array{Shape: []int{10}, Data: y}); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"score", model, "-i", data, "--threshold", "0.05", "--labels", labels}
+	text := runOK(t, args...)
+	var r scoreReport
+	if err := json.Unmarshal([]byte(runOK(t, append(args, "--json")...)), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Rows != 10 || r.Metric != "mse" || r.Threshold == nil || r.Threshold.Value != 0.05 || r.Labels == nil || r.Labels.Anomalies != 5 || r.AtThreshold == nil {
+		t.Fatalf("report %+v", r)
+	}
+	var b bytes.Buffer
+	r.print(&b)
+	if b.String() != text {
+		t.Errorf("the JSON report printed as text:\n%s\nthe text report:\n%s", b.String(), text)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,7 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 	save := fs.Bool("save-threshold", false, "store the threshold, metric and quantile in MODEL"+score.SidecarSuffix)
 	labels := fs.String("labels", "", "labels `y.npy`, one per row of X: 0 normal, 1 anomalous (see --normal-classes)")
 	normal := fs.String("normal-classes", "", "with --labels: the labels are class ids and those in `LIST` (e.g. 0,2,4) are normal, the others anomalous")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object (rows, metric, mean/min/max, threshold, anomalous rows; with --labels ROC AUC, PR AUC and the confusion counts)")
 	plotName := fs.String("plot", "", "with --labels: draw the score histograms of normal and anomalous rows and the threshold to `hist.png`")
 	pos, code, done := parseCommand(fs, args, 1, 1, stdout, stderr)
 	if done {
@@ -157,37 +159,39 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	mean, lo, hi := summary(s)
-	fmt.Fprintf(stdout, "%s: %d rows of %s, %s per row: mean %.6g, min %.6g, max %.6g", model, len(s), *in, score.MetricName(metric), mean, lo, hi)
-	if *out != "" {
-		fmt.Fprintf(stdout, " → %s", *out)
-	}
-	fmt.Fprintln(stdout)
+	rep := scoreReport{Model: model, Input: *in, Output: *out, Metric: score.MetricName(metric), Rows: len(s), Mean: mean, Min: lo, Max: hi}
 	if th != nil {
-		fmt.Fprintf(stdout, "threshold %.6g (%s)", th.Value, from)
+		rep.Threshold = &thresholdReport{Value: th.Value, From: from}
 		if *save {
-			fmt.Fprintf(stdout, ", saved to %s", score.SidecarPath(model))
+			rep.Threshold.SavedTo = score.SidecarPath(model)
 		}
-		flagged := 0
 		for _, v := range s {
 			if th.Anomalous(v) {
-				flagged++
+				rep.Threshold.Anomalous++
 			}
 		}
-		fmt.Fprintf(stdout, ": %d of %d rows anomalous\n", flagged, len(s))
 	}
-	if y == nil {
-		return exitOK
+	if y != nil {
+		ev, err := score.Evaluate(s, y)
+		if err != nil {
+			return failf(fmt.Errorf("--labels %s: %w", *labels, err))
+		}
+		rep.Labels = ev
+		if th != nil {
+			at := score.At(s, y, th.Value)
+			rep.AtThreshold = &at
+		}
 	}
-	rep, err := score.Evaluate(s, y)
-	if err != nil {
-		return failf(fmt.Errorf("--labels %s: %w", *labels, err))
+	if *asJSON {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return failf(err)
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		rep.print(stdout)
 	}
-	fmt.Fprintf(stdout, "ROC AUC %.4f, PR AUC (average precision) %.4f on %d rows, %d anomalous\n", rep.ROCAUC, rep.AveragePrecision, rep.Rows, rep.Anomalies)
-	if th != nil {
-		fmt.Fprintf(stdout, "at the threshold   %s\n", confusionLine(score.At(s, y, th.Value)))
-	}
-	fmt.Fprintf(stdout, "at the best-F1 one %s\n", confusionLine(rep.BestF1))
-	if *plotName != "" {
+	if y != nil && *plotName != "" {
 		var t *float32
 		if th != nil {
 			t = &th.Value
@@ -281,4 +285,53 @@ func parseClasses(flag, list string) (map[float32]bool, error) {
 		classes[float32(c)] = true
 	}
 	return classes, nil
+}
+
+// scoreReport is what aekit score reports, as text or JSON.
+type scoreReport struct {
+	Model  string  `json:"model"`
+	Input  string  `json:"input"`
+	Output string  `json:"output,omitempty"`
+	Metric string  `json:"metric"`
+	Rows   int     `json:"rows"`
+	Mean   float64 `json:"mean"`
+	Min    float32 `json:"min"`
+	Max    float32 `json:"max"`
+	// Threshold is nil when none was given, learnt or stored.
+	Threshold *thresholdReport `json:"threshold,omitempty"`
+	// Labels and AtThreshold come with --labels (AtThreshold with a
+	// threshold too).
+	Labels      *score.Report    `json:"labels,omitempty"`
+	AtThreshold *score.Confusion `json:"at_threshold,omitempty"`
+}
+
+// thresholdReport is the threshold score used and the rows above it.
+type thresholdReport struct {
+	Value     float32 `json:"value"`
+	From      string  `json:"from"`
+	SavedTo   string  `json:"saved_to,omitempty"`
+	Anomalous int     `json:"anomalous"`
+}
+
+// print writes r as aekit score's text report.
+func (r *scoreReport) print(w io.Writer) {
+	fmt.Fprintf(w, "%s: %d rows of %s, %s per row: mean %.6g, min %.6g, max %.6g", r.Model, r.Rows, r.Input, r.Metric, r.Mean, r.Min, r.Max)
+	if r.Output != "" {
+		fmt.Fprintf(w, " → %s", r.Output)
+	}
+	fmt.Fprintln(w)
+	if t := r.Threshold; t != nil {
+		fmt.Fprintf(w, "threshold %.6g (%s)", t.Value, t.From)
+		if t.SavedTo != "" {
+			fmt.Fprintf(w, ", saved to %s", t.SavedTo)
+		}
+		fmt.Fprintf(w, ": %d of %d rows anomalous\n", t.Anomalous, r.Rows)
+	}
+	if l := r.Labels; l != nil {
+		fmt.Fprintf(w, "ROC AUC %.4f, PR AUC (average precision) %.4f on %d rows, %d anomalous\n", l.ROCAUC, l.AveragePrecision, l.Rows, l.Anomalies)
+		if r.AtThreshold != nil {
+			fmt.Fprintf(w, "at the threshold   %s\n", confusionLine(*r.AtThreshold))
+		}
+		fmt.Fprintf(w, "at the best-F1 one %s\n", confusionLine(l.BestF1))
+	}
 }
