@@ -101,3 +101,27 @@ func TestScoreJSON(t *testing.T) {
 		t.Errorf("the JSON report printed as text:\n%s\nthe text report:\n%s", b.String(), text)
 	}
 }
+
+// TestSelectJSON: select --json says what it wrote.
+func TestSelectJSON(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := smallModel(t, dir)
+	y := make([]float32, 10)
+	for i := range y {
+		y[i] = float32(i % 3)
+	}
+	labels, out := filepath.Join(dir, "y.npy"), filepath.Join(dir, "sel.npy")
+	if err := npy.WriteFile(labels, &npy.Array{Shape: []int{10}, Data: y}); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Output     string
+		Kept, Rows int
+	}
+	if err := json.Unmarshal([]byte(runOK(t, "select", "-i", data, "--labels", labels, "--classes", "0,2", "-o", out, "--json")), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Output != out || r.Kept != 7 || r.Rows != 10 {
+		t.Errorf("%+v", r)
+	}
+}

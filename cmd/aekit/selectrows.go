@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -17,6 +18,7 @@ func cmdSelect(args []string, stdout, stderr io.Writer) int {
 	labels := fs.String("labels", "", "one class id per row, `y.npy`")
 	classes := fs.String("classes", "", "keep the rows with these class ids, `LIST` such as 0,2,4")
 	out := fs.String("o", "", "output `OUT.npy` (float32, written atomically)")
+	asJSON := fs.Bool("json", false, "print what was written as JSON (output, rows kept, rows read, input, classes)")
 	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
 	if done {
 		return code
@@ -69,6 +71,17 @@ func cmdSelect(args []string, stdout, stderr io.Writer) int {
 	shape := append([]int{kept}, x.Shape[1:]...)
 	if err := npy.WriteFile(*out, &npy.Array{Shape: shape, Data: data}); err != nil {
 		return failf(err)
+	}
+	if *asJSON {
+		b, _ := json.Marshal(struct {
+			Output  string `json:"output"`
+			Kept    int    `json:"kept"`
+			Rows    int    `json:"rows"`
+			Input   string `json:"input"`
+			Classes string `json:"classes"`
+		}{*out, kept, n, *in, *classes})
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
 	}
 	fmt.Fprintf(stdout, "%s: %d of %d rows of %s (classes %s)\n", *out, kept, n, *in, *classes)
 	return exitOK
