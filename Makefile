@@ -9,7 +9,7 @@ NODE_DIR  := tools/node
 # What building and running aekit needs (cgo for libhdf5, OpenBLAS loaded at run time) ...
 BUILD_PKGS := gcc libc6-dev libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread
 # ... and what only the tests and benchmarks need.
-TEST_PKGS  := protobuf-compiler python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist
+TEST_PKGS  := protobuf-compiler python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist zsh fish
 # Where make install puts the command: /usr/local/bin as root, else ~/.local/bin.
 PREFIX    ?= $(shell [ "$$(id -u)" = 0 ] && echo /usr/local || echo $$HOME/.local)
 BINDIR    ?= $(PREFIX)/bin

@@ -88,9 +88,11 @@ func bashCompletion(cmds []completionCommand) string {
 		names[i] = c.name
 	}
 	b.WriteString("# aekit completion for bash (aekit completion bash)\n_aekit() {\n")
-	b.WriteString("\tlocal cur=${COMP_WORDS[COMP_CWORD]} flags=\n")
+	// ${COMP_WORDS[@]:i:1} is word i counted from 0 in bash and in zsh
+	// (where bashcompinit runs this function and arrays count from 1).
+	b.WriteString("\tlocal cur=${COMP_WORDS[@]:$COMP_CWORD:1} sub=${COMP_WORDS[@]:1:1} flags=\n")
 	fmt.Fprintf(&b, "\tif [ \"$COMP_CWORD\" -eq 1 ]; then\n\t\tCOMPREPLY=($(compgen -W %q -- \"$cur\"))\n\t\treturn\n\tfi\n", strings.Join(names, " ")+" --help --version")
-	b.WriteString("\tcase ${COMP_WORDS[1]} in\n")
+	b.WriteString("\tcase $sub in\n")
 	for _, c := range cmds {
 		var fl []string
 		for _, f := range c.flags {
@@ -102,7 +104,7 @@ func bashCompletion(cmds []completionCommand) string {
 		fmt.Fprintf(&b, "\t%s) flags=%q ;;\n", c.name, strings.Join(fl, " "))
 	}
 	b.WriteString("\tesac\n")
-	b.WriteString("\tif [[ $cur == -* || ${COMP_WORDS[1]} == completion ]]; then\n\t\tCOMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n\telse\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\tfi\n}\n")
+	b.WriteString("\tif [[ $cur == -* || $sub == completion ]]; then\n\t\tCOMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n\telse\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\tfi\n}\n")
 	b.WriteString("complete -o default -F _aekit aekit\n")
 	return b.String()
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/aekit/aekit/internal/golden"
+	"github.com/aekit/aekit/internal/interop"
 	"github.com/aekit/aekit/internal/version"
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/onnx"
@@ -533,6 +534,52 @@ complete_words aekit completion f`
 	want := "train\n--checkpoint\n--input-name\n--batch-size\nfish\n"
 	if string(out) != want {
 		t.Errorf("bash completions:\n%s\nwant\n%s", out, want)
+	}
+	// zsh runs the bash function through bashcompinit; fish completes
+	// command lines itself (complete -C). Both shells come with make deps.
+	zsh, err := exec.LookPath("zsh")
+	interop.Need(t, "zsh (Debian zsh)", err)
+	zshScript := `autoload -U compinit && compinit -u
+source "$1"
+# as bashcompinit's _bash_complete calls a bash completion function
+complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aekit; echo "${COMPREPLY[*]}"; }
+complete_words aekit tra
+complete_words aekit train --chec
+complete_words aekit convert x --input-
+complete_words aekit predict m --bat
+complete_words aekit completion f`
+	out, err = exec.Command(zsh, "-c", zshScript, "zsh", filepath.Join(dir, "zsh")).CombinedOutput()
+	// bashcompinit's compgen leaves filtering by the typed prefix to zsh,
+	// so each line holds all the candidates of its position: the wanted
+	// word must be among them, and another command's flags must not.
+	zl := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	wl := strings.Split(strings.TrimSuffix(want, "\n"), "\n")
+	notWant := []string{"--checkpoint", "--format", "--checkpoint", "--format", "--arch"}
+	if err != nil || len(zl) != len(wl) {
+		t.Fatalf("zsh completions (%v):\n%s", err, out)
+	}
+	for i := range wl {
+		words := strings.Fields(zl[i])
+		if !slices.Contains(words, wl[i]) || slices.Contains(words, notWant[i]) {
+			t.Errorf("zsh completion %d: %q; want it to hold %q and not %q", i, zl[i], wl[i], notWant[i])
+		}
+	}
+	fishSh, err := exec.LookPath("fish")
+	interop.Need(t, "fish (Debian fish)", err)
+	fishScript := `source $argv[1]
+complete -C "aekit tra"
+complete -C "aekit train --chec"
+complete -C "aekit convert x --input-"
+complete -C "aekit completion f"`
+	out, err = exec.Command(fishSh, "-c", fishScript, filepath.Join(dir, "fish")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("fish: %v\n%s", err, out)
+	}
+	got := string(out)
+	for _, w := range []string{"train\t", "--checkpoint", "--input-name", "fish"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("fish completions lack %q:\n%s", w, got)
+		}
 	}
 	fish, _ := os.ReadFile(filepath.Join(dir, "fish"))
 	for _, line := range []string{"-a train", "'__fish_seen_subcommand_from train' -l allow-unscaled-targets\n",
