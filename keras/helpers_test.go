@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aekit/aekit/internal/interop"
 )
 
 // sharedDir returns the folder of real Keras files: $AEKIT_SHARED/keras-real
@@ -89,12 +91,7 @@ func python(t testing.TB) string {
 	t.Helper()
 	const py = "/usr/bin/python3"
 	pyOnce.Do(func() { pyErr = exec.Command(py, "-c", "import h5py, numpy").Run() })
-	if err := pyErr; err != nil {
-		if os.Getenv("AEKIT_INTEROP") == "1" {
-			t.Fatalf("AEKIT_INTEROP=1 but %s cannot import h5py and numpy: %v", py, err)
-		}
-		t.Skipf("%s cannot import h5py and numpy: %v", py, err)
-	}
+	interop.Need(t, py+" with h5py and numpy", pyErr)
 	return py
 }
 

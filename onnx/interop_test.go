@@ -22,13 +22,7 @@ import (
 
 func needTool(t *testing.T, what string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("AEKIT_INTEROP") == "1" {
-		t.Fatalf("%s is required with AEKIT_INTEROP=1: %v", what, err)
-	}
-	t.Skipf("%s not available (%v); set AEKIT_INTEROP=1 to make this a failure", what, err)
+	interop.Need(t, what, err)
 }
 
 // nodeDir is tools/node, where onnxruntime-node is installed.

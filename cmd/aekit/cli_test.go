@@ -39,13 +39,9 @@ func sharedDir(t *testing.T) string {
 // missing.
 func needTool(t *testing.T, ok bool, what string) {
 	t.Helper()
-	if ok {
-		return
+	if !ok {
+		interop.Need(t, what, errors.New("not found"))
 	}
-	if os.Getenv("AEKIT_INTEROP") == "1" {
-		t.Fatalf("%s is missing and AEKIT_INTEROP=1 (run make deps)", what)
-	}
-	t.Skipf("%s is missing; run make deps (or set AEKIT_INTEROP=1 to make this a failure)", what)
 }
 
 // ortJob is one model run of tools/node/ort_run.mjs --jobs (and of
