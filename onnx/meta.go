@@ -12,6 +12,7 @@ import (
 
 	"github.com/aekit/aekit/internal/limits"
 	pb "github.com/aekit/aekit/internal/onnxpb"
+	"github.com/aekit/aekit/internal/tolerance"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -202,32 +203,23 @@ func prod(d []int) int {
 	return p
 }
 
-// SelfCheckData returns the self-check inputs x (n rows), the outputs want
-// recorded for them, and n, from the Info of a model Read returned. It
-// returns an error wrapping ErrNoCheck if the file carries none, or
-// ErrFormat if its check data is malformed.
-func SelfCheckData(info *Info) (x, want []float32, n int, err error) {
-	if info == nil {
+// SelfCheckDataFor returns the self-check inputs x (n rows) and the
+// outputs want recorded for them in the Info of a model Read returned, for
+// running the model m on them. It returns an error wrapping ErrNoCheck if
+// the file carries none, ErrFormat if its check data is malformed, and
+// ErrCheck when the data's widths are not m's input and output widths (a
+// file whose metadata disagrees with its graph).
+func SelfCheckDataFor(m *runtime.Model, info *Info) (x, want []float32, n int, err error) {
+	switch {
+	case info == nil:
 		return nil, nil, 0, ErrNoCheck
-	}
-	if info.checkErr != nil {
+	case info.checkErr != nil:
 		return nil, nil, 0, info.checkErr
-	}
-	if info.Check == nil {
+	case info.Check == nil:
 		return nil, nil, 0, fmt.Errorf("%w (producer %q)", ErrNoCheck, info.Producer)
 	}
 	c := info.Check
-	return c.Input, c.Output, c.N, nil
-}
-
-// SelfCheckDataFor is SelfCheckData for running the model m on the data:
-// it also fails, with ErrCheck, when the data's widths are not m's input
-// and output widths (a file whose metadata disagrees with its graph).
-func SelfCheckDataFor(m *runtime.Model, info *Info) (x, want []float32, n int, err error) {
-	x, want, n, err = SelfCheckData(info)
-	if err != nil {
-		return nil, nil, 0, err
-	}
+	x, want, n = c.Input, c.Output, c.N
 	if m.InputWidth() != len(x)/n || m.OutputWidth() != len(want)/n {
 		return nil, nil, 0, fmt.Errorf("%w: check data is %d→%d values per sample, model is %d→%d",
 			ErrCheck, len(x)/n, len(want)/n, m.InputWidth(), m.OutputWidth())
@@ -242,16 +234,20 @@ const (
 	CheckRTol = 1e-5
 )
 
-// CheckReport is the outcome of SelfCheck.
+// CheckReport is the outcome of SelfCheck: aekit's one output comparison
+// (internal/tolerance): NaN matches only NaN, an infinity only the same
+// infinity, finite values within CheckATol + CheckRTol·|want|.
 type CheckReport struct {
 	// N is the number of samples run, Values the number of outputs
 	// compared.
 	N, Values int
-	// MaxAbs is the largest |got−want|; MaxRel the largest
-	// |got−want|/|want| over nonzero want.
-	MaxAbs, MaxRel float64
-	// Bad counts the outputs outside the tolerance.
-	Bad int
+	// MaxAbs is the largest |got−want| over finite pairs; MaxRel the largest |got−want|/|want|
+	// over finite pairs with |want| > CheckATol; Normwise is
+	// max|got−want| / max|want|.
+	MaxAbs, MaxRel, Normwise float64
+	// Bad counts the outputs outside the tolerance; Worst is the index
+	// (sample·width + output) of the one furthest outside it, -1 if none.
+	Bad, Worst int
 }
 
 // String summarises r, e.g. "3 samples, 2352 values: max |Δ| 0, max rel 0".
@@ -277,27 +273,9 @@ func SelfCheck(m *runtime.Model, info *Info) (*CheckReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
-	r := &CheckReport{N: n, Values: len(want)}
-	for i, w := range want {
-		g, w := float64(got[i]), float64(w)
-		if g == w {
-			continue
-		}
-		if math.IsNaN(g) || math.IsNaN(w) {
-			if math.IsNaN(g) != math.IsNaN(w) {
-				r.Bad++
-			}
-			continue
-		}
-		d := math.Abs(g - w)
-		r.MaxAbs = max(r.MaxAbs, d)
-		if w != 0 {
-			r.MaxRel = max(r.MaxRel, d/math.Abs(w))
-		}
-		if d > CheckATol+CheckRTol*math.Abs(w) {
-			r.Bad++
-		}
-	}
+	c := tolerance.Compare(got, want, CheckATol, CheckRTol)
+	r := &CheckReport{N: n, Values: c.Values, MaxAbs: c.MaxAbs, MaxRel: c.MaxRel, Normwise: c.Normwise,
+		Bad: c.Bad, Worst: c.Worst}
 	if r.Bad > 0 {
 		return r, fmt.Errorf("%w: %s", ErrCheck, r)
 	}

@@ -221,10 +221,10 @@ func (f *forward) run(m *Model, last, size int) (int, int) {
 			if f.packed != nil {
 				p := &f.packed.layers[f.dense].p
 				f.dense++
-				kernel.GemmPacked(f.n, f.cur, l.In, p, out, l.Units, l.Bias, kernelAct(l.Act))
+				kernel.GemmPacked(f.n, f.cur, l.In, p, out, l.Units, l.Bias, kernel.Act(l.Act))
 			} else {
 				kernel.Gemm(false, false, f.n, l.Units, l.In, 1, f.cur, l.In, l.Kernel, l.Units, 0, out, l.Units)
-				kernel.BiasAct(kernelAct(l.Act), out, f.n, l.Units, l.Bias)
+				kernel.BiasAct(kernel.Act(l.Act), out, f.n, l.Units, l.Bias)
 			}
 			f.cur, f.which = out, next
 		case ActivationLayer:
@@ -287,14 +287,6 @@ func (m *Model) widths(last, size int) (int, int) {
 		last, size = l.outWidths(last, size)
 	}
 	return last, size
-}
-
-// kernelAct converts a to the kernel's identical description.
-func kernelAct(a Activation) kernel.Act {
-	return kernel.Act{
-		Func: kernel.ActFunc(a.Func), Alpha: a.Alpha, Beta: a.Beta, Threshold: a.Threshold,
-		MaxValue: a.MaxValue, Capped: a.Capped, Approximate: a.Approximate,
-	}
 }
 
 // parallelMinMACs is the least work, in multiply-adds per goroutine, for

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aekit/aekit/internal/benchset"
 	"github.com/aekit/aekit/internal/conformance"
 	"github.com/aekit/aekit/runtime"
 )
@@ -18,11 +19,14 @@ type benchModel struct {
 	widths []int
 }
 
-var benchModels = []benchModel{
-	{"seed", []int{100, 10, 10, 100, 100}},
-	{"ae784", []int{784, 32, 784}},
-	{"deep", []int{784, 128, 64, 32, 64, 128, 784}},
-}
+// benchModels are the benchmark models' shapes (internal/benchset).
+var benchModels = func() []benchModel {
+	var bm []benchModel
+	for _, m := range benchset.All() {
+		bm = append(bm, benchModel{m.Name, m.Widths()})
+	}
+	return bm
+}()
 
 // autoencoder builds bm with Glorot-uniform weights and small random
 // biases, the encoder and decoder as sub-models as package train builds

@@ -1,56 +1,19 @@
 package train
 
 import (
-	"compress/gzip"
-	"encoding/binary"
+	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/aekit/aekit/internal/benchset"
+	"github.com/aekit/aekit/internal/idx"
 )
 
-// benchModels are the three models.
-var benchModels = []struct {
-	name string
-	in   int
-	spec string
-}{
-	{"seed", 100, "10:relu,10:relu|100:sigmoid,100:sigmoid"},
-	{"784-32-784", 784, "32:relu|784:sigmoid"},
-	{"deep", 784, "128:relu,64:relu,32:relu|64:relu,128:relu,784:sigmoid"},
-}
-
-// fashionTrain is Debian's dataset-fashion-mnist training set.
-const fashionTrain = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
-
-// readFashion returns the Fashion-MNIST training images scaled to [0, 1],
-// or nil when the file is absent.
-func readFashion(b *testing.B) ([]float32, int) {
-	f, err := os.Open(fashionTrain)
-	if err != nil {
-		return nil, 0
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := io.ReadAll(z)
-	if err != nil || len(raw) < 16 {
-		b.Fatalf("%s: %v", fashionTrain, err)
-	}
-	n := int(binary.BigEndian.Uint32(raw[4:]))
-	px := raw[16:]
-	if len(px) != n*784 {
-		b.Fatalf("%s: %d pixels for %d images", fashionTrain, len(px), n)
-	}
-	x := make([]float32, len(px))
-	for i, p := range px {
-		x[i] = float32(p) / 255
-	}
-	return x, n
-}
+// benchModels are the benchmark models (internal/benchset).
+var benchModels = benchset.All()
 
 // benchSteps times training steps (gather, forward, loss, backward,
 // Adam update) at batch 256 over rows of x in shuffled order, and
@@ -87,13 +50,13 @@ func BenchmarkFitStep(b *testing.B) {
 	const rows = 2048
 	for _, md := range benchModels {
 		r := rand.New(rand.NewPCG(1, 1))
-		x := make([]float32, rows*md.in)
+		x := make([]float32, rows*md.Width)
 		for i := range x {
 			x[i] = r.Float32()
 		}
 		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/threads=%d", md.name, threads), func(b *testing.B) {
-				benchSteps(b, md.in, md.spec, threads, x, rows)
+			b.Run(fmt.Sprintf("%s/threads=%d", md.Name, threads), func(b *testing.B) {
+				benchSteps(b, md.Width, md.Layers, threads, x, rows)
 			})
 		}
 	}
@@ -103,14 +66,19 @@ func BenchmarkFitStep(b *testing.B) {
 // training images (the 784-wide models; skipped without Debian's
 // dataset-fashion-mnist).
 func BenchmarkFitStepFashion(b *testing.B) {
-	x, rows := readFashion(b)
-	if x == nil {
-		b.Skip(fashionTrain + " absent (apt-get install dataset-fashion-mnist)")
+	name := filepath.Join(benchset.FashionDir, benchset.FashionTrain)
+	im, err := idx.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		b.Skip(name + " absent (apt-get install dataset-fashion-mnist)")
 	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, rows := im.Scaled(), im.N
 	for _, md := range benchModels[1:] {
 		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/threads=%d", md.name, threads), func(b *testing.B) {
-				benchSteps(b, md.in, md.spec, threads, x, rows)
+			b.Run(fmt.Sprintf("%s/threads=%d", md.Name, threads), func(b *testing.B) {
+				benchSteps(b, md.Width, md.Layers, threads, x, rows)
 			})
 		}
 	}

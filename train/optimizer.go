@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/aekit/aekit/internal/kernel/vmath"
+	"github.com/aekit/aekit/internal/kernel"
 )
 
 // Optimizer updates weights from gradients with one of Keras's formulas.
@@ -183,7 +183,7 @@ func (o *Adam) apply(c stepConsts, w, g []float32, s [3][]float32) {
 }
 
 // adamUpdate is Keras's Adam step: c1 = 1−β1, c2 = 1−β2. With the
-// assembly kernels (vmath.Adam) whole blocks run vectorised, and a block
+// vector kernels (kernel.AdamBlocks) whole blocks run vectorised, and a block
 // holding a value that takes the exact path (subnormal.go) runs in the Go
 // loop; both compute the same float32 operations in the same order, so
 // results are bit-identical (TestAdamVector). Where the kernel stops at
@@ -195,13 +195,9 @@ func adamUpdate(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	m = m[:len(w)]
 	v = v[:len(w)]
 	mLim, vLim := tinyBits(min(float64(alpha), float64(c1))), tinyBits(float64(c2))
-	if !vmath.Available() {
-		adamRun(w, g, m, v, alpha, c1, c2, eps, mLim, vLim)
-		return
-	}
 	run := adamBlock
 	for i := 0; i < len(w); {
-		k := vmath.Adam(w[i:], g[i:], m[i:], v[i:], alpha, c1, c2, eps, tinyGradBits, mLim, vLim)
+		k := kernel.AdamBlocks(w[i:], g[i:], m[i:], v[i:], alpha, c1, c2, eps, tinyGradBits, mLim, vLim)
 		i += k
 		if i == len(w) {
 			break

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aekit/aekit/internal/benchset"
 	"github.com/aekit/aekit/internal/kernel"
 )
 
@@ -193,7 +194,7 @@ func TestBenchPeakFormat(t *testing.T) {
 	var best float64
 	sgemm := map[string]bool{}
 	cases := 0
-	spec := benchSpecs[0]
+	spec := benchset.All()[0]
 	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 		num := func(s string) float64 {
 			v, err := strconv.ParseFloat(s, 64)
@@ -218,9 +219,9 @@ func TestBenchPeakFormat(t *testing.T) {
 		if m := caseRe.FindStringSubmatch(line); m != nil {
 			cases++
 			th, sps, g, f := num(m[2]), num(m[4]), num(m[5]), num(m[6])
-			per := spec.inferFLOPs()
+			per := spec.InferFLOPs()
 			if m[1] == "train" {
-				per = spec.trainFLOPs()
+				per = spec.TrainFLOPs()
 			}
 			if abs64(g-sps*per/1e9) > 0.01+1e-3*g || abs64(f-g/(th*best)) > 0.001+1e-2*f {
 				t.Errorf("%q: gflops or peak_frac inconsistent with %v FLOPs per sample and peak %v", line, per, best)
@@ -241,22 +242,6 @@ func TestBenchPeakFormat(t *testing.T) {
 	}
 	if cases != 6 {
 		t.Errorf("%d case lines, want 6", cases)
-	}
-}
-
-// TestBenchFLOPs checks the FLOP counts of the models against the layer
-// widths written out by hand.
-func TestBenchFLOPs(t *testing.T) {
-	want := map[string][2]float64{ // infer, train per sample
-		"seed":  {2 * (100*10 + 10*10 + 10*100 + 100*100), 3*2*(100*10+10*10+10*100+100*100) - 2*100*10},
-		"ae784": {2 * (784*32 + 32*784), 3*2*(784*32+32*784) - 2*784*32},
-		"deep": {2 * (784*128 + 128*64 + 64*32 + 32*64 + 64*128 + 128*784),
-			3*2*(784*128+128*64+64*32+32*64+64*128+128*784) - 2*784*128},
-	}
-	for _, s := range benchSpecs {
-		if got := [2]float64{s.inferFLOPs(), s.trainFLOPs()}; got != want[s.name] {
-			t.Errorf("%s: FLOPs %v, want %v", s.name, got, want[s.name])
-		}
 	}
 }
 

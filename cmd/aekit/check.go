@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
+	"github.com/aekit/aekit/internal/tolerance"
 	"github.com/aekit/aekit/onnx"
 )
 
@@ -113,46 +113,16 @@ type checkWorst struct {
 	Want   string `json:"want"`
 }
 
-// compare compares got with want element-wise, width values per sample.
-// NaN matches only NaN, ±Inf only the same Inf.
+// compare compares got with want by internal/tolerance's rule, width
+// values per sample: NaN matches only NaN, ±Inf only the same Inf.
 func compare(got, want []float32, width int, atol, rtol float64) checkResult {
+	c := tolerance.Compare(got, want, atol, rtol)
 	r := checkResult{Rule: "|got - want| <= atol + rtol*|want| for every value; NaN matches NaN, Inf the same Inf",
-		Atol: atol, Rtol: rtol, Values: len(got), Samples: len(got) / width, Width: width}
-	worst, worstExcess := -1, 0.0
-	for i := range got {
-		g, e := float64(got[i]), float64(want[i])
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			r.NonFinite++
-		}
-		if math.IsNaN(g) || math.IsNaN(e) || math.IsInf(g, 0) || math.IsInf(e, 0) {
-			if !((math.IsNaN(g) && math.IsNaN(e)) || g == e) {
-				r.OutOfTol++
-				if worst < 0 || !math.IsInf(worstExcess, 1) {
-					worst, worstExcess = i, math.Inf(1)
-				}
-			}
-			continue
-		}
-		d := math.Abs(g - e)
-		r.MaxAbs = math.Max(r.MaxAbs, d)
-		if math.Abs(e) > atol && e != 0 { // relative error where it means something
-			r.MaxRel = math.Max(r.MaxRel, d/math.Abs(e))
-		}
-		tol := atol + rtol*math.Abs(e)
-		if tol > 0 {
-			r.MaxTolUsed = math.Max(r.MaxTolUsed, d/tol)
-		}
-		if excess := d - tol; excess > 0 {
-			r.OutOfTol++
-			if excess > worstExcess {
-				worst, worstExcess = i, excess
-			}
-		}
-	}
-	r.OK = r.OutOfTol == 0
-	if worst >= 0 {
-		r.Worst = &checkWorst{Sample: worst / width, Output: worst % width,
-			Got: strconv.FormatFloat(float64(got[worst]), 'g', -1, 32), Want: strconv.FormatFloat(float64(want[worst]), 'g', -1, 32)}
+		Atol: atol, Rtol: rtol, Values: len(got), Samples: len(got) / width, Width: width,
+		OK: c.OK(), OutOfTol: c.Bad, NonFinite: c.NonFinite, MaxAbs: c.MaxAbs, MaxRel: c.MaxRel, MaxTolUsed: c.MaxTolUsed}
+	if c.Worst >= 0 {
+		r.Worst = &checkWorst{Sample: c.Worst / width, Output: c.Worst % width,
+			Got: tolerance.Format(got[c.Worst]), Want: tolerance.Format(want[c.Worst])}
 	}
 	return r
 }

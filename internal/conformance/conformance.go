@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/aekit/aekit/internal/tolerance"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -172,35 +173,12 @@ func RoundTrip(t *testing.T, fn func(*runtime.Model) (*runtime.Model, error), op
 }
 
 // Compare returns an error describing the worst element if any |got-want|
-// exceeds atol + rtol·|want|. Zero tolerances mean 1e-6 and 1e-5. NaNs
-// match only NaNs.
+// exceeds atol + rtol·|want|, or a NaN or infinity is not matched by the
+// same: internal/tolerance's rule. Zero tolerances mean 1e-6 and 1e-5.
 func Compare(got, want []float32, atol, rtol float64) error {
 	atol, rtol = tolerances(atol, rtol)
-	if len(got) != len(want) {
-		return fmt.Errorf("got %d values, want %d", len(got), len(want))
-	}
-	bad, worst, worstErr := 0, -1, 0.0
-	for i := range got {
-		g, w := float64(got[i]), float64(want[i])
-		if math.IsNaN(g) || math.IsNaN(w) {
-			if math.IsNaN(g) != math.IsNaN(w) {
-				bad++
-				worst, worstErr = i, math.Inf(1)
-			}
-			continue
-		}
-		d := math.Abs(g - w)
-		if d > atol+rtol*math.Abs(w) {
-			bad++
-			if d > worstErr {
-				worst, worstErr = i, d
-			}
-		}
-	}
-	if bad > 0 {
-		return fmt.Errorf("%d of %d values differ; worst at %d: got %g, want %g (|Δ|=%.3g)", bad, len(got), worst, got[worst], want[worst], worstErr)
-	}
-	return nil
+	r := tolerance.Compare(got, want, atol, rtol)
+	return r.Err(got, want)
 }
 
 // CompareRows is Compare with a normwise bound per sample: every
@@ -210,12 +188,7 @@ func Compare(got, want []float32, atol, rtol float64) error {
 // relative to the terms, not to the result. Zero tolerances mean 1e-6 and
 // 1e-5.
 func CompareRows(got, want []float32, width int, atol, rtol float64) error {
-	if atol == 0 {
-		atol = 1e-6
-	}
-	if rtol == 0 {
-		rtol = 1e-5
-	}
+	atol, rtol = tolerances(atol, rtol)
 	if len(got) != len(want) || width <= 0 || len(got)%width != 0 {
 		return fmt.Errorf("got %d values, want %d (width %d)", len(got), len(want), width)
 	}
@@ -223,16 +196,16 @@ func CompareRows(got, want []float32, width int, atol, rtol float64) error {
 	for r := 0; r < len(got); r += width {
 		scale := 0.0
 		for _, w := range want[r : r+width] {
-			scale = math.Max(scale, math.Abs(float64(w)))
+			if v := math.Abs(float64(w)); !math.IsInf(v, 0) && !math.IsNaN(v) {
+				scale = math.Max(scale, v)
+			}
 		}
-		for i := r; i < r+width; i++ {
-			g, w := float64(got[i]), float64(want[i])
-			d := math.Abs(g - w)
-			if math.IsNaN(g) != math.IsNaN(w) || d > atol+rtol*scale {
-				bad++
-				if worst < 0 || d > worstErr || math.IsNaN(d) {
-					worst, worstErr = i, d
-				}
+		// The row's bound is absolute: atol + rtol·scale.
+		rep := tolerance.Compare(got[r:r+width], want[r:r+width], atol+rtol*scale, 0)
+		if rep.Bad > 0 {
+			bad += rep.Bad
+			if d := math.Abs(float64(got[r+rep.Worst]) - float64(want[r+rep.Worst])); worst < 0 || !(d <= worstErr) {
+				worst, worstErr = r+rep.Worst, d
 			}
 		}
 	}
@@ -243,28 +216,12 @@ func CompareRows(got, want []float32, width int, atol, rtol float64) error {
 }
 
 // Normwise returns the normwise relative error max|got−want| / max|want|
-// (max|got−want| itself when want is all zero). It is +Inf when the
-// lengths differ or a NaN appears in one and not the other.
+// (max|got−want| itself when want is all zero), over finite pairs. It is
+// +Inf when the lengths differ or a NaN or infinity is not matched by the
+// same (internal/tolerance's Report.Normwise).
 func Normwise(got, want []float32) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	d, scale := 0.0, 0.0
-	for i := range got {
-		g, w := float64(got[i]), float64(want[i])
-		if math.IsNaN(g) || math.IsNaN(w) {
-			if math.IsNaN(g) != math.IsNaN(w) {
-				return math.Inf(1)
-			}
-			continue
-		}
-		d = math.Max(d, math.Abs(g-w))
-		scale = math.Max(scale, math.Abs(w))
-	}
-	if scale == 0 {
-		return d
-	}
-	return d / scale
+	r := tolerance.Compare(got, want, 0, 0)
+	return r.Normwise
 }
 
 // ElementRel returns the largest element-wise error in units of the bound
@@ -272,21 +229,11 @@ func Normwise(got, want []float32) float64 {
 // Zero tolerances mean 1e-6 and 1e-5.
 func ElementRel(got, want []float32, atol, rtol float64) float64 {
 	atol, rtol = tolerances(atol, rtol)
-	if len(got) != len(want) {
+	r := tolerance.Compare(got, want, atol, rtol)
+	if r.GotLen != r.WantLen || r.NonFiniteBad > 0 {
 		return math.Inf(1)
 	}
-	worst := 0.0
-	for i := range got {
-		g, w := float64(got[i]), float64(want[i])
-		if math.IsNaN(g) || math.IsNaN(w) {
-			if math.IsNaN(g) != math.IsNaN(w) {
-				return math.Inf(1)
-			}
-			continue
-		}
-		worst = math.Max(worst, math.Abs(g-w)/(atol+rtol*math.Abs(w)))
-	}
-	return worst
+	return r.MaxTolUsed
 }
 
 // tolerances applies the defaults 1e-6 and 1e-5 to zero tolerances.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aekit/aekit/internal/conformance"
 	"github.com/aekit/aekit/internal/h5"
+	"github.com/aekit/aekit/internal/h5/h5test"
 	"github.com/aekit/aekit/internal/h5/libhdf5"
 	"github.com/aekit/aekit/keras"
 )
@@ -156,7 +157,7 @@ func TestOracle(t *testing.T) {
 	if len(imgs) < 10 {
 		t.Fatalf("only %d HDF5 images found", len(imgs))
 	}
-	imgs["writer"] = written(t)
+	imgs["writer"] = h5test.Sample(t)
 	// Models as aekit's keras package writes them.
 	for i, c := range conformance.Cases() {
 		if i%4 != 0 {
@@ -218,29 +219,4 @@ func TestOracle(t *testing.T) {
 		})
 	}
 	t.Logf("%d files, %d objects and attributes agree", len(imgs), objects)
-}
-
-// written returns a file made by aekit's own writer.
-func written(t *testing.T) []byte {
-	f, err := libhdf5.Create()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(f.CreateGroup("a/b\\c"))
-	must(f.SetAttrString("/", "version", "2.15.0", libhdf5.StringType{VarLen: true, UTF8: true}))
-	must(f.SetAttrStrings("a", "names", []string{"x", "yy", "zzz"}, libhdf5.StringType{}))
-	must(f.SetAttrStrings("a/b\\c", "vnames", []string{"k:0", "", "é"}, libhdf5.StringType{VarLen: true}))
-	must(f.SetAttrEmpty("a", "empty"))
-	must(f.WriteFloat32("a/b\\c/kernel:0", []float32{1, 2, 3, 4, 5, float32(math.Inf(1))}, []int{2, 3}))
-	must(f.WriteFloat32("s", []float32{7}, nil))
-	img, err := f.Image()
-	must(err)
-	return img
 }

@@ -4,76 +4,46 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aekit/aekit/activation"
 	"github.com/aekit/aekit/internal/kernel/vmath"
 )
 
-// ActFunc identifies an activation function. The values are numbered as
-// runtime.Func, so kernel.ActFunc(f) converts one to the other.
-type ActFunc uint8
+// ActFunc identifies an activation function: package activation's Func,
+// which runtime.Func is too.
+type ActFunc = activation.Func
 
-// The activation functions, with Keras semantics (see runtime.Func).
+// The activation functions, with Keras semantics (package activation's).
 const (
-	ActLinear      ActFunc = iota // x
-	ActReLU                       // Keras relu with negative slope, threshold and cap
-	ActReLU6                      // min(max(x, 0), 6)
-	ActLeakyReLU                  // x if x > 0 else Alpha·x
-	ActELU                        // x if x > 0 else Alpha·(eˣ−1)
-	ActSELU                       // scale·(x if x > 0 else α·(eˣ−1))
-	ActSigmoid                    // 1/(1+e⁻ˣ)
-	ActHardSigmoid                // clip(Alpha·x + Beta, 0, 1)
-	ActTanh                       // tanh(x)
-	ActSoftmax                    // exp(x)/Σexp(x) over each row
-	ActLogSoftmax                 // x − log Σexp(x) over each row
-	ActSoftplus                   // log(1+eˣ)
-	ActSoftsign                   // x/(1+|x|)
-	ActExponential                // eˣ
-	ActSwish                      // x·sigmoid(x)
-	ActGELU                       // x·Φ(x), or its tanh approximation
-	ActMish                       // x·tanh(softplus(x))
-	numActFuncs
+	ActLinear      = activation.Linear      // x
+	ActReLU        = activation.ReLU        // Keras relu with negative slope, threshold and cap
+	ActReLU6       = activation.ReLU6       // min(max(x, 0), 6)
+	ActLeakyReLU   = activation.LeakyReLU   // x if x > 0 else Alpha·x
+	ActELU         = activation.ELU         // x if x > 0 else Alpha·(eˣ−1)
+	ActSELU        = activation.SELU        // scale·(x if x > 0 else α·(eˣ−1))
+	ActSigmoid     = activation.Sigmoid     // 1/(1+e⁻ˣ)
+	ActHardSigmoid = activation.HardSigmoid // clip(Alpha·x + Beta, 0, 1)
+	ActTanh        = activation.Tanh        // tanh(x)
+	ActSoftmax     = activation.Softmax     // exp(x)/Σexp(x) over each row
+	ActLogSoftmax  = activation.LogSoftmax  // x − log Σexp(x) over each row
+	ActSoftplus    = activation.Softplus    // log(1+eˣ)
+	ActSoftsign    = activation.Softsign    // x/(1+|x|)
+	ActExponential = activation.Exponential // eˣ
+	ActSwish       = activation.Swish       // x·sigmoid(x)
+	ActGELU        = activation.GELU        // x·Φ(x), or its tanh approximation
+	ActMish        = activation.Mish        // x·tanh(softplus(x))
 )
-
-var actNames = [numActFuncs]string{
-	ActLinear: "linear", ActReLU: "relu", ActReLU6: "relu6", ActLeakyReLU: "leaky_relu",
-	ActELU: "elu", ActSELU: "selu", ActSigmoid: "sigmoid", ActHardSigmoid: "hard_sigmoid",
-	ActTanh: "tanh", ActSoftmax: "softmax", ActLogSoftmax: "log_softmax",
-	ActSoftplus: "softplus", ActSoftsign: "softsign", ActExponential: "exponential",
-	ActSwish: "swish", ActGELU: "gelu", ActMish: "mish",
-}
-
-// String returns f's Keras name ("relu", "sigmoid", ...).
-func (f ActFunc) String() string { return f.name() }
-
-func (f ActFunc) name() string {
-	if f < numActFuncs {
-		return actNames[f]
-	}
-	return fmt.Sprintf("ActFunc(%d)", uint8(f))
-}
 
 // SELU constants (Keras's).
 const (
-	seluAlpha = 1.6732632423543772848170429916717
-	seluScale = 1.0507009873554804934193349852946
+	seluAlpha = activation.SELUAlpha
+	seluScale = activation.SELUScale
 )
 
-// Act is an activation function with its parameters, field for field
-// runtime.Activation. The zero value is the identity.
-type Act struct {
-	Func ActFunc
-	// Alpha is ReLU's and LeakyReLU's negative slope, ELU's scale of the
-	// negative part and HardSigmoid's slope.
-	Alpha float32
-	// Beta is HardSigmoid's offset.
-	Beta float32
-	// Threshold is ReLU's threshold.
-	Threshold float32
-	// MaxValue caps ReLU's output when Capped is set.
-	MaxValue float32
-	Capped   bool
-	// Approximate selects GELU's tanh approximation.
-	Approximate bool
-}
+// Act is an activation function with its parameters: package activation's
+// Activation (whose field set it shares, so runtime.Activation and
+// activation.Activation convert to it with kernel.Act(a)). The zero value
+// is the identity.
+type Act activation.Activation
 
 // AddBias adds bias (length n) to every row of the m×n row-major matrix c,
 // with AVX-512 or AVX2 where the CPU has it (see VectorMath); the sums are
@@ -93,21 +63,13 @@ func AddBias(c []float32, m, n int, bias []float32) {
 }
 
 // plainReLU reports whether a is max(x, 0).
-func (a Act) plainReLU() bool {
-	return a.Func == ActReLU && a.Alpha == 0 && a.Threshold == 0 && !a.Capped
-}
+func (a Act) plainReLU() bool { return activation.Activation(a).PlainReLU() }
 
 // InPlace reports whether ActGrad reads only a's output for a, or an
 // input it can recover from the output, so that the forward pass may
 // overwrite z with y and pass the same slice as both: true for Sigmoid,
-// Tanh and plain ReLU (max(x, 0) > 0 exactly where x > 0).
-func (a Act) InPlace() bool {
-	switch a.Func {
-	case ActSigmoid, ActTanh:
-		return true
-	}
-	return a.plainReLU()
-}
+// Tanh and plain ReLU (see activation.Activation.InPlace).
+func (a Act) InPlace() bool { return activation.Activation(a).InPlace() }
 
 // BiasAct sets c[i·n+j] = f(c[i·n+j] + bias[j]) for the m×n row-major
 // matrix c, in one pass; a nil bias adds nothing. Linear, plain ReLU

@@ -26,9 +26,9 @@ func TestNoAllocs(t *testing.T) {
 	z, y, d := randMat(r, m, n, 4), make([]float32, m*n), randMat(r, m, n, 1)
 	bias := randMat(r, 1, n, 1)
 	for _, act := range allActs() {
-		check("BiasAct "+act.Func.name(), func() { BiasAct(act, y, m, n, bias) })
-		check("BiasActTo "+act.Func.name(), func() { BiasActTo(act, y, z, m, n, bias) })
-		check("ActGrad "+act.Func.name(), func() { ActGrad(act, d, z, y, m, n) })
+		check("BiasAct "+act.Func.String(), func() { BiasAct(act, y, m, n, bias) })
+		check("BiasActTo "+act.Func.String(), func() { BiasActTo(act, y, z, m, n, bias) })
+		check("ActGrad "+act.Func.String(), func() { ActGrad(act, d, z, y, m, n) })
 	}
 	check("AddBias", func() { AddBias(y, m, n, bias) })
 	check("SigmoidBCERow", func() { SigmoidBCERow(d[:n], z[:n], y[:n], 1) })

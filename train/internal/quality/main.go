@@ -11,50 +11,29 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/aekit/aekit/internal/idx"
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
 )
 
+// readIDX returns the images of the IDX file name scaled to [0, 1], and
+// their number.
 func readIDX(name string) ([]float32, int, error) {
-	f, err := os.Open(name)
+	im, err := idx.ReadFile(name)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", name, err)
-	}
-	b, err := io.ReadAll(z)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(b) < 16 || b[2] != 8 || b[3] != 3 {
-		return nil, 0, fmt.Errorf("%s: not a 3-D uint8 IDX file", name)
-	}
-	n := int(binary.BigEndian.Uint32(b[4:]))
-	w := int(binary.BigEndian.Uint32(b[8:])) * int(binary.BigEndian.Uint32(b[12:]))
-	if len(b) != 16+n*w {
-		return nil, 0, fmt.Errorf("%s: %d bytes, header says %d images of %d", name, len(b), n, w)
-	}
-	x := make([]float32, n*w)
-	for i, v := range b[16:] {
-		x[i] = float32(v) / 255
-	}
-	return x, n, nil
+	return im.Scaled(), im.N, nil
 }
 
 func main() {
