@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
+	"github.com/aekit/aekit/internal/h5"
 	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/onnx"
@@ -199,6 +200,10 @@ func (i *Info) String() string {
 // sniffLen is how many leading bytes Detect needs at most.
 const sniffLen = 16
 
+// userblockSniff is how many leading bytes Read looks at: enough for an
+// HDF5 signature after a user block of up to 2048 bytes.
+const userblockSniff = 2048 + 8
+
 var (
 	hdf5Magic = []byte("\x89HDF\r\n\x1a\n")
 	zipMagic  = []byte("PK\x03\x04")
@@ -208,10 +213,12 @@ var (
 // image.Decode tells image formats: the HDF5 signature, a zip's local
 // header or a JSON object (Keras), or a first protobuf field of an ONNX
 // ModelProto with its wire type (ONNX). It returns "" when head fits none
-// of them. Sixteen bytes are enough; fewer work for short files.
+// of them. Sixteen bytes are enough; fewer work for short files. An HDF5
+// file with a user block has its signature at byte 512, 1024, 2048, ...:
+// Detect finds it when head reaches that far (Open and Read look there).
 func Detect(head []byte) Format {
 	switch {
-	case bytes.HasPrefix(head, hdf5Magic), bytes.HasPrefix(head, zipMagic):
+	case bytes.HasPrefix(head, hdf5Magic), bytes.HasPrefix(head, zipMagic), h5.IsHDF5(head):
 		return Keras
 	case len(bytes.TrimLeft(head, " \t\r\n")) > 0 && bytes.TrimLeft(head, " \t\r\n")[0] == '{':
 		return Keras
@@ -246,7 +253,7 @@ func looksONNX(head []byte) bool {
 // falling back to the extension ".onnx" so that a damaged ONNX file gets
 // the ONNX reader's diagnosis.
 func detectFile(path string) (Format, error) {
-	f, _, err := inputfile.Open(path)
+	f, size, err := inputfile.Open(path)
 	if err != nil {
 		return "", err
 	}
@@ -259,6 +266,14 @@ func detectFile(path string) (Format, error) {
 	head = head[:n]
 	if fm := Detect(head); fm != "" {
 		return fm, nil
+	}
+	// An HDF5 file may start with a user block: the signature then sits
+	// at byte 512, 1024, 2048, ... (at most log₂(size) reads).
+	sig := make([]byte, len(hdf5Magic))
+	for off := int64(512); off+int64(len(sig)) <= size; off *= 2 {
+		if _, err := f.ReadAt(sig, off); err == nil && bytes.Equal(sig, hdf5Magic) {
+			return Keras, nil
+		}
 	}
 	switch {
 	case strings.EqualFold(filepath.Ext(path), ".onnx"):
@@ -308,8 +323,8 @@ func Read(r io.Reader, opts *Options) (*runtime.Model, *Info, error) {
 	if err := opts.check(""); err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReader(r)
-	head, err := br.Peek(sniffLen)
+	br := bufio.NewReaderSize(r, userblockSniff)
+	head, err := br.Peek(userblockSniff)
 	if err != nil && err != io.EOF {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,3 +177,51 @@ func TestErrors(t *testing.T) {
 }
 
 func second[A, B any](_ A, _ B, err error) error { return err }
+
+// TestUserBlock: an HDF5 Keras file with a 512-byte user block before its
+// superblock (h5py's userblock_size; tf-keras loads it) is told by content
+// and read as the same model as the file without one, by Open and Read.
+func TestUserBlock(t *testing.T) {
+	const ub = "../internal/h5/testdata/keras_userblock512.h5"
+	want, _, err := Open(gen+"k2_nested_autoencoder.h5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(ub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Detect(b[:16]) != "" || Detect(b[:520]) != Keras {
+		t.Errorf("Detect: %q on 16 bytes, %q on 520", Detect(b[:16]), Detect(b[:520]))
+	}
+	x := make([]float32, 3*want.InputWidth())
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	wy, err := want.Predict(nil, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"Open", "Read"} {
+		var m *runtime.Model
+		var info *Info
+		if how == "Open" {
+			m, info, err = Open(ub, nil)
+		} else {
+			m, info, err = Read(bytes.NewReader(b), nil)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if info.Format != Keras {
+			t.Errorf("%s: format %q", how, info.Format)
+		}
+		y, err := m.Predict(nil, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(y, wy) {
+			t.Errorf("%s: outputs differ from the file without a user block", how)
+		}
+	}
+}

@@ -11,9 +11,12 @@ import (
 // ("model_weights/dense_1/dense_1/kernel:0"); a leading '/' is optional.
 // A File is not safe for concurrent use: it caches what it has parsed.
 type File struct {
-	b      []byte // the image from the superblock on: addresses index it
-	so, sl int    // sizes of offsets and lengths (§II.A)
-	root   uint64 // root group object header address
+	b []byte // the image from the superblock on: addresses index it
+	// userblock is the number of bytes before the superblock (a user
+	// block: 0, 512, 1024, ...).
+	userblock int
+	so, sl    int    // sizes of offsets and lengths (§II.A)
+	root      uint64 // root group object header address
 
 	objs   map[uint64]*object
 	groups map[uint64]map[string]link
@@ -115,13 +118,14 @@ func open(image []byte, strict bool) (f *File, err error) {
 		return nil, fmt.Errorf("%w: no HDF5 signature", ErrFormat)
 	}
 	f = &File{
-		b:      image[base:],
-		objs:   map[uint64]*object{},
-		groups: map[uint64]map[string]link{},
-		attrs:  map[uint64]map[string]attr{},
-		gheaps: map[uint64]map[uint64][]byte{},
-		fheaps: map[uint64]*fheap{},
-		strict: strict,
+		b:         image[base:],
+		userblock: base,
+		objs:      map[uint64]*object{},
+		groups:    map[uint64]map[string]link{},
+		attrs:     map[uint64]map[string]attr{},
+		gheaps:    map[uint64]map[uint64][]byte{},
+		fheaps:    map[uint64]*fheap{},
+		strict:    strict,
 	}
 	if err := f.superblock(); err != nil {
 		return nil, err

@@ -129,7 +129,11 @@ func (f *File) superblock() error {
 	if c.bad || !validSize(f.so) || !validSize(f.sl) {
 		return fmt.Errorf("%w: superblock claims %d-byte offsets and %d-byte lengths", ErrFormat, f.so, f.sl)
 	}
-	f.addr(c) // base address: addresses count from the superblock (§II.A)
+	// Base address: addresses count from it, the absolute offset of the
+	// superblock (§II.A): 0, or the size of a user block before it.
+	if ba := f.addr(c); !c.bad && ba != uint64(f.userblock) {
+		return fmt.Errorf("%w: the superblock's base address is %d, but it is at byte %d", ErrUnsupported, ba, f.userblock)
+	}
 	var eof uint64
 	if v < 2 {
 		f.addr(c) // free-space info (reserved)
@@ -148,9 +152,10 @@ func (f *File) superblock() error {
 		return fmt.Errorf("%w: truncated superblock", ErrFormat)
 	}
 	// Like libhdf5, refuse a file shorter than its end-of-file address:
-	// it was cut short.
-	if eof > uint64(len(f.b)) {
-		return fmt.Errorf("%w: truncated: the superblock says %d bytes, there are %d", ErrFormat, eof, len(f.b))
+	// it was cut short. libhdf5 writes that address counting the user
+	// block, unlike every other address.
+	if size := uint64(f.userblock) + uint64(len(f.b)); eof > size {
+		return fmt.Errorf("%w: truncated: the superblock says %d bytes, there are %d", ErrFormat, eof, size)
 	}
 	return nil
 }
