@@ -1,0 +1,173 @@
+package loadgen
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Line is one run as a JSON line: the raw output of a benchmark and the
+// input of Summarize.
+type Line struct {
+	// Target labels the server ("transport", "aekit", "kserve", …); Model
+	// labels the model (not necessarily its served name).
+	Target, Model string
+	Protocol      Protocol
+	Clients       int
+	Sent, OK      int
+	Errors        int
+	Cut           bool    `json:",omitempty"`
+	Throughput    float64 // OK responses per second
+	P50ms, P90ms  float64
+	P99ms, MaxMs  float64
+	// MeanBatch is the server's mean batch size, absent when not measured.
+	MeanBatch  *float64       `json:",omitempty"`
+	Statuses   map[string]int `json:",omitempty"`
+	FirstError string         `json:",omitempty"`
+}
+
+// NewLine converts a Result.
+func NewLine(target, model string, r Result) Line {
+	ms := func(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+	l := Line{
+		Target: target, Model: model, Protocol: r.Protocol, Clients: r.Clients,
+		Sent: r.Sent, OK: r.OK, Errors: r.Errors, Cut: r.Cut,
+		Throughput: math.Round(r.Throughput*10) / 10,
+		P50ms:      ms(r.P50), P90ms: ms(r.P90), P99ms: ms(r.P99), MaxMs: ms(r.Max),
+		FirstError: r.FirstError,
+	}
+	if !math.IsNaN(r.MeanBatch) {
+		mb := math.Round(r.MeanBatch*100) / 100
+		l.MeanBatch = &mb
+	}
+	if r.Errors > 0 {
+		l.Statuses = map[string]int{}
+		for s, n := range r.Statuses {
+			l.Statuses[fmt.Sprint(s)] = n
+		}
+	}
+	return l
+}
+
+// String is the line as a person reads it.
+func (l Line) String() string {
+	mb := "-"
+	if l.MeanBatch != nil {
+		mb = fmt.Sprintf("%.2f", *l.MeanBatch)
+	}
+	s := fmt.Sprintf("%-14s %-6s %-6s c=%-3d ok=%d err=%d  %8.1f req/s  p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms  max %7.3f ms  batch %s",
+		l.Target, l.Model, l.Protocol, l.Clients, l.OK, l.Errors, l.Throughput, l.P50ms, l.P90ms, l.P99ms, l.MaxMs, mb)
+	if l.Cut {
+		s += "  (cut by the time limit)"
+	}
+	if l.FirstError != "" {
+		s += "  first error: " + l.FirstError
+	}
+	return s
+}
+
+// ReadLines reads the JSON lines of r, skipping lines that are not JSON
+// objects (a raw benchmark file also holds headings and server logs).
+func ReadLines(r io.Reader) ([]Line, error) {
+	var out []Line
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		t := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(t, "{") {
+			continue
+		}
+		var l Line
+		if err := json.Unmarshal([]byte(t), &l); err != nil || l.Target == "" {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out, sc.Err()
+}
+
+// Roles names the targets Summarize compares.
+type Roles struct {
+	// Served is the server under test, Transport its transport limit,
+	// Unbatched the same server with batching off, Peer the competitor.
+	Served, Transport, Unbatched, Peer string
+}
+
+// Summarize writes one row per (model, protocol, clients): each role's
+// throughput and p99, the served server's mean batch, served throughput as
+// a percentage of the transport limit, the served/peer throughput ratio and
+// the gain of batching (served/unbatched throughput). A role absent from
+// the lines prints "-".
+func Summarize(w io.Writer, lines []Line, roles Roles) error {
+	type key struct {
+		model    string
+		protocol Protocol
+		clients  int
+	}
+	byKey := map[key]map[string]Line{}
+	var keys []key
+	for _, l := range lines {
+		k := key{l.Model, l.Protocol, l.Clients}
+		if byKey[k] == nil {
+			byKey[k] = map[string]Line{}
+			keys = append(keys, k)
+		}
+		byKey[k][l.Target] = l
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "model\tproto\tclients\ttransport req/s\t%s req/s\tp99 ms\tbatch\tno-batch req/s\tp99 ms\t%s req/s\tp99 ms\t%% of transport\t× %s\tbatching gain\t\n",
+		roles.Served, roles.Peer, roles.Peer)
+	num := func(m map[string]Line, target string, f func(Line) float64, format string) string {
+		l, ok := m[target]
+		if !ok || l.OK == 0 {
+			return "-"
+		}
+		return fmt.Sprintf(format, f(l))
+	}
+	ratio := func(m map[string]Line, a, b string, scale float64, format string) string {
+		la, oka := m[a]
+		lb, okb := m[b]
+		if !oka || !okb || la.OK == 0 || lb.Throughput == 0 {
+			return "-"
+		}
+		return fmt.Sprintf(format, scale*la.Throughput/lb.Throughput)
+	}
+	thr := func(l Line) float64 { return l.Throughput }
+	p99 := func(l Line) float64 { return l.P99ms }
+	for _, k := range keys {
+		m := byKey[k]
+		batch := "-"
+		if l, ok := m[roles.Served]; ok && l.MeanBatch != nil {
+			batch = fmt.Sprintf("%.2f", *l.MeanBatch)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			k.model, k.protocol, k.clients,
+			num(m, roles.Transport, thr, "%.0f"),
+			num(m, roles.Served, thr, "%.0f"), num(m, roles.Served, p99, "%.2f"), batch,
+			num(m, roles.Unbatched, thr, "%.0f"), num(m, roles.Unbatched, p99, "%.2f"),
+			num(m, roles.Peer, thr, "%.0f"), num(m, roles.Peer, p99, "%.2f"),
+			ratio(m, roles.Served, roles.Transport, 100, "%.0f%%"),
+			ratio(m, roles.Served, roles.Peer, 1, "%.1f×"),
+			ratio(m, roles.Served, roles.Unbatched, 1, "%.2f×"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var failed []string
+	for _, l := range lines {
+		if l.Errors > 0 || l.Cut {
+			failed = append(failed, fmt.Sprintf("%s %s %s c=%d: %d errors%s %s", l.Target, l.Model, l.Protocol, l.Clients, l.Errors, map[bool]string{true: " (cut)"}[l.Cut], l.FirstError))
+		}
+	}
+	slices.Sort(failed)
+	for _, f := range failed {
+		fmt.Fprintln(w, "errors:", f)
+	}
+	return nil
+}

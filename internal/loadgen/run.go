@@ -1,0 +1,293 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrConfig reports an invalid Config.
+var ErrConfig = errors.New("loadgen: invalid config")
+
+// Config describes one load run against one model.
+type Config struct {
+	// BaseURL is the server's REST root, e.g. "http://127.0.0.1:8000".
+	BaseURL string
+	// Model and Version name the model; Version "" uses the model's default.
+	Model, Version string
+	// Input is the name of the model's input tensor; Width its row width.
+	Input string
+	Width int
+	// Protocol is JSON or Binary.
+	Protocol Protocol
+	// Clients is the number of concurrent clients, each with its own
+	// keep-alive connection, each sending its next request when the last
+	// is answered.
+	Clients int
+	// Requests is the number of timed requests over all clients.
+	Requests int
+	// Warmup requests are sent before the timed ones (same clients, not
+	// counted); 0 means 2 per client.
+	Warmup int
+	// MaxDuration bounds the timed part; requests not sent by then are
+	// not sent and Result.Cut is set. 0 means one minute.
+	MaxDuration time.Duration
+	// Timeout bounds each request; 0 means 30 s.
+	Timeout time.Duration
+	// CheckEvery decodes and checks every n-th response body in full (the
+	// status of every response is checked); 0 means 1 (all).
+	CheckEvery int
+	// MetricsURL, when set, is scraped before and after the timed part and
+	// BatchMetric (a Prometheus histogram of batch sizes, summed over its
+	// label sets) gives Result.MeanBatch.
+	MetricsURL, BatchMetric string
+	// Seed makes the input rows reproducible.
+	Seed uint64
+}
+
+// Result is what one run measured.
+type Result struct {
+	Protocol Protocol
+	Clients  int
+	// Sent, OK and Errors count the timed requests; Sent = OK + Errors.
+	Sent, OK, Errors int
+	// Cut is true when MaxDuration ended the run before Requests were sent.
+	Cut bool
+	// Elapsed is the wall time of the timed part.
+	Elapsed time.Duration
+	// Throughput is OK responses per second of Elapsed.
+	Throughput float64
+	// Latency percentiles and maximum of the successful requests.
+	P50, P90, P99, Max time.Duration
+	// Statuses counts the HTTP status of every timed response (0 for
+	// transport errors).
+	Statuses map[int]int
+	// FirstError describes the first failed request, "" when none.
+	FirstError string
+	// MeanBatch is the server's mean batch size over the timed part, from
+	// its metrics; NaN when not measured.
+	MeanBatch float64
+}
+
+func (c *Config) check() error {
+	switch {
+	case c.BaseURL == "" || c.Model == "" || c.Input == "":
+		return fmt.Errorf("%w: BaseURL, Model and Input are required", ErrConfig)
+	case c.Width <= 0 || c.Width > 1<<24:
+		return fmt.Errorf("%w: width %d outside 1..%d", ErrConfig, c.Width, 1<<24)
+	case c.Clients <= 0 || c.Clients > 4096:
+		return fmt.Errorf("%w: clients %d outside 1..4096", ErrConfig, c.Clients)
+	case c.Requests <= 0 || c.Requests > 1<<24:
+		return fmt.Errorf("%w: requests %d outside 1..%d", ErrConfig, c.Requests, 1<<24)
+	case c.Protocol != JSON && c.Protocol != Binary:
+		return fmt.Errorf("%w: protocol %q (want json or binary)", ErrConfig, c.Protocol)
+	}
+	return nil
+}
+
+// InferURL is the model's OIP infer endpoint.
+func (c *Config) InferURL() string {
+	u := strings.TrimRight(c.BaseURL, "/") + "/v2/models/" + c.Model
+	if c.Version != "" {
+		u += "/versions/" + c.Version
+	}
+	return u + "/infer"
+}
+
+// numRows is how many distinct pre-encoded rows the clients cycle through.
+const numRows = 16
+
+type body struct {
+	data      []byte
+	headerLen string
+}
+
+// Run sends cfg.Warmup and then cfg.Requests infer requests from
+// cfg.Clients concurrent clients and returns what it measured. An error is
+// returned only for a bad Config or an unreachable metrics endpoint; failed
+// requests are counted in the Result.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.check(); err != nil {
+		return Result{}, err
+	}
+	if cfg.Warmup == 0 {
+		cfg.Warmup = 2 * cfg.Clients
+	}
+	if cfg.MaxDuration == 0 {
+		cfg.MaxDuration = time.Minute
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.CheckEvery <= 0 {
+		cfg.CheckEvery = 1
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6164))
+	bodies := make([]body, numRows)
+	for i := range bodies {
+		row := make([]float32, cfg.Width)
+		for j := range row {
+			row[j] = rng.Float32()
+		}
+		b, hl, err := EncodeRequest(cfg.Protocol, cfg.Input, row)
+		if err != nil {
+			return Result{}, err
+		}
+		bodies[i] = body{data: b}
+		if cfg.Protocol == Binary {
+			bodies[i].headerLen = fmt.Sprint(hl)
+		}
+	}
+	tr := &http.Transport{
+		MaxIdleConns:        cfg.Clients,
+		MaxIdleConnsPerHost: cfg.Clients,
+		MaxConnsPerHost:     cfg.Clients,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: cfg.Timeout}
+	url := cfg.InferURL()
+
+	// Warm-up: open the connections and let the server settle.
+	runPhase(ctx, client, url, bodies, cfg.Clients, cfg.Warmup, cfg.Width, 0, nil)
+
+	res := Result{Protocol: cfg.Protocol, Clients: cfg.Clients, MeanBatch: math.NaN()}
+	var before Histogram
+	if cfg.MetricsURL != "" {
+		var err error
+		if before, err = ScrapeHistogram(ctx, client, cfg.MetricsURL, cfg.BatchMetric); err != nil {
+			return res, err
+		}
+	}
+	tctx, cancel := context.WithTimeout(ctx, cfg.MaxDuration)
+	defer cancel()
+	start := time.Now()
+	recs := runPhase(tctx, client, url, bodies, cfg.Clients, cfg.Requests, cfg.Width, cfg.CheckEvery, &res)
+	res.Elapsed = time.Since(start)
+	if cfg.MetricsURL != "" {
+		after, err := ScrapeHistogram(ctx, client, cfg.MetricsURL, cfg.BatchMetric)
+		if err != nil {
+			return res, err
+		}
+		res.MeanBatch = after.Sub(before).Mean()
+	}
+	res.Statuses = map[int]int{}
+	var lat []time.Duration
+	for _, r := range recs {
+		res.Sent++
+		res.Statuses[r.status]++
+		if r.err == nil {
+			res.OK++
+			lat = append(lat, r.latency)
+		} else {
+			res.Errors++
+		}
+	}
+	res.Cut = res.Sent < cfg.Requests
+	if res.Elapsed > 0 {
+		res.Throughput = float64(res.OK) / res.Elapsed.Seconds()
+	}
+	slices.Sort(lat)
+	res.P50, res.P90, res.P99 = Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99)
+	if len(lat) > 0 {
+		res.Max = lat[len(lat)-1]
+	}
+	return res, nil
+}
+
+type record struct {
+	latency time.Duration
+	status  int
+	err     error
+}
+
+// runPhase sends n requests from clients goroutines and returns one record
+// per request sent. When res is non-nil the first error is stored in it.
+// checkEvery 0 skips body checks (warm-up).
+func runPhase(ctx context.Context, client *http.Client, url string, bodies []body, clients, n, width, checkEvery int, res *Result) []record {
+	var next atomic.Int64
+	per := make([][]record, clients)
+	var wg sync.WaitGroup
+	var firstErr sync.Once
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs := make([]record, 0, n/clients+1)
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					break
+				}
+				b := bodies[i%len(bodies)]
+				check := checkEvery > 0 && i%checkEvery == 0
+				r := doRequest(ctx, client, url, b, width, check)
+				if r.err != nil && ctx.Err() != nil && r.status == 0 {
+					break // cut by the deadline, not a server failure
+				}
+				if r.err != nil && res != nil {
+					firstErr.Do(func() { res.FirstError = r.err.Error() })
+				}
+				recs = append(recs, r)
+			}
+			per[c] = recs
+		}()
+	}
+	wg.Wait()
+	return slices.Concat(per...)
+}
+
+func doRequest(ctx context.Context, client *http.Client, url string, b body, width int, check bool) record {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.data))
+	if err != nil {
+		return record{err: err}
+	}
+	if b.headerLen != "" {
+		req.Header.Set(HeaderLength, b.headerLen)
+		req.Header.Set("Content-Type", "application/octet-stream")
+	} else {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return record{err: err}
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	lat := time.Since(t0)
+	r := record{latency: lat, status: resp.StatusCode}
+	switch {
+	case err != nil:
+		r.err = err
+	case resp.StatusCode != http.StatusOK:
+		r.err = fmt.Errorf("%w: HTTP %d: %.200s", ErrBadResponse, resp.StatusCode, data)
+	case check:
+		n, err := DecodeResponse(data, resp.Header.Get(HeaderLength))
+		if err == nil && n != width {
+			err = fmt.Errorf("%w: %d output values, want %d", ErrBadResponse, n, width)
+		}
+		r.err = err
+	}
+	return r
+}
+
+// Percentile returns the p-th percentile (nearest rank) of sorted, 0 when empty.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(k, len(sorted)-1))]
+}
