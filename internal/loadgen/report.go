@@ -159,6 +159,30 @@ func Summarize(w io.Writer, lines []Line, roles Roles) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Targets outside the roles (e.g. a sweep of batching flags): one row each.
+	var others []Line
+	for _, l := range lines {
+		switch l.Target {
+		case roles.Served, roles.Transport, roles.Unbatched, roles.Peer:
+		default:
+			others = append(others, l)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "target\tmodel\tproto\tclients\treq/s\tp50 ms\tp99 ms\tbatch\t\n")
+		for _, l := range others {
+			batch := "-"
+			if l.MeanBatch != nil {
+				batch = fmt.Sprintf("%.2f", *l.MeanBatch)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.2f\t%.2f\t%s\t\n", l.Target, l.Model, l.Protocol, l.Clients, l.Throughput, l.P50ms, l.P99ms, batch)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	var failed []string
 	for _, l := range lines {
 		if l.Errors > 0 || l.Cut {
