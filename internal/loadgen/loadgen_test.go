@@ -71,9 +71,9 @@ func TestEchoRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v2/models/ae/versions/1/infer", bytes.NewReader(body))
-		if p == Binary {
-			req.Header.Set(HeaderLength, strconv.Itoa(hl))
+		req, err := NewInferRequest(context.Background(), srv.URL+"/v2/models/ae/versions/1/infer", body, hl)
+		if err != nil {
+			t.Fatal(err)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

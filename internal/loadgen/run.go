@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,7 +110,7 @@ const numRows = 16
 
 type body struct {
 	data      []byte
-	headerLen string
+	headerLen int // 0 for JSON
 }
 
 // Run sends cfg.Warmup and then cfg.Requests infer requests from
@@ -143,10 +144,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		bodies[i] = body{data: b}
-		if cfg.Protocol == Binary {
-			bodies[i].headerLen = fmt.Sprint(hl)
-		}
+		bodies[i] = body{data: b, headerLen: hl}
 	}
 	tr := &http.Transport{
 		MaxIdleConns:        cfg.Clients,
@@ -248,16 +246,28 @@ func runPhase(ctx context.Context, client *http.Client, url string, bodies []bod
 	return slices.Concat(per...)
 }
 
-func doRequest(ctx context.Context, client *http.Client, url string, b body, width int, check bool) record {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.data))
+// NewInferRequest returns a POST of an EncodeRequest body to url with the
+// headers its protocol needs: Content-Type application/json, or for a
+// binary body (headerLen > 0) application/octet-stream and
+// Inference-Header-Content-Length.
+func NewInferRequest(ctx context.Context, url string, body []byte, headerLen int) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return record{err: err}
+		return nil, err
 	}
-	if b.headerLen != "" {
-		req.Header.Set(HeaderLength, b.headerLen)
+	if headerLen > 0 {
+		req.Header.Set(HeaderLength, strconv.Itoa(headerLen))
 		req.Header.Set("Content-Type", "application/octet-stream")
 	} else {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+func doRequest(ctx context.Context, client *http.Client, url string, b body, width int, check bool) record {
+	req, err := NewInferRequest(ctx, url, b.data, b.headerLen)
+	if err != nil {
+		return record{err: err}
 	}
 	t0 := time.Now()
 	resp, err := client.Do(req)
