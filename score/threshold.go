@@ -171,3 +171,28 @@ func ReadSidecar(model string) (*Threshold, error) {
 	}
 	return t, nil
 }
+
+// Stored returns the threshold stored with the model file model and
+// where it was found: its sidecar file (SidecarPath) first, else the
+// ONNX metadata_props entries metadata (pass nil for other formats),
+// described as "MODEL metadata". It returns nil, "" and no error when
+// neither holds one. model "-" (standard input) has no sidecar file.
+// Errors name the file.
+func Stored(model string, metadata map[string]string) (*Threshold, string, error) {
+	if model != "-" {
+		t, err := ReadSidecar(model)
+		if err != nil || t != nil {
+			return t, SidecarPath(model), err
+		}
+	}
+	if metadata != nil {
+		t, err := FromMetadata(metadata)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", model, err)
+		}
+		if t != nil {
+			return t, model + " metadata", nil
+		}
+	}
+	return nil, "", nil
+}

@@ -16,6 +16,7 @@
 //	convert   convert between .h5, .keras and .onnx
 //	train     train a model with Keras semantics
 //	bench     measure training and inference speed
+//	serve     serve models over the Open Inference Protocol (KServe v2 / Triton), REST and gRPC
 //	version   print aekit's version (also --version, -v)
 //	completion print a shell completion script (bash, zsh, fish)
 //
@@ -59,6 +60,7 @@ func commands() []command {
 		{"convert", "convert between .h5, .keras and .onnx", cmdConvert},
 		{"train", "train a model with Keras semantics", cmdTrain},
 		{"bench", "measure training and inference speed", cmdBench},
+		{"serve", "serve models over the Open Inference Protocol (KServe v2 / Triton)", cmdServe},
 		{"version", "print aekit's version", cmdVersion},
 		{"completion", "print a shell completion script (bash, zsh, fish)", cmdCompletion},
 	}

@@ -204,23 +204,14 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 }
 
 // storedThreshold returns the threshold stored with the model file model
-// (its sidecar file, else an ONNX model's metadata) and where it was
-// found, or nil.
+// (score.Stored: its sidecar file, else an ONNX model's metadata) and
+// where it was found, or nil.
 func storedThreshold(model string, info *modelfile.Info) (*score.Threshold, string, error) {
-	if model != "-" { // standard input has no sidecar file
-		t, err := score.ReadSidecar(model)
-		if err != nil || t != nil {
-			return t, score.SidecarPath(model), err
-		}
-	}
+	var md map[string]string
 	if info.ONNX != nil {
-		t, err := score.FromMetadata(info.ONNX.Metadata)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", model, err)
-		}
-		return t, model + " metadata", nil
+		md = info.ONNX.Metadata
 	}
-	return nil, "", nil
+	return score.Stored(model, md)
 }
 
 // readLabels reads n labels: 0/1, or class ids of which those in the

@@ -1,0 +1,153 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/aekit/aekit/internal/oip"
+)
+
+// grpcService implements inference.GRPCInferenceService.
+type grpcService struct {
+	oip.UnimplementedGRPCInferenceServiceServer
+	s *Server
+}
+
+// grpcError maps an error to its gRPC status.
+func grpcError(err error) error {
+	c := codes.Internal
+	switch {
+	case errors.Is(err, ErrInvalid):
+		c = codes.InvalidArgument
+	case errors.Is(err, ErrNotFound):
+		c = codes.NotFound
+	case errors.Is(err, ErrOverloaded):
+		c = codes.ResourceExhausted
+	case errors.Is(err, ErrUnavailable):
+		c = codes.Unavailable
+	}
+	return status.Error(c, err.Error())
+}
+
+func (g *grpcService) ServerLive(context.Context, *oip.ServerLiveRequest) (*oip.ServerLiveResponse, error) {
+	return &oip.ServerLiveResponse{Live: true}, nil
+}
+
+func (g *grpcService) ServerReady(context.Context, *oip.ServerReadyRequest) (*oip.ServerReadyResponse, error) {
+	return &oip.ServerReadyResponse{Ready: g.s.Ready()}, nil
+}
+
+func (g *grpcService) ModelReady(_ context.Context, r *oip.ModelReadyRequest) (*oip.ModelReadyResponse, error) {
+	_, err := g.s.lookup(r.GetName(), r.GetVersion())
+	return &oip.ModelReadyResponse{Ready: err == nil && g.s.Ready()}, nil
+}
+
+func (g *grpcService) ServerMetadata(context.Context, *oip.ServerMetadataRequest) (*oip.ServerMetadataResponse, error) {
+	name, ver, ext := serverMetadata()
+	return &oip.ServerMetadataResponse{Name: name, Version: ver, Extensions: ext}, nil
+}
+
+func (g *grpcService) ModelMetadata(_ context.Context, r *oip.ModelMetadataRequest) (*oip.ModelMetadataResponse, error) {
+	mo, err := g.s.lookup(r.GetName(), r.GetVersion())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	in, out := metadataOf(mo)
+	conv := func(ts []tensorMetadata) []*oip.ModelMetadataResponse_TensorMetadata {
+		var r []*oip.ModelMetadataResponse_TensorMetadata
+		for _, t := range ts {
+			r = append(r, &oip.ModelMetadataResponse_TensorMetadata{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape})
+		}
+		return r
+	}
+	return &oip.ModelMetadataResponse{Name: mo.src.name, Versions: []string{mo.src.version}, Platform: mo.platform,
+		Inputs: conv(in), Outputs: conv(out)}, nil
+}
+
+func (g *grpcService) ModelInfer(_ context.Context, r *oip.ModelInferRequest) (*oip.ModelInferResponse, error) {
+	s := g.s
+	start := time.Now()
+	label, code := "", 200
+	defer func() {
+		s.met.requests.WithLabelValues(label, "grpc", strconv.Itoa(code)).Inc()
+		s.met.latency.WithLabelValues(label, "grpc").Observe(time.Since(start).Seconds())
+	}()
+	fail := func(err error) (*oip.ModelInferResponse, error) {
+		code = httpStatus(err)
+		return nil, grpcError(err)
+	}
+	if err := s.admit(); err != nil {
+		return fail(err)
+	}
+	defer s.release()
+	defer s.answered.Add(1)
+	mo, err := s.lookup(r.GetModelName(), r.GetModelVersion())
+	if err != nil {
+		return fail(err)
+	}
+	label = mo.src.name
+	req, err := decodeGRPC(r)
+	if err != nil {
+		return fail(err)
+	}
+	j, outs, err := prepare(req, mo, s.cfg.MaxRows)
+	if err != nil {
+		return fail(err)
+	}
+	if err := s.infer(mo, j); err != nil {
+		return fail(err)
+	}
+	return encodeGRPC(r, mo, answer(j, mo, outs)), nil
+}
+
+// decodeGRPC decodes a ModelInferRequest: input data in
+// raw_input_contents (one entry per input, in order) or in each input's
+// contents.fp32_contents.
+func decodeGRPC(r *oip.ModelInferRequest) (*inferRequest, error) {
+	req := &inferRequest{id: r.GetId()}
+	raw := r.GetRawInputContents()
+	if len(raw) > 0 && len(raw) != len(r.GetInputs()) {
+		return nil, invalidf("%d raw_input_contents for %d inputs", len(raw), len(r.GetInputs()))
+	}
+	for i, in := range r.GetInputs() {
+		t := inTensor{name: in.GetName(), datatype: in.GetDatatype(), shape: in.GetShape()}
+		c := in.GetContents()
+		switch {
+		case len(raw) > 0:
+			if c != nil && len(c.GetFp32Contents()) > 0 {
+				return nil, invalidf("input %q: both contents and raw_input_contents", t.name)
+			}
+			t.raw, t.hasData = raw[i], true
+			if t.raw == nil {
+				t.raw = []byte{}
+			}
+		case c != nil:
+			t.f32, t.hasData = c.GetFp32Contents(), true
+		}
+		req.inputs = append(req.inputs, t)
+	}
+	for _, o := range r.GetOutputs() {
+		if p, ok := o.GetParameters()["classification"]; ok && p.GetInt64Param() != 0 {
+			return nil, invalidf("output %q: the classification extension is not supported", o.GetName())
+		}
+		req.outputs = append(req.outputs, o.GetName())
+	}
+	return req, nil
+}
+
+// encodeGRPC builds the answer, every output's data in
+// raw_output_contents as Triton answers.
+func encodeGRPC(r *oip.ModelInferRequest, mo *model, ts []outTensor) *oip.ModelInferResponse {
+	resp := &oip.ModelInferResponse{ModelName: mo.src.name, ModelVersion: mo.src.version, Id: r.GetId()}
+	for i := range ts {
+		t := &ts[i]
+		resp.Outputs = append(resp.Outputs, &oip.ModelInferResponse_InferOutputTensor{Name: t.name, Datatype: t.datatype, Shape: t.shape})
+		resp.RawOutputContents = append(resp.RawOutputContents, appendRaw(make([]byte, 0, rawSize(t)), t))
+	}
+	return resp
+}
