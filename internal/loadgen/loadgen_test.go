@@ -40,7 +40,7 @@ func TestRunAgainstEcho(t *testing.T) {
 			if res.Sent != 200 || res.OK != 200 || res.Errors != 0 || res.Cut {
 				t.Fatalf("sent %d ok %d errors %d cut %v (first error %q), want 200 answered", res.Sent, res.OK, res.Errors, res.Cut, res.FirstError)
 			}
-			if res.Statuses[200] != 200 {
+			if res.Statuses["200"] != 200 {
 				t.Errorf("statuses %v, want 200×200", res.Statuses)
 			}
 			if !(res.P50 > 0 && res.P50 <= res.P90 && res.P90 <= res.P99 && res.P99 <= res.Max) {
@@ -177,7 +177,7 @@ func TestRunCountsErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sent != 100 || res.Errors == 0 || res.OK+res.Errors != 100 || res.Statuses[429] != res.Errors {
+	if res.Sent != 100 || res.Errors == 0 || res.OK+res.Errors != 100 || res.Statuses["429"] != res.Errors {
 		t.Fatalf("sent %d ok %d errors %d statuses %v, want 100 sent with the 429s counted as errors", res.Sent, res.OK, res.Errors, res.Statuses)
 	}
 	if !strings.Contains(res.FirstError, "HTTP 429") {
@@ -308,7 +308,7 @@ func TestConfigChecked(t *testing.T) {
 		"zero width":       func(c *Config) { c.Width = 0 },
 		"too many clients": func(c *Config) { c.Clients = 5000 },
 		"zero requests":    func(c *Config) { c.Requests = 0 },
-		"unknown protocol": func(c *Config) { c.Protocol = "grpc" },
+		"unknown protocol": func(c *Config) { c.Protocol = "udp" },
 	} {
 		c := base
 		mod(&c)

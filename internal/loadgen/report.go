@@ -47,10 +47,7 @@ func NewLine(target, model string, r Result) Line {
 		l.MeanBatch = &mb
 	}
 	if r.Errors > 0 {
-		l.Statuses = map[string]int{}
-		for s, n := range r.Statuses {
-			l.Statuses[fmt.Sprint(s)] = n
-		}
+		l.Statuses = r.Statuses
 	}
 	return l
 }

@@ -29,11 +29,13 @@ type Config struct {
 	// Input is the name of the model's input tensor; Width its row width.
 	Input string
 	Width int
-	// Protocol is JSON or Binary.
+	// Protocol is JSON, Binary or GRPC.
 	Protocol Protocol
+	// GRPCAddr is the server's gRPC address (host:port), for GRPC.
+	GRPCAddr string
 	// Clients is the number of concurrent clients, each with its own
-	// keep-alive connection, each sending its next request when the last
-	// is answered.
+	// keep-alive connection (HTTP/1.1, or an HTTP/2 gRPC channel), each
+	// sending its next request when the last is answered.
 	Clients int
 	// Requests is the number of timed requests over all clients.
 	Requests int
@@ -70,9 +72,10 @@ type Result struct {
 	Throughput float64
 	// Latency percentiles and maximum of the successful requests.
 	P50, P90, P99, Max time.Duration
-	// Statuses counts the HTTP status of every timed response (0 for
-	// transport errors).
-	Statuses map[int]int
+	// Statuses counts the status of every timed response: the HTTP
+	// status ("200", "429") or the gRPC code ("OK", "ResourceExhausted");
+	// "transport" for requests that got no answer.
+	Statuses map[string]int
 	// FirstError describes the first failed request, "" when none.
 	FirstError string
 	// MeanBatch is the server's mean batch size over the timed part, from
@@ -82,16 +85,20 @@ type Result struct {
 
 func (c *Config) check() error {
 	switch {
-	case c.BaseURL == "" || c.Model == "" || c.Input == "":
-		return fmt.Errorf("%w: BaseURL, Model and Input are required", ErrConfig)
+	case c.Model == "" || c.Input == "":
+		return fmt.Errorf("%w: Model and Input are required", ErrConfig)
+	case c.Protocol == GRPC && c.GRPCAddr == "":
+		return fmt.Errorf("%w: gRPC needs GRPCAddr", ErrConfig)
+	case c.Protocol != GRPC && c.BaseURL == "":
+		return fmt.Errorf("%w: REST needs BaseURL", ErrConfig)
 	case c.Width <= 0 || c.Width > 1<<24:
 		return fmt.Errorf("%w: width %d outside 1..%d", ErrConfig, c.Width, 1<<24)
 	case c.Clients <= 0 || c.Clients > 4096:
 		return fmt.Errorf("%w: clients %d outside 1..4096", ErrConfig, c.Clients)
 	case c.Requests <= 0 || c.Requests > 1<<24:
 		return fmt.Errorf("%w: requests %d outside 1..%d", ErrConfig, c.Requests, 1<<24)
-	case c.Protocol != JSON && c.Protocol != Binary:
-		return fmt.Errorf("%w: protocol %q (want json or binary)", ErrConfig, c.Protocol)
+	case c.Protocol != JSON && c.Protocol != Binary && c.Protocol != GRPC:
+		return fmt.Errorf("%w: protocol %q (want json, binary or grpc)", ErrConfig, c.Protocol)
 	}
 	return nil
 }
@@ -134,31 +141,29 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.CheckEvery = 1
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6164))
-	bodies := make([]body, numRows)
-	for i := range bodies {
-		row := make([]float32, cfg.Width)
-		for j := range row {
-			row[j] = rng.Float32()
+	rows := make([][]float32, numRows)
+	for i := range rows {
+		rows[i] = make([]float32, cfg.Width)
+		for j := range rows[i] {
+			rows[i][j] = rng.Float32()
 		}
-		b, hl, err := EncodeRequest(cfg.Protocol, cfg.Input, row)
-		if err != nil {
-			return Result{}, err
-		}
-		bodies[i] = body{data: b, headerLen: hl}
 	}
-	tr := &http.Transport{
-		MaxIdleConns:        cfg.Clients,
-		MaxIdleConnsPerHost: cfg.Clients,
-		MaxConnsPerHost:     cfg.Clients,
-		IdleConnTimeout:     time.Minute,
-		DisableCompression:  true,
+	var send sendFunc
+	var closeSender func()
+	var err error
+	if cfg.Protocol == GRPC {
+		send, closeSender, err = grpcSender(&cfg, rows)
+	} else {
+		send, closeSender, err = restSender(&cfg, rows)
 	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: cfg.Timeout}
-	url := cfg.InferURL()
+	if err != nil {
+		return Result{}, err
+	}
+	defer closeSender()
+	client := &http.Client{Timeout: cfg.Timeout}
 
 	// Warm-up: open the connections and let the server settle.
-	runPhase(ctx, client, url, bodies, cfg.Clients, cfg.Warmup, cfg.Width, 0, nil)
+	runPhase(ctx, send, cfg.Clients, cfg.Warmup, 0, nil)
 
 	res := Result{Protocol: cfg.Protocol, Clients: cfg.Clients, MeanBatch: math.NaN()}
 	var before Histogram
@@ -171,7 +176,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	tctx, cancel := context.WithTimeout(ctx, cfg.MaxDuration)
 	defer cancel()
 	start := time.Now()
-	recs := runPhase(tctx, client, url, bodies, cfg.Clients, cfg.Requests, cfg.Width, cfg.CheckEvery, &res)
+	recs := runPhase(tctx, send, cfg.Clients, cfg.Requests, cfg.CheckEvery, &res)
 	res.Elapsed = time.Since(start)
 	if cfg.MetricsURL != "" {
 		after, err := ScrapeHistogram(ctx, client, cfg.MetricsURL, cfg.BatchMetric)
@@ -180,11 +185,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		res.MeanBatch = after.Sub(before).Mean()
 	}
-	res.Statuses = map[int]int{}
+	res.Statuses = map[string]int{}
 	var lat []time.Duration
 	for _, r := range recs {
 		res.Sent++
-		res.Statuses[r.status]++
+		if r.status == "" {
+			res.Statuses["transport"]++
+		} else {
+			res.Statuses[r.status]++
+		}
 		if r.err == nil {
 			res.OK++
 			lat = append(lat, r.latency)
@@ -206,14 +215,44 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 type record struct {
 	latency time.Duration
-	status  int
+	status  string // "" when no answer came
 	err     error
+}
+
+// sendFunc sends request number i from client c and records it; check asks
+// for the answer's body to be decoded and checked.
+type sendFunc func(ctx context.Context, c, i int, check bool) record
+
+// restSender returns a sendFunc for JSON or Binary REST: the bodies of rows
+// encoded once, one keep-alive connection per client.
+func restSender(cfg *Config, rows [][]float32) (sendFunc, func(), error) {
+	bodies := make([]body, len(rows))
+	for i, row := range rows {
+		b, hl, err := EncodeRequest(cfg.Protocol, cfg.Input, row)
+		if err != nil {
+			return nil, nil, err
+		}
+		bodies[i] = body{data: b, headerLen: hl}
+	}
+	tr := &http.Transport{
+		MaxIdleConns:        cfg.Clients,
+		MaxIdleConnsPerHost: cfg.Clients,
+		MaxConnsPerHost:     cfg.Clients,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	client := &http.Client{Transport: tr, Timeout: cfg.Timeout}
+	url, width := cfg.InferURL(), cfg.Width
+	send := func(ctx context.Context, _, i int, check bool) record {
+		return doRequest(ctx, client, url, bodies[i%len(bodies)], width, check)
+	}
+	return send, tr.CloseIdleConnections, nil
 }
 
 // runPhase sends n requests from clients goroutines and returns one record
 // per request sent. When res is non-nil the first error is stored in it.
 // checkEvery 0 skips body checks (warm-up).
-func runPhase(ctx context.Context, client *http.Client, url string, bodies []body, clients, n, width, checkEvery int, res *Result) []record {
+func runPhase(ctx context.Context, send sendFunc, clients, n, checkEvery int, res *Result) []record {
 	var next atomic.Int64
 	per := make([][]record, clients)
 	var wg sync.WaitGroup
@@ -228,10 +267,8 @@ func runPhase(ctx context.Context, client *http.Client, url string, bodies []bod
 				if i >= n {
 					break
 				}
-				b := bodies[i%len(bodies)]
-				check := checkEvery > 0 && i%checkEvery == 0
-				r := doRequest(ctx, client, url, b, width, check)
-				if r.err != nil && ctx.Err() != nil && r.status == 0 {
+				r := send(ctx, c, i, checkEvery > 0 && i%checkEvery == 0)
+				if r.err != nil && ctx.Err() != nil && r.status == "" {
 					break // cut by the deadline, not a server failure
 				}
 				if r.err != nil && res != nil {
@@ -277,7 +314,7 @@ func doRequest(ctx context.Context, client *http.Client, url string, b body, wid
 	data, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	lat := time.Since(t0)
-	r := record{latency: lat, status: resp.StatusCode}
+	r := record{latency: lat, status: strconv.Itoa(resp.StatusCode)}
 	switch {
 	case err != nil:
 		r.err = err

@@ -24,6 +24,9 @@ const (
 	// Binary sends the tensor as raw little-endian FP32 bytes after the JSON
 	// header (Triton's binary-tensor extension) and asks for binary outputs.
 	Binary Protocol = "binary"
+	// GRPC calls inference.GRPCInferenceService/ModelInfer with the tensor
+	// in raw_input_contents.
+	GRPC Protocol = "grpc"
 )
 
 // ErrBadResponse reports a response that is not a valid answer to the

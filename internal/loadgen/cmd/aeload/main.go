@@ -6,7 +6,9 @@
 //	aeload echo -http 127.0.0.1:8090 -model ae -input input -output output -width 784
 //	aeload summary bench/serve-2026-12-06-1200.txt
 //
-// run measures every (protocol, clients) pair against each target in turn,
+// run measures every (protocol, clients) pair against each target in turn
+// (for gRPC, each target given a -grpc-target; its REST metadata names the
+// input),
 // so the targets are measured interleaved under the same machine load, and
 // prints one JSON line per run (-text: a line a person reads). echo serves
 // the transport limit: an OIP REST server that decodes and encodes tensors
@@ -98,13 +100,14 @@ func ints(s string) ([]int, error) {
 
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	var targets, metrics pairs
+	var targets, metrics, grpcs pairs
 	fs.Var(&targets, "target", "LABEL=URL of an OIP REST server (repeat; measured in this order)")
+	fs.Var(&grpcs, "grpc-target", "LABEL=HOST:PORT of that target's gRPC server (repeat; for -protocols grpc)")
 	fs.Var(&metrics, "metrics", "LABEL=URL of that target's Prometheus /metrics (repeat; optional)")
 	batchMetric := fs.String("batch-metric", "aekit_batch_size", "the batch-size histogram in -metrics")
 	model := fs.String("model", "", "the served model name")
 	label := fs.String("label", "", "the model's label in the output (default -model)")
-	protocols := fs.String("protocols", "json,binary", "comma-separated: json, binary")
+	protocols := fs.String("protocols", "json,binary", "comma-separated: json, binary, grpc")
 	clients := fs.String("clients", "1,16,64,256", "comma-separated client counts")
 	requests := fs.Int("requests", 2000, "timed requests per run")
 	warmup := fs.Int("warmup", 0, "warm-up requests per run (0: 2 per client)")
@@ -137,10 +140,14 @@ func run(ctx context.Context, args []string) error {
 	for _, p := range strings.Split(*protocols, ",") {
 		for _, c := range cs {
 			for i, t := range targets.keys {
+				proto := loadgen.Protocol(strings.TrimSpace(p))
+				if proto == loadgen.GRPC && grpcs.get(t) == "" {
+					continue // this target has no gRPC endpoint
+				}
 				cfg := loadgen.Config{
-					BaseURL: targets.vals[i], Model: *model,
+					BaseURL: targets.vals[i], GRPCAddr: grpcs.get(t), Model: *model,
 					Input: infos[i].Input, Width: infos[i].Width,
-					Protocol: loadgen.Protocol(strings.TrimSpace(p)), Clients: c,
+					Protocol: proto, Clients: c,
 					Requests: *requests, Warmup: *warmup, MaxDuration: *maxDur,
 					CheckEvery: *checkEvery,
 				}
