@@ -1,12 +1,9 @@
 package loadgen
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 )
@@ -101,10 +98,7 @@ func echoInfer(w http.ResponseWriter, r *http.Request, cfg EchoConfig) {
 			httpError(w, http.StatusBadRequest, "input %q: binary_data_size %d, want %d within the body", in.Name, size, 4*n)
 			return
 		}
-		data = make([]float32, n)
-		for i := range data {
-			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(rest[4*i:]))
-		}
+		data = DecodeFP32(rest[:size])
 	} else if len(data) != n {
 		httpError(w, http.StatusBadRequest, "input %q: %d values for shape %v", in.Name, len(data), in.Shape)
 		return
@@ -129,15 +123,7 @@ func echoInfer(w http.ResponseWriter, r *http.Request, cfg EchoConfig) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(h) + 4*n)
-	buf.Write(h)
-	var b [4]byte
-	for _, v := range data {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		buf.Write(b[:])
-	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(HeaderLength, strconv.Itoa(len(h)))
-	w.Write(buf.Bytes())
+	w.Write(append(h, EncodeFP32(data)...))
 }

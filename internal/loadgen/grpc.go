@@ -2,9 +2,7 @@ package loadgen
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
 
 	"google.golang.org/grpc"
@@ -23,11 +21,7 @@ const maxGRPCMessage = 64 << 20
 func grpcSender(cfg *Config, rows [][]float32) (sendFunc, func(), error) {
 	raws := make([][]byte, len(rows))
 	for i, row := range rows {
-		raw := make([]byte, 4*len(row))
-		for j, v := range row {
-			binary.LittleEndian.PutUint32(raw[4*j:], math.Float32bits(v))
-		}
-		raws[i] = raw
+		raws[i] = EncodeFP32(row)
 	}
 	conns := make([]*grpc.ClientConn, cfg.Clients)
 	closeAll := func() {
@@ -49,7 +43,7 @@ func grpcSender(cfg *Config, rows [][]float32) (sendFunc, func(), error) {
 		conns[c] = conn
 		clients[c] = oip.NewGRPCInferenceServiceClient(conn)
 	}
-	model, version, input, width, timeout := cfg.Model, cfg.Version, cfg.Input, cfg.Width, cfg.Timeout
+	model, version, input, width, timeout, verify := cfg.Model, cfg.Version, cfg.Input, cfg.Width, cfg.Timeout, cfg.Verify
 	send := func(ctx context.Context, c, i int, check bool) record {
 		req := &oip.ModelInferRequest{
 			ModelName:    model,
@@ -73,9 +67,9 @@ func grpcSender(cfg *Config, rows [][]float32) (sendFunc, func(), error) {
 		}
 		r := record{latency: lat, status: "OK"}
 		if check {
-			n, err := grpcOutputCount(resp)
-			if err == nil && n != width {
-				err = fmt.Errorf("%w: %d output values, want %d", ErrBadResponse, n, width)
+			out, err := grpcOutput(resp)
+			if err == nil {
+				err = checkOutput(out, width, i%len(raws), verify)
 			}
 			r.err = err
 		}
@@ -84,33 +78,33 @@ func grpcSender(cfg *Config, rows [][]float32) (sendFunc, func(), error) {
 	return send, closeAll, nil
 }
 
-// grpcOutputCount checks a ModelInfer answer and returns its first
-// output's element count, from raw_output_contents or typed contents.
-func grpcOutputCount(resp *oip.ModelInferResponse) (int, error) {
+// grpcOutput checks a ModelInfer answer and returns its first output's
+// values, from raw_output_contents or typed contents.
+func grpcOutput(resp *oip.ModelInferResponse) ([]float32, error) {
 	if len(resp.Outputs) == 0 {
-		return 0, fmt.Errorf("%w: no outputs", ErrBadResponse)
+		return nil, fmt.Errorf("%w: no outputs", ErrBadResponse)
 	}
 	o := resp.Outputs[0]
 	want := int64(1)
 	for _, d := range o.Shape {
 		want *= d
 	}
-	var n int
+	var out []float32
 	switch {
 	case len(resp.RawOutputContents) > 0:
 		if len(resp.RawOutputContents) != len(resp.Outputs) {
-			return 0, fmt.Errorf("%w: %d raw outputs for %d outputs", ErrBadResponse, len(resp.RawOutputContents), len(resp.Outputs))
+			return nil, fmt.Errorf("%w: %d raw outputs for %d outputs", ErrBadResponse, len(resp.RawOutputContents), len(resp.Outputs))
 		}
 		raw := resp.RawOutputContents[0]
 		if o.Datatype != "FP32" || len(raw)%4 != 0 {
-			return 0, fmt.Errorf("%w: output %q: %s with %d bytes, want FP32", ErrBadResponse, o.Name, o.Datatype, len(raw))
+			return nil, fmt.Errorf("%w: output %q: %s with %d bytes, want FP32", ErrBadResponse, o.Name, o.Datatype, len(raw))
 		}
-		n = len(raw) / 4
+		out = DecodeFP32(raw)
 	case o.Contents != nil:
-		n = len(o.Contents.Fp32Contents)
+		out = o.Contents.Fp32Contents
 	}
-	if int64(n) != want {
-		return 0, fmt.Errorf("%w: output %q has %d values for shape %v", ErrBadResponse, o.Name, n, o.Shape)
+	if int64(len(out)) != want {
+		return nil, fmt.Errorf("%w: output %q has %d values for shape %v", ErrBadResponse, o.Name, len(out), o.Shape)
 	}
-	return n, nil
+	return out, nil
 }

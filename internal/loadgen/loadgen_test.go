@@ -3,10 +3,10 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -97,8 +97,8 @@ func TestEchoRoundTrip(t *testing.T) {
 				t.Fatalf("%s: value %d = %v, want %v", p, i, got[i], row[i])
 			}
 		}
-		if n, err := DecodeResponse(buf.Bytes(), resp.Header.Get(HeaderLength)); err != nil || n != width {
-			t.Errorf("%s: DecodeResponse = %d, %v; want %d", p, n, err, width)
+		if out, err := DecodeResponse(buf.Bytes(), resp.Header.Get(HeaderLength)); err != nil || len(out) != width || out[7] != row[7] {
+			t.Errorf("%s: DecodeResponse = %d values, %v; want the %d sent", p, len(out), err, width)
 		}
 	}
 }
@@ -121,11 +121,7 @@ func decodeValues(t *testing.T, body []byte, headerLen string) []float32 {
 	if headerLen == "" {
 		return resp.Outputs[0].Data
 	}
-	out := make([]float32, len(rest)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(rest[4*i:]))
-	}
-	return out
+	return DecodeFP32(rest)
 }
 
 func TestEchoRejectsBadRequests(t *testing.T) {
@@ -194,6 +190,48 @@ func TestRunCountsErrors(t *testing.T) {
 	}
 	if res.OK != 0 || res.Errors != 10 || !strings.Contains(res.FirstError, "3 output values, want 784") {
 		t.Fatalf("ok %d errors %d first %q, want every wrong-size answer an error", res.OK, res.Errors, res.FirstError)
+	}
+}
+
+// TestRunVerify: Verify sees each checked answer with its request's row,
+// so a server that answers one request with another's row is caught.
+func TestRunVerify(t *testing.T) {
+	rows := InputRows(3, width)
+	verify := func(row int, out []float32) error {
+		for j, v := range out {
+			if v != rows[row][j] {
+				return fmt.Errorf("value %d = %v, sent %v", j, v, rows[row][j])
+			}
+		}
+		return nil
+	}
+	srv := echoServer(t)
+	for _, p := range []Protocol{JSON, Binary} {
+		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Model: "ae", Input: "in", Width: width, Protocol: p, Clients: 8, Requests: 300, Seed: 3, Verify: verify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK != 300 {
+			t.Errorf("%s: %d ok, %d errors (%s): the echo answers each request with its own row", p, res.OK, res.Errors, res.FirstError)
+		}
+	}
+	// A server that answers with a fixed row: right size, wrong values.
+	fixed, _, _ := EncodeRequest(JSON, "in", rows[5])
+	echo := Echo(EchoConfig{Model: "ae", Input: "in", Output: "out", Width: width})
+	wrong := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			r.Body = io.NopCloser(bytes.NewReader(fixed))
+			r.Header.Del(HeaderLength)
+		}
+		echo.ServeHTTP(w, r)
+	}))
+	defer wrong.Close()
+	res, err := Run(context.Background(), Config{BaseURL: wrong.URL, Model: "ae", Input: "in", Width: width, Protocol: JSON, Clients: 2, Requests: 32, Seed: 3, Verify: verify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK != 2 || res.Errors != 30 || !strings.Contains(res.FirstError, "row ") {
+		t.Errorf("%d ok, %d errors (%s); want only the 2 requests carrying row 5 to pass", res.OK, res.Errors, res.FirstError)
 	}
 }
 
@@ -279,8 +317,8 @@ func TestDecodeResponseRejects(t *testing.T) {
 	head := `{"model_name":"ae","outputs":[{"name":"o","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
 	good := append([]byte(head), make([]byte, 8)...)
 	hl := strconv.Itoa(len(head))
-	if n, err := DecodeResponse(good, hl); err != nil || n != 2 {
-		t.Fatalf("good response: %d, %v", n, err)
+	if out, err := DecodeResponse(good, hl); err != nil || len(out) != 2 {
+		t.Fatalf("good response: %v, %v", out, err)
 	}
 	cases := map[string]struct {
 		body []byte

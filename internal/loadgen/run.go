@@ -54,8 +54,12 @@ type Config struct {
 	// BatchMetric (a Prometheus histogram of batch sizes, summed over its
 	// label sets) gives Result.MeanBatch.
 	MetricsURL, BatchMetric string
-	// Seed makes the input rows reproducible.
+	// Seed makes the input rows reproducible (see InputRows).
 	Seed uint64
+	// Verify, when set, is given every checked response's first output
+	// with the index of the request's row in InputRows(Seed, Width); an
+	// error it returns counts the request as failed.
+	Verify func(row int, output []float32) error
 }
 
 // Result is what one run measured.
@@ -115,6 +119,33 @@ func (c *Config) InferURL() string {
 // numRows is how many distinct pre-encoded rows the clients cycle through.
 const numRows = 16
 
+// InputRows returns the rows a run with this seed and width sends, uniform
+// in [0, 1): request i carries row i mod len(rows).
+func InputRows(seed uint64, width int) [][]float32 {
+	rng := rand.New(rand.NewPCG(seed, 0x6c6f6164))
+	rows := make([][]float32, numRows)
+	for i := range rows {
+		rows[i] = make([]float32, width)
+		for j := range rows[i] {
+			rows[i][j] = rng.Float32()
+		}
+	}
+	return rows
+}
+
+// checkOutput checks one response's first output: its width, then Verify.
+func checkOutput(out []float32, width, row int, verify func(int, []float32) error) error {
+	if len(out) != width {
+		return fmt.Errorf("%w: %d output values, want %d", ErrBadResponse, len(out), width)
+	}
+	if verify != nil {
+		if err := verify(row, out); err != nil {
+			return fmt.Errorf("%w: row %d: %v", ErrBadResponse, row, err)
+		}
+	}
+	return nil
+}
+
 type body struct {
 	data      []byte
 	headerLen int // 0 for JSON
@@ -140,14 +171,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.CheckEvery <= 0 {
 		cfg.CheckEvery = 1
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6164))
-	rows := make([][]float32, numRows)
-	for i := range rows {
-		rows[i] = make([]float32, cfg.Width)
-		for j := range rows[i] {
-			rows[i][j] = rng.Float32()
-		}
-	}
+	rows := InputRows(cfg.Seed, cfg.Width)
 	var send sendFunc
 	var closeSender func()
 	var err error
@@ -217,6 +241,7 @@ type record struct {
 	latency time.Duration
 	status  string // "" when no answer came
 	err     error
+	out     []float32 // the decoded output, until checked
 }
 
 // sendFunc sends request number i from client c and records it; check asks
@@ -242,9 +267,14 @@ func restSender(cfg *Config, rows [][]float32) (sendFunc, func(), error) {
 		DisableCompression:  true,
 	}
 	client := &http.Client{Transport: tr, Timeout: cfg.Timeout}
-	url, width := cfg.InferURL(), cfg.Width
+	url, width, verify := cfg.InferURL(), cfg.Width, cfg.Verify
 	send := func(ctx context.Context, _, i int, check bool) record {
-		return doRequest(ctx, client, url, bodies[i%len(bodies)], width, check)
+		r := doRequest(ctx, client, url, bodies[i%len(bodies)], check)
+		if r.err == nil && r.out != nil {
+			r.err = checkOutput(r.out, width, i%len(bodies), verify)
+		}
+		r.out = nil
+		return r
 	}
 	return send, tr.CloseIdleConnections, nil
 }
@@ -301,7 +331,7 @@ func NewInferRequest(ctx context.Context, url string, body []byte, headerLen int
 	return req, nil
 }
 
-func doRequest(ctx context.Context, client *http.Client, url string, b body, width int, check bool) record {
+func doRequest(ctx context.Context, client *http.Client, url string, b body, check bool) record {
 	req, err := NewInferRequest(ctx, url, b.data, b.headerLen)
 	if err != nil {
 		return record{err: err}
@@ -321,11 +351,7 @@ func doRequest(ctx context.Context, client *http.Client, url string, b body, wid
 	case resp.StatusCode != http.StatusOK:
 		r.err = fmt.Errorf("%w: HTTP %d: %.200s", ErrBadResponse, resp.StatusCode, data)
 	case check:
-		n, err := DecodeResponse(data, resp.Header.Get(HeaderLength))
-		if err == nil && n != width {
-			err = fmt.Errorf("%w: %d output values, want %d", ErrBadResponse, n, width)
-		}
-		r.err = err
+		r.out, r.err = DecodeResponse(data, resp.Header.Get(HeaderLength))
 	}
 	return r
 }

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -83,68 +82,83 @@ func EncodeRequest(p Protocol, name string, row []float32) (body []byte, headerL
 		if err != nil {
 			return nil, 0, err
 		}
-		var buf bytes.Buffer
-		buf.Grow(len(head) + 4*len(row))
-		buf.Write(head)
-		var b [4]byte
-		for _, v := range row {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			buf.Write(b[:])
-		}
-		return buf.Bytes(), len(head), nil
+		return append(head, EncodeFP32(row)...), len(head), nil
 	}
 	return nil, 0, fmt.Errorf("loadgen: unknown protocol %q", p)
 }
 
 // DecodeResponse checks an infer response body and returns its first
-// output's element count. headerLen is the response's
+// output's values. headerLen is the response's
 // Inference-Header-Content-Length value ("" when absent: a JSON-only body).
 // Binary outputs are located with their binary_data_size parameters and
 // bounds-checked against the body.
-func DecodeResponse(body []byte, headerLen string) (int, error) {
+func DecodeResponse(body []byte, headerLen string) ([]float32, error) {
 	head := body
 	var rest []byte
 	if headerLen != "" {
 		n, err := strconv.Atoi(headerLen)
 		if err != nil || n < 0 || n > len(body) {
-			return 0, fmt.Errorf("%w: %s %q outside the %d-byte body", ErrBadResponse, HeaderLength, headerLen, len(body))
+			return nil, fmt.Errorf("%w: %s %q outside the %d-byte body", ErrBadResponse, HeaderLength, headerLen, len(body))
 		}
 		head, rest = body[:n], body[n:]
 	}
 	var resp InferResponse
 	if err := json.Unmarshal(head, &resp); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
 	if len(resp.Outputs) == 0 {
-		return 0, fmt.Errorf("%w: no outputs", ErrBadResponse)
+		return nil, fmt.Errorf("%w: no outputs", ErrBadResponse)
 	}
-	counts := make([]int, len(resp.Outputs))
+	var first []float32
 	for i, o := range resp.Outputs {
 		size, binaryOut := binarySize(o.Parameters)
 		if !binaryOut {
-			counts[i] = len(o.Data)
+			if i == 0 {
+				first = o.Data
+			}
 			continue
 		}
 		if size < 0 || size > len(rest) {
-			return 0, fmt.Errorf("%w: output %q binary_data_size %d exceeds the %d bytes left", ErrBadResponse, o.Name, size, len(rest))
+			return nil, fmt.Errorf("%w: output %q binary_data_size %d exceeds the %d bytes left", ErrBadResponse, o.Name, size, len(rest))
 		}
-		if o.Datatype != "FP32" || size%4 != 0 {
-			return 0, fmt.Errorf("%w: output %q: %s with %d bytes, want FP32", ErrBadResponse, o.Name, o.Datatype, size)
+		if i == 0 {
+			if o.Datatype != "FP32" || size%4 != 0 {
+				return nil, fmt.Errorf("%w: output %q: %s with %d bytes, want FP32", ErrBadResponse, o.Name, o.Datatype, size)
+			}
+			first = DecodeFP32(rest[:size])
 		}
-		counts[i] = size / 4
 		rest = rest[size:]
 	}
 	if len(rest) != 0 {
-		return 0, fmt.Errorf("%w: %d bytes after the last binary output", ErrBadResponse, len(rest))
+		return nil, fmt.Errorf("%w: %d bytes after the last binary output", ErrBadResponse, len(rest))
 	}
 	want := int64(1)
 	for _, d := range resp.Outputs[0].Shape {
 		want *= d
 	}
-	if int64(counts[0]) != want {
-		return 0, fmt.Errorf("%w: output %q has %d values for shape %v", ErrBadResponse, resp.Outputs[0].Name, counts[0], resp.Outputs[0].Shape)
+	if int64(len(first)) != want {
+		return nil, fmt.Errorf("%w: output %q has %d values for shape %v", ErrBadResponse, resp.Outputs[0].Name, len(first), resp.Outputs[0].Shape)
 	}
-	return counts[0], nil
+	return first, nil
+}
+
+// DecodeFP32 reads little-endian FP32 values (Triton's binary tensors,
+// gRPC raw contents); a trailing partial value is ignored.
+func DecodeFP32(raw []byte) []float32 {
+	out := make([]float32, len(raw)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return out
+}
+
+// EncodeFP32 writes values as little-endian FP32 bytes.
+func EncodeFP32(values []float32) []byte {
+	out := make([]byte, 4*len(values))
+	for i, v := range values {
+		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
+	}
+	return out
 }
 
 // binarySize returns a tensor's binary_data_size parameter and whether it has one.
