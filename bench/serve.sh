@@ -20,13 +20,15 @@
 # for each protocol (REST JSON, REST binary tensors, gRPC) and each client
 # count, all four in turn, so every row of the table is measured under the
 # same machine load. Each run is REQUESTS single-row requests (after 2 per
-# client of warm-up), bounded by MAX_DURATION. With SWEEP=1 (default) it
-# then measures aekit's batching flags (max batch × max delay) at 64
-# clients over binary REST, to choose the defaults.
+# client of warm-up), bounded by MAX_DURATION; the whole sequence is
+# repeated ROUNDS times and the summary shows medians over the rounds.
+# With SWEEP=1 (default) it then measures aekit's batching flags (max
+# batch × max delay, one server each, interleaved the same way) at 64 and
+# 256 clients over binary REST, to choose the defaults.
 #
 # Environment: AEKIT (binary; default ./aekit, built when missing),
 # KSERVE_PY (.venv-kserve/bin/python), MODELS (ae32,deep), PROTOCOLS
-# (json,binary,grpc), CLIENTS (1,16,64,256), REQUESTS (2000), MAX_DURATION
+# (json,binary,grpc), CLIENTS (1,16,64,256), REQUESTS (3000), ROUNDS (2), MAX_DURATION
 # (60s), SWEEP (1), SWEEP_BATCH (8,32,64,128), SWEEP_DELAY (0,200us,1ms),
 # OUT (out/bench-serve, models and server logs).
 set -euo pipefail
@@ -36,7 +38,8 @@ KSERVE_PY=${KSERVE_PY:-.venv-kserve/bin/python}
 MODELS=${MODELS:-ae32,deep}
 PROTOCOLS=${PROTOCOLS:-json,binary,grpc}
 CLIENTS=${CLIENTS:-1,16,64,256}
-REQUESTS=${REQUESTS:-2000}
+REQUESTS=${REQUESTS:-3000}
+ROUNDS=${ROUNDS:-2}
 MAX_DURATION=${MAX_DURATION:-60s}
 SWEEP=${SWEEP:-1}
 SWEEP_BATCH=${SWEEP_BATCH:-8,32,64,128}
@@ -98,7 +101,7 @@ rss() { # the resident memory of this script's servers, in MiB
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "aekit: $("$AEKIT" version 2>/dev/null | head -n 1 || echo unknown); serve: $([ "$HAVE_SERVE" = 1 ] && echo yes || echo "NO (aekit serve missing: transport is loadgen's echo, no aekit rows)")"
 	echo "kserve: $("$KSERVE_PY" -c 'import importlib.metadata as m; print(m.version("kserve"), "onnxruntime", m.version("onnxruntime"))')"
-	echo "requests per run: $REQUESTS; clients: $CLIENTS; protocols: $PROTOCOLS; models: $MODELS"
+	echo "requests per run: $REQUESTS; rounds: $ROUNDS; clients: $CLIENTS; protocols: $PROTOCOLS; models: $MODELS"
 } | tee "$RAW"
 
 port=18100
@@ -136,7 +139,7 @@ for model in ${MODELS//,/ }; do
 	[ "$HAVE_SERVE" = 1 ] || grpc=()
 
 	echo "## $model ($(layers "$model")), load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RAW"
-	"$LOAD" run -model "$model" -protocols "$PROTOCOLS" -clients "$CLIENTS" -requests "$REQUESTS" \
+	"$LOAD" run -model "$model" -protocols "$PROTOCOLS" -clients "$CLIENTS" -requests "$REQUESTS" -rounds "$ROUNDS" \
 		-max-duration "$MAX_DURATION" -batch-metric aekit_batch_rows \
 		"${targets[@]}" "${metrics[@]}" "${grpc[@]}" | tee -a "$RAW"
 	{
@@ -146,17 +149,21 @@ for model in ${MODELS//,/ }; do
 	cleanup
 
 	if [ "$SWEEP" = 1 ]; then
-		echo "## $model: batching sweep (binary REST, 64 and 256 clients), load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RAW"
+		# Every flag pair gets its own server, all started at once and
+		# measured in turn, ROUNDS times over, as the main comparison.
+		sweep=() sweepm=()
 		for b in ${SWEEP_BATCH//,/ }; do
 			for d in ${SWEEP_DELAY//,/ }; do
-				start "$model-sweep" "$AEKIT" serve --max-batch "$b" --max-delay "$d" --http $HOST:$port --grpc $HOST:$((port + 1)) "$onnx"
-				"$LOAD" run -model "$model" -protocols binary -clients 64,256 -requests "$REQUESTS" \
-					-max-duration "$MAX_DURATION" -batch-metric aekit_batch_rows \
-					-target "aekit-b$b-d$d=http://$HOST:$port" -metrics "aekit-b$b-d$d=http://$HOST:$port/metrics" | tee -a "$RAW"
-				cleanup
+				start "$model-sweep-b$b-d$d" "$AEKIT" serve --max-batch "$b" --max-delay "$d" --http $HOST:$port --grpc off "$onnx"
+				sweep+=(-target "aekit-b$b-d$d=http://$HOST:$port")
+				sweepm+=(-metrics "aekit-b$b-d$d=http://$HOST:$port/metrics")
 				port=$((port + 10))
 			done
 		done
+		echo "## $model: batching sweep (binary REST, 64 and 256 clients), load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RAW"
+		"$LOAD" run -model "$model" -protocols binary -clients 64,256 -requests "$REQUESTS" -rounds "$ROUNDS" \
+			-max-duration "$MAX_DURATION" -batch-metric aekit_batch_rows "${sweep[@]}" "${sweepm[@]}" | tee -a "$RAW"
+		cleanup
 	fi
 done
 

@@ -418,6 +418,24 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+func TestMedian(t *testing.T) {
+	b := func(v float64) *float64 { return &v }
+	lines := []Line{
+		{Target: "a", Model: "m", Protocol: JSON, Clients: 1, OK: 10, Throughput: 300, P99ms: 9, MeanBatch: b(1)},
+		{Target: "b", Model: "m", Protocol: JSON, Clients: 1, OK: 10, Throughput: 50},
+		{Target: "a", Model: "m", Protocol: JSON, Clients: 1, OK: 9, Errors: 1, FirstError: "x", Throughput: 100, P99ms: 1, MeanBatch: b(3)},
+		{Target: "a", Model: "m", Protocol: JSON, Clients: 1, OK: 10, Throughput: 200, P99ms: 5, MeanBatch: b(2)},
+	}
+	got := Median(lines)
+	if len(got) != 2 || got[0].Target != "a" || got[1].Target != "b" {
+		t.Fatalf("got %+v, want a then b", got)
+	}
+	a := got[0]
+	if a.Throughput != 200 || a.P99ms != 5 || *a.MeanBatch != 2 || a.OK != 29 || a.Errors != 1 || a.FirstError != "x" {
+		t.Errorf("merged %+v, want medians 200 req/s, p99 5, batch 2 and summed counts", a)
+	}
+}
+
 func FuzzDecodeResponse(f *testing.F) {
 	head := `{"outputs":[{"name":"o","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
 	f.Add(append([]byte(head), make([]byte, 8)...), strconv.Itoa(len(head)))

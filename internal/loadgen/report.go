@@ -89,6 +89,68 @@ func ReadLines(r io.Reader) ([]Line, error) {
 	return out, sc.Err()
 }
 
+// Median merges the lines of repeated runs (same target, model, protocol
+// and clients, e.g. from several rounds) into one, in first-seen order:
+// the median throughput, latencies and mean batch (each on its own, the
+// upper median for an even count), the sums of the counts, Cut if any run
+// was cut, and the first error.
+func Median(lines []Line) []Line {
+	type key struct {
+		target, model string
+		protocol      Protocol
+		clients       int
+	}
+	groups := map[key][]Line{}
+	var order []key
+	for _, l := range lines {
+		k := key{l.Target, l.Model, l.Protocol, l.Clients}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], l)
+	}
+	med := func(ls []Line, f func(Line) float64) float64 {
+		v := make([]float64, len(ls))
+		for i, l := range ls {
+			v[i] = f(l)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	out := make([]Line, 0, len(order))
+	for _, k := range order {
+		ls := groups[k]
+		m := ls[0]
+		m.Sent, m.OK, m.Errors, m.Statuses = 0, 0, 0, nil
+		for _, l := range ls {
+			m.Sent += l.Sent
+			m.OK += l.OK
+			m.Errors += l.Errors
+			m.Cut = m.Cut || l.Cut
+			if m.FirstError == "" {
+				m.FirstError = l.FirstError
+			}
+		}
+		m.Throughput = med(ls, func(l Line) float64 { return l.Throughput })
+		m.P50ms = med(ls, func(l Line) float64 { return l.P50ms })
+		m.P90ms = med(ls, func(l Line) float64 { return l.P90ms })
+		m.P99ms = med(ls, func(l Line) float64 { return l.P99ms })
+		m.MaxMs = med(ls, func(l Line) float64 { return l.MaxMs })
+		var batches []Line
+		for _, l := range ls {
+			if l.MeanBatch != nil {
+				batches = append(batches, l)
+			}
+		}
+		if len(batches) > 0 {
+			b := med(batches, func(l Line) float64 { return *l.MeanBatch })
+			m.MeanBatch = &b
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // Roles names the targets Summarize compares.
 type Roles struct {
 	// Served is the server under test, Transport its transport limit,
@@ -96,12 +158,14 @@ type Roles struct {
 	Served, Transport, Unbatched, Peer string
 }
 
-// Summarize writes one row per (model, protocol, clients): each role's
+// Summarize merges repeated runs (Median) and writes one row per (model,
+// protocol, clients): each role's
 // throughput and p99, the served server's mean batch, served throughput as
 // a percentage of the transport limit, the served/peer throughput ratio and
 // the gain of batching (served/unbatched throughput). A role absent from
 // the lines prints "-".
 func Summarize(w io.Writer, lines []Line, roles Roles) error {
+	lines = Median(lines)
 	type key struct {
 		model    string
 		protocol Protocol

@@ -8,12 +8,12 @@
 //
 // run measures every (protocol, clients) pair against each target in turn
 // (for gRPC, each target given a -grpc-target; its REST metadata names the
-// input),
-// so the targets are measured interleaved under the same machine load, and
-// prints one JSON line per run (-text: a line a person reads). echo serves
+// input), so the targets are measured interleaved under the same machine
+// load, -rounds times over, and prints one JSON line per run (-text: a line
+// a person reads). echo serves
 // the transport limit: an OIP REST server that decodes and encodes tensors
 // without a model. summary reads the JSON lines of raw benchmark files and
-// prints the comparison table.
+// prints the comparison table (medians over rounds).
 package main
 
 import (
@@ -110,6 +110,7 @@ func run(ctx context.Context, args []string) error {
 	protocols := fs.String("protocols", "json,binary", "comma-separated: json, binary, grpc")
 	clients := fs.String("clients", "1,16,64,256", "comma-separated client counts")
 	requests := fs.Int("requests", 2000, "timed requests per run")
+	rounds := fs.Int("rounds", 1, "repeat every run this many times, in turn (summary takes medians)")
 	warmup := fs.Int("warmup", 0, "warm-up requests per run (0: 2 per client)")
 	maxDur := fs.Duration("max-duration", 60*time.Second, "bound on each run's timed part")
 	checkEvery := fs.Int("check-every", 1, "decode and check every n-th response body")
@@ -137,35 +138,37 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	enc := json.NewEncoder(os.Stdout)
-	for _, p := range strings.Split(*protocols, ",") {
-		for _, c := range cs {
-			for i, t := range targets.keys {
-				proto := loadgen.Protocol(strings.TrimSpace(p))
-				if proto == loadgen.GRPC && grpcs.get(t) == "" {
-					continue // this target has no gRPC endpoint
-				}
-				cfg := loadgen.Config{
-					BaseURL: targets.vals[i], GRPCAddr: grpcs.get(t), Model: *model,
-					Input: infos[i].Input, Width: infos[i].Width,
-					Protocol: proto, Clients: c,
-					Requests: *requests, Warmup: *warmup, MaxDuration: *maxDur,
-					CheckEvery: *checkEvery,
-				}
-				if m := metrics.get(t); m != "" {
-					cfg.MetricsURL, cfg.BatchMetric = m, *batchMetric
-				}
-				res, err := loadgen.Run(ctx, cfg)
-				if err != nil {
-					return fmt.Errorf("%s: %w", t, err)
-				}
-				l := loadgen.NewLine(t, *label, res)
-				if *text {
-					fmt.Println(l)
-				} else if err := enc.Encode(l); err != nil {
-					return err
-				}
-				if ctx.Err() != nil {
-					return ctx.Err()
+	for range max(*rounds, 1) {
+		for _, p := range strings.Split(*protocols, ",") {
+			for _, c := range cs {
+				for i, t := range targets.keys {
+					proto := loadgen.Protocol(strings.TrimSpace(p))
+					if proto == loadgen.GRPC && grpcs.get(t) == "" {
+						continue // this target has no gRPC endpoint
+					}
+					cfg := loadgen.Config{
+						BaseURL: targets.vals[i], GRPCAddr: grpcs.get(t), Model: *model,
+						Input: infos[i].Input, Width: infos[i].Width,
+						Protocol: proto, Clients: c,
+						Requests: *requests, Warmup: *warmup, MaxDuration: *maxDur,
+						CheckEvery: *checkEvery,
+					}
+					if m := metrics.get(t); m != "" {
+						cfg.MetricsURL, cfg.BatchMetric = m, *batchMetric
+					}
+					res, err := loadgen.Run(ctx, cfg)
+					if err != nil {
+						return fmt.Errorf("%s: %w", t, err)
+					}
+					l := loadgen.NewLine(t, *label, res)
+					if *text {
+						fmt.Println(l)
+					} else if err := enc.Encode(l); err != nil {
+						return err
+					}
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
 				}
 			}
 		}
