@@ -8,17 +8,20 @@
 #
 # For each model (784-32-784 "ae32" and 784-128-64-32-64-128-784 "deep",
 # trained for one epoch on fixtures/data so the weights are real, exported
-# to ONNX) it starts four servers on 127.0.0.1:
+# to ONNX) it starts five servers on 127.0.0.1:
 #   transport      aekit serve --echo: decodes and encodes tensors of the
 #                  model's sizes without running it (the transport limit);
 #                  without aekit serve, internal/loadgen's echo server (REST only)
 #   aekit          aekit serve with its default dynamic batching
 #   aekit-nobatch  aekit serve --max-batch 1
 #   kserve         tools/python/kserve/onnx_model.py: KServe's ModelServer
-#                  with a custom model running ONNX Runtime (1 worker)
+#                  with a custom model running ONNX Runtime (1 worker, the
+#                  default)
+#   kserve-w2      the same with --workers 2 (one process per core; gRPC is
+#                  served by the first process only)
 # and runs the load generator (internal/loadgen/cmd/aeload) against them:
 # for each protocol (REST JSON, REST binary tensors, gRPC) and each client
-# count, all four in turn, so every row of the table is measured under the
+# count, all five in turn, so every row of the table is measured under the
 # same machine load. Each run is REQUESTS single-row requests (after 2 per
 # client of warm-up), bounded by MAX_DURATION; the whole sequence is
 # repeated ROUNDS times and the summary shows medians over the rounds.
@@ -131,11 +134,16 @@ for model in ${MODELS//,/ }; do
 		grpc+=(-grpc-target aekit-nobatch=$HOST:$((port + 1)))
 		port=$((port + 10))
 	fi
-	start "$model-kserve" "$KSERVE_PY" tools/python/kserve/onnx_model.py --model_name "$model" \
-		--model_path "$onnx" --bind $HOST --http_port $port --grpc_port $((port + 1)) --enable_latency_logging false
-	targets+=(-target kserve=http://$HOST:$port)
-	grpc+=(-grpc-target kserve=$HOST:$((port + 1)))
-	port=$((port + 10))
+	for w in 1 2; do
+		label=kserve
+		[ "$w" = 1 ] || label=kserve-w$w
+		start "$model-$label" "$KSERVE_PY" tools/python/kserve/onnx_model.py --model_name "$model" \
+			--model_path "$onnx" --bind $HOST --http_port $port --grpc_port $((port + 1)) \
+			--enable_latency_logging false --workers $w
+		targets+=(-target $label=http://$HOST:$port)
+		grpc+=(-grpc-target $label=$HOST:$((port + 1)))
+		port=$((port + 10))
+	done
 	[ "$HAVE_SERVE" = 1 ] || grpc=()
 
 	echo "## $model ($(layers "$model")), load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RAW"
@@ -171,7 +179,7 @@ done
 	echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "## summary (req/s; p99 in ms; batch = aekit's mean rows per batch from /metrics;"
-	echo "## % of transport = aekit/transport throughput; × kserve = aekit/kserve throughput;"
+	echo "## % of transport = aekit/transport throughput; × kserve(-w2) = aekit/kserve(-w2) throughput;"
 	echo "## batching gain = aekit/aekit-nobatch throughput)"
 	"$LOAD" summary "$RAW"
 } | tee -a "$RAW.summary"

@@ -395,6 +395,7 @@ func TestSummarize(t *testing.T) {
 		{Target: "aekit", Model: "ae32", Protocol: Binary, Clients: 64, OK: 10, Throughput: 8000, P99ms: 4, MeanBatch: &mb},
 		{Target: "aekit-nobatch", Model: "ae32", Protocol: Binary, Clients: 64, OK: 10, Throughput: 4000, P99ms: 9},
 		{Target: "kserve", Model: "ae32", Protocol: Binary, Clients: 64, OK: 10, Throughput: 1000, P99ms: 70, Errors: 2, FirstError: "boom"},
+		{Target: "kserve-w2", Model: "ae32", Protocol: Binary, Clients: 64, OK: 10, Throughput: 1600, P99ms: 50},
 		{Target: "aekit-b8-d1ms", Model: "ae32", Protocol: Binary, Clients: 64, OK: 10, Throughput: 1234, P99ms: 5.5, MeanBatch: &mb},
 	}
 	var buf bytes.Buffer
@@ -404,14 +405,14 @@ func TestSummarize(t *testing.T) {
 		raw.WriteString("a heading line\n")
 	}
 	read, err := ReadLines(raw)
-	if err != nil || len(read) != 5 {
+	if err != nil || len(read) != 6 {
 		t.Fatalf("ReadLines: %d lines, %v", len(read), err)
 	}
-	if err := Summarize(&buf, read, Roles{Served: "aekit", Transport: "transport", Unbatched: "aekit-nobatch", Peer: "kserve"}); err != nil {
+	if err := Summarize(&buf, read, Roles{Served: "aekit", Transport: "transport", Unbatched: "aekit-nobatch", Peers: []string{"kserve", "kserve-w2"}}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"80%", "8.0×", "2.00×", "7.50", "errors: kserve ae32 binary c=64: 2 errors boom", "aekit-b8-d1ms   ae32  binary       64   1234"} {
+	for _, want := range []string{"80%", "8.0×", "5.0×", "2.00×", "× kserve-w2", "7.50", "errors: kserve ae32 binary c=64: 2 errors boom", "aekit-b8-d1ms   ae32  binary       64   1234"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

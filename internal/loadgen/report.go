@@ -154,16 +154,27 @@ func Median(lines []Line) []Line {
 // Roles names the targets Summarize compares.
 type Roles struct {
 	// Served is the server under test, Transport its transport limit,
-	// Unbatched the same server with batching off, Peer the competitor.
-	Served, Transport, Unbatched, Peer string
+	// Unbatched the same server with batching off.
+	Served, Transport, Unbatched string
+	// Peers are the competitors (e.g. one per configuration).
+	Peers []string
+}
+
+// hasRole reports whether any of the roles' targets is in m.
+func hasRole(m map[string]Line, roles Roles) bool {
+	for _, t := range append([]string{roles.Served, roles.Transport, roles.Unbatched}, roles.Peers...) {
+		if _, ok := m[t]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Summarize merges repeated runs (Median) and writes one row per (model,
-// protocol, clients): each role's
-// throughput and p99, the served server's mean batch, served throughput as
-// a percentage of the transport limit, the served/peer throughput ratio and
-// the gain of batching (served/unbatched throughput). A role absent from
-// the lines prints "-".
+// protocol, clients): each role's throughput and p99, the served server's
+// mean batch, served throughput as a percentage of the transport limit,
+// the served/peer throughput ratio for each peer and the gain of batching
+// (served/unbatched throughput). A role absent from the lines prints "-".
 func Summarize(w io.Writer, lines []Line, roles Roles) error {
 	lines = Median(lines)
 	type key struct {
@@ -182,8 +193,16 @@ func Summarize(w io.Writer, lines []Line, roles Roles) error {
 		byKey[k][l.Target] = l
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tproto\tclients\ttransport req/s\t%s req/s\tp99 ms\tbatch\tno-batch req/s\tp99 ms\t%s req/s\tp99 ms\t%% of transport\t× %s\tbatching gain\t\n",
-		roles.Served, roles.Peer, roles.Peer)
+	head := []string{"model", "proto", "clients", "transport req/s", roles.Served + " req/s", "p99 ms", "batch", "no-batch req/s", "p99 ms"}
+	for _, p := range roles.Peers {
+		head = append(head, p+" req/s", "p99 ms")
+	}
+	head = append(head, "% of transport")
+	for _, p := range roles.Peers {
+		head = append(head, "× "+p)
+	}
+	head = append(head, "batching gain")
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	num := func(m map[string]Line, target string, f func(Line) float64, format string) string {
 		l, ok := m[target]
 		if !ok || l.OK == 0 {
@@ -203,19 +222,26 @@ func Summarize(w io.Writer, lines []Line, roles Roles) error {
 	p99 := func(l Line) float64 { return l.P99ms }
 	for _, k := range keys {
 		m := byKey[k]
+		if !hasRole(m, roles) {
+			continue // e.g. only sweep targets: in the table below
+		}
 		batch := "-"
 		if l, ok := m[roles.Served]; ok && l.MeanBatch != nil {
 			batch = fmt.Sprintf("%.2f", *l.MeanBatch)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			k.model, k.protocol, k.clients,
+		row := []string{k.model, string(k.protocol), fmt.Sprint(k.clients),
 			num(m, roles.Transport, thr, "%.0f"),
 			num(m, roles.Served, thr, "%.0f"), num(m, roles.Served, p99, "%.2f"), batch,
-			num(m, roles.Unbatched, thr, "%.0f"), num(m, roles.Unbatched, p99, "%.2f"),
-			num(m, roles.Peer, thr, "%.0f"), num(m, roles.Peer, p99, "%.2f"),
-			ratio(m, roles.Served, roles.Transport, 100, "%.0f%%"),
-			ratio(m, roles.Served, roles.Peer, 1, "%.1f×"),
-			ratio(m, roles.Served, roles.Unbatched, 1, "%.2f×"))
+			num(m, roles.Unbatched, thr, "%.0f"), num(m, roles.Unbatched, p99, "%.2f")}
+		for _, p := range roles.Peers {
+			row = append(row, num(m, p, thr, "%.0f"), num(m, p, p99, "%.2f"))
+		}
+		row = append(row, ratio(m, roles.Served, roles.Transport, 100, "%.0f%%"))
+		for _, p := range roles.Peers {
+			row = append(row, ratio(m, roles.Served, p, 1, "%.1f×"))
+		}
+		row = append(row, ratio(m, roles.Served, roles.Unbatched, 1, "%.2f×"))
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -223,8 +249,8 @@ func Summarize(w io.Writer, lines []Line, roles Roles) error {
 	// Targets outside the roles (e.g. a sweep of batching flags): one row each.
 	var others []Line
 	for _, l := range lines {
-		switch l.Target {
-		case roles.Served, roles.Transport, roles.Unbatched, roles.Peer:
+		switch {
+		case l.Target == roles.Served, l.Target == roles.Transport, l.Target == roles.Unbatched, slices.Contains(roles.Peers, l.Target):
 		default:
 			others = append(others, l)
 		}

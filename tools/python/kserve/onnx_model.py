@@ -9,7 +9,8 @@ Inference Protocol v2 over REST (JSON and binary tensors) and gRPC.
 Every request is run as it comes (KServe's Python server has no dynamic
 batching of its own; in a cluster that is an agent's job). --intra_threads
 sets ONNX Runtime's intra-op threads (default 1: the server's event loop is
-one process; more workers mean more processes, --workers).
+one process; more workers mean more processes, KServe's --workers, which
+serve REST from each worker and gRPC from the first).
 
 KServe binds 0.0.0.0 (REST) and [::] (gRPC) with no flag to change it;
 --bind (default 127.0.0.1) rebinds both to one address so the benchmark
@@ -21,8 +22,10 @@ import uuid
 
 import numpy as np
 import onnxruntime as ort
+import uvicorn
 from kserve import InferOutput, InferRequest, InferResponse, Model, ModelServer
 from kserve import model_server
+from kserve.protocol.grpc import server as grpc_server
 
 
 class ONNXModel(Model):
@@ -32,7 +35,7 @@ class ONNXModel(Model):
         super().__init__(name)
         self.path = path
         self.intra_threads = intra_threads
-        self.session = None
+        self.session = self.input = self.output = None
         self.load()
 
     def load(self) -> bool:
@@ -44,6 +47,18 @@ class ONNXModel(Model):
         self.output = self.session.get_outputs()[0]
         self.ready = True
         return self.ready
+
+    # With --workers > 1 KServe pickles the model into each worker process:
+    # the ONNX Runtime session is left out and made again there.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for k in ("session", "input", "output"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.load()
 
     def get_input_types(self):
         return [{"name": self.input.name, "datatype": "FP32", "shape": [-1, self.input.shape[1]]}]
@@ -64,19 +79,23 @@ class ONNXModel(Model):
         )
 
 
+class _BoundConfig(uvicorn.Config):
+    """uvicorn's Config listening on BIND_HOST, whatever KServe asks (at
+    module level so that KServe's --workers can pickle it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["host"] = BIND_HOST
+        super().__init__(*args, **kwargs)
+
+
+BIND_HOST = "127.0.0.1"
+
+
 def bind_to(host: str):
     """Make KServe's REST (uvicorn) and gRPC servers listen on host only."""
-    import uvicorn
-    from kserve.protocol.grpc import server as grpc_server
-
-    config = uvicorn.Config
-
-    class BoundConfig(config):
-        def __init__(self, *args, **kwargs):
-            kwargs["host"] = host
-            super().__init__(*args, **kwargs)
-
-    uvicorn.Config = BoundConfig
+    global BIND_HOST
+    BIND_HOST = host
+    uvicorn.Config = _BoundConfig
     new_server = grpc_server.aio.server
 
     def bound_server(*args, **kwargs):

@@ -207,8 +207,9 @@ func summary(args []string) error {
 	fs.StringVar(&roles.Served, "served", "aekit", "label of the server under test")
 	fs.StringVar(&roles.Transport, "transport", "transport", "label of its transport limit")
 	fs.StringVar(&roles.Unbatched, "unbatched", "aekit-nobatch", "label of the server with batching off")
-	fs.StringVar(&roles.Peer, "peer", "kserve", "label of the peer server")
+	peers := fs.String("peers", "kserve,kserve-w2", "comma-separated labels of the peer servers")
 	fs.Parse(args)
+	roles.Peers = strings.Split(*peers, ",")
 	var lines []loadgen.Line
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
