@@ -62,12 +62,17 @@ type container struct {
 	}
 }
 
-type servingRuntime struct {
+// object is what every Kubernetes manifest starts with.
+type object struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
 	Metadata   struct {
 		Name string `json:"name"`
 	} `json:"metadata"`
+}
+
+type servingRuntime struct {
+	object
 	Spec struct {
 		SupportedModelFormats []struct {
 			Name       string `json:"name"`
@@ -79,11 +84,7 @@ type servingRuntime struct {
 }
 
 type inferenceService struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
+	object
 	Spec struct {
 		Predictor struct {
 			MinReplicas int    `json:"minReplicas"`

@@ -99,25 +99,8 @@ func TestKServePeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []Protocol{JSON, Binary} {
-		body, hl, err := EncodeRequest(p, info.Input, row)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, err := NewInferRequest(ctx, base+"/v2/models/ae/infer", body, hl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: HTTP %d: %s", p, resp.StatusCode, buf.String())
-		}
-		got := decodeValues(t, buf.Bytes(), resp.Header.Get(HeaderLength))
+		body, headerLen := inferOnce(t, base+"/v2/models/ae/infer", p, info.Input, row)
+		got := decodeValues(t, body, headerLen)
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d values, want %d", p, len(got), len(want))
 		}

@@ -67,27 +67,10 @@ func TestEchoRoundTrip(t *testing.T) {
 		if p == JSON {
 			row[5] = 0 // JSON has no infinities
 		}
-		body, hl, err := EncodeRequest(p, "in", row)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, err := NewInferRequest(context.Background(), srv.URL+"/v2/models/ae/versions/1/infer", body, hl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: HTTP %d: %s", p, resp.StatusCode, buf.Bytes())
-		}
-		got := decodeValues(t, buf.Bytes(), resp.Header.Get(HeaderLength))
-		if (p == Binary) != (resp.Header.Get(HeaderLength) != "") {
-			t.Errorf("%s: response %s %q", p, HeaderLength, resp.Header.Get(HeaderLength))
+		body, headerLen := inferOnce(t, srv.URL+"/v2/models/ae/versions/1/infer", p, "in", row)
+		got := decodeValues(t, body, headerLen)
+		if (p == Binary) != (headerLen != "") {
+			t.Errorf("%s: response %s %q", p, HeaderLength, headerLen)
 		}
 		if len(got) != width {
 			t.Fatalf("%s: %d values, want %d", p, len(got), width)
@@ -97,10 +80,37 @@ func TestEchoRoundTrip(t *testing.T) {
 				t.Fatalf("%s: value %d = %v, want %v", p, i, got[i], row[i])
 			}
 		}
-		if out, err := DecodeResponse(buf.Bytes(), resp.Header.Get(HeaderLength)); err != nil || len(out) != width || out[7] != row[7] {
+		if out, err := DecodeResponse(body, headerLen); err != nil || len(out) != width || out[7] != row[7] {
 			t.Errorf("%s: DecodeResponse = %d values, %v; want the %d sent", p, len(out), err, width)
 		}
 	}
+}
+
+// inferOnce posts one row to an infer URL and returns the answer's body
+// and Inference-Header-Content-Length, failing t unless it is HTTP 200.
+func inferOnce(t *testing.T, url string, p Protocol, input string, row []float32) ([]byte, string) {
+	t.Helper()
+	body, hl, err := EncodeRequest(p, input, row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := NewInferRequest(context.Background(), url, body, hl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: HTTP %d: %s", p, resp.StatusCode, buf.Bytes())
+	}
+	return buf.Bytes(), resp.Header.Get(HeaderLength)
 }
 
 // decodeValues reads the first output's values of a JSON or binary response.
