@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string) error {
 	fs.Var(&targets, "target", "LABEL=URL of an OIP REST server (repeat; measured in this order)")
 	fs.Var(&grpcs, "grpc-target", "LABEL=HOST:PORT of that target's gRPC server (repeat; for -protocols grpc)")
 	fs.Var(&metrics, "metrics", "LABEL=URL of that target's Prometheus /metrics (repeat; optional)")
-	batchMetric := fs.String("batch-metric", "aekit_batch_size", "the batch-size histogram in -metrics")
+	batchMetric := fs.String("batch-metric", "aekit_batch_rows", "the batch-size histogram in -metrics (aekit serve's rows per batch)")
 	model := fs.String("model", "", "the served model name")
 	label := fs.String("label", "", "the model's label in the output (default -model)")
 	protocols := fs.String("protocols", "json,binary", "comma-separated: json, binary, grpc")
