@@ -126,3 +126,22 @@ compare: deps build
 
 clean:
 	rm -rf aekit $(OUT)
+
+## kserve-deps: the serve benchmark's peer, KServe's Python model server with ONNX Runtime,
+## in its own venv $(KSERVE_VENV) (git-ignored; kserve's pins clash with the reference
+## venv's), remade when tools/python/kserve/requirements.txt changes (about 45 s).
+KSERVE_VENV ?= .venv-kserve
+.PHONY: kserve-deps bench-serve
+kserve-deps: $(KSERVE_VENV)/.installed
+$(KSERVE_VENV)/.installed: tools/python/kserve/requirements.txt
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "installing Debian packages: python3-venv"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null; }
+	@echo "installing the KServe peer in $(KSERVE_VENV) (tools/python/kserve/requirements.txt)"
+	@rm -rf $(KSERVE_VENV) && $(PYTHON) -m venv $(KSERVE_VENV)
+	@$(KSERVE_VENV)/bin/pip install -q --disable-pip-version-check --no-input -r tools/python/kserve/requirements.txt
+	@touch $@
+
+## bench-serve: aekit serve under load against its transport limit and the KServe peer
+## (bench/serve.sh; writes bench/serve-DATE.txt).
+bench-serve: build kserve-deps
+	KSERVE_PY=$(KSERVE_VENV)/bin/python bash bench/serve.sh
