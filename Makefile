@@ -18,14 +18,14 @@ VERSION   ?= $(shell git describe --tags --dirty 2>/dev/null || { r=$$(git rev-p
 LDFLAGS   := -X github.com/aekit/aekit/internal/version.version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all demo test deps build-deps apt-deps apt-install node-deps py-deps build install vet fuzz bench compare clean
+.PHONY: all demo test deps build-deps apt-deps apt-install node-deps py-deps build install vet fuzz bench compare clean kserve-deps bench-serve
 
 all: build
 
 ## deps: install missing Debian packages and the test references: Node (ONNX Runtime)
 ## and the Python venv (TensorFlow/Keras 3, tf-keras, tf2onnx, onnx,
 ## onnxruntime, tritonclient). Only the tests need them; build and demo do not.
-deps: apt-deps node-deps py-deps
+deps: apt-deps node-deps py-deps kserve-deps
 
 ## build-deps: the Debian packages that building and running aekit need.
 build-deps:
@@ -131,7 +131,6 @@ clean:
 ## in its own venv $(KSERVE_VENV) (git-ignored; kserve's pins clash with the reference
 ## venv's), remade when tools/python/kserve/requirements.txt changes (about 45 s).
 KSERVE_VENV ?= .venv-kserve
-.PHONY: kserve-deps bench-serve
 kserve-deps: $(KSERVE_VENV)/.installed
 $(KSERVE_VENV)/.installed: tools/python/kserve/requirements.txt
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "installing Debian packages: python3-venv"; \
