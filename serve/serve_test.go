@@ -384,7 +384,7 @@ func TestDynamicBatching(t *testing.T) {
 	t.Logf("%g rows in %d batches", sum, count)
 }
 
-func batchStats(t *testing.T, s *Server) (count uint64, sum float64) {
+func batchStats(t testing.TB, s *Server) (count uint64, sum float64) {
 	mfs, err := s.met.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -584,8 +584,11 @@ func TestScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(srcs) != 3 {
+		t.Fatalf("scan: %v", srcs)
+	}
 	got := fmt.Sprintln(srcs[0].name, srcs[0].version, filepath.Base(srcs[0].path), srcs[1].name, srcs[1].version, srcs[2].name, srcs[2].version)
-	if len(srcs) != 3 || got != "a 10 model.h5 b 2 other.model 1\n" {
+	if got != "a 10 model.h5 b 2 other.model 1\n" {
 		t.Errorf("scan: %v", got)
 	}
 	if _, err := scan(dir, []string{"/x/a.onnx"}); err == nil || !strings.Contains(err.Error(), `two models named "a"`) {
