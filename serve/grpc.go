@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // requests compressed as tritonclient's compression_algorithm="gzip" sends them
 	"google.golang.org/grpc/status"
 
 	"github.com/aekit/aekit/internal/oip"

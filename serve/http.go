@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
 	"errors"
 	"io"
@@ -229,23 +232,30 @@ func decodeHTTP(body []byte, headerLen int, shapeOK func(*inTensor) (int, error)
 	return req, nil
 }
 
-// readBody reads a request body of at most max bytes.
+// readBody reads a request body of at most max bytes, decompressed
+// when its Content-Encoding is gzip or deflate (zlib, as tritonclient's
+// request_compression_algorithm sends it), the limit applying to the
+// decompressed bytes too.
 func readBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, invalidf("request body of %d bytes is larger than the limit, %d", r.ContentLength, max)
 	}
-	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		return nil, invalidf("Content-Encoding %q is not supported", enc)
-	}
 	var b []byte
+	var err error
 	if r.ContentLength >= 0 {
 		b = make([]byte, r.ContentLength)
 		if _, err := io.ReadFull(r.Body, b); err != nil {
 			return nil, invalidf("reading the body: %v", err)
 		}
-		return b, nil
+	} else if b, err = readLimited(r.Body, max); err != nil {
+		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	return decompress(r.Header.Get("Content-Encoding"), b, max)
+}
+
+// readLimited reads rd to its end, failing past max bytes.
+func readLimited(rd io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, max+1))
 	if err != nil {
 		return nil, invalidf("reading the body: %v", err)
 	}
@@ -253,6 +263,27 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 		return nil, invalidf("request body larger than the limit, %d bytes", max)
 	}
 	return b, nil
+}
+
+// decompress decodes a body of Content-Encoding enc.
+func decompress(enc string, b []byte, max int64) ([]byte, error) {
+	var rd io.ReadCloser
+	var err error
+	switch enc {
+	case "", "identity":
+		return b, nil
+	case "gzip":
+		rd, err = gzip.NewReader(bytes.NewReader(b))
+	case "deflate":
+		rd, err = zlib.NewReader(bytes.NewReader(b))
+	default:
+		return nil, invalidf("Content-Encoding %q is not supported (gzip, deflate)", enc)
+	}
+	if err != nil {
+		return nil, invalidf("%s body: %v", enc, err)
+	}
+	defer rd.Close()
+	return readLimited(rd, max)
 }
 
 func (s *Server) httpInfer(w http.ResponseWriter, r *http.Request) {

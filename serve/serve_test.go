@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -597,5 +600,55 @@ func TestScan(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "d", "1"), 0o755)
 	if _, err := scan(dir, nil); err == nil || !strings.Contains(err.Error(), "holds none of") {
 		t.Errorf("empty version: %v", err)
+	}
+}
+
+// Bodies compressed with gzip or deflate (zlib) are read, within the
+// body limit after decompression; Echo answers the input without
+// running the model.
+func TestCompressedAndEcho(t *testing.T) {
+	x, _, y, _ := reference(t)
+	_, ts := newServer(t, Config{MaxBodyBytes: 1 << 14})
+	url := ts.URL + "/v2/models/" + aeName + "/infer"
+	body := jsonBody(aeIn, x[:16], 1, 16)
+	for _, enc := range []string{"gzip", "deflate"} {
+		var b bytes.Buffer
+		var w io.WriteCloser = gzip.NewWriter(&b)
+		if enc == "deflate" {
+			w = zlib.NewWriter(&b)
+		}
+		w.Write([]byte(body))
+		w.Close()
+		code, out, _ := post(t, url, b.String(), map[string]string{"Content-Encoding": enc})
+		var a jsonAnswer
+		if err := json.Unmarshal(out, &a); err != nil || code != 200 {
+			t.Fatalf("%s: %d %s", enc, code, out)
+		}
+		sameBits(t, enc+" output", f32(a.Outputs[0].Data), y[:16])
+		// A bomb: small compressed, over the limit decompressed.
+		b.Reset()
+		w = gzip.NewWriter(&b)
+		if enc == "deflate" {
+			w = zlib.NewWriter(&b)
+		}
+		w.Write(make([]byte, 1<<15))
+		w.Close()
+		if code, out, _ := post(t, url, b.String(), map[string]string{"Content-Encoding": enc}); code != 400 || !strings.Contains(string(out), "larger than the limit") {
+			t.Errorf("%s bomb: %d %s", enc, code, out)
+		}
+	}
+	if code, out, _ := post(t, url, body, map[string]string{"Content-Encoding": "br"}); code != 400 || !strings.Contains(string(out), `Content-Encoding \"br\"`) {
+		t.Errorf("br: %d %s", code, out)
+	}
+
+	s, ts := newServer(t, Config{Echo: true})
+	code, out, _ := post(t, ts.URL+"/v2/models/"+aeName+"/infer", body, nil)
+	var a jsonAnswer
+	if err := json.Unmarshal(out, &a); err != nil || code != 200 {
+		t.Fatalf("echo: %d %s", code, out)
+	}
+	sameBits(t, "echo output", f32(a.Outputs[0].Data), x[:16])
+	if c, _ := batchStats(t, s); c != 0 {
+		t.Errorf("echo ran %d batches", c)
 	}
 }

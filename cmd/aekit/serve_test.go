@@ -287,7 +287,7 @@ func TestServeTritonClient(t *testing.T) {
 					t.Errorf("%s %s: no result", where, mode)
 					continue
 				}
-				if d.ID != "req-7" || fmt.Sprint(d.Shape) != "[37 16]" || d.Dtype != "float32" || !d.BatchBitIdentical ||
+				if d.ID != "req-7" || fmt.Sprint(d.Shape) != "[37 16]" || d.Dtype != "float32" || !d.BatchBitIdentical || !d.GzipBitIdentical ||
 					!d.ScoresBitIdentical || d.RowsMaxRel > 1e-6 {
 					t.Errorf("%s %s: %+v (want the request id, bit-identical outputs and scores, rows within 1e-6)", where, mode, *d)
 				}
@@ -389,6 +389,7 @@ type clientResult struct {
 	Shape              []int
 	Dtype              string
 	BatchBitIdentical  bool    `json:"batch_bit_identical"`
+	GzipBitIdentical   bool    `json:"gzip_bit_identical"`
 	ScoresBitIdentical bool    `json:"scores_bit_identical"`
 	ScoresMaxRel       float64 `json:"scores_max_rel"`
 	AnomalyDtype       string  `json:"anomaly_dtype"`
@@ -567,4 +568,32 @@ func processRSS(t *testing.T, pid int) int64 {
 	}
 	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return kb << 10
+}
+
+// --echo (for the load benchmark's transport limit) answers the input
+// without running the model, and is not listed in --help.
+func TestServeEcho(t *testing.T) {
+	s := startServe(t, "--echo", serveModel)
+	in, _ := servedNames(t, s.http, "k3_autoencoder")
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	head := fmt.Sprintf(`{"inputs":[{"name":%q,"shape":[1,16],"datatype":"FP32","parameters":{"binary_data_size":64}}],"parameters":{"binary_data_output":true}}`, in)
+	req, _ := http.NewRequest("POST", "http://"+s.http+"/v2/models/k3_autoencoder/infer", bytes.NewReader(append([]byte(head), rawFP32(x)...)))
+	req.Header.Set("Inference-Header-Content-Length", strconv.Itoa(len(head)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	hl, _ := strconv.Atoi(resp.Header.Get("Inference-Header-Content-Length"))
+	if resp.StatusCode != 200 || hl <= 0 || hl > len(b) || !bytes.Equal(b[hl:], rawFP32(x)) {
+		t.Errorf("echo: %d %q", resp.StatusCode, b)
+	}
+	s.stop(t)
+	if !strings.Contains(s.logs(), "echo mode") {
+		t.Errorf("no echo warning in the log")
+	}
+	if help := runOK(t, "serve", "--help"); strings.Contains(help, "echo") || !strings.Contains(help, "--model-repository") && !strings.Contains(help, "-model-repository") {
+		t.Errorf("serve --help:\n%s", help)
+	}
 }

@@ -95,6 +95,9 @@ def run(spec):
                     d["anomaly_dtype"] = str(an.dtype)
                     d["anomaly_matches"] = bool(np.array_equal(an, np.load(m["scores"]) > np.float32(m["threshold"])))
                     d["anomalous"] = int(an.sum())
+                # The same batch, the request compressed with gzip.
+                kw = {"request_compression_algorithm": "gzip"} if proto == "http" else {"compression_algorithm": "gzip"}
+                d["gzip_bit_identical"] = bits_equal(c.infer(m["name"], [inp], outputs=outs[:1], **kw).as_numpy(m["output"]), y)
                 # One row per request (no outputs named: all as binary):
                 # the served batch differs, so 1e-6.
                 rel = 0.0
