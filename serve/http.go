@@ -323,6 +323,9 @@ func (s *Server) inferHTTP(w http.ResponseWriter, r *http.Request, name string, 
 		}
 	}
 	req, err := decodeHTTP(body, headerLen, func(t *inTensor) (int, error) {
+		if t.name != mo.in {
+			return 0, invalidf("unknown input %q: the model's input is %q", t.name, mo.in)
+		}
 		n, err := rowsOf(t, mo, s.cfg.MaxRows)
 		return n * mo.inW, err
 	})

@@ -266,8 +266,22 @@ func TestHealthAndMetadata(t *testing.T) {
 	if c, _ := get("/v2/health/live"); c != 200 {
 		t.Errorf("live: %d", c)
 	}
-	if c, b := get("/metrics"); c != 200 || !strings.Contains(b, "aekit_model_loads_total") || !strings.Contains(b, "go_goroutines") {
-		t.Errorf("/metrics: %d", c)
+	x, _, _, _ := reference(t)
+	post(t, ts.URL+"/v2/models/"+aeName+"/infer", jsonBody(aeIn, x[:16], 1, 16), nil)
+	post(t, ts.URL+"/v2/models/"+aeName+"/infer", jsonBody(aeIn, x[:15], 1, 15), nil)
+	c, b := get("/metrics")
+	for _, want := range []string{
+		`aekit_inference_requests_total{code="200",model="k3_autoencoder",protocol="http"} 1`,
+		`aekit_inference_requests_total{code="400",model="k3_autoencoder",protocol="http"} 1`,
+		`aekit_inference_request_duration_seconds_count{model="k3_autoencoder",protocol="http"} 2`,
+		`aekit_batch_rows_sum{model="k3_autoencoder"} 1`,
+		`aekit_queue_rows{model="k3_autoencoder"} 0`,
+		`aekit_model_loads_total{model="k3_autoencoder",result="ok"} 1`,
+		"go_goroutines", "process_resident_memory_bytes",
+	} {
+		if c != 200 || !strings.Contains(b, want) {
+			t.Errorf("/metrics: %d, no %s", c, want)
+		}
 	}
 }
 

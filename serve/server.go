@@ -141,6 +141,7 @@ func (s *Server) Reload() error {
 		next[src.name] = mo
 	}
 	s.models.Store(&next)
+	s.log.Info("reloaded", "models", len(next), "failed", len(errs))
 	for name, mo := range old {
 		if next[name] != mo {
 			s.log.Info("model unloaded", "model", name, "version", mo.src.version)

@@ -597,3 +597,55 @@ func TestServeEcho(t *testing.T) {
 		t.Errorf("serve --help:\n%s", help)
 	}
 }
+
+// SIGHUP reloads the repository: a version that fails to load leaves the
+// old one serving; a good new version replaces it.
+func TestServeSIGHUPReload(t *testing.T) {
+	repo := t.TempDir()
+	put := func(ver string, b []byte) {
+		d := filepath.Join(repo, "ae", ver)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, "model.keras"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good, err := os.ReadFile(serveModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("1", good)
+	s := startServe(t, "--model-repository", repo)
+	version := func() string {
+		resp, err := http.Get("http://" + s.http + "/v2/models/ae")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var md struct{ Versions []string }
+		json.NewDecoder(resp.Body).Decode(&md)
+		return fmt.Sprint(md.Versions)
+	}
+	reloads := 0
+	hup := func(wantLog string) {
+		t.Helper()
+		s.cmd.Process.Signal(syscall.SIGHUP)
+		reloads++
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(s.logs(), wantLog) || strings.Count(s.logs(), "msg=reloaded") < reloads; {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in\n%s", wantLog, s.logs())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	put("2", []byte("not a model"))
+	hup("the old version serves on")
+	if v := version(); v != "[1]" {
+		t.Errorf("after a broken version 2: versions %s, want [1]", v)
+	}
+	put("3", good)
+	hup(`msg="model loaded" model=ae version=3`)
+	if v := version(); v != "[3]" {
+		t.Errorf("after version 3: versions %s, want [3]", v)
+	}
+	s.stop(t)
+}
