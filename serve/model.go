@@ -77,8 +77,15 @@ func loadModel(src source) (*model, error) {
 	mo := &model{src: src, platform: "aekit_" + string(info.Format), m: m, threshold: th,
 		metric: score.MSE, inShape: slices.Clone(m.Input), outShape: m.OutputShape(),
 		inW: m.InputWidth(), outW: m.OutputWidth()}
-	if th != nil {
+	switch {
+	case th != nil:
 		mo.metric = th.Metric
+	case md[score.MetaMetric] != "":
+		// An ONNX graph with a reconstruction_error output and no
+		// threshold: its metric.
+		if mo.metric, err = score.ParseMetric(md[score.MetaMetric]); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", src.path, score.MetaMetric, err)
+		}
 	}
 	mo.canScore = mo.inW == mo.outW
 	mo.in, mo.out = tensorNames(m)
