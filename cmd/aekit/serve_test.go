@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -415,16 +416,10 @@ type clientResult struct {
 	RowsMaxRel         float64 `json:"rows_max_rel"`
 }
 
+// bitsEqual reports whether a and b hold the same float32 values bit for
+// bit.
 func bitsEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 }
 
 // SIGTERM under load (HTTP and gRPC clients): aekit serve exits 0 and
