@@ -78,6 +78,10 @@ type Config struct {
 	// (default 0).
 	DrainDelay time.Duration
 
+	// PollInterval, when positive, makes Run reload the repository
+	// (Reload) at this interval, as Triton's --repository-poll-secs.
+	PollInterval time.Duration
+
 	// Echo answers every inference request with output tensors of the
 	// model's output shape, the input's values copied (or zeros), without
 	// batching or running the model: it measures what the transport alone

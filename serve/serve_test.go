@@ -666,3 +666,40 @@ func TestCompressedAndEcho(t *testing.T) {
 		t.Errorf("echo ran %d batches", c)
 	}
 }
+
+// With PollInterval, Run picks up a new version by itself.
+func TestPoll(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(aeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(ver string) {
+		d := filepath.Join(dir, "ae", ver)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, "model.keras"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1")
+	s, err := New(Config{Repository: dir, Logger: quiet(), PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, nil, nil) }()
+	put("2")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := s.lookup("ae", "2"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("version 2 not loaded by polling")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -141,7 +141,22 @@ func (s *Server) Reload() error {
 		next[src.name] = mo
 	}
 	s.models.Store(&next)
-	s.log.Info("reloaded", "models", len(next), "failed", len(errs))
+	changed := 0
+	for name, mo := range next {
+		if old[name] != mo {
+			changed++
+		}
+	}
+	for name := range old {
+		if next[name] == nil {
+			changed++
+		}
+	}
+	level := slog.LevelDebug // a poll that found nothing new
+	if changed > 0 || len(errs) > 0 {
+		level = slog.LevelInfo
+	}
+	s.log.Log(context.Background(), level, "reloaded", "models", len(next), "changed", changed, "failed", len(errs))
 	for name, mo := range old {
 		if next[name] != mo {
 			s.log.Info("model unloaded", "model", name, "version", mo.src.version)
@@ -227,7 +242,7 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 }
 
 // Run serves HTTP on httpLn and gRPC on grpcLn (either may be nil) until
-// ctx is done, then shuts down: readiness goes false, after
+// ctx is done, calling Reload every Config.PollInterval, then shuts down: readiness goes false, after
 // Config.DrainDelay the listeners close, requests in flight are answered
 // (within Config.ShutdownTimeout) and the models unloaded. It returns nil
 // after a clean shutdown.
@@ -255,10 +270,23 @@ func (s *Server) Run(ctx context.Context, httpLn, grpcLn net.Listener) error {
 		}()
 		s.log.Info("serving gRPC", "addr", grpcLn.Addr().String())
 	}
+	var poll <-chan time.Time
+	if s.cfg.PollInterval > 0 {
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		poll = t.C
+	}
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case runErr = <-errc:
+			break wait
+		case <-poll:
+			s.Reload() // logs what failed; the old versions serve on
+		}
 	}
 	s.ready.Store(false)
 	s.log.Info("shutting down: not ready", "drain_delay", s.cfg.DrainDelay.String())

@@ -34,8 +34,9 @@ rows; requests beyond --max-queue waiting rows are refused (HTTP 429, gRPC
 RESOURCE_EXHAUSTED).
 
 SIGTERM or SIGINT: readiness goes false, requests in flight are answered,
-then aekit exits 0. SIGHUP reloads the repository: new and changed models
-are loaded; a model that fails to load leaves its old version serving.`
+then aekit exits 0. SIGHUP (or every --repository-poll) reloads the
+repository: new and changed models are loaded, removed ones unloaded; a
+model that fails to load leaves its old version serving.`
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	// --echo (Config.Echo, for the transport-limit benchmark) is kept out
@@ -61,6 +62,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	maxBody := fs.Int64("max-body", serve.DefaultMaxBodyBytes, "largest request body or gRPC message in `bytes`")
 	maxInflight := fs.Int("max-inflight", serve.DefaultMaxInflight, "largest number of inference `requests` in progress; beyond it requests get 429")
 	drain := fs.Duration("drain-delay", 0, "on SIGTERM, keep serving this long, not ready, before closing the listeners")
+	poll := fs.Duration("repository-poll", 0, "reload the models every `interval` (e.g. 30s), as on SIGHUP (default: only on SIGHUP)")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (default: text)")
 	verbose := fs.Bool("v", false, "log every refused request (debug level)")
 	pos, code, done := parseCommand(fs, rest, 0, -1, stdout, stderr)
@@ -81,8 +83,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "serve", fmt.Errorf("%s %d: must be at least 1", c.flag, c.v))
 		}
 	}
-	if *maxDelay < 0 || *workers < 0 || *drain < 0 {
-		return fail(stderr, "serve", errors.New("--max-delay, --workers and --drain-delay must not be negative"))
+	if *maxDelay < 0 || *workers < 0 || *drain < 0 || *poll < 0 {
+		return fail(stderr, "serve", errors.New("--max-delay, --workers, --drain-delay and --repository-poll must not be negative"))
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -94,7 +96,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(h)
 	cfg := serve.Config{Repository: *repo, Models: pos, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Workers: *workers,
-		MaxQueue: *maxQueue, MaxRows: *maxRows, MaxBodyBytes: *maxBody, MaxInflight: *maxInflight, DrainDelay: *drain,
+		MaxQueue: *maxQueue, MaxRows: *maxRows, MaxBodyBytes: *maxBody, MaxInflight: *maxInflight, DrainDelay: *drain, PollInterval: *poll,
 		Echo: echo, Logger: log}
 	if echo {
 		log.Warn("echo mode: answers without running the models (transport benchmark only)")
