@@ -30,6 +30,9 @@ const (
 	// requests being decoded, queued or run at once; beyond it requests
 	// are refused before their bodies are read.
 	DefaultMaxInflight = 1024
+	// DefaultMaxBodyBuffer is the default bound on the request bodies
+	// being read or held at once (REST), in bytes: 256 MiB.
+	DefaultMaxBodyBuffer = 256 << 20
 	// DefaultShutdownTimeout bounds how long Run waits for in-flight
 	// requests after its context is done.
 	DefaultShutdownTimeout = 30 * time.Second
@@ -69,6 +72,12 @@ type Config struct {
 	// MaxInflight bounds the inference requests in progress
 	// (DefaultMaxInflight).
 	MaxInflight int
+	// MaxBodyBuffer bounds the bytes of the REST request bodies being
+	// read or held at once, counted by their Content-Length (a body of
+	// unknown length counts MaxBodyBytes); beyond it requests are
+	// refused with 429 before their bodies are read
+	// (DefaultMaxBodyBuffer). It is raised to MaxBodyBytes if smaller.
+	MaxBodyBuffer int64
 	// ShutdownTimeout bounds the wait for in-flight requests when Run's
 	// context is done (DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
@@ -111,6 +120,10 @@ func (c *Config) withDefaults() Config {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if d.MaxBodyBuffer <= 0 {
+		d.MaxBodyBuffer = DefaultMaxBodyBuffer
+	}
+	d.MaxBodyBuffer = max(d.MaxBodyBuffer, d.MaxBodyBytes)
 	if d.MaxInflight <= 0 {
 		d.MaxInflight = DefaultMaxInflight
 	}

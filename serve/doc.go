@@ -44,8 +44,10 @@
 // was part of (bit for bit those of aekit predict when the batch is the
 // same). At most Config.MaxQueue rows wait per model and at most
 // Config.MaxInflight requests are in progress: beyond them requests are
-// refused at once (429 / RESOURCE_EXHAUSTED), so memory stays bounded by
-// MaxInflight × MaxBodyBytes.
+// refused at once (429 / RESOURCE_EXHAUSTED), as are REST requests whose
+// bodies would take the bytes held past Config.MaxBodyBuffer: memory
+// stays bounded whatever the load. (A gRPC message is read by the gRPC
+// library, up to MaxBodyBytes, before it is admitted.)
 //
 // # Lifecycle
 //

@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -301,6 +302,18 @@ func (s *Server) serveInfer(w http.ResponseWriter, r *http.Request, name string,
 		return writeError(w, err)
 	}
 	defer s.release()
+	// Reserve the body's bytes (a body of unknown length may be as large
+	// as the limit) before reading it.
+	n := r.ContentLength
+	if n < 0 || n > s.cfg.MaxBodyBytes {
+		n = s.cfg.MaxBodyBytes
+	}
+	if s.buffered.Add(n) > s.cfg.MaxBodyBuffer {
+		s.buffered.Add(-n)
+		s.answered.Add(1)
+		return writeError(w, fmt.Errorf("%w: %d bytes of request bodies in flight", ErrOverloaded, s.cfg.MaxBodyBuffer))
+	}
+	defer s.buffered.Add(-n)
 	code := s.inferHTTP(w, r, name, label)
 	s.answered.Add(1)
 	return code

@@ -703,3 +703,23 @@ func TestPoll(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Bodies beyond MaxBodyBuffer bytes at once are refused with 429 before
+// they are read.
+func TestBodyBuffer(t *testing.T) {
+	x, _, _, _ := reference(t)
+	body := jsonBody(aeIn, x[:16], 1, 16)
+	s, ts := newServer(t, Config{MaxBodyBytes: int64(len(body)), MaxBodyBuffer: int64(len(body))})
+	url := ts.URL + "/v2/models/" + aeName + "/infer"
+	if c, b, _ := post(t, url, body, nil); c != 200 {
+		t.Fatalf("%d %s", c, b)
+	}
+	s.buffered.Add(1) // as if another body were being read
+	if c, b, _ := post(t, url, body, nil); c != 429 || !strings.Contains(string(b), "bytes of request bodies in flight") {
+		t.Errorf("over the buffer: %d %s", c, b)
+	}
+	s.buffered.Add(-1)
+	if c, b, _ := post(t, url, body, nil); c != 200 || s.buffered.Load() != 0 {
+		t.Errorf("after: %d %s, %d bytes reserved", c, b, s.buffered.Load())
+	}
+}

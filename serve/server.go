@@ -48,6 +48,7 @@ type Server struct {
 	sem      chan struct{} // in-flight inference requests
 	accepted atomic.Int64  // inference requests admitted
 	answered atomic.Int64  // admitted requests whose answer was written
+	buffered atomic.Int64  // bytes of REST bodies reserved (Config.MaxBodyBuffer)
 
 	mux *http.ServeMux
 }
