@@ -10,7 +10,8 @@
 //     the inputs' raw little-endian data (binary_data_size parameters);
 //     outputs are answered as binary data when the output's binary_data
 //     parameter or the request's binary_data_output parameter says so.
-//     Errors are {"error": "..."} with status 400 (a bad request, naming
+//     Readiness is in the status code (200, or 400 for not ready), with a
+//     JSON body ({"ready": true}). Errors are {"error": "..."} with status 400 (a bad request, naming
 //     the tensor), 404 (unknown model or version), 429 (overloaded) or
 //     503 (unavailable). GET /metrics serves Prometheus metrics.
 //   - gRPC (Server.NewGRPCServer): inference.GRPCInferenceService's

@@ -25,15 +25,14 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	// Health answers are in the status code (200, or 400 as the protocol
+	// says for false), with the gRPC answer's fields as a JSON body for
+	// clients that read one.
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusOK)
+		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
 	})
 	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
-		if !s.Ready() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
+		writeJSON(w, readyCode(s.Ready()), map[string]bool{"ready": s.Ready()})
 	})
 	mux.HandleFunc("GET /v2", func(w http.ResponseWriter, r *http.Request) {
 		name, ver, ext := serverMetadata()
@@ -121,15 +120,21 @@ func (s *Server) httpModelMetadata(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) httpModelReady(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.lookup(r.PathValue("name"), r.PathValue("version")); err != nil {
+	mo, err := s.lookup(r.PathValue("name"), r.PathValue("version"))
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if !s.Ready() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
+	writeJSON(w, readyCode(s.Ready()), map[string]any{"name": mo.src.name, "ready": s.Ready()})
+}
+
+// readyCode is the status of a readiness answer: 200, or 400 when not
+// ready (the protocol's 4xx for false).
+func readyCode(ready bool) int {
+	if ready {
+		return http.StatusOK
 	}
-	w.WriteHeader(http.StatusOK)
+	return http.StatusBadRequest
 }
 
 // jsonParams are the request, input and output parameters the server

@@ -259,12 +259,18 @@ func TestHealthAndMetadata(t *testing.T) {
 	if c, b := get("/v2"); c != 200 || !strings.Contains(b, `"name":"aekit"`) || !strings.Contains(b, "binary_tensor_data") {
 		t.Errorf("GET /v2: %d %s", c, b)
 	}
-	s.SetReady(false)
-	if c, _ := get("/v2/health/ready"); c != 503 {
-		t.Errorf("not ready: %d", c)
+	if c, b := get("/v2/health/ready"); c != 200 || b != `{"ready":true}` {
+		t.Errorf("ready: %d %s", c, b)
 	}
-	if c, _ := get("/v2/health/live"); c != 200 {
-		t.Errorf("live: %d", c)
+	s.SetReady(false)
+	if c, b := get("/v2/health/ready"); c != 400 || b != `{"ready":false}` {
+		t.Errorf("not ready: %d %s", c, b)
+	}
+	if c, b := get("/v2/models/" + aeName + "/ready"); c != 400 || b != `{"name":"k3_autoencoder","ready":false}` {
+		t.Errorf("model not ready: %d %s", c, b)
+	}
+	if c, b := get("/v2/health/live"); c != 200 || b != `{"live":true}` {
+		t.Errorf("live: %d %s", c, b)
 	}
 	x, _, _, _ := reference(t)
 	post(t, ts.URL+"/v2/models/"+aeName+"/infer", jsonBody(aeIn, x[:16], 1, 16), nil)
