@@ -100,7 +100,7 @@ func (g *grpcService) ModelInfer(_ context.Context, r *oip.ModelInferRequest) (*
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.infer(mo, j); err != nil {
+	if mo, err = s.infer(mo, j); err != nil {
 		return fail(err)
 	}
 	return encodeGRPC(r, mo, answer(j, mo, outs)), nil

@@ -354,7 +354,7 @@ func (s *Server) inferHTTP(w http.ResponseWriter, r *http.Request, name string, 
 	if err != nil {
 		return writeError(w, err)
 	}
-	if err := s.infer(mo, j); err != nil {
+	if mo, err = s.infer(mo, j); err != nil {
 		s.log.Warn("inference failed", "model", name, "error", err)
 		return writeError(w, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -728,4 +729,60 @@ func TestBodyBuffer(t *testing.T) {
 	if c, b, _ := post(t, url, body, nil); c != 200 || s.buffered.Load() != 0 {
 		t.Errorf("after: %d %s, %d bytes reserved", c, b, s.buffered.Load())
 	}
+}
+
+// Requests racing a reload that replaces their model are answered by the
+// new version: none fails.
+func TestReloadUnderLoad(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(aeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(ver string) {
+		d := filepath.Join(dir, "ae", ver)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, "model.keras"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1")
+	s, ts := newServer(t, Config{Repository: dir, MaxDelay: 100 * time.Microsecond})
+	x, _, _, _ := reference(t)
+	body := jsonBody(aeIn, x[:16], 1, 16)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, _, _ := post(t, ts.URL+"/v2/models/ae/infer", body, nil)
+				mu.Lock()
+				codes[c]++
+				mu.Unlock()
+			}
+		})
+	}
+	for v := 2; v <= 21; v++ {
+		put(strconv.Itoa(v))
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if len(codes) != 1 || codes[200] == 0 {
+		t.Errorf("answers by status across 20 reloads: %v", codes)
+	}
+	if _, err := s.lookup("ae", "21"); err != nil {
+		t.Error(err)
+	}
+	t.Logf("answers by status across 20 reloads: %v", codes)
 }

@@ -186,18 +186,33 @@ func (s *Server) Ready() bool { return s.ready.Load() }
 // SetReady sets what the readiness endpoints answer.
 func (s *Server) SetReady(r bool) { s.ready.Store(r) }
 
-// infer runs a checked job through its model's batcher (or Echo) and
-// waits for it.
-func (s *Server) infer(mo *model, j *job) error {
+// infer runs a checked job through its model's batcher (or Echo), waits
+// for it and returns the model that ran it: mo, or the version that
+// replaced mo since it was looked up, when its tensors have the same
+// widths.
+func (s *Server) infer(mo *model, j *job) (*model, error) {
 	if s.cfg.Echo {
 		echo(j, mo)
-		return nil
+		return mo, nil
 	}
-	if err := mo.b.submit(j); err != nil {
-		return err
+	err := mo.b.submit(j)
+	if errors.Is(err, ErrUnavailable) {
+		if cur, lerr := s.lookup(mo.src.name, ""); lerr == nil && cur != mo && cur.answersAs(mo) {
+			mo, err = cur, cur.b.submit(j)
+		}
+	}
+	if err != nil {
+		return mo, err
 	}
 	<-j.done
-	return j.err
+	return mo, j.err
+}
+
+// answersAs reports whether mo answers every request o answers, with
+// tensors of the same names and widths.
+func (mo *model) answersAs(o *model) bool {
+	return mo.in == o.in && mo.out == o.out && mo.inW == o.inW && mo.outW == o.outW && mo.canScore == o.canScore &&
+		(mo.threshold != nil || o.threshold == nil)
 }
 
 // admit takes a place among the in-flight requests, or reports
