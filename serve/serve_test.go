@@ -366,7 +366,7 @@ func TestGRPC(t *testing.T) {
 // its own row's outputs.
 func TestDynamicBatching(t *testing.T) {
 	x, n, y, _ := reference(t)
-	s, ts := newServer(t, Config{MaxBatch: 64, MaxDelay: 50 * time.Millisecond, Workers: 1})
+	s, ts := newServer(t, Config{MaxBatch: 64, MaxDelay: 300 * time.Millisecond, Workers: 1})
 	url := ts.URL + "/v2/models/" + aeName + "/infer"
 	const clients = 20
 	var wg sync.WaitGroup
