@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,8 +28,8 @@ var benchModels = []struct{ name, spec string }{
 
 // BenchmarkServe measures single-row requests from 64 concurrent
 // clients on loopback, in process: REST with binary tensors, REST JSON
-// and gRPC, with dynamic batching (the defaults), without (MaxBatch 1)
-// and the transport alone (Echo). It reports requests/s and the mean
+// and gRPC, with dynamic batching (the defaults; one worker; a 200 µs
+// delay), without (MaxBatch 1) and the transport alone (Echo). It reports requests/s and the mean
 // batch. Run: go test ./serve -run '^$' -bench Serve -benchtime 2000x
 func BenchmarkServe(b *testing.B) {
 	for _, bm := range benchModels {
@@ -43,7 +44,8 @@ func BenchmarkServe(b *testing.B) {
 		for _, mode := range []struct {
 			name string
 			cfg  Config
-		}{{"batching", Config{}}, {"nobatch", Config{MaxBatch: 1}}, {"echo", Config{Echo: true}}} {
+		}{{"batching", Config{}}, {"1worker", Config{Workers: 1}}, {"delay200us", Config{MaxDelay: 200 * time.Microsecond}},
+			{"nobatch", Config{MaxBatch: 1}}, {"echo", Config{Echo: true}}} {
 			for _, proto := range []string{"binary", "json", "grpc"} {
 				b.Run(bm.name+"/"+mode.name+"/"+proto, func(b *testing.B) {
 					cfg := mode.cfg
