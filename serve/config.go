@@ -50,6 +50,10 @@ type Config struct {
 	// Models are model files served under their base names without the
 	// extension, as version "1".
 	Models []string
+	// ModelName, when set, is the name the single file of Models is
+	// served under (a KServe InferenceService's name, for example)
+	// instead of its base name.
+	ModelName string
 
 	// MaxBatch is the largest batch in rows the dynamic batcher runs at
 	// once (DefaultMaxBatch); 1 turns batching off.

@@ -604,7 +604,7 @@ func TestScan(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, p), nil, 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, "c"), 0o755) // no version: not served
-	srcs, err := scan(dir, []string{"/m/other.model.keras"})
+	srcs, err := scan(dir, []string{"/m/other.model.keras"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -615,11 +615,17 @@ func TestScan(t *testing.T) {
 	if got != "a 10 model.h5 b 2 other.model 1\n" {
 		t.Errorf("scan: %v", got)
 	}
-	if _, err := scan(dir, []string{"/x/a.onnx"}); err == nil || !strings.Contains(err.Error(), `two models named "a"`) {
+	if _, err := scan(dir, []string{"/x/a.onnx"}, ""); err == nil || !strings.Contains(err.Error(), `two models named "a"`) {
 		t.Errorf("duplicate name: %v", err)
 	}
+	if srcs, err := scan("", []string{"/m/model.onnx"}, "ae"); err != nil || srcs[0].name != "ae" {
+		t.Errorf("named model: %v %v", srcs, err)
+	}
+	if _, err := scan("", []string{"/m/a.onnx", "/m/b.onnx"}, "ae"); err == nil {
+		t.Error("a name for two files: no error")
+	}
 	os.MkdirAll(filepath.Join(dir, "d", "1"), 0o755)
-	if _, err := scan(dir, nil); err == nil || !strings.Contains(err.Error(), "holds none of") {
+	if _, err := scan(dir, nil, ""); err == nil || !strings.Contains(err.Error(), "holds none of") {
 		t.Errorf("empty version: %v", err)
 	}
 }

@@ -62,7 +62,7 @@ func New(cfg Config) (*Server, error) {
 	if s.workers <= 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
-	srcs, err := scan(c.Repository, c.Models)
+	srcs, err := scan(c.Repository, c.Models, c.ModelName)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Server) Reload() error {
 	if s.closed {
 		return ErrUnavailable
 	}
-	srcs, err := scan(s.cfg.Repository, s.cfg.Models)
+	srcs, err := scan(s.cfg.Repository, s.cfg.Models, s.cfg.ModelName)
 	if err != nil {
 		s.log.Error("reload: repository not read; models unchanged", "error", err)
 		return err

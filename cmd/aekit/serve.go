@@ -50,10 +50,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		}
 		rest = append(rest, a)
 	}
-	fs := newFlagSet("serve", "[--http ADDR] [--grpc ADDR] (--model-repository DIR | MODEL...)\n\n"+serveHelp, stderr)
+	fs := newFlagSet("serve", "[--http ADDR] [--grpc ADDR] (--model-repository DIR | MODEL... | MODEL --model-name NAME)\n\n"+serveHelp, stderr)
 	httpAddr := fs.String("http", ":8000", "serve REST and /metrics on `ADDR` (\"\" or off: no HTTP)")
 	grpcAddr := fs.String("grpc", ":8001", "serve gRPC on `ADDR` (\"\" or off: no gRPC)")
 	repo := fs.String("model-repository", "", "serve the models of the repository `DIR` (DIR/NAME/VERSION/model.onnx|keras|h5)")
+	modelName := fs.String("model-name", "", "serve the one MODEL file under `NAME` (default: its base name without the extension)")
 	maxBatch := fs.Int("max-batch", serve.DefaultMaxBatch, "largest batch in `rows` run at once (1: no batching)")
 	maxDelay := fs.Duration("max-delay", serve.DefaultMaxDelay, "longest `time` a batch waits for more rows, e.g. 500us (default 0: it runs once a worker is free, growing while all are busy)")
 	workers := fs.Int("workers", 0, "batches of one model run at once (default: the number of cores)")
@@ -96,7 +97,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(h)
-	cfg := serve.Config{Repository: *repo, Models: pos, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Workers: *workers,
+	cfg := serve.Config{Repository: *repo, Models: pos, ModelName: *modelName, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Workers: *workers,
 		MaxQueue: *maxQueue, MaxRows: *maxRows, MaxBodyBytes: *maxBody, MaxBodyBuffer: *maxBuffer, MaxInflight: *maxInflight, DrainDelay: *drain, PollInterval: *poll,
 		Echo: echo, Logger: log}
 	if echo {
