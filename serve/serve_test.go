@@ -792,3 +792,15 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	t.Logf("answers by status across 20 reloads: %v", codes)
 }
+
+// A gRPC message over MaxBodyBytes is refused by the gRPC library with
+// RESOURCE_EXHAUSTED before it is decoded.
+func TestGRPCMessageLimit(t *testing.T) {
+	s, _ := newServer(t, Config{MaxBodyBytes: 1024})
+	c := grpcClient(t, s)
+	in := []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{32, 16}}}
+	_, err := c.ModelInfer(context.Background(), &oip.ModelInferRequest{ModelName: aeName, Inputs: in, RawInputContents: [][]byte{make([]byte, 2048)}})
+	if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted {
+		t.Errorf("oversized message: %v, want RESOURCE_EXHAUSTED", err)
+	}
+}
