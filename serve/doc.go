@@ -50,8 +50,9 @@
 // Config.MaxInflight requests are in progress: beyond them requests are
 // refused at once (429 / RESOURCE_EXHAUSTED), as are REST requests whose
 // bodies would take the bytes held past Config.MaxBodyBuffer: memory
-// stays bounded whatever the load. (A gRPC message is read by the gRPC
-// library, up to MaxBodyBytes, before it is admitted.)
+// stays bounded whatever the load. gRPC calls are refused before their
+// messages are read when MaxInflight requests are in progress; a gRPC
+// message over MaxBodyBytes gets RESOURCE_EXHAUSTED from the gRPC library.
 //
 // # Lifecycle
 //

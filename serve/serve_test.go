@@ -804,3 +804,28 @@ func TestGRPCMessageLimit(t *testing.T) {
 		t.Errorf("oversized message: %v, want RESOURCE_EXHAUSTED", err)
 	}
 }
+
+// With MaxInflight requests in progress, ModelInfer is refused with
+// RESOURCE_EXHAUSTED before its message is read.
+func TestGRPCInflight(t *testing.T) {
+	x, _, _, _ := reference(t)
+	s, _ := newServer(t, Config{MaxInflight: 1})
+	c := grpcClient(t, s)
+	req := &oip.ModelInferRequest{ModelName: aeName, Inputs: []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{1, 16},
+		Contents: &oip.InferTensorContents{Fp32Contents: x[:16]}}}}
+	if _, err := c.ModelInfer(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	s.sem <- struct{}{} // one request in flight
+	_, err := c.ModelInfer(context.Background(), req)
+	if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "1 requests in flight") {
+		t.Errorf("full: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	if _, err := c.ServerLive(context.Background(), &oip.ServerLiveRequest{}); err != nil {
+		t.Errorf("ServerLive while full: %v", err)
+	}
+	<-s.sem
+	if _, err := c.ModelInfer(context.Background(), req); err != nil {
+		t.Error(err)
+	}
+}

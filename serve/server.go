@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/aekit/aekit/internal/oip"
 	"github.com/aekit/aekit/internal/version"
@@ -249,9 +252,19 @@ func (s *Server) Close() {
 }
 
 // NewGRPCServer returns a gRPC server with the inference service
-// registered and its message sizes bounded by Config.MaxBodyBytes.
+// registered and its message sizes bounded by Config.MaxBodyBytes. When
+// Config.MaxInflight requests are in progress, a new ModelInfer call is
+// refused with RESOURCE_EXHAUSTED before its message is read (a tap
+// handle, the rate-limiting hook of grpc-go).
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
-	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodyBytes)), grpc.MaxSendMsgSize(1 << 30)}, opts...)
+	full := func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		if info.FullMethodName == oip.GRPCInferenceService_ModelInfer_FullMethodName && len(s.sem) == cap(s.sem) {
+			return ctx, status.Errorf(codes.ResourceExhausted, "%v: %d requests in flight", ErrOverloaded, s.cfg.MaxInflight)
+		}
+		return ctx, nil
+	}
+	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodyBytes)), grpc.MaxSendMsgSize(1 << 30),
+		grpc.InTapHandle(full)}, opts...)
 	g := grpc.NewServer(opts...)
 	oip.RegisterGRPCInferenceServiceServer(g, &grpcService{s: s})
 	return g
