@@ -36,7 +36,7 @@ const (
 )
 
 // Server serves models over the Open Inference Protocol: REST (Handler)
-// and gRPC (RegisterGRPC), with dynamic batching per model. Its methods
+// and gRPC (NewGRPCServer), with dynamic batching per model. Its methods
 // are safe for concurrent use.
 type Server struct {
 	cfg     Config
