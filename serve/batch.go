@@ -94,7 +94,8 @@ func (b *batcher) close() {
 // collect forms batches: it takes a first job, adds jobs while the batch
 // has room, and hands the batch to a worker once the delay has passed
 // (at once with no delay) or the batch is full; while every worker is
-// busy the batch keeps growing.
+// busy the batch keeps growing. A job of more than maxBatch rows runs
+// alone.
 func (b *batcher) collect() {
 	defer b.wg.Done()
 	defer close(b.exec)
@@ -193,11 +194,10 @@ func (b *batcher) work() {
 			in = x
 		}
 		var err error
-		y = grow(y, rows*mo.outW)
 		if len(batch) == 1 {
-			batch[0].y, err = mo.m.Predict(batch[0].y[:0], in)
+			batch[0].y, err = mo.m.Predict(nil, in)
 		} else {
-			y, err = mo.m.Predict(y, in)
+			y, err = mo.m.Predict(grow(y, rows*mo.outW), in)
 		}
 		if err == nil && wantScore {
 			if sc == nil {

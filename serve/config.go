@@ -30,6 +30,9 @@ const (
 	// requests being decoded, queued or run at once; beyond it requests
 	// are refused before their bodies are read.
 	DefaultMaxInflight = 1024
+	// DefaultMaxBodyBuffer is the default bound on the request bodies
+	// being read or held at once (REST), in bytes: 256 MiB.
+	DefaultMaxBodyBuffer = 256 << 20
 	// DefaultShutdownTimeout bounds how long Run waits for in-flight
 	// requests after its context is done.
 	DefaultShutdownTimeout = 30 * time.Second
@@ -47,6 +50,10 @@ type Config struct {
 	// Models are model files served under their base names without the
 	// extension, as version "1".
 	Models []string
+	// ModelName, when set, is the name the single file of Models is
+	// served under (a KServe InferenceService's name, for example)
+	// instead of its base name.
+	ModelName string
 
 	// MaxBatch is the largest batch in rows the dynamic batcher runs at
 	// once (DefaultMaxBatch); 1 turns batching off.
@@ -69,6 +76,12 @@ type Config struct {
 	// MaxInflight bounds the inference requests in progress
 	// (DefaultMaxInflight).
 	MaxInflight int
+	// MaxBodyBuffer bounds the bytes of the REST request bodies being
+	// read or held at once, counted by their Content-Length (a body of
+	// unknown length counts MaxBodyBytes); beyond it requests are
+	// refused with 429 before their bodies are read
+	// (DefaultMaxBodyBuffer). It is raised to MaxBodyBytes if smaller.
+	MaxBodyBuffer int64
 	// ShutdownTimeout bounds the wait for in-flight requests when Run's
 	// context is done (DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
@@ -77,6 +90,10 @@ type Config struct {
 	// that a load balancer polling readiness stops sending first
 	// (default 0).
 	DrainDelay time.Duration
+
+	// PollInterval, when positive, makes Run reload the repository
+	// (Reload) at this interval, as Triton's --repository-poll-secs.
+	PollInterval time.Duration
 
 	// Echo answers every inference request with output tensors of the
 	// model's output shape, the input's values copied (or zeros), without
@@ -107,6 +124,10 @@ func (c *Config) withDefaults() Config {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if d.MaxBodyBuffer <= 0 {
+		d.MaxBodyBuffer = DefaultMaxBodyBuffer
+	}
+	d.MaxBodyBuffer = max(d.MaxBodyBuffer, d.MaxBodyBytes)
 	if d.MaxInflight <= 0 {
 		d.MaxInflight = DefaultMaxInflight
 	}

@@ -1,6 +1,7 @@
 // Package serve serves aekit models over the Open Inference Protocol
 // ("v2", shared by KServe, Triton, Seldon MLServer and OpenVINO Model
-// Server), so that Triton's and KServe's clients work unchanged:
+// Server), so that Triton's and KServe's clients work unchanged (the
+// gRPC service of internal/oip):
 //
 //   - REST (Server.Handler): GET /v2/health/live, /v2/health/ready, /v2,
 //     /v2/models/NAME[/versions/V], /v2/models/NAME[/versions/V]/ready
@@ -10,18 +11,21 @@
 //     the inputs' raw little-endian data (binary_data_size parameters);
 //     outputs are answered as binary data when the output's binary_data
 //     parameter or the request's binary_data_output parameter says so.
-//     Errors are {"error": "..."} with status 400 (a bad request, naming
-//     the tensor), 404 (unknown model or version), 429 (overloaded) or
-//     503 (unavailable). GET /metrics serves Prometheus metrics.
+//     Readiness is in the status code (200, or 400 for not ready), with
+//     a JSON body ({"ready": true}). Errors are {"error": "..."} with
+//     status 400 (a bad request, naming the tensor), 404 (unknown model
+//     or version), 429 (overloaded) or 503 (unavailable). Request bodies
+//     may be gzip or deflate encoded. GET /metrics serves Prometheus
+//     metrics.
 //   - gRPC (Server.NewGRPCServer): inference.GRPCInferenceService's
 //     ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata
 //     and ModelInfer, inputs in raw_input_contents or fp32_contents,
 //     outputs in raw_output_contents; errors INVALID_ARGUMENT, NOT_FOUND,
 //     RESOURCE_EXHAUSTED, UNAVAILABLE.
 //
-// The repository's streaming, shared-memory, statistics, trace,
-// logging and model-control extensions are not served, nor the
-// classification extension.
+// Triton's other extensions (model repository control, streaming,
+// shared memory, statistics, trace, logging, model configuration,
+// classification) are not served.
 //
 // Each model takes one FP32 input of shape [n, its input shape...] and
 // answers its output, FP32 [n, its output shape...]; a model whose output
@@ -44,8 +48,11 @@
 // was part of (bit for bit those of aekit predict when the batch is the
 // same). At most Config.MaxQueue rows wait per model and at most
 // Config.MaxInflight requests are in progress: beyond them requests are
-// refused at once (429 / RESOURCE_EXHAUSTED), so memory stays bounded by
-// MaxInflight × MaxBodyBytes.
+// refused at once (429 / RESOURCE_EXHAUSTED), as are REST requests whose
+// bodies would take the bytes held past Config.MaxBodyBuffer: memory
+// stays bounded whatever the load. gRPC calls are refused before their
+// messages are read when MaxInflight requests are in progress; a gRPC
+// message over MaxBodyBytes gets RESOURCE_EXHAUSTED from the gRPC library.
 //
 // # Lifecycle
 //

@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -41,10 +42,22 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	b, _ = io.ReadAll(resp.Body)
+	var answer struct {
+		ModelName string `json:"model_name"`
+		Outputs   []struct {
+			Name  string
+			Shape []int
+			Data  []float32
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&answer)
 	resp.Body.Close()
-	fmt.Println(resp.StatusCode, string(b))
+	if err != nil {
+		log.Fatal(err)
+	}
+	o := answer.Outputs[0]
+	fmt.Printf("%d %s %s %v %.4f\n", resp.StatusCode, answer.ModelName, o.Name, o.Shape, o.Data)
 	// Output:
 	// 200 {"inputs":[{"name":"input_layer_2","datatype":"FP32","shape":[-1,16]}],"name":"k3_autoencoder","outputs":[{"name":"decoder","datatype":"FP32","shape":[-1,16]},{"name":"reconstruction_error","datatype":"FP32","shape":[-1]}],"platform":"aekit_keras","versions":["1"]}
-	// 200 {"model_name":"k3_autoencoder","model_version":"1","outputs":[{"name":"reconstruction_error","datatype":"FP32","shape":[1],"data":[0.24967553]}]}
+	// 200 k3_autoencoder reconstruction_error [1] [0.2497]
 }

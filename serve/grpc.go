@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // requests compressed as tritonclient's compression_algorithm="gzip" sends them
 	"google.golang.org/grpc/status"
 
 	"github.com/aekit/aekit/internal/oip"
@@ -99,7 +100,7 @@ func (g *grpcService) ModelInfer(_ context.Context, r *oip.ModelInferRequest) (*
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.infer(mo, j); err != nil {
+	if mo, err = s.infer(mo, j); err != nil {
 		return fail(err)
 	}
 	return encodeGRPC(r, mo, answer(j, mo, outs)), nil

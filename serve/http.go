@@ -1,8 +1,12 @@
 package serve
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -21,15 +25,14 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	// Health answers are in the status code (200, or 400 as the protocol
+	// says for false), with the gRPC answer's fields as a JSON body for
+	// clients that read one.
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusOK)
+		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
 	})
 	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
-		if !s.Ready() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
+		writeJSON(w, readyCode(s.Ready()), map[string]bool{"ready": s.Ready()})
 	})
 	mux.HandleFunc("GET /v2", func(w http.ResponseWriter, r *http.Request) {
 		name, ver, ext := serverMetadata()
@@ -117,15 +120,21 @@ func (s *Server) httpModelMetadata(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) httpModelReady(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.lookup(r.PathValue("name"), r.PathValue("version")); err != nil {
+	mo, err := s.lookup(r.PathValue("name"), r.PathValue("version"))
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if !s.Ready() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
+	writeJSON(w, readyCode(s.Ready()), map[string]any{"name": mo.src.name, "ready": s.Ready()})
+}
+
+// readyCode is the status of a readiness answer: 200, or 400 when not
+// ready (the protocol's 4xx for false).
+func readyCode(ready bool) int {
+	if ready {
+		return http.StatusOK
 	}
-	w.WriteHeader(http.StatusOK)
+	return http.StatusBadRequest
 }
 
 // jsonParams are the request, input and output parameters the server
@@ -229,23 +238,30 @@ func decodeHTTP(body []byte, headerLen int, shapeOK func(*inTensor) (int, error)
 	return req, nil
 }
 
-// readBody reads a request body of at most max bytes.
+// readBody reads a request body of at most max bytes, decompressed
+// when its Content-Encoding is gzip or deflate (zlib, as tritonclient's
+// request_compression_algorithm sends it), the limit applying to the
+// decompressed bytes too.
 func readBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, invalidf("request body of %d bytes is larger than the limit, %d", r.ContentLength, max)
 	}
-	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		return nil, invalidf("Content-Encoding %q is not supported", enc)
-	}
 	var b []byte
+	var err error
 	if r.ContentLength >= 0 {
 		b = make([]byte, r.ContentLength)
 		if _, err := io.ReadFull(r.Body, b); err != nil {
 			return nil, invalidf("reading the body: %v", err)
 		}
-		return b, nil
+	} else if b, err = readLimited(r.Body, max); err != nil {
+		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	return decompress(r.Header.Get("Content-Encoding"), b, max)
+}
+
+// readLimited reads rd to its end, failing past max bytes.
+func readLimited(rd io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, max+1))
 	if err != nil {
 		return nil, invalidf("reading the body: %v", err)
 	}
@@ -253,6 +269,27 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 		return nil, invalidf("request body larger than the limit, %d bytes", max)
 	}
 	return b, nil
+}
+
+// decompress decodes a body of Content-Encoding enc.
+func decompress(enc string, b []byte, max int64) ([]byte, error) {
+	var rd io.ReadCloser
+	var err error
+	switch enc {
+	case "", "identity":
+		return b, nil
+	case "gzip":
+		rd, err = gzip.NewReader(bytes.NewReader(b))
+	case "deflate":
+		rd, err = zlib.NewReader(bytes.NewReader(b))
+	default:
+		return nil, invalidf("Content-Encoding %q is not supported (gzip, deflate)", enc)
+	}
+	if err != nil {
+		return nil, invalidf("%s body: %v", enc, err)
+	}
+	defer rd.Close()
+	return readLimited(rd, max)
 }
 
 func (s *Server) httpInfer(w http.ResponseWriter, r *http.Request) {
@@ -270,6 +307,18 @@ func (s *Server) serveInfer(w http.ResponseWriter, r *http.Request, name string,
 		return writeError(w, err)
 	}
 	defer s.release()
+	// Reserve the body's bytes (a body of unknown length may be as large
+	// as the limit) before reading it.
+	n := r.ContentLength
+	if n < 0 || n > s.cfg.MaxBodyBytes {
+		n = s.cfg.MaxBodyBytes
+	}
+	if s.buffered.Add(n) > s.cfg.MaxBodyBuffer {
+		s.buffered.Add(-n)
+		s.answered.Add(1)
+		return writeError(w, fmt.Errorf("%w: %d bytes of request bodies in flight", ErrOverloaded, s.cfg.MaxBodyBuffer))
+	}
+	defer s.buffered.Add(-n)
 	code := s.inferHTTP(w, r, name, label)
 	s.answered.Add(1)
 	return code
@@ -292,6 +341,9 @@ func (s *Server) inferHTTP(w http.ResponseWriter, r *http.Request, name string, 
 		}
 	}
 	req, err := decodeHTTP(body, headerLen, func(t *inTensor) (int, error) {
+		if t.name != mo.in {
+			return 0, invalidf("unknown input %q: the model's input is %q", t.name, mo.in)
+		}
 		n, err := rowsOf(t, mo, s.cfg.MaxRows)
 		return n * mo.inW, err
 	})
@@ -302,7 +354,7 @@ func (s *Server) inferHTTP(w http.ResponseWriter, r *http.Request, name string, 
 	if err != nil {
 		return writeError(w, err)
 	}
-	if err := s.infer(mo, j); err != nil {
+	if mo, err = s.infer(mo, j); err != nil {
 		s.log.Warn("inference failed", "model", name, "error", err)
 		return writeError(w, err)
 	}

@@ -77,8 +77,15 @@ func loadModel(src source) (*model, error) {
 	mo := &model{src: src, platform: "aekit_" + string(info.Format), m: m, threshold: th,
 		metric: score.MSE, inShape: slices.Clone(m.Input), outShape: m.OutputShape(),
 		inW: m.InputWidth(), outW: m.OutputWidth()}
-	if th != nil {
+	switch {
+	case th != nil:
 		mo.metric = th.Metric
+	case md[score.MetaMetric] != "":
+		// An ONNX graph with a reconstruction_error output and no
+		// threshold: its metric.
+		if mo.metric, err = score.ParseMetric(md[score.MetaMetric]); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", src.path, score.MetaMetric, err)
+		}
 	}
 	mo.canScore = mo.inW == mo.outW
 	mo.in, mo.out = tensorNames(m)
@@ -130,8 +137,9 @@ func stat(src source) (source, error) {
 var ErrRepository = errors.New("bad model repository")
 
 // scan lists the models to serve: the highest version of each model of
-// the repository dir, and the files of files.
-func scan(dir string, files []string) ([]source, error) {
+// the repository dir, and the files of files, named after their base
+// names or, for a single file, name if not "".
+func scan(dir string, files []string, name string) ([]source, error) {
 	var out []source
 	seen := map[string]string{}
 	add := func(s source) error {
@@ -142,15 +150,21 @@ func scan(dir string, files []string) ([]source, error) {
 		out = append(out, s)
 		return nil
 	}
+	if name != "" && len(files) != 1 {
+		return nil, fmt.Errorf("%w: a model name is for one model file, not %d", ErrRepository, len(files))
+	}
 	for _, f := range files {
 		base := filepath.Base(f)
-		name := strings.TrimSuffix(base, filepath.Ext(base))
+		if name == "" {
+			name = strings.TrimSuffix(base, filepath.Ext(base))
+		}
 		if name == "" {
 			return nil, fmt.Errorf("%w: %s: no model name in the file name", ErrRepository, f)
 		}
 		if err := add(source{name: name, version: "1", path: f}); err != nil {
 			return nil, err
 		}
+		name = ""
 	}
 	if dir != "" {
 		ents, err := os.ReadDir(dir)

@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -13,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -256,15 +260,35 @@ func TestHealthAndMetadata(t *testing.T) {
 	if c, b := get("/v2"); c != 200 || !strings.Contains(b, `"name":"aekit"`) || !strings.Contains(b, "binary_tensor_data") {
 		t.Errorf("GET /v2: %d %s", c, b)
 	}
+	if c, b := get("/v2/health/ready"); c != 200 || b != `{"ready":true}` {
+		t.Errorf("ready: %d %s", c, b)
+	}
 	s.SetReady(false)
-	if c, _ := get("/v2/health/ready"); c != 503 {
-		t.Errorf("not ready: %d", c)
+	if c, b := get("/v2/health/ready"); c != 400 || b != `{"ready":false}` {
+		t.Errorf("not ready: %d %s", c, b)
 	}
-	if c, _ := get("/v2/health/live"); c != 200 {
-		t.Errorf("live: %d", c)
+	if c, b := get("/v2/models/" + aeName + "/ready"); c != 400 || b != `{"name":"k3_autoencoder","ready":false}` {
+		t.Errorf("model not ready: %d %s", c, b)
 	}
-	if c, b := get("/metrics"); c != 200 || !strings.Contains(b, "aekit_model_loads_total") || !strings.Contains(b, "go_goroutines") {
-		t.Errorf("/metrics: %d", c)
+	if c, b := get("/v2/health/live"); c != 200 || b != `{"live":true}` {
+		t.Errorf("live: %d %s", c, b)
+	}
+	x, _, _, _ := reference(t)
+	post(t, ts.URL+"/v2/models/"+aeName+"/infer", jsonBody(aeIn, x[:16], 1, 16), nil)
+	post(t, ts.URL+"/v2/models/"+aeName+"/infer", jsonBody(aeIn, x[:15], 1, 15), nil)
+	c, b := get("/metrics")
+	for _, want := range []string{
+		`aekit_inference_requests_total{code="200",model="k3_autoencoder",protocol="http"} 1`,
+		`aekit_inference_requests_total{code="400",model="k3_autoencoder",protocol="http"} 1`,
+		`aekit_inference_request_duration_seconds_count{model="k3_autoencoder",protocol="http"} 2`,
+		`aekit_batch_rows_sum{model="k3_autoencoder"} 1`,
+		`aekit_queue_rows{model="k3_autoencoder"} 0`,
+		`aekit_model_loads_total{model="k3_autoencoder",result="ok"} 1`,
+		"go_goroutines", "process_resident_memory_bytes",
+	} {
+		if c != 200 || !strings.Contains(b, want) {
+			t.Errorf("/metrics: %d, no %s", c, want)
+		}
 	}
 }
 
@@ -342,7 +366,7 @@ func TestGRPC(t *testing.T) {
 // its own row's outputs.
 func TestDynamicBatching(t *testing.T) {
 	x, n, y, _ := reference(t)
-	s, ts := newServer(t, Config{MaxBatch: 64, MaxDelay: 50 * time.Millisecond, Workers: 1})
+	s, ts := newServer(t, Config{MaxBatch: 64, MaxDelay: 300 * time.Millisecond, Workers: 1})
 	url := ts.URL + "/v2/models/" + aeName + "/infer"
 	const clients = 20
 	var wg sync.WaitGroup
@@ -384,7 +408,7 @@ func TestDynamicBatching(t *testing.T) {
 	t.Logf("%g rows in %d batches", sum, count)
 }
 
-func batchStats(t *testing.T, s *Server) (count uint64, sum float64) {
+func batchStats(t testing.TB, s *Server) (count uint64, sum float64) {
 	mfs, err := s.met.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -580,19 +604,228 @@ func TestScan(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, p), nil, 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, "c"), 0o755) // no version: not served
-	srcs, err := scan(dir, []string{"/m/other.model.keras"})
+	srcs, err := scan(dir, []string{"/m/other.model.keras"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(srcs) != 3 {
+		t.Fatalf("scan: %v", srcs)
+	}
 	got := fmt.Sprintln(srcs[0].name, srcs[0].version, filepath.Base(srcs[0].path), srcs[1].name, srcs[1].version, srcs[2].name, srcs[2].version)
-	if len(srcs) != 3 || got != "a 10 model.h5 b 2 other.model 1\n" {
+	if got != "a 10 model.h5 b 2 other.model 1\n" {
 		t.Errorf("scan: %v", got)
 	}
-	if _, err := scan(dir, []string{"/x/a.onnx"}); err == nil || !strings.Contains(err.Error(), `two models named "a"`) {
+	if _, err := scan(dir, []string{"/x/a.onnx"}, ""); err == nil || !strings.Contains(err.Error(), `two models named "a"`) {
 		t.Errorf("duplicate name: %v", err)
 	}
+	if srcs, err := scan("", []string{"/m/model.onnx"}, "ae"); err != nil || srcs[0].name != "ae" {
+		t.Errorf("named model: %v %v", srcs, err)
+	}
+	if _, err := scan("", []string{"/m/a.onnx", "/m/b.onnx"}, "ae"); err == nil {
+		t.Error("a name for two files: no error")
+	}
 	os.MkdirAll(filepath.Join(dir, "d", "1"), 0o755)
-	if _, err := scan(dir, nil); err == nil || !strings.Contains(err.Error(), "holds none of") {
+	if _, err := scan(dir, nil, ""); err == nil || !strings.Contains(err.Error(), "holds none of") {
 		t.Errorf("empty version: %v", err)
+	}
+}
+
+// Bodies compressed with gzip or deflate (zlib) are read, within the
+// body limit after decompression; Echo answers the input without
+// running the model.
+func TestCompressedAndEcho(t *testing.T) {
+	x, _, y, _ := reference(t)
+	_, ts := newServer(t, Config{MaxBodyBytes: 1 << 14})
+	url := ts.URL + "/v2/models/" + aeName + "/infer"
+	body := jsonBody(aeIn, x[:16], 1, 16)
+	for _, enc := range []string{"gzip", "deflate"} {
+		var b bytes.Buffer
+		var w io.WriteCloser = gzip.NewWriter(&b)
+		if enc == "deflate" {
+			w = zlib.NewWriter(&b)
+		}
+		w.Write([]byte(body))
+		w.Close()
+		code, out, _ := post(t, url, b.String(), map[string]string{"Content-Encoding": enc})
+		var a jsonAnswer
+		if err := json.Unmarshal(out, &a); err != nil || code != 200 {
+			t.Fatalf("%s: %d %s", enc, code, out)
+		}
+		sameBits(t, enc+" output", f32(a.Outputs[0].Data), y[:16])
+		// A bomb: small compressed, over the limit decompressed.
+		b.Reset()
+		w = gzip.NewWriter(&b)
+		if enc == "deflate" {
+			w = zlib.NewWriter(&b)
+		}
+		w.Write(make([]byte, 1<<15))
+		w.Close()
+		if code, out, _ := post(t, url, b.String(), map[string]string{"Content-Encoding": enc}); code != 400 || !strings.Contains(string(out), "larger than the limit") {
+			t.Errorf("%s bomb: %d %s", enc, code, out)
+		}
+	}
+	if code, out, _ := post(t, url, body, map[string]string{"Content-Encoding": "br"}); code != 400 || !strings.Contains(string(out), `Content-Encoding \"br\"`) {
+		t.Errorf("br: %d %s", code, out)
+	}
+
+	s, ts := newServer(t, Config{Echo: true})
+	code, out, _ := post(t, ts.URL+"/v2/models/"+aeName+"/infer", body, nil)
+	var a jsonAnswer
+	if err := json.Unmarshal(out, &a); err != nil || code != 200 {
+		t.Fatalf("echo: %d %s", code, out)
+	}
+	sameBits(t, "echo output", f32(a.Outputs[0].Data), x[:16])
+	if c, _ := batchStats(t, s); c != 0 {
+		t.Errorf("echo ran %d batches", c)
+	}
+}
+
+// With PollInterval, Run picks up a new version by itself.
+func TestPoll(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(aeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(ver string) {
+		d := filepath.Join(dir, "ae", ver)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, "model.keras"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1")
+	s, err := New(Config{Repository: dir, Logger: quiet(), PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, nil, nil) }()
+	put("2")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := s.lookup("ae", "2"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("version 2 not loaded by polling")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Bodies beyond MaxBodyBuffer bytes at once are refused with 429 before
+// they are read.
+func TestBodyBuffer(t *testing.T) {
+	x, _, _, _ := reference(t)
+	body := jsonBody(aeIn, x[:16], 1, 16)
+	s, ts := newServer(t, Config{MaxBodyBytes: int64(len(body)), MaxBodyBuffer: int64(len(body))})
+	url := ts.URL + "/v2/models/" + aeName + "/infer"
+	if c, b, _ := post(t, url, body, nil); c != 200 {
+		t.Fatalf("%d %s", c, b)
+	}
+	s.buffered.Add(1) // as if another body were being read
+	if c, b, _ := post(t, url, body, nil); c != 429 || !strings.Contains(string(b), "bytes of request bodies in flight") {
+		t.Errorf("over the buffer: %d %s", c, b)
+	}
+	s.buffered.Add(-1)
+	if c, b, _ := post(t, url, body, nil); c != 200 || s.buffered.Load() != 0 {
+		t.Errorf("after: %d %s, %d bytes reserved", c, b, s.buffered.Load())
+	}
+}
+
+// Requests racing a reload that replaces their model are answered by the
+// new version: none fails.
+func TestReloadUnderLoad(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(aeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(ver string) {
+		d := filepath.Join(dir, "ae", ver)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, "model.keras"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1")
+	s, ts := newServer(t, Config{Repository: dir, MaxDelay: 100 * time.Microsecond})
+	x, _, _, _ := reference(t)
+	body := jsonBody(aeIn, x[:16], 1, 16)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, _, _ := post(t, ts.URL+"/v2/models/ae/infer", body, nil)
+				mu.Lock()
+				codes[c]++
+				mu.Unlock()
+			}
+		})
+	}
+	for v := 2; v <= 21; v++ {
+		put(strconv.Itoa(v))
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if len(codes) != 1 || codes[200] == 0 {
+		t.Errorf("answers by status across 20 reloads: %v", codes)
+	}
+	if _, err := s.lookup("ae", "21"); err != nil {
+		t.Error(err)
+	}
+	t.Logf("answers by status across 20 reloads: %v", codes)
+}
+
+// A gRPC message over MaxBodyBytes is refused by the gRPC library with
+// RESOURCE_EXHAUSTED before it is decoded.
+func TestGRPCMessageLimit(t *testing.T) {
+	s, _ := newServer(t, Config{MaxBodyBytes: 1024})
+	c := grpcClient(t, s)
+	in := []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{32, 16}}}
+	_, err := c.ModelInfer(context.Background(), &oip.ModelInferRequest{ModelName: aeName, Inputs: in, RawInputContents: [][]byte{make([]byte, 2048)}})
+	if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted {
+		t.Errorf("oversized message: %v, want RESOURCE_EXHAUSTED", err)
+	}
+}
+
+// With MaxInflight requests in progress, ModelInfer is refused with
+// RESOURCE_EXHAUSTED before its message is read.
+func TestGRPCInflight(t *testing.T) {
+	x, _, _, _ := reference(t)
+	s, _ := newServer(t, Config{MaxInflight: 1})
+	c := grpcClient(t, s)
+	req := &oip.ModelInferRequest{ModelName: aeName, Inputs: []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{1, 16},
+		Contents: &oip.InferTensorContents{Fp32Contents: x[:16]}}}}
+	if _, err := c.ModelInfer(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	s.sem <- struct{}{} // one request in flight
+	_, err := c.ModelInfer(context.Background(), req)
+	if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "1 requests in flight") {
+		t.Errorf("full: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	if _, err := c.ServerLive(context.Background(), &oip.ServerLiveRequest{}); err != nil {
+		t.Errorf("ServerLive while full: %v", err)
+	}
+	<-s.sem
+	if _, err := c.ModelInfer(context.Background(), req); err != nil {
+		t.Error(err)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/aekit/aekit/internal/oip"
 	"github.com/aekit/aekit/internal/version"
@@ -33,7 +36,7 @@ const (
 )
 
 // Server serves models over the Open Inference Protocol: REST (Handler)
-// and gRPC (RegisterGRPC), with dynamic batching per model. Its methods
+// and gRPC (NewGRPCServer), with dynamic batching per model. Its methods
 // are safe for concurrent use.
 type Server struct {
 	cfg     Config
@@ -48,6 +51,7 @@ type Server struct {
 	sem      chan struct{} // in-flight inference requests
 	accepted atomic.Int64  // inference requests admitted
 	answered atomic.Int64  // admitted requests whose answer was written
+	buffered atomic.Int64  // bytes of REST bodies reserved (Config.MaxBodyBuffer)
 
 	mux *http.ServeMux
 }
@@ -61,7 +65,7 @@ func New(cfg Config) (*Server, error) {
 	if s.workers <= 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
-	srcs, err := scan(c.Repository, c.Models)
+	srcs, err := scan(c.Repository, c.Models, c.ModelName)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +116,7 @@ func (s *Server) Reload() error {
 	if s.closed {
 		return ErrUnavailable
 	}
-	srcs, err := scan(s.cfg.Repository, s.cfg.Models)
+	srcs, err := scan(s.cfg.Repository, s.cfg.Models, s.cfg.ModelName)
 	if err != nil {
 		s.log.Error("reload: repository not read; models unchanged", "error", err)
 		return err
@@ -141,6 +145,22 @@ func (s *Server) Reload() error {
 		next[src.name] = mo
 	}
 	s.models.Store(&next)
+	changed := 0
+	for name, mo := range next {
+		if old[name] != mo {
+			changed++
+		}
+	}
+	for name := range old {
+		if next[name] == nil {
+			changed++
+		}
+	}
+	level := slog.LevelDebug // a poll that found nothing new
+	if changed > 0 || len(errs) > 0 {
+		level = slog.LevelInfo
+	}
+	s.log.Log(context.Background(), level, "reloaded", "models", len(next), "changed", changed, "failed", len(errs))
 	for name, mo := range old {
 		if next[name] != mo {
 			s.log.Info("model unloaded", "model", name, "version", mo.src.version)
@@ -169,18 +189,33 @@ func (s *Server) Ready() bool { return s.ready.Load() }
 // SetReady sets what the readiness endpoints answer.
 func (s *Server) SetReady(r bool) { s.ready.Store(r) }
 
-// infer runs a checked job through its model's batcher (or Echo) and
-// waits for it.
-func (s *Server) infer(mo *model, j *job) error {
+// infer runs a checked job through its model's batcher (or Echo), waits
+// for it and returns the model that ran it: mo, or the version that
+// replaced mo since it was looked up, when its tensors have the same
+// widths.
+func (s *Server) infer(mo *model, j *job) (*model, error) {
 	if s.cfg.Echo {
 		echo(j, mo)
-		return nil
+		return mo, nil
 	}
-	if err := mo.b.submit(j); err != nil {
-		return err
+	err := mo.b.submit(j)
+	if errors.Is(err, ErrUnavailable) {
+		if cur, lerr := s.lookup(mo.src.name, ""); lerr == nil && cur != mo && cur.answersAs(mo) {
+			mo, err = cur, cur.b.submit(j)
+		}
+	}
+	if err != nil {
+		return mo, err
 	}
 	<-j.done
-	return j.err
+	return mo, j.err
+}
+
+// answersAs reports whether mo answers every request o answers, with
+// tensors of the same names and widths.
+func (mo *model) answersAs(o *model) bool {
+	return mo.in == o.in && mo.out == o.out && mo.inW == o.inW && mo.outW == o.outW && mo.canScore == o.canScore &&
+		(mo.threshold != nil || o.threshold == nil)
 }
 
 // admit takes a place among the in-flight requests, or reports
@@ -217,16 +252,26 @@ func (s *Server) Close() {
 }
 
 // NewGRPCServer returns a gRPC server with the inference service
-// registered and its message sizes bounded by Config.MaxBodyBytes.
+// registered and its message sizes bounded by Config.MaxBodyBytes. When
+// Config.MaxInflight requests are in progress, a new ModelInfer call is
+// refused with RESOURCE_EXHAUSTED before its message is read (a tap
+// handle, the rate-limiting hook of grpc-go).
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
-	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodyBytes)), grpc.MaxSendMsgSize(1 << 30)}, opts...)
+	full := func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		if info.FullMethodName == oip.GRPCInferenceService_ModelInfer_FullMethodName && len(s.sem) == cap(s.sem) {
+			return ctx, status.Errorf(codes.ResourceExhausted, "%v: %d requests in flight", ErrOverloaded, s.cfg.MaxInflight)
+		}
+		return ctx, nil
+	}
+	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodyBytes)), grpc.MaxSendMsgSize(1 << 30),
+		grpc.InTapHandle(full)}, opts...)
 	g := grpc.NewServer(opts...)
 	oip.RegisterGRPCInferenceServiceServer(g, &grpcService{s: s})
 	return g
 }
 
 // Run serves HTTP on httpLn and gRPC on grpcLn (either may be nil) until
-// ctx is done, then shuts down: readiness goes false, after
+// ctx is done, calling Reload every Config.PollInterval, then shuts down: readiness goes false, after
 // Config.DrainDelay the listeners close, requests in flight are answered
 // (within Config.ShutdownTimeout) and the models unloaded. It returns nil
 // after a clean shutdown.
@@ -254,10 +299,23 @@ func (s *Server) Run(ctx context.Context, httpLn, grpcLn net.Listener) error {
 		}()
 		s.log.Info("serving gRPC", "addr", grpcLn.Addr().String())
 	}
+	var poll <-chan time.Time
+	if s.cfg.PollInterval > 0 {
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		poll = t.C
+	}
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case runErr = <-errc:
+			break wait
+		case <-poll:
+			s.Reload() // logs what failed; the old versions serve on
+		}
 	}
 	s.ready.Store(false)
 	s.log.Info("shutting down: not ready", "drain_delay", s.cfg.DrainDelay.String())

@@ -34,8 +34,9 @@ rows; requests beyond --max-queue waiting rows are refused (HTTP 429, gRPC
 RESOURCE_EXHAUSTED).
 
 SIGTERM or SIGINT: readiness goes false, requests in flight are answered,
-then aekit exits 0. SIGHUP reloads the repository: new and changed models
-are loaded; a model that fails to load leaves its old version serving.`
+then aekit exits 0. SIGHUP (or every --repository-poll) reloads the
+repository: new and changed models are loaded, removed ones unloaded; a
+model that fails to load leaves its old version serving.`
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	// --echo (Config.Echo, for the transport-limit benchmark) is kept out
@@ -49,18 +50,21 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		}
 		rest = append(rest, a)
 	}
-	fs := newFlagSet("serve", "[--http ADDR] [--grpc ADDR] (--model-repository DIR | MODEL...)\n\n"+serveHelp, stderr)
+	fs := newFlagSet("serve", "[--http ADDR] [--grpc ADDR] (--model-repository DIR | MODEL... | MODEL --model-name NAME)\n\n"+serveHelp, stderr)
 	httpAddr := fs.String("http", ":8000", "serve REST and /metrics on `ADDR` (\"\" or off: no HTTP)")
 	grpcAddr := fs.String("grpc", ":8001", "serve gRPC on `ADDR` (\"\" or off: no gRPC)")
 	repo := fs.String("model-repository", "", "serve the models of the repository `DIR` (DIR/NAME/VERSION/model.onnx|keras|h5)")
+	modelName := fs.String("model-name", "", "serve the one MODEL file under `NAME` (default: its base name without the extension)")
 	maxBatch := fs.Int("max-batch", serve.DefaultMaxBatch, "largest batch in `rows` run at once (1: no batching)")
-	maxDelay := fs.Duration("max-delay", serve.DefaultMaxDelay, "longest `time` a batch waits for more rows (e.g. 500us)")
+	maxDelay := fs.Duration("max-delay", serve.DefaultMaxDelay, "longest `time` a batch waits for more rows, e.g. 500us (default 0: it runs once a worker is free, growing while all are busy)")
 	workers := fs.Int("workers", 0, "batches of one model run at once (default: the number of cores)")
 	maxQueue := fs.Int("max-queue", serve.DefaultMaxQueue, "largest number of `rows` waiting per model; beyond it requests get 429")
 	maxRows := fs.Int("max-rows", serve.DefaultMaxRows, "largest number of `rows` in one request")
 	maxBody := fs.Int64("max-body", serve.DefaultMaxBodyBytes, "largest request body or gRPC message in `bytes`")
+	maxBuffer := fs.Int64("max-body-buffer", serve.DefaultMaxBodyBuffer, "largest number of `bytes` of request bodies held at once; beyond it requests get 429")
 	maxInflight := fs.Int("max-inflight", serve.DefaultMaxInflight, "largest number of inference `requests` in progress; beyond it requests get 429")
 	drain := fs.Duration("drain-delay", 0, "on SIGTERM, keep serving this long, not ready, before closing the listeners")
+	poll := fs.Duration("repository-poll", 0, "reload the models every `interval` (e.g. 30s), as on SIGHUP (default: only on SIGHUP)")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (default: text)")
 	verbose := fs.Bool("v", false, "log every refused request (debug level)")
 	pos, code, done := parseCommand(fs, rest, 0, -1, stdout, stderr)
@@ -76,13 +80,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		flag string
 		v    int64
 	}{{"--max-batch", int64(*maxBatch)}, {"--max-queue", int64(*maxQueue)}, {"--max-rows", int64(*maxRows)},
-		{"--max-body", *maxBody}, {"--max-inflight", int64(*maxInflight)}} {
+		{"--max-body", *maxBody}, {"--max-body-buffer", *maxBuffer}, {"--max-inflight", int64(*maxInflight)}} {
 		if c.v < 1 {
 			return fail(stderr, "serve", fmt.Errorf("%s %d: must be at least 1", c.flag, c.v))
 		}
 	}
-	if *maxDelay < 0 || *workers < 0 || *drain < 0 {
-		return fail(stderr, "serve", errors.New("--max-delay, --workers and --drain-delay must not be negative"))
+	if *maxDelay < 0 || *workers < 0 || *drain < 0 || *poll < 0 {
+		return fail(stderr, "serve", errors.New("--max-delay, --workers, --drain-delay and --repository-poll must not be negative"))
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -93,8 +97,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(h)
-	cfg := serve.Config{Repository: *repo, Models: pos, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Workers: *workers,
-		MaxQueue: *maxQueue, MaxRows: *maxRows, MaxBodyBytes: *maxBody, MaxInflight: *maxInflight, DrainDelay: *drain,
+	cfg := serve.Config{Repository: *repo, Models: pos, ModelName: *modelName, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Workers: *workers,
+		MaxQueue: *maxQueue, MaxRows: *maxRows, MaxBodyBytes: *maxBody, MaxBodyBuffer: *maxBuffer, MaxInflight: *maxInflight, DrainDelay: *drain, PollInterval: *poll,
 		Echo: echo, Logger: log}
 	if echo {
 		log.Warn("echo mode: answers without running the models (transport benchmark only)")

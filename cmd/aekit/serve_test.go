@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,7 +175,7 @@ func rawFP32(x []float32) []byte {
 // is predict's batch, to 1e-6 row by row — and the scores of aekit score,
 // for a Keras and an ONNX model; health, metadata and errors parse.
 func TestServeTritonClient(t *testing.T) {
-	py := interop.Python(t, "numpy", "tritonclient.http", "tritonclient.grpc")
+	py := interop.Python(t, "numpy", "tritonclient.http", "tritonclient.grpc", "onnxruntime")
 	curl, err := exec.LookPath("curl")
 	interop.Need(t, "curl", err)
 	dir := t.TempDir()
@@ -198,8 +199,9 @@ func TestServeTritonClient(t *testing.T) {
 		Output    string   `json:"output"`
 		X         string   `json:"x"`
 		Y         string   `json:"y"`
-		Scores    string   `json:"scores"`
+		Scores    string   `json:"scores,omitempty"`
 		Threshold *float32 `json:"threshold"`
+		ORT       string   `json:"ort,omitempty"`
 	}
 	var models []*modelSpec
 	for _, f := range []string{keras, onnxF} {
@@ -219,7 +221,14 @@ func TestServeTritonClient(t *testing.T) {
 		}
 		models = append(models, m)
 	}
-	s := startServe(t, "--max-delay", "1ms", keras, onnxF)
+	// An ONNX file with its own reconstruction_error output (mae), served
+	// with the metric its metadata names: ONNX Runtime agrees.
+	scored := filepath.Join(dir, "ae_scored.onnx")
+	runOK(t, "convert", keras, scored, "--score", "mae")
+	sm := &modelSpec{Name: "ae_scored", X: xf, Y: filepath.Join(dir, "ae_scored.y.npy"), ORT: scored}
+	runOK(t, "predict", scored, "-i", xf, "-o", sm.Y)
+	models = append(models, sm)
+	s := startServe(t, "--max-delay", "1ms", keras, onnxF, scored)
 	for _, m := range models {
 		m.Input, m.Output = servedNames(t, s.http, m.Name)
 	}
@@ -254,6 +263,8 @@ func TestServeTritonClient(t *testing.T) {
 			BadShape          *struct{ Status, Message string } `json:"bad_shape"`
 			UnknownModel      *struct{ Status, Message string } `json:"unknown_model"`
 			UnknownReady      bool                              `json:"unknown_model_ready"`
+			ORTOutput         *float64                          `json:"ort_output_max_rel"`
+			ORTScores         *float64                          `json:"ort_scores_max_rel"`
 		}
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -287,14 +298,21 @@ func TestServeTritonClient(t *testing.T) {
 					t.Errorf("%s %s: no result", where, mode)
 					continue
 				}
-				if d.ID != "req-7" || fmt.Sprint(d.Shape) != "[37 16]" || d.Dtype != "float32" || !d.BatchBitIdentical ||
-					!d.ScoresBitIdentical || d.RowsMaxRel > 1e-6 {
+				if d.ID != "req-7" || fmt.Sprint(d.Shape) != "[37 16]" || d.Dtype != "float32" || !d.BatchBitIdentical || !d.GzipBitIdentical ||
+					(m.Scores != "" && !d.ScoresBitIdentical) || d.RowsMaxRel > 1e-6 {
 					t.Errorf("%s %s: %+v (want the request id, bit-identical outputs and scores, rows within 1e-6)", where, mode, *d)
 				}
 				if m.Threshold != nil && (d.AnomalyDtype != "bool" || !d.AnomalyMatches || d.Anomalous == 0 || d.Anomalous == 37) {
 					t.Errorf("%s %s: is_anomaly %+v", where, mode, *d)
 				}
 				t.Logf("%s %s: whole batch bit-identical %v, rows max rel %.2g, %d anomalous", where, mode, d.BatchBitIdentical, d.RowsMaxRel, d.Anomalous)
+			}
+			if m.ORT != "" {
+				if r.ORTOutput == nil || r.ORTScores == nil || *r.ORTOutput > 1e-5 || *r.ORTScores > 1e-5 {
+					t.Errorf("%s: against ONNX Runtime: output %v, reconstruction_error %v (want within 1e-5)", where, r.ORTOutput, r.ORTScores)
+				} else {
+					t.Logf("%s: against ONNX Runtime: output max rel %.2g, reconstruction_error %.2g", where, *r.ORTOutput, *r.ORTScores)
+				}
 			}
 			wantBad, wantUnknown := "400", "404"
 			if proto == "grpc" {
@@ -389,6 +407,7 @@ type clientResult struct {
 	Shape              []int
 	Dtype              string
 	BatchBitIdentical  bool    `json:"batch_bit_identical"`
+	GzipBitIdentical   bool    `json:"gzip_bit_identical"`
 	ScoresBitIdentical bool    `json:"scores_bit_identical"`
 	ScoresMaxRel       float64 `json:"scores_max_rel"`
 	AnomalyDtype       string  `json:"anomaly_dtype"`
@@ -397,16 +416,10 @@ type clientResult struct {
 	RowsMaxRel         float64 `json:"rows_max_rel"`
 }
 
+// bitsEqual reports whether a and b hold the same float32 values bit for
+// bit.
 func bitsEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 }
 
 // SIGTERM under load (HTTP and gRPC clients): aekit serve exits 0 and
@@ -567,4 +580,84 @@ func processRSS(t *testing.T, pid int) int64 {
 	}
 	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return kb << 10
+}
+
+// --echo (for the load benchmark's transport limit) answers the input
+// without running the model, and is not listed in --help.
+func TestServeEcho(t *testing.T) {
+	s := startServe(t, "--echo", serveModel)
+	in, _ := servedNames(t, s.http, "k3_autoencoder")
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	head := fmt.Sprintf(`{"inputs":[{"name":%q,"shape":[1,16],"datatype":"FP32","parameters":{"binary_data_size":64}}],"parameters":{"binary_data_output":true}}`, in)
+	req, _ := http.NewRequest("POST", "http://"+s.http+"/v2/models/k3_autoencoder/infer", bytes.NewReader(append([]byte(head), rawFP32(x)...)))
+	req.Header.Set("Inference-Header-Content-Length", strconv.Itoa(len(head)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	hl, _ := strconv.Atoi(resp.Header.Get("Inference-Header-Content-Length"))
+	if resp.StatusCode != 200 || hl <= 0 || hl > len(b) || !bytes.Equal(b[hl:], rawFP32(x)) {
+		t.Errorf("echo: %d %q", resp.StatusCode, b)
+	}
+	s.stop(t)
+	if !strings.Contains(s.logs(), "echo mode") {
+		t.Errorf("no echo warning in the log")
+	}
+	if help := runOK(t, "serve", "--help"); strings.Contains(help, "echo") || !strings.Contains(help, "--model-repository") && !strings.Contains(help, "-model-repository") {
+		t.Errorf("serve --help:\n%s", help)
+	}
+}
+
+// SIGHUP reloads the repository: a version that fails to load leaves the
+// old one serving; a good new version replaces it.
+func TestServeSIGHUPReload(t *testing.T) {
+	repo := t.TempDir()
+	put := func(ver string, b []byte) {
+		d := filepath.Join(repo, "ae", ver)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, "model.keras"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good, err := os.ReadFile(serveModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("1", good)
+	s := startServe(t, "--model-repository", repo)
+	version := func() string {
+		resp, err := http.Get("http://" + s.http + "/v2/models/ae")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var md struct{ Versions []string }
+		json.NewDecoder(resp.Body).Decode(&md)
+		return fmt.Sprint(md.Versions)
+	}
+	reloads := 0
+	hup := func(wantLog string) {
+		t.Helper()
+		s.cmd.Process.Signal(syscall.SIGHUP)
+		reloads++
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(s.logs(), wantLog) || strings.Count(s.logs(), "msg=reloaded") < reloads; {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in\n%s", wantLog, s.logs())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	put("2", []byte("not a model"))
+	hup("the old version serves on")
+	if v := version(); v != "[1]" {
+		t.Errorf("after a broken version 2: versions %s, want [1]", v)
+	}
+	put("3", good)
+	hup(`msg="model loaded" model=ae version=3`)
+	if v := version(); v != "[3]" {
+		t.Errorf("after version 3: versions %s, want [3]", v)
+	}
+	s.stop(t)
 }

@@ -10,7 +10,7 @@
 // versions:
 // - protoc-gen-go-grpc v1.5.1
 // - protoc             v3.21.12
-// source: grpc_service.proto
+// source: internal/oip/grpc_service.proto
 
 package oip
 
@@ -327,5 +327,5 @@ var GRPCInferenceService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "grpc_service.proto",
+	Metadata: "internal/oip/grpc_service.proto",
 }

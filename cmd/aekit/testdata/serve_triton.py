@@ -95,6 +95,9 @@ def run(spec):
                     d["anomaly_dtype"] = str(an.dtype)
                     d["anomaly_matches"] = bool(np.array_equal(an, np.load(m["scores"]) > np.float32(m["threshold"])))
                     d["anomalous"] = int(an.sum())
+                # The same batch, the request compressed with gzip.
+                kw = {"request_compression_algorithm": "gzip"} if proto == "http" else {"compression_algorithm": "gzip"}
+                d["gzip_bit_identical"] = bits_equal(c.infer(m["name"], [inp], outputs=outs[:1], **kw).as_numpy(m["output"]), y)
                 # One row per request (no outputs named: all as binary):
                 # the served batch differs, so 1e-6.
                 rel = 0.0
@@ -107,6 +110,17 @@ def run(spec):
                     rel = max(rel, max_rel(c.infer(m["name"], [inp]).as_numpy(m["output"]), y[i:i + 1]))
                 d["rows_max_rel"] = rel
                 r[key] = d
+            if m.get("ort"):
+                # An ONNX file with its own reconstruction_error output
+                # (aekit convert --score): ONNX Runtime's outputs agree.
+                import onnxruntime
+                sess = onnxruntime.InferenceSession(m["ort"])
+                ort = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {sess.get_inputs()[0].name: x})))
+                inp = mod.InferInput(m["input"], list(x.shape), "FP32")
+                inp.set_data_from_numpy(x)
+                a = c.infer(m["name"], [inp], outputs=[mod.InferRequestedOutput(m["output"]), mod.InferRequestedOutput("reconstruction_error")])
+                r["ort_output_max_rel"] = max_rel(a.as_numpy(m["output"]), ort[m["output"]])
+                r["ort_scores_max_rel"] = max_rel(a.as_numpy("reconstruction_error"), ort["reconstruction_error"])
             # Errors the client understands.
             bad = mod.InferInput(m["input"], [1, x.shape[1] - 1], "FP32")
             bad.set_data_from_numpy(x[:1, :-1])
