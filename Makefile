@@ -9,7 +9,7 @@ NODE_DIR  := tools/node
 # What building and running aekit needs (cgo for libhdf5, OpenBLAS loaded at run time) ...
 BUILD_PKGS := gcc libc6-dev libhdf5-dev pkg-config libopenblas-dev libopenblas0-pthread
 # ... and what only the tests and benchmarks need.
-TEST_PKGS  := protobuf-compiler python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist zsh fish
+TEST_PKGS  := protobuf-compiler python3-numpy python3-h5py python3-onnx python3-torch dataset-fashion-mnist zsh fish curl
 # Where make install puts the command: /usr/local/bin as root, else ~/.local/bin.
 PREFIX    ?= $(shell [ "$$(id -u)" = 0 ] && echo /usr/local || echo $$HOME/.local)
 BINDIR    ?= $(PREFIX)/bin
@@ -99,6 +99,10 @@ FUZZ_META ?= 50000x
 FUZZ_H5 ?= 200000x
 FUZZ_MODELFILE ?= 100000x
 FUZZ_SCORE ?= 100000x
+FUZZ_SERVE_HTTP ?= 100000x
+FUZZ_SERVE_GRPC ?= 60000x
+FUZZ_IDX ?= 100000x
+FUZZ_LOADGEN ?= 50000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
@@ -111,6 +115,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZ_H5) -fuzzminimizetime 1x ./internal/h5/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_MODELFILE) ./modelfile/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_SCORE) ./score/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHTTP$$' -fuzztime $(FUZZ_SERVE_HTTP) ./serve/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGRPC$$' -fuzztime $(FUZZ_SERVE_GRPC) ./serve/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_IDX) ./internal/idx/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResponse$$' -fuzztime $(FUZZ_LOADGEN) ./internal/loadgen/
 
 ## demo: install aekit, train the classic autoencoder on the Fashion-MNIST sample in
 ## fixtures/data, export it to ONNX and Keras, reload both and cross-check them.
