@@ -25,7 +25,7 @@ func Example() {
 	for i := 0; i < n; i++ {
 		x[i*8+r.IntN(8)] = 1
 	}
-	h, err := train.Fit(context.Background(), m, x, nil, n, train.Config{
+	h, err := train.Fit(context.Background(), m, train.XY(x, 8, nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{LR: 0.05},
 		Loss:      train.BinaryCrossentropy,
 		Epochs:    100,

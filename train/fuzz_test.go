@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/aekit/aekit/train/internal/order"
 	"hash/crc32"
 	"testing"
 
@@ -26,8 +27,8 @@ func FuzzReadCheckpoint(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		_, pcg := newRand(1, streamShuffle)
-		ck := newCheckpoint(m, &cfg, nt, newSlots(o, len(nt.params)), &History{}, &runState{}, pcg, DataFingerprint{})
+		_, pcg := order.New(1)
+		ck := newCheckpoint(m, &cfg, newSlots(o, len(nt.params)), &History{}, &runState{}, pcg, DataFingerprint{}, 0)
 		nt.close()
 		if err := ck.Write(&buf); err != nil {
 			f.Fatal(err)

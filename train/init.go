@@ -93,12 +93,10 @@ func newRand(seed, stream uint64) (*rand.Rand, *rand.PCG) {
 	return rand.New(src), src
 }
 
-// Streams of the seeded generator, so that initialisation and shuffling
-// draw independent numbers from one seed.
-const (
-	streamInit    = 0x61656b6974696e69 // "aekitini"
-	streamShuffle = 0x61656b6974736866 // "aekitshf"
-)
+// streamInit is the stream of the initialisation generator, so that
+// initialisation and shuffling (order.Stream) draw independent numbers
+// from one seed.
+const streamInit = 0x61656b6974696e69 // "aekitini"
 
 // Initialize sets the kernel of every Dense layer of m, in sub-models too,
 // with the named initializer (see InitializerNames; "" means

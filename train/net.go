@@ -38,26 +38,23 @@ type net struct {
 	params    []float32 // all weights, layer by layer: kernel then bias
 	grads     []float32
 	pool      *pool
-	pg        *pager // counts the data read when it is memory-mapped
 
-	n       int       // rows in the current batch
-	train   bool      // compute gradients
-	xb, yb  []float32 // batch inputs and targets
-	rowLoss []float64 // per-row loss (mean over features)
-	ones    []float32 // maxB ones, for the bias gradients
-	loss    Loss
-	scale   float32
-	src     []float32 // gather source rows
+	n        int       // rows in the current batch
+	train    bool      // compute gradients
+	xb, yb   []float32 // batch inputs and targets
+	rowLoss  []float64 // per-row loss (mean over features)
+	ones     []float32 // maxB ones, for the bias gradients
+	loss     Loss
+	scale    float32
+	src, tgt Data // the batch's inputs and targets
 	// selfTarget is set when tgt is src (an autoencoder): the targets
 	// are read from xb.
 	selfTarget bool
 	y          []float32 // the batch's targets: yb, xb, or rows of tgt
-	// srcFile and tgtFile, when not nil, are the files src and tgt map:
-	// shuffled rows are read from them (see rowFile).
-	srcFile, tgtFile *rowFile
-	tgt              []float32
-	idx              []int // gather row indices (nil: rows start..start+n)
-	start            int
+	gx, gy     bool      // read rows of src into xb, of tgt into yb
+	rowIdx     []int     // the batch's row indices
+	seq        []int     // maxB indices for batches in data order
+	errs       []error   // per-thread read errors
 
 	// opt, when not nil, is the update the next training batch applies,
 	// layer by layer, as soon as a layer's gradient is complete (see
@@ -193,6 +190,8 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 	nt.gather = nt.gatherRows
 	nt.lossRows = nt.computeLossRows
 	nt.pool = newPool(threads)
+	nt.seq = make([]int, maxB)
+	nt.errs = make([]error, nt.pool.t)
 	return nt, nil
 }
 
@@ -328,30 +327,25 @@ func kernelAct(a runtime.Activation) kernel.Act {
 	}
 }
 
-// readBytes is how many bytes of data a batch of rows reads.
-func (nt *net) readBytes(rows int) int {
-	b := rows * 4 * nt.inW
-	if !nt.selfTarget {
-		b += rows * 4 * nt.outW
-	}
-	return b
-}
-
-// gatherRows copies the batch's rows of src and tgt into xb and yb (only
-// into xb when the target is the input).
+// gatherRows reads the batch's rows of src and tgt that are not read in
+// place into xb and yb (only into xb when the target is the input), each
+// thread its share of the rows.
 func (nt *net) gatherRows(c, t int) {
 	lo, hi := span(c, t, nt.n)
+	if hi <= lo {
+		return
+	}
 	in, out := nt.inW, nt.outW
-	for r := lo; r < hi; r++ {
-		i := nt.start + r
-		if nt.idx != nil {
-			i = nt.idx[nt.start+r]
+	idx := nt.rowIdx[lo:hi]
+	if nt.gx {
+		if err := nt.src.ReadRows(nt.xb[lo*in:hi*in], idx); err != nil {
+			nt.errs[c] = err
+			return
 		}
-		if nt.srcFile == nil || nt.srcFile.read(nt.xb[r*in:(r+1)*in], i*in) != nil {
-			copy(nt.xb[r*in:(r+1)*in], nt.src[i*in:(i+1)*in])
-		}
-		if !nt.selfTarget && (nt.tgtFile == nil || nt.tgtFile.read(nt.yb[r*out:(r+1)*out], i*out) != nil) {
-			copy(nt.yb[r*out:(r+1)*out], nt.tgt[i*out:(i+1)*out])
+	}
+	if nt.gy {
+		if err := nt.tgt.ReadRows(nt.yb[lo*out:hi*out], idx); err != nil {
+			nt.errs[c] = err
 		}
 	}
 }
@@ -388,27 +382,48 @@ func (nt *net) computeLossRows(c, t int) {
 	}
 }
 
-// batch loads n rows starting at position start of idx (or of the data
-// when idx is nil), runs the forward pass and the loss, and, when train is
-// set and the loss is finite, the backward pass into nt.grads, with the
-// update armed by arm if there is one. It returns the batch's mean loss;
-// when that is not finite, neither gradients nor weights are touched.
-// Rows in data order (idx nil) are read where they are; shuffled rows are
-// gathered into xb and yb.
-func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) float64 {
+// batch loads n rows starting at position start of idx (or rows
+// start..start+n of the data when idx is nil), runs the forward pass and
+// the loss, and, when train is set and the loss is finite, the backward
+// pass into nt.grads, with the update armed by arm if there is one. It
+// returns the batch's mean loss; when that is not finite, neither
+// gradients nor weights are touched. In-memory rows in data order (idx
+// nil) are read where they are; others are read into xb and yb. An error
+// reading the data (wrapping ErrData) comes before anything is computed.
+func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float64, error) {
 	defer nt.arm(nil, stepConsts{}, nil)
-	nt.src, nt.tgt, nt.idx, nt.start, nt.n, nt.train = src, tgt, idx, start, n, train
-	nt.selfTarget = nt.inW == nt.outW && len(src) == len(tgt) && (len(src) == 0 || &src[0] == &tgt[0])
+	nt.src, nt.tgt, nt.n, nt.train = src, tgt, n, train
+	nt.selfTarget = nt.inW == nt.outW && sameData(src, tgt)
 	nt.scale = float32(1 / (float64(n) * float64(nt.outW)))
 	x, y := nt.xb, nt.yb
+	sx, xMem := src.(*sliceData)
+	sy, yMem := tgt.(*sliceData)
+	nt.gx, nt.gy = true, !nt.selfTarget
 	if idx == nil {
-		x, y = src[start*nt.inW:(start+n)*nt.inW], tgt[start*nt.outW:(start+n)*nt.outW]
-	} else {
-		nt.srcFile, nt.tgtFile = nt.pg.file(src), nt.pg.file(tgt)
-		nt.pool.run(nt.gather)
-		if nt.selfTarget {
-			y = x
+		if xMem {
+			x, nt.gx = sx.rows(start, start+n), false
 		}
+		if yMem {
+			y, nt.gy = sy.rows(start, start+n), false
+		}
+		nt.rowIdx = nt.seq[:n]
+		for i := range nt.rowIdx {
+			nt.rowIdx[i] = start + i
+		}
+	} else {
+		nt.rowIdx = idx[start : start+n]
+	}
+	if nt.gx || nt.gy {
+		nt.pool.run(nt.gather)
+		for _, err := range nt.errs {
+			if err != nil {
+				clear(nt.errs)
+				return 0, fmt.Errorf("%w: %w", ErrData, err)
+			}
+		}
+	}
+	if nt.selfTarget {
+		y = x
 	}
 	nt.y = y
 	first := nt.ops[0]
@@ -434,7 +449,7 @@ func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) fl
 			}
 		}
 	}
-	return loss
+	return loss, nil
 }
 
 // checkSize returns an error if training m on batches of maxB rows would

@@ -38,7 +38,7 @@ func TestPredictDuringAndAfterFit(t *testing.T) {
 	}
 	check("before Fit")
 	batches := 0
-	_, err = train.Fit(context.Background(), m, x, nil, n, train.Config{
+	_, err = train.Fit(context.Background(), m, train.XY(x, m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{LR: 0.05}, Loss: train.BinaryCrossentropy, Epochs: 2, BatchSize: 16, Seed: 1,
 		OnBatch: func(train.BatchLog) { batches++; check("in OnBatch") },
 	})

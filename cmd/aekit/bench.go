@@ -385,7 +385,7 @@ func benchTrain(s benchSpec, x []float32, n, threads, reps int, repTime time.Dur
 					cancel()
 				}
 			}}
-		_, err := train.Fit(ctx, m, x, nil, n, cfg)
+		_, err := train.Fit(ctx, m, train.XY(x[:n*m.InputWidth()], m.InputWidth(), nil, 0), train.Set{}, cfg)
 		cancel()
 		if err != nil && !errors.Is(err, train.ErrInterrupted) {
 			return 0, err

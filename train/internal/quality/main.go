@@ -26,6 +26,7 @@ import (
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
+	"github.com/aekit/aekit/train/internal/order"
 )
 
 func readIDX(name string) ([]float32, int, error) {
@@ -90,7 +91,7 @@ func main() {
 	if err := npy.WriteFile(filepath.Join(*out, "init.npy"), &npy.Array{Shape: []int{len(init)}, Data: init}); err != nil {
 		log.Fatal(err)
 	}
-	perms := train.Permutations(*seed, n, *epochs)
+	perms := order.Permutations(*seed, n, *epochs)
 	pf := make([]float32, 0, n**epochs)
 	for _, p := range perms {
 		for _, i := range p {
@@ -101,7 +102,7 @@ func main() {
 		log.Fatal(err)
 	}
 	start := time.Now()
-	h, err := train.Fit(context.Background(), m, x, nil, n, train.Config{
+	h, err := train.Fit(context.Background(), m, train.XY(x, m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{}, Loss: train.BinaryCrossentropy, Epochs: *epochs, BatchSize: *batch,
 		Shuffle: true, Seed: *seed, Threads: *threads,
 		OnEpoch: func(e train.EpochLog) {
