@@ -57,7 +57,7 @@ func readFashion(b *testing.B) ([]float32, int) {
 // reports samples per second.
 func benchSteps(b *testing.B, in int, spec string, threads int, x []float32, rows int) {
 	const batch = 256
-	m, err := Build(in, spec, "", 1)
+	m, err := buildSpec(in, spec, "", 1)
 	if err != nil {
 		b.Fatal(err)
 	}

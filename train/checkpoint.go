@@ -168,6 +168,7 @@ type ckLayer struct {
 	Shape         []int
 	Sub           *ckModel
 	HasBias, Flat bool
+	Reg           *runtime.Regularizers // absent (nil) in older checkpoints
 }
 
 func toCk(m *runtime.Model) *ckModel {
@@ -175,7 +176,7 @@ func toCk(m *runtime.Model) *ckModel {
 	for _, l := range m.Layers {
 		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
 			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
-			Shape: l.Shape, Flat: l.Shape == nil}
+			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg}
 		if l.Sub != nil {
 			cl.Sub = toCk(l.Sub)
 		}
@@ -188,7 +189,7 @@ func fromCk(c *ckModel) *runtime.Model {
 	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input, InputName: c.InputName, OutputName: c.OutputName}
 	for _, cl := range c.Layers {
 		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
-			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape}
+			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape, Reg: cl.Reg}
 		if cl.HasBias {
 			l.Bias = cl.Bias
 			if l.Bias == nil {

@@ -12,10 +12,11 @@ import (
 	"github.com/aekit/aekit/train/internal/order"
 )
 
-// Config configures Fit. Epochs and BatchSize are required; the other zero
-// values mean: Adam with Keras defaults, binary cross-entropy, no
-// shuffling, seed 0, no validation, one thread, no early stopping, no
-// checkpoint.
+// Config configures Fit. Start from DefaultConfig, which holds Keras's
+// fit defaults: the zero Config is invalid (Epochs and BatchSize are
+// required) and its Shuffle is false, unlike Keras's shuffle=True. Other
+// zero values mean: Adam with Keras defaults, binary cross-entropy, seed
+// 0, no validation, all CPUs, no early stopping, no checkpoint.
 type Config struct {
 	// Optimizer updates the weights; nil means &Adam{}.
 	Optimizer Optimizer
@@ -74,6 +75,16 @@ type Config struct {
 	OnEpoch func(EpochLog)
 	// OnBatch, when not nil, is called after every batch.
 	OnBatch func(BatchLog)
+}
+
+// DefaultConfig returns Keras's own Model.fit defaults (Keras 3 and
+// tf-keras alike) as a Config: epochs=1, batch_size=32, shuffle=True,
+// validation_split=0.0, initial_epoch=0, with Adam at its Keras defaults
+// (learning_rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7) and binary
+// cross-entropy (compile has no default loss; this is the autoencoder's),
+// seed 0, all CPUs, no early stopping and no checkpoint.
+func DefaultConfig() Config {
+	return Config{Optimizer: &Adam{}, Loss: BinaryCrossentropy, Epochs: 1, BatchSize: 32, Shuffle: true}
 }
 
 // EarlyStopping is Keras's EarlyStopping callback: an epoch improves when

@@ -16,7 +16,7 @@ import (
 // is tried as it is and as a payload wrapped in a valid header and CRC,
 // so that mutations reach the payload decoder.
 func FuzzReadCheckpoint(f *testing.F) {
-	m, err := Build(6, "3:relu|6:sigmoid", "", 1)
+	m, err := buildSpec(6, "3:relu|6:sigmoid", "", 1)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func FuzzBuild(f *testing.F) {
 				run = 0
 			}
 		}
-		m, err := Build(7, spec, "", 1)
+		m, err := buildSpec(7, spec, "", 1)
 		if err != nil {
 			if !errors.Is(err, ErrSpec) && !errors.Is(err, runtime.ErrActivation) {
 				t.Fatalf("%q: error wraps neither ErrSpec nor runtime.ErrActivation: %v", spec, err)

@@ -33,15 +33,15 @@ func TestSizeLimits(t *testing.T) {
 		want error
 		msg  []string
 	}{
-		{"units", func() error { _, err := Build(100, "100000000:relu|100:sigmoid", "", 0); return err },
+		{"units", func() error { _, err := buildSpec(100, "100000000:relu|100:sigmoid", "", 0); return err },
 			ErrSpec, []string{`layer "100000000:relu"`, "100000000 units", "16777216"}},
-		{"units decoder", func() error { _, err := Build(100, "10:relu|16777217:sigmoid", "", 0); return err },
+		{"units decoder", func() error { _, err := buildSpec(100, "10:relu|16777217:sigmoid", "", 0); return err },
 			ErrSpec, []string{`layer "16777217:sigmoid"`}},
-		{"input width", func() error { _, err := Build(MaxUnits+1, "10:relu", "", 0); return err },
+		{"input width", func() error { _, err := buildSpec(MaxUnits+1, "10:relu", "", 0); return err },
 			ErrSpec, []string{"input width 16777217"}},
-		{"parameters", func() error { _, err := Build(100, "3000000:relu|100:sigmoid", "", 0); return err },
+		{"parameters", func() error { _, err := buildSpec(100, "3000000:relu|100:sigmoid", "", 0); return err },
 			ErrSpec, []string{`layer "3000000:relu"`, "100×3000000", "268435456"}},
-		{"parameters total", func() error { _, err := Build(16384, "8192:relu,8192:relu|16384:sigmoid", "", 0); return err },
+		{"parameters total", func() error { _, err := buildSpec(16384, "8192:relu,8192:relu|16384:sigmoid", "", 0); return err },
 			ErrSpec, []string{`layer "16384:sigmoid"`}},
 		{"fit batch", func() error {
 			_, err := Fit(ctx, wide(), set(x, nil, n), Set{}, Config{Epochs: 1, BatchSize: n})

@@ -99,7 +99,7 @@ func TestRowFile(t *testing.T) {
 
 	// A training step gathering shuffled rows with pread allocates
 	// nothing either.
-	m, err := Build(w, "4:relu|13:sigmoid", "", 1)
+	m, err := buildSpec(w, "4:relu|13:sigmoid", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

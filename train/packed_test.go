@@ -16,7 +16,7 @@ import (
 // weights (Predict multiplies with weights it packed earlier and must
 // notice they changed).
 func TestPredictDuringAndAfterFit(t *testing.T) {
-	m, err := train.Build(20, "8:relu|20:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(20, train.MustParseArch("8:relu|20:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

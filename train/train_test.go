@@ -130,7 +130,7 @@ func TestGradients(t *testing.T) {
 // TestStepAllocs checks that a training step allocates nothing once warm.
 func TestStepAllocs(t *testing.T) {
 	for _, threads := range []int{1, 3} {
-		m, err := Build(64, "16:relu|64:sigmoid", "", 1)
+		m, err := buildSpec(64, "16:relu|64:sigmoid", "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestStepAllocs(t *testing.T) {
 
 func fitModel(t *testing.T, seed uint64) *runtime.Model {
 	t.Helper()
-	m, err := Build(20, "6:relu,4:elu|6:tanh,20:sigmoid", "", seed)
+	m, err := buildSpec(20, "6:relu,4:elu|6:tanh,20:sigmoid", "", seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestThreadsIdentical(t *testing.T) {
 	x = randData(10, 300*784)
 	ref = nil
 	for _, threads := range []int{1, 3} {
-		m, err := Build(784, "32:relu|784:sigmoid", "", 1)
+		m, err := buildSpec(784, "32:relu|784:sigmoid", "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -430,10 +430,10 @@ func TestBadInput(t *testing.T) {
 		}, ErrConfig, "validation split"},
 		{"optimizer", func() error { _, err := ParseOptimizer("adamw", 0); return err }, ErrOptimizer, "adam, amsgrad"},
 		{"loss", func() error { _, err := ParseLoss("hinge"); return err }, ErrLoss, "binary_crossentropy"},
-		{"initializer", func() error { _, err := Build(4, "2:relu", "orthogonal", 0); return err }, ErrInitializer, "glorot_uniform"},
-		{"activation", func() error { _, err := Build(4, "2:relux", "", 0); return err }, runtime.ErrActivation, "relu"},
-		{"spec", func() error { _, err := Build(4, "2:relu|3:relu|4:relu", "", 0); return err }, ErrSpec, "'|'"},
-		{"units", func() error { _, err := Build(4, "0:relu", "", 0); return err }, ErrSpec, "units"},
+		{"initializer", func() error { _, err := buildSpec(4, "2:relu", "orthogonal", 0); return err }, ErrInitializer, "glorot_uniform"},
+		{"activation", func() error { _, err := buildSpec(4, "2:relux", "", 0); return err }, runtime.ErrActivation, "relu"},
+		{"spec", func() error { _, err := buildSpec(4, "2:relu|3:relu|4:relu", "", 0); return err }, ErrSpec, "'|'"},
+		{"units", func() error { _, err := buildSpec(4, "0:relu", "", 0); return err }, ErrSpec, "units"},
 		{"dropout", func() error {
 			m := fitModel(t, 1)
 			m.Layers = append(m.Layers, &runtime.Layer{Name: "dropout", Type: runtime.Identity, Class: "Dropout", Rate: 0.5})
@@ -441,7 +441,7 @@ func TestBadInput(t *testing.T) {
 			return err
 		}, ErrModel, "Dropout"},
 		{"nan loss", func() error {
-			m, _ := Build(20, "20:linear", "ones", 0)
+			m, _ := buildSpec(20, "20:linear", "ones", 0)
 			_, err := Fit(ctx, m, set(big, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 4, Loss: MeanSquaredError})
 			return err
 		}, ErrNaNLoss, "epoch 1/1, batch 1/3"},
@@ -460,7 +460,7 @@ func TestBadInput(t *testing.T) {
 // TestNaNLossKeepsWeights checks that the update of the bad batch is not
 // applied.
 func TestNaNLossKeepsWeights(t *testing.T) {
-	m, _ := Build(4, "4:linear", "ones", 0)
+	m, _ := buildSpec(4, "4:linear", "ones", 0)
 	x := []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 3e38, 3e38, 3e38, 3e38}
 	var after1 []float32
 	_, err := Fit(context.Background(), m, set(x, nil, 3), Set{}, Config{Epochs: 1, BatchSize: 2, Loss: MeanSquaredError, Optimizer: &SGD{},
@@ -481,7 +481,7 @@ func TestBuild(t *testing.T) {
 		{"32:relu|784:sigmoid", "encoder dense decoder dense_1", 32},
 		{"16:relu", "dense", 0},
 	} {
-		m, err := Build(784, c.spec, "", 1)
+		m, err := buildSpec(784, c.spec, "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -501,9 +501,9 @@ func TestBuild(t *testing.T) {
 			}
 		}
 	}
-	a, _ := Build(30, "8:relu|30:sigmoid", "", 7)
-	b, _ := Build(30, "8:relu|30:sigmoid", "", 7)
-	c, _ := Build(30, "8:relu|30:sigmoid", "", 8)
+	a, _ := buildSpec(30, "8:relu|30:sigmoid", "", 7)
+	b, _ := buildSpec(30, "8:relu|30:sigmoid", "", 7)
+	c, _ := buildSpec(30, "8:relu|30:sigmoid", "", 8)
 	sameBits(t, "same seed", flatWeights(a), flatWeights(b))
 	if math.Float32bits(flatWeights(a)[0]) == math.Float32bits(flatWeights(c)[0]) {
 		t.Error("seeds 7 and 8 give the same first weight")
@@ -528,7 +528,7 @@ func TestInitializers(t *testing.T) {
 		"random_normal":  {math.Inf(1), 0.05 * 0.05},
 	}
 	for name, w := range cases {
-		m, err := Build(in, "300:relu", name, 3)
+		m, err := buildSpec(in, "300:relu", Initializer(name), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -552,7 +552,7 @@ func TestInitializers(t *testing.T) {
 		}
 	}
 	for name, v := range map[string]float32{"zeros": 0, "ones": 1} {
-		m, _ := Build(4, "3", name, 0)
+		m, _ := buildSpec(4, "3", Initializer(name), 0)
 		for _, k := range m.Layers[0].Kernel {
 			if k != v {
 				t.Fatalf("%s: %g", name, k)
@@ -697,7 +697,7 @@ func TestFusedUpdateMatchesOnePass(t *testing.T) {
 			var nets [2]*net
 			var slots [2][][]float32
 			for k := range nets {
-				m, err := Build(300, "20:relu|300:sigmoid", "", 5)
+				m, err := buildSpec(300, "20:relu|300:sigmoid", "", 5)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -748,4 +748,13 @@ func set(x, y []float32, n int) Set {
 		s.Y = Slice(y, w)
 	}
 	return s
+}
+
+// buildSpec builds the model of a ParseArch spelling.
+func buildSpec(width int, spec string, init Initializer, seed uint64) (*runtime.Model, error) {
+	a, err := ParseArch(spec)
+	if err != nil {
+		return nil, err
+	}
+	return Build(width, a, init, seed)
 }

@@ -37,7 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 	for _, md := range models {
-		m, err := train.Build(md.width, md.spec, "glorot_uniform", 1)
+		m, err := train.Build(md.width, train.MustParseArch(md.spec), "glorot_uniform", 1)
 		if err == nil {
 			err = onnx.WriteFile(filepath.Join(*out, md.name+".onnx"), m, &onnx.ExportOptions{})
 		}

@@ -351,7 +351,7 @@ func benchProduct(impl kernel.ProductImpl, m, n, k, reps int, repTime time.Durat
 // number of batches is sized from the warm-up repetition to take about
 // repTime.
 func benchTrain(s benchSpec, x []float32, n, threads, reps int, repTime time.Duration) (float64, error) {
-	m, err := train.Build(s.width, s.spec, "glorot_uniform", 1)
+	m, err := train.Build(s.width, train.MustParseArch(s.spec), "glorot_uniform", 1)
 	if err != nil {
 		return 0, err
 	}
@@ -408,7 +408,7 @@ func benchTrain(s benchSpec, x []float32, n, threads, reps int, repTime time.Dur
 // microseconds per call of Predict at the given batch size, each
 // repetition calling it for about repTime after a warm-up.
 func benchInfer(s benchSpec, x []float32, n, threads, batch, reps int, repTime time.Duration) (sps, latency float64, err error) {
-	m, err := train.Build(s.width, s.spec, "glorot_uniform", 1)
+	m, err := train.Build(s.width, train.MustParseArch(s.spec), "glorot_uniform", 1)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -85,7 +85,7 @@ func TestTrainUnscaledTargets(t *testing.T) {
 	}
 
 	// The library.
-	m, err := train.Build(8, "4:relu|8:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(8, train.MustParseArch("4:relu|8:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -411,7 +411,7 @@ func TestKerasSeedFlag(t *testing.T) {
 	}
 	// One epoch of plain SGD at lr 1e-30 leaves the kernels as they
 	// started (each step is far below half an ulp; the zero biases move).
-	m, err := train.Build(20, "4:relu|20:sigmoid", "zeros", 0)
+	m, err := train.Build(20, train.MustParseArch("4:relu|20:sigmoid"), "zeros", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

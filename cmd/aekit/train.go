@@ -42,7 +42,16 @@ the input (an autoencoder). NaN or Inf in any data is an error naming the row.
 SPEC (--layers) lists the layers after the input as units:activation, with |
 between encoder and decoder, e.g. "32:relu|784:sigmoid" or
 "10:relu,10:relu|100:sigmoid,100:sigmoid"; without | the encoder ends at the
-narrowest layer. The input width comes from the data.
+narrowest layer. The input width comes from the data. A Dense layer takes
+options after its activation: regularisers as Keras's L1/L2/L1L2 (l1=X, l2=X
+on the kernel, bias_l1=X, bias_l2=X on the bias, act_l1=X, act_l2=X on the
+output: activity_regularizer) and noise layers after it (dropout=R,
+gaussian=S, gaussian_dropout=R, alpha_dropout=R), which act only while
+training, e.g. the Keras blog's sparse autoencoder "32:relu:act_l1=1e-4|784:sigmoid"
+or "64:relu:dropout=0.2,32:relu|784:sigmoid". A noise layer may also be an
+item of its own ("gaussian=0.1,32:relu|784:sigmoid"); --noise KIND=V puts one
+before the first layer: a denoising autoencoder (noisy input, clean target).
+Losses include the regularisers, as Keras reports them.
 
 Data larger than memory: float32 .npy files in C order (what numpy writes for
 float32 arrays) are memory-mapped instead of read when --mmap is given, and
@@ -87,6 +96,7 @@ kept, no model is written) or was interrupted; 2 usage or input error.`
 // trainFlags are the parsed flags of aekit train.
 type trainFlags struct {
 	data, target, layers, arch, initFrom, init   string
+	noise                                        string
 	optimizer, loss, out, history, plot, recon   string
 	resume, checkpoint, valData, valTarget       string
 	lr, momentum, valSplit, decayRate            float64
@@ -115,7 +125,8 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	var f trainFlags
 	fs.StringVar(&f.data, "data", "", "training inputs `X.npy` (required)")
 	fs.StringVar(&f.target, "target", "", "training targets `Y.npy` (default: the inputs)")
-	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\"")
+	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\" or \"64:relu:l1=1e-5,32:relu:dropout=0.2|784:sigmoid\" (see SPEC below)")
+	fs.StringVar(&f.noise, "noise", "", "with --layers, corrupt the inputs while training (a denoising autoencoder: noisy input, clean target): `KIND=V`, one of gaussian=STDDEV, dropout=RATE, gaussian_dropout=RATE, alpha_dropout=RATE (comma-separated for several)")
 	fs.StringVar(&f.arch, "arch", "", "Keras architecture `JSON` (model.to_json() or a .keras config.json): alone, a fresh model of that architecture initialised with --init and --seed; with --init-from, the architecture of a weights-only file")
 	fs.StringVar(&f.initFrom, "init-from", "", "start from the weights of `MODEL` (.keras, .h5, .onnx)")
 	fs.StringVar(&f.init, "init", "glorot_uniform", "kernel `initializer` for --layers: "+strings.Join(train.InitializerNames(), ", "))
@@ -311,7 +322,9 @@ type trainRun struct {
 	m              *aert.Model
 	cfg            train.Config
 	data, val      train.Set
-	kerasMajor     int // Keras major version of --init-from or --arch (0: none)
+	kerasMajor     int               // Keras major version of --init-from or --arch (0: none)
+	arch           train.Arch        // --layers and --noise
+	init           train.Initializer // --init
 }
 
 func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
@@ -373,6 +386,28 @@ func (r *trainRun) checkFlags() error {
 		return err
 	}
 	var err error
+	if r.init, err = train.ParseInitializer(f.init); err != nil {
+		return err
+	}
+	if f.noise != "" && f.layers == "" {
+		return errors.New("--noise adds a noise layer to the input of a --layers model; in a Keras architecture add a GaussianNoise or Dropout layer instead")
+	}
+	if f.layers != "" {
+		spec := f.layers
+		if f.noise != "" {
+			spec = f.noise + "," + spec
+		}
+		if r.arch, err = train.ParseArch(spec); err != nil {
+			return fmt.Errorf("--layers: %w", err)
+		}
+		if f.noise != "" {
+			for _, l := range r.arch.Layers[:strings.Count(f.noise, ",")+1] {
+				if l.Kind == train.Dense {
+					return fmt.Errorf("--noise %s: want noise layers only (dropout=R, gaussian=S, gaussian_dropout=R, alpha_dropout=R)", f.noise)
+				}
+			}
+		}
+	}
 	if r.ckpt, r.keepCkpt, err = checkpointPath(f); err != nil {
 		return err
 	}
@@ -448,11 +483,11 @@ func (r *trainRun) load() error {
 		if r.data.X, err = r.ld.rows(f.data, 0); err != nil {
 			return err
 		}
-		if r.m, err = train.Build(r.data.X.Width(), f.layers, f.init, f.seed); err != nil {
+		if r.m, err = train.Build(r.data.X.Width(), r.arch, r.init, f.seed); err != nil {
 			return fmt.Errorf("--layers: %w", err)
 		}
 		if f.set["keras-seed"] {
-			if err := train.InitializeKeras(r.m, f.init, f.kerasSeed); err != nil {
+			if err := train.InitializeKeras(r.m, r.init, f.kerasSeed); err != nil {
 				return fmt.Errorf("--keras-seed: %w", err)
 			}
 		}
@@ -527,9 +562,9 @@ func (r *trainRun) fresh() error {
 		return fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, format)
 	}
 	r.m, r.kerasMajor = m, info.Keras.Major
-	initialize := func() error { return train.Initialize(m, f.init, f.seed) }
+	initialize := func() error { return train.Initialize(m, r.init, f.seed) }
 	if f.set["keras-seed"] {
-		initialize = func() error { return train.InitializeKeras(m, f.init, f.kerasSeed) }
+		initialize = func() error { return train.InitializeKeras(m, r.init, f.kerasSeed) }
 	}
 	if err := initialize(); err != nil {
 		return fmt.Errorf("--arch %s: %w", f.arch, err)

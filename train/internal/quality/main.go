@@ -77,7 +77,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := train.Build(784, "32:relu|784:sigmoid", "glorot_uniform", *seed)
+	m, err := train.Build(784, train.MustParseArch("32:relu|784:sigmoid"), "glorot_uniform", *seed)
 	if err != nil {
 		log.Fatal(err)
 	}
