@@ -256,6 +256,7 @@ func prepare(ctx context.Context, m *runtime.Model, train, val Set, cfg Config) 
 		return nil, err
 	}
 	r.nt = nt
+	nt.seed = cfg.Seed
 	r.slots = newSlots(cfg.Optimizer, len(nt.params))
 	r.hist = &History{StoppedEpoch: -1, BestEpoch: -1}
 	r.st = runState{epoch: cfg.InitialEpoch, es: esState{Best: math.Inf(1), BestEpoch: -1}}
@@ -469,6 +470,7 @@ func (r *run) step(idx []int, epochStart time.Time) error {
 	start := st.batch * cfg.BatchSize
 	rows := min(cfg.BatchSize, r.nTrain-start)
 	r.nt.arm(cfg.Optimizer, cfg.Optimizer.consts(st.iter), r.slots)
+	r.nt.iter = st.iter
 	loss, err := r.nt.batch(r.x, r.y, idx, start, rows, true)
 	if err != nil {
 		return err

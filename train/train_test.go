@@ -436,7 +436,7 @@ func TestBadInput(t *testing.T) {
 		{"units", func() error { _, err := buildSpec(4, "0:relu", "", 0); return err }, ErrSpec, "units"},
 		{"dropout", func() error {
 			m := fitModel(t, 1)
-			m.Layers = append(m.Layers, &runtime.Layer{Name: "dropout", Type: runtime.Identity, Class: "Dropout", Rate: 0.5})
+			m.Layers = append(m.Layers, &runtime.Layer{Name: "dropout", Type: runtime.Identity, Class: "SpatialDropout1D", Rate: 0.5})
 			_, err := Fit(ctx, m, set(x, nil, 10), Set{}, cfg)
 			return err
 		}, ErrModel, "Dropout"},
