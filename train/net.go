@@ -71,10 +71,10 @@ type net struct {
 	seed     uint64
 	iter     int64
 	noiseKey uint64
-	hasReg   bool // some Dense op has regularisers
-	rowIdx     []int     // the batch's row indices
-	seq        []int     // maxB indices for batches in data order
-	errs       []error   // per-thread read errors
+	hasReg   bool    // some Dense op has regularisers
+	rowIdx   []int   // the batch's row indices
+	seq      []int   // maxB indices for batches in data order
+	errs     []error // per-thread read errors
 
 	// opt, when not nil, is the update the next training batch applies,
 	// layer by layer, as soon as a layer's gradient is complete (see
