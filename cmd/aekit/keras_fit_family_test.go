@@ -42,6 +42,8 @@ func archCase(t *testing.T, c kerasFitCase, noise string) kerasFitCase {
 //     deterministic: weights after 20 updates within 1e-5 of max|w|,
 //     every epoch's loss and val_loss (both include the penalties, as
 //     Keras reports them) within 1e-5 relative;
+//     the same from the .keras file Keras saved (--init-from), whose
+//     config carries the regularisers;
 //   - noise layers (Dropout, GaussianNoise through --noise,
 //     GaussianDropout, AlphaDropout), whose random numbers differ: the
 //     final loss of a 50-epoch shuffled run within 1% of Keras's.
@@ -75,6 +77,14 @@ func TestKerasFitFamily(t *testing.T) {
 	res := runKerasFit(t, dir, cases)
 	t.Logf("judge: Keras %s on TensorFlow %s", res.Keras, res.TensorFlow)
 	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) { checkKerasFit(t, dir, filepath.Join(dir, c.Name+".init.keras"), c, res) })
+		init := filepath.Join(dir, c.Name+".init.keras")
+		t.Run(c.Name, func(t *testing.T) { checkKerasFit(t, dir, init, c, res) })
+		if !c.Shuffle {
+			// The same run from the .keras file Keras saved: aekit
+			// reads the regularisers from its config.
+			f := c
+			f.Spec, f.Noise = "", ""
+			t.Run(c.Name+"/init-from", func(t *testing.T) { checkKerasFit(t, dir, init, f, res) })
+		}
 	}
 }
