@@ -371,9 +371,9 @@ func (r *run) checkPair(sc *scanner, x, y Data, xWhat, yWhat string, n, inW, out
 }
 
 // SplitRows returns how many of n rows train and how many validate with
-// Keras's validation_split: the last floor… rows from floor(n·(1−split))
-// on validate. Both must be at least 1 (ErrConfig otherwise); split 0
-// gives n and 0.
+// Keras's validation_split: rows from floor(n·(1−split)) on validate, the
+// ones before train. Both must be at least 1 (ErrConfig otherwise); split
+// 0 gives n and 0.
 func SplitRows(n int, split float64) (nTrain, nVal int, err error) {
 	if split == 0 {
 		return n, 0, nil

@@ -118,10 +118,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	return cmdTrainContext(ctx, args, stdout, stderr)
 }
 
-// cmdTrainContext is aekit train, interrupted when ctx is cancelled.
-func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("train", trainSynopsis, stderr)
-	var f trainFlags
+// define defines the flags of aekit train on fs, parsed into f.
+func (f *trainFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "", "training inputs `X.npy` (required)")
 	fs.StringVar(&f.target, "target", "", "training targets `Y.npy` (default: the inputs)")
 	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\" or \"64:relu:l1=1e-5,32:relu:dropout=0.2|784:sigmoid\" (see SPEC below)")
@@ -162,6 +160,13 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.BoolVar(&f.noCheckpoint, "no-checkpoint", false, "write no checkpoint (an interrupted run cannot be resumed)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in `CKPT` (give the same --data)")
 	fs.StringVar(&f.score, "score", "", scoreFlagHelp)
+}
+
+// cmdTrainContext is aekit train, interrupted when ctx is cancelled.
+func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("train", trainSynopsis, stderr)
+	var f trainFlags
+	f.define(fs)
 	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
 	if done {
 		return code
