@@ -174,7 +174,7 @@ func TestKServeManifests(t *testing.T) {
 // model aekit writes with --score mse.
 func TestTritonConfig(t *testing.T) {
 	py := interop.Python(t, "tritonclient.grpc.model_config_pb2", "onnx")
-	m, err := train.Build(784, "32:relu|784:sigmoid", "", 1)
+	m, err := train.Build(784, train.MustParseArch("32:relu|784:sigmoid"), "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func liveModels(t *testing.T) []liveModel {
 		if c.name == "train_ae784" {
 			width = 784
 		}
-		m, err := train.Build(width, c.spec, "glorot_uniform", 7)
+		m, err := train.Build(width, train.MustParseArch(c.spec), "glorot_uniform", 7)
 		if err != nil {
 			t.Fatal(err)
 		}

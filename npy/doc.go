@@ -43,4 +43,10 @@
 // and two members of the same name (numpy would read the last) are
 // refused. The file functions refuse a named pipe or a device before
 // reading it, and errors quote at most 40 bytes of a header token.
+//
+// Map memory-maps a float32 .npy file; its Matrix(width) is the file seen
+// as rows, read by index with pread (ReadRows) without making any page
+// of the mapping resident: the row source (train.Data, satisfied
+// structurally) through which package train trains on files larger than
+// memory.
 package npy

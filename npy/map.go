@@ -21,6 +21,12 @@ type Mapped struct {
 	Array
 
 	mem []byte // the mapping; nil when the file was read instead
+
+	// The file, kept open while mapped, for reading rows with pread
+	// (Matrix); nil when the file was read instead.
+	f       *os.File
+	name    string
+	dataOff int64 // file offset of Data[0]
 }
 
 // Map memory-maps the .npy file name and returns its data as a []float32
@@ -39,15 +45,22 @@ func Map(name string) (*Mapped, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
-	defer f.Close()
 	h, err := mappableHeader(f, size)
 	if err != nil {
+		f.Close()
 		return nil, &fileError{name: name, err: err}
 	}
 	m, err := mapFile(f, size, h)
 	if err != nil {
+		f.Close()
 		return nil, &fileError{name: name, err: err}
 	}
+	m.name = name
+	if m.mem == nil {
+		f.Close()
+		return m, nil
+	}
+	m.f, m.dataOff = f, h.dataOff
 	return m, nil
 }
 
@@ -92,6 +105,10 @@ func readMapped(f *os.File, size int64, h *header) (*Mapped, error) {
 // before must not be used afterwards. Closing twice is allowed.
 func (m *Mapped) Close() error {
 	m.Data = nil
+	if m.f != nil {
+		m.f.Close()
+		m.f = nil
+	}
 	if m.mem == nil {
 		return nil
 	}

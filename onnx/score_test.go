@@ -23,7 +23,7 @@ func scoreModels(t *testing.T) map[string]*runtime.Model {
 	t.Helper()
 	ms := map[string]*runtime.Model{}
 	for name, spec := range map[string]string{"sigmoid": "8:relu|20:sigmoid", "linear": "8:tanh|20:linear", "reshaped": "6:relu|20:sigmoid"} {
-		m, err := train.Build(20, spec, "glorot_uniform", 9)
+		m, err := train.Build(20, train.MustParseArch(spec), "glorot_uniform", 9)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,14 +153,14 @@ func TestScoreOutputORT(t *testing.T) {
 // TestScoreOutputErrors checks the refusals of ExportOptions.Score and
 // Metadata.
 func TestScoreOutputErrors(t *testing.T) {
-	m, err := train.Build(6, "3:relu|4:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(6, train.MustParseArch("3:relu|4:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := onnx.Marshal(m, &onnx.ExportOptions{Score: &onnx.ScoreOutput{Metric: "mse"}}); err == nil {
 		t.Error("6→4 model: want an error for a reconstruction error")
 	}
-	m, _ = train.Build(6, "3:relu|6:sigmoid", "glorot_uniform", 1)
+	m, _ = train.Build(6, train.MustParseArch("3:relu|6:sigmoid"), "glorot_uniform", 1)
 	if _, err := onnx.Marshal(m, &onnx.ExportOptions{Score: &onnx.ScoreOutput{Metric: "huber"}}); err == nil {
 		t.Error("metric huber: want an error")
 	}

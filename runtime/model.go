@@ -57,6 +57,9 @@ type Layer struct {
 	// computation of an ActivationLayer.
 	Act Activation
 
+	// Reg holds a Dense layer's regularisers (training only); nil: none.
+	Reg *Regularizers
+
 	// Rate is an Identity layer's rate (Dropout) or standard deviation
 	// (GaussianNoise), kept only to write the layer back.
 	Rate float64

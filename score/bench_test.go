@@ -13,7 +13,7 @@ import (
 // each row's mse from it) on a 784-32-784 model and 4096 rows.
 func BenchmarkRows(b *testing.B) {
 	const n, w = 4096, 784
-	m, err := train.Build(w, "32:relu|784:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(w, train.MustParseArch("32:relu|784:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 // layer (which Rows must pass through).
 func model(t *testing.T) *runtime.Model {
 	t.Helper()
-	m, err := train.Build(6, "4:relu|6:sigmoid", "glorot_uniform", 7)
+	m, err := train.Build(6, train.MustParseArch("4:relu|6:sigmoid"), "glorot_uniform", 7)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ var benchModels = []struct{ name, spec string }{
 // batch. Run: go test ./serve -run '^$' -bench Serve -benchtime 2000x
 func BenchmarkServe(b *testing.B) {
 	for _, bm := range benchModels {
-		m, err := train.Build(784, bm.spec, "glorot_uniform", 1)
+		m, err := train.Build(784, train.MustParseArch(bm.spec), "glorot_uniform", 1)
 		if err != nil {
 			b.Fatal(err)
 		}

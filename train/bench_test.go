@@ -20,7 +20,7 @@ var benchModels = benchset.All()
 // reports samples per second.
 func benchSteps(b *testing.B, in int, spec string, threads int, x []float32, rows int) {
 	const batch = 256
-	m, err := Build(in, spec, "", 1)
+	m, err := buildSpec(in, spec, "", 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,13 +31,14 @@ func benchSteps(b *testing.B, in int, spec string, threads int, x []float32, row
 	defer nt.close()
 	opt := &Adam{}
 	slots := newSlots(opt, len(nt.params))
-	idx := Permutations(1, rows, 1)[0]
+	idx := permutations(1, rows, 1)[0]
+	xd := Slice(x, in)
 	batches := rows / batch
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		nt.arm(opt, opt.consts(int64(i)), slots)
-		nt.batch(x, x, idx, (i%batches)*batch, batch, true)
+		nt.batch(xd, xd, idx, (i%batches)*batch, batch, true)
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
 }

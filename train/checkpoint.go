@@ -47,6 +47,10 @@ const maxCheckpointPayload = 1 << 34
 // Read rejects other magic, versions, announced lengths beyond the data,
 // checksum mismatches and undecodable payloads with errors wrapping
 // ErrCheckpoint.
+//
+// The exported fields describe the run; the state it continues from
+// (optimizer slots, generator, partial epoch sums, early-stopping state)
+// is kept unexported and is only read back by Fit.
 type Checkpoint struct {
 	// Model is the model with the weights at the checkpoint.
 	Model *runtime.Model
@@ -54,11 +58,6 @@ type Checkpoint struct {
 	// Optimizer is the optimizer's name and OptimizerJSON its settings.
 	Optimizer     string
 	OptimizerJSON []byte
-	// Slots is the optimizer state, one vector per slot over all weights
-	// in layer order (kernel then bias).
-	Slots [][]float32
-	// Iterations is the number of updates done.
-	Iterations int64
 
 	// The run's settings (see Config).
 	Loss            Loss
@@ -67,30 +66,81 @@ type Checkpoint struct {
 	Shuffle         bool
 	Seed            uint64
 	ValidationSplit float64
-	ValN            int
 
 	// Epoch is the epoch to continue (0-based) and Batch the number of
 	// its batches already done; 0 means the epoch starts afresh.
 	Epoch, Batch int
-	// LossSum and Samples accumulate the epoch's loss so far; Seconds is
-	// its wall time so far.
-	LossSum float64
-	Samples int
-	Seconds float64
-	// RNG is the shuffling generator's state at the start of Epoch.
-	RNG []byte
 
 	// History is the history up to the checkpoint.
 	History History
-	// Early-stopping state.
-	ESBest        float64
-	ESWait        int
-	ESBestEpoch   int
-	ESBestWeights []float32
 
 	// Fingerprint identifies the training and validation data (rows and
 	// a CRC-32 of their values).
 	Fingerprint DataFingerprint
+
+	state ckState
+}
+
+// ckState is the run state a checkpoint saves besides the weights.
+type ckState struct {
+	Slots         [][]float32 // optimizer state over all weights, layer order
+	Iterations    int64
+	ValN          int // rows of separate validation data
+	LossSum       float64
+	Samples       int
+	Seconds       float64
+	RNG           []byte // generator state at the start of Epoch
+	ESBest        float64
+	ESWait        int
+	ESBestEpoch   int
+	ESBestWeights []float32
+}
+
+// ckFile is what is gob-encoded beside the model: the fields of
+// Checkpoint and ckState under the names format version 1 gives them.
+type ckFile struct {
+	Optimizer       string
+	OptimizerJSON   []byte
+	Slots           [][]float32
+	Iterations      int64
+	Loss            Loss
+	Epochs          int
+	BatchSize       int
+	Shuffle         bool
+	Seed            uint64
+	ValidationSplit float64
+	ValN            int
+	Epoch, Batch    int
+	LossSum         float64
+	Samples         int
+	Seconds         float64
+	RNG             []byte
+	History         History
+	ESBest          float64
+	ESWait          int
+	ESBestEpoch     int
+	ESBestWeights   []float32
+	Fingerprint     DataFingerprint
+}
+
+func (ck *Checkpoint) file() ckFile {
+	s := &ck.state
+	return ckFile{Optimizer: ck.Optimizer, OptimizerJSON: ck.OptimizerJSON, Slots: s.Slots, Iterations: s.Iterations,
+		Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize, Shuffle: ck.Shuffle, Seed: ck.Seed,
+		ValidationSplit: ck.ValidationSplit, ValN: s.ValN, Epoch: ck.Epoch, Batch: ck.Batch,
+		LossSum: s.LossSum, Samples: s.Samples, Seconds: s.Seconds, RNG: s.RNG, History: ck.History,
+		ESBest: s.ESBest, ESWait: s.ESWait, ESBestEpoch: s.ESBestEpoch, ESBestWeights: s.ESBestWeights,
+		Fingerprint: ck.Fingerprint}
+}
+
+func (f *ckFile) checkpoint() Checkpoint {
+	return Checkpoint{Optimizer: f.Optimizer, OptimizerJSON: f.OptimizerJSON,
+		Loss: f.Loss, Epochs: f.Epochs, BatchSize: f.BatchSize, Shuffle: f.Shuffle, Seed: f.Seed,
+		ValidationSplit: f.ValidationSplit, Epoch: f.Epoch, Batch: f.Batch, History: f.History,
+		Fingerprint: f.Fingerprint,
+		state: ckState{Slots: f.Slots, Iterations: f.Iterations, ValN: f.ValN, LossSum: f.LossSum,
+			Samples: f.Samples, Seconds: f.Seconds, RNG: f.RNG, ESBest: f.ESBest, ESWait: f.ESWait,
+			ESBestEpoch: f.ESBestEpoch, ESBestWeights: f.ESBestWeights}}
 }
 
 // DataFingerprint identifies a run's data.
@@ -118,6 +168,7 @@ type ckLayer struct {
 	Shape         []int
 	Sub           *ckModel
 	HasBias, Flat bool
+	Reg           *runtime.Regularizers // absent (nil) in older checkpoints
 }
 
 func toCk(m *runtime.Model) *ckModel {
@@ -125,7 +176,7 @@ func toCk(m *runtime.Model) *ckModel {
 	for _, l := range m.Layers {
 		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
 			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
-			Shape: l.Shape, Flat: l.Shape == nil}
+			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg}
 		if l.Sub != nil {
 			cl.Sub = toCk(l.Sub)
 		}
@@ -138,7 +189,7 @@ func fromCk(c *ckModel) *runtime.Model {
 	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input, InputName: c.InputName, OutputName: c.OutputName}
 	for _, cl := range c.Layers {
 		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
-			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape}
+			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape, Reg: cl.Reg}
 		if cl.HasBias {
 			l.Bias = cl.Bias
 			if l.Bias == nil {
@@ -173,14 +224,13 @@ func cloneModel(m *runtime.Model) *runtime.Model {
 // ckPayload is what is gob-encoded.
 type ckPayload struct {
 	Model *ckModel
-	Ck    Checkpoint
+	Ck    ckFile
 }
 
 // Write writes ck to w in the checkpoint format.
 func (ck *Checkpoint) Write(w io.Writer) error {
 	var buf bytes.Buffer
-	p := ckPayload{Model: toCk(ck.Model), Ck: *ck}
-	p.Ck.Model = nil
+	p := ckPayload{Model: toCk(ck.Model), Ck: ck.file()}
 	if err := gob.NewEncoder(&buf).Encode(&p); err != nil {
 		return fmt.Errorf("train: encoding checkpoint: %w", err)
 	}
@@ -232,7 +282,7 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if p.Model == nil {
 		return nil, fmt.Errorf("%w: no model", ErrCheckpoint)
 	}
-	ck := p.Ck
+	ck := p.Ck.checkpoint()
 	ck.Model = fromCk(p.Model)
 	if err := ck.Model.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
@@ -285,31 +335,27 @@ func (ck *Checkpoint) optimizer() (Optimizer, error) {
 // Config returns the configuration of the saved run with Resume set to
 // ck, ready for Fit(ctx, ck.Model, ...). Callers may change Epochs,
 // Threads, EarlyStopping, CheckpointPath and the callbacks; separate
-// validation data (ValX, ValY) must be set again if the run had them.
+// validation data must be given to Fit again if the run had it.
 func (ck *Checkpoint) Config() Config {
 	o, _ := ck.optimizer() // checked by ReadCheckpoint
 	return Config{Optimizer: o, Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize,
 		Shuffle: ck.Shuffle, Seed: ck.Seed, ValidationSplit: ck.ValidationSplit, Resume: ck}
 }
 
-func newCheckpoint(m *runtime.Model, cfg *Config, nt *net, slots [][]float32, h *History, st *runState, pcg *rand.PCG, fp DataFingerprint) *Checkpoint {
+func newCheckpoint(m *runtime.Model, cfg *Config, slots [][]float32, h *History, st *runState, pcg *rand.PCG, fp DataFingerprint, valN int) *Checkpoint {
 	oj, _ := json.Marshal(cfg.Optimizer)
 	rng := st.rngAtEpoch
 	if st.batch == 0 {
 		rng, _ = pcg.MarshalBinary()
 	}
-	ck := &Checkpoint{
-		Model: m, Optimizer: cfg.Optimizer.Name(), OptimizerJSON: oj, Slots: slots, Iterations: st.iter,
+	return &Checkpoint{
+		Model: m, Optimizer: cfg.Optimizer.Name(), OptimizerJSON: oj,
 		Loss: cfg.Loss, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Shuffle: cfg.Shuffle, Seed: cfg.Seed,
-		ValidationSplit: cfg.ValidationSplit, ValN: cfg.ValN,
-		Epoch: st.epoch, Batch: st.batch, LossSum: st.lossSum, Samples: st.samples, Seconds: st.seconds, RNG: rng,
-		History: *h, ESBest: st.es.Best, ESWait: st.es.Wait, ESBestEpoch: st.es.BestEpoch, ESBestWeights: st.es.BestWeights,
-		Fingerprint: fp,
+		ValidationSplit: cfg.ValidationSplit, Epoch: st.epoch, Batch: st.batch, History: *h, Fingerprint: fp,
+		state: ckState{Slots: slots, Iterations: st.iter, ValN: valN, LossSum: st.lossSum, Samples: st.samples,
+			Seconds: st.seconds, RNG: rng, ESBest: st.es.Best, ESWait: st.es.Wait, ESBestEpoch: st.es.BestEpoch,
+			ESBestWeights: st.es.BestWeights},
 	}
-	if cfg.ValX == nil {
-		ck.ValN = 0
-	}
-	return ck
 }
 
 // restore loads ck into a run being set up by Fit.
@@ -358,30 +404,30 @@ func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *Histor
 	if i != len(src) {
 		return bad("its model has %d Dense layers, the model being trained %d", len(src)/2, i/2)
 	}
-	if len(ck.Slots) != len(slots) {
-		return bad("%d optimizer slots, want %d", len(ck.Slots), len(slots))
+	if len(ck.state.Slots) != len(slots) {
+		return bad("%d optimizer slots, want %d", len(ck.state.Slots), len(slots))
 	}
-	for j, s := range ck.Slots {
+	for j, s := range ck.state.Slots {
 		if len(s) != len(slots[j]) {
 			return bad("optimizer slot %d has %d values, want %d", j, len(s), len(slots[j]))
 		}
 		copy(slots[j], s)
 	}
-	if err := pcg.UnmarshalBinary(ck.RNG); err != nil {
+	if err := pcg.UnmarshalBinary(ck.state.RNG); err != nil {
 		return bad("generator state: %v", err)
 	}
-	if ck.ESBestWeights != nil && len(ck.ESBestWeights) != len(nt.params) {
-		return bad("early-stopping weights have %d values, want %d", len(ck.ESBestWeights), len(nt.params))
+	if ck.state.ESBestWeights != nil && len(ck.state.ESBestWeights) != len(nt.params) {
+		return bad("early-stopping weights have %d values, want %d", len(ck.state.ESBestWeights), len(nt.params))
 	}
 	*h = ck.History
 	h.Epoch = append([]int(nil), h.Epoch...)
 	h.Loss = append([]float64(nil), h.Loss...)
 	h.ValLoss = append([]float64(nil), h.ValLoss...)
 	h.Seconds = append([]float64(nil), h.Seconds...)
-	*st = runState{epoch: ck.Epoch, batch: ck.Batch, iter: ck.Iterations, lossSum: ck.LossSum, samples: ck.Samples,
-		seconds: ck.Seconds, rngAtEpoch: ck.RNG,
-		es: esState{Best: ck.ESBest, Wait: ck.ESWait, BestEpoch: ck.ESBestEpoch, BestWeights: append([]float32(nil), ck.ESBestWeights...)}}
-	if ck.ESBestWeights == nil {
+	*st = runState{epoch: ck.Epoch, batch: ck.Batch, iter: ck.state.Iterations, lossSum: ck.state.LossSum, samples: ck.state.Samples,
+		seconds: ck.state.Seconds, rngAtEpoch: ck.state.RNG,
+		es: esState{Best: ck.state.ESBest, Wait: ck.state.ESWait, BestEpoch: ck.state.ESBestEpoch, BestWeights: append([]float32(nil), ck.state.ESBestWeights...)}}
+	if ck.state.ESBestWeights == nil {
 		st.es.BestWeights = nil
 	}
 	if math.IsNaN(st.es.Best) {
@@ -390,13 +436,22 @@ func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *Histor
 	return nil
 }
 
-// fingerprint identifies the data of a run: the CRC-32 of x, y, vx and
-// vy as little-endian float32, read in chunks counted by pg.
-func fingerprint(x, y, vx, vy []float32, n, nv int, pg *pager) DataFingerprint {
+// fingerprint identifies the data of a run: the CRC-32 of its training
+// inputs and targets and its validation inputs and targets, as
+// little-endian float32, read in chunks.
+func (r *run) fingerprint() (DataFingerprint, error) {
 	h := crc32.NewIEEE()
 	var buf [4096]byte
-	for _, a := range [][]float32{x, y, vx, vy} {
-		pg.scan(a, 1, func(_ int, c []float32) bool {
+	var sc scanner
+	parts := []struct {
+		d      Data
+		lo, hi int
+	}{{r.x, 0, r.nTrain}, {r.y, 0, r.nTrain}, {r.vx, r.vOff, r.vOff + r.nv}, {r.vy, r.vOff, r.vOff + r.nv}}
+	for _, p := range parts {
+		if p.d == nil || p.hi <= p.lo {
+			continue
+		}
+		err := sc.scan(p.d, p.lo, p.hi, func(_ int, c []float32) bool {
 			if littleEndian {
 				h.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c))), 4*len(c)))
 				return true
@@ -411,8 +466,11 @@ func fingerprint(x, y, vx, vy []float32, n, nv int, pg *pager) DataFingerprint {
 			}
 			return true
 		})
+		if err != nil {
+			return DataFingerprint{}, err
+		}
 	}
-	return DataFingerprint{Rows: n, ValRows: nv, CRC: h.Sum32()}
+	return DataFingerprint{Rows: r.nTrain, ValRows: r.nv, CRC: h.Sum32()}, nil
 }
 
 // littleEndian is set on hosts that store a float32 as its little-endian

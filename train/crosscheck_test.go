@@ -220,7 +220,7 @@ func refRun(t *testing.T, dir string, c crossCase) trainedRun {
 // goRun trains case c in Go from the initial weights and data in dir.
 func goRun(t *testing.T, dir string, c crossCase, threads int) trainedRun {
 	t.Helper()
-	m, err := train.Build(c.Input, c.Spec, "zeros", 0)
+	m, err := train.Build(c.Input, train.MustParseArch(c.Spec), "zeros", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func goRun(t *testing.T, dir string, c crossCase, threads int) trainedRun {
 		t.Fatal(err)
 	}
 	var snap []float32
-	h, err := train.Fit(context.Background(), m, caseData(t, dir, c), nil, c.Rows, train.Config{
+	h, err := train.Fit(context.Background(), m, train.XY(caseData(t, dir, c), m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: optimizerFromJSON(t, c.Optimizer), Loss: loss,
 		Epochs: c.Epochs, BatchSize: c.BatchSize, ValidationSplit: c.ValidationSplit, Threads: threads,
 		OnBatch: func(b train.BatchLog) {
@@ -254,7 +254,7 @@ func goRun(t *testing.T, dir string, c crossCase, threads int) trainedRun {
 // relative errors.
 func compareRuns(t *testing.T, c crossCase, got, ref trainedRun, wTol, lTol float64) crossResult {
 	t.Helper()
-	m, err := train.Build(c.Input, c.Spec, "zeros", 0)
+	m, err := train.Build(c.Input, train.MustParseArch(c.Spec), "zeros", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

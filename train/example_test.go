@@ -6,13 +6,14 @@ import (
 	"log"
 	"math/rand/v2"
 
+	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
 )
 
 // A tiny autoencoder learns to reproduce 8-dimensional binary patterns
 // through a 3-unit code.
 func Example() {
-	m, err := train.Build(8, "3:relu|8:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(8, train.MustParseArch("3:relu|8:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func Example() {
 	for i := 0; i < n; i++ {
 		x[i*8+r.IntN(8)] = 1
 	}
-	h, err := train.Fit(context.Background(), m, x, nil, n, train.Config{
+	h, err := train.Fit(context.Background(), m, train.XY(x, 8, nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{LR: 0.05},
 		Loss:      train.BinaryCrossentropy,
 		Epochs:    100,
@@ -42,4 +43,35 @@ func Example() {
 	// [encoder dense decoder dense_1]
 	// epochs: 100
 	// loss: first 0.66, last 0.07
+}
+
+// Fit reads rows from any Data; an Arch can be written out in Go, and
+// DefaultConfig holds Keras's fit defaults (shuffle=True, batch_size 32).
+func ExampleFit() {
+	arch := train.Arch{Layers: []train.Layer{
+		{Kind: train.Dense, Units: 3, Activation: runtime.Act(runtime.ReLU)},
+		{Kind: train.Dense, Units: 8, Activation: runtime.Act(runtime.Sigmoid)},
+	}, Split: 1}
+	fmt.Println(arch)
+	m, err := train.Build(8, arch, train.HeUniform, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := make([]float32, 64*8)
+	for i := range 64 {
+		x[i*8+i%8] = 1
+	}
+	cfg := train.DefaultConfig()
+	fmt.Printf("batch %d, shuffle %v\n", cfg.BatchSize, cfg.Shuffle)
+	cfg.Epochs, cfg.BatchSize = 2, 16
+	cfg.Optimizer = &train.Adam{LR: 0.05}
+	h, err := train.Fit(context.Background(), m, train.Set{X: train.Slice(x, 8)}, train.Set{}, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(h.Loss), "epochs")
+	// Output:
+	// 3:relu|8:sigmoid
+	// batch 32, shuffle true
+	// 2 epochs
 }

@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
+	goruntime "runtime"
 	"time"
 
 	"github.com/aekit/aekit/runtime"
+	"github.com/aekit/aekit/train/internal/order"
 )
 
-// Config configures Fit. Epochs and BatchSize are required; the other zero
-// values mean: Adam with Keras defaults, binary cross-entropy, no
-// shuffling, seed 0, no validation, one thread, no early stopping, no
-// checkpoint.
+// Config configures Fit. Start from DefaultConfig, which holds Keras's
+// fit defaults: the zero Config is invalid (Epochs and BatchSize are
+// required) and its Shuffle is false, unlike Keras's shuffle=True. Other
+// zero values mean: Adam with Keras defaults, binary cross-entropy, seed
+// 0, no validation, all CPUs, no early stopping, no checkpoint.
 type Config struct {
 	// Optimizer updates the weights; nil means &Adam{}.
 	Optimizer Optimizer
@@ -38,34 +40,17 @@ type Config struct {
 	Seed uint64
 	// ValidationSplit in [0, 1) holds out the last fraction of the rows,
 	// taken before shuffling as Keras does: rows from
-	// floor(n·(1−ValidationSplit)) on. Ignored when ValX is set.
+	// floor(n·(1−ValidationSplit)) on (see SplitRows). Ignored when Fit
+	// is given separate validation data.
 	ValidationSplit float64
-	// ValX and ValY are separate validation data (Keras's
-	// validation_data), ValN rows; ValY nil means ValX (an autoencoder).
-	ValX, ValY []float32
-	ValN       int
-	// Threads is the number of goroutines a step uses; < 1 means 1. The
-	// weights and history are bit-identical for the same Seed whatever
-	// Threads is: every matrix product is cut into the same blocks of 128
-	// rows (or columns) for any thread count, and no sum depends on the
-	// split (TestThreadsIdentical). At batch 256 the products over batch
-	// rows therefore use at most 2 threads (see the package doc).
+	// Threads is the number of goroutines a step uses; ≤ 0 means all
+	// CPUs (runtime.GOMAXPROCS). The weights and history are
+	// bit-identical for the same Seed whatever Threads is: every matrix
+	// product is cut into the same blocks of 128 rows (or columns) for
+	// any thread count, and no sum depends on the split
+	// (TestThreadsIdentical). At batch 256 the products over batch rows
+	// therefore use at most 2 threads (see the package doc).
 	Threads int
-	// Mapped declares that x, y, ValX and ValY may be read-only memory
-	// maps of files, such as the Data of an npy.Map, possibly larger
-	// than memory, and keeps little of them resident: Fit reads shuffled
-	// rows from the mapped file with pread where it can open it again
-	// (the same file: device and inode), and whenever the process's
-	// resident file-backed memory passes 256 MiB after a batch or a
-	// 16 MiB chunk of its scans (NaN check, checkpoint fingerprint),
-	// tells the operating system that it no longer needs the data's
-	// pages (Linux: madvise MADV_DONTNEED; they stay in the page cache
-	// while memory allows). Results are the same as with the data in
-	// memory (TestFitMapped). Slices that are not inside a read-only
-	// file mapping (checked in /proc/self/maps) are left alone: the
-	// advice would zero Go memory. Elsewhere than on Linux Mapped does
-	// nothing.
-	Mapped bool
 	// EarlyStopping, when not nil, stops training when the monitored loss
 	// stops improving.
 	EarlyStopping *EarlyStopping
@@ -90,6 +75,16 @@ type Config struct {
 	OnEpoch func(EpochLog)
 	// OnBatch, when not nil, is called after every batch.
 	OnBatch func(BatchLog)
+}
+
+// DefaultConfig returns Keras's own Model.fit defaults (Keras 3 and
+// tf-keras alike) as a Config: epochs=1, batch_size=32, shuffle=True,
+// validation_split=0.0, initial_epoch=0, with Adam at its Keras defaults
+// (learning_rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7) and binary
+// cross-entropy (compile has no default loss; this is the autoencoder's),
+// seed 0, all CPUs, no early stopping and no checkpoint.
+func DefaultConfig() Config {
+	return Config{Optimizer: &Adam{}, Loss: BinaryCrossentropy, Epochs: 1, BatchSize: 32, Shuffle: true}
 }
 
 // EarlyStopping is Keras's EarlyStopping callback: an epoch improves when
@@ -166,125 +161,89 @@ type runState struct {
 	es         esState
 }
 
-// Fit trains m in place on n rows of x (InputWidth values each) against
-// targets y (OutputWidth values each; nil means y = x, an autoencoder),
-// with Keras's fit semantics, and returns the history. Dense layers'
-// Kernel and Bias are replaced by views of one contiguous buffer holding
-// the trained values, so m goes straight to runtime Predict or a writer.
+// Fit trains m in place on the rows of train (inputs train.X of
+// InputWidth values each, targets train.Y of OutputWidth values; Y nil
+// means Y = X, an autoencoder), validating after every epoch on val (the
+// zero Set: none, or the last rows of train with
+// Config.ValidationSplit), with Keras's fit semantics, and returns the
+// history. Dense layers' Kernel and Bias are replaced by views of one
+// contiguous buffer holding the trained values, so m goes straight to
+// runtime Predict or a writer.
 //
-// Fit checks everything before training: data lengths and widths (ErrData),
-// NaN or Inf values (ErrNonFinite, naming the first bad row), the
-// configuration (ErrConfig, including the optimizer's settings and a batch
-// whose buffers would pass MaxValues), the model (ErrModel, including one
-// too large for MaxValues). A non-finite batch loss
-// stops training with ErrNaNLoss before that batch's update. When ctx is
-// cancelled Fit stops after the current batch, writes the checkpoint if
-// CheckpointPath is set, and returns the history so far with an error
-// wrapping ErrInterrupted.
+// Fit checks everything before training: data widths and row counts
+// (ErrData), NaN or Inf values (ErrNonFinite, naming the data — data,
+// target, validation data or validation target — and the first bad row),
+// the configuration (Config.Validate), the model (ErrModel, including one
+// too large for MaxValues). A non-finite batch loss stops training with
+// ErrNaNLoss before that batch's update. When ctx is cancelled Fit stops
+// after the current batch, writes the checkpoint if CheckpointPath is set,
+// and returns the history so far with an error wrapping ErrInterrupted.
+// An error reading the data (a file truncated while mapped, say) wraps
+// ErrData; the last checkpoint is left as it was.
 //
-// With Config.Mapped, a memory fault while reading the data — its file
-// truncated or replaced while mapped — is an error wrapping ErrData that
-// names the file, not a crash; the last checkpoint is left as it was.
-func Fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Config) (h *History, err error) {
-	if !cfg.Mapped {
-		return fit(ctx, m, x, y, n, cfg)
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		r := recover()
-		if r == nil {
-			return
-		}
-		fault, ok := r.(interface{ Addr() uintptr })
-		if !ok {
-			panic(r)
-		}
-		name := mappedPath(fault.Addr())
-		if name == "" {
-			name = "the mapped data"
-		}
-		h, err = nil, fmt.Errorf("%w: reading %s: memory fault at %#x: the file was truncated or changed during training (mapped data must not change while a run reads it)", ErrData, name, fault.Addr())
-	}()
-	return fit(ctx, m, x, y, n, cfg)
-}
-
-func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Config) (*History, error) {
-	if cfg.Optimizer == nil {
-		cfg.Optimizer = &Adam{}
-	}
-	if err := checkConfig(&cfg); err != nil {
+// The data is read through Data.ReadRows only: rows in data order for the
+// scans and validation, shuffled rows by index for training, so data
+// larger than memory (npy.Matrix) trains with the process's resident
+// memory bounded by the model and a batch.
+func Fit(ctx context.Context, m *runtime.Model, train, val Set, cfg Config) (*History, error) {
+	r, err := prepare(ctx, m, train, val, cfg)
+	if err != nil {
 		return nil, err
 	}
+	defer r.close()
+	for r.st.epoch < r.cfg.Epochs {
+		stop, err := r.epoch()
+		if err != nil {
+			return r.hist, err
+		}
+		if stop {
+			break
+		}
+	}
+	r.finish()
+	return r.hist, nil
+}
+
+// run is one Fit in progress: the data, the flattened model, the
+// optimizer state and everything a checkpoint saves.
+type run struct {
+	ctx context.Context
+	m   *runtime.Model
+	cfg Config
+
+	x, y       Data // training inputs and targets (rows 0..nTrain)
+	vx, vy     Data // validation inputs and targets (rows vOff..vOff+nv)
+	nTrain, nv int
+	vOff       int
+
+	nt         *net
+	slots      [][]float32
+	hist       *History
+	st         runState
+	rng        *rand.Rand
+	pcg        *rand.PCG
+	fp         DataFingerprint
+	perm       []int
+	batches    int
+	monitorVal bool
+}
+
+// prepare checks the model, the configuration and the data, and sets up
+// a run: the flattened model, the optimizer state and, with Resume, the
+// saved run's state.
+func prepare(ctx context.Context, m *runtime.Model, train, val Set, cfg Config) (*run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	inW, outW := m.InputWidth(), m.OutputWidth()
-	if y == nil {
-		if inW != outW {
-			return nil, fmt.Errorf("%w: no target given and the model's output width %d differs from its input width %d", ErrData, outW, inW)
-		}
-		y = x
-	}
-	pg := newPager(cfg.Mapped, x, y, cfg.ValX, cfg.ValY)
-	defer pg.close()
-	if err := checkData("data", x, n, inW, pg); err != nil {
+	r := &run{ctx: ctx, m: m, cfg: cfg}
+	if err := r.setData(train, val); err != nil {
 		return nil, err
 	}
-	if !sameData(x, y) {
-		if err := checkData("target", y, n, outW, pg); err != nil {
-			return nil, err
-		}
-	} else if len(x) != n*outW {
-		return nil, fmt.Errorf("%w: target has %d values, not %d rows of width %d", ErrData, len(y), n, outW)
-	}
-	if cfg.Loss.IsBinaryCrossentropy() && !cfg.AllowUnscaledTargets {
-		what := "target"
-		if sameData(x, y) {
-			what = "data"
-		}
-		if err := checkTargetRange(what, y, outW, pg); err != nil {
-			return nil, err
-		}
-	}
-	var vx, vy []float32
-	var nv int
-	nTrain := n
-	if cfg.ValX != nil {
-		vx, vy, nv = cfg.ValX, cfg.ValY, cfg.ValN
-		if vy == nil {
-			if inW != outW {
-				return nil, fmt.Errorf("%w: no validation target given and the model's output width %d differs from its input width %d", ErrData, outW, inW)
-			}
-			vy = vx
-		}
-		if err := checkData("validation data", vx, nv, inW, pg); err != nil {
-			return nil, err
-		}
-		if !sameData(vx, vy) || inW != outW {
-			if err := checkData("validation target", vy, nv, outW, pg); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.Loss.IsBinaryCrossentropy() && !cfg.AllowUnscaledTargets {
-			what := "validation target"
-			if sameData(vx, vy) {
-				what = "validation data"
-			}
-			if err := checkTargetRange(what, vy, outW, pg); err != nil {
-				return nil, err
-			}
-		}
-	} else if cfg.ValidationSplit > 0 {
-		nTrain = int(math.Floor(float64(n) * (1 - cfg.ValidationSplit)))
-		nv = n - nTrain
-		if nTrain < 1 || nv < 1 {
-			return nil, fmt.Errorf("%w: validation split %g of %d rows leaves %d training and %d validation rows", ErrConfig, cfg.ValidationSplit, n, nTrain, nv)
-		}
-		vx, vy = x[nTrain*inW:n*inW], y[nTrain*outW:n*outW]
-	}
-	x, y = x[:nTrain*inW], y[:nTrain*outW]
-
-	maxB := min(cfg.BatchSize, max(nTrain, nv))
+	maxB := min(cfg.BatchSize, max(r.nTrain, r.nv))
 	copies := 2 + len(cfg.Optimizer.slots()) // weights, gradients, state
 	if cfg.EarlyStopping != nil && cfg.EarlyStopping.RestoreBestWeights {
 		copies++
@@ -296,135 +255,278 @@ func fit(ctx context.Context, m *runtime.Model, x, y []float32, n int, cfg Confi
 	if err != nil {
 		return nil, err
 	}
-	nt.pg = pg
-	defer nt.close()
-
-	slots := newSlots(cfg.Optimizer, len(nt.params))
-	hist := &History{StoppedEpoch: -1, BestEpoch: -1}
-	st := runState{epoch: cfg.InitialEpoch, es: esState{Best: math.Inf(1), BestEpoch: -1}}
-	rng, pcg := newRand(cfg.Seed, streamShuffle)
-	var fp DataFingerprint
+	r.nt = nt
+	nt.seed = cfg.Seed
+	r.slots = newSlots(cfg.Optimizer, len(nt.params))
+	r.hist = &History{StoppedEpoch: -1, BestEpoch: -1}
+	r.st = runState{epoch: cfg.InitialEpoch, es: esState{Best: math.Inf(1), BestEpoch: -1}}
+	r.rng, r.pcg = order.New(cfg.Seed)
 	if cfg.CheckpointPath != "" || cfg.Resume != nil {
-		fp = fingerprint(x, y, vx, vy, nTrain, nv, pg)
-	}
-	if ck := cfg.Resume; ck != nil {
-		if err := ck.restore(&cfg, nt, slots, hist, &st, pcg, fp); err != nil {
+		if r.fp, err = r.fingerprint(); err != nil {
+			nt.close()
 			return nil, err
 		}
 	}
-	monitorVal := nv > 0
+	if ck := cfg.Resume; ck != nil {
+		if err := ck.restore(&r.cfg, nt, r.slots, r.hist, &r.st, r.pcg, r.fp); err != nil {
+			nt.close()
+			return nil, err
+		}
+	}
+	r.monitorVal = r.nv > 0
 	if es := cfg.EarlyStopping; es != nil && es.Monitor != "" {
 		switch es.Monitor {
 		case "loss":
-			monitorVal = false
+			r.monitorVal = false
 		case "val_loss":
-			if nv == 0 {
+			if r.nv == 0 {
+				nt.close()
 				return nil, fmt.Errorf("%w: early stopping monitors val_loss but there is no validation data", ErrConfig)
 			}
 		default:
+			nt.close()
 			return nil, fmt.Errorf("%w: early stopping monitor %q (valid: loss, val_loss)", ErrConfig, es.Monitor)
 		}
 	}
+	r.perm = make([]int, r.nTrain)
+	r.batches = (r.nTrain + cfg.BatchSize - 1) / cfg.BatchSize
+	return r, nil
+}
 
-	perm := make([]int, nTrain)
-	batches := (nTrain + cfg.BatchSize - 1) / cfg.BatchSize
-	save := func(cause string) error {
-		if cfg.CheckpointPath == "" {
-			return nil
+// setData checks the training and validation data against the model —
+// widths, row counts, NaN and Inf, binary cross-entropy's target range —
+// and splits off the validation rows.
+func (r *run) setData(train, val Set) error {
+	inW, outW := r.m.InputWidth(), r.m.OutputWidth()
+	auto := func(s Set, what string) (Data, Data, error) {
+		if s.Y != nil {
+			return s.X, s.Y, nil
 		}
-		ck := newCheckpoint(m, &cfg, nt, slots, hist, &st, pcg, fp)
-		if err := WriteCheckpointFile(cfg.CheckpointPath, ck); err != nil {
-			return fmt.Errorf("train: writing checkpoint %s: %w", cause, err)
+		if inW != outW {
+			return nil, nil, fmt.Errorf("%w: no %s given and the model's output width %d differs from its input width %d", ErrData, what, outW, inW)
 		}
+		return s.X, s.X, nil
+	}
+	if train.X == nil {
+		return fmt.Errorf("%w: no training data", ErrData)
+	}
+	var err error
+	if r.x, r.y, err = auto(train, "target"); err != nil {
+		return err
+	}
+	var sc scanner
+	n := r.x.Rows()
+	if err := r.checkPair(&sc, r.x, r.y, "data", "target", -1, inW, outW); err != nil {
+		return err
+	}
+	r.nTrain = n
+	switch {
+	case val.X != nil:
+		if r.vx, r.vy, err = auto(val, "validation target"); err != nil {
+			return err
+		}
+		if err := r.checkPair(&sc, r.vx, r.vy, "validation data", "validation target", -1, inW, outW); err != nil {
+			return err
+		}
+		r.nv = r.vx.Rows()
+	case r.cfg.ValidationSplit > 0:
+		var err error
+		if r.nTrain, r.nv, err = SplitRows(n, r.cfg.ValidationSplit); err != nil {
+			return err
+		}
+		r.vx, r.vy, r.vOff = r.x, r.y, r.nTrain
+	}
+	return nil
+}
+
+// checkPair checks inputs x and targets y: shapes, finite values and,
+// for binary cross-entropy, targets in [0, 1].
+func (r *run) checkPair(sc *scanner, x, y Data, xWhat, yWhat string, n, inW, outW int) error {
+	if err := checkShape(xWhat, x, n, inW); err != nil {
+		return err
+	}
+	n = x.Rows()
+	self := sameData(x, y)
+	if !self {
+		if err := checkShape(yWhat, y, n, outW); err != nil {
+			return err
+		}
+	}
+	if err := sc.checkFinite(xWhat, x, 0, n); err != nil {
+		return err
+	}
+	if !self {
+		if err := sc.checkFinite(yWhat, y, 0, n); err != nil {
+			return err
+		}
+	}
+	if r.cfg.Loss.IsBinaryCrossentropy() && !r.cfg.AllowUnscaledTargets {
+		what := yWhat
+		if self {
+			what = xWhat
+		}
+		return sc.checkTargetRange(what, y, 0, n)
+	}
+	return nil
+}
+
+// SplitRows returns how many of n rows train and how many validate with
+// Keras's validation_split: rows from floor(n·(1−split)) on validate, the
+// ones before train. Both must be at least 1 (ErrConfig otherwise); split
+// 0 gives n and 0.
+func SplitRows(n int, split float64) (nTrain, nVal int, err error) {
+	if split == 0 {
+		return n, 0, nil
+	}
+	nTrain = int(math.Floor(float64(n) * (1 - split)))
+	nVal = n - nTrain
+	if nTrain < 1 || nVal < 1 {
+		return 0, 0, fmt.Errorf("%w: validation split %g of %d rows leaves %d training and %d validation rows", ErrConfig, split, n, nTrain, nVal)
+	}
+	return nTrain, nVal, nil
+}
+
+// close releases the run's threads and the data's memory.
+func (r *run) close() {
+	r.nt.close()
+	for _, d := range []Data{r.x, r.y, r.vx, r.vy} {
+		if rl, ok := d.(Releaser); ok {
+			rl.Release()
+		}
+	}
+}
+
+// epoch runs the epoch r.st.epoch (or the rest of it, when resumed in the
+// middle), validates, records the history, runs early stopping and
+// writes the checkpoint; it reports whether early stopping ends training.
+func (r *run) epoch() (stop bool, err error) {
+	cfg, st := &r.cfg, &r.st
+	epochStart := time.Now()
+	if st.batch == 0 {
+		st.rngAtEpoch, _ = r.pcg.MarshalBinary()
+		st.lossSum, st.samples, st.seconds = 0, 0, 0
+	} else if err := r.pcg.UnmarshalBinary(st.rngAtEpoch); err != nil {
+		return false, fmt.Errorf("%w: generator state: %w", ErrCheckpoint, err)
+	}
+	var idx []int
+	if cfg.Shuffle {
+		for i := range r.perm {
+			r.perm[i] = i
+		}
+		order.Shuffle(r.rng, r.perm)
+		idx = r.perm
+	}
+	for ; st.batch < r.batches; st.batch++ {
+		if err := r.step(idx, epochStart); err != nil {
+			return false, err
+		}
+	}
+	trainLoss := st.lossSum / float64(st.samples)
+	valLoss := math.NaN()
+	if r.nv > 0 {
+		if valLoss, err = r.nt.evaluate(r.vx, r.vy, r.vOff, r.nv, cfg.BatchSize); err != nil {
+			return false, err
+		}
+	}
+	secs := st.seconds + time.Since(epochStart).Seconds()
+	h := r.hist
+	h.Epoch = append(h.Epoch, st.epoch)
+	h.Loss = append(h.Loss, trainLoss)
+	if r.nv > 0 {
+		h.ValLoss = append(h.ValLoss, valLoss)
+	}
+	h.Seconds = append(h.Seconds, secs)
+	st.batch = 0
+	if es := cfg.EarlyStopping; es != nil {
+		cur := trainLoss
+		if r.monitorVal {
+			cur = valLoss
+		}
+		stop = st.es.step(es, cur, st.epoch, r.nt.params)
+		h.BestEpoch = st.es.BestEpoch
+		if stop {
+			h.StoppedEpoch = st.epoch
+		}
+	}
+	if cfg.OnEpoch != nil {
+		cfg.OnEpoch(EpochLog{Epoch: st.epoch, Epochs: cfg.Epochs, Steps: r.batches, Loss: trainLoss, ValLoss: valLoss, Seconds: secs})
+	}
+	st.epoch++
+	for _, d := range []Data{r.x, r.y, r.vx, r.vy} {
+		if rl, ok := d.(Releaser); ok {
+			rl.Release()
+		}
+	}
+	if err := r.save(fmt.Sprintf("after epoch %d", st.epoch)); err != nil {
+		return false, err
+	}
+	return stop, nil
+}
+
+// step trains on batch r.st.batch of the epoch (rows in the order idx,
+// or in data order when idx is nil) and handles a cancelled context.
+func (r *run) step(idx []int, epochStart time.Time) error {
+	cfg, st := &r.cfg, &r.st
+	start := st.batch * cfg.BatchSize
+	rows := min(cfg.BatchSize, r.nTrain-start)
+	r.nt.arm(cfg.Optimizer, cfg.Optimizer.consts(st.iter), r.slots)
+	r.nt.iter = st.iter
+	loss, err := r.nt.batch(r.x, r.y, idx, start, rows, true)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("%w: loss %g at epoch %d/%d, batch %d/%d (weights are those before this batch)",
+			ErrNaNLoss, loss, st.epoch+1, cfg.Epochs, st.batch+1, r.batches)
+	}
+	st.iter++
+	st.lossSum += loss * float64(rows)
+	st.samples += rows
+	if cfg.OnBatch != nil {
+		cfg.OnBatch(BatchLog{Epoch: st.epoch, Epochs: cfg.Epochs, Batch: st.batch, Batches: r.batches,
+			Loss: st.lossSum / float64(st.samples), Samples: st.samples, Total: r.nTrain,
+			Elapsed: st.seconds + time.Since(epochStart).Seconds(), Iterations: st.iter, BatchLoss: loss,
+			ValidationSplit: r.nv > 0})
+	}
+	if r.ctx.Err() != nil {
+		st.batch++
+		st.seconds += time.Since(epochStart).Seconds()
+		if err := r.save("on interrupt"); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w at epoch %d/%d after batch %d/%d: %w", ErrInterrupted, st.epoch+1, cfg.Epochs, st.batch, r.batches, context.Cause(r.ctx))
+	}
+	return nil
+}
+
+// save writes the checkpoint, if the run has one.
+func (r *run) save(cause string) error {
+	if r.cfg.CheckpointPath == "" {
 		return nil
 	}
+	ck := newCheckpoint(r.m, &r.cfg, r.slots, r.hist, &r.st, r.pcg, r.fp, r.valRows())
+	if err := WriteCheckpointFile(r.cfg.CheckpointPath, ck); err != nil {
+		return fmt.Errorf("train: writing checkpoint %s: %w", cause, err)
+	}
+	return nil
+}
 
-	for st.epoch < cfg.Epochs {
-		epochStart := time.Now()
-		if st.batch == 0 {
-			st.rngAtEpoch, _ = pcg.MarshalBinary()
-			st.lossSum, st.samples, st.seconds = 0, 0, 0
-		} else if err := pcg.UnmarshalBinary(st.rngAtEpoch); err != nil {
-			return nil, fmt.Errorf("%w: generator state: %w", ErrCheckpoint, err)
-		}
-		var idx []int
-		if cfg.Shuffle {
-			for i := range perm {
-				perm[i] = i
-			}
-			shuffle(rng, perm)
-			idx = perm
-		}
-		for ; st.batch < batches; st.batch++ {
-			start := st.batch * cfg.BatchSize
-			rows := min(cfg.BatchSize, nTrain-start)
-			nt.arm(cfg.Optimizer, cfg.Optimizer.consts(st.iter), slots)
-			loss := nt.batch(x, y, idx, start, rows, true)
-			pg.add(nt.readBytes(rows))
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return hist, fmt.Errorf("%w: loss %g at epoch %d/%d, batch %d/%d (weights are those before this batch)",
-					ErrNaNLoss, loss, st.epoch+1, cfg.Epochs, st.batch+1, batches)
-			}
-			st.iter++
-			st.lossSum += loss * float64(rows)
-			st.samples += rows
-			if cfg.OnBatch != nil {
-				cfg.OnBatch(BatchLog{Epoch: st.epoch, Epochs: cfg.Epochs, Batch: st.batch, Batches: batches,
-					Loss: st.lossSum / float64(st.samples), Samples: st.samples, Total: nTrain,
-					Elapsed: st.seconds + time.Since(epochStart).Seconds(), Iterations: st.iter, BatchLoss: loss,
-					ValidationSplit: nv > 0})
-			}
-			if ctx.Err() != nil {
-				st.batch++
-				st.seconds += time.Since(epochStart).Seconds()
-				if err := save("on interrupt"); err != nil {
-					return hist, err
-				}
-				return hist, fmt.Errorf("%w at epoch %d/%d after batch %d/%d: %w", ErrInterrupted, st.epoch+1, cfg.Epochs, st.batch, batches, context.Cause(ctx))
-			}
-		}
-		trainLoss := st.lossSum / float64(st.samples)
-		valLoss := math.NaN()
-		if nv > 0 {
-			valLoss = nt.evaluate(vx, vy, nv, cfg.BatchSize)
-		}
-		secs := st.seconds + time.Since(epochStart).Seconds()
-		hist.Epoch = append(hist.Epoch, st.epoch)
-		hist.Loss = append(hist.Loss, trainLoss)
-		if nv > 0 {
-			hist.ValLoss = append(hist.ValLoss, valLoss)
-		}
-		hist.Seconds = append(hist.Seconds, secs)
-		st.batch = 0
-		stop := false
-		if es := cfg.EarlyStopping; es != nil {
-			cur := trainLoss
-			if monitorVal {
-				cur = valLoss
-			}
-			stop = st.es.step(es, cur, st.epoch, nt.params)
-			hist.BestEpoch = st.es.BestEpoch
-			if stop {
-				hist.StoppedEpoch = st.epoch
-			}
-		}
-		if cfg.OnEpoch != nil {
-			cfg.OnEpoch(EpochLog{Epoch: st.epoch, Epochs: cfg.Epochs, Steps: batches, Loss: trainLoss, ValLoss: valLoss, Seconds: secs})
-		}
-		st.epoch++
-		if err := save(fmt.Sprintf("after epoch %d", st.epoch)); err != nil {
-			return hist, err
-		}
-		if stop {
-			break
-		}
+// valRows is the number of rows of separate validation data (0 with a
+// validation split or none).
+func (r *run) valRows() int {
+	if r.vOff > 0 {
+		return 0
 	}
-	// Keras 3 (and tf-keras 2.21) restore the best weights when training
-	// ends, whether it stopped early or ran all its epochs.
-	if es := cfg.EarlyStopping; es != nil && es.RestoreBestWeights && st.es.BestWeights != nil {
-		copy(nt.params, st.es.BestWeights)
+	return r.nv
+}
+
+// finish ends a run that was not stopped by an error: Keras 3 (and
+// tf-keras 2.21) restore the best weights when training ends, whether it
+// stopped early or ran all its epochs.
+func (r *run) finish() {
+	if es := r.cfg.EarlyStopping; es != nil && es.RestoreBestWeights && r.st.es.BestWeights != nil {
+		copy(r.nt.params, r.st.es.BestWeights)
 	}
-	return hist, nil
 }
 
 // step is Keras's EarlyStopping.on_epoch_end; it reports whether to stop.
@@ -455,107 +557,80 @@ func newSlots(o Optimizer, n int) [][]float32 {
 	return slots
 }
 
-// evaluate returns the mean loss over n rows in batches of batchSize,
-// each batch's mean weighted by its rows.
-func (nt *net) evaluate(x, y []float32, n, batchSize int) float64 {
+// evaluate returns the mean loss over rows lo..lo+n of x and y in batches
+// of batchSize, each batch's mean weighted by its rows.
+func (nt *net) evaluate(x, y Data, lo, n, batchSize int) (float64, error) {
 	bs := min(batchSize, nt.maxB)
 	var sum float64
 	for start := 0; start < n; start += bs {
 		rows := min(bs, n-start)
-		sum += nt.batch(x, y, nil, start, rows, false) * float64(rows)
-		nt.pg.add(nt.readBytes(rows))
+		loss, err := nt.batch(x, y, nil, lo+start, rows, false)
+		if err != nil {
+			return 0, err
+		}
+		sum += loss * float64(rows)
 	}
-	return sum / float64(n)
+	return sum / float64(n), nil
 }
 
-// shuffle is a Fisher–Yates shuffle driven by r.
-func shuffle(r *rand.Rand, p []int) {
-	for i := len(p) - 1; i > 0; i-- {
-		j := int(r.Uint64N(uint64(i + 1)))
-		p[i], p[j] = p[j], p[i]
-	}
-}
-
-func checkConfig(cfg *Config) error {
+// Validate checks the configuration: epochs, batch size, initial epoch,
+// validation split, loss, early stopping and the optimizer's settings
+// (nil means Adam). Errors wrap ErrConfig (ErrLoss for an unknown loss,
+// the optimizer's own errors for its settings).
+func (cfg *Config) Validate() error {
+	bad := func(field string, err error) error { return &ConfigError{Field: field, Err: err} }
 	switch {
 	case cfg.Epochs < 1:
-		return fmt.Errorf("%w: epochs %d < 1", ErrConfig, cfg.Epochs)
+		return bad("Epochs", fmt.Errorf("%w: epochs %d < 1", ErrConfig, cfg.Epochs))
 	case cfg.BatchSize < 1:
-		return fmt.Errorf("%w: batch size %d < 1", ErrConfig, cfg.BatchSize)
+		return bad("BatchSize", fmt.Errorf("%w: batch size %d < 1", ErrConfig, cfg.BatchSize))
 	case cfg.InitialEpoch < 0 || cfg.InitialEpoch >= cfg.Epochs:
-		return fmt.Errorf("%w: initial epoch %d outside [0, %d)", ErrConfig, cfg.InitialEpoch, cfg.Epochs)
+		return bad("InitialEpoch", fmt.Errorf("%w: initial epoch %d outside [0, %d)", ErrConfig, cfg.InitialEpoch, cfg.Epochs))
 	case !(cfg.ValidationSplit >= 0 && cfg.ValidationSplit < 1):
-		return fmt.Errorf("%w: validation split %g outside [0, 1)", ErrConfig, cfg.ValidationSplit)
+		return bad("ValidationSplit", fmt.Errorf("%w: validation split %g outside [0, 1)", ErrConfig, cfg.ValidationSplit))
 	case cfg.Loss >= numLosses:
-		return fmt.Errorf("%w: %v", ErrLoss, cfg.Loss)
+		return bad("Loss", fmt.Errorf("%w: %v", ErrLoss, cfg.Loss))
 	case cfg.EarlyStopping != nil && cfg.EarlyStopping.Patience < 0:
-		return fmt.Errorf("%w: early-stopping patience %d < 0", ErrConfig, cfg.EarlyStopping.Patience)
+		return bad("EarlyStopping", fmt.Errorf("%w: early-stopping patience %d < 0", ErrConfig, cfg.EarlyStopping.Patience))
 	}
-	if err := cfg.Optimizer.Validate(); err != nil {
-		return err
-	}
-	if cfg.Threads < 1 {
-		cfg.Threads = 1
+	if cfg.Optimizer != nil {
+		if err := cfg.Optimizer.Validate(); err != nil {
+			return bad("Optimizer", err)
+		}
 	}
 	return nil
 }
 
-// sameData reports whether a and b are the same slice.
-func sameData(a, b []float32) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+// ConfigError is the error Config.Validate returns: the field at fault
+// and the error, which wraps ErrConfig (ErrLoss for Loss; the
+// optimizer's own error for Optimizer).
+type ConfigError struct {
+	Field string // the Config field, such as "BatchSize"
+	Err   error
 }
 
-// checkData checks that a holds n rows of width values, all finite,
-// reading them in chunks counted by pg.
-func checkData(what string, a []float32, n, width int, pg *pager) error {
-	if n < 1 {
-		return fmt.Errorf("%w: %s has %d rows", ErrData, what, n)
+// Error returns the message of Err.
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// withDefaults returns cfg with its zero values resolved: Adam for a nil
+// Optimizer, all CPUs for Threads ≤ 0.
+func (cfg Config) withDefaults() Config {
+	if cfg.Optimizer == nil {
+		cfg.Optimizer = &Adam{}
 	}
-	if len(a) != n*width {
-		if len(a)%width == 0 {
-			return fmt.Errorf("%w: %s has %d rows of width %d, want %d rows", ErrData, what, len(a)/width, width, n)
-		}
-		return fmt.Errorf("%w: %s has %d values, not %d rows of width %d", ErrData, what, len(a), n, width)
-	}
-	var err error
-	pg.scan(a, width, func(off int, chunk []float32) bool {
-		if r, c, ok := FirstNonFinite(chunk, width); ok {
-			r += off / width
-			err = fmt.Errorf("%w: %s row %d column %d is %g", ErrNonFinite, what, r, c, a[r*width+c])
-			return false
-		}
-		return true
-	})
-	return err
+	cfg.Threads = threads(cfg.Threads)
+	return cfg
 }
 
-// checkTargetRange checks that the targets a, rows of width values, lie in
-// [0, 1], reading them in chunks counted by pg; it returns a
-// *TargetRangeError for the first that does not.
-func checkTargetRange(what string, a []float32, width int, pg *pager) error {
-	var err error
-	pg.scan(a, width, func(off int, chunk []float32) bool {
-		for i, v := range chunk {
-			if !(v >= 0 && v <= 1) {
-				k := off + i
-				err = &TargetRangeError{What: what, Row: k / width, Col: k % width, Value: v}
-				return false
-			}
-		}
-		return true
-	})
-	return err
-}
-
-// FirstNonFinite returns the row and column of the first NaN or ±Inf in a,
-// read as rows of width values, and whether there is one.
-func FirstNonFinite(a []float32, width int) (row, col int, ok bool) {
-	for i, v := range a {
-		if v-v != 0 { // NaN or ±Inf
-			return i / width, i % width, true
-		}
+// threads resolves a thread count: t ≤ 0 means all CPUs.
+func threads(t int) int {
+	if t <= 0 {
+		return goruntime.GOMAXPROCS(0)
 	}
-	return 0, 0, false
+	return t
 }
 
 // Evaluate returns the loss of m on n rows of x against y (nil means x),
@@ -575,10 +650,11 @@ func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int)
 	if y == nil {
 		y = x
 	}
-	if err := checkData("data", x, n, m.InputWidth(), nil); err != nil {
+	xd, yd := &sliceData{x: x, width: m.InputWidth()}, &sliceData{x: y, width: m.OutputWidth()}
+	if err := checkSlice("data", xd, n); err != nil {
 		return 0, err
 	}
-	if err := checkData("target", y, n, m.OutputWidth(), nil); err != nil {
+	if err := checkSlice("target", yd, n); err != nil {
 		return 0, err
 	}
 	if err := checkSize(m, min(batchSize, n), 2); err != nil {
@@ -591,23 +667,8 @@ func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int)
 		return 0, err
 	}
 	defer nt.close()
-	return nt.evaluate(x, y, n, batchSize), nil
+	return nt.evaluate(xd, yd, 0, n, batchSize)
 }
 
-// Permutations returns the order in which Fit visits n training rows in
-// each of the given number of epochs when Shuffle is set and Seed is seed
-// (and the run starts at epoch 0), so that another implementation can
-// train on the same batches.
-func Permutations(seed uint64, n, epochs int) [][]int {
-	rng, _ := newRand(seed, streamShuffle)
-	out := make([][]int, epochs)
-	for e := range out {
-		p := make([]int, n)
-		for i := range p {
-			p[i] = i
-		}
-		shuffle(rng, p)
-		out[e] = p
-	}
-	return out
-}
+// permutations is order.Permutations, for tests.
+func permutations(seed uint64, n, epochs int) [][]int { return order.Permutations(seed, n, epochs) }

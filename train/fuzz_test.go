@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/aekit/aekit/train/internal/order"
 	"hash/crc32"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // is tried as it is and as a payload wrapped in a valid header and CRC,
 // so that mutations reach the payload decoder.
 func FuzzReadCheckpoint(f *testing.F) {
-	m, err := Build(6, "3:relu|6:sigmoid", "", 1)
+	m, err := buildSpec(6, "3:relu|6:sigmoid", "", 1)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -26,8 +27,8 @@ func FuzzReadCheckpoint(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		_, pcg := newRand(1, streamShuffle)
-		ck := newCheckpoint(m, &cfg, nt, newSlots(o, len(nt.params)), &History{}, &runState{}, pcg, DataFingerprint{})
+		_, pcg := order.New(1)
+		ck := newCheckpoint(m, &cfg, newSlots(o, len(nt.params)), &History{}, &runState{}, pcg, DataFingerprint{}, 0)
 		nt.close()
 		if err := ck.Write(&buf); err != nil {
 			f.Fatal(err)
@@ -76,7 +77,7 @@ func FuzzBuild(f *testing.F) {
 				run = 0
 			}
 		}
-		m, err := Build(7, spec, "", 1)
+		m, err := buildSpec(7, spec, "", 1)
 		if err != nil {
 			if !errors.Is(err, ErrSpec) && !errors.Is(err, runtime.ErrActivation) {
 				t.Fatalf("%q: error wraps neither ErrSpec nor runtime.ErrActivation: %v", spec, err)

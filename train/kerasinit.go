@@ -51,9 +51,9 @@ func KerasSeedInitializers() []string {
 // 3.15 on TensorFlow 2.21 with glibc, 1.1–1.7% of their values differ
 // by 1–4 ulp (at most 4.8e-7 relative). seed must be in [0, 2³²), as
 // set_random_seed requires (NumPy's seed range).
-func InitializeKeras(m *runtime.Model, init string, seed int64) error {
+func InitializeKeras(m *runtime.Model, init Initializer, seed int64) error {
 	if init == "" {
-		init = "glorot_uniform"
+		init = GlorotUniform
 	}
 	// limit is the uniform initializers' bound; std the normal ones'
 	// standard deviation, truncated at two when trunc is set.

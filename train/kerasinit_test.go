@@ -103,11 +103,11 @@ func TestKerasSeed(t *testing.T) {
 	t.Logf("judge: Keras %s", seeds.Keras)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			m, err := Build(c.Input, c.spec, "zeros", 0)
+			m, err := buildSpec(c.Input, c.spec, "zeros", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := InitializeKeras(m, c.Init, c.Seed); err != nil {
+			if err := InitializeKeras(m, Initializer(c.Init), c.Seed); err != nil {
 				t.Fatal(err)
 			}
 			// The seeds drawn.

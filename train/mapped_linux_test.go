@@ -47,35 +47,31 @@ func checkReleased(t *testing.T, a []float32) {
 	t.Error("mapping not found in /proc/self/smaps")
 }
 
-// TestMappedGoMemory: MADV_DONTNEED would zero Go memory, so Mapped
-// leaves data that is not a file mapping alone: the data are unchanged
-// and training gives the same result as without Mapped.
+// TestMappedGoMemory: in-memory data is never released or written (the
+// advice for mapped pages would zero Go memory): the data are unchanged
+// and training through ReadRows gives the same result as in place.
 func TestMappedGoMemory(t *testing.T) {
 	x := randData(13, 300*20)
 	keep := append([]float32(nil), x...)
-	if p := newPager(true, x); p != nil {
-		t.Fatalf("pager for Go memory: %+v", p)
+	if _, ok := Slice(x, 20).(Releaser); ok {
+		t.Fatal("in-memory data has a Release")
 	}
 	cfg := baseConfig(&Adam{})
 	ref := fitModel(t, 4)
-	if _, err := Fit(context.Background(), ref, x, nil, 300, cfg); err != nil {
+	if _, err := Fit(context.Background(), ref, set(x, nil, 300), Set{}, cfg); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Mapped = true
 	m := fitModel(t, 4)
-	if _, err := Fit(context.Background(), m, x, nil, 300, cfg); err != nil {
+	if _, err := Fit(context.Background(), m, Set{X: readOnly{Slice(x, 20)}}, Set{}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	sameBits(t, "data", keep, x)
 	sameBits(t, "weights", flatWeights(ref), flatWeights(m))
-	// And the safety check itself.
-	if _, err := checkMapped(x); err == nil || !strings.Contains(err.Error(), "not a file mapping") {
-		t.Errorf("checkMapped(Go memory) = %v", err)
-	}
 }
 
-// TestRowFile checks that the pager finds the file behind a mapping and
-// reads the same rows from it as the mapping holds.
+// TestRowFile checks that a mapped file's rows read by index are those
+// the mapping holds, and that a training step gathering shuffled rows
+// with pread allocates nothing, touching no page of the mapping.
 func TestRowFile(t *testing.T) {
 	const n, w = 50, 13
 	x := randData(14, n*w)
@@ -88,18 +84,14 @@ func TestRowFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mp.Close()
-	p := newPager(true, mp.Data, mp.Data[10*w:])
-	if p == nil || len(p.data) != 1 {
-		t.Fatalf("pager %+v, want one slice", p)
+	mx, err := mp.Matrix(w)
+	if err != nil {
+		t.Fatal(err)
 	}
-	defer p.close()
-	rf := p.file(mp.Data)
-	if rf == nil {
-		t.Fatal("no file found for the mapping")
-	}
+	var d Data = mx // npy.Matrix is a Data, structurally
 	row := make([]float32, w)
 	for _, i := range []int{0, 17, n - 1} {
-		if err := rf.read(row, i*w); err != nil {
+		if err := d.ReadRows(row, []int{i}); err != nil {
 			t.Fatal(err)
 		}
 		sameBits(t, "row", x[i*w:(i+1)*w], row)
@@ -107,7 +99,7 @@ func TestRowFile(t *testing.T) {
 
 	// A training step gathering shuffled rows with pread allocates
 	// nothing either.
-	m, err := Build(w, "4:relu|13:sigmoid", "", 1)
+	m, err := buildSpec(w, "4:relu|13:sigmoid", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,13 +108,12 @@ func TestRowFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nt.close()
-	nt.pg = p
-	idx := Permutations(2, n, 1)[0]
-	nt.batch(mp.Data, mp.Data, idx, 0, 16, true)
-	if nt.srcFile == nil {
-		t.Fatal("the batch did not read rows from the file")
+	idx := permutations(2, n, 1)[0]
+	if _, err := nt.batch(d, d, idx, 0, 16, true); err != nil {
+		t.Fatal(err)
 	}
-	if a := testing.AllocsPerRun(20, func() { nt.batch(mp.Data, mp.Data, idx, 16, 16, true) }); a != 0 {
+	if a := testing.AllocsPerRun(20, func() { nt.batch(d, d, idx, 16, 16, true) }); a != 0 {
 		t.Errorf("%v allocations per step with pread gathering", a)
 	}
+	checkReleased(t, mp.Data)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aekit/aekit/npy"
 )
 
-// TestFitMapped trains on a memory-mapped .npy file (Config.Mapped) and on
+// TestFitMapped trains on a memory-mapped .npy file (npy.Matrix) and on
 // the same data loaded into memory, and requires bit-identical weights
 // and histories, with shuffling, a validation split and a checkpoint (its
 // fingerprint reads all the data), at 1 and 2 threads.
@@ -26,7 +26,7 @@ func TestFitMapped(t *testing.T) {
 		cfg.Threads = threads
 		cfg.CheckpointPath = filepath.Join(t.TempDir(), "ref.ckpt")
 		ref := fitModel(t, 3)
-		hRef, err := Fit(context.Background(), ref, x, nil, n, cfg)
+		hRef, err := Fit(context.Background(), ref, set(x, nil, n), Set{}, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,10 +35,13 @@ func TestFitMapped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Mapped = true
+		mx, err := mp.Matrix(w)
+		if err != nil {
+			t.Fatal(err)
+		}
 		cfg.CheckpointPath = filepath.Join(t.TempDir(), "mapped.ckpt")
 		m := fitModel(t, 3)
-		h, err := Fit(context.Background(), m, mp.Data, nil, n, cfg)
+		h, err := Fit(context.Background(), m, Set{X: mx}, Set{}, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,25 +56,31 @@ func TestFitMapped(t *testing.T) {
 }
 
 // TestCheckData checks that the chunked NaN scan names the right row when
-// the bad value is in a later chunk than the first.
+// the bad value is in a later chunk than the first, for data read in
+// place and through ReadRows.
 func TestCheckData(t *testing.T) {
 	const n, w = 1000, 7
 	x := randData(12, n*w)
 	x[613*w+5] = float32(math.Inf(-1))
-	pg := &pager{budget: 4 * 3 * w * 10} // 30 rows a chunk
-	chunks := 0
-	pg.scan(x, w, func(off int, c []float32) bool {
-		if off%w != 0 || len(c)%w != 0 {
-			t.Fatalf("chunk at %d of %d values cuts a row", off, len(c))
+	for _, d := range []Data{Slice(x, w), readOnly{Slice(x, w)}} {
+		sc := scanner{chunk: 4 * 3 * w * 10} // 30 rows a chunk
+		chunks := 0
+		sc.scan(d, 0, n, func(row int, c []float32) bool {
+			if len(c)%w != 0 {
+				t.Fatalf("chunk at row %d of %d values cuts a row", row, len(c))
+			}
+			chunks++
+			return true
+		})
+		if chunks != (n+29)/30 {
+			t.Errorf("%d chunks, want %d", chunks, (n+29)/30)
 		}
-		chunks++
-		return true
-	})
-	if chunks != (n+29)/30 {
-		t.Errorf("%d chunks, want %d", chunks, (n+29)/30)
-	}
-	err := checkData("data", x, n, w, pg)
-	if !errors.Is(err, ErrNonFinite) || err.Error() != "train: non-finite value in data: data row 613 column 5 is -Inf" {
-		t.Errorf("got %v", err)
+		err := sc.checkFinite("data", d, 0, n)
+		if !errors.Is(err, ErrNonFinite) || err.Error() != "train: non-finite value in data: data row 613 column 5 is -Inf" {
+			t.Errorf("got %v", err)
+		}
 	}
 }
+
+// readOnly hides a Data's type, so that Fit reads it through ReadRows.
+type readOnly struct{ Data }

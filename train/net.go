@@ -26,6 +26,20 @@ type op struct {
 	prevG   []float32 // where the gradient w.r.t. x goes (nil for the first op)
 	logits  bool      // last op whose sigmoid is folded into the loss
 
+	// reg holds a Dense op's regularisers (nil: none); actPen is the
+	// activity penalty of each row of the batch.
+	reg    *runtime.Regularizers
+	actPen []float64
+
+	// A noise op (Dropout, GaussianNoise, ...; see noise.go) of kind
+	// with rate, its constants, and the multiplier of x per value.
+	noise        bool
+	kind         Kind
+	rate         float64
+	scale, shift float32
+	mask         []float32
+	index        int // position in net.ops, for the noise key
+
 	fwd, bwdRows, bwdWeights func(c, t int)
 }
 
@@ -38,26 +52,29 @@ type net struct {
 	params    []float32 // all weights, layer by layer: kernel then bias
 	grads     []float32
 	pool      *pool
-	pg        *pager // counts the data read when it is memory-mapped
 
-	n       int       // rows in the current batch
-	train   bool      // compute gradients
-	xb, yb  []float32 // batch inputs and targets
-	rowLoss []float64 // per-row loss (mean over features)
-	ones    []float32 // maxB ones, for the bias gradients
-	loss    Loss
-	scale   float32
-	src     []float32 // gather source rows
+	n        int       // rows in the current batch
+	train    bool      // compute gradients
+	xb, yb   []float32 // batch inputs and targets
+	rowLoss  []float64 // per-row loss (mean over features)
+	ones     []float32 // maxB ones, for the bias gradients
+	loss     Loss
+	scale    float32
+	src, tgt Data // the batch's inputs and targets
 	// selfTarget is set when tgt is src (an autoencoder): the targets
 	// are read from xb.
 	selfTarget bool
 	y          []float32 // the batch's targets: yb, xb, or rows of tgt
-	// srcFile and tgtFile, when not nil, are the files src and tgt map:
-	// shuffled rows are read from them (see rowFile).
-	srcFile, tgtFile *rowFile
-	tgt              []float32
-	idx              []int // gather row indices (nil: rows start..start+n)
-	start            int
+	gx, gy     bool      // read rows of src into xb, of tgt into yb
+	// seed and iter key the noise layers' random numbers of a training
+	// batch (see noise.go).
+	seed     uint64
+	iter     int64
+	noiseKey uint64
+	hasReg   bool    // some Dense op has regularisers
+	rowIdx   []int   // the batch's row indices
+	seq      []int   // maxB indices for batches in data order
+	errs     []error // per-thread read errors
 
 	// opt, when not nil, is the update the next training batch applies,
 	// layer by layer, as soon as a layer's gradient is complete (see
@@ -89,7 +106,12 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 				werr = fmt.Errorf("layer %q: %w", l.Name, err)
 				return
 			}
-			nt.ops = append(nt.ops, &op{dense: true, layer: l, in: l.In, out: l.Units, act: l.Act})
+			o := &op{dense: true, layer: l, in: l.In, out: l.Units, act: l.Act}
+			if !l.Reg.IsZero() {
+				o.reg = l.Reg
+				nt.hasReg = true
+			}
+			nt.ops = append(nt.ops, o)
 			layers = append(layers, l)
 			width = l.Units
 		case runtime.ActivationLayer:
@@ -101,10 +123,18 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 				nt.ops = append(nt.ops, &op{layer: l, in: width, out: width, act: l.Act})
 			}
 		case runtime.Identity:
-			if l.Rate != 0 {
-				werr = fmt.Errorf("%w: layer %q (%s, rate %g) behaves differently while training; remove it or set its rate to 0",
-					ErrModel, l.Name, l.Class, l.Rate)
+			if l.Rate == 0 {
+				return
 			}
+			k, ok := noiseKind(l)
+			if !ok {
+				werr = fmt.Errorf("%w: layer %q (%s, rate %g) behaves differently while training, which the trainer does not reproduce for %s; remove it or set its rate to 0",
+					ErrModel, l.Name, l.Class, l.Rate, l.Class)
+				return
+			}
+			o := &op{layer: l, in: width, out: width}
+			o.setNoise(k, l.Rate)
+			nt.ops = append(nt.ops, o)
 		case runtime.Reshape, runtime.SubModel:
 			// Values are unchanged on flat rows.
 		default:
@@ -155,14 +185,25 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 	last := nt.ops[len(nt.ops)-1]
 	last.logits = loss.IsBinaryCrossentropy() && last.act.Func == runtime.Sigmoid
 	prev := nt.xb
+	if last.reg != nil && !last.reg.Activity.IsZero() && last.logits {
+		return nil, fmt.Errorf("%w: layer %q: an activity regulariser on the sigmoid output layer under binary cross-entropy is not supported", ErrModel, last.layer.Name)
+	}
 	for i, o := range nt.ops {
 		o.x = prev
-		if o.dense {
+		o.index = i
+		switch {
+		case o.dense:
 			o.z = make([]float32, maxB*o.out)
-		} else {
+		case !o.noise:
 			o.z = prev
 		}
+		if o.reg != nil && !o.reg.Activity.IsZero() {
+			o.actPen = make([]float64, maxB)
+		}
 		switch {
+		case o.noise:
+			o.a = make([]float32, maxB*o.out)
+			o.mask = make([]float32, maxB*o.out)
 		case o.dense && (o.act.IsIdentity() || o.logits || kernelAct(o.act).InPlace()):
 			// The backward pass needs only a (or, for logits, z):
 			// the activation runs in place.
@@ -174,6 +215,8 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 			o.prevG = nt.ops[i-1].g
 		}
 		switch {
+		case o.noise:
+			o.g = make([]float32, maxB*o.out)
 		case !o.dense && i > 0:
 			// An activation's gradient turns into its input's in
 			// place, in the previous op's buffer.
@@ -193,12 +236,18 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 	nt.gather = nt.gatherRows
 	nt.lossRows = nt.computeLossRows
 	nt.pool = newPool(threads)
+	nt.seq = make([]int, maxB)
+	nt.errs = make([]error, nt.pool.t)
 	return nt, nil
 }
 
 func (nt *net) close() { nt.pool.close() }
 
 func (nt *net) bindOp(o *op) {
+	if o.noise {
+		nt.bindNoise(o)
+		return
+	}
 	ka := kernelAct(o.act)
 	inPlace := o.dense && &o.a[0] == &o.z[0]
 	o.fwd = func(c, t int) {
@@ -229,11 +278,21 @@ func (nt *net) bindOp(o *op) {
 		default:
 			kernel.BiasActTo(ka, a, z, rows, o.out, o.b)
 		}
+		if o.actPen != nil {
+			act := o.reg.Activity
+			for r := lo; r < hi; r++ {
+				o.actPen[r] = regPenalty(act, o.a[r*o.out:(r+1)*o.out])
+			}
+		}
 	}
 	o.bwdRows = func(c, t int) {
 		lo, hi := span(c, t, nt.n)
 		if hi <= lo {
 			return
+		}
+		if o.actPen != nil {
+			// Keras 3 divides the activity penalty by the batch size.
+			regGrad(o.reg.Activity, o.g[lo*o.out:hi*o.out], o.a[lo*o.out:hi*o.out], float32(1/float64(nt.n)))
 		}
 		if !o.logits {
 			kernel.ActGrad(ka, o.g[lo*o.out:hi*o.out], o.z[lo*o.out:hi*o.out], o.a[lo*o.out:hi*o.out], hi-lo, o.out)
@@ -257,6 +316,9 @@ func (nt *net) bindOp(o *op) {
 			for r := lo; r < hi; r += blockRows {
 				e := min(r+blockRows, hi)
 				kernel.Gemm(true, false, e-r, o.out, n, 1, o.x[r:], o.in, o.g, o.out, 0, o.dw[r*o.out:e*o.out], o.out)
+				if o.reg != nil && !o.reg.Kernel.IsZero() {
+					regGrad(o.reg.Kernel, o.dw[r*o.out:e*o.out], o.w[r*o.out:e*o.out], 1)
+				}
 				nt.apply(o.wOff+r*o.out, o.wOff+e*o.out)
 			}
 		} else {
@@ -265,6 +327,9 @@ func (nt *net) bindOp(o *op) {
 				e := min(j+blockRows, hi)
 				kernel.Gemm(true, false, o.in, e-j, n, 1, o.x, o.in, o.g[j:], o.out, 0, o.dw[j:], o.out)
 				for r := range o.in {
+					if o.reg != nil && !o.reg.Kernel.IsZero() {
+						regGrad(o.reg.Kernel, o.dw[r*o.out+j:r*o.out+e], o.w[r*o.out+j:r*o.out+e], 1)
+					}
 					nt.apply(o.wOff+r*o.out+j, o.wOff+r*o.out+e)
 				}
 			}
@@ -276,8 +341,44 @@ func (nt *net) bindOp(o *op) {
 			for j := lo; j < hi; j += blockRows {
 				e := min(j+blockRows, hi)
 				kernel.Gemm(false, false, 1, e-j, n, 1, nt.ones, n, o.g[j:], o.out, 0, o.db[j:e], o.out)
+				if o.reg != nil && !o.reg.Bias.IsZero() {
+					regGrad(o.reg.Bias, o.db[j:e], o.b[j:e], 1)
+				}
 				nt.apply(o.bOff+j, o.bOff+e)
 			}
+		}
+	}
+}
+
+// bindNoise binds a noise op: the noise while training, a copy
+// otherwise; the backward pass multiplies the gradient by the mask.
+func (nt *net) bindNoise(o *op) {
+	w := o.out
+	o.fwd = func(c, t int) {
+		lo, hi := span(c, t, nt.n)
+		if hi <= lo {
+			return
+		}
+		if !nt.train || o.rate == 0 {
+			copy(o.a[lo*w:hi*w], o.x[lo*w:hi*w])
+			fill(o.mask[lo*w:hi*w], 1)
+			return
+		}
+		o.noiseFwd(lo, hi, mix64(nt.noiseKey+uint64(o.index)*0xbf58476d1ce4e5b9))
+	}
+	o.bwdRows = func(c, t int) {
+		lo, hi := span(c, t, nt.n)
+		if hi <= lo || o.prevG == nil {
+			return
+		}
+		g, pg := o.g[lo*w:hi*w], o.prevG[lo*w:hi*w]
+		if o.kind == GaussianNoise {
+			copy(pg, g)
+			return
+		}
+		m := o.mask[lo*w : hi*w]
+		for i, v := range g {
+			pg[i] = v * m[i]
 		}
 	}
 }
@@ -328,30 +429,25 @@ func kernelAct(a runtime.Activation) kernel.Act {
 	}
 }
 
-// readBytes is how many bytes of data a batch of rows reads.
-func (nt *net) readBytes(rows int) int {
-	b := rows * 4 * nt.inW
-	if !nt.selfTarget {
-		b += rows * 4 * nt.outW
-	}
-	return b
-}
-
-// gatherRows copies the batch's rows of src and tgt into xb and yb (only
-// into xb when the target is the input).
+// gatherRows reads the batch's rows of src and tgt that are not read in
+// place into xb and yb (only into xb when the target is the input), each
+// thread its share of the rows.
 func (nt *net) gatherRows(c, t int) {
 	lo, hi := span(c, t, nt.n)
+	if hi <= lo {
+		return
+	}
 	in, out := nt.inW, nt.outW
-	for r := lo; r < hi; r++ {
-		i := nt.start + r
-		if nt.idx != nil {
-			i = nt.idx[nt.start+r]
+	idx := nt.rowIdx[lo:hi]
+	if nt.gx {
+		if err := nt.src.ReadRows(nt.xb[lo*in:hi*in], idx); err != nil {
+			nt.errs[c] = err
+			return
 		}
-		if nt.srcFile == nil || nt.srcFile.read(nt.xb[r*in:(r+1)*in], i*in) != nil {
-			copy(nt.xb[r*in:(r+1)*in], nt.src[i*in:(i+1)*in])
-		}
-		if !nt.selfTarget && (nt.tgtFile == nil || nt.tgtFile.read(nt.yb[r*out:(r+1)*out], i*out) != nil) {
-			copy(nt.yb[r*out:(r+1)*out], nt.tgt[i*out:(i+1)*out])
+	}
+	if nt.gy {
+		if err := nt.tgt.ReadRows(nt.yb[lo*out:hi*out], idx); err != nil {
+			nt.errs[c] = err
 		}
 	}
 }
@@ -388,34 +484,65 @@ func (nt *net) computeLossRows(c, t int) {
 	}
 }
 
-// batch loads n rows starting at position start of idx (or of the data
-// when idx is nil), runs the forward pass and the loss, and, when train is
-// set and the loss is finite, the backward pass into nt.grads, with the
-// update armed by arm if there is one. It returns the batch's mean loss;
-// when that is not finite, neither gradients nor weights are touched.
-// Rows in data order (idx nil) are read where they are; shuffled rows are
-// gathered into xb and yb.
-func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) float64 {
+// batch loads n rows starting at position start of idx (or rows
+// start..start+n of the data when idx is nil), runs the forward pass and
+// the loss, and, when train is set and the loss is finite, the backward
+// pass into nt.grads, with the update armed by arm if there is one. It
+// returns the batch's mean loss; when that is not finite, neither
+// gradients nor weights are touched. In-memory rows in data order (idx
+// nil) are read where they are; others are read into xb and yb. An error
+// reading the data (wrapping ErrData) comes before anything is computed.
+func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float64, error) {
 	defer nt.arm(nil, stepConsts{}, nil)
-	nt.src, nt.tgt, nt.idx, nt.start, nt.n, nt.train = src, tgt, idx, start, n, train
-	nt.selfTarget = nt.inW == nt.outW && len(src) == len(tgt) && (len(src) == 0 || &src[0] == &tgt[0])
+	nt.src, nt.tgt, nt.n, nt.train = src, tgt, n, train
+	nt.selfTarget = nt.inW == nt.outW && sameData(src, tgt)
 	nt.scale = float32(1 / (float64(n) * float64(nt.outW)))
 	x, y := nt.xb, nt.yb
+	sx, xMem := src.(*sliceData)
+	sy, yMem := tgt.(*sliceData)
+	nt.gx, nt.gy = true, !nt.selfTarget
 	if idx == nil {
-		x, y = src[start*nt.inW:(start+n)*nt.inW], tgt[start*nt.outW:(start+n)*nt.outW]
-	} else {
-		nt.srcFile, nt.tgtFile = nt.pg.file(src), nt.pg.file(tgt)
-		nt.pool.run(nt.gather)
-		if nt.selfTarget {
-			y = x
+		if xMem {
+			x, nt.gx = sx.rows(start, start+n), false
 		}
+		if yMem {
+			y, nt.gy = sy.rows(start, start+n), false
+		}
+		nt.rowIdx = nt.seq[:n]
+		for i := range nt.rowIdx {
+			nt.rowIdx[i] = start + i
+		}
+	} else {
+		nt.rowIdx = idx[start : start+n]
+	}
+	if nt.gx || nt.gy {
+		nt.pool.run(nt.gather)
+		for _, err := range nt.errs {
+			if err != nil {
+				clear(nt.errs)
+				return 0, fmt.Errorf("%w: %w", ErrData, err)
+			}
+		}
+	}
+	if nt.selfTarget {
+		y = x
 	}
 	nt.y = y
 	first := nt.ops[0]
 	first.x = x
-	if !first.dense {
+	if !first.dense && !first.noise {
 		first.z = x
 	}
+	// Weight penalties are Keras's on the weights the batch starts from.
+	var pen float64
+	if nt.hasReg {
+		for _, o := range nt.ops {
+			if o.reg != nil {
+				pen += regPenalty(o.reg.Kernel, o.w) + regPenalty(o.reg.Bias, o.b)
+			}
+		}
+	}
+	nt.noiseKey = mix64(nt.seed ^ streamNoise + uint64(nt.iter)*0x9e3779b97f4a7c15)
 	for _, o := range nt.ops {
 		nt.pool.run(o.fwd)
 	}
@@ -425,6 +552,16 @@ func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) fl
 		s += v
 	}
 	loss := s / float64(n)
+	for _, o := range nt.ops {
+		if o.actPen != nil {
+			var a float64
+			for _, v := range o.actPen[:n] {
+				a += v
+			}
+			pen += a / float64(n)
+		}
+	}
+	loss += pen
 	if train && !math.IsNaN(loss) && !math.IsInf(loss, 0) {
 		for i := len(nt.ops) - 1; i >= 0; i-- {
 			o := nt.ops[i]
@@ -434,7 +571,7 @@ func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) fl
 			}
 		}
 	}
-	return loss
+	return loss, nil
 }
 
 // checkSize returns an error if training m on batches of maxB rows would
@@ -480,6 +617,10 @@ func checkSize(m *runtime.Model, maxB, copies int) error {
 		case runtime.ActivationLayer:
 			if !l.Act.IsIdentity() {
 				w = width
+			}
+		case runtime.Identity:
+			if l.Rate != 0 {
+				w = width // output, gradient, mask
 			}
 		}
 		if w == 0 {

@@ -16,7 +16,7 @@ import (
 // weights (Predict multiplies with weights it packed earlier and must
 // notice they changed).
 func TestPredictDuringAndAfterFit(t *testing.T) {
-	m, err := train.Build(20, "8:relu|20:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(20, train.MustParseArch("8:relu|20:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestPredictDuringAndAfterFit(t *testing.T) {
 	}
 	check("before Fit")
 	batches := 0
-	_, err = train.Fit(context.Background(), m, x, nil, n, train.Config{
+	_, err = train.Fit(context.Background(), m, train.XY(x, m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{LR: 0.05}, Loss: train.BinaryCrossentropy, Epochs: 2, BatchSize: 16, Seed: 1,
 		OnBatch: func(train.BatchLog) { batches++; check("in OnBatch") },
 	})

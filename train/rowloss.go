@@ -40,6 +40,7 @@ func RowLosses(dst []float32, m *runtime.Model, x, y []float32, n int, loss Loss
 type RowScorer struct {
 	nt       *net
 	maxBatch int
+	x, y     sliceData // the data of the current call
 }
 
 // NewRowScorer returns a RowScorer computing loss for m in batches of at
@@ -74,15 +75,19 @@ func (s *RowScorer) RowLosses(dst, x, y []float32, n int) error {
 	if y == nil {
 		y = x
 	}
-	if err := checkData("data", x, n, s.nt.inW, nil); err != nil {
+	s.x = sliceData{x: x, width: s.nt.inW}
+	s.y = sliceData{x: y, width: s.nt.outW}
+	if err := checkSlice("data", &s.x, n); err != nil {
 		return err
 	}
-	if err := checkData("target", y, n, s.nt.outW, nil); err != nil {
+	if err := checkSlice("target", &s.y, n); err != nil {
 		return err
 	}
 	for start := 0; start < n; start += s.maxBatch {
 		rows := min(s.maxBatch, n-start)
-		s.nt.batch(x, y, nil, start, rows, false)
+		if _, err := s.nt.batch(&s.x, &s.y, nil, start, rows, false); err != nil {
+			return err
+		}
 		for i, v := range s.nt.rowLoss[:rows] {
 			dst[start+i] = float32(v)
 		}

@@ -26,7 +26,8 @@ func randData(seed uint64, n int) []float32 {
 
 // lossAt runs a forward pass on nt's current weights.
 func lossAt(nt *net, x, y []float32, n int) float64 {
-	return nt.batch(x, y, nil, 0, n, false)
+	loss, _ := nt.batch(Slice(x, nt.inW), Slice(y, nt.outW), nil, 0, n, false)
+	return loss
 }
 
 // TestGradients compares the backward pass with central differences for
@@ -95,7 +96,7 @@ func TestGradients(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer nt.close()
-			nt.batch(x, y, nil, 0, n, true)
+			nt.batch(Slice(x, in), Slice(y, out), nil, 0, n, true)
 			ana := append([]float32(nil), nt.grads...)
 			const h = 1e-3
 			num := make([]float64, len(nt.params))
@@ -129,7 +130,7 @@ func TestGradients(t *testing.T) {
 // TestStepAllocs checks that a training step allocates nothing once warm.
 func TestStepAllocs(t *testing.T) {
 	for _, threads := range []int{1, 3} {
-		m, err := Build(64, "16:relu|64:sigmoid", "", 1)
+		m, err := buildSpec(64, "16:relu|64:sigmoid", "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,8 +138,8 @@ func TestStepAllocs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := randData(1, 100*64)
-		idx := Permutations(1, 100, 1)[0]
+		x := Slice(randData(1, 100*64), 64)
+		idx := permutations(1, 100, 1)[0]
 		opt := &Adam{}
 		slots := newSlots(opt, len(nt.params))
 		it := int64(0)
@@ -159,7 +160,7 @@ func TestStepAllocs(t *testing.T) {
 
 func fitModel(t *testing.T, seed uint64) *runtime.Model {
 	t.Helper()
-	m, err := Build(20, "6:relu,4:elu|6:tanh,20:sigmoid", "", seed)
+	m, err := buildSpec(20, "6:relu,4:elu|6:tanh,20:sigmoid", "", seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestResume(t *testing.T) {
 			dir := t.TempDir()
 			ctx := context.Background()
 			straight := fitModel(t, 3)
-			hs, err := Fit(ctx, straight, x, nil, 150, baseConfig(newOpt()))
+			hs, err := Fit(ctx, straight, set(x, nil, 150), Set{}, baseConfig(newOpt()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +233,7 @@ func TestResume(t *testing.T) {
 			m := fitModel(t, 3)
 			cfg := baseConfig(newOpt())
 			cfg.Epochs, cfg.CheckpointPath = 2, ck
-			if _, err := Fit(ctx, m, x, nil, 150, cfg); err != nil {
+			if _, err := Fit(ctx, m, set(x, nil, 150), Set{}, cfg); err != nil {
 				t.Fatal(err)
 			}
 			c, err := ReadCheckpointFile(ck)
@@ -241,7 +242,7 @@ func TestResume(t *testing.T) {
 			}
 			rcfg := c.Config()
 			rcfg.Epochs = 4
-			hr, err := Fit(ctx, c.Model, x, nil, 150, rcfg)
+			hr, err := Fit(ctx, c.Model, set(x, nil, 150), Set{}, rcfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +261,7 @@ func TestResume(t *testing.T) {
 					cancel()
 				}
 			}
-			_, err = Fit(cctx, m2, x, nil, 150, cfg2)
+			_, err = Fit(cctx, m2, set(x, nil, 150), Set{}, cfg2)
 			cancel()
 			if !errors.Is(err, ErrInterrupted) {
 				t.Fatalf("interrupted Fit: %v, want ErrInterrupted", err)
@@ -272,7 +273,7 @@ func TestResume(t *testing.T) {
 			if c2.Epoch != 1 || c2.Batch != 3 {
 				t.Fatalf("checkpoint at epoch %d batch %d, want 1, 3", c2.Epoch, c2.Batch)
 			}
-			hi, err := Fit(ctx, c2.Model, x, nil, 150, c2.Config())
+			hi, err := Fit(ctx, c2.Model, set(x, nil, 150), Set{}, c2.Config())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +289,7 @@ func TestResumeMismatch(t *testing.T) {
 	ck := filepath.Join(t.TempDir(), "c.ckpt")
 	cfg := baseConfig(&Adam{})
 	cfg.Epochs, cfg.CheckpointPath = 1, ck
-	if _, err := Fit(context.Background(), fitModel(t, 1), x, nil, 100, cfg); err != nil {
+	if _, err := Fit(context.Background(), fitModel(t, 1), set(x, nil, 100), Set{}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	c, err := ReadCheckpointFile(ck)
@@ -299,16 +300,16 @@ func TestResumeMismatch(t *testing.T) {
 	other[5] += 0.5
 	rc := c.Config()
 	rc.Epochs = 2
-	if _, err := Fit(context.Background(), c.Model, other, nil, 100, rc); !errors.Is(err, ErrCheckpoint) {
+	if _, err := Fit(context.Background(), c.Model, set(other, nil, 100), Set{}, rc); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("resume on other data: %v, want ErrCheckpoint", err)
 	}
 	rc.BatchSize = 8
-	if _, err := Fit(context.Background(), c.Model, x, nil, 100, rc); !errors.Is(err, ErrCheckpoint) {
+	if _, err := Fit(context.Background(), c.Model, set(x, nil, 100), Set{}, rc); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("resume with another batch size: %v, want ErrCheckpoint", err)
 	}
 	rc = c.Config()
 	rc.Epochs = 2
-	if _, err := Fit(context.Background(), fitModel(t, 1).Layers[0].Sub, x, nil, 100, rc); err == nil {
+	if _, err := Fit(context.Background(), fitModel(t, 1).Layers[0].Sub, set(x, nil, 100), Set{}, rc); err == nil {
 		t.Error("resume into another model succeeded")
 	}
 }
@@ -319,7 +320,7 @@ func TestCheckpointCorrupt(t *testing.T) {
 	ck := filepath.Join(t.TempDir(), "c.ckpt")
 	cfg := baseConfig(&Adam{})
 	cfg.Epochs, cfg.CheckpointPath = 1, ck
-	if _, err := Fit(context.Background(), fitModel(t, 1), x, nil, 50, cfg); err != nil {
+	if _, err := Fit(context.Background(), fitModel(t, 1), set(x, nil, 50), Set{}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	good, err := os.ReadFile(ck)
@@ -355,7 +356,7 @@ func TestThreadsIdentical(t *testing.T) {
 		m := fitModel(t, 2)
 		cfg := baseConfig(&Adam{})
 		cfg.Threads = threads
-		h, err := Fit(context.Background(), m, x, nil, 300, cfg)
+		h, err := Fit(context.Background(), m, set(x, nil, 300), Set{}, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,11 +372,11 @@ func TestThreadsIdentical(t *testing.T) {
 	x = randData(10, 300*784)
 	ref = nil
 	for _, threads := range []int{1, 3} {
-		m, err := Build(784, "32:relu|784:sigmoid", "", 1)
+		m, err := buildSpec(784, "32:relu|784:sigmoid", "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := Fit(context.Background(), m, x, nil, 300, Config{Epochs: 2, BatchSize: 100, Shuffle: true, Threads: threads})
+		h, err := Fit(context.Background(), m, set(x, nil, 300), Set{}, Config{Epochs: 2, BatchSize: 100, Shuffle: true, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,32 +408,41 @@ func TestBadInput(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"nan", func() error { _, err := Fit(ctx, fitModel(t, 1), nan, nil, 10, cfg); return err }, ErrNonFinite, "row 7"},
-		{"inf", func() error { _, err := Fit(ctx, fitModel(t, 1), inf, nil, 10, cfg); return err }, ErrNonFinite, "row 2"},
-		{"nan target", func() error { _, err := Fit(ctx, fitModel(t, 1), x, nan, 10, cfg); return err }, ErrNonFinite, "target row 7"},
-		{"rows differ", func() error { _, err := Fit(ctx, fitModel(t, 1), x, x[:9*20], 10, cfg); return err }, ErrData, "9 rows"},
-		{"target width", func() error { _, err := Fit(ctx, fitModel(t, 1), x, make([]float32, 10*21), 10, cfg); return err }, ErrData, "width 20"},
-		{"batch 0", func() error { _, err := Fit(ctx, fitModel(t, 1), x, nil, 10, Config{Epochs: 1}); return err }, ErrConfig, "batch size"},
-		{"epochs 0", func() error { _, err := Fit(ctx, fitModel(t, 1), x, nil, 10, Config{BatchSize: 1}); return err }, ErrConfig, "epochs"},
+		{"nan", func() error { _, err := Fit(ctx, fitModel(t, 1), set(nan, nil, 10), Set{}, cfg); return err }, ErrNonFinite, "row 7"},
+		{"inf", func() error { _, err := Fit(ctx, fitModel(t, 1), set(inf, nil, 10), Set{}, cfg); return err }, ErrNonFinite, "row 2"},
+		{"nan target", func() error { _, err := Fit(ctx, fitModel(t, 1), set(x, nan, 10), Set{}, cfg); return err }, ErrNonFinite, "target row 7"},
+		{"rows differ", func() error { _, err := Fit(ctx, fitModel(t, 1), set(x, x[:9*20], 10), Set{}, cfg); return err }, ErrData, "9 rows"},
+		{"target width", func() error {
+			_, err := Fit(ctx, fitModel(t, 1), set(x, make([]float32, 10*21), 10), Set{}, cfg)
+			return err
+		}, ErrData, "width 20"},
+		{"batch 0", func() error {
+			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{Epochs: 1})
+			return err
+		}, ErrConfig, "batch size"},
+		{"epochs 0", func() error {
+			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{BatchSize: 1})
+			return err
+		}, ErrConfig, "epochs"},
 		{"split", func() error {
-			_, err := Fit(ctx, fitModel(t, 1), x, nil, 10, Config{Epochs: 1, BatchSize: 1, ValidationSplit: 1})
+			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 1, ValidationSplit: 1})
 			return err
 		}, ErrConfig, "validation split"},
 		{"optimizer", func() error { _, err := ParseOptimizer("adamw", 0); return err }, ErrOptimizer, "adam, amsgrad"},
 		{"loss", func() error { _, err := ParseLoss("hinge"); return err }, ErrLoss, "binary_crossentropy"},
-		{"initializer", func() error { _, err := Build(4, "2:relu", "orthogonal", 0); return err }, ErrInitializer, "glorot_uniform"},
-		{"activation", func() error { _, err := Build(4, "2:relux", "", 0); return err }, runtime.ErrActivation, "relu"},
-		{"spec", func() error { _, err := Build(4, "2:relu|3:relu|4:relu", "", 0); return err }, ErrSpec, "'|'"},
-		{"units", func() error { _, err := Build(4, "0:relu", "", 0); return err }, ErrSpec, "units"},
+		{"initializer", func() error { _, err := buildSpec(4, "2:relu", "orthogonal", 0); return err }, ErrInitializer, "glorot_uniform"},
+		{"activation", func() error { _, err := buildSpec(4, "2:relux", "", 0); return err }, runtime.ErrActivation, "relu"},
+		{"spec", func() error { _, err := buildSpec(4, "2:relu|3:relu|4:relu", "", 0); return err }, ErrSpec, "'|'"},
+		{"units", func() error { _, err := buildSpec(4, "0:relu", "", 0); return err }, ErrSpec, "units"},
 		{"dropout", func() error {
 			m := fitModel(t, 1)
-			m.Layers = append(m.Layers, &runtime.Layer{Name: "dropout", Type: runtime.Identity, Class: "Dropout", Rate: 0.5})
-			_, err := Fit(ctx, m, x, nil, 10, cfg)
+			m.Layers = append(m.Layers, &runtime.Layer{Name: "dropout", Type: runtime.Identity, Class: "SpatialDropout1D", Rate: 0.5})
+			_, err := Fit(ctx, m, set(x, nil, 10), Set{}, cfg)
 			return err
 		}, ErrModel, "Dropout"},
 		{"nan loss", func() error {
-			m, _ := Build(20, "20:linear", "ones", 0)
-			_, err := Fit(ctx, m, big, nil, 10, Config{Epochs: 1, BatchSize: 4, Loss: MeanSquaredError})
+			m, _ := buildSpec(20, "20:linear", "ones", 0)
+			_, err := Fit(ctx, m, set(big, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 4, Loss: MeanSquaredError})
 			return err
 		}, ErrNaNLoss, "epoch 1/1, batch 1/3"},
 	} {
@@ -450,10 +460,10 @@ func TestBadInput(t *testing.T) {
 // TestNaNLossKeepsWeights checks that the update of the bad batch is not
 // applied.
 func TestNaNLossKeepsWeights(t *testing.T) {
-	m, _ := Build(4, "4:linear", "ones", 0)
+	m, _ := buildSpec(4, "4:linear", "ones", 0)
 	x := []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 3e38, 3e38, 3e38, 3e38}
 	var after1 []float32
-	_, err := Fit(context.Background(), m, x, nil, 3, Config{Epochs: 1, BatchSize: 2, Loss: MeanSquaredError, Optimizer: &SGD{},
+	_, err := Fit(context.Background(), m, set(x, nil, 3), Set{}, Config{Epochs: 1, BatchSize: 2, Loss: MeanSquaredError, Optimizer: &SGD{},
 		OnBatch: func(BatchLog) { after1 = flatWeights(m) }})
 	if !errors.Is(err, ErrNaNLoss) || !strings.Contains(err.Error(), "batch 2/2") {
 		t.Fatalf("got %v, want ErrNaNLoss at batch 2/2", err)
@@ -471,7 +481,7 @@ func TestBuild(t *testing.T) {
 		{"32:relu|784:sigmoid", "encoder dense decoder dense_1", 32},
 		{"16:relu", "dense", 0},
 	} {
-		m, err := Build(784, c.spec, "", 1)
+		m, err := buildSpec(784, c.spec, "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -491,9 +501,9 @@ func TestBuild(t *testing.T) {
 			}
 		}
 	}
-	a, _ := Build(30, "8:relu|30:sigmoid", "", 7)
-	b, _ := Build(30, "8:relu|30:sigmoid", "", 7)
-	c, _ := Build(30, "8:relu|30:sigmoid", "", 8)
+	a, _ := buildSpec(30, "8:relu|30:sigmoid", "", 7)
+	b, _ := buildSpec(30, "8:relu|30:sigmoid", "", 7)
+	c, _ := buildSpec(30, "8:relu|30:sigmoid", "", 8)
 	sameBits(t, "same seed", flatWeights(a), flatWeights(b))
 	if math.Float32bits(flatWeights(a)[0]) == math.Float32bits(flatWeights(c)[0]) {
 		t.Error("seeds 7 and 8 give the same first weight")
@@ -518,7 +528,7 @@ func TestInitializers(t *testing.T) {
 		"random_normal":  {math.Inf(1), 0.05 * 0.05},
 	}
 	for name, w := range cases {
-		m, err := Build(in, "300:relu", name, 3)
+		m, err := buildSpec(in, "300:relu", Initializer(name), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -542,7 +552,7 @@ func TestInitializers(t *testing.T) {
 		}
 	}
 	for name, v := range map[string]float32{"zeros": 0, "ones": 1} {
-		m, _ := Build(4, "3", name, 0)
+		m, _ := buildSpec(4, "3", Initializer(name), 0)
 		for _, k := range m.Layers[0].Kernel {
 			if k != v {
 				t.Fatalf("%s: %g", name, k)
@@ -556,7 +566,7 @@ func TestEarlyStopping(t *testing.T) {
 	// MinDelta 10: no epoch after the first counts as an improvement, so
 	// with patience 2 training stops after epoch index 2, as Keras does.
 	var seen []int
-	h, err := Fit(context.Background(), fitModel(t, 1), x, nil, 64, Config{Epochs: 20, BatchSize: 16, ValidationSplit: 0.25,
+	h, err := Fit(context.Background(), fitModel(t, 1), set(x, nil, 64), Set{}, Config{Epochs: 20, BatchSize: 16, ValidationSplit: 0.25,
 		EarlyStopping: &EarlyStopping{Patience: 2, MinDelta: 10, RestoreBestWeights: true},
 		OnEpoch:       func(e EpochLog) { seen = append(seen, e.Epoch) }})
 	if err != nil {
@@ -567,7 +577,7 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	// Restored weights give the first epoch's validation loss.
 	m := fitModel(t, 1)
-	h, err = Fit(context.Background(), m, x, nil, 64, Config{Epochs: 20, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
+	h, err = Fit(context.Background(), m, set(x, nil, 64), Set{}, Config{Epochs: 20, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
 		EarlyStopping: &EarlyStopping{Patience: 2, MinDelta: 10, RestoreBestWeights: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -582,7 +592,7 @@ func TestEarlyStopping(t *testing.T) {
 	// Keras 3 (and tf-keras 2.21) restore the best weights when training
 	// ends even if it did not stop early: patience 10 over 4 epochs.
 	m = fitModel(t, 1)
-	h, err = Fit(context.Background(), m, x, nil, 64, Config{Epochs: 4, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
+	h, err = Fit(context.Background(), m, set(x, nil, 64), Set{}, Config{Epochs: 4, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
 		EarlyStopping: &EarlyStopping{Patience: 10, MinDelta: 10, RestoreBestWeights: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -595,7 +605,7 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	// Patience without improvement on a training loss that keeps falling
 	// never stops.
-	h, err = Fit(context.Background(), fitModel(t, 1), x, nil, 64, Config{Epochs: 6, BatchSize: 16, Optimizer: &Adam{LR: 0.01},
+	h, err = Fit(context.Background(), fitModel(t, 1), set(x, nil, 64), Set{}, Config{Epochs: 6, BatchSize: 16, Optimizer: &Adam{LR: 0.01},
 		EarlyStopping: &EarlyStopping{Patience: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -614,11 +624,11 @@ func TestValidationSplitRows(t *testing.T) {
 		y[i] = 1 - y[i]
 	}
 	cfg := Config{Epochs: 2, BatchSize: 8, Shuffle: true, ValidationSplit: 0.2}
-	h1, err := Fit(context.Background(), fitModel(t, 1), x, x, 50, cfg)
+	h1, err := Fit(context.Background(), fitModel(t, 1), set(x, x, 50), Set{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, err := Fit(context.Background(), fitModel(t, 1), x, y, 50, cfg)
+	h2, err := Fit(context.Background(), fitModel(t, 1), set(x, y, 50), Set{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,14 +690,14 @@ func TestFusedUpdateMatchesOnePass(t *testing.T) {
 		&RMSprop{}, &RMSprop{Momentum: 0.5, Centered: true}, &Adagrad{},
 	}
 	x := randData(3, 200*300)
-	idx := Permutations(4, 200, 1)[0]
+	idx := permutations(4, 200, 1)[0]
 	for _, opt := range opts {
 		for _, threads := range []int{1, 2, 3} {
 			name := fmt.Sprintf("%s%+v/threads=%d", opt.Name(), opt, threads)
 			var nets [2]*net
 			var slots [2][][]float32
 			for k := range nets {
-				m, err := Build(300, "20:relu|300:sigmoid", "", 5)
+				m, err := buildSpec(300, "20:relu|300:sigmoid", "", 5)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -703,8 +713,9 @@ func TestFusedUpdateMatchesOnePass(t *testing.T) {
 				start := int(it%3) * 64
 				c := opt.consts(it)
 				nets[0].arm(opt, c, slots[0])
-				l0 := nets[0].batch(x, x, idx, start, 64, true)
-				l1 := nets[1].batch(x, x, idx, start, 64, true)
+				xd := Slice(x, nets[0].inW)
+				l0, _ := nets[0].batch(xd, xd, idx, start, 64, true)
+				l1, _ := nets[1].batch(xd, xd, idx, start, 64, true)
 				var s [3][]float32
 				copy(s[:], slots[1])
 				opt.apply(c, nets[1].params, nets[1].grads, s)
@@ -726,4 +737,24 @@ func TestFusedUpdateMatchesOnePass(t *testing.T) {
 			}
 		}
 	}
+}
+
+// set is the Set of n in-memory rows of x and, unless nil, targets y of
+// the same width.
+func set(x, y []float32, n int) Set {
+	w := len(x) / max(n, 1)
+	s := Set{X: Slice(x, w)}
+	if y != nil {
+		s.Y = Slice(y, w)
+	}
+	return s
+}
+
+// buildSpec builds the model of a ParseArch spelling.
+func buildSpec(width int, spec string, init Initializer, seed uint64) (*runtime.Model, error) {
+	a, err := ParseArch(spec)
+	if err != nil {
+		return nil, err
+	}
+	return Build(width, a, init, seed)
 }

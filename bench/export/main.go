@@ -27,7 +27,7 @@ func main() {
 		os.Exit(2)
 	}
 	for _, md := range benchset.All() {
-		m, err := train.Build(md.Width, md.Layers, "glorot_uniform", 1)
+		m, err := train.Build(md.Width, train.MustParseArch(md.Layers), "glorot_uniform", 1)
 		if err == nil {
 			err = onnx.WriteFile(filepath.Join(*out, md.Name+".onnx"), m, &onnx.ExportOptions{})
 		}

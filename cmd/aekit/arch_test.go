@@ -19,7 +19,7 @@ import (
 // Glorot weights from --seed, and the run is reproducible.
 func TestTrainArch(t *testing.T) {
 	dir := t.TempDir()
-	m, err := train.Build(20, "8:tanh|20:sigmoid", "glorot_uniform", 1)
+	m, err := train.Build(20, train.MustParseArch("8:tanh|20:sigmoid"), "glorot_uniform", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,22 @@ type kerasFitCase struct {
 	// CompareFinal also compares the weights when training ends (after
 	// early stopping restored the best ones).
 	CompareFinal bool `json:"-"`
+	// Noise, with Spec, is aekit's --noise; Arch and Split describe the
+	// model Spec and Noise spell for keras_fit.py (Model "arch").
+	Noise string    `json:"-"`
+	Arch  []kfLayer `json:"arch,omitempty"`
+	Split int       `json:"split,omitempty"`
+}
+
+// kfLayer is one layer of a train.Arch for keras_fit.py's build_arch.
+type kfLayer struct {
+	Kind       string     `json:"kind"`
+	Units      int        `json:"units,omitempty"`
+	Activation string     `json:"activation,omitempty"`
+	Kernel     [2]float64 `json:"kernel"`
+	Bias       [2]float64 `json:"bias"`
+	Activity   [2]float64 `json:"activity"`
+	Rate       float64    `json:"rate,omitempty"`
 }
 
 type kfOpt struct {
@@ -128,6 +144,9 @@ func (c kerasFitCase) aekitArgs(dir, init string, epochs int, out string, noES b
 	a := []string{"--init-from", init}
 	if c.Spec != "" {
 		a = []string{"--layers", c.Spec, "--keras-seed", strconv.Itoa(c.Seed)}
+		if c.Noise != "" {
+			a = append(a, "--noise", c.Noise)
+		}
 	}
 	a = append(a, "--data", filepath.Join(dir, fmt.Sprintf("%s%d.npy", c.Data, c.Rows)),
 		"--optimizer", c.Optimizer.Name, "--loss", c.Loss, "--batch-size", strconv.Itoa(c.BatchSize),
@@ -411,7 +430,7 @@ func TestKerasSeedFlag(t *testing.T) {
 	}
 	// One epoch of plain SGD at lr 1e-30 leaves the kernels as they
 	// started (each step is far below half an ulp; the zero biases move).
-	m, err := train.Build(20, "4:relu|20:sigmoid", "zeros", 0)
+	m, err := train.Build(20, train.MustParseArch("4:relu|20:sigmoid"), "zeros", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestEvaluateScoreKeras(t *testing.T) {
 	}
 	models := map[string]string{}
 	for name, spec := range map[string]string{"sig": "8:relu|12:sigmoid", "lin": "8:tanh|12:linear", "drop": "8:relu|12:sigmoid"} {
-		m, err := train.Build(w, spec, "glorot_uniform", 3)
+		m, err := train.Build(w, train.MustParseArch(spec), "glorot_uniform", 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestScoreCLI(t *testing.T) {
 	xf, lf := filepath.Join(dir, "x.npy"), filepath.Join(dir, "labels.npy")
 	npy.WriteFile(xf, &npy.Array{Shape: []int{n, w}, Data: x})
 	npy.WriteFile(lf, &npy.Array{Shape: []int{n}, Data: lab})
-	m, err := train.Build(w, "4:relu|10:sigmoid", "glorot_uniform", 5)
+	m, err := train.Build(w, train.MustParseArch("4:relu|10:sigmoid"), "glorot_uniform", 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestScoreConvertRoundTrip(t *testing.T) {
 	}
 	xf := filepath.Join(dir, "x.npy")
 	npy.WriteFile(xf, &npy.Array{Shape: []int{n, w}, Data: x})
-	m, err := train.Build(w, "5:relu|16:sigmoid", "glorot_uniform", 8)
+	m, err := train.Build(w, train.MustParseArch("5:relu|16:sigmoid"), "glorot_uniform", 8)
 	if err != nil {
 		t.Fatal(err)
 	}

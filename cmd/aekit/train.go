@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,16 +42,24 @@ the input (an autoencoder). NaN or Inf in any data is an error naming the row.
 SPEC (--layers) lists the layers after the input as units:activation, with |
 between encoder and decoder, e.g. "32:relu|784:sigmoid" or
 "10:relu,10:relu|100:sigmoid,100:sigmoid"; without | the encoder ends at the
-narrowest layer. The input width comes from the data.
+narrowest layer. The input width comes from the data. A Dense layer takes
+options after its activation: regularisers as Keras's L1/L2/L1L2 (l1=X, l2=X
+on the kernel, bias_l1=X, bias_l2=X on the bias, act_l1=X, act_l2=X on the
+output: activity_regularizer) and noise layers after it (dropout=R,
+gaussian=S, gaussian_dropout=R, alpha_dropout=R), which act only while
+training, e.g. the Keras blog's sparse autoencoder "32:relu:act_l1=1e-4|784:sigmoid"
+or "64:relu:dropout=0.2,32:relu|784:sigmoid". A noise layer may also be an
+item of its own ("gaussian=0.1,32:relu|784:sigmoid"); --noise KIND=V puts one
+before the first layer: a denoising autoencoder (noisy input, clean target).
+Losses include the regularisers, as Keras reports them.
 
 Data larger than memory: float32 .npy files in C order (what numpy writes for
 float32 arrays) are memory-mapped instead of read when --mmap is given, and
 automatically when a file is larger than 1 GiB (--mmap=false turns that off).
-Rows are then read from the file batch by batch, in shuffled order by index,
-and mapped pages are handed back to the system whenever they pass 256 MiB, so
-the process's resident memory stays near 256 MiB plus the model whatever the
-file size (282 MB for one epoch on a 4.4 GB file); results are identical to
-loading the file. Other .npy files (uint8,
+Rows are then read from the file batch by batch with pread, in shuffled order
+by index, so no page of the mapping becomes resident: one epoch on a 4.4 GB
+file peaked at 59 MB resident; results are identical to loading the file.
+Other .npy files (uint8,
 float64, Fortran order) and .npz archives cannot be mapped: --mmap then fails,
 the automatic choice reads them into memory.
 
@@ -88,6 +95,7 @@ kept, no model is written) or was interrupted; 2 usage or input error.`
 // trainFlags are the parsed flags of aekit train.
 type trainFlags struct {
 	data, target, layers, arch, initFrom, init   string
+	noise                                        string
 	optimizer, loss, out, history, plot, recon   string
 	resume, checkpoint, valData, valTarget       string
 	lr, momentum, valSplit, decayRate            float64
@@ -110,13 +118,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	return cmdTrainContext(ctx, args, stdout, stderr)
 }
 
-// cmdTrainContext is aekit train, interrupted when ctx is cancelled.
-func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("train", trainSynopsis, stderr)
-	var f trainFlags
+// define defines the flags of aekit train on fs, parsed into f.
+func (f *trainFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "", "training inputs `X.npy` (required)")
 	fs.StringVar(&f.target, "target", "", "training targets `Y.npy` (default: the inputs)")
-	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\"")
+	fs.StringVar(&f.layers, "layers", "", "build a new model from `SPEC`, e.g. \"32:relu|784:sigmoid\" or \"64:relu:l1=1e-5,32:relu:dropout=0.2|784:sigmoid\" (see SPEC below)")
+	fs.StringVar(&f.noise, "noise", "", "with --layers, corrupt the inputs while training (a denoising autoencoder: noisy input, clean target): `KIND=V`, one of gaussian=STDDEV, dropout=RATE, gaussian_dropout=RATE, alpha_dropout=RATE (comma-separated for several)")
 	fs.StringVar(&f.arch, "arch", "", "Keras architecture `JSON` (model.to_json() or a .keras config.json): alone, a fresh model of that architecture initialised with --init and --seed; with --init-from, the architecture of a weights-only file")
 	fs.StringVar(&f.initFrom, "init-from", "", "start from the weights of `MODEL` (.keras, .h5, .onnx)")
 	fs.StringVar(&f.init, "init", "glorot_uniform", "kernel `initializer` for --layers: "+strings.Join(train.InitializerNames(), ", "))
@@ -153,6 +160,13 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.BoolVar(&f.noCheckpoint, "no-checkpoint", false, "write no checkpoint (an interrupted run cannot be resumed)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in `CKPT` (give the same --data)")
 	fs.StringVar(&f.score, "score", "", scoreFlagHelp)
+}
+
+// cmdTrainContext is aekit train, interrupted when ctx is cancelled.
+func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("train", trainSynopsis, stderr)
+	var f trainFlags
+	f.define(fs)
 	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
 	if done {
 		return code
@@ -188,18 +202,12 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	return runTrain(ctx, &f, stdout, stderr)
 }
 
-// trainData is the data of a run, flattened to rows.
-type trainData struct {
-	x, y, vx, vy []float32
-	n, nv        int
-}
-
 // mmapThreshold is the file size above which .npy data is memory-mapped
 // when --mmap is not given.
 const mmapThreshold = 1 << 30
 
-// dataLoader reads the data files of a run, memory-mapping them when
-// --mmap asks or they are large.
+// dataLoader reads the data files of a run as train.Data, memory-mapping
+// them when --mmap asks or they are large.
 type dataLoader struct {
 	mode   string // "on", "off" or "auto"
 	mapped []*npy.Mapped
@@ -214,15 +222,20 @@ func (l *dataLoader) close() {
 	l.mapped = nil
 }
 
-// open returns the array in name: mapped (a read-only view of the file)
-// or read into memory.
-func (l *dataLoader) open(name string) (*npy.Array, bool, error) {
+// rows returns the rows of width values (width 0: whatever the file's
+// rows are) in name: a mapped file read by row (npy.Matrix), or an array
+// read into memory, uint8 data divided by 255. train.Fit checks the
+// values (NaN, Inf) as it streams through them.
+func (l *dataLoader) rows(name string, width int) (train.Data, error) {
 	if _, key := splitArraySpec(name); key != "" {
 		if l.mode == "on" {
-			return nil, false, fmt.Errorf("--mmap: %s: arrays inside .npz files cannot be mapped", name)
+			return nil, fmt.Errorf("--mmap: %s: arrays inside .npz files cannot be mapped", name)
 		}
 		a, err := readArray(name)
-		return a, false, err
+		if err != nil {
+			return nil, err
+		}
+		return memRows(name, a, width)
 	}
 	mapIt := l.mode == "on"
 	if l.mode == "auto" {
@@ -232,64 +245,126 @@ func (l *dataLoader) open(name string) (*npy.Array, bool, error) {
 	}
 	if !mapIt {
 		a, err := npy.ReadFile(name)
-		return a, false, err
+		if err != nil {
+			return nil, err
+		}
+		return memRows(name, a, width)
 	}
 	m, err := npy.Map(name)
 	switch {
 	case err == nil:
 		l.mapped = append(l.mapped, m)
-		return &m.Array, true, nil
+		if width, err = rowWidth(name, &m.Array, width); err != nil {
+			return nil, err
+		}
+		mx, err := m.Matrix(width)
+		if err != nil {
+			return nil, err
+		}
+		if mx.Rows() == 0 {
+			return nil, fmt.Errorf("%s: no samples", name)
+		}
+		return mx, nil
 	case errors.Is(err, npy.ErrNotMappable) && l.mode == "auto":
 		fmt.Fprintf(l.stderr, "aekit train: %v; reading it into memory\n", err)
 		a, err := npy.ReadFile(name)
-		return a, false, err
+		if err != nil {
+			return nil, err
+		}
+		return memRows(name, a, width)
 	case errors.Is(err, npy.ErrNotMappable):
-		return nil, false, fmt.Errorf("--mmap: %w (only float32 .npy files in C order can be mapped)", err)
+		return nil, fmt.Errorf("--mmap: %w (only float32 .npy files in C order can be mapped)", err)
 	}
-	return nil, false, err
+	return nil, err
 }
 
-// rows reads a .npy file as rows of width values (width 0: whatever the
-// file's rows are), scaling uint8 data by 1/255. Data read into memory is
-// checked for NaN and Inf here; mapped data is checked by train.Fit as
-// it streams through it.
-func (l *dataLoader) rows(name string, width int) ([]float32, int, int, error) {
-	a, mapped, err := l.open(name)
-	if err != nil {
-		return nil, 0, 0, err
+// rowWidth is the width of a's rows: width, or when it is 0 the product
+// of a's trailing dimensions.
+func rowWidth(name string, a *npy.Array, width int) (int, error) {
+	if width != 0 {
+		return width, nil
 	}
-	if width == 0 {
-		switch len(a.Shape) {
-		case 0:
-			return nil, 0, 0, fmt.Errorf("%s: a 0-d array holds no samples", name)
-		case 1:
-			width = a.Shape[0]
-		default:
-			width = 1
-			for _, d := range a.Shape[1:] {
-				width *= d
-			}
-		}
+	switch len(a.Shape) {
+	case 0:
+		return 0, fmt.Errorf("%s: a 0-d array holds no samples", name)
+	case 1:
+		return a.Shape[0], nil
+	}
+	width = 1
+	for _, d := range a.Shape[1:] {
+		width *= d
+	}
+	return width, nil
+}
+
+// memRows returns the in-memory array a as rows of width values (0: a's
+// own), uint8 data divided by 255.
+func memRows(name string, a *npy.Array, width int) (train.Data, error) {
+	width, err := rowWidth(name, a, width)
+	if err != nil {
+		return nil, err
 	}
 	n, err := a.Batch(width)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if n == 0 {
-		return nil, 0, 0, fmt.Errorf("%s: no samples", name)
-	}
-	if mapped {
-		return a.Data, n, width, nil
-	}
-	if r, c, ok := train.FirstNonFinite(a.Data, width); ok {
-		return nil, 0, 0, fmt.Errorf("%s: %w: row %d column %d is %g", name, train.ErrNonFinite, r, c, a.Data[r*width+c])
+		return nil, fmt.Errorf("%s: no samples", name)
 	}
 	scaleUint8(a)
-	return a.Data, n, width, nil
+	return train.Slice(a.Data, width), nil
+}
+
+// trainRun is one aekit train run, carried through its stages: flags,
+// configuration, loading, training, report.
+type trainRun struct {
+	f              *trainFlags
+	stdout, stderr io.Writer
+	ckpt           string // checkpoint file, "" for none
+	keepCkpt       bool   // keep it after a successful run
+	ld             *dataLoader
+	m              *aert.Model
+	cfg            train.Config
+	data, val      train.Set
+	kerasMajor     int               // Keras major version of --init-from or --arch (0: none)
+	arch           train.Arch        // --layers and --noise
+	init           train.Initializer // --init
 }
 
 func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
+	r := &trainRun{f: f, stdout: stdout, stderr: stderr}
 	failf := func(err error) int { return fail(stderr, "train", err) }
+	if err := r.checkFlags(); err != nil {
+		return failf(err)
+	}
+	r.ld = &dataLoader{mode: "auto", stderr: stderr}
+	if f.set["mmap"] {
+		r.ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
+	}
+	defer r.ld.close()
+	if err := r.config(); err != nil {
+		return failf(err)
+	}
+	if err := r.load(); err != nil {
+		return failf(err)
+	}
+	if err := r.ready(); err != nil {
+		return failf(err)
+	}
+	h, err := r.run(ctx)
+	if err != nil {
+		return r.trainError(err, h)
+	}
+	if err := r.report(h); err != nil {
+		return failf(err)
+	}
+	return exitOK
+}
+
+// checkFlags checks the flags that say where the model comes from and
+// where the results go, before anything is read.
+func (r *trainRun) checkFlags() error {
+	f := r.f
 	sources := 0
 	for _, s := range []string{f.layers, f.initFrom, f.resume} {
 		if s != "" {
@@ -299,291 +374,361 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if f.arch != "" && f.initFrom == "" {
 		sources++
 	}
-	if sources != 1 {
-		return failf(errors.New("give exactly one of --layers, --arch, --init-from and --resume"))
-	}
-	if f.set["keras-seed"] && f.layers == "" && (f.arch == "" || f.initFrom != "") {
-		return failf(errors.New("--keras-seed initialises a new model: use it with --layers or --arch"))
-	}
-	if f.valSplit != 0 && f.valData != "" {
-		return failf(errors.New("--validation-split and --validation-data are exclusive"))
-	}
-	if f.valTarget != "" && f.valData == "" {
-		return failf(errors.New("--validation-target needs --validation-data"))
-	}
-	if f.epochs < 1 {
-		return failf(fmt.Errorf("--epochs %d: %w", f.epochs, train.ErrConfig))
-	}
-	if f.batch < 1 {
-		return failf(fmt.Errorf("--batch-size %d: %w", f.batch, train.ErrConfig))
-	}
-	if f.threads < 0 {
-		return failf(fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig))
+	switch {
+	case sources != 1:
+		return errors.New("give exactly one of --layers, --arch, --init-from and --resume")
+	case f.set["keras-seed"] && f.layers == "" && (f.arch == "" || f.initFrom != ""):
+		return errors.New("--keras-seed initialises a new model: use it with --layers or --arch")
+	case f.valSplit != 0 && f.valData != "":
+		return errors.New("--validation-split and --validation-data are exclusive")
+	case f.valTarget != "" && f.valData == "":
+		return errors.New("--validation-target needs --validation-data")
+	case f.threads < 0:
+		return fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig)
 	}
 	if err := checkThreads(f.threads); err != nil {
-		return failf(err)
+		return err
 	}
-	ckptPath, keepCkpt, err := checkpointPath(f)
-	if err != nil {
-		return failf(err)
+	var err error
+	if r.init, err = train.ParseInitializer(f.init); err != nil {
+		return err
+	}
+	if f.noise != "" && f.layers == "" {
+		return errors.New("--noise adds a noise layer to the input of a --layers model; in a Keras architecture add a GaussianNoise or Dropout layer instead")
+	}
+	if f.layers != "" {
+		spec := f.layers
+		if f.noise != "" {
+			spec = f.noise + "," + spec
+		}
+		if r.arch, err = train.ParseArch(spec); err != nil {
+			return fmt.Errorf("--layers: %w", err)
+		}
+		if f.noise != "" {
+			for _, l := range r.arch.Layers[:strings.Count(f.noise, ",")+1] {
+				if l.Kind == train.Dense {
+					return fmt.Errorf("--noise %s: want noise layers only (dropout=R, gaussian=S, gaussian_dropout=R, alpha_dropout=R)", f.noise)
+				}
+			}
+		}
+	}
+	if r.ckpt, r.keepCkpt, err = checkpointPath(f); err != nil {
+		return err
 	}
 	// Every output is checked before anything is read or trained.
-	if err := checkOutputs(f, ckptPath); err != nil {
-		return failf(err)
+	if err := checkOutputs(f, r.ckpt); err != nil {
+		return err
 	}
-	if err := f.names.check(f.out); err != nil {
-		return failf(err)
-	}
+	return f.names.check(f.out)
+}
 
-	ld := &dataLoader{mode: "auto", stderr: stderr}
-	if f.set["mmap"] {
-		ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
-	}
-	defer ld.close()
-	loadRows := ld.rows
+// configFlags names the flag of each train.Config field.
+var configFlags = map[string]string{"Epochs": "--epochs", "BatchSize": "--batch-size",
+	"ValidationSplit": "--validation-split", "EarlyStopping": "--early-stopping", "Loss": "--loss"}
 
-	// Model and configuration.
-	var m *aert.Model
-	var cfg train.Config
-	var d trainData
+// config builds the run's train.Config from the flags, or from the
+// checkpoint with --resume, and validates it (train.Config.Validate),
+// naming the flag of a bad setting.
+func (r *trainRun) config() error {
+	f := r.f
 	if f.resume != "" {
 		ck, err := train.ReadCheckpointFile(f.resume)
 		if err != nil {
-			return failf(err)
+			return err
 		}
-		m, cfg = ck.Model, ck.Config()
+		r.m, r.cfg = ck.Model, ck.Config()
 		for _, name := range []string{"optimizer", "lr", "momentum", "nesterov", "loss", "batch-size", "no-shuffle", "seed", "validation-split", "lr-decay", "lr-decay-steps", "lr-staircase", "init"} {
 			if f.set[name] {
-				return failf(fmt.Errorf("--%s cannot change when resuming; the checkpoint fixes it", name))
+				return fmt.Errorf("--%s cannot change when resuming; the checkpoint fixes it", name)
 			}
 		}
 		if f.set["epochs"] {
-			cfg.Epochs = f.epochs
+			r.cfg.Epochs = f.epochs
 		}
 	} else {
 		opt, err := train.ParseOptimizer(f.optimizer, f.lr)
 		if err != nil {
-			return failf(err)
+			return err
 		}
 		if err := setOptimizer(opt, f); err != nil {
-			return failf(err)
-		}
-		if err := opt.Validate(); err != nil {
-			return failf(err)
+			return err
 		}
 		loss, err := train.ParseLoss(f.loss)
 		if err != nil {
-			return failf(err)
+			return err
 		}
-		cfg = train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
+		r.cfg = train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
 			Shuffle: !f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
 	}
-
-	// kerasMajor is the Keras major version of the file the model comes
-	// from (0: none, or ONNX): binary cross-entropy on probabilities
-	// follows it (Keras 1 and 2 add ε inside the logarithms).
-	kerasMajor := 0
-	switch {
-	case m != nil: // resumed
-	case f.layers != "":
-		x, n, w, err := loadRows(f.data, 0)
-		if err != nil {
-			return failf(err)
+	r.cfg.AllowUnscaledTargets = f.allowUnscaled
+	r.cfg.Threads = f.threads
+	r.cfg.CheckpointPath = r.ckpt
+	if f.patience > 0 {
+		r.cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBestWeights: f.restoreBest}
+	}
+	if err := r.cfg.Validate(); err != nil {
+		var ce *train.ConfigError
+		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
+			return fmt.Errorf("%s: %w", configFlags[ce.Field], err)
 		}
-		d.x, d.n = x, n
-		if m, err = train.Build(w, f.layers, f.init, f.seed); err != nil {
-			return failf(fmt.Errorf("--layers: %w", err))
+		return err
+	}
+	return nil
+}
+
+// load builds, opens or resumes the model and loads the data it trains
+// on, checking that widths and row counts agree.
+func (r *trainRun) load() error {
+	f := r.f
+	var err error
+	switch {
+	case r.m != nil: // resumed
+	case f.layers != "":
+		if r.data.X, err = r.ld.rows(f.data, 0); err != nil {
+			return err
+		}
+		if r.m, err = train.Build(r.data.X.Width(), r.arch, r.init, f.seed); err != nil {
+			return fmt.Errorf("--layers: %w", err)
 		}
 		if f.set["keras-seed"] {
-			if err := train.InitializeKeras(m, f.init, f.kerasSeed); err != nil {
-				return failf(fmt.Errorf("--keras-seed: %w", err))
+			if err := train.InitializeKeras(r.m, r.init, f.kerasSeed); err != nil {
+				return fmt.Errorf("--keras-seed: %w", err)
 			}
 		}
 	case f.initFrom != "":
 		var info *modelfile.Info
-		if m, info, err = openModel(f.initFrom, f.arch, "", "", ""); err != nil {
-			return failf(err)
+		if r.m, info, err = openModel(f.initFrom, f.arch, "", "", ""); err != nil {
+			return err
 		}
 		if info.Keras != nil {
-			kerasMajor = info.Keras.Major
+			r.kerasMajor = info.Keras.Major
 		}
 	default: // --arch alone: a fresh model of that architecture
-		opt, err := modelOptions("")
-		if err != nil {
-			return failf(err)
-		}
-		opt.ZeroWeights = true
-		var info *modelfile.Info
-		if m, info, err = modelfile.Open(f.arch, opt); err != nil {
-			return failf(fmt.Errorf("--arch: %w", flagHint(f.arch, err)))
-		}
-		if info.Keras == nil || info.Keras.Format != keras.FormatJSON {
-			format := string(info.Format)
-			if info.Keras != nil {
-				format = string(info.Keras.Format)
-			}
-			return failf(fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, format))
-		}
-		kerasMajor = info.Keras.Major
-		initialize := func() error { return train.Initialize(m, f.init, f.seed) }
-		if f.set["keras-seed"] {
-			initialize = func() error { return train.InitializeKeras(m, f.init, f.kerasSeed) }
-		}
-		if err := initialize(); err != nil {
-			return failf(fmt.Errorf("--arch %s: %w", f.arch, err))
+		if err := r.fresh(); err != nil {
+			return err
 		}
 	}
-	if f.resume == "" && kerasMajor > 0 && kerasMajor <= 2 {
-		cfg.Loss = cfg.Loss.Keras2()
+	if f.resume == "" && r.kerasMajor > 0 && r.kerasMajor <= 2 {
+		// Binary cross-entropy on probabilities follows the Keras
+		// version of the file (Keras 1 and 2 add ε inside the logarithms).
+		r.cfg.Loss = r.cfg.Loss.Keras2()
 	}
-	if d.x == nil {
-		if d.x, d.n, _, err = loadRows(f.data, m.InputWidth()); err != nil {
-			return failf(err)
+	m := r.m
+	if r.data.X == nil {
+		if r.data.X, err = r.ld.rows(f.data, m.InputWidth()); err != nil {
+			return err
 		}
 	}
 	if f.target != "" {
-		var n int
-		if d.y, n, _, err = loadRows(f.target, m.OutputWidth()); err != nil {
-			return failf(err)
+		if r.data.Y, err = r.ld.rows(f.target, m.OutputWidth()); err != nil {
+			return err
 		}
-		if n != d.n {
-			return failf(fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.target, n, f.data, d.n))
+		if n := r.data.Y.Rows(); n != r.data.X.Rows() {
+			return fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.target, n, f.data, r.data.X.Rows())
 		}
 	} else if m.OutputWidth() != m.InputWidth() {
-		return failf(fmt.Errorf("%w: the model maps %d inputs to %d outputs; give --target", train.ErrData, m.InputWidth(), m.OutputWidth()))
+		return fmt.Errorf("%w: the model maps %d inputs to %d outputs; give --target", train.ErrData, m.InputWidth(), m.OutputWidth())
 	}
 	if f.valData != "" {
-		if d.vx, d.nv, _, err = loadRows(f.valData, m.InputWidth()); err != nil {
-			return failf(err)
+		if r.val.X, err = r.ld.rows(f.valData, m.InputWidth()); err != nil {
+			return err
 		}
 		if f.valTarget != "" {
-			var n int
-			if d.vy, n, _, err = loadRows(f.valTarget, m.OutputWidth()); err != nil {
-				return failf(err)
+			if r.val.Y, err = r.ld.rows(f.valTarget, m.OutputWidth()); err != nil {
+				return err
 			}
-			if n != d.nv {
-				return failf(fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.valTarget, n, f.valData, d.nv))
+			if n := r.val.Y.Rows(); n != r.val.X.Rows() {
+				return fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.valTarget, n, f.valData, r.val.X.Rows())
 			}
 		}
-		cfg.ValX, cfg.ValY, cfg.ValN = d.vx, d.vy, d.nv
 	}
-	cfg.Mapped = len(ld.mapped) > 0
-	cfg.AllowUnscaledTargets = f.allowUnscaled
-	cfg.Threads = f.threads
-	if cfg.Threads == 0 {
-		cfg.Threads = runtime.GOMAXPROCS(0)
+	return nil
+}
+
+// fresh makes the model of --arch alone: that architecture, initialised
+// with --init and --seed (or --keras-seed).
+func (r *trainRun) fresh() error {
+	f := r.f
+	opt, err := modelOptions("")
+	if err != nil {
+		return err
 	}
-	cfg.CheckpointPath = ckptPath
-	if f.patience > 0 {
-		cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBestWeights: f.restoreBest}
+	opt.ZeroWeights = true
+	m, info, err := modelfile.Open(f.arch, opt)
+	if err != nil {
+		return fmt.Errorf("--arch: %w", flagHint(f.arch, err))
 	}
-	if f.recon != "" {
-		if err := reconFits(m); err != nil {
-			return failf(err)
+	if info.Keras == nil || info.Keras.Format != keras.FormatJSON {
+		format := string(info.Format)
+		if info.Keras != nil {
+			format = string(info.Keras.Format)
+		}
+		return fmt.Errorf("--arch %s: this is a saved model with weights (%s); use --init-from to start from it", f.arch, format)
+	}
+	r.m, r.kerasMajor = m, info.Keras.Major
+	initialize := func() error { return train.Initialize(m, r.init, f.seed) }
+	if f.set["keras-seed"] {
+		initialize = func() error { return train.InitializeKeras(m, r.init, f.kerasSeed) }
+	}
+	if err := initialize(); err != nil {
+		return fmt.Errorf("--arch %s: %w", f.arch, err)
+	}
+	return nil
+}
+
+// ready checks, before training, what would otherwise fail after it: a
+// --recon image the model cannot draw, a model the output's format cannot
+// hold; and removes the temporaries of a killed run's checkpoint.
+func (r *trainRun) ready() error {
+	if r.f.recon != "" {
+		if err := reconFits(r.m); err != nil {
+			return err
 		}
 	}
-	// A model the output's format cannot hold fails now, not after the
-	// run: training changes weights, not what the format must express.
-	if _, err := modelfile.Marshal(f.out, m, nil); err != nil {
-		return failf(fmt.Errorf("-o %w", err))
+	// Training changes weights, not what the format must express.
+	if _, err := modelfile.Marshal(r.f.out, r.m, nil); err != nil {
+		return fmt.Errorf("-o %w", err)
 	}
 	// A run killed by SIGKILL leaves the temporary files of its last
 	// checkpoint write; this run is the checkpoint's only writer.
-	if ckptPath != "" {
-		atomicfile.RemoveStale(ckptPath)
+	if r.ckpt != "" {
+		atomicfile.RemoveStale(r.ckpt)
 	}
+	return nil
+}
 
-	// Logging.
-	bar := newProgress(stderr)
-	if f.verbose != 1 {
+// run trains, logging epochs as --verbose asks.
+func (r *trainRun) run(ctx context.Context) (*train.History, error) {
+	bar := newProgress(r.stderr)
+	if r.f.verbose != 1 {
 		bar.on = false
 	}
-	cfg.OnBatch = bar.batch
-	cfg.OnEpoch = func(e train.EpochLog) {
+	r.cfg.OnBatch = bar.batch
+	r.cfg.OnEpoch = func(e train.EpochLog) {
 		bar.clear()
-		switch f.verbose {
+		switch r.f.verbose {
 		case 1:
-			fmt.Fprintf(stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, epochLine(e))
+			fmt.Fprintf(r.stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, epochLine(e))
 		case 2:
-			fmt.Fprintf(stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, epochLine(e))
+			fmt.Fprintf(r.stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, epochLine(e))
 		}
 	}
-
-	h, err := train.Fit(ctx, m, d.x, d.y, d.n, cfg)
+	h, err := train.Fit(ctx, r.m, r.data, r.val, r.cfg)
 	bar.clear()
+	return h, err
+}
+
+// trainError reports a failed or interrupted run and returns the exit
+// code.
+func (r *trainRun) trainError(err error, h *train.History) int {
+	f, stderr, ckpt := r.f, r.stderr, r.ckpt
 	var tre *train.TargetRangeError
 	switch {
-	case errors.Is(err, train.ErrInterrupted) && ckptPath == "":
+	case errors.Is(err, train.ErrInterrupted) && ckpt == "":
 		fmt.Fprintf(stderr, "aekit train: %v\nno checkpoint written (--no-checkpoint): the run cannot be resumed\n", err)
 		return exitMismatch
 	case errors.Is(err, train.ErrInterrupted):
-		fmt.Fprintf(stderr, "aekit train: %v\ncheckpoint written to %s; resume with:\n  %s\n", err, ckptPath, resumeCommand(f, ckptPath))
+		fmt.Fprintf(stderr, "aekit train: %v\ncheckpoint written to %s; resume with:\n  %s\n", err, ckpt, resumeCommand(f, ckpt))
 		return exitMismatch
 	case errors.Is(err, train.ErrNaNLoss):
-		if _, serr := os.Stat(ckptPath); ckptPath != "" && serr == nil && h != nil && len(h.Loss) > 0 {
-			fmt.Fprintf(stderr, "aekit train: %v; the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", err, h.Epoch[len(h.Epoch)-1]+1, ckptPath)
+		if _, serr := os.Stat(ckpt); ckpt != "" && serr == nil && h != nil && len(h.Loss) > 0 {
+			fmt.Fprintf(stderr, "aekit train: %v; the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", err, h.Epoch[len(h.Epoch)-1]+1, ckpt)
 		} else {
 			fmt.Fprintf(stderr, "aekit train: %v; no epoch finished, no model or checkpoint written (try a lower --lr)\n", err)
 		}
 		return exitMismatch
 	case errors.As(err, &tre):
-		return failf(unscaledError(f, tre))
-	case errors.Is(err, train.ErrNonFinite) && cfg.Mapped:
-		// Mapped data is checked by Fit, which names it data, target,
-		// validation data or validation target.
-		return failf(fmt.Errorf("%w (--data %s%s)", err, f.data, fileList(f)))
-	case err != nil:
-		return failf(err)
+		err = unscaledError(f, tre)
+	case errors.Is(err, train.ErrNonFinite):
+		// Fit names the data: data, target, validation data or
+		// validation target; the file is the flag's.
+		err = nonFiniteError(f, err)
 	}
-	f.names.apply(m)
-	if _, err := saveScored(f.out, m, 0, f.score, nil); err != nil {
-		return failf(err)
+	return fail(stderr, "train", err)
+}
+
+// report saves the trained model and writes what the flags ask for: the
+// checkpoint's fate, history, plot, reconstructions, JSON summary.
+func (r *trainRun) report(h *train.History) error {
+	f, stderr, ckpt := r.f, r.stderr, r.ckpt
+	f.names.apply(r.m)
+	if _, err := saveScored(f.out, r.m, 0, f.score, nil); err != nil {
+		return err
 	}
 	switch {
-	case ckptPath == "":
+	case ckpt == "":
 		fmt.Fprintf(stderr, "aekit train: model written to %s\n", f.out)
-	case keepCkpt:
-		fmt.Fprintf(stderr, "aekit train: model written to %s (checkpoint kept in %s)\n", f.out, ckptPath)
+	case r.keepCkpt:
+		fmt.Fprintf(stderr, "aekit train: model written to %s (checkpoint kept in %s)\n", f.out, ckpt)
 	default:
 		// The run succeeded: the default checkpoint has served its
 		// purpose (resuming after Ctrl-C) and is removed.
-		if err := os.Remove(ckptPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return failf(fmt.Errorf("removing the checkpoint: %w", err))
+		if err := os.Remove(ckpt); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing the checkpoint: %w", err)
 		}
 		fmt.Fprintf(stderr, "aekit train: model written to %s\n", f.out)
 	}
 	if f.history != "" {
 		if err := writeHistory(f.history, h); err != nil {
-			return failf(err)
+			return err
 		}
 	}
 	if f.plot != "" {
 		if err := plotHistory(f.plot, h); err != nil {
-			return failf(err)
+			return err
 		}
 	}
 	if f.recon != "" {
-		x, n := d.x, d.n
-		if d.vx != nil {
-			x, n = d.vx, d.nv
-		} else if cfg.ValidationSplit > 0 {
-			start := int(math.Floor(float64(d.n) * (1 - cfg.ValidationSplit)))
-			x, n = d.x[start*m.InputWidth():], d.n-start
-		}
-		if err := reconImage(f.recon, m, x, n); err != nil {
-			return failf(err)
+		if err := r.recon(); err != nil {
+			return err
 		}
 	}
 	if f.asJSON {
 		kept := ""
-		if keepCkpt {
-			kept = ckptPath
+		if r.keepCkpt {
+			kept = ckpt
 		}
-		if err := printTrainJSON(stdout, f.out, kept, h); err != nil {
-			return failf(err)
+		return printTrainJSON(r.stdout, f.out, kept, h)
+	}
+	return nil
+}
+
+// recon draws --recon from the first validation rows (of
+// --validation-data or the validation split), else the first rows.
+func (r *trainRun) recon() error {
+	d, first := r.data.X, 0
+	if r.val.X != nil {
+		d = r.val.X
+	} else if r.cfg.ValidationSplit > 0 {
+		nTrain, _, err := train.SplitRows(d.Rows(), r.cfg.ValidationSplit)
+		if err != nil {
+			return err
+		}
+		first = nTrain
+	}
+	k := min(d.Rows()-first, 10)
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = first + i
+	}
+	x := make([]float32, k*d.Width())
+	if err := d.ReadRows(x, idx); err != nil {
+		return err
+	}
+	return reconImage(r.f.recon, r.m, x, k)
+}
+
+// nonFiniteError adds to Fit's error the file of the data it names.
+func nonFiniteError(f *trainFlags, err error) error {
+	msg := err.Error()
+	for _, p := range []struct{ what, flag, file string }{
+		{"validation target", "validation-target", f.valTarget}, {"validation data", "validation-data", f.valData},
+		{"target", "target", f.target}, {"data", "data", f.data}} {
+		if p.file != "" && strings.Contains(msg, ": "+p.what+" row ") {
+			return fmt.Errorf("%s: %w", p.file, err)
 		}
 	}
-	return exitOK
+	return fmt.Errorf("%w (--data %s%s)", err, f.data, fileList(f))
 }
 
 // trainSummary is what train --json prints when a run ends. Epochs are

@@ -216,7 +216,7 @@ func timeProduct(impl kernel.ProductImpl, m, n, k, reps int, repTime time.Durati
 // number of batches is sized from the warm-up repetition to take about
 // repTime.
 func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time.Duration) (float64, error) {
-	m, err := train.Build(s.Width, s.Layers, "glorot_uniform", 1)
+	m, err := build(s)
 	if err != nil {
 		return 0, err
 	}
@@ -250,7 +250,7 @@ func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time
 					cancel()
 				}
 			}}
-		_, err := train.Fit(ctx, m, x, nil, n, cfg)
+		_, err := train.Fit(ctx, m, train.XY(x[:n*m.InputWidth()], m.InputWidth(), nil, 0), train.Set{}, cfg)
 		cancel()
 		if err != nil && !errors.Is(err, train.ErrInterrupted) {
 			return 0, err
@@ -273,7 +273,7 @@ func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time
 // microseconds per call of Predict at the given batch size, each
 // repetition calling it for about repTime after a warm-up.
 func timeInfer(s benchset.Model, x []float32, n, threads, batch, reps int, repTime time.Duration) (sps, latency float64, err error) {
-	m, err := train.Build(s.Width, s.Layers, "glorot_uniform", 1)
+	m, err := build(s)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -321,4 +321,13 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// build makes s's model with Keras's default initialiser, seed 1.
+func build(s benchset.Model) (*aert.Model, error) {
+	a, err := train.ParseArch(s.Layers)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark model %s: %w", s.Name, err)
+	}
+	return train.Build(s.Width, a, train.GlorotUniform, 1)
 }

@@ -48,7 +48,7 @@ func TestKServePeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := train.Build(784, "32:relu|784:sigmoid", "", 7)
+	m, err := train.Build(784, train.MustParseArch("32:relu|784:sigmoid"), "", 7)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 // also reads the server's mean batch from /metrics and requires batching
 // to have merged requests (2 ms max delay, 256 clients waiting).
 func TestLoadAekitServe(t *testing.T) {
-	m, err := train.Build(784, "128:relu,32:relu|128:relu,784:sigmoid", "", 11)
+	m, err := train.Build(784, train.MustParseArch("128:relu,32:relu|128:relu,784:sigmoid"), "", 11)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
+	"github.com/aekit/aekit/train/internal/order"
 )
 
 // readIDX returns the images of the IDX file name scaled to [0, 1], and
@@ -55,7 +56,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := train.Build(784, "32:relu|784:sigmoid", "glorot_uniform", *seed)
+	m, err := train.Build(784, train.MustParseArch("32:relu|784:sigmoid"), "glorot_uniform", *seed)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func main() {
 	if err := npy.WriteFile(filepath.Join(*out, "init.npy"), &npy.Array{Shape: []int{len(init)}, Data: init}); err != nil {
 		log.Fatal(err)
 	}
-	perms := train.Permutations(*seed, n, *epochs)
+	perms := order.Permutations(*seed, n, *epochs)
 	pf := make([]float32, 0, n**epochs)
 	for _, p := range perms {
 		for _, i := range p {
@@ -80,7 +81,7 @@ func main() {
 		log.Fatal(err)
 	}
 	start := time.Now()
-	h, err := train.Fit(context.Background(), m, x, nil, n, train.Config{
+	h, err := train.Fit(context.Background(), m, train.XY(x, m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{}, Loss: train.BinaryCrossentropy, Epochs: *epochs, BatchSize: *batch,
 		Shuffle: true, Seed: *seed, Threads: *threads,
 		OnEpoch: func(e train.EpochLog) {

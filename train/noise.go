@@ -1,0 +1,146 @@
+package train
+
+import (
+	"math"
+
+	"github.com/aekit/aekit/runtime"
+)
+
+// Noise layers (Dropout, GaussianNoise, GaussianDropout, AlphaDropout)
+// act while training and pass values through otherwise, with Keras 3's
+// formulas:
+//
+//	Dropout(r)          y = x·m/(1−r),  m = [u ≥ r], u ~ U[0, 1)
+//	GaussianNoise(s)    y = x + s·n,    n ~ N(0, 1)
+//	GaussianDropout(r)  y = x·(1 + √(r/(1−r))·n)
+//	AlphaDropout(r)     y = a·(x·m + α′·(1−m)) + b,  m = [u ≥ r],
+//	                    α′ = −1.6732632423543772·1.0507009873554805,
+//	                    a = ((1−r)(1 + r·α′²))^(−1/2), b = −a·α′·r
+//
+// The gradient is the multiplier of x (m/(1−r), 1, the Gaussian factor,
+// a·m). The random numbers are not Keras's: each value's u or n comes
+// from a hash of (Seed, update count, layer, row position in the batch,
+// column), so that results are the same for any number of threads.
+
+// noiseKind returns the Kind of an Identity layer that acts while
+// training, or ok false.
+func noiseKind(l *runtime.Layer) (Kind, bool) {
+	switch l.Class {
+	case "Dropout":
+		return Dropout, true
+	case "GaussianNoise":
+		return GaussianNoise, true
+	case "GaussianDropout":
+		return GaussianDropout, true
+	case "AlphaDropout":
+		return AlphaDropout, true
+	}
+	return 0, false
+}
+
+// alphaP is AlphaDropout's α′ = −alpha·scale of SELU.
+const alphaP = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
+
+// streamNoise keys the noise layers' random numbers ("aekitnoi").
+const streamNoise = 0x61656b69746e6f69
+
+// mix64 is SplitMix64's finaliser: a bijective hash of 64 bits.
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// uniform01 returns a float64 in [0, 1) from the top 53 bits of h.
+func uniform01(h uint64) float64 { return float64(h>>11) * (1.0 / (1 << 53)) }
+
+// noiseFwd fills rows lo..hi of the noise op o: its output a from its
+// input x and the multiplier mask used by the backward pass; key is the
+// step's key for this op.
+func (o *op) noiseFwd(lo, hi int, key uint64) {
+	w := o.out
+	r := o.rate
+	for row := lo; row < hi; row++ {
+		x, a, m := o.x[row*w:(row+1)*w], o.a[row*w:(row+1)*w], o.mask[row*w:(row+1)*w]
+		base := key ^ uint64(row)*0x9e3779b97f4a7c15
+		for j := range x {
+			h := mix64(base + uint64(j)*0xd1b54a32d192ed03)
+			switch o.kind {
+			case Dropout:
+				k := float32(0)
+				if uniform01(h) >= r {
+					k = o.scale
+				}
+				m[j] = k
+				a[j] = x[j] * k
+			case AlphaDropout:
+				if uniform01(h) >= r {
+					m[j] = o.scale // a
+					a[j] = o.scale*x[j] + o.shift
+				} else {
+					m[j] = 0
+					a[j] = o.scale*float32(alphaP) + o.shift
+				}
+			case GaussianNoise:
+				a[j] = x[j] + o.scale*gauss(h)
+			case GaussianDropout:
+				k := 1 + o.scale*gauss(h)
+				m[j] = k
+				a[j] = x[j] * k
+			}
+		}
+	}
+}
+
+// gauss returns a standard normal number from the hash h (Box–Muller on
+// two uniforms derived from it).
+func gauss(h uint64) float32 {
+	u1 := uniform01(h)
+	u2 := uniform01(mix64(h + 0x632be59bd9b4e019))
+	return float32(math.Sqrt(-2*math.Log(1-u1)) * math.Cos(2*math.Pi*u2))
+}
+
+// setNoise sets o's constants for its kind and rate.
+func (o *op) setNoise(k Kind, rate float64) {
+	o.noise, o.kind, o.rate = true, k, rate
+	switch k {
+	case Dropout:
+		o.scale = float32(1 / (1 - rate))
+	case GaussianNoise:
+		o.scale = float32(rate)
+	case GaussianDropout:
+		o.scale = float32(math.Sqrt(rate / (1 - rate)))
+	case AlphaDropout:
+		a := math.Pow((1-rate)*(1+rate*alphaP*alphaP), -0.5)
+		o.scale = float32(a)
+		o.shift = float32(-a * alphaP * rate)
+	}
+}
+
+// regPenalty returns r's penalty on v: L1·Σ|v| + L2·Σv², in float32 as
+// Keras sums it... accumulated in float64.
+func regPenalty(r runtime.Regularizer, v []float32) float64 {
+	var s1, s2 float64
+	for _, x := range v {
+		f := float64(x)
+		s1 += math.Abs(f)
+		s2 += f * f
+	}
+	return r.L1*s1 + r.L2*s2
+}
+
+// regGrad adds the gradient of r's penalty on v to g: L1·sign(v) + 2·L2·v
+// (sign(0) = 0, as TensorFlow's gradient of |v|), each scaled by s.
+func regGrad(r runtime.Regularizer, g, v []float32, s float32) {
+	l1, l2 := float32(r.L1)*s, 2*float32(r.L2)*s
+	for i, x := range v {
+		d := l2 * x
+		switch {
+		case x > 0:
+			d += l1
+		case x < 0:
+			d -= l1
+		}
+		g[i] += d
+	}
+}
