@@ -430,3 +430,27 @@ func TestAdvRepositorySymlinks(t *testing.T) {
 		t.Fatal("model.onnx -> /dev/zero: New hung")
 	}
 }
+
+// A version directory whose name is a number but not in its plain form
+// ("01", "+2") is not a version: it must not make scan look for a
+// directory of another name ("1") and refuse the whole repository.
+func TestAdvRepositoryVersionNames(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(aeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"ae/3/model.keras", "odd/01/model.keras", "odd/+2/model.keras"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, p), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srcs, err := scan(dir, nil)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if len(srcs) != 1 || srcs[0].name != "ae" || srcs[0].version != "3" {
+		t.Errorf("scan: %+v, want ae version 3 alone", srcs)
+	}
+}
