@@ -218,12 +218,16 @@ var (
 // Detect finds it when head reaches that far (Open and Read look there).
 func Detect(head []byte) Format {
 	switch {
-	case bytes.HasPrefix(head, hdf5Magic), bytes.HasPrefix(head, zipMagic), h5.IsHDF5(head):
+	case bytes.HasPrefix(head, hdf5Magic), bytes.HasPrefix(head, zipMagic):
 		return Keras
 	case len(bytes.TrimLeft(head, " \t\r\n")) > 0 && bytes.TrimLeft(head, " \t\r\n")[0] == '{':
 		return Keras
 	case looksONNX(head):
 		return ONNX
+	case h5.IsHDF5(head):
+		// Last, as detectFile looks: an ONNX model or JSON config may
+		// hold the signature's bytes at 512.
+		return Keras
 	}
 	return ""
 }
@@ -329,13 +333,25 @@ func Read(r io.Reader, opts *Options) (*runtime.Model, *Info, error) {
 		return nil, nil, err
 	}
 	fm := Detect(head)
+	var b []byte // the input, for a second Keras read
+	if fm == "" && len(head) == userblockSniff {
+		// An HDF5 user block may be longer than 2048 bytes (4096,
+		// 8192, ...; detectFile looks that far): read the input, as a
+		// Keras model is read, and look for the signature in it.
+		all, err := io.ReadAll(io.LimitReader(br, maxKeras+1))
+		if err != nil {
+			return nil, nil, err
+		}
+		if h5.IsHDF5(all) {
+			fm, b = Keras, all
+		}
+	}
 	switch {
 	case fm == "" && len(head) == 0:
 		return nil, nil, fmt.Errorf("%w: empty input", ErrFormat)
 	case fm == "":
 		return nil, nil, fmt.Errorf("%w (not HDF5, a .keras zip, JSON or ONNX)", ErrFormat)
 	}
-	var b []byte // the input, for a second Keras read
 	return read("", fm, opts, func(k *keras.Options) (*runtime.Model, *keras.Info, error) {
 		if b == nil {
 			var err error
