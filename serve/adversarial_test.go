@@ -454,3 +454,14 @@ func TestAdvRepositoryVersionNames(t *testing.T) {
 		t.Errorf("scan: %+v, want ae version 3 alone", srcs)
 	}
 }
+
+// A request of more rows than MaxQueue can never be queued: it must get a
+// 400 (not a 429 that a client retries forever).
+func TestAdvRowsBeyondQueue(t *testing.T) {
+	_, ts := newServer(t, Config{MaxQueue: 2})
+	url := ts.URL + "/v2/models/" + aeName + "/infer"
+	code, b, _ := post(t, url, jsonBody(aeIn, make([]float32, 4*16), 4, 16), nil)
+	if code != 400 {
+		t.Errorf("4 rows with MaxQueue 2: %d %s, want 400", code, b)
+	}
+}
