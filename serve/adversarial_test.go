@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -463,5 +465,77 @@ func TestAdvRowsBeyondQueue(t *testing.T) {
 	code, b, _ := post(t, url, jsonBody(aeIn, make([]float32, 4*16), 4, 16), nil)
 	if code != 400 {
 		t.Errorf("4 rows with MaxQueue 2: %d %s, want 400", code, b)
+	}
+}
+
+// Reloads of a changed model under load: every request is answered 200
+// (none sees the swap), and the replaced batchers' goroutines end.
+func TestAdvReloadUnderLoad(t *testing.T) {
+	dir := t.TempDir()
+	d := filepath.Join(dir, "ae", "1")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(aeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := filepath.Join(d, "model.keras")
+	if err := os.WriteFile(mf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, ts := newServer(t, Config{Repository: dir, Workers: 1})
+	url := ts.URL + "/v2/models/ae/infer"
+	body := jsonBody(aeIn, make([]float32, 16), 1, 16)
+	base := runtime.NumGoroutine()
+	stop := make(chan struct{})
+	codes := make(chan int, 1<<16)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(url, "application/json", strings.NewReader(body))
+				if err != nil {
+					codes <- -1
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				codes <- resp.StatusCode
+			}
+		})
+	}
+	for i := range 20 {
+		mt := time.Now().Add(time.Duration(i+1) * time.Second)
+		if err := os.Chtimes(mf, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if len(count) != 1 || count[200] == 0 {
+		t.Errorf("answers by status across 20 reloads: %v, want 200s only", count)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > base+4; {
+		if time.Now().After(deadline) {
+			t.Errorf("%d goroutines after the reloads, %d before", runtime.NumGoroutine(), base)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
