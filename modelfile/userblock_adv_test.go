@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/keras"
@@ -81,5 +82,32 @@ func TestAdvUserBlock4096(t *testing.T) {
 	}
 	if len(m1.Layers) != len(m2.Layers) {
 		t.Errorf("Open: %d layers, Read: %d", len(m1.Layers), len(m2.Layers))
+	}
+}
+
+// endless is an endless stream of one byte, counting what was read.
+type endless struct {
+	c byte
+	n int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = e.c
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+// Bytes that are no model on standard input are refused after a bounded
+// look (the user-block search reads at most about 1 MiB), not read whole.
+func TestAdvReadGarbageBounded(t *testing.T) {
+	src := &endless{c: 0xff}
+	_, _, err := Read(src, nil)
+	if err == nil || !strings.Contains(err.Error(), "not HDF5") {
+		t.Fatalf("Read of endless 0xff bytes: %v", err)
+	}
+	if src.n > 2<<20 {
+		t.Errorf("read %d bytes of garbage before refusing it", src.n)
 	}
 }
