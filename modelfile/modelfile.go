@@ -204,6 +204,11 @@ const sniffLen = 16
 // HDF5 signature after a user block of up to 2048 bytes.
 const userblockSniff = 2048 + 8
 
+// maxUserblockSniff is how many leading bytes Read looks through for the
+// HDF5 signature after a longer user block (up to 1 MiB) when the first
+// userblockSniff bytes tell no format.
+const maxUserblockSniff = 1<<20 + 8
+
 var (
 	hdf5Magic = []byte("\x89HDF\r\n\x1a\n")
 	zipMagic  = []byte("PK\x03\x04")
@@ -218,12 +223,16 @@ var (
 // Detect finds it when head reaches that far (Open and Read look there).
 func Detect(head []byte) Format {
 	switch {
-	case bytes.HasPrefix(head, hdf5Magic), bytes.HasPrefix(head, zipMagic), h5.IsHDF5(head):
+	case bytes.HasPrefix(head, hdf5Magic), bytes.HasPrefix(head, zipMagic):
 		return Keras
 	case len(bytes.TrimLeft(head, " \t\r\n")) > 0 && bytes.TrimLeft(head, " \t\r\n")[0] == '{':
 		return Keras
 	case looksONNX(head):
 		return ONNX
+	case h5.IsHDF5(head):
+		// Last, as detectFile looks: an ONNX model or JSON config may
+		// hold the signature's bytes at 512.
+		return Keras
 	}
 	return ""
 }
@@ -329,6 +338,21 @@ func Read(r io.Reader, opts *Options) (*runtime.Model, *Info, error) {
 		return nil, nil, err
 	}
 	fm := Detect(head)
+	var src io.Reader = br
+	if fm == "" && len(head) == userblockSniff {
+		// An HDF5 user block may be longer than 2048 bytes (4096,
+		// 8192, ...): look for the signature in the first
+		// maxUserblockSniff bytes, not further, so that bytes that are
+		// no model are not read whole.
+		more, err := io.ReadAll(io.LimitReader(br, maxUserblockSniff))
+		if err != nil {
+			return nil, nil, err
+		}
+		if h5.IsHDF5(more) {
+			fm = Keras
+		}
+		src = io.MultiReader(bytes.NewReader(more), br)
+	}
 	switch {
 	case fm == "" && len(head) == 0:
 		return nil, nil, fmt.Errorf("%w: empty input", ErrFormat)
@@ -340,13 +364,13 @@ func Read(r io.Reader, opts *Options) (*runtime.Model, *Info, error) {
 		if b == nil {
 			var err error
 			// keras.Read refuses more than 4 GiB; one byte more tells it.
-			if b, err = io.ReadAll(io.LimitReader(br, maxKeras+1)); err != nil {
+			if b, err = io.ReadAll(io.LimitReader(src, maxKeras+1)); err != nil {
 				return nil, nil, err
 			}
 		}
 		return keras.Read(bytes.NewReader(b), k)
 	}, func() (*runtime.Model, *onnx.Info, error) {
-		b, err := io.ReadAll(io.LimitReader(br, maxONNX+1))
+		b, err := io.ReadAll(io.LimitReader(src, maxONNX+1))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -157,10 +157,19 @@ func WriteSidecar(model string, t *Threshold) error {
 // the file.
 func ReadSidecar(model string) (*Threshold, error) {
 	name := SidecarPath(model)
-	f, err := os.Open(name)
+	// A FIFO or device would block the open or never end: only a
+	// regular file (or a symlink to one) is read.
+	fi, err := os.Stat(name)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: not a regular file", name, ErrThreshold)
+	}
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}

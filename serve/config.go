@@ -68,7 +68,7 @@ type Config struct {
 	// (DefaultMaxQueue).
 	MaxQueue int
 	// MaxRows is the largest number of rows in one request
-	// (DefaultMaxRows).
+	// (DefaultMaxRows), at most MaxQueue.
 	MaxRows int
 	// MaxBodyBytes bounds a request body or gRPC message
 	// (DefaultMaxBodyBytes).
@@ -121,6 +121,9 @@ func (c *Config) withDefaults() Config {
 	if d.MaxRows <= 0 {
 		d.MaxRows = DefaultMaxRows
 	}
+	// A request of more rows than a queue holds could never run: it is
+	// refused as too large (400), not as overload (429, retried).
+	d.MaxRows = min(d.MaxRows, d.MaxQueue)
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
 	}

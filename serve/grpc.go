@@ -96,11 +96,8 @@ func (g *grpcService) ModelInfer(_ context.Context, r *oip.ModelInferRequest) (*
 	if err != nil {
 		return fail(err)
 	}
-	j, outs, err := prepare(req, mo, s.cfg.MaxRows)
+	mo, j, outs, err := s.run(req, mo, r.GetModelName(), r.GetModelVersion())
 	if err != nil {
-		return fail(err)
-	}
-	if mo, err = s.infer(mo, j); err != nil {
 		return fail(err)
 	}
 	return encodeGRPC(r, mo, answer(j, mo, outs)), nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -238,6 +239,10 @@ func decodeHTTP(body []byte, headerLen int, shapeOK func(*inTensor) (int, error)
 	return req, nil
 }
 
+// bodyChunk is the most readBody allocates for a body before its bytes
+// arrive.
+const bodyChunk = 1 << 20
+
 // readBody reads a request body of at most max bytes, decompressed
 // when its Content-Encoding is gzip or deflate (zlib, as tritonclient's
 // request_compression_algorithm sends it), the limit applying to the
@@ -248,10 +253,23 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	}
 	var b []byte
 	var err error
-	if r.ContentLength >= 0 {
-		b = make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, b); err != nil {
-			return nil, invalidf("reading the body: %v", err)
+	if n := r.ContentLength; n >= 0 {
+		// The buffer grows with the bytes received, not to the length
+		// declared: a client that declares max bytes and sends none
+		// must not pin max bytes.
+		b = make([]byte, 0, min(n, bodyChunk))
+		for int64(len(b)) < n {
+			if len(b) == cap(b) {
+				b = slices.Grow(b, int(min(n, 2*int64(cap(b)))-int64(len(b))))
+			}
+			k, err := r.Body.Read(b[len(b):min(int64(cap(b)), n)])
+			b = b[:len(b)+k]
+			if err != nil && (err != io.EOF || int64(len(b)) < n) {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, invalidf("reading the body: %v", err)
+			}
 		}
 	} else if b, err = readLimited(r.Body, max); err != nil {
 		return nil, err
@@ -350,12 +368,11 @@ func (s *Server) inferHTTP(w http.ResponseWriter, r *http.Request, name string, 
 	if err != nil {
 		return writeError(w, err)
 	}
-	j, outs, err := prepare(&req.inferRequest, mo, s.cfg.MaxRows)
+	mo, j, outs, err := s.run(&req.inferRequest, mo, name, r.PathValue("version"))
 	if err != nil {
-		return writeError(w, err)
-	}
-	if mo, err = s.infer(mo, j); err != nil {
-		s.log.Warn("inference failed", "model", name, "error", err)
+		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrNotFound) {
+			s.log.Warn("inference failed", "model", name, "error", err)
+		}
 		return writeError(w, err)
 	}
 	if len(req.outputs) == 0 {

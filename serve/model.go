@@ -203,8 +203,8 @@ func latest(dir, name string) (source, bool, error) {
 	best := int64(-1)
 	for _, e := range ents {
 		v, err := strconv.ParseInt(e.Name(), 10, 64)
-		if err != nil || v < 1 || !e.IsDir() {
-			continue
+		if err != nil || v < 1 || !e.IsDir() || strconv.FormatInt(v, 10) != e.Name() {
+			continue // "01", "+2": not a version directory
 		}
 		best = max(best, v)
 	}

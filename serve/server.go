@@ -218,6 +218,32 @@ func (mo *model) answersAs(o *model) bool {
 		(mo.threshold != nil || o.threshold == nil)
 }
 
+// run checks req against mo, the model looked up as name and version
+// ver, and runs it. A reload that replaced mo after the lookup (its
+// batcher closed: ErrUnavailable) is not the client's concern: the
+// request is checked against and run by the model now served, if any,
+// which run returns.
+func (s *Server) run(req *inferRequest, mo *model, name, ver string) (*model, *job, []string, error) {
+	for tries := 0; ; tries++ {
+		j, outs, err := prepare(req, mo, s.cfg.MaxRows)
+		if err != nil {
+			return mo, nil, nil, err
+		}
+		mo, err = s.infer(mo, j)
+		if errors.Is(err, ErrUnavailable) && tries < 3 {
+			cur, lerr := s.lookup(name, ver)
+			if lerr != nil {
+				return mo, nil, nil, lerr
+			}
+			if cur != mo {
+				mo = cur
+				continue
+			}
+		}
+		return mo, j, outs, err
+	}
+}
+
 // admit takes a place among the in-flight requests, or reports
 // ErrOverloaded.
 func (s *Server) admit() error {
