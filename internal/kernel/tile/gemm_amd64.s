@@ -68,10 +68,50 @@
 	VFMADD231PS  Z16, Z25, Z14          \
 	VFMADD231PS  Z17, Z25, Z15
 
-// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+// SIGM512 applies package vmath's AVX-512 sigmoid (sigmoidBiasAVX512: the
+// same instructions, so the same bits) to the accumulator v in registers:
+// σ(|x|) = 1/(1+e^−|x|) with Cephes's expf and VRCP14PS plus one Newton
+// step, times e^−|x| where x < 0. Lanes of km with |x| > 87 or NaN, which
+// vmath leaves to its scalar loop, set K5 (the caller then recomputes the
+// block; see Sigmoid). Z30 holds 0 and Z31 1.0; it uses Z24–Z29, K3, K4.
+#define SIGM512(v, km) \
+	VPANDD.BCST       k_absmask<>(SB), v, Z24    \
+	VCMPPS.BCST       $0x16, k_lim<>(SB), Z24, km, K4 \
+	KORW              K4, K5, K5                 \
+	VCMPPS            $0x01, Z30, v, K3          \
+	VSUBPS            Z24, Z30, Z24              \
+	VMULPS.BCST       k_log2e<>(SB), Z24, Z25    \
+	VRNDSCALEPS       $0, Z25, Z25               \
+	VFNMADD231PS.BCST k_ln2hi<>(SB), Z25, Z24    \
+	VFNMADD231PS.BCST k_ln2lo<>(SB), Z25, Z24    \
+	VBROADCASTSS      k_e0<>(SB), Z26            \
+	VFMADD213PS.BCST  k_e1<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e2<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e3<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e4<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e5<>(SB), Z24, Z26       \
+	VMULPS            Z24, Z24, Z27              \
+	VFMADD213PS       Z24, Z27, Z26              \
+	VADDPS            Z31, Z26, Z26              \
+	VSCALEFPS         Z25, Z26, Z26              \
+	VADDPS            Z31, Z26, Z27              \
+	VRCP14PS          Z27, v                     \
+	VMOVAPS           Z31, Z29                   \
+	VFNMADD231PS      v, Z27, Z29                \
+	VFMADD213PS       v, Z29, v                  \
+	VMULPS            Z26, v, K3, v
+
+// SIGMSETUP prepares SIGM512's constants and clears K5.
+#define SIGMSETUP \
+	VPXORD       Z30, Z30, Z30      \
+	VBROADCASTSS k_one<>(SB), Z31   \
+	KXORW        K5, K5, K5
+
+// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:32] of one 8×32 tile (rows ≤ 8): 16 accumulators Z0–Z15.
-// flags: 1 ReLU, 2 start from the values in C instead of 0.
-TEXT ·Kern512(SB), NOSPLIT, $0-88
+// flags: 1 ReLU, 2 start from the values in C instead of 0, 4 sigmoid.
+TEXT ·Kern512(SB), NOSPLIT, $0-96
+	KXORW K5, K5, K5
 	MOVQ a+0(FP), R8
 	MOVQ lda+8(FP), DX
 	SHLQ $2, DX
@@ -186,7 +226,7 @@ k5done:
 k5nobias:
 	MOVQ   flags+72(FP), R9
 	TESTQ  $1, R9
-	JZ     k5store
+	JZ     k5sigm
 	VPXORD Z16, Z16, Z16
 	VMAXPS Z0, Z16, Z0 // 0 > x ? 0 : x, so NaN stays NaN (as package vmath)
 	VMAXPS Z1, Z16, Z1
@@ -204,6 +244,27 @@ k5nobias:
 	VMAXPS Z13, Z16, Z13
 	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+
+k5sigm:
+	TESTQ $4, R9
+	JZ    k5store
+	SIGMSETUP
+	SIGM512(Z0, K1)
+	SIGM512(Z1, K2)
+	SIGM512(Z2, K1)
+	SIGM512(Z3, K2)
+	SIGM512(Z4, K1)
+	SIGM512(Z5, K2)
+	SIGM512(Z6, K1)
+	SIGM512(Z7, K2)
+	SIGM512(Z8, K1)
+	SIGM512(Z9, K2)
+	SIGM512(Z10, K1)
+	SIGM512(Z11, K2)
+	SIGM512(Z12, K1)
+	SIGM512(Z13, K2)
+	SIGM512(Z14, K1)
+	SIGM512(Z15, K2)
 
 k5store:
 	MOVQ    c+32(FP), DI
@@ -248,6 +309,8 @@ k5store:
 	VMOVUPS Z15, K2, 64(DI)
 
 k5end:
+	KMOVW   K5, AX
+	MOVQ    AX, ret+88(FP)
 	VZEROUPPER
 	RET
 
@@ -292,11 +355,12 @@ k5end:
 	VFMADD231PS Z24, Z29, Z22 \
 	VFMADD231PS Z25, Z29, Z23
 
-// func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+// func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
 // A full 12×32 tile (A row-major): 24 accumulators Z0–Z23; flags as
 // Kern512's. The rows are addressed from four base pointers (rows 0, 3,
 // 6, 9) plus one or two times lda, moved along k each step.
-TEXT ·Kern512x12(SB), NOSPLIT, $0-72
+TEXT ·Kern512x12(SB), NOSPLIT, $0-80
+	KXORW    K5, K5, K5
 	MOVQ     a+0(FP), R8
 	MOVQ     lda+8(FP), DX
 	SHLQ     $2, DX
@@ -449,7 +513,7 @@ t12done:
 t12nobias:
 	MOVQ  flags+64(FP), R9
 	TESTQ $1, R9
-	JZ    t12store
+	JZ    t12sigm
 	VPXORD Z24, Z24, Z24
 	VMAXPS Z0, Z24, Z0
 	VMAXPS Z1, Z24, Z1
@@ -475,6 +539,35 @@ t12nobias:
 	VMAXPS Z21, Z24, Z21
 	VMAXPS Z22, Z24, Z22
 	VMAXPS Z23, Z24, Z23
+
+t12sigm:
+	TESTQ $4, R9
+	JZ    t12store
+	SIGMSETUP
+	SIGM512(Z0, K1)
+	SIGM512(Z1, K2)
+	SIGM512(Z2, K1)
+	SIGM512(Z3, K2)
+	SIGM512(Z4, K1)
+	SIGM512(Z5, K2)
+	SIGM512(Z6, K1)
+	SIGM512(Z7, K2)
+	SIGM512(Z8, K1)
+	SIGM512(Z9, K2)
+	SIGM512(Z10, K1)
+	SIGM512(Z11, K2)
+	SIGM512(Z12, K1)
+	SIGM512(Z13, K2)
+	SIGM512(Z14, K1)
+	SIGM512(Z15, K2)
+	SIGM512(Z16, K1)
+	SIGM512(Z17, K2)
+	SIGM512(Z18, K1)
+	SIGM512(Z19, K2)
+	SIGM512(Z20, K1)
+	SIGM512(Z21, K2)
+	SIGM512(Z22, K1)
+	SIGM512(Z23, K2)
 
 t12store:
 	VMOVUPS Z0, K1, (DI)
@@ -512,6 +605,8 @@ t12store:
 	ADDQ SI, DI
 	VMOVUPS Z22, K1, (DI)
 	VMOVUPS Z23, K2, 64(DI)
+	KMOVW   K5, AX
+	MOVQ    AX, ret+72(FP)
 	VZEROUPPER
 	RET
 
@@ -607,10 +702,11 @@ r5done:
 	CMPQ       SI, $n          \
 	CMOVQGT    BX, DI
 
-// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
-TEXT ·Kern256(SB), NOSPLIT, $0-88
+TEXT ·Kern256(SB), NOSPLIT, $0-96
+	MOVQ   $0, ret+88(FP)
 	MOVQ   a+0(FP), R8
 	MOVQ   lda+8(FP), DX
 	SHLQ   $2, DX
@@ -820,3 +916,41 @@ r2done:
 	OUT256(Y7, 224)
 	VZEROUPPER
 	RET
+
+// SIGM512's constants: package vmath's, one float32 each (broadcast).
+DATA k_absmask<>+0(SB)/4, $0x7fffffff
+GLOBL k_absmask<>(SB), RODATA|NOPTR, $4
+
+DATA k_lim<>+0(SB)/4, $0x42ae0000
+GLOBL k_lim<>(SB), RODATA|NOPTR, $4
+
+DATA k_log2e<>+0(SB)/4, $0x3fb8aa3b
+GLOBL k_log2e<>(SB), RODATA|NOPTR, $4
+
+DATA k_ln2hi<>+0(SB)/4, $0x3f318000
+GLOBL k_ln2hi<>(SB), RODATA|NOPTR, $4
+
+DATA k_ln2lo<>+0(SB)/4, $0xb95e8083
+GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $4
+
+DATA k_e0<>+0(SB)/4, $0x39506967
+GLOBL k_e0<>(SB), RODATA|NOPTR, $4
+
+DATA k_e1<>+0(SB)/4, $0x3ab743ce
+GLOBL k_e1<>(SB), RODATA|NOPTR, $4
+
+DATA k_e2<>+0(SB)/4, $0x3c088908
+GLOBL k_e2<>(SB), RODATA|NOPTR, $4
+
+DATA k_e3<>+0(SB)/4, $0x3d2aa9c1
+GLOBL k_e3<>(SB), RODATA|NOPTR, $4
+
+DATA k_e4<>+0(SB)/4, $0x3e2aaaaa
+GLOBL k_e4<>(SB), RODATA|NOPTR, $4
+
+DATA k_e5<>+0(SB)/4, $0x3f000000
+GLOBL k_e5<>(SB), RODATA|NOPTR, $4
+
+DATA k_one<>+0(SB)/4, $0x3f800000
+GLOBL k_one<>(SB), RODATA|NOPTR, $4
+

@@ -30,6 +30,10 @@ func detect() int {
 // with AVX-512 F, or AVX2 and FMA, in builds without the purego tag.
 func Available() bool { return level != levelNone }
 
+// AVX512 reports whether the kernels in use are the AVX-512 ones, whose
+// sigmoid the packed GEMM's AVX-512 epilogue computes bit for bit.
+func AVX512() bool { return level == levelAVX512 }
+
 // Name names the kernels in use: "avx512f", "avx2+fma", or why none.
 func Name() string {
 	switch level {

@@ -6,6 +6,9 @@ package vmath
 // build (the purego tag, or not amd64).
 func Available() bool { return false }
 
+// AVX512 reports false: no assembly kernels in this build.
+func AVX512() bool { return false }
+
 // Name says why the kernels are not used.
 func Name() string { return "pure Go (built with purego or not amd64)" }
 

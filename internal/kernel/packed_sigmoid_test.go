@@ -1,0 +1,108 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/aekit/aekit/internal/kernel/tile"
+	"github.com/aekit/aekit/internal/kernel/vmath"
+)
+
+// fusedSigmoid reports whether GemmPacked applies Sigmoid in kern's
+// registers in this process.
+func fusedSigmoid(kern *microKernel) bool { return kern.sigmoid && useVec && vmath.AVX512() }
+
+// TestGemmPackedSigmoidFused checks the sigmoid epilogue of the AVX-512
+// micro-kernels where it runs: bit for bit (±0 equal) BiasAct applied to
+// the identity product, on pre-activations spread over ±120 so that
+// blocks hold values out of the vector sigmoid's range (|x| > 87, NaN,
+// ±Inf) next to ones in it, which the kernel must report (the block is
+// then computed again and finished by the scalar loop), and on blocks
+// entirely in range, which it must not report.
+func TestGemmPackedSigmoidFused(t *testing.T) {
+	if !fusedSigmoid(kernAVX512) || !tile.Has512 {
+		t.Skip("no fused sigmoid here: needs AVX-512 F/DQ/VL and package vmath's AVX-512 kernels")
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	kern := kernAVX512
+	for trial := range 200 {
+		m := []int{2, 5, 8, 12, 13, 24, 40, 97, 200}[r.IntN(9)]
+		n := []int{17, 32, 33, 64, 100, 129, 784}[r.IntN(7)]
+		k := []int{1, 7, 32, 100, 300}[r.IntN(5)]
+		scale := []float64{0.5, 30}[trial%2] // 30: sums beyond ±87
+		a, b := randMat(r, m, k, scale/math.Sqrt(float64(k))), randMat(r, k, n, 1)
+		bias := randMat(r, 1, n, 1)
+		special := trial%5 == 4
+		if special {
+			for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -88, 87.5, -1e30} {
+				a[r.IntN(len(a))] = v
+			}
+		}
+		var p Packed
+		p.pack(kern, k, n, b, n, false)
+		lin := make([]float32, m*n)
+		GemmPacked(m, a, k, &p, lin, n, bias, Act{})
+		want := append([]float32(nil), lin...)
+		BiasAct(Act{Func: ActSigmoid}, want, m, n, nil)
+		got := make([]float32, m*n)
+		GemmPacked(m, a, k, &p, got, n, bias, Act{Func: ActSigmoid})
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] == 0 && want[i] == 0) {
+				t.Fatalf("m=%d n=%d k=%d scale=%g: C[%d][%d] = %g (%#x), BiasAct gives %g (%#x)",
+					m, n, k, scale, i/n, i%n, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+		// The report: a block is final exactly when all its values were
+		// in range.
+		for i0 := 0; i0 < m; i0 += kern.mb {
+			rows := min(kern.mb, m-i0)
+			inRange := true
+			for _, v := range lin[i0*n : (i0+rows)*n] {
+				if !(math.Abs(float64(v)) <= 87) {
+					inRange = false
+				}
+			}
+			c := make([]float32, rows*n)
+			if ok := kern.block(rows, a[i0*k:], k, 1, &p, 0, n, c, n, bias, tile.Sigmoid); ok != inRange {
+				t.Fatalf("m=%d n=%d k=%d rows %d…: block reported final=%v, values in range=%v", m, n, k, i0, ok, inRange)
+			}
+		}
+	}
+}
+
+// BenchmarkSigmoidEpilogue times the sigmoid output layers of the three
+// models at batch 256: the sigmoid fused into the micro-kernel's
+// registers (GemmPacked) against the product with the bias followed by
+// vmath's sigmoid over each block of rows (as GemmPacked did before).
+func BenchmarkSigmoidEpilogue(b *testing.B) {
+	kern := packedKernel()
+	for _, sh := range [][2]int{{100, 100}, {32, 784}, {128, 784}} {
+		in, out := sh[0], sh[1]
+		s := gemmShape{"NN", false, false, 256, out, in}
+		a, lda, w, ldb, c, ldc := gemmOperands(s)
+		bias := make([]float32, out)
+		var p Packed
+		p.Pack(in, out, w, ldb, false)
+		act := Act{Func: ActSigmoid}
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		name := fmt.Sprintf("%dx%d", in, out)
+		b.Run(name+"/fused", func(b *testing.B) {
+			for b.Loop() {
+				GemmPacked(s.m, a, lda, &p, c, ldc, bias, act)
+			}
+			reportGFLOPS(b, flops)
+		})
+		b.Run(name+"/block-then-sigmoid", func(b *testing.B) {
+			for b.Loop() {
+				for i0 := 0; i0 < s.m; i0 += kern.mb {
+					rows := min(kern.mb, s.m-i0)
+					p.kern.block(rows, a[i0*lda:], lda, 1, &p, 0, out, c[i0*ldc:], ldc, bias, 0)
+					finish(act, c[i0*ldc:], rows, out, ldc)
+				}
+			}
+			reportGFLOPS(b, flops)
+		})
+	}
+}
