@@ -87,6 +87,42 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 	}
 }
 
+// Holds reports whether p holds B, k×n with row stride ldb, packed
+// without transposing, bit for bit (NaN equal to the same NaN, +0 and −0
+// different): a check that a matrix has not changed since it was packed
+// which needs no copy of it. It reads B and the packed panels once
+// (AVX-512: two 512-bit compares per row of a panel) and allocates
+// nothing.
+func (p *Packed) Holds(k, n int, b []float32, ldb int) bool {
+	if p.kern == nil || p.k != k || p.n != n {
+		return false
+	}
+	if k == 0 || n == 0 {
+		return true
+	}
+	if ldb < n || len(b) < (k-1)*ldb+n {
+		return false
+	}
+	nr := p.kern.nr
+	for q := 0; q*nr < n; q++ {
+		j0 := q * nr
+		w := min(nr, n-j0)
+		panel := p.data[q*k*nr : (q+1)*k*nr]
+		if nr == 32 && tile.Has512 {
+			if !tile.EqualPanel512(&b[j0], ldb, &panel[0], k, lanes(w)) {
+				return false
+			}
+			continue
+		}
+		for l := range k {
+			if !SameBits(panel[l*nr:l*nr+w], b[l*ldb+j0:l*ldb+j0+w]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // GemmPacked computes C = f(A·B + bias) for the m×k matrix A (row stride
 // lda), the k×n matrix B packed in p, and the m×n matrix C (row stride
 // ldc): C is written, never read, and its padding is left alone. A nil

@@ -106,3 +106,50 @@ func BenchmarkSigmoidEpilogue(b *testing.B) {
 		})
 	}
 }
+
+// TestPackedHolds checks Holds against the matrix packed and against
+// copies with one value changed (every position of a small matrix, +0 to
+// −0 and NaN payloads included), for each micro-kernel's layout.
+func TestPackedHolds(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	for _, kern := range availableKernels() {
+		for _, sh := range [][3]int{{1, 1, 1}, {3, 17, 20}, {7, 33, 33}, {5, 64, 70}, {10, 100, 100}, {0, 5, 5}} {
+			k, n, ldb := sh[0], sh[1], sh[2]
+			b := randMat(r, k, ldb, 1)
+			var p Packed
+			p.pack(kern, k, n, b, ldb, false)
+			if !p.Holds(k, n, b, ldb) {
+				t.Fatalf("%s %v: Holds false on the packed matrix", kern.name, sh)
+			}
+			if k > 0 && (p.Holds(k-1, n, b, ldb) || p.Holds(k, n-1, b, ldb)) {
+				t.Fatalf("%s %v: Holds true for another shape", kern.name, sh)
+			}
+			for l := range k {
+				for j := range ldb {
+					c := append([]float32(nil), b...)
+					switch (l + j) % 3 {
+					case 0:
+						c[l*ldb+j] = -c[l*ldb+j]
+					case 1:
+						c[l*ldb+j] = math.Float32frombits(math.Float32bits(c[l*ldb+j]) ^ 1)
+					case 2:
+						c[l*ldb+j] = float32(math.NaN())
+					}
+					if got, want := p.Holds(k, n, c, ldb), j >= n; got != want {
+						t.Fatalf("%s %v: B[%d][%d] changed: Holds = %v, want %v", kern.name, sh, l, j, got, want)
+					}
+				}
+			}
+			z := make([]float32, len(b))
+			nz := append([]float32(nil), z...)
+			var q Packed
+			q.pack(kern, k, n, z, ldb, false)
+			if k > 0 {
+				nz[0] = float32(math.Copysign(0, -1))
+				if q.Holds(k, n, nz, ldb) {
+					t.Fatalf("%s %v: −0 for +0 not seen", kern.name, sh)
+				}
+			}
+		}
+	}
+}

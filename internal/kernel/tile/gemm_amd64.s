@@ -954,3 +954,45 @@ GLOBL k_e5<>(SB), RODATA|NOPTR, $4
 DATA k_one<>+0(SB)/4, $0x3f800000
 GLOBL k_one<>(SB), RODATA|NOPTR, $4
 
+
+// func EqualPanel512(b *float32, ldb int, panel *float32, k int, mask *int32) bool
+// Reports (1) whether the k rows of the 32 columns of B at b (row stride
+// ldb elements) whose mask entry is −1 equal, bit for bit, the packed
+// panel's (k rows of 32 values), or 0 at the first difference.
+TEXT ·EqualPanel512(SB), NOSPLIT, $0-41
+	MOVQ     b+0(FP), SI
+	MOVQ     ldb+8(FP), DX
+	SHLQ     $2, DX
+	MOVQ     panel+16(FP), DI
+	MOVQ     k+24(FP), CX
+	MOVQ     mask+32(FP), BX
+	VMOVUPS  (BX), Z0
+	VPMOVD2M Z0, K1
+	VMOVUPS  64(BX), Z0
+	VPMOVD2M Z0, K2
+	MOVQ     $1, AX
+	TESTQ    CX, CX
+	JLE      eqend
+
+eqloop:
+	VMOVDQU32.Z (SI), K1, Z0
+	VMOVDQU32.Z 64(SI), K2, Z1
+	VPCMPEQD    (DI), Z0, K1, K3
+	VPCMPEQD    64(DI), Z1, K2, K4
+	KXORW       K1, K3, K3
+	KXORW       K2, K4, K4
+	KORTESTW    K3, K4
+	JNZ         eqdiff
+	ADDQ        DX, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         eqloop
+	JMP         eqend
+
+eqdiff:
+	XORQ AX, AX
+
+eqend:
+	MOVB AX, ret+40(FP)
+	VZEROUPPER
+	RET

@@ -39,3 +39,8 @@ func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows i
 func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int) {
 	panic("tile: no assembly in this build")
 }
+
+// EqualPanel512 is not available in this build; it panics.
+func EqualPanel512(b *float32, ldb int, panel *float32, k int, mask *int32) bool {
+	panic("tile: no assembly in this build")
+}
