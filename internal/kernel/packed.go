@@ -173,7 +173,7 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 		switch {
 		case act.plainReLU():
 			ep = tile.Relu
-		case act.Func == ActSigmoid && kern.sigmoid && useVec && vmath.AVX512():
+		case act.Func == ActSigmoid && kern.fusesSigmoid():
 			ep = tile.Sigmoid
 		}
 		for i0 := 0; i0 < m; i0 += kern.mb {
@@ -184,6 +184,7 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 			}
 			ci := c[i0*ldc:]
 			if kern.block(rows, ai, lda, 1, p, 0, n, ci, ldc, bias, ep) && ep == tile.Sigmoid {
+				kern.sigmoidTail(ci, rows, n, ldc)
 				continue
 			}
 			if ep == tile.Sigmoid {
@@ -199,6 +200,25 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 	}
 	if !fused {
 		finish(act, c, 1, n, ldc)
+	}
+}
+
+// fusesSigmoid reports whether kern's tiles apply Sigmoid in this
+// process: package vmath runs the level whose sigmoid they compute, and
+// BiasAct uses it (the tests may switch vmath off).
+func (kern *microKernel) fusesSigmoid() bool {
+	return kern.sigmoid != nil && useVec && kern.sigmoid()
+}
+
+// sigmoidTail finishes what a block computed with tile.Sigmoid left to
+// the scalar loop, as sigmoidRow does: the last n%sigTail values of each
+// row, which hold x + bias.
+func (kern *microKernel) sigmoidTail(c []float32, rows, n, ldc int) {
+	if kern.sigTail == 0 || n%kern.sigTail == 0 {
+		return
+	}
+	for r := range rows {
+		sigmoidScalar(c[r*ldc+n/kern.sigTail*kern.sigTail:r*ldc+n], nil)
 	}
 }
 
@@ -231,8 +251,13 @@ type microKernel struct {
 	kcMax  int // longest block of k: a panel block of kcMax×nr values stays in L1
 	tile   tileFunc
 	row    rowFunc // nil: one-row products go through tile
-	// sigmoid says whether tile and big take tile.Sigmoid.
-	sigmoid bool
+	// sigmoid names the vmath level (vmath.AVX512 or vmath.AVX2) whose
+	// sigmoid tile and big compute with tile.Sigmoid, nil if none.
+	sigmoid func() bool
+	// sigTail is vmath's vector block at that level when it leaves a
+	// row's last len%sigTail values to its scalar loop (AVX2: 8), so
+	// the kernel leaves them too; 0 when it does them (AVX-512).
+	sigTail int
 	// big, when not nil, computes full tiles of bigRows rows (A
 	// row-major); tile does the rest.
 	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
@@ -405,9 +430,10 @@ const goNR = 16
 // The micro-kernels: AVX-512 (8×32 tiles), AVX2+FMA (6×16) and pure Go.
 var (
 	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
-		big: tile.Kern512x12, bigRows: 12, sigmoid: true}
-	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256}
-	kernGo   = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
+		big: tile.Kern512x12, bigRows: 12, sigmoid: vmath.AVX512}
+	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256,
+		sigmoid: vmath.AVX2, sigTail: 8}
+	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )
 
 // availableKernels returns the micro-kernels this CPU and build run, the

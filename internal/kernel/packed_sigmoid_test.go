@@ -12,7 +12,6 @@ import (
 
 // fusedSigmoid reports whether GemmPacked applies Sigmoid in kern's
 // registers in this process.
-func fusedSigmoid(kern *microKernel) bool { return kern.sigmoid && useVec && vmath.AVX512() }
 
 // TestGemmPackedSigmoidFused checks the sigmoid epilogue of the AVX-512
 // micro-kernels where it runs: bit for bit (±0 equal) BiasAct applied to
@@ -22,7 +21,7 @@ func fusedSigmoid(kern *microKernel) bool { return kern.sigmoid && useVec && vma
 // then computed again and finished by the scalar loop), and on blocks
 // entirely in range, which it must not report.
 func TestGemmPackedSigmoidFused(t *testing.T) {
-	if !fusedSigmoid(kernAVX512) || !tile.Has512 {
+	if !kernAVX512.fusesSigmoid() || !tile.Has512 {
 		t.Skip("no fused sigmoid here: needs AVX-512 F/DQ/VL and package vmath's AVX-512 kernels")
 	}
 	r := rand.New(rand.NewPCG(7, 11))
@@ -148,6 +147,80 @@ func TestPackedHolds(t *testing.T) {
 				nz[0] = float32(math.Copysign(0, -1))
 				if q.Holds(k, n, nz, ldb) {
 					t.Fatalf("%s %v: −0 for +0 not seen", kern.name, sh)
+				}
+			}
+		}
+	}
+}
+
+// sigmoidRowAVX2 is sigmoidRow with package vmath at its AVX2 level: the
+// reference the AVX2 epilogue must match bit for bit.
+func sigmoidRowAVX2(row []float32) {
+	for i := 0; i < len(row); {
+		i += vmath.SigmoidBiasAVX2(row[i:], nil)
+		end := min(i+8, len(row))
+		sigmoidScalar(row[i:end], nil)
+		i = end
+	}
+}
+
+// TestGemmPackedSigmoidAVX2 checks the AVX2 micro-kernel's sigmoid
+// epilogue (which GemmPacked uses where package vmath runs at its AVX2
+// level) on any CPU with AVX2: a block it reports final, with the rows'
+// tails (n%8 values) finished by sigmoidTail, is bit for bit (±0 equal)
+// the identity product with vmath's AVX2 sigmoid applied as sigmoidRow
+// does at that level; it reports a block not final exactly when a value
+// it computes (outside the tails) is out of range (|x| > 87 or NaN).
+func TestGemmPackedSigmoidAVX2(t *testing.T) {
+	if !tile.Has256 {
+		t.Skip("no AVX2+FMA here")
+	}
+	r := rand.New(rand.NewPCG(21, 2))
+	kern := kernAVX2
+	for trial := range 200 {
+		m := []int{1, 2, 5, 6, 7, 13, 48, 50, 100}[r.IntN(9)]
+		n := []int{1, 7, 8, 9, 15, 16, 17, 33, 100, 784}[r.IntN(10)]
+		k := []int{1, 7, 32, 100, 500}[r.IntN(5)]
+		scale := []float64{0.5, 30}[trial%2]
+		a, b := randMat(r, m, k, scale/math.Sqrt(float64(k))), randMat(r, k, n, 1)
+		bias := randMat(r, 1, n, 1)
+		if trial%5 == 4 {
+			for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), -88, 87.5} {
+				a[r.IntN(len(a))] = v
+			}
+		}
+		var p Packed
+		p.pack(kern, k, n, b, n, false)
+		lin := make([]float32, m*n)
+		GemmPacked(m, a, k, &p, lin, n, bias, Act{})
+		want := append([]float32(nil), lin...)
+		for i := range m {
+			sigmoidRowAVX2(want[i*n : i*n+n])
+		}
+		vec := n / 8 * 8
+		for i0 := 0; i0 < m; i0 += kern.mb {
+			rows := min(kern.mb, m-i0)
+			inRange := true
+			for i := i0; i < i0+rows; i++ {
+				for _, v := range lin[i*n : i*n+vec] {
+					if !(math.Abs(float64(v)) <= 87) {
+						inRange = false
+					}
+				}
+			}
+			got := make([]float32, rows*n)
+			ok := kern.block(rows, a[i0*k:], k, 1, &p, 0, n, got, n, bias, tile.Sigmoid)
+			if ok != inRange {
+				t.Fatalf("m=%d n=%d k=%d rows %d…: block reported final=%v, values in range=%v", m, n, k, i0, ok, inRange)
+			}
+			if !ok {
+				continue
+			}
+			kern.sigmoidTail(got, rows, n, n)
+			for i, g := range got {
+				w := want[i0*n+i]
+				if math.Float32bits(g) != math.Float32bits(w) && !(g == 0 && w == 0) {
+					t.Fatalf("m=%d n=%d k=%d: C[%d][%d] = %g, vmath's AVX2 sigmoid gives %g", m, n, k, i0+i/n, i%n, g, w)
 				}
 			}
 		}

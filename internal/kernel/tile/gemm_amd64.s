@@ -702,6 +702,46 @@ r5done:
 	CMPQ       SI, $n          \
 	CMOVQGT    BX, DI
 
+// EXPF256 is package vmath's EXPF: Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4,
+// Y6 and Y7; Y12 holds 1.0 and Y13 log2(e).
+#define EXPF256 \
+	VMULPS       Y13, Y3, Y4              \
+	VROUNDPS     $0, Y4, Y4               \
+	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
+	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \
+	VMOVUPS      k_e0<>(SB), Y5           \
+	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
+	VMULPS       Y3, Y3, Y6               \
+	VFMADD213PS  Y3, Y6, Y5               \
+	VADDPS       Y12, Y5, Y5              \
+	VCVTPS2DQ    Y4, Y7                   \
+	VPADDD       k_bias127<>(SB), Y7, Y7  \
+	VPSLLD       $23, Y7, Y7              \
+	VMULPS       Y7, Y5, Y5
+
+// SIGM256 is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
+// instructions, so the same bits) on the 8 values at off(DI), in place.
+// A value with |x| > 87 or NaN, which vmath leaves to its scalar loop,
+// clears bits of R12 (0xff while all were in range). Y9 holds 0, Y12 1.0,
+// Y13 log2(e), Y14 87 and Y15 the absolute-value mask; it uses Y0–Y8, BX.
+#define SIGM256(off) \
+	VMOVUPS   off(DI), Y0           \
+	VANDPS    Y15, Y0, Y1           \
+	VCMPPS    $0x12, Y14, Y1, Y2    \
+	VMOVMSKPS Y2, BX                \
+	ANDL      BX, R12               \
+	VSUBPS    Y1, Y9, Y3            \
+	EXPF256                         \
+	VADDPS    Y12, Y5, Y6           \
+	VDIVPS    Y6, Y12, Y7           \
+	VMULPS    Y7, Y5, Y8            \
+	VBLENDVPS Y0, Y8, Y7, Y7        \
+	VMOVUPS   Y7, off(DI)
+
 // func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
@@ -844,6 +884,45 @@ k2store:
 	VMASKMOVPS Y11, Y13, 32(DI)
 
 k2end:
+	MOVQ  flags+72(FP), R9
+	TESTQ $4, R9
+	JZ    k2ret
+	// Sigmoid over the stored tile, row by row, on each half of 8
+	// columns that is entirely valid (vmath's blocks of 8; a partial
+	// half is the row's tail, which vmath leaves to its scalar loop and
+	// so does the caller).
+	VMOVMSKPS    Y12, R10
+	VMOVMSKPS    Y13, R11
+	VBROADCASTSS k_one<>(SB), Y12
+	VBROADCASTSS k_log2e<>(SB), Y13
+	VBROADCASTSS k_lim<>(SB), Y14
+	VBROADCASTSS k_absmask<>(SB), Y15
+	VXORPS       Y9, Y9, Y9
+	MOVL         $0xff, R12
+	MOVQ         c+32(FP), DI
+	MOVQ         ldc+40(FP), DX
+	SHLQ         $2, DX
+	MOVQ         SI, CX
+
+k2sloop:
+	CMPQ R10, $0xff
+	JNE  k2shalf
+	SIGM256(0)
+
+k2shalf:
+	CMPQ R11, $0xff
+	JNE  k2snext
+	SIGM256(32)
+
+k2snext:
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  k2sloop
+	CMPL R12, $0xff
+	JEQ  k2ret
+	MOVQ $1, ret+88(FP)
+
+k2ret:
 	VZEROUPPER
 	RET
 
@@ -917,43 +996,137 @@ r2done:
 	VZEROUPPER
 	RET
 
-// SIGM512's constants: package vmath's, one float32 each (broadcast).
+// The sigmoid epilogues' constants: package vmath's, 8 copies each (AVX2
+// reads them as vectors, AVX-512 broadcasts the first).
 DATA k_absmask<>+0(SB)/4, $0x7fffffff
-GLOBL k_absmask<>(SB), RODATA|NOPTR, $4
+DATA k_absmask<>+4(SB)/4, $0x7fffffff
+DATA k_absmask<>+8(SB)/4, $0x7fffffff
+DATA k_absmask<>+12(SB)/4, $0x7fffffff
+DATA k_absmask<>+16(SB)/4, $0x7fffffff
+DATA k_absmask<>+20(SB)/4, $0x7fffffff
+DATA k_absmask<>+24(SB)/4, $0x7fffffff
+DATA k_absmask<>+28(SB)/4, $0x7fffffff
+GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
 
 DATA k_lim<>+0(SB)/4, $0x42ae0000
-GLOBL k_lim<>(SB), RODATA|NOPTR, $4
+DATA k_lim<>+4(SB)/4, $0x42ae0000
+DATA k_lim<>+8(SB)/4, $0x42ae0000
+DATA k_lim<>+12(SB)/4, $0x42ae0000
+DATA k_lim<>+16(SB)/4, $0x42ae0000
+DATA k_lim<>+20(SB)/4, $0x42ae0000
+DATA k_lim<>+24(SB)/4, $0x42ae0000
+DATA k_lim<>+28(SB)/4, $0x42ae0000
+GLOBL k_lim<>(SB), RODATA|NOPTR, $32
 
 DATA k_log2e<>+0(SB)/4, $0x3fb8aa3b
-GLOBL k_log2e<>(SB), RODATA|NOPTR, $4
+DATA k_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL k_log2e<>(SB), RODATA|NOPTR, $32
 
 DATA k_ln2hi<>+0(SB)/4, $0x3f318000
-GLOBL k_ln2hi<>(SB), RODATA|NOPTR, $4
+DATA k_ln2hi<>+4(SB)/4, $0x3f318000
+DATA k_ln2hi<>+8(SB)/4, $0x3f318000
+DATA k_ln2hi<>+12(SB)/4, $0x3f318000
+DATA k_ln2hi<>+16(SB)/4, $0x3f318000
+DATA k_ln2hi<>+20(SB)/4, $0x3f318000
+DATA k_ln2hi<>+24(SB)/4, $0x3f318000
+DATA k_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL k_ln2hi<>(SB), RODATA|NOPTR, $32
 
 DATA k_ln2lo<>+0(SB)/4, $0xb95e8083
-GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $4
+DATA k_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $32
 
 DATA k_e0<>+0(SB)/4, $0x39506967
-GLOBL k_e0<>(SB), RODATA|NOPTR, $4
+DATA k_e0<>+4(SB)/4, $0x39506967
+DATA k_e0<>+8(SB)/4, $0x39506967
+DATA k_e0<>+12(SB)/4, $0x39506967
+DATA k_e0<>+16(SB)/4, $0x39506967
+DATA k_e0<>+20(SB)/4, $0x39506967
+DATA k_e0<>+24(SB)/4, $0x39506967
+DATA k_e0<>+28(SB)/4, $0x39506967
+GLOBL k_e0<>(SB), RODATA|NOPTR, $32
 
 DATA k_e1<>+0(SB)/4, $0x3ab743ce
-GLOBL k_e1<>(SB), RODATA|NOPTR, $4
+DATA k_e1<>+4(SB)/4, $0x3ab743ce
+DATA k_e1<>+8(SB)/4, $0x3ab743ce
+DATA k_e1<>+12(SB)/4, $0x3ab743ce
+DATA k_e1<>+16(SB)/4, $0x3ab743ce
+DATA k_e1<>+20(SB)/4, $0x3ab743ce
+DATA k_e1<>+24(SB)/4, $0x3ab743ce
+DATA k_e1<>+28(SB)/4, $0x3ab743ce
+GLOBL k_e1<>(SB), RODATA|NOPTR, $32
 
 DATA k_e2<>+0(SB)/4, $0x3c088908
-GLOBL k_e2<>(SB), RODATA|NOPTR, $4
+DATA k_e2<>+4(SB)/4, $0x3c088908
+DATA k_e2<>+8(SB)/4, $0x3c088908
+DATA k_e2<>+12(SB)/4, $0x3c088908
+DATA k_e2<>+16(SB)/4, $0x3c088908
+DATA k_e2<>+20(SB)/4, $0x3c088908
+DATA k_e2<>+24(SB)/4, $0x3c088908
+DATA k_e2<>+28(SB)/4, $0x3c088908
+GLOBL k_e2<>(SB), RODATA|NOPTR, $32
 
 DATA k_e3<>+0(SB)/4, $0x3d2aa9c1
-GLOBL k_e3<>(SB), RODATA|NOPTR, $4
+DATA k_e3<>+4(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+8(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+12(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+16(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+20(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+24(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL k_e3<>(SB), RODATA|NOPTR, $32
 
 DATA k_e4<>+0(SB)/4, $0x3e2aaaaa
-GLOBL k_e4<>(SB), RODATA|NOPTR, $4
+DATA k_e4<>+4(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+8(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+12(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+16(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+20(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+24(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL k_e4<>(SB), RODATA|NOPTR, $32
 
 DATA k_e5<>+0(SB)/4, $0x3f000000
-GLOBL k_e5<>(SB), RODATA|NOPTR, $4
+DATA k_e5<>+4(SB)/4, $0x3f000000
+DATA k_e5<>+8(SB)/4, $0x3f000000
+DATA k_e5<>+12(SB)/4, $0x3f000000
+DATA k_e5<>+16(SB)/4, $0x3f000000
+DATA k_e5<>+20(SB)/4, $0x3f000000
+DATA k_e5<>+24(SB)/4, $0x3f000000
+DATA k_e5<>+28(SB)/4, $0x3f000000
+GLOBL k_e5<>(SB), RODATA|NOPTR, $32
 
 DATA k_one<>+0(SB)/4, $0x3f800000
-GLOBL k_one<>(SB), RODATA|NOPTR, $4
+DATA k_one<>+4(SB)/4, $0x3f800000
+DATA k_one<>+8(SB)/4, $0x3f800000
+DATA k_one<>+12(SB)/4, $0x3f800000
+DATA k_one<>+16(SB)/4, $0x3f800000
+DATA k_one<>+20(SB)/4, $0x3f800000
+DATA k_one<>+24(SB)/4, $0x3f800000
+DATA k_one<>+28(SB)/4, $0x3f800000
+GLOBL k_one<>(SB), RODATA|NOPTR, $32
 
+DATA k_bias127<>+0(SB)/4, $0x0000007f
+DATA k_bias127<>+4(SB)/4, $0x0000007f
+DATA k_bias127<>+8(SB)/4, $0x0000007f
+DATA k_bias127<>+12(SB)/4, $0x0000007f
+DATA k_bias127<>+16(SB)/4, $0x0000007f
+DATA k_bias127<>+20(SB)/4, $0x0000007f
+DATA k_bias127<>+24(SB)/4, $0x0000007f
+DATA k_bias127<>+28(SB)/4, $0x0000007f
+GLOBL k_bias127<>(SB), RODATA|NOPTR, $32
 
 // func EqualPanel512(b *float32, ldb int, panel *float32, k int, mask *int32) bool
 // Reports (1) whether the k rows of the 32 columns of B at b (row stride
