@@ -51,12 +51,32 @@
 // panel's block stays in L1) is read once from memory and from L1 by the
 // block's other tiles; blocks of k after the first continue the sums
 // from C. Bias and plain ReLU are applied in registers before a tile is
-// stored (masked stores: C's padding is never written); other
-// activations run over each block of rows right after it is computed,
-// while it is in cache, with BiasAct's arithmetic (Sigmoid through
-// package vmath). A pure-Go micro-kernel (4×16) serves other CPUs and
+// stored (masked stores: C's padding is never written). So is Sigmoid,
+// by the AVX-512 kernels where package vmath runs its AVX-512 sigmoid:
+// the tile computes that kernel's instructions (Cephes expf, VRCP14PS and
+// one Newton step) on its accumulators, so its bits are BiasAct's; the
+// AVX2 kernel, where vmath runs at its AVX2 level, applies vmath's AVX2
+// sigmoid to the tile right after storing it (from L1: its 16 ymm
+// registers hold the accumulators), on whole blocks of 8 columns, leaving
+// each row's last n%8 values to the scalar loop as sigmoidRow does. A
+// tile holding a value vmath leaves to its scalar loop (|x| > 87, NaN)
+// reports it, and its block of rows is computed again without the
+// sigmoid and finished as below: results stay BiasAct's bit for bit
+// (TestGemmPackedSigmoidFused, TestGemmPackedSigmoidAVX2, which also
+// checks the report). Other activations run over each block of rows
+// right after it is computed, while it is in cache, with BiasAct's
+// arithmetic. Measured (best of 300 single 256-row products, alternating
+// processes, load average 13; bench/passes-2026-12-06-1152.txt), fused
+// against the old pass over each block: 100×100 1.07×, 32×784 1.08×,
+// 128×784 1.01×; the sigmoid's arithmetic, not the memory pass, is what
+// it costs. A pure-Go micro-kernel (4×16) serves other CPUs and
 // the purego tag; package runtime uses Gemm there instead, as it is
 // faster than that kernel.
+//
+// Packed.Holds checks that a matrix still equals its packed copy by
+// comparing it with the panels themselves (two 512-bit compares per row
+// of a panel with AVX-512), so a user of Packed needs no plain copy to
+// notice in-place changes (package runtime's Predict).
 //
 // The AVX-512 kernel is chosen at start-up (first use) by timing both on
 // a 128×256·256×256 product when the CPU runs both (best of 9 runs each,
