@@ -26,6 +26,9 @@ type op struct {
 	prevG   []float32 // where the gradient w.r.t. x goes (nil for the first op)
 	logits  bool      // last op whose sigmoid is folded into the loss
 
+	packed bool          // forward through pw (kernel.GemmPacked)
+	pw     kernel.Packed // w packed for the forward product, again before each batch (repackRows)
+
 	fwd, bwdRows, bwdWeights func(c, t int)
 }
 
@@ -67,6 +70,7 @@ type net struct {
 	slots  [][]float32
 
 	gather, lossRows func(c, t int)
+	repack           func(c, t int) // repackRows
 }
 
 // newNet flattens m and points its Dense layers' Kernel and Bias at one
@@ -191,6 +195,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 		nt.bindOp(o)
 	}
 	nt.gather = nt.gatherRows
+	nt.repack = nt.repackRows
 	nt.lossRows = nt.computeLossRows
 	nt.pool = newPool(threads)
 	return nt, nil
@@ -200,6 +205,9 @@ func (nt *net) close() { nt.pool.close() }
 
 func (nt *net) bindOp(o *op) {
 	ka := kernelAct(o.act)
+	if o.packed = o.dense && kernel.PackedAsm(); o.packed {
+		o.pw.Pack(o.in, o.out, o.w, o.out, false) // sized here, re-packed per batch (repackRows)
+	}
 	inPlace := o.dense && &o.a[0] == &o.z[0]
 	o.fwd = func(c, t int) {
 		lo, hi := span(c, t, nt.n)
@@ -210,6 +218,21 @@ func (nt *net) bindOp(o *op) {
 		z, a := o.z[lo*o.out:hi*o.out], o.a[lo*o.out:hi*o.out]
 		if !o.dense {
 			if !o.logits {
+				kernel.BiasActTo(ka, a, z, rows, o.out, nil)
+			}
+			return
+		}
+		if o.packed {
+			// One product per thread, bias (and ReLU) in its
+			// registers: bit-identical whatever the thread split.
+			x := o.x[lo*o.in : hi*o.in]
+			switch {
+			case o.logits:
+				kernel.GemmPacked(rows, x, o.in, &o.pw, z, o.out, o.b, kernel.Act{})
+			case inPlace:
+				kernel.GemmPacked(rows, x, o.in, &o.pw, a, o.out, o.b, ka)
+			default:
+				kernel.GemmPacked(rows, x, o.in, &o.pw, z, o.out, o.b, kernel.Act{})
 				kernel.BiasActTo(ka, a, z, rows, o.out, nil)
 			}
 			return
@@ -337,6 +360,17 @@ func (nt *net) readBytes(rows int) int {
 	return b
 }
 
+// repackRows packs thread c's share of every Dense layer's weights for
+// the forward pass: they changed in the last step's update (or since, by
+// a restore), so each batch starts from the weights as they are.
+func (nt *net) repackRows(c, t int) {
+	for _, o := range nt.ops {
+		if o.packed {
+			o.pw.Repack(o.w, o.out, c, t)
+		}
+	}
+}
+
 // gatherRows copies the batch's rows of src and tgt into xb and yb (only
 // into xb when the target is the input).
 func (nt *net) gatherRows(c, t int) {
@@ -415,6 +449,9 @@ func (nt *net) batch(src, tgt []float32, idx []int, start, n int, train bool) fl
 	first.x = x
 	if !first.dense {
 		first.z = x
+	}
+	if kernel.PackedAsm() {
+		nt.pool.run(nt.repack)
 	}
 	for _, o := range nt.ops {
 		nt.pool.run(o.fwd)

@@ -119,14 +119,20 @@
 // against 29, the single chain per column being latency-bound), which
 // the runtime does not send to GemmPacked (see runtime.PackedMinRows).
 //
-// Training keeps Gemm. Measured in-process (best of 190 steps of each
-// variant, alternating blocks of 20), packing each layer's weights after
-// its update and multiplying the forward X·W (with fused bias and
-// activation), δ·Wᵀ (weights packed transposed) and Xᵀ·δ (δ packed by the
-// threads as its rows are final, A read transposed by the micro-kernels'
-// k stride) gave 0.93–1.07× the OpenBLAS step for the three models: the
-// transposed packing cost what δ·Wᵀ gained, and the transposed reads of
-// X made Xᵀ·δ no faster than OpenBLAS's.
+// Training multiplies the forward X·W with GemmPacked (package train
+// re-packs every Dense kernel at the start of each batch, the threads
+// sharing the panels through Packed.Repack, so weights changed by the
+// update or restored in between are always seen) with the bias, and ReLU
+// where the layer keeps only its output, in the micro-kernel's registers;
+// δ·Wᵀ and Xᵀ·δ keep Gemm. An earlier attempt that also packed Wᵀ for
+// δ·Wᵀ (a strided gather in Go) and read X transposed for Xᵀ·δ measured
+// 0.93–1.07× the OpenBLAS step: the transposed packing cost what δ·Wᵀ
+// gained, and the transposed reads of X made Xᵀ·δ no faster than
+// OpenBLAS's. The packed forward alone, best of 200 single steps per
+// process, 5 alternating rounds against the previous tree, one thread,
+// load average 8–10 (bench/steps-2026-12-06-1159.txt): seed 1.06×,
+// 784-32-784 1.13×, deep 1.01–1.06× (its forward products are a third of
+// a step's FLOPs, and OpenBLAS runs them at 140–160 GFLOP/s already).
 //
 // # One-row products
 //

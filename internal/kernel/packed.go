@@ -69,7 +69,30 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 	}
 	p.data = p.data[:size]
 	p.k, p.n, p.kern = k, n, kern
-	for q := range panels {
+	p.packPanels(b, ldb, trans, 0, panels)
+}
+
+// Repack packs B again into p, which must hold a matrix of B's shape
+// packed by Pack without trans (a layer's kernel after an update): only
+// the panels of part part of parts (near-equal runs of panels), so that
+// parts goroutines can share the work, each with its own part, while
+// nothing multiplies with p. It does not allocate.
+func (p *Packed) Repack(b []float32, ldb int, part, parts int) {
+	if p.kern == nil || parts < 1 || part < 0 || part >= parts {
+		panic("kernel: bad Repack")
+	}
+	k, n := p.k, p.n
+	if ldb < max(1, n) || (k > 0 && n > 0 && len(b) < (k-1)*ldb+n) {
+		panic("kernel: short B")
+	}
+	panels := (n + p.kern.nr - 1) / p.kern.nr
+	p.packPanels(b, ldb, false, part*panels/parts, (part+1)*panels/parts)
+}
+
+// packPanels packs panels q0 … q1−1 of B (see pack).
+func (p *Packed) packPanels(b []float32, ldb int, trans bool, q0, q1 int) {
+	k, n, nr := p.k, p.n, p.kern.nr
+	for q := q0; q < q1; q++ {
 		panel := p.data[q*k*nr : (q+1)*k*nr]
 		j0 := q * nr
 		w := min(nr, n-j0)
@@ -79,6 +102,12 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 				for j := range w {
 					dst[j] = b[(j0+j)*ldb+l]
 				}
+			} else if w == 32 && nr == 32 {
+				*(*[32]float32)(dst) = [32]float32(b[l*ldb+j0:])
+				continue
+			} else if w == 16 && nr == 16 {
+				*(*[16]float32)(dst) = [16]float32(b[l*ldb+j0:])
+				continue
 			} else {
 				copy(dst[:w], b[l*ldb+j0:l*ldb+j0+w])
 			}

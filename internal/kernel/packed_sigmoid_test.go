@@ -226,3 +226,38 @@ func TestGemmPackedSigmoidAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedRepack checks that re-packing another matrix of the same
+// shape in 1–4 parts, concurrently, gives Pack's layout bit for bit, and
+// does not allocate.
+func TestPackedRepack(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	for _, kern := range availableKernels() {
+		for _, sh := range [][3]int{{1, 1, 1}, {3, 17, 20}, {7, 33, 33}, {784, 128, 128}, {64, 100, 101}, {0, 5, 5}} {
+			k, n, ldb := sh[0], sh[1], sh[2]
+			a, b := randMat(r, k, ldb, 1), randMat(r, k, ldb, 1)
+			var want Packed
+			want.pack(kern, k, n, b, ldb, false)
+			for parts := 1; parts <= 4; parts++ {
+				var p Packed
+				p.pack(kern, k, n, a, ldb, false)
+				done := make(chan bool)
+				for part := range parts {
+					go func() { p.Repack(b, ldb, part, parts); done <- true }()
+				}
+				for range parts {
+					<-done
+				}
+				if err := sameBits(p.data, want.data); err != nil {
+					t.Fatalf("%s %v in %d parts: %v", kern.name, sh, parts, err)
+				}
+			}
+		}
+	}
+	var p Packed
+	b := randMat(r, 100, 100, 1)
+	p.Pack(100, 100, b, 100, false)
+	if got := testing.AllocsPerRun(10, func() { p.Repack(b, 100, 0, 2) }); got != 0 {
+		t.Errorf("Repack: %v allocations", got)
+	}
+}
