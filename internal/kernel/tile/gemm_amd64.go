@@ -70,11 +70,13 @@ func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows i
 //go:noescape
 func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
 
-// EqualPanel512 reports whether the k rows of B at b (row stride ldb
-// elements), in the columns whose mask entry (32 int32) is −1, equal bit
-// for bit the first values of each row of a packed 32-column panel (k rows
-// of 32 values): how package kernel checks that a matrix has not changed
-// since it was packed, without a copy of it. It needs Has512.
+// EqualRows512 reports whether the k rows of B at b (row stride ldb
+// elements) equal, bit for bit, the packed 32-column panels at p (panels
+// of them, each k rows of 32 values): row l of B against row l of every
+// panel, B read in order; mask (32 int32, −1 for a valid lane) applies to
+// the last panel's columns, the others are compared whole. It is how
+// package kernel checks that a matrix has not changed since it was
+// packed, without a copy of it. It needs Has512.
 //
 //go:noescape
-func EqualPanel512(b *float32, ldb int, panel *float32, k int, mask *int32) bool
+func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool

@@ -1128,44 +1128,69 @@ DATA k_bias127<>+24(SB)/4, $0x0000007f
 DATA k_bias127<>+28(SB)/4, $0x0000007f
 GLOBL k_bias127<>(SB), RODATA|NOPTR, $32
 
-// func EqualPanel512(b *float32, ldb int, panel *float32, k int, mask *int32) bool
-// Reports (1) whether the k rows of the 32 columns of B at b (row stride
-// ldb elements) whose mask entry is −1 equal, bit for bit, the packed
-// panel's (k rows of 32 values), or 0 at the first difference.
-TEXT ·EqualPanel512(SB), NOSPLIT, $0-41
+// func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
+// 1 if B (k rows at b, row stride ldb elements) equals the packed panels
+// at p bit for bit, else 0: row by row of B (read in order), row l against
+// row l of each 32-column panel (panel stride k·32 values); mask applies
+// to the last panel, the others are compared whole.
+TEXT ·EqualRows512(SB), NOSPLIT, $0-49
 	MOVQ     b+0(FP), SI
 	MOVQ     ldb+8(FP), DX
 	SHLQ     $2, DX
-	MOVQ     panel+16(FP), DI
+	MOVQ     p+16(FP), DI
 	MOVQ     k+24(FP), CX
-	MOVQ     mask+32(FP), BX
+	MOVQ     panels+32(FP), R9
+	MOVQ     mask+40(FP), BX
 	VMOVUPS  (BX), Z0
 	VPMOVD2M Z0, K1
 	VMOVUPS  64(BX), Z0
 	VPMOVD2M Z0, K2
+	MOVQ     CX, R10
+	SHLQ     $7, R10 // panel stride in bytes: k·32·4
 	MOVQ     $1, AX
 	TESTQ    CX, CX
-	JLE      eqend
+	JLE      erend
+	DECQ     R9      // full panels before the last
 
-eqloop:
-	VMOVDQU32.Z (SI), K1, Z0
-	VMOVDQU32.Z 64(SI), K2, Z1
-	VPCMPEQD    (DI), Z0, K1, K3
-	VPCMPEQD    64(DI), Z1, K2, K4
+erloop:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R8
+	TESTQ R8, R8
+	JLE  erlast
+
+erfull:
+	VMOVDQU32 (R11), Z0
+	VMOVDQU32 64(R11), Z1
+	VPCMPEQD  (R12), Z0, K3
+	VPCMPEQD  64(R12), Z1, K4
+	KANDW     K3, K4, K3
+	KORTESTW  K3, K3
+	JCC       erdiff // not all ones
+	ADDQ      $128, R11
+	ADDQ      R10, R12
+	DECQ      R8
+	JNZ       erfull
+
+erlast:
+	VMOVDQU32.Z (R11), K1, Z0
+	VMOVDQU32.Z 64(R11), K2, Z1
+	VPCMPEQD    (R12), Z0, K1, K3
+	VPCMPEQD    64(R12), Z1, K2, K4
 	KXORW       K1, K3, K3
 	KXORW       K2, K4, K4
 	KORTESTW    K3, K4
-	JNZ         eqdiff
+	JNZ         erdiff
 	ADDQ        DX, SI
 	ADDQ        $128, DI
 	DECQ        CX
-	JNZ         eqloop
-	JMP         eqend
+	JNZ         erloop
+	JMP         erend
 
-eqdiff:
+erdiff:
 	XORQ AX, AX
 
-eqend:
-	MOVB AX, ret+40(FP)
+erend:
+	MOVB AX, ret+48(FP)
 	VZEROUPPER
 	RET

@@ -40,7 +40,7 @@ func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, 
 	panic("tile: no assembly in this build")
 }
 
-// EqualPanel512 is not available in this build; it panics.
-func EqualPanel512(b *float32, ldb int, panel *float32, k int, mask *int32) bool {
+// EqualRows512 is not available in this build; it panics.
+func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool {
 	panic("tile: no assembly in this build")
 }

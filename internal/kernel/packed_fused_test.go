@@ -261,3 +261,32 @@ func TestPackedRepack(t *testing.T) {
 		t.Errorf("Repack: %v allocations", got)
 	}
 }
+
+// BenchmarkHolds times the check runtime.Predict makes on every packed
+// batch, on the deep model's 784×128 and 128×784 kernels: Packed.Holds
+// against the packed panels, and SameBits against a plain copy (what the
+// runtime did before, keeping that copy).
+func BenchmarkHolds(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, sh := range [][2]int{{784, 128}, {128, 784}} {
+		k, n := sh[0], sh[1]
+		w := randMat(r, k, n, 1)
+		cp := append([]float32(nil), w...)
+		var p Packed
+		p.Pack(k, n, w, n, false)
+		b.Run(fmt.Sprintf("%dx%d/holds", k, n), func(b *testing.B) {
+			for b.Loop() {
+				if !p.Holds(k, n, w, n) {
+					b.Fatal("changed")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d/samebits-copy", k, n), func(b *testing.B) {
+			for b.Loop() {
+				if !SameBits(cp, w) {
+					b.Fatal("changed")
+				}
+			}
+		})
+	}
+}
