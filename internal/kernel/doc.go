@@ -124,18 +124,22 @@
 //
 // Training multiplies the forward X·W with GemmPacked (package train
 // re-packs every Dense kernel at the start of each batch, the threads
-// sharing the panels through Packed.Repack, so weights changed by the
-// update or restored in between are always seen) with the bias, and ReLU
-// where the layer keeps only its output, in the micro-kernel's registers;
-// δ·Wᵀ and Xᵀ·δ keep Gemm. An earlier attempt that also packed Wᵀ for
-// δ·Wᵀ (a strided gather in Go) and read X transposed for Xᵀ·δ measured
-// 0.93–1.07× the OpenBLAS step: the transposed packing cost what δ·Wᵀ
-// gained, and the transposed reads of X made Xᵀ·δ no faster than
-// OpenBLAS's. The packed forward alone, best of 200 single steps per
-// process, 5 alternating rounds against the previous tree, one thread,
-// load average 8–10 (bench/steps-2026-12-06-1159.txt): seed 1.06×,
-// 784-32-784 1.13×, deep 1.01–1.06× (its forward products are a third of
-// a step's FLOPs, and OpenBLAS runs them at 140–160 GFLOP/s already).
+// sharing the panels through Packed.Repack in the pass that gathers the
+// batch's rows, so weights changed by the update or restored in between
+// are always seen) with the bias, and ReLU where the layer keeps only its
+// output, in the micro-kernel's registers; δ·Wᵀ and Xᵀ·δ keep Gemm. An
+// earlier attempt that also packed Wᵀ for δ·Wᵀ (a strided gather in Go)
+// and read X transposed for Xᵀ·δ measured 0.93–1.07× the OpenBLAS step:
+// the transposed packing cost what δ·Wᵀ gained, and the transposed reads
+// of X made Xᵀ·δ no faster than OpenBLAS's. The packed forward alone,
+// best of 200 single steps per process, 5–6 alternating rounds against
+// the previous tree, one thread, load average 7–10
+// (bench/steps-2026-12-06-1159.txt, -1228.txt): seed 1.01–1.06×,
+// 784-32-784 1.08–1.13×, deep 1.01–1.08× (its forward products are a
+// third of a step's FLOPs, and OpenBLAS runs them at 140–160 GFLOP/s
+// already); at two threads 784-32-784 and deep 1.09–1.15×, seed
+// 0.75–0.81× in the best runs but equal medians (not resolved under
+// that load).
 //
 // # One-row products
 //
