@@ -324,10 +324,11 @@ const parallelMinMACs = 1 << 21
 // package kernel has an assembly micro-kernel, its first batch of at least
 // PackedMinRows rows packs the Dense kernels (see Model.Predict) and it
 // keeps using them, without comparing them with the model's Kernel values
-// on every call as Model.Predict does (a memory compare that cost ~12% of
-// a 256-row pass of the deep model, whose weights no longer fit the
-// cache). After changing weights in place, make a new Parallel; replacing
-// layers or Kernel slices is noticed. Close stops its goroutines.
+// on every call as Model.Predict does (unless CheckWeights(false)): a
+// compare of every weight with its packed copy, ~10 µs or 1.5% of a
+// 256-row pass of the deep model when in cache (kernel.BenchmarkHolds).
+// After changing weights in place, make a new Parallel; replacing layers
+// or Kernel slices is noticed. Close stops its goroutines.
 type Parallel struct {
 	m       *Model
 	threads int
