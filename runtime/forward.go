@@ -327,8 +327,9 @@ const parallelMinMACs = 1 << 21
 // on every call as Model.Predict does (unless CheckWeights(false)): a
 // compare of every weight with its packed copy, ~10 µs or 1.5% of a
 // 256-row pass of the deep model when in cache (kernel.BenchmarkHolds).
-// After changing weights in place, make a new Parallel; replacing layers
-// or Kernel slices is noticed. Close stops its goroutines.
+// After changing weights in place, call the model's WeightsChanged (or
+// make a new Parallel); replacing layers or Kernel slices is noticed.
+// Close stops its goroutines.
 type Parallel struct {
 	m       *Model
 	threads int
@@ -418,7 +419,7 @@ func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 	}
 	var pm *packedModel
 	if n >= PackedMinRows && kernel.PackedAsm() && p.m.denseWeights() <= PackedMaxWeights {
-		if p.pm == nil || !p.pm.sameLayers(p.m) {
+		if p.pm == nil || !p.pm.sameLayers(p.m) || p.pm.gen != p.m.packs.gen.Load() {
 			p.pm = p.m.packedFor(n)
 		}
 		pm = p.pm

@@ -27,10 +27,11 @@ import (
 func (m *Model) CheckWeights(on bool) { m.packs.unchecked.Store(!on) }
 
 // WeightsChanged tells m that Dense Kernel values changed in place: the
-// next Predict that multiplies with packed weights packs them again,
-// without comparing first. It is needed only after CheckWeights(false)
-// (with the check on, the next Predict notices the change itself), and is
-// cheap: it bumps a counter.
+// next Predict that multiplies with packed weights, and the next batch of
+// every Parallel of m, packs them again, without comparing first. Predict
+// needs it only after CheckWeights(false) (with the check on, it notices
+// the change itself); a Parallel never compares. It is cheap: it bumps a
+// counter.
 func (m *Model) WeightsChanged() { m.packs.gen.Add(1) }
 
 // packCache holds a Model's packed Dense kernels: built by the first

@@ -134,8 +134,9 @@ func TestParallelKeepsItsPacks(t *testing.T) {
 // TestCheckWeightsOff checks the rule of CheckWeights(false): in-place
 // Kernel changes are not looked at until WeightsChanged (the packed
 // weights stay those of the first pass, bit for bit), WeightsChanged makes
-// the next Predict use the new values, a replaced Kernel slice is noticed
-// without it, and CheckWeights(true) compares again.
+// the next Predict, and a Parallel's next batch, use the new values, a
+// replaced Kernel slice is noticed without it, and CheckWeights(true)
+// compares again.
 func TestCheckWeightsOff(t *testing.T) {
 	if !kernel.PackedAsm() {
 		t.Skip("no assembly micro-kernel here: Predict runs Gemm on the live weights")
@@ -169,8 +170,18 @@ func TestCheckWeightsOff(t *testing.T) {
 			t.Fatalf("value %d changed before WeightsChanged: %v then %v", i, before[i], stale[i])
 		}
 	}
+	par := runtime.NewParallel(m, 2)
+	defer par.Close()
+	_, _ = par.Predict(nil, x) // takes m's packed weights, still the first pass's
+	for i := range l.Kernel {
+		l.Kernel[i] *= 0.5
+	}
 	m.WeightsChanged()
 	check("after WeightsChanged")
+	got, _ := par.Predict(nil, x)
+	if err := conformance.Compare(got, conformance.Reference(m, x, n), 0, 0); err != nil {
+		t.Fatalf("Parallel after WeightsChanged: %v", err)
+	}
 	l.Kernel = append([]float32(nil), l.Kernel...)
 	for i := range l.Kernel {
 		l.Kernel[i] = -l.Kernel[i]
