@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/aekit/aekit/internal/kernel"
 )
@@ -38,14 +37,15 @@ func (w *workspace) get(i, n int) []float32 {
 // applying the activation as each block of rows is computed
 // (kernel.GemmPacked); smaller batches, and other CPUs, run a Gemm and
 // kernel.BiasAct per layer. The first such batch packs every Dense
-// kernel, once, keeping a plain copy beside the packed one; every later
-// batch compares the Kernel slices with their copies (a memory compare:
-// 1–2% of a 256-row pass when the weights are in cache, ~12% for the
-// deep model's 0.9 MB that are not) and packs again what changed, so
-// weights may be changed in place between calls as before (Parallel,
-// which does not compare, is faster). The packed and plain copies take
-// twice the memory of the Dense kernels; models with more than
-// PackedMaxWeights kernel values are not packed.
+// kernel, once; every later batch compares the Kernel values with the
+// packed panels (kernel.Packed.Holds: no copy of the weights is kept, and
+// the panels it reads are those the products read next) and packs again
+// if they differ, so weights may be changed in place between calls as
+// before. Callers that do not change weights in place can turn the
+// comparison off with CheckWeights(false) and then announce in-place
+// changes with WeightsChanged (Parallel does not compare either). The
+// packed copy takes as much memory as the Dense kernels; models with more
+// than PackedMaxWeights kernel values are not packed.
 //
 // An x whose length is not a multiple of InputWidth returns an error
 // wrapping ErrShape. NaN and Inf inputs propagate as IEEE arithmetic says.
@@ -316,10 +316,12 @@ const parallelMinMACs = 1 << 21
 // package kernel has an assembly micro-kernel, its first batch of at least
 // PackedMinRows rows packs the Dense kernels (see Model.Predict) and it
 // keeps using them, without comparing them with the model's Kernel values
-// on every call as Model.Predict does (a memory compare that cost ~12% of
-// a 256-row pass of the deep model, whose weights no longer fit the
-// cache). After changing weights in place, make a new Parallel; replacing
-// layers or Kernel slices is noticed. Close stops its goroutines.
+// on every call as Model.Predict does (unless CheckWeights(false)): a
+// compare of every weight with its packed copy, ~10 µs or 1.5% of a
+// 256-row pass of the deep model when in cache (kernel.BenchmarkHolds).
+// After changing weights in place, call the model's WeightsChanged (or
+// make a new Parallel); replacing layers or Kernel slices is noticed.
+// Close stops its goroutines.
 type Parallel struct {
 	m       *Model
 	threads int
@@ -409,7 +411,7 @@ func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 	}
 	var pm *packedModel
 	if n >= PackedMinRows && kernel.PackedAsm() && p.m.denseWeights() <= PackedMaxWeights {
-		if p.pm == nil || !p.pm.sameLayers(p.m) {
+		if p.pm == nil || !p.pm.sameLayers(p.m) || p.pm.gen != p.m.packs.gen.Load() {
 			p.pm = p.m.packedFor(n)
 		}
 		pm = p.pm
@@ -465,9 +467,8 @@ const PackedMinRows = 64
 
 // PackedMaxWeights is the largest number of Dense kernel values (all
 // layers) a model may have for Predict and Parallel to pack them: packing
-// keeps two more copies (packed, and plain to compare with), 2×4 bytes
-// per weight, so larger models multiply with Gemm, which packs per call
-// into memory it frees.
+// keeps one more copy, 4 bytes per weight, so larger models multiply with
+// Gemm, which packs per call into memory it frees.
 const PackedMaxWeights = 16 << 20
 
 // denseWeights returns the number of Dense kernel values in m, without
@@ -485,94 +486,4 @@ func (m *Model) denseWeights() int {
 		}
 	}
 	return s
-}
-
-// packCache holds a Model's packed Dense kernels: built by the first
-// batch that uses them, rebuilt when a Kernel changed, read by any number
-// of concurrent passes.
-type packCache struct {
-	mu sync.Mutex // serialises building
-	p  atomic.Pointer[packedModel]
-}
-
-// packedModel is a model's Dense kernels packed for kernel.GemmPacked, in
-// the order forward.run visits them.
-type packedModel struct {
-	layers []packedLayer
-}
-
-// packedLayer is one Dense layer's packed kernel and a copy of the values
-// it was packed from.
-type packedLayer struct {
-	l   *Layer
-	src []float32 // l.Kernel's values when packed
-	p   kernel.Packed
-}
-
-// packedFor returns the packed kernels for a batch of n rows: nil when
-// the batch is smaller than PackedMinRows or kernel.GemmPacked has no
-// assembly micro-kernel here (then Gemm, OpenBLAS or gonum, is faster
-// than its pure-Go one). Otherwise it checks that the packs are those of
-// m's present Dense layers and Kernel values, and packs again if not. m
-// must be valid (Predict checks).
-func (m *Model) packedFor(n int) *packedModel {
-	if n < PackedMinRows || !kernel.PackedAsm() || m.denseWeights() > PackedMaxWeights {
-		return nil
-	}
-	if p := m.packs.p.Load(); p != nil && p.current(m) {
-		return p
-	}
-	m.packs.mu.Lock()
-	defer m.packs.mu.Unlock()
-	if p := m.packs.p.Load(); p != nil && p.current(m) {
-		return p
-	}
-	p := new(packedModel)
-	m.Walk(func(_ []string, l *Layer) {
-		if l.Type == Dense {
-			p.layers = append(p.layers, packedLayer{l: l, src: append([]float32(nil), l.Kernel...)})
-		}
-	})
-	for i := range p.layers {
-		pl := &p.layers[i]
-		pl.p.Pack(pl.l.In, pl.l.Units, pl.src, pl.l.Units, false)
-	}
-	m.packs.p.Store(p)
-	return p
-}
-
-// current reports whether p was packed from m's present Dense layers and
-// Kernel values, without allocating.
-func (p *packedModel) current(m *Model) bool {
-	i, ok := p.match(m, 0, true)
-	return ok && i == len(p.layers)
-}
-
-// sameLayers is current without comparing the values: p fits m's present
-// Dense layers.
-func (p *packedModel) sameLayers(m *Model) bool {
-	i, ok := p.match(m, 0, false)
-	return ok && i == len(p.layers)
-}
-
-func (p *packedModel) match(m *Model, i int, values bool) (int, bool) {
-	for _, l := range m.Layers {
-		switch l.Type {
-		case Dense:
-			if i >= len(p.layers) {
-				return i, false
-			}
-			pl := &p.layers[i]
-			if pl.l != l || pl.p.K() != l.In || pl.p.N() != l.Units || (values && !kernel.SameBits(pl.src, l.Kernel)) {
-				return i, false
-			}
-			i++
-		case SubModel:
-			var ok bool
-			if i, ok = p.match(l.Sub, i, values); !ok {
-				return i, false
-			}
-		}
-	}
-	return i, true
 }

@@ -3,7 +3,7 @@ package runtime
 import "testing"
 
 // TestPackedMaxWeights checks that models with more Dense kernel values
-// than PackedMaxWeights are not packed (they would keep two more copies),
+// than PackedMaxWeights are not packed (they would keep another copy),
 // and that denseWeights counts nested layers.
 func TestPackedMaxWeights(t *testing.T) {
 	big := &Layer{Name: "big", Type: Dense, In: 1, Units: PackedMaxWeights + 1, Kernel: make([]float32, PackedMaxWeights+1)}

@@ -130,3 +130,64 @@ func TestParallelKeepsItsPacks(t *testing.T) {
 		t.Fatalf("after replacing a layer: %v", err)
 	}
 }
+
+// TestCheckWeightsOff checks the rule of CheckWeights(false): in-place
+// Kernel changes are not looked at until WeightsChanged (the packed
+// weights stay those of the first pass, bit for bit), WeightsChanged makes
+// the next Predict, and a Parallel's next batch, use the new values, a
+// replaced Kernel slice is noticed without it, and CheckWeights(true)
+// compares again.
+func TestCheckWeightsOff(t *testing.T) {
+	if !kernel.PackedAsm() {
+		t.Skip("no assembly micro-kernel here: Predict runs Gemm on the live weights")
+	}
+	r := rand.New(rand.NewPCG(14, 14))
+	m := autoencoder(benchModels[1], 9)
+	n := runtime.PackedMinRows
+	x := randRows(r, n, m.InputWidth())
+	m.CheckWeights(false)
+	before, err := m.Predict(nil, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string) {
+		t.Helper()
+		got, err := m.Predict(nil, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conformance.Compare(got, conformance.Reference(m, x, n), 0, 0); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	l := m.Layers[0].Sub.Layers[0]
+	for i := range l.Kernel {
+		l.Kernel[i] *= 0.5
+	}
+	stale, _ := m.Predict(nil, x)
+	for i := range before {
+		if math.Float32bits(stale[i]) != math.Float32bits(before[i]) {
+			t.Fatalf("value %d changed before WeightsChanged: %v then %v", i, before[i], stale[i])
+		}
+	}
+	par := runtime.NewParallel(m, 2)
+	defer par.Close()
+	_, _ = par.Predict(nil, x) // takes m's packed weights, still the first pass's
+	for i := range l.Kernel {
+		l.Kernel[i] *= 0.5
+	}
+	m.WeightsChanged()
+	check("after WeightsChanged")
+	got, _ := par.Predict(nil, x)
+	if err := conformance.Compare(got, conformance.Reference(m, x, n), 0, 0); err != nil {
+		t.Fatalf("Parallel after WeightsChanged: %v", err)
+	}
+	l.Kernel = append([]float32(nil), l.Kernel...)
+	for i := range l.Kernel {
+		l.Kernel[i] = -l.Kernel[i]
+	}
+	check("after replacing a Kernel slice")
+	m.CheckWeights(true)
+	l.Kernel[5] += 3
+	check("after CheckWeights(true) and an in-place change")
+}

@@ -51,12 +51,35 @@
 // panel's block stays in L1) is read once from memory and from L1 by the
 // block's other tiles; blocks of k after the first continue the sums
 // from C. Bias and plain ReLU are applied in registers before a tile is
-// stored (masked stores: C's padding is never written); other
-// activations run over each block of rows right after it is computed,
-// while it is in cache, with BiasAct's arithmetic (Sigmoid through
-// package vmath). A pure-Go micro-kernel (4×16) serves other CPUs and
+// stored (masked stores: C's padding is never written). So is Sigmoid,
+// by the AVX-512 kernels where package vmath runs its AVX-512 sigmoid:
+// the tile computes that kernel's instructions (Cephes expf, VRCP14PS and
+// one Newton step) on its accumulators, so its bits are BiasAct's; the
+// AVX2 kernel, where vmath runs at its AVX2 level, applies vmath's AVX2
+// sigmoid to the tile right after storing it (from L1: its 16 ymm
+// registers hold the accumulators), on whole blocks of 8 columns, leaving
+// each row's last n%8 values to the scalar loop as sigmoidRow does. A
+// tile holding a value vmath leaves to its scalar loop (|x| > 87, NaN)
+// reports it, and its block of rows is computed again without the
+// sigmoid and finished as below: results stay BiasAct's bit for bit
+// (TestGemmPackedSigmoidFused, TestGemmPackedSigmoidAVX2, which also
+// checks the report). Other activations run over each block of rows
+// right after it is computed, while it is in cache, with BiasAct's
+// arithmetic. Measured (best of 300 single 256-row products, alternating
+// processes, load average 13; bench/passes-2026-12-06-1152.txt), fused
+// against the old pass over each block: 100×100 1.07×, 32×784 1.08×,
+// 128×784 1.01×; the sigmoid's arithmetic, not the memory pass, is what
+// it costs. A pure-Go micro-kernel (4×16) serves other CPUs and
 // the purego tag; package runtime uses Gemm there instead, as it is
 // faster than that kernel.
+//
+// Packed.Holds checks that a matrix still equals its packed copy by
+// comparing it with the panels themselves (with AVX-512: B row by row,
+// two 512-bit compares per panel), so a user of Packed needs no plain copy
+// to notice in-place changes (package runtime's Predict). BenchmarkHolds,
+// best of 5 runs of 2000 at load average 13: 784×128 4.7 µs, 128×784
+// 5.1 µs, against 5.6 and 5.8 µs for the memory compare with a plain copy
+// it replaces (panel by panel it took 13 and 32 µs).
 //
 // The AVX-512 kernel is chosen at start-up (first use) by timing both on
 // a 128×256·256×256 product when the CPU runs both (best of 9 runs each,
@@ -99,14 +122,24 @@
 // against 29, the single chain per column being latency-bound), which
 // the runtime does not send to GemmPacked (see runtime.PackedMinRows).
 //
-// Training keeps Gemm. Measured in-process (best of 190 steps of each
-// variant, alternating blocks of 20), packing each layer's weights after
-// its update and multiplying the forward X·W (with fused bias and
-// activation), δ·Wᵀ (weights packed transposed) and Xᵀ·δ (δ packed by the
-// threads as its rows are final, A read transposed by the micro-kernels'
-// k stride) gave 0.93–1.07× the OpenBLAS step for the three models: the
-// transposed packing cost what δ·Wᵀ gained, and the transposed reads of
-// X made Xᵀ·δ no faster than OpenBLAS's.
+// Training multiplies the forward X·W with GemmPacked (package train
+// re-packs every Dense kernel at the start of each batch, the threads
+// sharing the panels through Packed.Repack in the pass that gathers the
+// batch's rows, so weights changed by the update or restored in between
+// are always seen) with the bias, and ReLU where the layer keeps only its
+// output, in the micro-kernel's registers; δ·Wᵀ and Xᵀ·δ keep Gemm. An
+// earlier attempt that also packed Wᵀ for δ·Wᵀ (a strided gather in Go)
+// and read X transposed for Xᵀ·δ measured 0.93–1.07× the OpenBLAS step:
+// the transposed packing cost what δ·Wᵀ gained, and the transposed reads
+// of X made Xᵀ·δ no faster than OpenBLAS's. The packed forward alone,
+// best of 200 single steps per process, 5–6 alternating rounds against
+// the previous tree, one thread, load average 7–10
+// (bench/steps-2026-12-06-1159.txt, -1228.txt): seed 1.01–1.06×,
+// 784-32-784 1.08–1.13×, deep 1.01–1.08× (its forward products are a
+// third of a step's FLOPs, and OpenBLAS runs them at 140–160 GFLOP/s
+// already); at two threads 784-32-784 and deep 1.09–1.15×, seed
+// 0.75–0.81× in the best runs but equal medians (not resolved under
+// that load).
 //
 // # One-row products
 //

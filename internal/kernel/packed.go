@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/aekit/aekit/internal/kernel/tile"
+	"github.com/aekit/aekit/internal/kernel/vmath"
 )
 
 // Packed is a k×n matrix B (a Dense layer's kernel, or its transpose)
@@ -68,7 +69,30 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 	}
 	p.data = p.data[:size]
 	p.k, p.n, p.kern = k, n, kern
-	for q := range panels {
+	p.packPanels(b, ldb, trans, 0, panels)
+}
+
+// Repack packs B again into p, which must hold a matrix of B's shape
+// packed by Pack without trans (a layer's kernel after an update): only
+// the panels of part part of parts (near-equal runs of panels), so that
+// parts goroutines can share the work, each with its own part, while
+// nothing multiplies with p. It does not allocate.
+func (p *Packed) Repack(b []float32, ldb int, part, parts int) {
+	if p.kern == nil || parts < 1 || part < 0 || part >= parts {
+		panic("kernel: bad Repack")
+	}
+	k, n := p.k, p.n
+	if ldb < max(1, n) || (k > 0 && n > 0 && len(b) < (k-1)*ldb+n) {
+		panic("kernel: short B")
+	}
+	panels := (n + p.kern.nr - 1) / p.kern.nr
+	p.packPanels(b, ldb, false, part*panels/parts, (part+1)*panels/parts)
+}
+
+// packPanels packs panels q0 … q1−1 of B (see pack).
+func (p *Packed) packPanels(b []float32, ldb int, trans bool, q0, q1 int) {
+	k, n, nr := p.k, p.n, p.kern.nr
+	for q := q0; q < q1; q++ {
 		panel := p.data[q*k*nr : (q+1)*k*nr]
 		j0 := q * nr
 		w := min(nr, n-j0)
@@ -78,6 +102,12 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 				for j := range w {
 					dst[j] = b[(j0+j)*ldb+l]
 				}
+			} else if w == 32 && nr == 32 {
+				*(*[32]float32)(dst) = [32]float32(b[l*ldb+j0:])
+				continue
+			} else if w == 16 && nr == 16 {
+				*(*[16]float32)(dst) = [16]float32(b[l*ldb+j0:])
+				continue
 			} else {
 				copy(dst[:w], b[l*ldb+j0:l*ldb+j0+w])
 			}
@@ -86,14 +116,54 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 	}
 }
 
+// Holds reports whether p holds B, k×n with row stride ldb, packed
+// without transposing, bit for bit (NaN equal to the same NaN, +0 and −0
+// different): a check that a matrix has not changed since it was packed
+// which needs no copy of it. It reads B and the packed panels once
+// (AVX-512: B row by row, two 512-bit compares per panel) and allocates
+// nothing.
+func (p *Packed) Holds(k, n int, b []float32, ldb int) bool {
+	if p.kern == nil || p.k != k || p.n != n {
+		return false
+	}
+	if k == 0 || n == 0 {
+		return true
+	}
+	if ldb < n || len(b) < (k-1)*ldb+n {
+		return false
+	}
+	nr := p.kern.nr
+	panels := (n + nr - 1) / nr
+	if nr == 32 && tile.Has512 {
+		// B in order, row by row across the panels: measured 2–2.5×
+		// faster than panel by panel on 128×784.
+		return tile.EqualRows512(&b[0], ldb, &p.data[0], k, panels, lanes(n-(panels-1)*nr))
+	}
+	for q := range panels {
+		j0 := q * nr
+		w := min(nr, n-j0)
+		panel := p.data[q*k*nr : (q+1)*k*nr]
+		for l := range k {
+			if !SameBits(panel[l*nr:l*nr+w], b[l*ldb+j0:l*ldb+j0+w]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // GemmPacked computes C = f(A·B + bias) for the m×k matrix A (row stride
 // lda), the k×n matrix B packed in p, and the m×n matrix C (row stride
 // ldc): C is written, never read, and its padding is left alone. A nil
 // bias adds nothing. Identity and plain ReLU are applied in the
-// micro-kernel's registers before a tile is stored; any other activation
-// runs over each block of rows right after it is computed, while it is in
-// cache, with BiasAct's arithmetic (Sigmoid through package vmath's
-// kernels, the others as runtime.Activation.Apply).
+// micro-kernel's registers before a tile is stored, and so is Sigmoid by
+// the AVX-512 kernel where package vmath runs its AVX-512 sigmoid (the
+// same instructions, so the same bits as BiasAct; a block of rows holding
+// a value that kernel leaves to its scalar loop, |x| > 87 or NaN, is
+// computed again and finished as below). Any other activation runs over
+// each block of rows right after it is computed, while it is in cache,
+// with BiasAct's arithmetic (Sigmoid through package vmath's kernels, the
+// others as runtime.Activation.Apply).
 //
 // Every element of C is one chain of float32 fused multiply-adds over
 // l = 0 … k−1 starting from 0 (mul-then-add in the pure-Go kernel),
@@ -128,21 +198,56 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 	if m == 1 && kern.row != nil {
 		kern.oneRow(a, p, c, bias, act.plainReLU())
 	} else {
+		ep := 0
+		switch {
+		case act.plainReLU():
+			ep = tile.Relu
+		case act.Func == ActSigmoid && kern.fusesSigmoid():
+			ep = tile.Sigmoid
+		}
 		for i0 := 0; i0 < m; i0 += kern.mb {
 			rows := min(kern.mb, m-i0)
 			ai := a
 			if k > 0 {
 				ai = a[i0*lda:]
 			}
-			kern.rowBlock(rows, ai, lda, 1, p, 0, n, c[i0*ldc:], ldc, bias, act.plainReLU())
+			ci := c[i0*ldc:]
+			if kern.block(rows, ai, lda, 1, p, 0, n, ci, ldc, bias, ep) && ep == tile.Sigmoid {
+				kern.sigmoidTail(ci, rows, n, ldc)
+				continue
+			}
+			if ep == tile.Sigmoid {
+				// A value out of the vector sigmoid's range: the
+				// block again without it, finished as BiasAct does.
+				kern.block(rows, ai, lda, 1, p, 0, n, ci, ldc, bias, 0)
+			}
 			if !fused {
-				finish(act, c[i0*ldc:], rows, n, ldc)
+				finish(act, ci, rows, n, ldc)
 			}
 		}
 		return
 	}
 	if !fused {
 		finish(act, c, 1, n, ldc)
+	}
+}
+
+// fusesSigmoid reports whether kern's tiles apply Sigmoid in this
+// process: package vmath runs the level whose sigmoid they compute, and
+// BiasAct uses it (the tests may switch vmath off).
+func (kern *microKernel) fusesSigmoid() bool {
+	return kern.sigmoid != nil && useVec && kern.sigmoid()
+}
+
+// sigmoidTail finishes what a block computed with tile.Sigmoid left to
+// the scalar loop, as sigmoidRow does: the last n%sigTail values of each
+// row, which hold x + bias.
+func (kern *microKernel) sigmoidTail(c []float32, rows, n, ldc int) {
+	if kern.sigTail == 0 || n%kern.sigTail == 0 {
+		return
+	}
+	for r := range rows {
+		sigmoidScalar(c[r*ldc+n/kern.sigTail*kern.sigTail:r*ldc+n], nil)
 	}
 }
 
@@ -162,7 +267,7 @@ func finish(a Act, c []float32, rows, n, ldc int) {
 
 // tileFunc computes a tile of up to mr rows and one nr-wide panel: the
 // assembly kernels' signature (see package tile).
-type tileFunc func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+type tileFunc func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 
 // rowFunc computes one row against up to 4 panels (see tile.Row512).
 type rowFunc func(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
@@ -175,9 +280,16 @@ type microKernel struct {
 	kcMax  int // longest block of k: a panel block of kcMax×nr values stays in L1
 	tile   tileFunc
 	row    rowFunc // nil: one-row products go through tile
+	// sigmoid names the vmath level (vmath.AVX512 or vmath.AVX2) whose
+	// sigmoid tile and big compute with tile.Sigmoid, nil if none.
+	sigmoid func() bool
+	// sigTail is vmath's vector block at that level when it leaves a
+	// row's last len%sigTail values to its scalar loop (AVX2: 8), so
+	// the kernel leaves them too; 0 when it does them (AVX-512).
+	sigTail int
 	// big, when not nil, computes full tiles of bigRows rows (A
 	// row-major); tile does the rest.
-	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
 	bigRows int
 }
 
@@ -194,7 +306,20 @@ type microKernel struct {
 // columns j0…j1−1 are computed (j0 a multiple of the panel width), into
 // C's columns from 0.
 func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, j0, j1 int, c []float32, ldc int, bias []float32, relu bool) {
+	ep := 0
+	if relu {
+		ep = tile.Relu
+	}
+	kern.block(rows, a, rs, ks, p, j0, j1, c, ldc, bias, ep)
+}
+
+// block is rowBlock with the epilogue given as tile flags (0, tile.Relu,
+// or tile.Sigmoid where kern.sigmoid). It reports whether the block is
+// final: false when a tile with tile.Sigmoid met a value out of the vector
+// sigmoid's range, and the caller must compute the block again without it.
+func (kern *microKernel) block(rows int, a []float32, rs, ks int, p *Packed, j0, j1 int, c []float32, ldc int, bias []float32, ep int) bool {
 	k, nr := p.k, kern.nr
+	bad := 0
 	nk := max(1, (k+kern.kcMax-1)/kern.kcMax)
 	kc := (k + nk - 1) / max(nk, 1)
 	for l0 := 0; l0 == 0 || l0 < k; l0 += kc {
@@ -204,8 +329,8 @@ func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, 
 		if l0 > 0 {
 			flags |= tile.Accumulate
 		}
-		if last && relu {
-			flags |= tile.Relu
+		if last {
+			flags |= ep
 		}
 		for j := j0; j < j1; j += nr {
 			var pb, pp *float32
@@ -222,11 +347,11 @@ func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, 
 					pa = &a[i*rs+l0*ks]
 				}
 				if kern.big != nil && ks == 1 && rows-i >= kern.bigRows && lk > 0 {
-					kern.big(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, mask, pb, flags)
+					bad |= kern.big(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, mask, pb, flags)
 					i += kern.bigRows
 					continue
 				}
-				kern.tile(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, min(kern.mr, rows-i), mask, pb, flags, ks)
+				bad |= kern.tile(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, min(kern.mr, rows-i), mask, pb, flags, ks)
 				i += kern.mr
 			}
 		}
@@ -234,6 +359,7 @@ func (kern *microKernel) rowBlock(rows int, a []float32, rs, ks int, p *Packed, 
 			break
 		}
 	}
+	return bad == 0
 }
 
 // oneRow computes the single row of C = A·B (+ bias, ReLU when relu) with
@@ -283,7 +409,7 @@ func b2int(b bool) int {
 // goTile is the pure-Go micro-kernel, with the assembly kernels'
 // signature: each element a chain of float32 multiply-adds over k (the
 // compiler may or may not fuse them, depending on the architecture).
-func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
+func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int {
 	const nr = goNR
 	m := unsafe.Slice(mask, nr)
 	cols := 0
@@ -324,6 +450,7 @@ func goTile(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows in
 			crow[t] = v
 		}
 	}
+	return 0
 }
 
 // goNR is the panel width of the pure-Go kernel.
@@ -332,9 +459,10 @@ const goNR = 16
 // The micro-kernels: AVX-512 (8×32 tiles), AVX2+FMA (6×16) and pure Go.
 var (
 	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
-		big: tile.Kern512x12, bigRows: 12}
-	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256}
-	kernGo   = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
+		big: tile.Kern512x12, bigRows: 12, sigmoid: vmath.AVX512}
+	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256,
+		sigmoid: vmath.AVX2, sigTail: 8}
+	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )
 
 // availableKernels returns the micro-kernels this CPU and build run, the

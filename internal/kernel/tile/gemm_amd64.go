@@ -21,22 +21,34 @@ var Has256 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // each element is the same). lda is the distance between A's rows and ks
 // between its values along k, in elements: lda and 1 for A stored
 // row-major, 1 and the row stride for A stored transposed (k×rows); ldc
-// is C's row stride. It needs Has512.
+// is C's row stride. With Sigmoid in flags it applies package vmath's
+// AVX-512 sigmoid after the bias, in registers, and returns non-zero when
+// a valid lane held |x| > 87 or NaN, which that kernel leaves to the
+// scalar loop: the tile's values are then not final (see Sigmoid). It
+// returns 0 otherwise. It needs Has512.
 //
 //go:noescape
-func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 
 // Flags of Kern512 and Kern256.
 const (
 	Relu       = 1 // apply max(x, 0) after the bias
 	Accumulate = 2 // start from C's values instead of 0
+	// Sigmoid applies σ after the bias with package vmath's AVX-512
+	// arithmetic (Kern512 and Kern512x12 only; bit for bit
+	// vmath.SigmoidBias on the lanes it computes). Where a lane is out of
+	// that kernel's range (|x| > 87 or NaN) the kernel returns non-zero
+	// and the caller must compute the tile again without Sigmoid and
+	// finish it with vmath and its scalar loop.
+	Sigmoid = 4
 )
 
 // Kern512x12 is Kern512 for a full tile of 12 rows (24 accumulators), A
-// stored row-major (ks = 1); flags as Kern512's. It needs Has512.
+// stored row-major (ks = 1); flags and result as Kern512's. It needs
+// Has512.
 //
 //go:noescape
-func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
 
 // Row512 computes one row of C against up to 4 consecutive 32-column
 // panels of packed B (panel stride pstride elements; panels ≥ 1), 128
@@ -46,13 +58,25 @@ func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mas
 func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
 
 // Kern256 is Kern512 with AVX2: tiles of up to 6 rows and 16 columns
-// against 16-column panels; mask has 16 entries. It needs Has256.
+// against 16-column panels; mask has 16 entries. It ignores Sigmoid and
+// returns 0. It needs Has256.
 //
 //go:noescape
-func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 
 // Row256 is Row512 with AVX2: up to 4 16-column panels (64 columns); mask
 // has 64 entries.
 //
 //go:noescape
 func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
+
+// EqualRows512 reports whether the k rows of B at b (row stride ldb
+// elements) equal, bit for bit, the packed 32-column panels at p (panels
+// of them, each k rows of 32 values): row l of B against row l of every
+// panel, B read in order; mask (32 int32, −1 for a valid lane) applies to
+// the last panel's columns, the others are compared whole. It is how
+// package kernel checks that a matrix has not changed since it was
+// packed, without a copy of it. It needs Has512.
+//
+//go:noescape
+func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool

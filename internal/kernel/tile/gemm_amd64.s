@@ -68,10 +68,50 @@
 	VFMADD231PS  Z16, Z25, Z14          \
 	VFMADD231PS  Z17, Z25, Z15
 
-// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+// SIGM512 applies package vmath's AVX-512 sigmoid (sigmoidBiasAVX512: the
+// same instructions, so the same bits) to the accumulator v in registers:
+// σ(|x|) = 1/(1+e^−|x|) with Cephes's expf and VRCP14PS plus one Newton
+// step, times e^−|x| where x < 0. Lanes of km with |x| > 87 or NaN, which
+// vmath leaves to its scalar loop, set K5 (the caller then recomputes the
+// block; see Sigmoid). Z30 holds 0 and Z31 1.0; it uses Z24–Z29, K3, K4.
+#define SIGM512(v, km) \
+	VPANDD.BCST       k_absmask<>(SB), v, Z24    \
+	VCMPPS.BCST       $0x16, k_lim<>(SB), Z24, km, K4 \
+	KORW              K4, K5, K5                 \
+	VCMPPS            $0x01, Z30, v, K3          \
+	VSUBPS            Z24, Z30, Z24              \
+	VMULPS.BCST       k_log2e<>(SB), Z24, Z25    \
+	VRNDSCALEPS       $0, Z25, Z25               \
+	VFNMADD231PS.BCST k_ln2hi<>(SB), Z25, Z24    \
+	VFNMADD231PS.BCST k_ln2lo<>(SB), Z25, Z24    \
+	VBROADCASTSS      k_e0<>(SB), Z26            \
+	VFMADD213PS.BCST  k_e1<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e2<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e3<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e4<>(SB), Z24, Z26       \
+	VFMADD213PS.BCST  k_e5<>(SB), Z24, Z26       \
+	VMULPS            Z24, Z24, Z27              \
+	VFMADD213PS       Z24, Z27, Z26              \
+	VADDPS            Z31, Z26, Z26              \
+	VSCALEFPS         Z25, Z26, Z26              \
+	VADDPS            Z31, Z26, Z27              \
+	VRCP14PS          Z27, v                     \
+	VMOVAPS           Z31, Z29                   \
+	VFNMADD231PS      v, Z27, Z29                \
+	VFMADD213PS       v, Z29, v                  \
+	VMULPS            Z26, v, K3, v
+
+// SIGMSETUP prepares SIGM512's constants and clears K5.
+#define SIGMSETUP \
+	VPXORD       Z30, Z30, Z30      \
+	VBROADCASTSS k_one<>(SB), Z31   \
+	KXORW        K5, K5, K5
+
+// func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:32] of one 8×32 tile (rows ≤ 8): 16 accumulators Z0–Z15.
-// flags: 1 ReLU, 2 start from the values in C instead of 0.
-TEXT ·Kern512(SB), NOSPLIT, $0-88
+// flags: 1 ReLU, 2 start from the values in C instead of 0, 4 sigmoid.
+TEXT ·Kern512(SB), NOSPLIT, $0-96
+	KXORW K5, K5, K5
 	MOVQ a+0(FP), R8
 	MOVQ lda+8(FP), DX
 	SHLQ $2, DX
@@ -186,7 +226,7 @@ k5done:
 k5nobias:
 	MOVQ   flags+72(FP), R9
 	TESTQ  $1, R9
-	JZ     k5store
+	JZ     k5sigm
 	VPXORD Z16, Z16, Z16
 	VMAXPS Z0, Z16, Z0 // 0 > x ? 0 : x, so NaN stays NaN (as package vmath)
 	VMAXPS Z1, Z16, Z1
@@ -204,6 +244,27 @@ k5nobias:
 	VMAXPS Z13, Z16, Z13
 	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+
+k5sigm:
+	TESTQ $4, R9
+	JZ    k5store
+	SIGMSETUP
+	SIGM512(Z0, K1)
+	SIGM512(Z1, K2)
+	SIGM512(Z2, K1)
+	SIGM512(Z3, K2)
+	SIGM512(Z4, K1)
+	SIGM512(Z5, K2)
+	SIGM512(Z6, K1)
+	SIGM512(Z7, K2)
+	SIGM512(Z8, K1)
+	SIGM512(Z9, K2)
+	SIGM512(Z10, K1)
+	SIGM512(Z11, K2)
+	SIGM512(Z12, K1)
+	SIGM512(Z13, K2)
+	SIGM512(Z14, K1)
+	SIGM512(Z15, K2)
 
 k5store:
 	MOVQ    c+32(FP), DI
@@ -248,6 +309,8 @@ k5store:
 	VMOVUPS Z15, K2, 64(DI)
 
 k5end:
+	KMOVW   K5, AX
+	MOVQ    AX, ret+88(FP)
 	VZEROUPPER
 	RET
 
@@ -292,11 +355,12 @@ k5end:
 	VFMADD231PS Z24, Z29, Z22 \
 	VFMADD231PS Z25, Z29, Z23
 
-// func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
+// func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
 // A full 12×32 tile (A row-major): 24 accumulators Z0–Z23; flags as
 // Kern512's. The rows are addressed from four base pointers (rows 0, 3,
 // 6, 9) plus one or two times lda, moved along k each step.
-TEXT ·Kern512x12(SB), NOSPLIT, $0-72
+TEXT ·Kern512x12(SB), NOSPLIT, $0-80
+	KXORW    K5, K5, K5
 	MOVQ     a+0(FP), R8
 	MOVQ     lda+8(FP), DX
 	SHLQ     $2, DX
@@ -449,7 +513,7 @@ t12done:
 t12nobias:
 	MOVQ  flags+64(FP), R9
 	TESTQ $1, R9
-	JZ    t12store
+	JZ    t12sigm
 	VPXORD Z24, Z24, Z24
 	VMAXPS Z0, Z24, Z0
 	VMAXPS Z1, Z24, Z1
@@ -475,6 +539,35 @@ t12nobias:
 	VMAXPS Z21, Z24, Z21
 	VMAXPS Z22, Z24, Z22
 	VMAXPS Z23, Z24, Z23
+
+t12sigm:
+	TESTQ $4, R9
+	JZ    t12store
+	SIGMSETUP
+	SIGM512(Z0, K1)
+	SIGM512(Z1, K2)
+	SIGM512(Z2, K1)
+	SIGM512(Z3, K2)
+	SIGM512(Z4, K1)
+	SIGM512(Z5, K2)
+	SIGM512(Z6, K1)
+	SIGM512(Z7, K2)
+	SIGM512(Z8, K1)
+	SIGM512(Z9, K2)
+	SIGM512(Z10, K1)
+	SIGM512(Z11, K2)
+	SIGM512(Z12, K1)
+	SIGM512(Z13, K2)
+	SIGM512(Z14, K1)
+	SIGM512(Z15, K2)
+	SIGM512(Z16, K1)
+	SIGM512(Z17, K2)
+	SIGM512(Z18, K1)
+	SIGM512(Z19, K2)
+	SIGM512(Z20, K1)
+	SIGM512(Z21, K2)
+	SIGM512(Z22, K1)
+	SIGM512(Z23, K2)
 
 t12store:
 	VMOVUPS Z0, K1, (DI)
@@ -512,6 +605,8 @@ t12store:
 	ADDQ SI, DI
 	VMOVUPS Z22, K1, (DI)
 	VMOVUPS Z23, K2, 64(DI)
+	KMOVW   K5, AX
+	MOVQ    AX, ret+72(FP)
 	VZEROUPPER
 	RET
 
@@ -607,10 +702,51 @@ r5done:
 	CMPQ       SI, $n          \
 	CMOVQGT    BX, DI
 
-// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int)
+// EXPF256 is package vmath's EXPF: Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4,
+// Y6 and Y7; Y12 holds 1.0 and Y13 log2(e).
+#define EXPF256 \
+	VMULPS       Y13, Y3, Y4              \
+	VROUNDPS     $0, Y4, Y4               \
+	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
+	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \
+	VMOVUPS      k_e0<>(SB), Y5           \
+	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
+	VMULPS       Y3, Y3, Y6               \
+	VFMADD213PS  Y3, Y6, Y5               \
+	VADDPS       Y12, Y5, Y5              \
+	VCVTPS2DQ    Y4, Y7                   \
+	VPADDD       k_bias127<>(SB), Y7, Y7  \
+	VPSLLD       $23, Y7, Y7              \
+	VMULPS       Y7, Y5, Y5
+
+// SIGM256 is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
+// instructions, so the same bits) on the 8 values at off(DI), in place.
+// A value with |x| > 87 or NaN, which vmath leaves to its scalar loop,
+// clears bits of R12 (0xff while all were in range). Y9 holds 0, Y12 1.0,
+// Y13 log2(e), Y14 87 and Y15 the absolute-value mask; it uses Y0–Y8, BX.
+#define SIGM256(off) \
+	VMOVUPS   off(DI), Y0           \
+	VANDPS    Y15, Y0, Y1           \
+	VCMPPS    $0x12, Y14, Y1, Y2    \
+	VMOVMSKPS Y2, BX                \
+	ANDL      BX, R12               \
+	VSUBPS    Y1, Y9, Y3            \
+	EXPF256                         \
+	VADDPS    Y12, Y5, Y6           \
+	VDIVPS    Y6, Y12, Y7           \
+	VMULPS    Y7, Y5, Y8            \
+	VBLENDVPS Y0, Y8, Y7, Y7        \
+	VMOVUPS   Y7, off(DI)
+
+// func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
-TEXT ·Kern256(SB), NOSPLIT, $0-88
+TEXT ·Kern256(SB), NOSPLIT, $0-96
+	MOVQ   $0, ret+88(FP)
 	MOVQ   a+0(FP), R8
 	MOVQ   lda+8(FP), DX
 	SHLQ   $2, DX
@@ -748,6 +884,45 @@ k2store:
 	VMASKMOVPS Y11, Y13, 32(DI)
 
 k2end:
+	MOVQ  flags+72(FP), R9
+	TESTQ $4, R9
+	JZ    k2ret
+	// Sigmoid over the stored tile, row by row, on each half of 8
+	// columns that is entirely valid (vmath's blocks of 8; a partial
+	// half is the row's tail, which vmath leaves to its scalar loop and
+	// so does the caller).
+	VMOVMSKPS    Y12, R10
+	VMOVMSKPS    Y13, R11
+	VBROADCASTSS k_one<>(SB), Y12
+	VBROADCASTSS k_log2e<>(SB), Y13
+	VBROADCASTSS k_lim<>(SB), Y14
+	VBROADCASTSS k_absmask<>(SB), Y15
+	VXORPS       Y9, Y9, Y9
+	MOVL         $0xff, R12
+	MOVQ         c+32(FP), DI
+	MOVQ         ldc+40(FP), DX
+	SHLQ         $2, DX
+	MOVQ         SI, CX
+
+k2sloop:
+	CMPQ R10, $0xff
+	JNE  k2shalf
+	SIGM256(0)
+
+k2shalf:
+	CMPQ R11, $0xff
+	JNE  k2snext
+	SIGM256(32)
+
+k2snext:
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  k2sloop
+	CMPL R12, $0xff
+	JEQ  k2ret
+	MOVQ $1, ret+88(FP)
+
+k2ret:
 	VZEROUPPER
 	RET
 
@@ -818,5 +993,204 @@ r2done:
 	OUT256(Y5, 160)
 	OUT256(Y6, 192)
 	OUT256(Y7, 224)
+	VZEROUPPER
+	RET
+
+// The sigmoid epilogues' constants: package vmath's, 8 copies each (AVX2
+// reads them as vectors, AVX-512 broadcasts the first).
+DATA k_absmask<>+0(SB)/4, $0x7fffffff
+DATA k_absmask<>+4(SB)/4, $0x7fffffff
+DATA k_absmask<>+8(SB)/4, $0x7fffffff
+DATA k_absmask<>+12(SB)/4, $0x7fffffff
+DATA k_absmask<>+16(SB)/4, $0x7fffffff
+DATA k_absmask<>+20(SB)/4, $0x7fffffff
+DATA k_absmask<>+24(SB)/4, $0x7fffffff
+DATA k_absmask<>+28(SB)/4, $0x7fffffff
+GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
+
+DATA k_lim<>+0(SB)/4, $0x42ae0000
+DATA k_lim<>+4(SB)/4, $0x42ae0000
+DATA k_lim<>+8(SB)/4, $0x42ae0000
+DATA k_lim<>+12(SB)/4, $0x42ae0000
+DATA k_lim<>+16(SB)/4, $0x42ae0000
+DATA k_lim<>+20(SB)/4, $0x42ae0000
+DATA k_lim<>+24(SB)/4, $0x42ae0000
+DATA k_lim<>+28(SB)/4, $0x42ae0000
+GLOBL k_lim<>(SB), RODATA|NOPTR, $32
+
+DATA k_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA k_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL k_log2e<>(SB), RODATA|NOPTR, $32
+
+DATA k_ln2hi<>+0(SB)/4, $0x3f318000
+DATA k_ln2hi<>+4(SB)/4, $0x3f318000
+DATA k_ln2hi<>+8(SB)/4, $0x3f318000
+DATA k_ln2hi<>+12(SB)/4, $0x3f318000
+DATA k_ln2hi<>+16(SB)/4, $0x3f318000
+DATA k_ln2hi<>+20(SB)/4, $0x3f318000
+DATA k_ln2hi<>+24(SB)/4, $0x3f318000
+DATA k_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL k_ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA k_ln2lo<>+0(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA k_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA k_e0<>+0(SB)/4, $0x39506967
+DATA k_e0<>+4(SB)/4, $0x39506967
+DATA k_e0<>+8(SB)/4, $0x39506967
+DATA k_e0<>+12(SB)/4, $0x39506967
+DATA k_e0<>+16(SB)/4, $0x39506967
+DATA k_e0<>+20(SB)/4, $0x39506967
+DATA k_e0<>+24(SB)/4, $0x39506967
+DATA k_e0<>+28(SB)/4, $0x39506967
+GLOBL k_e0<>(SB), RODATA|NOPTR, $32
+
+DATA k_e1<>+0(SB)/4, $0x3ab743ce
+DATA k_e1<>+4(SB)/4, $0x3ab743ce
+DATA k_e1<>+8(SB)/4, $0x3ab743ce
+DATA k_e1<>+12(SB)/4, $0x3ab743ce
+DATA k_e1<>+16(SB)/4, $0x3ab743ce
+DATA k_e1<>+20(SB)/4, $0x3ab743ce
+DATA k_e1<>+24(SB)/4, $0x3ab743ce
+DATA k_e1<>+28(SB)/4, $0x3ab743ce
+GLOBL k_e1<>(SB), RODATA|NOPTR, $32
+
+DATA k_e2<>+0(SB)/4, $0x3c088908
+DATA k_e2<>+4(SB)/4, $0x3c088908
+DATA k_e2<>+8(SB)/4, $0x3c088908
+DATA k_e2<>+12(SB)/4, $0x3c088908
+DATA k_e2<>+16(SB)/4, $0x3c088908
+DATA k_e2<>+20(SB)/4, $0x3c088908
+DATA k_e2<>+24(SB)/4, $0x3c088908
+DATA k_e2<>+28(SB)/4, $0x3c088908
+GLOBL k_e2<>(SB), RODATA|NOPTR, $32
+
+DATA k_e3<>+0(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+4(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+8(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+12(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+16(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+20(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+24(SB)/4, $0x3d2aa9c1
+DATA k_e3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL k_e3<>(SB), RODATA|NOPTR, $32
+
+DATA k_e4<>+0(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+4(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+8(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+12(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+16(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+20(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+24(SB)/4, $0x3e2aaaaa
+DATA k_e4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL k_e4<>(SB), RODATA|NOPTR, $32
+
+DATA k_e5<>+0(SB)/4, $0x3f000000
+DATA k_e5<>+4(SB)/4, $0x3f000000
+DATA k_e5<>+8(SB)/4, $0x3f000000
+DATA k_e5<>+12(SB)/4, $0x3f000000
+DATA k_e5<>+16(SB)/4, $0x3f000000
+DATA k_e5<>+20(SB)/4, $0x3f000000
+DATA k_e5<>+24(SB)/4, $0x3f000000
+DATA k_e5<>+28(SB)/4, $0x3f000000
+GLOBL k_e5<>(SB), RODATA|NOPTR, $32
+
+DATA k_one<>+0(SB)/4, $0x3f800000
+DATA k_one<>+4(SB)/4, $0x3f800000
+DATA k_one<>+8(SB)/4, $0x3f800000
+DATA k_one<>+12(SB)/4, $0x3f800000
+DATA k_one<>+16(SB)/4, $0x3f800000
+DATA k_one<>+20(SB)/4, $0x3f800000
+DATA k_one<>+24(SB)/4, $0x3f800000
+DATA k_one<>+28(SB)/4, $0x3f800000
+GLOBL k_one<>(SB), RODATA|NOPTR, $32
+
+DATA k_bias127<>+0(SB)/4, $0x0000007f
+DATA k_bias127<>+4(SB)/4, $0x0000007f
+DATA k_bias127<>+8(SB)/4, $0x0000007f
+DATA k_bias127<>+12(SB)/4, $0x0000007f
+DATA k_bias127<>+16(SB)/4, $0x0000007f
+DATA k_bias127<>+20(SB)/4, $0x0000007f
+DATA k_bias127<>+24(SB)/4, $0x0000007f
+DATA k_bias127<>+28(SB)/4, $0x0000007f
+GLOBL k_bias127<>(SB), RODATA|NOPTR, $32
+
+// func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
+// 1 if B (k rows at b, row stride ldb elements) equals the packed panels
+// at p bit for bit, else 0: row by row of B (read in order), row l against
+// row l of each 32-column panel (panel stride k·32 values); mask applies
+// to the last panel, the others are compared whole.
+TEXT ·EqualRows512(SB), NOSPLIT, $0-49
+	MOVQ     b+0(FP), SI
+	MOVQ     ldb+8(FP), DX
+	SHLQ     $2, DX
+	MOVQ     p+16(FP), DI
+	MOVQ     k+24(FP), CX
+	MOVQ     panels+32(FP), R9
+	MOVQ     mask+40(FP), BX
+	VMOVUPS  (BX), Z0
+	VPMOVD2M Z0, K1
+	VMOVUPS  64(BX), Z0
+	VPMOVD2M Z0, K2
+	MOVQ     CX, R10
+	SHLQ     $7, R10 // panel stride in bytes: k·32·4
+	MOVQ     $1, AX
+	TESTQ    CX, CX
+	JLE      erend
+	DECQ     R9      // full panels before the last
+
+erloop:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R8
+	TESTQ R8, R8
+	JLE  erlast
+
+erfull:
+	VMOVDQU32 (R11), Z0
+	VMOVDQU32 64(R11), Z1
+	VPCMPEQD  (R12), Z0, K3
+	VPCMPEQD  64(R12), Z1, K4
+	KANDW     K3, K4, K3
+	KORTESTW  K3, K3
+	JCC       erdiff // not all ones
+	ADDQ      $128, R11
+	ADDQ      R10, R12
+	DECQ      R8
+	JNZ       erfull
+
+erlast:
+	VMOVDQU32.Z (R11), K1, Z0
+	VMOVDQU32.Z 64(R11), K2, Z1
+	VPCMPEQD    (R12), Z0, K1, K3
+	VPCMPEQD    64(R12), Z1, K2, K4
+	KXORW       K1, K3, K3
+	KXORW       K2, K4, K4
+	KORTESTW    K3, K4
+	JNZ         erdiff
+	ADDQ        DX, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         erloop
+	JMP         erend
+
+erdiff:
+	XORQ AX, AX
+
+erend:
+	MOVB AX, ret+48(FP)
 	VZEROUPPER
 	RET

@@ -12,15 +12,16 @@ const Has256 = false
 const (
 	Relu       = 1 // apply max(x, 0) after the bias
 	Accumulate = 2 // start from C's values instead of 0
+	Sigmoid    = 4 // σ after the bias (see the amd64 build)
 )
 
 // Kern512 is not available in this build; it panics.
-func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
+func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int {
 	panic("tile: no assembly in this build")
 }
 
 // Kern512x12 is not available in this build; it panics.
-func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) {
+func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int {
 	panic("tile: no assembly in this build")
 }
 
@@ -30,11 +31,16 @@ func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, 
 }
 
 // Kern256 is not available in this build; it panics.
-func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) {
+func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int {
 	panic("tile: no assembly in this build")
 }
 
 // Row256 is not available in this build; it panics.
 func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int) {
+	panic("tile: no assembly in this build")
+}
+
+// EqualRows512 is not available in this build; it panics.
+func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool {
 	panic("tile: no assembly in this build")
 }

@@ -30,6 +30,28 @@ func detect() int {
 // with AVX-512 F, or AVX2 and FMA, in builds without the purego tag.
 func Available() bool { return level != levelNone }
 
+// AVX512 reports whether the kernels in use are the AVX-512 ones, whose
+// sigmoid the packed GEMM's AVX-512 epilogue computes bit for bit.
+func AVX512() bool { return level == levelAVX512 }
+
+// AVX2 reports whether the kernels in use are the AVX2+FMA ones, whose
+// sigmoid the packed GEMM's AVX2 epilogue computes bit for bit.
+func AVX2() bool { return level == levelAVX2 }
+
+// SigmoidBiasAVX2 is SigmoidBias with the AVX2+FMA kernel whatever the
+// level in use: for tests of code that must match that kernel bit for bit
+// on CPUs that also run AVX-512 (package kernel's packed GEMM epilogue).
+// It returns 0 on CPUs without AVX2 and FMA.
+func SigmoidBiasAVX2(dst, bias []float32) int {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		return 0
+	}
+	if len(bias) != 0 && len(bias) < len(dst) {
+		panic("vmath: short bias")
+	}
+	return sigmoidBiasAVX2(dst, bias)
+}
+
 // Name names the kernels in use: "avx512f", "avx2+fma", or why none.
 func Name() string {
 	switch level {

@@ -6,6 +6,15 @@ package vmath
 // build (the purego tag, or not amd64).
 func Available() bool { return false }
 
+// AVX512 reports false: no assembly kernels in this build.
+func AVX512() bool { return false }
+
+// AVX2 reports false: no assembly kernels in this build.
+func AVX2() bool { return false }
+
+// SigmoidBiasAVX2 does nothing in this build and returns 0.
+func SigmoidBiasAVX2(dst, bias []float32) int { return 0 }
+
 // Name says why the kernels are not used.
 func Name() string { return "pure Go (built with purego or not amd64)" }
 

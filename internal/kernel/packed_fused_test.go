@@ -1,0 +1,292 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/aekit/aekit/internal/kernel/tile"
+	"github.com/aekit/aekit/internal/kernel/vmath"
+)
+
+// fusedSigmoid reports whether GemmPacked applies Sigmoid in kern's
+// registers in this process.
+
+// TestGemmPackedSigmoidFused checks the sigmoid epilogue of the AVX-512
+// micro-kernels where it runs: bit for bit (±0 equal) BiasAct applied to
+// the identity product, on pre-activations spread over ±120 so that
+// blocks hold values out of the vector sigmoid's range (|x| > 87, NaN,
+// ±Inf) next to ones in it, which the kernel must report (the block is
+// then computed again and finished by the scalar loop), and on blocks
+// entirely in range, which it must not report.
+func TestGemmPackedSigmoidFused(t *testing.T) {
+	if !kernAVX512.fusesSigmoid() || !tile.Has512 {
+		t.Skip("no fused sigmoid here: needs AVX-512 F/DQ/VL and package vmath's AVX-512 kernels")
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	kern := kernAVX512
+	for trial := range 200 {
+		m := []int{2, 5, 8, 12, 13, 24, 40, 97, 200}[r.IntN(9)]
+		n := []int{17, 32, 33, 64, 100, 129, 784}[r.IntN(7)]
+		k := []int{1, 7, 32, 100, 300}[r.IntN(5)]
+		scale := []float64{0.5, 30}[trial%2] // 30: sums beyond ±87
+		a, b := randMat(r, m, k, scale/math.Sqrt(float64(k))), randMat(r, k, n, 1)
+		bias := randMat(r, 1, n, 1)
+		special := trial%5 == 4
+		if special {
+			for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -88, 87.5, -1e30} {
+				a[r.IntN(len(a))] = v
+			}
+		}
+		var p Packed
+		p.pack(kern, k, n, b, n, false)
+		lin := make([]float32, m*n)
+		GemmPacked(m, a, k, &p, lin, n, bias, Act{})
+		want := append([]float32(nil), lin...)
+		BiasAct(Act{Func: ActSigmoid}, want, m, n, nil)
+		got := make([]float32, m*n)
+		GemmPacked(m, a, k, &p, got, n, bias, Act{Func: ActSigmoid})
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] == 0 && want[i] == 0) {
+				t.Fatalf("m=%d n=%d k=%d scale=%g: C[%d][%d] = %g (%#x), BiasAct gives %g (%#x)",
+					m, n, k, scale, i/n, i%n, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+		// The report: a block is final exactly when all its values were
+		// in range.
+		for i0 := 0; i0 < m; i0 += kern.mb {
+			rows := min(kern.mb, m-i0)
+			inRange := true
+			for _, v := range lin[i0*n : (i0+rows)*n] {
+				if !(math.Abs(float64(v)) <= 87) {
+					inRange = false
+				}
+			}
+			c := make([]float32, rows*n)
+			if ok := kern.block(rows, a[i0*k:], k, 1, &p, 0, n, c, n, bias, tile.Sigmoid); ok != inRange {
+				t.Fatalf("m=%d n=%d k=%d rows %d…: block reported final=%v, values in range=%v", m, n, k, i0, ok, inRange)
+			}
+		}
+	}
+}
+
+// BenchmarkSigmoidEpilogue times the sigmoid output layers of the three
+// models at batch 256: the sigmoid fused into the micro-kernel's
+// registers (GemmPacked) against the product with the bias followed by
+// vmath's sigmoid over each block of rows (as GemmPacked did before).
+func BenchmarkSigmoidEpilogue(b *testing.B) {
+	kern := packedKernel()
+	for _, sh := range [][2]int{{100, 100}, {32, 784}, {128, 784}} {
+		in, out := sh[0], sh[1]
+		s := gemmShape{"NN", false, false, 256, out, in}
+		a, lda, w, ldb, c, ldc := gemmOperands(s)
+		bias := make([]float32, out)
+		var p Packed
+		p.Pack(in, out, w, ldb, false)
+		act := Act{Func: ActSigmoid}
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		name := fmt.Sprintf("%dx%d", in, out)
+		b.Run(name+"/fused", func(b *testing.B) {
+			for b.Loop() {
+				GemmPacked(s.m, a, lda, &p, c, ldc, bias, act)
+			}
+			reportGFLOPS(b, flops)
+		})
+		b.Run(name+"/block-then-sigmoid", func(b *testing.B) {
+			for b.Loop() {
+				for i0 := 0; i0 < s.m; i0 += kern.mb {
+					rows := min(kern.mb, s.m-i0)
+					p.kern.block(rows, a[i0*lda:], lda, 1, &p, 0, out, c[i0*ldc:], ldc, bias, 0)
+					finish(act, c[i0*ldc:], rows, out, ldc)
+				}
+			}
+			reportGFLOPS(b, flops)
+		})
+	}
+}
+
+// TestPackedHolds checks Holds against the matrix packed and against
+// copies with one value changed (every position of a small matrix, +0 to
+// −0 and NaN payloads included), for each micro-kernel's layout.
+func TestPackedHolds(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	for _, kern := range availableKernels() {
+		for _, sh := range [][3]int{{1, 1, 1}, {3, 17, 20}, {7, 33, 33}, {5, 64, 70}, {10, 100, 100}, {0, 5, 5}} {
+			k, n, ldb := sh[0], sh[1], sh[2]
+			b := randMat(r, k, ldb, 1)
+			var p Packed
+			p.pack(kern, k, n, b, ldb, false)
+			if !p.Holds(k, n, b, ldb) {
+				t.Fatalf("%s %v: Holds false on the packed matrix", kern.name, sh)
+			}
+			if k > 0 && (p.Holds(k-1, n, b, ldb) || p.Holds(k, n-1, b, ldb)) {
+				t.Fatalf("%s %v: Holds true for another shape", kern.name, sh)
+			}
+			for l := range k {
+				for j := range ldb {
+					c := append([]float32(nil), b...)
+					switch (l + j) % 3 {
+					case 0:
+						c[l*ldb+j] = -c[l*ldb+j]
+					case 1:
+						c[l*ldb+j] = math.Float32frombits(math.Float32bits(c[l*ldb+j]) ^ 1)
+					case 2:
+						c[l*ldb+j] = float32(math.NaN())
+					}
+					if got, want := p.Holds(k, n, c, ldb), j >= n; got != want {
+						t.Fatalf("%s %v: B[%d][%d] changed: Holds = %v, want %v", kern.name, sh, l, j, got, want)
+					}
+				}
+			}
+			z := make([]float32, len(b))
+			nz := append([]float32(nil), z...)
+			var q Packed
+			q.pack(kern, k, n, z, ldb, false)
+			if k > 0 {
+				nz[0] = float32(math.Copysign(0, -1))
+				if q.Holds(k, n, nz, ldb) {
+					t.Fatalf("%s %v: −0 for +0 not seen", kern.name, sh)
+				}
+			}
+		}
+	}
+}
+
+// sigmoidRowAVX2 is sigmoidRow with package vmath at its AVX2 level: the
+// reference the AVX2 epilogue must match bit for bit.
+func sigmoidRowAVX2(row []float32) {
+	for i := 0; i < len(row); {
+		i += vmath.SigmoidBiasAVX2(row[i:], nil)
+		end := min(i+8, len(row))
+		sigmoidScalar(row[i:end], nil)
+		i = end
+	}
+}
+
+// TestGemmPackedSigmoidAVX2 checks the AVX2 micro-kernel's sigmoid
+// epilogue (which GemmPacked uses where package vmath runs at its AVX2
+// level) on any CPU with AVX2: a block it reports final, with the rows'
+// tails (n%8 values) finished by sigmoidTail, is bit for bit (±0 equal)
+// the identity product with vmath's AVX2 sigmoid applied as sigmoidRow
+// does at that level; it reports a block not final exactly when a value
+// it computes (outside the tails) is out of range (|x| > 87 or NaN).
+func TestGemmPackedSigmoidAVX2(t *testing.T) {
+	if !tile.Has256 {
+		t.Skip("no AVX2+FMA here")
+	}
+	r := rand.New(rand.NewPCG(21, 2))
+	kern := kernAVX2
+	for trial := range 200 {
+		m := []int{1, 2, 5, 6, 7, 13, 48, 50, 100}[r.IntN(9)]
+		n := []int{1, 7, 8, 9, 15, 16, 17, 33, 100, 784}[r.IntN(10)]
+		k := []int{1, 7, 32, 100, 500}[r.IntN(5)]
+		scale := []float64{0.5, 30}[trial%2]
+		a, b := randMat(r, m, k, scale/math.Sqrt(float64(k))), randMat(r, k, n, 1)
+		bias := randMat(r, 1, n, 1)
+		if trial%5 == 4 {
+			for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), -88, 87.5} {
+				a[r.IntN(len(a))] = v
+			}
+		}
+		var p Packed
+		p.pack(kern, k, n, b, n, false)
+		lin := make([]float32, m*n)
+		GemmPacked(m, a, k, &p, lin, n, bias, Act{})
+		want := append([]float32(nil), lin...)
+		for i := range m {
+			sigmoidRowAVX2(want[i*n : i*n+n])
+		}
+		vec := n / 8 * 8
+		for i0 := 0; i0 < m; i0 += kern.mb {
+			rows := min(kern.mb, m-i0)
+			inRange := true
+			for i := i0; i < i0+rows; i++ {
+				for _, v := range lin[i*n : i*n+vec] {
+					if !(math.Abs(float64(v)) <= 87) {
+						inRange = false
+					}
+				}
+			}
+			got := make([]float32, rows*n)
+			ok := kern.block(rows, a[i0*k:], k, 1, &p, 0, n, got, n, bias, tile.Sigmoid)
+			if ok != inRange {
+				t.Fatalf("m=%d n=%d k=%d rows %d…: block reported final=%v, values in range=%v", m, n, k, i0, ok, inRange)
+			}
+			if !ok {
+				continue
+			}
+			kern.sigmoidTail(got, rows, n, n)
+			for i, g := range got {
+				w := want[i0*n+i]
+				if math.Float32bits(g) != math.Float32bits(w) && !(g == 0 && w == 0) {
+					t.Fatalf("m=%d n=%d k=%d: C[%d][%d] = %g, vmath's AVX2 sigmoid gives %g", m, n, k, i0+i/n, i%n, g, w)
+				}
+			}
+		}
+	}
+}
+
+// TestPackedRepack checks that re-packing another matrix of the same
+// shape in 1–4 parts, concurrently, gives Pack's layout bit for bit, and
+// does not allocate.
+func TestPackedRepack(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	for _, kern := range availableKernels() {
+		for _, sh := range [][3]int{{1, 1, 1}, {3, 17, 20}, {7, 33, 33}, {784, 128, 128}, {64, 100, 101}, {0, 5, 5}} {
+			k, n, ldb := sh[0], sh[1], sh[2]
+			a, b := randMat(r, k, ldb, 1), randMat(r, k, ldb, 1)
+			var want Packed
+			want.pack(kern, k, n, b, ldb, false)
+			for parts := 1; parts <= 4; parts++ {
+				var p Packed
+				p.pack(kern, k, n, a, ldb, false)
+				done := make(chan bool)
+				for part := range parts {
+					go func() { p.Repack(b, ldb, part, parts); done <- true }()
+				}
+				for range parts {
+					<-done
+				}
+				if err := sameBits(p.data, want.data); err != nil {
+					t.Fatalf("%s %v in %d parts: %v", kern.name, sh, parts, err)
+				}
+			}
+		}
+	}
+	var p Packed
+	b := randMat(r, 100, 100, 1)
+	p.Pack(100, 100, b, 100, false)
+	if got := testing.AllocsPerRun(10, func() { p.Repack(b, 100, 0, 2) }); got != 0 {
+		t.Errorf("Repack: %v allocations", got)
+	}
+}
+
+// BenchmarkHolds times the check runtime.Predict makes on every packed
+// batch, on the deep model's 784×128 and 128×784 kernels: Packed.Holds
+// against the packed panels, and SameBits against a plain copy (what the
+// runtime did before, keeping that copy).
+func BenchmarkHolds(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, sh := range [][2]int{{784, 128}, {128, 784}} {
+		k, n := sh[0], sh[1]
+		w := randMat(r, k, n, 1)
+		cp := append([]float32(nil), w...)
+		var p Packed
+		p.Pack(k, n, w, n, false)
+		b.Run(fmt.Sprintf("%dx%d/holds", k, n), func(b *testing.B) {
+			for b.Loop() {
+				if !p.Holds(k, n, w, n) {
+					b.Fatal("changed")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d/samebits-copy", k, n), func(b *testing.B) {
+			for b.Loop() {
+				if !SameBits(cp, w) {
+					b.Fatal("changed")
+				}
+			}
+		})
+	}
+}
