@@ -60,6 +60,9 @@ type node struct {
 	bvals  []float32
 	loaded bool
 
+	// Other layers: the weights read from the file, in saving order.
+	pvals [][]float32
+
 	// Softmax layer axis, counting the batch axis as 0; -1 means last.
 	axis int
 }

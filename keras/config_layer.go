@@ -2,6 +2,7 @@ package keras
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -233,7 +234,14 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 			l.Shape = append(l.Shape, v)
 		}
 	default:
-		return nil, unsupported(name, b.pos, class, "")
+		k, err := runtime.NewKind(class, c)
+		if errors.Is(err, runtime.ErrUnknownKind) {
+			return nil, unsupported(name, b.pos, class, "")
+		}
+		if err != nil {
+			return nil, unsupported(name, b.pos, class, err.Error())
+		}
+		l.Type, l.Kind = runtime.Other, k
 	}
 	return n, nil
 }

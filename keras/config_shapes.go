@@ -116,6 +116,17 @@ func (t *tree) shapes(in []int) ([]int, error) {
 			shape = out
 		case runtime.Reshape:
 			shape = l.OutputShape(shape) // Flatten, or Reshape with one -1 resolved
+		case runtime.Other:
+			if n.loaded {
+				if err := l.Kind.SetParams(n.pvals); err != nil {
+					return nil, fmt.Errorf("%w: %s %s: %w", ErrShape, n.class, layerLabel(n.name, n.pos), err)
+				}
+			} else if len(l.Kind.Params()) > 0 && !t.zero {
+				return nil, fmt.Errorf("%w: %s %s has no weights in the file", ErrMissingWeights, n.class, layerLabel(n.name, n.pos))
+			}
+			if err := l.Kind.Build(shape); err != nil {
+				return nil, fmt.Errorf("%w: %s %s: %w", ErrShape, n.class, layerLabel(n.name, n.pos), err)
+			}
 		case runtime.ActivationLayer:
 			if n != nil && n.class == "Softmax" && n.axis != -1 && n.axis != len(shape) {
 				return nil, unsupported(n.name, n.pos, n.class, fmt.Sprintf("softmax over axis %d of a %d-D input; only the last axis is supported", n.axis, len(shape)+1))

@@ -40,33 +40,81 @@ func attrList(f *h5.File, path, name string) ([]string, error) {
 	return out, nil
 }
 
-// weighted returns the nodes of t that hold weights (Dense layers and
-// nested models containing some), in order.
+// weighted returns the nodes of t that hold weights (Dense layers, other
+// kinds with parameters and nested models containing some), in order.
 func (t *tree) weighted() []*node {
 	var out []*node
 	for _, n := range t.nodes {
 		if n.layer == nil {
 			continue
 		}
-		if n.layer.Type == runtime.Dense || n.sub != nil && len(n.sub.denses()) > 0 {
+		if n.hasWeights() || n.sub != nil && len(n.sub.leaves()) > 0 {
 			out = append(out, n)
 		}
 	}
 	return out
 }
 
-// denses returns every Dense node of t and its nested models.
-func (t *tree) denses() []*node {
+// hasWeights reports whether n is a layer (not a model) with weights in a
+// file: a Dense layer, or a kind with parameters.
+func (n *node) hasWeights() bool {
+	if n.layer == nil || n.sub != nil {
+		return false
+	}
+	switch n.layer.Type {
+	case runtime.Dense:
+		return true
+	case runtime.Other:
+		return len(n.layer.Kind.Params()) > 0
+	}
+	return false
+}
+
+// leaves returns every node of t and its nested models that holds
+// weights itself.
+func (t *tree) leaves() []*node {
 	var out []*node
 	for _, n := range t.nodes {
 		switch {
 		case n.sub != nil:
-			out = append(out, n.sub.denses()...)
-		case n.layer != nil && n.layer.Type == runtime.Dense:
+			out = append(out, n.sub.leaves()...)
+		case n.hasWeights():
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// setKind reads the weights of an Other layer from the given datasets of
+// group, in the order listed (Keras's saving order).
+func setKind(f *h5.File, group string, n *node, weights []string) error {
+	want := n.layer.Kind.Params()
+	if len(weights) != len(want) {
+		names := make([]string, len(want))
+		for i, p := range want {
+			names[i] = p.Name
+		}
+		return fmt.Errorf("%w: %s %s has %d weights in the file (%s), want %d (%s)", ErrShape, n.class, layerLabel(n.name, n.pos),
+			len(weights), strings.Join(weights, ", "), len(want), strings.Join(names, ", "))
+	}
+	n.pvals = make([][]float32, len(weights))
+	for i, w := range weights {
+		v, _, err := readWeight(f, group, w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+		}
+		n.pvals[i] = v
+	}
+	n.loaded = true
+	return nil
+}
+
+// loadLeaf reads the weights of a Dense or Other layer.
+func loadLeaf(f *h5.File, group string, weights []string, n *node) error {
+	if n.layer.Type == runtime.Other {
+		return setKind(f, group, n, weights)
+	}
+	return loadDense(f, group, weights, n)
 }
 
 // loadLegacy reads weights stored the Keras 1/2 way (also Keras 3's
@@ -125,7 +173,7 @@ func loadLegacy(f *h5.File, root string, t *tree) error {
 		}
 		p := join(root, g.name)
 		if n.sub == nil {
-			err = loadDense(f, p, g.weights, n)
+			err = loadLeaf(f, p, g.weights, n)
 		} else {
 			err = loadNested(f, p, g.weights, n.sub, nil)
 		}
@@ -245,11 +293,17 @@ func loadNested(f *h5.File, group string, weights []string, sub *tree, ignore ma
 		vars[l] = append(vars[l], v)
 	}
 	dense := map[string]bool{}
-	for _, n := range sub.denses() {
+	for _, n := range sub.leaves() {
 		dense[n.name] = true
 		ws := per[n.name]
 		if len(ws) == 0 {
 			return fmt.Errorf("%w: no weights for layer %q of nested model %q in %s", ErrMissingWeights, n.name, sub.name, group)
+		}
+		if n.layer.Type == runtime.Other {
+			if err := setKind(f, group, n, ws); err != nil {
+				return err
+			}
+			continue
 		}
 		if len(ws) > 2 {
 			return fmt.Errorf("%w: Dense %s of nested model %q has %d weights (%s)", ErrShape, layerLabel(n.name, n.pos), sub.name, len(ws), strings.Join(ws, ", "))
@@ -378,7 +432,7 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 			}
 			continue
 		}
-		if n.layer == nil || n.layer.Type != runtime.Dense {
+		if !n.hasWeights() {
 			continue
 		}
 		vg, ok := varsGroup(f, path)
@@ -387,7 +441,7 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 			if f.Kind("/"+checkpointDeps) == h5.Group {
 				where = " (nor under " + checkpointDeps + "/, where tf.keras 2.13 saved weights)"
 			}
-			return fmt.Errorf("%w: no group %s/vars for Dense %s%s", ErrMissingWeights, strings.Join(path, "/"), layerLabel(n.name, n.pos), where)
+			return fmt.Errorf("%w: no group %s/vars for %s %s%s", ErrMissingWeights, strings.Join(path, "/"), n.class, layerLabel(n.name, n.pos), where)
 		}
 		kids, err := f.Children(vg)
 		if err != nil {
@@ -407,10 +461,16 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 				return fmt.Errorf("%w: %s holds variables %v, want 0..%d", ErrFormat, vg, idx, len(idx)-1)
 			}
 		}
-		switch len(idx) {
-		case 1:
+		switch {
+		case n.layer.Type == runtime.Other:
+			vars := make([]string, len(idx))
+			for j := range idx {
+				vars[j] = strconv.Itoa(j)
+			}
+			err = setKind(f, vg, n, vars)
+		case len(idx) == 1:
 			err = setDense(f, vg, n, "0", "")
-		case 2:
+		case len(idx) == 2:
 			err = setDense(f, vg, n, "0", "1")
 		default:
 			err = fmt.Errorf("%w: Dense %s has %d variables in %s, want kernel and bias", ErrShape, layerLabel(n.name, n.pos), len(idx), vg)

@@ -348,9 +348,12 @@ func attrS(name, v string) *pb.AttributeProto {
 // model adds m's layers applied to the tensor x and returns the output
 // tensor.
 func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, error) {
+	shape := m.Input
 	for i, l := range m.Layers {
 		name := st.Layers[i].Name
 		doc := layerDoc(l)
+		in := shape
+		shape = l.OutputShape(shape)
 		switch l.Type {
 		case runtime.Dense:
 			w := b.initializer(name+"/kernel", []int64{int64(l.In), int64(l.Units)}, l.Kernel)
@@ -395,6 +398,11 @@ func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, er
 			if x, err = b.model(l.Sub, x, st.Layers[i].Model); err != nil {
 				return "", err
 			}
+		case runtime.Other:
+			var err error
+			if x, err = b.kind(x, l, name, doc, in[len(in)-1]); err != nil {
+				return "", err
+			}
 		default:
 			return "", fmt.Errorf("%w: layer %q has type %v", ErrExport, name, l.Type)
 		}
@@ -404,6 +412,9 @@ func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, er
 
 func layerDoc(l *runtime.Layer) string {
 	s := l.Type.String()
+	if l.Type == runtime.Other && l.Kind != nil {
+		s = l.Kind.Class()
+	}
 	if l.Class != "" && l.Class != s {
 		s = l.Class + " (" + s + ")"
 	}

@@ -191,7 +191,7 @@ func layerInfos(m *runtime.Model, shape []int, path []string) []layerInfo {
 		li := layerInfo{Name: ly.Name, Class: ly.Class, Type: ly.Type.String(), Path: path,
 			Output: next, Params: ly.Params()}
 		if li.Class == "" {
-			li.Class = ly.Type.String()
+			li.Class = ly.KindClass()
 		}
 		switch ly.Type {
 		case runtime.Dense, runtime.ActivationLayer:
