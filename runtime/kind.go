@@ -125,7 +125,9 @@ var ErrUnknownKind = errors.New("runtime: unknown layer kind")
 
 // kinds maps a Keras class name to the constructor of its Kind, from the
 // class's Keras config attributes. It is never modified.
-var kinds = map[string]func(attrs map[string]any) (Kind, error){}
+var kinds = map[string]func(attrs map[string]any) (Kind, error){
+	"Rescaling": newRescaling,
+}
 
 // NewKind returns a Kind of the Keras class with the given config
 // attributes (as decoded from JSON: numbers float64 or json.Number), its
