@@ -126,7 +126,11 @@ var ErrUnknownKind = errors.New("runtime: unknown layer kind")
 // kinds maps a Keras class name to the constructor of its Kind, from the
 // class's Keras config attributes. It is never modified.
 var kinds = map[string]func(attrs map[string]any) (Kind, error){
-	"Rescaling": newRescaling,
+	"BatchNormalization": newBatchNormalization,
+	"LayerNormalization": newLayerNormalization,
+	"Normalization":      newNormalization,
+	"Rescaling":          newRescaling,
+	"UnitNormalization":  newUnitNormalization,
 }
 
 // NewKind returns a Kind of the Keras class with the given config
