@@ -121,3 +121,35 @@ func fill(n int, v float32) []float32 {
 	}
 	return out
 }
+
+// foldAffine returns the kernel and bias of the Dense layer d with the
+// Affine layer next folded in, when b folds (ExportOptions.FoldAffine), d
+// has no activation and next is Affine; ok is false otherwise.
+func (b *builder) foldAffine(d, next *runtime.Layer) (kernel, bias []float32, ok bool) {
+	a, isAffine := next.Kind.(runtime.Affine)
+	if !b.fold || !d.Act.IsIdentity() || next.Type != runtime.Other || !isAffine {
+		return d.Kernel, d.Bias, false
+	}
+	scale, shift := a.Affine()
+	at := func(v []float32, j int) float32 {
+		if len(v) == 1 {
+			return v[0]
+		}
+		return v[j]
+	}
+	kernel = make([]float32, len(d.Kernel))
+	for i := 0; i < d.In; i++ {
+		for j := 0; j < d.Units; j++ {
+			kernel[i*d.Units+j] = d.Kernel[i*d.Units+j] * at(scale, j)
+		}
+	}
+	bias = make([]float32, d.Units)
+	for j := range bias {
+		var v float32
+		if d.Bias != nil {
+			v = d.Bias[j]
+		}
+		bias[j] = v*at(scale, j) + at(shift, j)
+	}
+	return kernel, bias, true
+}

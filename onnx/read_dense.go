@@ -123,19 +123,29 @@ func (im *importer) affine(e *expr) error {
 	if len(im.layers) > 0 {
 		d = im.layers[len(im.layers)-1]
 	}
-	if d == nil || d.Type != runtime.Dense || !d.Act.IsIdentity() {
+	toDense := d != nil && d.Type == runtime.Dense && d.Act.IsIdentity()
+	units := im.shape[len(im.shape)-1]
+	// Elsewhere a scaling (Mul, or Div by a constant) of flat samples
+	// starts a per-feature affine layer that a following Add or Sub
+	// extends: the form tf2onnx gives a Keras BatchNormalization after an
+	// activation. A lone shift stays refused.
+	scaling := (e.op == "Mul" || e.op == "Div" && !cLeft) && len(im.shape) == 1
+	extends := d != nil && d == im.affine1 && (e.op == "Add" || e.op == "Sub" && !cLeft)
+	if toDense {
+		units = d.Units
+	} else if !scaling && !extends {
 		prev := "the input"
 		if d != nil {
 			prev = fmt.Sprintf("layer %q (%s)", d.Name, d.Type)
 		}
-		return im.errNode(ErrUnsupportedOp, n, "applies a constant to %s; aekit folds constants only into a preceding Gemm or MatMul", prev)
+		return im.errNode(ErrUnsupportedOp, n, "applies a constant to %s; aekit folds constants only into a preceding Gemm or MatMul (or a per-feature scaling)", prev)
 	}
-	k, err := perUnit(c, d.Units)
+	k, err := perUnit(c, units)
 	if err != nil {
 		return im.errNode(ErrUnsupportedOp, n, "%v", err)
 	}
-	scale := make([]float32, d.Units)
-	shift := make([]float32, d.Units)
+	scale := make([]float32, units)
+	shift := make([]float32, units)
 	for j := range scale {
 		scale[j] = 1
 		switch {
@@ -152,6 +162,10 @@ func (im *importer) affine(e *expr) error {
 		default:
 			return im.errNode(ErrUnsupportedOp, n, "divides a constant by a computed tensor")
 		}
+	}
+	if !toDense {
+		im.affineLayer(n, d, scale, shift)
+		return nil
 	}
 	if d.Bias == nil && (e.op == "Add" || e.op == "Sub") {
 		d.Bias = make([]float32, d.Units)

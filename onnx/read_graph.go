@@ -40,6 +40,7 @@ type importer struct {
 	dims0   int // fixed batch size, 0 if symbolic
 	fuseAll bool
 	index   map[*pb.NodeProto]int // of each node in the graph, for messages
+	affine1 *runtime.Layer        // the last Rescaling layer affineLayer made
 }
 
 func (im *importer) errNode(sentinel error, n *pb.NodeProto, format string, args ...any) error {

@@ -114,6 +114,10 @@ func (im *importer) node(n *pb.NodeProto) error {
 		err = im.reshape(n, x)
 	case "Softmax", "LogSoftmax":
 		err = im.softmax(n, x)
+	case "BatchNormalization":
+		err = im.batchNorm(n, x)
+	case "LayerNormalization":
+		err = im.layerNorm(n, x)
 	default:
 		return im.errNode(ErrUnsupportedOp, n, "aekit has no equivalent")
 	}
