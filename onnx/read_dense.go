@@ -125,12 +125,14 @@ func (im *importer) affine(e *expr) error {
 	}
 	toDense := d != nil && d.Type == runtime.Dense && d.Act.IsIdentity()
 	units := im.shape[len(im.shape)-1]
-	// Elsewhere a scaling (Mul, or Div by a constant) of flat samples
-	// starts a per-feature affine layer that a following Add or Sub
-	// extends: the form tf2onnx gives a Keras BatchNormalization after an
-	// activation. A lone shift stays refused.
-	scaling := (e.op == "Mul" || e.op == "Div" && !cLeft) && len(im.shape) == 1
-	extends := d != nil && d == im.affine1 && (e.op == "Add" || e.op == "Sub" && !cLeft)
+	// Elsewhere a scaling (Mul, or Div by a constant) of flat samples, or
+	// any of the four on the graph's flat input, starts a per-feature
+	// affine layer that a following Add, Sub, Mul or Div by a constant
+	// extends: the forms tf2onnx gives a Keras BatchNormalization after
+	// an activation and a Normalization (Sub, Mul) on the input. A lone
+	// shift after another layer stays refused.
+	scaling := (e.op == "Mul" || e.op == "Div" && !cLeft || d == nil) && len(im.shape) == 1
+	extends := d != nil && d == im.affine1
 	if toDense {
 		units = d.Units
 	} else if !scaling && !extends {
