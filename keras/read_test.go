@@ -249,7 +249,6 @@ func TestRealUnsupported(t *testing.T) {
 		{"k1_cnn_weights_pplonski.h5", "k1_cnn_arch_pplonski.json", "convolution2d_1", "Convolution2D"},
 		{"k1_mlp_functional_merge_config_dl4j.json", "", "merge_1", "Merge"},
 		{"k2_cnn_bn_seq_dl4j.h5", "", "conv2d_1", "Conv2D"},
-		{"k2_bn_leakyrelu_functional_caxenie.h5", "", "batch_normalization", "BatchNormalization"},
 		{"k2_nested_functional_gan_conv_bn_rsyamil.h5", "", "conv2d_1", "Conv2D"},
 		{"k2_nested_functional_vae_lambda_nidsvae.h5", "", "z", "Lambda"},
 		{"k2_nested_vae_saveweights_brianrice2.h5", "k2_nested_vae_saveweights_brianrice2_arch.json", "z", "Lambda"},

@@ -99,6 +99,7 @@ var realModels = []struct{ file, arch string }{
 	{"k3_dropout_seq_osato.keras", ""},
 	{"k3_dense_seq_tiny_aditya.keras", ""},
 	{"k3_dense_seq_saveweights_jenish.weights.h5", "k3_dense_seq_saveweights_jenish_arch.json"},
+	{"k2_bn_leakyrelu_functional_caxenie.h5", ""}, // BatchNormalization (runtime.Kind)
 }
 
 // realUnsupported lists the real files that must fail with an unsupported
@@ -106,7 +107,6 @@ var realModels = []struct{ file, arch string }{
 var realUnsupported = map[string]string{
 	"k2_nested_functional_vae_lambda_nidsvae.h5":  "Lambda",
 	"k2_cnn_bn_seq_dl4j.h5":                       "Conv2D",
-	"k2_bn_leakyrelu_functional_caxenie.h5":       "BatchNormalization",
 	"k2_nested_functional_gan_conv_bn_rsyamil.h5": "Conv2D",
 	"k1_cnn_seq_tf_dl4j.h5":                       "Convolution2D",
 	"k2_13_hgq_custom_functional_hls4ml.h5":       "FixedPointQuantizer",
