@@ -82,6 +82,8 @@ type tree struct {
 	// taking their parameters from zeroLeft, shared by nested models.
 	zero   bool
 	budget *paramBudget
+	// describe is Options.Describe: unsupported layers are placeholders.
+	describe bool
 }
 
 // prunedAll returns the names of the layers t and its nested models left
@@ -102,9 +104,10 @@ func (t *tree) prunedAll() map[string]bool {
 }
 
 type builder struct {
-	major int
-	seen  map[string]bool
-	pos   int // index in its model of the layer entry being parsed
+	describe bool // Options.Describe
+	major    int
+	seen     map[string]bool
+	pos      int // index in its model of the layer entry being parsed
 }
 
 // buildTop builds the skeleton of the model opt selects in top (the whole
@@ -118,7 +121,7 @@ func buildTop(top *topConfig, version string, info *Info, opt *Options) (*tree, 
 	if err := opt.checkLayers(top); err != nil {
 		return nil, nil, err
 	}
-	b := &builder{major: majorOf(version, top), seen: map[string]bool{}}
+	b := &builder{major: majorOf(version, top), seen: map[string]bool{}, describe: opt.Describe}
 	info.Major = b.major
 	sel, err := selectModel(top, opt)
 	if err != nil {
@@ -168,7 +171,7 @@ func (b *builder) model(class string, cfg any, name, output string) (*tree, erro
 	default:
 		return nil, fmt.Errorf("%w: model %q config is %T", ErrFormat, name, cfg)
 	}
-	t := &tree{name: name, model: &runtime.Model{Name: name, Class: class}}
+	t := &tree{name: name, model: &runtime.Model{Name: name, Class: class}, describe: b.describe}
 	if name == "" {
 		t.model.Name = strings.ToLower(class)
 		t.name = t.model.Name

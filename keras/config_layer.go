@@ -10,20 +10,14 @@ import (
 	"github.com/aekit/aekit/runtime"
 )
 
-// supported lists the layer classes aekit runs, for error messages.
-var supported = []string{
-	"Activation", "ActivityRegularization", "AlphaDropout", "Dense", "Dropout", "ELU",
-	"Flatten", "Functional", "GaussianDropout", "GaussianNoise", "InputLayer", "LeakyReLU",
-	"Model", "ReLU", "Reshape", "Sequential", "Softmax", "SpatialDropout1D", "ThresholdedReLU",
-}
-
 // unsupported reports the layer name (or, unnamed, the layer at index
-// pos of its model) of class as one aekit cannot run, and why.
+// pos of its model) of class as one aekit cannot run, and why, in one
+// short line that points to where the supported layers are listed.
 func unsupported(name string, pos int, class, why string) error {
 	if why != "" {
 		why = " (" + why + ")"
 	}
-	return fmt.Errorf("%w: %s of class %s%s; supported: %s", ErrUnsupportedLayer, layerLabel(name, pos), class, why, strings.Join(supported, ", "))
+	return fmt.Errorf("%w: %s of class %s%s (the README lists the supported layers)", ErrUnsupportedLayer, layerLabel(name, pos), class, why)
 }
 
 // layerLabel names a layer in messages: layer "name", or for a layer
@@ -137,13 +131,17 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 		name, _ = entry["name"].(string)
 	}
 	n := &node{pos: b.pos, name: name, class: class, entry: entry}
+	reject := ""
 	if reg, _ := entry["registered_name"].(string); strings.Contains(reg, ">") {
-		return nil, unsupported(name, b.pos, class, "custom class "+reg)
+		reject = "custom class " + reg
 	}
 	if dt, ok := c["dtype"].(map[string]any); ok {
 		if dc, _ := dt["class_name"].(string); strings.Contains(dc, "Quantized") {
-			return nil, unsupported(name, b.pos, class, "quantized dtype policy "+dc)
+			reject = "quantized dtype policy " + dc
 		}
+	}
+	if reject != "" && !b.describe {
+		return nil, unsupported(name, b.pos, class, reject)
 	}
 	if class == "InputLayer" {
 		n.input = inputShape(c)
@@ -161,6 +159,9 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 	b.seen[name] = true
 	l := &runtime.Layer{Name: name, Class: class}
 	n.layer = l
+	if reject != "" {
+		return b.placeholder(n, reject)
+	}
 	var err error
 	switch class {
 	case "Sequential", "Functional", "Model":
@@ -236,12 +237,23 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 	default:
 		k, err := runtime.NewKind(class, c)
 		if errors.Is(err, runtime.ErrUnknownKind) {
-			return nil, unsupported(name, b.pos, class, "")
+			return b.placeholder(n, "")
 		}
 		if err != nil {
-			return nil, unsupported(name, b.pos, class, err.Error())
+			return b.placeholder(n, err.Error())
 		}
 		l.Type, l.Kind = runtime.Other, k
 	}
+	return n, nil
+}
+
+// placeholder makes n a runtime.Unsupported layer when b describes
+// (Options.Describe), and otherwise returns the unsupported-layer error.
+func (b *builder) placeholder(n *node, why string) (*node, error) {
+	if !b.describe {
+		return nil, unsupported(n.name, n.pos, n.class, why)
+	}
+	n.layer.Type, n.layer.Kind = runtime.Other, &runtime.Unsupported{ClassName: n.class, Reason: why, Weights: -1}
+	n.layer.Sub, n.sub = nil, nil
 	return n, nil
 }

@@ -68,6 +68,10 @@ func (t *tree) shapes(in []int) ([]int, error) {
 	shape := m.Input
 	for _, l := range m.Layers {
 		n := byLayer[l]
+		if shape == nil { // after a layer aekit cannot run (Options.Describe)
+			shape = t.describeAfterUnknown(n, l)
+			continue
+		}
 		switch l.Type {
 		case runtime.Dense:
 			if !n.loaded && t.zero && len(shape) == 1 {
@@ -117,6 +121,10 @@ func (t *tree) shapes(in []int) ([]int, error) {
 		case runtime.Reshape:
 			shape = l.OutputShape(shape) // Flatten, or Reshape with one -1 resolved
 		case runtime.Other:
+			if u := n.unsupported(); u != nil {
+				shape = u.Out
+				continue
+			}
 			if n.loaded {
 				if err := l.Kind.SetParams(n.pvals); err != nil {
 					return nil, fmt.Errorf("%w: %s %s: %w", ErrShape, n.class, layerLabel(n.name, n.pos), err)
@@ -168,4 +176,39 @@ func prod(s []int) int {
 		p *= d
 	}
 	return p
+}
+
+// describeAfterUnknown fills in what it can of layer l (node n) when its
+// input shape is unknown, in a model read to describe it: loaded weights,
+// and the output shape where the layer fixes it (Dense units, a Reshape's
+// target). It returns the output shape, nil when unknown.
+func (t *tree) describeAfterUnknown(n *node, l *runtime.Layer) []int {
+	switch l.Type {
+	case runtime.Dense:
+		if n.loaded && len(n.kshape) == 2 {
+			l.In, l.Units, l.Kernel, l.Bias = n.kshape[0], n.units, n.kernel, n.bvals
+		}
+		return []int{n.units}
+	case runtime.SubModel:
+		out, err := n.sub.shapes(nil)
+		if err != nil {
+			return nil
+		}
+		return out
+	case runtime.Reshape:
+		for _, d := range l.Shape {
+			if d < 0 {
+				return nil
+			}
+		}
+		return l.Shape
+	case runtime.Other:
+		if u := n.unsupported(); u != nil {
+			return u.Out
+		}
+		if n.loaded {
+			_ = l.Kind.SetParams(n.pvals)
+		}
+	}
+	return nil
 }

@@ -149,6 +149,21 @@ func loadLegacy(f *h5.File, root string, t *tree) error {
 		groups = append(groups, g)
 		byName[ln] = g
 	}
+	if t.describe {
+		// Weights of layers aekit cannot run are counted, not read.
+		kept := groups[:0]
+		for _, g := range groups {
+			if n := t.unsupportedNode(g.name); n != nil {
+				if err := countWeights(f, join(root, g.name), g.weights, n); err != nil {
+					return err
+				}
+				delete(byName, g.name)
+				continue
+			}
+			kept = append(kept, g)
+		}
+		groups = kept
+	}
 	want := t.weighted()
 	byNameOK := len(groups) == len(want)
 	for _, n := range want {
@@ -321,6 +336,12 @@ func loadNested(f *h5.File, group string, weights []string, sub *tree, ignore ma
 	}
 	skip := sub.prunedAll()
 	for l, ws := range per {
+		if n := sub.unsupportedNode(l); n != nil && !dense[l] {
+			if err := countWeights(f, group, ws, n); err != nil {
+				return err
+			}
+			continue
+		}
 		if !dense[l] && !ignore[l] && !skip[l] {
 			return fmt.Errorf("%w: nested model %q in %s has weights %s for a layer %q its architecture lacks", ErrMissingWeights, sub.name, group, strings.Join(ws, ", "), l)
 		}
@@ -432,6 +453,14 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 			}
 			continue
 		}
+		if u := n.unsupported(); u != nil {
+			if vg, ok := varsGroup(f, path); ok {
+				if err := countVars(f, strings.TrimSuffix(vg, "/vars"), n, 0); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if !n.hasWeights() {
 			continue
 		}
@@ -476,6 +505,76 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 			err = fmt.Errorf("%w: Dense %s has %d variables in %s, want kernel and bias", ErrShape, layerLabel(n.name, n.pos), len(idx), vg)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unsupported returns n's placeholder for a layer aekit cannot run
+// (Options.Describe), or nil.
+func (n *node) unsupported() *runtime.Unsupported {
+	if n.layer == nil || n.layer.Type != runtime.Other {
+		return nil
+	}
+	u, _ := n.layer.Kind.(*runtime.Unsupported)
+	return u
+}
+
+// unsupportedNode returns the placeholder node called name in t or its
+// nested models, or nil.
+func (t *tree) unsupportedNode(name string) *node {
+	for _, n := range t.nodes {
+		if n.sub != nil {
+			if m := n.sub.unsupportedNode(name); m != nil {
+				return m
+			}
+		}
+		if n.name == name && n.unsupported() != nil {
+			return n
+		}
+	}
+	return nil
+}
+
+// countWeights adds the number of values of the given datasets of group
+// to the weight count of n's placeholder.
+func countWeights(f *h5.File, group string, weights []string, n *node) error {
+	u := n.unsupported()
+	for _, w := range weights {
+		v, _, err := readWeight(f, group, w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+		}
+		u.Weights = max(u.Weights, 0) + len(v)
+	}
+	return nil
+}
+
+// countVars counts, into n's placeholder, the values of every variable
+// under the Keras 3 object group g: its vars and those of the objects it
+// holds (an LSTM's cell, say), to a depth of 8.
+func countVars(f *h5.File, g string, n *node, depth int) error {
+	kids, err := f.Children(g)
+	if err != nil || depth > 8 {
+		return nil
+	}
+	for _, k := range kids {
+		p := join(g, k)
+		if f.Kind(p) != h5.Group {
+			continue
+		}
+		if k == "vars" {
+			vars, err := f.Children(p)
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrFormat, err)
+			}
+			if err := countWeights(f, p, vars, n); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := countVars(f, p, n, depth+1); err != nil {
 			return err
 		}
 	}

@@ -99,6 +99,9 @@ func (l *Layer) Params() int {
 			return l.Sub.Params()
 		}
 	case Other:
+		if u, ok := l.Kind.(*Unsupported); ok {
+			return max(u.Weights, 0)
+		}
 		n := 0
 		if l.Kind != nil {
 			for _, p := range l.Kind.Params() {
