@@ -283,6 +283,7 @@ type builder struct {
 	tensors map[string]bool // tensor names in use
 	consts  map[float32]string
 	fold    bool // ExportOptions.FoldAffine
+	flat    bool // the layer being written has flat samples
 }
 
 func uniqueIn(used map[string]bool, s string) string {
@@ -421,6 +422,7 @@ func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, er
 			}
 		case runtime.Other:
 			var err error
+			b.flat = len(in) == 1
 			if x, err = b.kind(x, l, name, doc, in[len(in)-1]); err != nil {
 				return "", err
 			}

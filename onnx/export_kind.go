@@ -8,10 +8,18 @@ import (
 )
 
 // kind adds the nodes of an Other layer applied to x, whose innermost axis
-// has width w, dispatching on the kind's behaviour: an Affine kind becomes
-// Mul and Add by per-feature (or scalar) constants, a RowNorm kind
+// has width w, dispatching on the kind's behaviour: a Standardizer on flat
+// samples becomes a BatchNormalization op, any other Affine kind Mul and
+// Add by per-feature (or scalar) constants, a RowNorm kind
 // LayerNormalization (opset 17 on) or its expansion.
 func (b *builder) kind(x string, l *runtime.Layer, name, doc string, w int) (string, error) {
+	if k, ok := l.Kind.(runtime.Standardizer); ok && b.flat {
+		gamma, beta, mean, variance, eps := k.Standardize()
+		w := int64(len(mean))
+		in := []string{x, b.initializer(name+"/scale", []int64{w}, gamma), b.initializer(name+"/B", []int64{w}, beta),
+			b.initializer(name+"/mean", []int64{w}, mean), b.initializer(name+"/var", []int64{w}, variance)}
+		return b.add("BatchNormalization", name, doc, in, attrF("epsilon", eps)), nil
+	}
 	switch k := l.Kind.(type) {
 	case runtime.Affine:
 		scale, shift := k.Affine()

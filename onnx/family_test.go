@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aekit/aekit/internal/conformance"
-	"github.com/aekit/aekit/runtime"
 )
 
 // familyFixtureDir holds ONNX files with normalisation layers made by
@@ -31,21 +30,6 @@ var familyLayers = map[string]string{
 	"tf2onnx_tk2_norm": "Rescaling Dense:relu Dense:linear",
 }
 
-func familySummary(m *runtime.Model) string {
-	var s []string
-	m.Walk(func(_ []string, l *runtime.Layer) {
-		switch l.Type {
-		case runtime.Dense, runtime.ActivationLayer:
-			s = append(s, l.Type.String()+":"+l.Act.String())
-		case runtime.Other:
-			s = append(s, l.Kind.Class())
-		default:
-			s = append(s, l.Type.String())
-		}
-	})
-	return strings.Join(s, " ")
-}
-
 // TestFamilyFixtures imports the family fixtures and checks aekit's
 // outputs against the producers' within 1e-6 + 1e-5·|want|.
 func TestFamilyFixtures(t *testing.T) {
@@ -62,7 +46,7 @@ func TestFamilyFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := familySummary(m), familyLayers[name]; got != want {
+			if got, want := layerSummary(m), familyLayers[name]; got != want {
 				t.Errorf("layers %q, want %q", got, want)
 			}
 			_, x, err := readNpy(filepath.Join(familyFixtureDir, name+".input.npy"))

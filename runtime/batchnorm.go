@@ -152,3 +152,20 @@ func (b *BatchNormalization) Forward(x []float32, n, w int) {
 		}
 	}
 }
+
+// Standardize returns gamma (ones when scale is off), beta (zeros when
+// center is off), the moving mean and variance, and epsilon.
+func (b *BatchNormalization) Standardize() (gamma, beta, mean, variance []float32, epsilon float32) {
+	w := len(b.MovingMean)
+	gamma, beta = make([]float32, w), make([]float32, w)
+	for j := range gamma {
+		gamma[j] = 1
+		if b.Gamma != nil {
+			gamma[j] = b.Gamma[j]
+		}
+		if b.Beta != nil {
+			beta[j] = b.Beta[j]
+		}
+	}
+	return gamma, beta, append([]float32(nil), b.MovingMean...), append([]float32(nil), b.MovingVariance...), b.Epsilon
+}

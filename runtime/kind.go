@@ -79,6 +79,16 @@ type Affine interface {
 	Affine() (scale, shift []float32)
 }
 
+// Standardizer is an Affine kind defined by per-feature statistics:
+// y = (x − mean)/√(variance + epsilon)·gamma + beta (BatchNormalization at
+// inference). The ONNX writer writes it as a BatchNormalization op, which
+// the ONNX reader turns back into a BatchNormalization kind.
+type Standardizer interface {
+	// Standardize returns the statistics, with gamma ones and beta zeros
+	// where the kind has none, in new slices.
+	Standardize() (gamma, beta, mean, variance []float32, epsilon float32)
+}
+
 // RowNorm is a Kind that normalises each row of the innermost axis:
 // y = (x − mean(x))/√(var(x) + ε)·γ + β (LayerNormalization, Center), or
 // y = x/√max(Σx², ε) (UnitNormalization, L2). The ONNX writer turns it
