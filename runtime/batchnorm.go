@@ -66,7 +66,7 @@ func (b *BatchNormalization) Class() string { return "BatchNormalization" }
 
 // Config returns axis, momentum, epsilon, center and scale.
 func (b *BatchNormalization) Config() []Attr {
-	return []Attr{{"axis", -1}, {"momentum", b.Momentum}, {"epsilon", float64(b.Epsilon)},
+	return []Attr{{"axis", -1}, {"momentum", b.Momentum}, {"epsilon", short(b.Epsilon)},
 		{"center", b.center}, {"scale", b.scale}}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -308,6 +309,14 @@ func checkVectors(names []string, dst []*[]float32, w int) error {
 		}
 	}
 	return nil
+}
+
+// short returns the float64 whose shortest decimal is that of the float32
+// v (0.001 for float32(0.001), not 0.0010000000474974513), for configs
+// that Keras reads back into the same float32.
+func short(v float32) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+	return f
 }
 
 // rsqrt is 1/√v in float32 as TensorFlow computes it (a float32 sqrt and

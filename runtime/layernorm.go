@@ -56,7 +56,7 @@ func (l *LayerNormalization) Class() string { return "LayerNormalization" }
 
 // Config returns axis, epsilon, center and scale.
 func (l *LayerNormalization) Config() []Attr {
-	return []Attr{{"axis", -1}, {"epsilon", float64(l.Epsilon)}, {"center", l.center}, {"scale", l.scale}}
+	return []Attr{{"axis", -1}, {"epsilon", short(l.Epsilon)}, {"center", l.center}, {"scale", l.scale}}
 }
 
 func (l *LayerNormalization) vectors() ([]string, []*[]float32, []float32) {

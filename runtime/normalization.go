@@ -66,7 +66,7 @@ func (z *Normalization) Config() []Attr {
 func floatsList(v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = short(x)
 	}
 	return out
 }

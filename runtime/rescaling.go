@@ -40,11 +40,11 @@ func (r *Rescaling) Config() []Attr {
 // otherwise.
 func floatsAttr(v []float32) any {
 	if len(v) == 1 {
-		return float64(v[0])
+		return short(v[0])
 	}
 	out := make([]float64, len(v))
 	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = short(x)
 	}
 	return out
 }
