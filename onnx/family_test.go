@@ -20,6 +20,9 @@ var familyFixtureDir = filepath.Join(fixtureDir, "family")
 var familyLayers = map[string]string{
 	"torch_bn1d":        "Dense:linear BatchNormalization Activation:relu Dense:relu BatchNormalization Dense:linear",
 	"torch_layernorm17": "Dense:relu LayerNormalization Dense:linear LayerNormalization Activation:sigmoid",
+	// Below opset 17 torch writes LayerNorm as its expansion, which
+	// aekit reads back as one layer.
+	"torch_layernorm13": "Dense:relu LayerNormalization Dense:linear",
 	// tf2onnx writes a BatchNormalization after a linear Dense as Mul
 	// and Add, which aekit folds into the Dense layer, which then takes
 	// the activation after it.

@@ -132,7 +132,7 @@ func (im *importer) affine(e *expr) error {
 	// an activation and a Normalization (Sub, Mul) on the input. A lone
 	// shift after another layer stays refused.
 	scaling := (e.op == "Mul" || e.op == "Div" && !cLeft || d == nil) && len(im.shape) == 1
-	extends := d != nil && d == im.affine1
+	extends := d != nil && (d == im.affine1 || d == im.norm1)
 	if toDense {
 		units = d.Units
 	} else if !scaling && !extends {

@@ -41,6 +41,7 @@ type importer struct {
 	fuseAll bool
 	index   map[*pb.NodeProto]int // of each node in the graph, for messages
 	affine1 *runtime.Layer        // the last Rescaling layer affineLayer made
+	norm1   *runtime.Layer        // the last LayerNormalization matchLayerNorm made
 }
 
 func (im *importer) errNode(sentinel error, n *pb.NodeProto, format string, args ...any) error {

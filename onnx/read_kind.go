@@ -11,6 +11,33 @@ import (
 // scale and offset per feature (the Mul and Add that tf2onnx makes of a
 // Keras BatchNormalization after an activation, say).
 func (im *importer) affineLayer(n *pb.NodeProto, d *runtime.Layer, scale, shift []float32) {
+	if d != nil && d == im.norm1 {
+		// γ and β after a layer normalisation read from its expansion.
+		ln := d.Kind.(*runtime.LayerNormalization)
+		gamma, beta := make([]float32, len(scale)), make([]float32, len(scale))
+		ones, zeros := true, true
+		for j := range scale {
+			g, b := float32(1), float32(0)
+			if ln.Gamma != nil {
+				g = ln.Gamma[j]
+			}
+			if ln.Beta != nil {
+				b = ln.Beta[j]
+			}
+			gamma[j], beta[j] = g*scale[j], b*scale[j]+shift[j]
+			ones, zeros = ones && gamma[j] == 1, zeros && beta[j] == 0
+		}
+		if ones && ln.Gamma == nil {
+			gamma = nil
+		}
+		if zeros && ln.Beta == nil {
+			beta = nil
+		}
+		d.Kind = runtime.NewLayerNormalization(gamma, beta, ln.Epsilon)
+		im.ver++
+		im.head = &expr{op: "x", ver: im.ver}
+		return
+	}
 	if d != nil && d == im.affine1 {
 		r := d.Kind.(*runtime.Rescaling)
 		for j := range scale {
@@ -102,4 +129,65 @@ func (im *importer) layerNorm(n *pb.NodeProto, x value) error {
 	ln := runtime.NewLayerNormalization(gamma, beta, attrFloat(n, "epsilon", 1e-5))
 	im.layer(n, &runtime.Layer{Type: runtime.Other, Class: "LayerNormalization", Kind: ln}, im.shape)
 	return nil
+}
+
+// matchLayerNorm recognises layer normalisation over the last axis as
+// PyTorch (and aekit) write LayerNorm below opset 17: Div(d, Sqrt(Add(ReduceMean(
+// Pow(d, 2)), ε))) with d = Sub(x, ReduceMean(x)), the ReduceMeans over
+// the last axis keeping it. It returns x and ε. The Mul and Add by γ and
+// β that follow become the layer's γ and β (affineLayer).
+func (im *importer) matchLayerNorm(e *expr) (x *expr, eps float32, ok bool) {
+	if e.op != "Div" || len(e.args) != 2 || e.args[0].e == nil || e.args[1].e == nil {
+		return nil, 0, false
+	}
+	d, sq := e.args[0].e, e.args[1].e
+	if d.op != "Sub" || len(d.args) != 2 || d.args[0].e == nil || d.args[1].e == nil {
+		return nil, 0, false
+	}
+	x, m := d.args[0].e, d.args[1].e
+	if !im.lastMean(m) || m.args[0].e != x {
+		return nil, 0, false
+	}
+	if sq.op != "Sqrt" || sq.args[0].e == nil {
+		return nil, 0, false
+	}
+	add := sq.args[0].e
+	if add.op != "Add" || len(add.args) != 2 || add.args[0].e == nil || add.args[1].c == nil {
+		return nil, 0, false
+	}
+	v := add.args[0].e
+	if !im.lastMean(v) || v.args[0].e == nil {
+		return nil, 0, false
+	}
+	p := v.args[0].e
+	switch {
+	case p.op == "Pow" && len(p.args) == 2 && p.args[0].e == d:
+		if k, isScalar := scalarOf(p.args[1]); !isScalar || k != 2 {
+			return nil, 0, false
+		}
+	case p.op == "Mul" && len(p.args) == 2 && p.args[0].e == d && p.args[1].e == d:
+	default:
+		return nil, 0, false
+	}
+	epsv, isScalar := scalarOf(add.args[1])
+	if !isScalar || epsv < 0 {
+		return nil, 0, false
+	}
+	return x, float32(epsv), true
+}
+
+// lastMean reports whether e is a ReduceMean over the last axis only,
+// keeping it.
+func (im *importer) lastMean(e *expr) bool {
+	if e.op != "ReduceMean" || len(e.args) != 1 || attrInt(e.node, "keepdims", 1) != 1 {
+		return false
+	}
+	var axes []int64
+	if a := attr(e.node, "axes"); a != nil {
+		axes = a.GetInts()
+	} else if v, ok := im.in(e.node, 1); ok && v.c != nil && v.c.isInt {
+		axes = v.c.i
+	}
+	r := int64(len(im.shape) + 1)
+	return len(axes) == 1 && (axes[0] == -1 || axes[0] == r-1)
 }

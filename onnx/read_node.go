@@ -16,6 +16,8 @@ var exprOps = map[string]int{ // op → number of inputs it reads
 	// as tf2onnx writes tf.clip_by_value, Keras's thresholded relu, and
 	// tf.where on floats (c·a + Not(c)·b)
 	"Min": 2, "Max": 2, "ThresholdedRelu": 1, "Not": 1,
+	// as PyTorch writes LayerNorm below opset 17 (see matchLayerNorm)
+	"ReduceMean": 1, "Sqrt": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -313,6 +315,20 @@ func (im *importer) mat(v value, user *pb.NodeProto) (*expr, error) {
 			return nil, im.errNode(ErrUnsupportedOp, user, "reads a value the graph has moved past (the graph branches; aekit models are chains)")
 		}
 		return e, nil
+	}
+	if x, eps, ok := im.matchLayerNorm(e); ok {
+		if _, err := im.mat(value{e: x}, e.node); err != nil {
+			return nil, err
+		}
+		w := im.shape[len(im.shape)-1]
+		ln := runtime.NewLayerNormalization(nil, nil, eps)
+		im.layer(e.node, &runtime.Layer{Type: runtime.Other, Class: "LayerNormalization", Kind: ln}, im.shape)
+		im.norm1 = im.layers[len(im.layers)-1]
+		if err := ln.Build(im.shape); err != nil || w <= 0 {
+			return nil, im.errNode(ErrUnsupportedOp, e.node, "layer normalisation of a [batch %s] tensor", dimsString(im.shape))
+		}
+		e.mat = im.head
+		return im.head, nil
 	}
 	act, inner, err := im.matchAct(e)
 	if err != nil {
