@@ -241,6 +241,13 @@ func (b *builder) model(class string, cfg any, name, output string) (*tree, erro
 	t.class = "Functional"
 	t.nodes = nodes
 	if err := t.chain(c, output); err != nil {
+		// A graph aekit cannot read is not described either: report
+		// the first layer it cannot run, as without Describe.
+		for _, n := range nodes {
+			if u := n.unsupported(); u != nil {
+				return nil, fmt.Errorf("model %q: %w", t.name, unsupported(n.name, n.pos, n.class, u.Reason))
+			}
+		}
 		return nil, err
 	}
 	return t, nil

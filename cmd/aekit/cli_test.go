@@ -99,7 +99,6 @@ var realModels = []struct{ file, arch string }{
 	{"k3_dropout_seq_osato.keras", ""},
 	{"k3_dense_seq_tiny_aditya.keras", ""},
 	{"k3_dense_seq_saveweights_jenish.weights.h5", "k3_dense_seq_saveweights_jenish_arch.json"},
-	{"k2_bn_leakyrelu_functional_caxenie.h5", ""}, // BatchNormalization (runtime.Kind)
 }
 
 // realUnsupported lists the real files that must fail with an unsupported
