@@ -31,9 +31,14 @@
 // names fail with ErrNotFound. Supported layers: Dense,
 // Activation, ReLU, LeakyReLU, ELU, Softmax, ThresholdedReLU, Dropout,
 // GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D,
-// ActivityRegularization, Flatten, Reshape, InputLayer and nested
-// Sequential/Functional models. Anything else fails with
-// ErrUnsupportedLayer naming the layer and its class.
+// ActivityRegularization, Flatten, Reshape, InputLayer, nested
+// Sequential/Functional models, and the layer kinds of runtime.NewKind
+// (runtime.KindClasses: BatchNormalization, LayerNormalization,
+// Normalization, Rescaling, UnitNormalization, over the last axis), whose
+// config attributes and weights (in Keras's saving order) every layout
+// carries. Anything else fails with ErrUnsupportedLayer naming the layer
+// and its class, or, with Options.Describe, loads as a
+// runtime.Unsupported placeholder that only describes it.
 //
 // Activations follow the Keras version that wrote the file: hard_sigmoid
 // is clip(0.2x+0.5, 0, 1) in Keras 1 and 2 but relu6(x+3)/6 in Keras 3; the

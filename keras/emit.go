@@ -3,11 +3,13 @@ package keras
 import (
 	"archive/zip"
 	"bytes"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aekit/aekit/internal/h5/libhdf5"
 	"github.com/aekit/aekit/internal/version"
+	"github.com/aekit/aekit/runtime"
 )
 
 var (
@@ -19,18 +21,46 @@ func (wr *writer) modelJSON(wm *wmodel) ([]byte, error) {
 	return marshal(wr.config(wm, true))
 }
 
-// denseWeights lists the Dense layers of wm and its nested models, in
-// order.
-func (wm *wmodel) denses() []*wlayer {
+// leaves lists the layers of wm and its nested models that hold weights
+// (Dense layers, kinds with parameters), in order.
+func (wm *wmodel) leaves() []*wlayer {
 	var out []*wlayer
 	for _, wl := range wm.layers {
 		if wl.sub != nil {
-			out = append(out, wl.sub.denses()...)
-		} else if wl.class == "Dense" {
+			out = append(out, wl.sub.leaves()...)
+		} else if wl.weighted() {
 			out = append(out, wl)
 		}
 	}
 	return out
+}
+
+// weighted reports whether wl is a layer with weights of its own.
+func (wl *wlayer) weighted() bool {
+	switch wl.l.Type {
+	case runtime.Dense:
+		return true
+	case runtime.Other:
+		return len(wl.l.Kind.Params()) > 0
+	}
+	return false
+}
+
+// weights returns wl's weights in Keras's saving order: their names
+// ("kernel", "gamma"), values and shapes.
+func (wl *wlayer) weights() (names []string, values [][]float32, shapes [][]int) {
+	l := wl.l
+	if l.Type == runtime.Other {
+		for _, p := range l.Kind.Params() {
+			names, values, shapes = append(names, p.Name), append(values, p.Values), append(shapes, []int{len(p.Values)})
+		}
+		return names, values, shapes
+	}
+	names, values, shapes = []string{"kernel"}, [][]float32{l.Kernel}, [][]int{{l.In, l.Units}}
+	if l.Bias != nil {
+		names, values, shapes = append(names, "bias"), append(values, l.Bias), append(shapes, []int{l.Units})
+	}
+	return names, values, shapes
 }
 
 // h5 writes a tf.keras 2-layout full-model HDF5 file: root attributes
@@ -66,8 +96,8 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 		var ds []*wlayer
 		switch {
 		case wl.sub != nil:
-			ds = wl.sub.denses()
-		case wl.class == "Dense":
+			ds = wl.sub.leaves()
+		case wl.weighted():
 			ds = []*wlayer{wl}
 		}
 		steps = append(steps, wr.h5Group(f, wl.name, ds))
@@ -86,7 +116,7 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 }
 
 // h5Group writes one layer group of model_weights holding the weights of
-// the Dense layers ds (the layer itself, or those of a nested model).
+// the layers ds (the layer itself, or those of a nested model).
 func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() error {
 	return func() error {
 		g := "/model_weights/" + name
@@ -95,18 +125,13 @@ func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() err
 		}
 		var wn []string
 		for _, d := range ds {
-			l := d.l
-			k := d.name + "/kernel:0"
-			if err := f.WriteFloat32(g+"/"+k, l.Kernel, []int{l.In, l.Units}); err != nil {
-				return err
-			}
-			wn = append(wn, k)
-			if l.Bias != nil {
-				b := d.name + "/bias:0"
-				if err := f.WriteFloat32(g+"/"+b, l.Bias, []int{l.Units}); err != nil {
+			names, values, shapes := d.weights()
+			for i, n := range names {
+				k := d.name + "/" + n + ":0"
+				if err := f.WriteFloat32(g+"/"+k, values[i], shapes[i]); err != nil {
 					return err
 				}
-				wn = append(wn, b)
+				wn = append(wn, k)
 			}
 		}
 		if len(wn) == 0 {
@@ -208,15 +233,12 @@ func (wr *writer) v3Model(f *libhdf5.File, wm *wmodel, prefix string) error {
 		if err := wr.v3Vars(f, p, it.name); err != nil {
 			return err
 		}
-		if it.wl == nil || it.wl.class != "Dense" {
+		if it.wl == nil || !it.wl.weighted() {
 			continue
 		}
-		l := it.wl.l
-		if err := f.WriteFloat32(p+"/vars/0", l.Kernel, []int{l.In, l.Units}); err != nil {
-			return err
-		}
-		if l.Bias != nil {
-			if err := f.WriteFloat32(p+"/vars/1", l.Bias, []int{l.Units}); err != nil {
+		_, values, shapes := it.wl.weights()
+		for j, v := range values {
+			if err := f.WriteFloat32(p+"/vars/"+strconv.Itoa(j), v, shapes[j]); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/aekit/aekit/runtime"
 )
 
 // fuzzOptions keeps the fuzzers' allocations small: models of at most
@@ -34,6 +36,11 @@ func FuzzReadZip(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	for _, name := range []string{"k3_bn.keras", "k3_norm.keras", "k3_unit.keras"} { // normalisation kinds
+		if b, err := os.ReadFile(filepath.Join(familyDir, name)); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Add(zipOf(f, "config.json", limitArch, "metadata.json", `{"keras_version": "3.1.0"}`))
 	f.Add(zipOf(f, "config.json", `{"class_name": "Sequential", "config": []}`, "model.weights.h5", "\x89HDF\r\n\x1a\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -57,14 +64,23 @@ func FuzzArch(f *testing.F) {
 }
 
 // fuzzRead reads b with fuzzOptions: an error must wrap a sentinel, a
-// model must be valid.
+// model must be valid. Read again with Options.Describe, a model may hold
+// runtime.Unsupported layers and nothing else wrong.
 func fuzzRead(t *testing.T, b []byte) {
 	m, _, err := Read(bytes.NewReader(b), fuzzOptions())
 	if err != nil {
 		checkKerasError(t, err)
+	} else if err := m.Validate(); err != nil {
+		t.Fatalf("accepted an invalid model: %v", err)
+	}
+	opt := fuzzOptions()
+	opt.Describe = true
+	m, _, err = Read(bytes.NewReader(b), opt)
+	if err != nil {
+		checkKerasError(t, err)
 		return
 	}
-	if err := m.Validate(); err != nil {
-		t.Fatalf("accepted an invalid model: %v", err)
+	if err := m.Validate(); err != nil && !errors.Is(err, runtime.ErrUnsupported) {
+		t.Fatalf("Describe accepted an invalid model: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/internal/conformance"
@@ -78,4 +79,28 @@ func zipMember(t *testing.T, b []byte, name string) []byte {
 	}
 	t.Fatalf("no %s in the zip", name)
 	return nil
+}
+
+// TestGoldenConfigFamily is TestGoldenConfig for the normalisation kinds:
+// the Keras 3 family fixtures (BatchNormalization, LayerNormalization,
+// Normalization, UnitNormalization, Rescaling) written back by aekit.
+func TestGoldenConfigFamily(t *testing.T) {
+	for _, e := range readManifestIn(t, familyDir) {
+		if e.Layout != string(FormatKeras) || !strings.HasPrefix(e.Writer, "keras ") {
+			continue
+		}
+		t.Run(e.Model, func(t *testing.T) {
+			m, _ := readJudgeIn(t, familyDir, e, "")
+			var buf bytes.Buffer
+			if err := Write(&buf, m, FormatKeras); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := json.Indent(&out, zipMember(t, buf.Bytes(), "config.json"), "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			out.WriteByte('\n')
+			golden.Check(t, filepath.Join("testdata", "golden", "config", "family_"+e.Model+".json"), out.Bytes())
+		})
+	}
 }

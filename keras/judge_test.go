@@ -33,7 +33,14 @@ type judgeEntry struct {
 
 func readJudgeManifest(t testing.TB) []judgeEntry {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(judgeDir, "manifest.json"))
+	return readManifestIn(t, judgeDir)
+}
+
+// readManifestIn reads the manifest.json of a folder of Keras-written
+// fixtures (judge, family).
+func readManifestIn(t testing.TB, dir string) []judgeEntry {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +59,17 @@ func readJudgeManifest(t testing.TB) []judgeEntry {
 // Options.Model.
 func readJudge(t testing.TB, e judgeEntry, model string) (*runtime.Model, *Info) {
 	t.Helper()
+	return readJudgeIn(t, judgeDir, e, model)
+}
+
+// readJudgeIn is readJudge for a file in dir.
+func readJudgeIn(t testing.TB, dir string, e judgeEntry, model string) (*runtime.Model, *Info) {
+	t.Helper()
 	opt := &Options{Model: model}
 	if e.Arch != nil {
-		opt.Arch = filepath.Join(judgeDir, *e.Arch)
+		opt.Arch = filepath.Join(dir, *e.Arch)
 	}
-	m, info, err := ReadFile(filepath.Join(judgeDir, e.File), opt)
+	m, info, err := ReadFile(filepath.Join(dir, e.File), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,15 +96,18 @@ const judgeNormwise = 1e-6
 // the whole model, and each nested model both cut out of the whole one
 // (Until) and, when it takes the model's input, loaded alone
 // (Options.Model).
-func TestKerasJudge(t *testing.T) {
+func TestKerasJudge(t *testing.T) { judgeFolder(t, judgeDir) }
+
+// judgeFolder is TestKerasJudge for the fixtures in dir.
+func judgeFolder(t *testing.T, dir string) {
 	type stat struct{ norm, elem float64 }
 	worst := map[string]*stat{} // by writer and layout
-	for _, e := range readJudgeManifest(t) {
+	for _, e := range readManifestIn(t, dir) {
 		t.Run(e.File, func(t *testing.T) {
 			if len(e.Outputs) == 0 || e.Outputs[""] == "" {
 				t.Fatal("no whole-model output listed")
 			}
-			m, info := readJudge(t, e, "")
+			m, info := readJudgeIn(t, dir, e, "")
 			if string(info.Format) != e.Layout {
 				t.Errorf("format %q, manifest says %q", info.Format, e.Layout)
 			}
@@ -102,7 +118,7 @@ func TestKerasJudge(t *testing.T) {
 			if info.Major != wantMajor {
 				t.Errorf("Keras major %d, want %d (writer %s, version %q)", info.Major, wantMajor, e.Writer, info.KerasVersion)
 			}
-			x, _ := readNpy(t, filepath.Join(judgeDir, e.Input))
+			x, _ := readNpy(t, filepath.Join(dir, e.Input))
 			subs := make([]string, 0, len(e.Outputs))
 			for k := range e.Outputs {
 				subs = append(subs, k)
@@ -113,7 +129,7 @@ func TestKerasJudge(t *testing.T) {
 				worst[key] = &stat{}
 			}
 			for _, sub := range subs {
-				want, _ := readNpy(t, filepath.Join(judgeDir, e.Outputs[sub]))
+				want, _ := readNpy(t, filepath.Join(dir, e.Outputs[sub]))
 				runs := map[string]*runtime.Model{"": m}
 				if sub != "" {
 					cut, err := m.Until(sub)
@@ -123,7 +139,7 @@ func TestKerasJudge(t *testing.T) {
 					runs = map[string]*runtime.Model{"Until": cut}
 					if leads(m, sub) {
 						// Loaded alone, it takes the same input.
-						runs["Options.Model"], _ = readJudge(t, e, sub)
+						runs["Options.Model"], _ = readJudgeIn(t, dir, e, sub)
 					}
 				}
 				for how, r := range runs {

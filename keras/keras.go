@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -66,6 +67,15 @@ type Options struct {
 	// initialises them (aekit train --arch). Without it such a file fails
 	// with ErrMissingWeights. It does not apply to files with weights.
 	ZeroWeights bool
+
+	// Describe reads a model to describe it (aekit inspect) rather than
+	// run it: every layer aekit cannot run (Conv2D, LSTM, Lambda, a custom
+	// class, ...) becomes a runtime.Unsupported layer holding its class
+	// and the number of weight values the file has for it, instead of
+	// failing with ErrUnsupportedLayer. Layers after one have unknown
+	// shapes except where their config fixes them (Dense units). The model
+	// returned fails Validate and Predict naming the first such layer.
+	Describe bool
 
 	// Output names the layer whose output the loaded model (the whole
 	// model, or the nested one Model names) returns: one of a functional
@@ -422,12 +432,13 @@ func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	return m, info, err
 }
 
-// finish checks shapes, fills in widths and validates the model.
+// finish checks shapes, fills in widths and validates the model (a model
+// read to describe with unsupported layers is not validated).
 func finish(t *tree) (*runtime.Model, error) {
 	if err := resolveShapes(t, nil); err != nil {
 		return nil, err
 	}
-	if err := t.model.Validate(); err != nil {
+	if err := t.model.Validate(); err != nil && !(t.describe && errors.Is(err, runtime.ErrUnsupported)) {
 		return nil, fmt.Errorf("%w: %w", ErrShape, err)
 	}
 	return t.model, nil

@@ -35,7 +35,8 @@ var fitLive = map[string]bool{"seed": true, "ae784": true, "deep_nested": true, 
 // activation, no-bias, layer classes, deep nesting) and every model of the
 // Keras-written judge fixtures as aekit reads it (activation layer classes
 // with parameters, identity layers, Flatten/Reshape, Sequential and
-// functional nesting, from both Keras 3 and tf-keras).
+// functional nesting, from both Keras 3 and tf-keras), and of the family
+// fixtures (the normalisation layers).
 func liveModels(t *testing.T) []liveModel {
 	t.Helper()
 	var ms []liveModel
@@ -65,6 +66,15 @@ func liveModels(t *testing.T) []liveModel {
 		seen[key] = true
 		m, _ := readJudge(t, e, "")
 		ms = append(ms, liveModel{"judge_" + key, m, fitLive[e.Model]})
+	}
+	for _, e := range readManifestIn(t, familyDir) {
+		key := strings.Fields(e.Writer)[0] + "_" + e.Model
+		if seen["family "+key] {
+			continue
+		}
+		seen["family "+key] = true
+		m, _ := readJudgeIn(t, familyDir, e, "")
+		ms = append(ms, liveModel{"family_" + key, m, false})
 	}
 	return ms
 }

@@ -40,33 +40,81 @@ func attrList(f *h5.File, path, name string) ([]string, error) {
 	return out, nil
 }
 
-// weighted returns the nodes of t that hold weights (Dense layers and
-// nested models containing some), in order.
+// weighted returns the nodes of t that hold weights (Dense layers, other
+// kinds with parameters and nested models containing some), in order.
 func (t *tree) weighted() []*node {
 	var out []*node
 	for _, n := range t.nodes {
 		if n.layer == nil {
 			continue
 		}
-		if n.layer.Type == runtime.Dense || n.sub != nil && len(n.sub.denses()) > 0 {
+		if n.hasWeights() || n.sub != nil && len(n.sub.leaves()) > 0 {
 			out = append(out, n)
 		}
 	}
 	return out
 }
 
-// denses returns every Dense node of t and its nested models.
-func (t *tree) denses() []*node {
+// hasWeights reports whether n is a layer (not a model) with weights in a
+// file: a Dense layer, or a kind with parameters.
+func (n *node) hasWeights() bool {
+	if n.layer == nil || n.sub != nil {
+		return false
+	}
+	switch n.layer.Type {
+	case runtime.Dense:
+		return true
+	case runtime.Other:
+		return len(n.layer.Kind.Params()) > 0
+	}
+	return false
+}
+
+// leaves returns every node of t and its nested models that holds
+// weights itself.
+func (t *tree) leaves() []*node {
 	var out []*node
 	for _, n := range t.nodes {
 		switch {
 		case n.sub != nil:
-			out = append(out, n.sub.denses()...)
-		case n.layer != nil && n.layer.Type == runtime.Dense:
+			out = append(out, n.sub.leaves()...)
+		case n.hasWeights():
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// setKind reads the weights of an Other layer from the given datasets of
+// group, in the order listed (Keras's saving order).
+func setKind(f *h5.File, group string, n *node, weights []string) error {
+	want := n.layer.Kind.Params()
+	if len(weights) != len(want) {
+		names := make([]string, len(want))
+		for i, p := range want {
+			names[i] = p.Name
+		}
+		return fmt.Errorf("%w: %s %s has %d weights in the file (%s), want %d (%s)", ErrShape, n.class, layerLabel(n.name, n.pos),
+			len(weights), strings.Join(weights, ", "), len(want), strings.Join(names, ", "))
+	}
+	n.pvals = make([][]float32, len(weights))
+	for i, w := range weights {
+		v, _, err := readWeight(f, group, w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+		}
+		n.pvals[i] = v
+	}
+	n.loaded = true
+	return nil
+}
+
+// loadLeaf reads the weights of a Dense or Other layer.
+func loadLeaf(f *h5.File, group string, weights []string, n *node) error {
+	if n.layer.Type == runtime.Other {
+		return setKind(f, group, n, weights)
+	}
+	return loadDense(f, group, weights, n)
 }
 
 // loadLegacy reads weights stored the Keras 1/2 way (also Keras 3's
@@ -101,6 +149,21 @@ func loadLegacy(f *h5.File, root string, t *tree) error {
 		groups = append(groups, g)
 		byName[ln] = g
 	}
+	if t.describe {
+		// Weights of layers aekit cannot run are counted, not read.
+		kept := groups[:0]
+		for _, g := range groups {
+			if n := t.unsupportedNode(g.name); n != nil {
+				if err := countWeights(f, join(root, g.name), g.weights, n); err != nil {
+					return err
+				}
+				delete(byName, g.name)
+				continue
+			}
+			kept = append(kept, g)
+		}
+		groups = kept
+	}
 	want := t.weighted()
 	byNameOK := len(groups) == len(want)
 	for _, n := range want {
@@ -125,7 +188,7 @@ func loadLegacy(f *h5.File, root string, t *tree) error {
 		}
 		p := join(root, g.name)
 		if n.sub == nil {
-			err = loadDense(f, p, g.weights, n)
+			err = loadLeaf(f, p, g.weights, n)
 		} else {
 			err = loadNested(f, p, g.weights, n.sub, nil)
 		}
@@ -245,11 +308,17 @@ func loadNested(f *h5.File, group string, weights []string, sub *tree, ignore ma
 		vars[l] = append(vars[l], v)
 	}
 	dense := map[string]bool{}
-	for _, n := range sub.denses() {
+	for _, n := range sub.leaves() {
 		dense[n.name] = true
 		ws := per[n.name]
 		if len(ws) == 0 {
 			return fmt.Errorf("%w: no weights for layer %q of nested model %q in %s", ErrMissingWeights, n.name, sub.name, group)
+		}
+		if n.layer.Type == runtime.Other {
+			if err := setKind(f, group, n, ws); err != nil {
+				return err
+			}
+			continue
 		}
 		if len(ws) > 2 {
 			return fmt.Errorf("%w: Dense %s of nested model %q has %d weights (%s)", ErrShape, layerLabel(n.name, n.pos), sub.name, len(ws), strings.Join(ws, ", "))
@@ -267,6 +336,12 @@ func loadNested(f *h5.File, group string, weights []string, sub *tree, ignore ma
 	}
 	skip := sub.prunedAll()
 	for l, ws := range per {
+		if n := sub.unsupportedNode(l); n != nil && !dense[l] {
+			if err := countWeights(f, group, ws, n); err != nil {
+				return err
+			}
+			continue
+		}
 		if !dense[l] && !ignore[l] && !skip[l] {
 			return fmt.Errorf("%w: nested model %q in %s has weights %s for a layer %q its architecture lacks", ErrMissingWeights, sub.name, group, strings.Join(ws, ", "), l)
 		}
@@ -378,7 +453,15 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 			}
 			continue
 		}
-		if n.layer == nil || n.layer.Type != runtime.Dense {
+		if u := n.unsupported(); u != nil {
+			if vg, ok := varsGroup(f, path); ok {
+				if err := countVars(f, strings.TrimSuffix(vg, "/vars"), n, 0); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !n.hasWeights() {
 			continue
 		}
 		vg, ok := varsGroup(f, path)
@@ -387,7 +470,7 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 			if f.Kind("/"+checkpointDeps) == h5.Group {
 				where = " (nor under " + checkpointDeps + "/, where tf.keras 2.13 saved weights)"
 			}
-			return fmt.Errorf("%w: no group %s/vars for Dense %s%s", ErrMissingWeights, strings.Join(path, "/"), layerLabel(n.name, n.pos), where)
+			return fmt.Errorf("%w: no group %s/vars for %s %s%s", ErrMissingWeights, strings.Join(path, "/"), n.class, layerLabel(n.name, n.pos), where)
 		}
 		kids, err := f.Children(vg)
 		if err != nil {
@@ -407,15 +490,91 @@ func loadV3(f *h5.File, t *tree, prefix []string) error {
 				return fmt.Errorf("%w: %s holds variables %v, want 0..%d", ErrFormat, vg, idx, len(idx)-1)
 			}
 		}
-		switch len(idx) {
-		case 1:
+		switch {
+		case n.layer.Type == runtime.Other:
+			vars := make([]string, len(idx))
+			for j := range idx {
+				vars[j] = strconv.Itoa(j)
+			}
+			err = setKind(f, vg, n, vars)
+		case len(idx) == 1:
 			err = setDense(f, vg, n, "0", "")
-		case 2:
+		case len(idx) == 2:
 			err = setDense(f, vg, n, "0", "1")
 		default:
 			err = fmt.Errorf("%w: Dense %s has %d variables in %s, want kernel and bias", ErrShape, layerLabel(n.name, n.pos), len(idx), vg)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unsupported returns n's placeholder for a layer aekit cannot run
+// (Options.Describe), or nil.
+func (n *node) unsupported() *runtime.Unsupported {
+	if n.layer == nil || n.layer.Type != runtime.Other {
+		return nil
+	}
+	u, _ := n.layer.Kind.(*runtime.Unsupported)
+	return u
+}
+
+// unsupportedNode returns the placeholder node called name in t or its
+// nested models, or nil.
+func (t *tree) unsupportedNode(name string) *node {
+	for _, n := range t.nodes {
+		if n.sub != nil {
+			if m := n.sub.unsupportedNode(name); m != nil {
+				return m
+			}
+		}
+		if n.name == name && n.unsupported() != nil {
+			return n
+		}
+	}
+	return nil
+}
+
+// countWeights adds the number of values of the given datasets of group
+// to the weight count of n's placeholder.
+func countWeights(f *h5.File, group string, weights []string, n *node) error {
+	u := n.unsupported()
+	for _, w := range weights {
+		v, _, err := readWeight(f, group, w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+		}
+		u.Weights = max(u.Weights, 0) + len(v)
+	}
+	return nil
+}
+
+// countVars counts, into n's placeholder, the values of every variable
+// under the Keras 3 object group g: its vars and those of the objects it
+// holds (an LSTM's cell, say), to a depth of 8.
+func countVars(f *h5.File, g string, n *node, depth int) error {
+	kids, err := f.Children(g)
+	if err != nil || depth > 8 {
+		return nil
+	}
+	for _, k := range kids {
+		p := join(g, k)
+		if f.Kind(p) != h5.Group {
+			continue
+		}
+		if k == "vars" {
+			vars, err := f.Children(p)
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrFormat, err)
+			}
+			if err := countWeights(f, p, vars, n); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := countVars(f, p, n, depth+1); err != nil {
 			return err
 		}
 	}

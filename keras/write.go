@@ -339,10 +339,42 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 			return nil, err
 		}
 		wl.class = wl.sub.class
+	case runtime.Other:
+		if l.Kind == nil {
+			return nil, fmt.Errorf("%w: layer %q has no kind", ErrUnsupportedLayer, l.Name)
+		}
+		if u, ok := l.Kind.(*runtime.Unsupported); ok {
+			return nil, fmt.Errorf("%w: layer %q of class %s was read only to describe it", ErrUnsupportedLayer, l.Name, u.ClassName)
+		}
+		wl.class = l.Kind.Class()
+		if wl.name == "" {
+			wl.name = wr.fresh(snake(wl.class))
+		}
+		c := wr.base(wl.name)
+		for _, a := range l.Kind.Config() {
+			c = c.set(a.Key, configValue(a.Value))
+		}
+		wl.cfg = c
 	default:
 		return nil, fmt.Errorf("%w: layer %q has type %v", ErrUnsupportedLayer, l.Name, l.Type)
 	}
 	return wl, err
+}
+
+// configValue converts a Kind's config attribute to what the JSON writer
+// writes as Python would: floats with a decimal point.
+func configValue(v any) any {
+	switch x := v.(type) {
+	case float64:
+		return pyFloat(x)
+	case []float64:
+		a := make(arr, len(x))
+		for i, f := range x {
+			a[i] = pyFloat(f)
+		}
+		return a
+	}
+	return v
 }
 
 // activation returns the config value of a Dense or Activation layer's

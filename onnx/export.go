@@ -85,6 +85,14 @@ type ExportOptions struct {
 	// (see ScoreOutput): reconstruction_error and, with a threshold,
 	// is_anomaly. Read still reads such a file (see Info.ScoreOutputs).
 	Score *ScoreOutput
+	// FoldAffine folds a per-feature affine layer (BatchNormalization,
+	// Normalization, Rescaling: runtime.Affine) that directly follows a
+	// Dense layer without activation into that layer's Gemm, instead of
+	// writing it as Mul and Add. The folded weights are rounded once
+	// more, so outputs move by a few float32 ulps (measured on the
+	// BatchNormalization test model: see TestKindsFold); Read then sees
+	// one Dense layer. False (the default) keeps the layer.
+	FoldAffine bool
 	// Metadata holds extra metadata_props entries, written sorted by key
 	// (for example a stored anomaly threshold, see package score). The
 	// keys aekit.model and aekit.check.* are reserved.
@@ -167,6 +175,7 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 		nodes:   map[string]bool{},
 		tensors: map[string]bool{},
 		consts:  map[float32]string{},
+		fold:    o.FoldAffine,
 	}
 	if b.g.Name == "" {
 		b.g.Name = "aekit"
@@ -273,6 +282,8 @@ type builder struct {
 	nodes   map[string]bool // node names in use
 	tensors map[string]bool // tensor names in use
 	consts  map[float32]string
+	fold    bool // ExportOptions.FoldAffine
+	flat    bool // the layer being written has flat samples
 }
 
 func uniqueIn(used map[string]bool, s string) string {
@@ -348,14 +359,28 @@ func attrS(name, v string) *pb.AttributeProto {
 // model adds m's layers applied to the tensor x and returns the output
 // tensor.
 func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, error) {
+	shape := m.Input
+	folded := false
 	for i, l := range m.Layers {
 		name := st.Layers[i].Name
 		doc := layerDoc(l)
+		in := shape
+		shape = l.OutputShape(shape)
+		if folded { // into the Dense layer before
+			folded = false
+			continue
+		}
 		switch l.Type {
 		case runtime.Dense:
-			w := b.initializer(name+"/kernel", []int64{int64(l.In), int64(l.Units)}, l.Kernel)
-			if l.Bias != nil {
-				bias := b.initializer(name+"/bias", []int64{int64(l.Units)}, l.Bias)
+			kernel, biasv := l.Kernel, l.Bias
+			if i+1 < len(m.Layers) {
+				if kernel, biasv, folded = b.foldAffine(l, m.Layers[i+1]); folded {
+					doc += "; " + layerDoc(m.Layers[i+1]) + " folded in"
+				}
+			}
+			w := b.initializer(name+"/kernel", []int64{int64(l.In), int64(l.Units)}, kernel)
+			if biasv != nil {
+				bias := b.initializer(name+"/bias", []int64{int64(l.Units)}, biasv)
 				x = b.add("Gemm", name, doc, []string{x, w, bias})
 			} else {
 				x = b.add("MatMul", name, doc, []string{x, w})
@@ -395,6 +420,12 @@ func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, er
 			if x, err = b.model(l.Sub, x, st.Layers[i].Model); err != nil {
 				return "", err
 			}
+		case runtime.Other:
+			var err error
+			b.flat = len(in) == 1
+			if x, err = b.kind(x, l, name, doc, in[len(in)-1]); err != nil {
+				return "", err
+			}
 		default:
 			return "", fmt.Errorf("%w: layer %q has type %v", ErrExport, name, l.Type)
 		}
@@ -404,6 +435,9 @@ func (b *builder) model(m *runtime.Model, x string, st *structModel) (string, er
 
 func layerDoc(l *runtime.Layer) string {
 	s := l.Type.String()
+	if l.Type == runtime.Other && l.Kind != nil {
+		s = l.Kind.Class()
+	}
 	if l.Class != "" && l.Class != s {
 		s = l.Class + " (" + s + ")"
 	}

@@ -44,6 +44,8 @@ func layerSummary(m *runtime.Model) string {
 		switch l.Type {
 		case runtime.Dense, runtime.ActivationLayer:
 			s = append(s, l.Type.String()+":"+l.Act.String())
+		case runtime.Other:
+			s = append(s, l.Kind.Class())
 		default:
 			s = append(s, l.Type.String())
 		}

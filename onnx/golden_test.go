@@ -17,16 +17,22 @@ import (
 // follows the build (internal/version).
 const goldenVersion = "golden"
 
-// TestGoldenExport dumps the graph Write produces for every conformance
-// and extra case (at the default opset, and at opset 20 for the
-// activations written differently there) and compares the dumps with
+// TestGoldenExport dumps the graph Write produces for every conformance,
+// extra and kind case (at the default opset, at opset 20 for the
+// activations written differently there, and at opset 17 for the kinds:
+// LayerNormalization's op) and compares the dumps with
 // testdata/golden/export: a change to the exported graph shows in the
 // diff. Accept an intended change with go test -run Golden -update.
 func TestGoldenExport(t *testing.T) {
 	opset20 := map[string]bool{"act_gelu": true, "act_gelu_tanh": true, "act_mish": true}
-	for _, c := range allCases() {
-		for _, opset := range []int{0, 20} {
-			if opset == 20 && !opset20[c.Name] {
+	opset17 := map[string]bool{}
+	cases := allCases()
+	for _, c := range kindCases(t) {
+		cases, opset17[c.Name] = append(cases, c), true
+	}
+	for _, c := range cases {
+		for _, opset := range []int{0, 17, 20} {
+			if opset == 20 && !opset20[c.Name] || opset == 17 && !opset17[c.Name] {
 				continue
 			}
 			name := c.Name

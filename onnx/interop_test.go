@@ -108,13 +108,25 @@ type ortCase struct {
 // its inputs (interopInputs) and aekit's outputs.
 func ortCases(t *testing.T, dir string, opsets []int) []*ortCase {
 	t.Helper()
+	return ortCasesOf(t, dir, opsets, allCases(), nil)
+}
+
+// ortCasesOf is ortCases for the given cases and export options (nil: the
+// defaults), Opset set per export.
+func ortCasesOf(t *testing.T, dir string, opsets []int, all []conformance.Case, opt *ExportOptions) []*ortCase {
+	t.Helper()
 	var cases []*ortCase
 	for _, opset := range opsets {
-		for k, c := range allCases() {
+		for k, c := range all {
 			name := fmt.Sprintf("%s_opset%d", c.Name, opset)
 			j := &ortCase{job: interop.ORTJob{Model: filepath.Join(dir, name+".onnx"), Input: filepath.Join(dir, name+".in.npy"),
 				Output: filepath.Join(dir, name+".out.npy")}, name: name}
-			if err := WriteFile(j.job.Model, c.Model, &ExportOptions{Opset: opset}); err != nil {
+			o := ExportOptions{}
+			if opt != nil {
+				o = *opt
+			}
+			o.Opset = opset
+			if err := WriteFile(j.job.Model, c.Model, &o); err != nil {
 				t.Fatal(err)
 			}
 			x, n := interopInputs(c, 8, uint64(k))

@@ -128,6 +128,13 @@ func (m *Model) checkWidths(last, size int) (int, int, error) {
 				return 0, 0, err
 			}
 			continue
+		case Other:
+			if l.Kind == nil {
+				return 0, 0, fmt.Errorf("%w: layer %q has no kind", ErrInvalid, l.Name)
+			}
+			if err := l.Kind.Check(last); err != nil {
+				return 0, 0, fmt.Errorf("layer %q (%s): %w", l.Name, l.Kind.Class(), err)
+			}
 		case ActivationLayer, Identity:
 		default:
 			return 0, 0, fmt.Errorf("%w: layer %q has type %v", ErrInvalid, l.Name, l.Type)
@@ -235,6 +242,9 @@ func (f *forward) run(m *Model, last, size int) (int, int) {
 		case SubModel:
 			last, size = f.run(l.Sub, last, size)
 			continue
+		case Other:
+			f.own()
+			l.Kind.Forward(f.cur, f.n, last)
 		}
 		last, size = l.outWidths(last, size)
 	}

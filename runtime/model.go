@@ -23,9 +23,12 @@ const (
 	Reshape
 	// SubModel runs a nested model (a Keras Model used as a layer).
 	SubModel
+	// Other does what its Kind says (Rescaling, BatchNormalization, ...;
+	// see Kind).
+	Other
 )
 
-var typeNames = [...]string{"Dense", "Activation", "Identity", "Reshape", "Model"}
+var typeNames = [...]string{"Dense", "Activation", "Identity", "Reshape", "Model", "Other"}
 
 // String returns a short name of t.
 func (t Type) String() string {
@@ -70,10 +73,26 @@ type Layer struct {
 
 	// Sub is a SubModel layer's model.
 	Sub *Model
+
+	// Kind is an Other layer's kind: its parameters and behaviour.
+	Kind Kind
 }
 
-// Params returns the number of trainable values of l, counting nested
-// models.
+// KindClass returns the class that describes l to people: Class, or for
+// an Other layer without one its Kind's, or else its type's name.
+func (l *Layer) KindClass() string {
+	switch {
+	case l.Class != "":
+		return l.Class
+	case l.Type == Other && l.Kind != nil:
+		return l.Kind.Class()
+	}
+	return l.Type.String()
+}
+
+// Params returns the number of weights of l, counting nested models: the
+// trainable ones and, for an Other layer, statistics such as a moving
+// mean (Keras's "Total params").
 func (l *Layer) Params() int {
 	switch l.Type {
 	case Dense:
@@ -82,6 +101,17 @@ func (l *Layer) Params() int {
 		if l.Sub != nil {
 			return l.Sub.Params()
 		}
+	case Other:
+		if u, ok := l.Kind.(*Unsupported); ok {
+			return max(u.Weights, 0)
+		}
+		n := 0
+		if l.Kind != nil {
+			for _, p := range l.Kind.Params() {
+				n += len(p.Values)
+			}
+		}
+		return n
 	}
 	return 0
 }
@@ -261,6 +291,13 @@ func (m *Model) validate(in []int, seen map[string]bool) ([]int, error) {
 			}
 			if _, err := l.Sub.validate(shape, seen); err != nil {
 				return nil, err
+			}
+		case Other:
+			if l.Kind == nil {
+				return nil, fmt.Errorf("%w: %s has no kind", ErrInvalid, where)
+			}
+			if err := l.Kind.Check(shape[len(shape)-1]); err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", where, l.Kind.Class(), err)
 			}
 		default:
 			return nil, fmt.Errorf("%w: %s has unknown type", ErrInvalid, where)

@@ -30,7 +30,13 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 		}
 		return inspectCheckpoint(pos[0], *asJSON, stdout, stderr)
 	}
-	m, info, err := openModel(pos[0], *arch, "", *sub, *output)
+	opts, err := modelOptions(*arch)
+	if err != nil {
+		return fail(stderr, "inspect", err)
+	}
+	// Layers aekit cannot run are listed and marked, not refused.
+	opts.Model, opts.Output, opts.Keras.Describe = *sub, *output, true
+	m, info, err := openWith(pos[0], opts)
 	if err != nil {
 		return fail(stderr, "inspect", err)
 	}
@@ -158,6 +164,9 @@ type layerInfo struct {
 	Activation string      `json:"activation,omitempty"`
 	Params     int         `json:"params"`
 	Layers     []layerInfo `json:"layers,omitempty"` // sub-model contents
+	// Unsupported is set for a layer aekit cannot run: why, or
+	// "unsupported class".
+	Unsupported string `json:"unsupported,omitempty"`
 }
 
 type modelInfo struct {
@@ -173,9 +182,8 @@ type modelInfo struct {
 }
 
 func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
-	mi := modelInfo{Format: info.String(), Name: m.Name, Class: m.Class, Input: m.Input,
-		Output: m.OutputShape(), Params: m.Params()}
-	mi.Layers = layerInfos(m, m.Input, nil)
+	mi := modelInfo{Format: info.String(), Name: m.Name, Class: m.Class, Input: m.Input, Params: m.Params()}
+	mi.Layers, mi.Output = layerInfos(m, m.Input, nil)
 	m.Walk(func(_ []string, ly *runtime.Layer) {
 		if ly.Type == runtime.SubModel {
 			mi.SubModels = append(mi.SubModels, ly.Name)
@@ -184,28 +192,69 @@ func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
 	return mi
 }
 
-func layerInfos(m *runtime.Model, shape []int, path []string) []layerInfo {
+// layerInfos describes m's layers given the input shape (nil: unknown,
+// after a layer aekit cannot run) and returns the output shape.
+func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []int) {
 	var out []layerInfo
 	for _, ly := range m.Layers {
-		next := ly.OutputShape(shape)
+		next := outputShape(ly, shape)
 		li := layerInfo{Name: ly.Name, Class: ly.Class, Type: ly.Type.String(), Path: path,
 			Output: next, Params: ly.Params()}
 		if li.Class == "" {
-			li.Class = ly.Type.String()
+			li.Class = ly.KindClass()
 		}
 		switch ly.Type {
 		case runtime.Dense, runtime.ActivationLayer:
 			li.Activation = ly.Act.String()
 		case runtime.SubModel:
-			li.Layers = layerInfos(ly.Sub, shape, append(path[:len(path):len(path)], ly.Name))
+			li.Layers, _ = layerInfos(ly.Sub, shape, append(path[:len(path):len(path)], ly.Name))
+		case runtime.Other:
+			if u, ok := ly.Kind.(*runtime.Unsupported); ok {
+				li.Unsupported = u.Reason
+				if li.Unsupported == "" {
+					li.Unsupported = "unsupported class"
+				}
+			}
 		}
 		out = append(out, li)
 		shape = next
 	}
-	return out
+	return out, shape
+}
+
+// outputShape is ly.OutputShape(in) where it is known: nil after a layer
+// aekit cannot run, except for layers whose output shape their settings
+// fix (Dense units, a full Reshape target, a sub-model's own).
+func outputShape(ly *runtime.Layer, in []int) []int {
+	if u, ok := ly.Kind.(*runtime.Unsupported); ok && ly.Type == runtime.Other {
+		return u.Out
+	}
+	if in != nil {
+		return ly.OutputShape(in)
+	}
+	switch ly.Type {
+	case runtime.Dense:
+		return []int{ly.Units}
+	case runtime.Reshape:
+		for _, d := range ly.Shape {
+			if d < 0 {
+				return nil
+			}
+		}
+		return ly.Shape
+	case runtime.SubModel:
+		if ly.Sub != nil && ly.Sub.Input != nil {
+			_, out := layerInfos(ly.Sub, ly.Sub.Input, nil)
+			return out
+		}
+	}
+	return nil
 }
 
 func shapeString(s []int) string {
+	if s == nil {
+		return "?"
+	}
 	parts := []string{"None"}
 	for _, d := range s {
 		parts = append(parts, fmt.Sprint(d))
@@ -231,14 +280,23 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Layer (type)\tOutput Shape\tActivation\tParam #")
 	var rows func([]layerInfo, string)
+	unsupported := 0
 	rows = func(ls []layerInfo, indent string) {
 		for _, li := range ls {
-			fmt.Fprintf(tw, "%s%s (%s)\t%s\t%s\t%s\n", indent, li.Name, li.Class, shapeString(li.Output), li.Activation, commas(li.Params))
+			mark := ""
+			if li.Unsupported != "" {
+				mark = " *"
+				unsupported++
+			}
+			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\n", indent, li.Name, li.Class, mark, shapeString(li.Output), li.Activation, commas(li.Params))
 			rows(li.Layers, indent+"  ")
 		}
 	}
 	rows(mi.Layers, "")
 	tw.Flush()
+	if unsupported > 0 {
+		fmt.Fprintf(w, "\n* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers.\n", unsupported)
+	}
 	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
 	if info.ONNX != nil && len(info.ONNX.ScoreOutputs) > 0 {
 		fmt.Fprintf(w, "Anomaly outputs: %s (%s)\n", strings.Join(info.ONNX.ScoreOutputs, ", "), anomalyMeta(info.ONNX.Metadata))

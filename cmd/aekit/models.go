@@ -25,7 +25,13 @@ func openModel(path, arch, layer, sub, output string) (*runtime.Model, *modelfil
 		return nil, nil, err
 	}
 	opts.Layer, opts.Model, opts.Output = layer, sub, output
+	return openWith(path, opts)
+}
+
+// openWith reads the model at path ("-": standard input) with opts.
+func openWith(path string, opts *modelfile.Options) (*runtime.Model, *modelfile.Info, error) {
 	var m *runtime.Model
+	var err error
 	var info *modelfile.Info
 	if path == "-" {
 		m, info, err = modelfile.Read(os.Stdin, opts)

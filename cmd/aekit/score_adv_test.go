@@ -28,7 +28,7 @@ func TestAdvScoreHostileSidecar(t *testing.T) {
 	if err := npy.WriteFile(xf, &npy.Array{Shape: []int{n, w}, Data: x}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := train.Build(w, "2:relu|4:sigmoid", "glorot_uniform", 5)
+	m, err := train.Build(w, train.MustParseArch("2:relu|4:sigmoid"), "glorot_uniform", 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,11 +59,69 @@ func refModel(m *runtime.Model, cur [][]float64, shape []int) [][]float64 {
 			cur = refModel(l.Sub, cur, shape)
 			shape = l.Sub.OutputShape()
 		case runtime.Identity:
+		case runtime.Other:
+			for _, row := range cur {
+				refKind(l.Kind, row, last)
+			}
 		default:
 			panic(fmt.Sprintf("conformance: layer type %v", l.Type))
 		}
 	}
 	return cur
+}
+
+// refKind runs a kind on one sample in float64 from its behaviour.
+func refKind(k runtime.Kind, x []float64, w int) {
+	at := func(v []float32, j int) float64 {
+		if len(v) == 1 {
+			return float64(v[0])
+		}
+		return float64(v[j])
+	}
+	switch k := k.(type) {
+	case runtime.Affine:
+		scale, shift := k.Affine()
+		for i := range x {
+			x[i] = x[i]*at(scale, i%w) + at(shift, i%w)
+		}
+	case runtime.RowNorm:
+		s := k.RowNorm()
+		for r := 0; r+w <= len(x); r += w {
+			row := x[r : r+w]
+			if s.L2 {
+				ss := 0.0
+				for _, v := range row {
+					ss += v * v
+				}
+				d := math.Sqrt(math.Max(ss, float64(s.Epsilon)))
+				for j := range row {
+					row[j] /= d
+				}
+				continue
+			}
+			mean, vr := 0.0, 0.0
+			for _, v := range row {
+				mean += v
+			}
+			mean /= float64(w)
+			for _, v := range row {
+				vr += (v - mean) * (v - mean)
+			}
+			vr /= float64(w)
+			d := math.Sqrt(vr + float64(s.Epsilon))
+			for j := range row {
+				row[j] = (row[j] - mean) / d
+				if s.Gamma != nil {
+					row[j] *= float64(s.Gamma[j])
+				}
+				if s.Beta != nil {
+					row[j] += float64(s.Beta[j])
+				}
+			}
+		}
+	default:
+		panic(fmt.Sprintf("conformance: layer kind %s has no reference behaviour", k.Class()))
+	}
 }
 
 func refAct(a runtime.Activation, x []float64, axis int) {

@@ -223,6 +223,10 @@ func sameLayer(k *KerasLayer, l *runtime.Layer) string {
 		if k.Class != "Flatten" && k.Class != "Reshape" {
 			return "class " + k.Class + ", want Flatten or Reshape"
 		}
+	case runtime.Other:
+		if l.Kind != nil && k.Class != l.Kind.Class() {
+			return "class " + k.Class + ", want " + l.Kind.Class()
+		}
 	}
 	return ""
 }

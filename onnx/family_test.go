@@ -1,0 +1,84 @@
+package onnx
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aekit/aekit/internal/conformance"
+)
+
+// familyFixtureDir holds ONNX files with normalisation layers made by
+// PyTorch (fixtures/onnx/family/gen_torch.py) and tf2onnx from
+// Keras-written models (gen_tf2onnx.py there), with the producers'
+// outputs.
+var familyFixtureDir = filepath.Join(fixtureDir, "family")
+
+// familyLayers is the layer list each family fixture must import as
+// (kinds by class).
+var familyLayers = map[string]string{
+	"torch_bn1d":        "Dense:linear BatchNormalization Activation:relu Dense:relu BatchNormalization Dense:linear",
+	"torch_layernorm17": "Dense:relu LayerNormalization Dense:linear LayerNormalization Activation:sigmoid",
+	// Below opset 17 torch writes LayerNorm as its expansion, which
+	// aekit reads back as one layer.
+	"torch_layernorm13": "Dense:relu LayerNormalization Dense:linear",
+	// tf2onnx writes a BatchNormalization after a linear Dense as Mul
+	// and Add, which aekit folds into the Dense layer, which then takes
+	// the activation after it.
+	"tf2onnx_tk2_bn": "Dense:relu Dense:sigmoid",
+	"tf2onnx_k3_bn":  "Dense:relu Dense:sigmoid",
+	// Normalization on the input (Sub, Mul) and inverted at the output
+	// (Mul, Add after a Dense: folded).
+	"tf2onnx_tk2_norm": "Rescaling Dense:relu Dense:linear",
+}
+
+// TestFamilyFixtures imports the family fixtures and checks aekit's
+// outputs against the producers' within 1e-6 + 1e-5·|want|.
+func TestFamilyFixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(familyFixtureDir, "*.onnx"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures in %s (%v)", familyFixtureDir, err)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".onnx")
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			m, info, err := ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := layerSummary(m), familyLayers[name]; got != want {
+				t.Errorf("layers %q, want %q", got, want)
+			}
+			_, x, err := readNpy(filepath.Join(familyFixtureDir, name+".input.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, y, err := readNpy(filepath.Join(familyFixtureDir, name+".output.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Predict(nil, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st errStats
+			if bad := st.add(name, got, y); bad > 0 {
+				t.Errorf("%d of %d outputs differ from %s's beyond %g + %g·|want|", bad, len(y), info.Producer, interopATol, interopRTol)
+			}
+			t.Logf("%s (%s, opset %d): max |Δ| %.3g, max rel %.3g, normwise %.3g", name, info.Producer, info.Opset, st.maxAbs, st.maxRel, conformance.Normwise(got, y))
+		})
+	}
+	var missing []string
+	for name := range familyLayers {
+		if !seen[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("fixtures missing from %s: %v", familyFixtureDir, missing)
+	}
+}

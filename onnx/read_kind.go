@@ -1,0 +1,193 @@
+package onnx
+
+import (
+	pb "github.com/aekit/aekit/internal/onnxpb"
+	"github.com/aekit/aekit/runtime"
+)
+
+// affineLayer applies x·scale + shift per feature after the layer d (nil:
+// the input) that no constant can be folded into: it extends d when d is
+// such a layer this import made, else appends a Rescaling layer with one
+// scale and offset per feature (the Mul and Add that tf2onnx makes of a
+// Keras BatchNormalization after an activation, say).
+func (im *importer) affineLayer(n *pb.NodeProto, d *runtime.Layer, scale, shift []float32) {
+	if d != nil && d == im.norm1 {
+		// γ and β after a layer normalisation read from its expansion.
+		ln := d.Kind.(*runtime.LayerNormalization)
+		gamma, beta := make([]float32, len(scale)), make([]float32, len(scale))
+		ones, zeros := true, true
+		for j := range scale {
+			g, b := float32(1), float32(0)
+			if ln.Gamma != nil {
+				g = ln.Gamma[j]
+			}
+			if ln.Beta != nil {
+				b = ln.Beta[j]
+			}
+			gamma[j], beta[j] = g*scale[j], b*scale[j]+shift[j]
+			ones, zeros = ones && gamma[j] == 1, zeros && beta[j] == 0
+		}
+		if ones && ln.Gamma == nil {
+			gamma = nil
+		}
+		if zeros && ln.Beta == nil {
+			beta = nil
+		}
+		d.Kind = runtime.NewLayerNormalization(gamma, beta, ln.Epsilon)
+		im.ver++
+		im.head = &expr{op: "x", ver: im.ver}
+		return
+	}
+	if d != nil && d == im.affine1 {
+		r := d.Kind.(*runtime.Rescaling)
+		for j := range scale {
+			r.Scale[j] *= scale[j]
+			r.Offset[j] = r.Offset[j]*scale[j] + shift[j]
+		}
+		im.ver++
+		im.head = &expr{op: "x", ver: im.ver}
+		return
+	}
+	l := &runtime.Layer{Type: runtime.Other, Class: "Rescaling", Kind: &runtime.Rescaling{Scale: scale, Offset: shift}}
+	im.layer(n, l, im.shape)
+	im.affine1 = l
+}
+
+// vectorIn returns input k of n, a constant of w values.
+func (im *importer) vectorIn(n *pb.NodeProto, k, w int, what string) ([]float32, error) {
+	v, ok := im.in(n, k)
+	if !ok || v.c == nil {
+		return nil, im.errNode(ErrUnsupportedOp, n, "%s is not a constant", what)
+	}
+	f := v.c.float()
+	if len(f) != w || prod(v.c.dims) != w {
+		return nil, im.errNode(ErrUnsupportedOp, n, "%s has shape %v, want [%d]", what, v.c.dims, w)
+	}
+	return f, nil
+}
+
+// flatFeatures checks that the chain's output is flat: [batch, features],
+// where the feature axis ONNX normalises (axis 1) is the last.
+func (im *importer) flatFeatures(n *pb.NodeProto) (int, error) {
+	if len(im.shape) != 1 {
+		return 0, im.errNode(ErrUnsupportedOp, n, "normalises axis 1 of a [batch %s] tensor; aekit normalises the last axis of flat samples", dimsString(im.shape))
+	}
+	return im.shape[0], nil
+}
+
+// batchNorm reads BatchNormalization in inference mode as a Keras-style
+// BatchNormalization layer.
+func (im *importer) batchNorm(n *pb.NodeProto, x value) error {
+	if err := im.dyn(n, x); err != nil {
+		return err
+	}
+	if attrInt(n, "training_mode", 0) != 0 {
+		return im.errNode(ErrUnsupportedOp, n, "training_mode is on; aekit runs inference")
+	}
+	if im.opset < 9 && attrInt(n, "spatial", 1) != 1 {
+		return im.errNode(ErrUnsupportedOp, n, "spatial is 0")
+	}
+	w, err := im.flatFeatures(n)
+	if err != nil {
+		return err
+	}
+	var p [4][]float32
+	for k, what := range []string{"scale", "B", "input_mean", "input_var"} {
+		if p[k], err = im.vectorIn(n, k+1, w, what); err != nil {
+			return err
+		}
+	}
+	bn := runtime.NewBatchNormalization(p[0], p[1], p[2], p[3], attrFloat(n, "epsilon", 1e-5))
+	im.layer(n, &runtime.Layer{Type: runtime.Other, Class: "BatchNormalization", Kind: bn}, im.shape)
+	return nil
+}
+
+// layerNorm reads LayerNormalization over the last axis.
+func (im *importer) layerNorm(n *pb.NodeProto, x value) error {
+	if err := im.dyn(n, x); err != nil {
+		return err
+	}
+	r := int64(len(im.shape) + 1)
+	axis := attrInt(n, "axis", -1)
+	if axis < 0 {
+		axis += r
+	}
+	if axis != r-1 {
+		return im.errNode(ErrUnsupportedOp, n, "axis %d of a rank-%d tensor; aekit normalises the last axis", attrInt(n, "axis", -1), r)
+	}
+	w := im.shape[len(im.shape)-1]
+	gamma, err := im.vectorIn(n, 1, w, "Scale")
+	if err != nil {
+		return err
+	}
+	var beta []float32
+	if _, ok := im.in(n, 2); ok {
+		if beta, err = im.vectorIn(n, 2, w, "B"); err != nil {
+			return err
+		}
+	}
+	ln := runtime.NewLayerNormalization(gamma, beta, attrFloat(n, "epsilon", 1e-5))
+	im.layer(n, &runtime.Layer{Type: runtime.Other, Class: "LayerNormalization", Kind: ln}, im.shape)
+	return nil
+}
+
+// matchLayerNorm recognises layer normalisation over the last axis as
+// PyTorch (and aekit) write LayerNorm below opset 17: Div(d, Sqrt(Add(ReduceMean(
+// Pow(d, 2)), ε))) with d = Sub(x, ReduceMean(x)), the ReduceMeans over
+// the last axis keeping it. It returns x and ε. The Mul and Add by γ and
+// β that follow become the layer's γ and β (affineLayer).
+func (im *importer) matchLayerNorm(e *expr) (x *expr, eps float32, ok bool) {
+	if e.op != "Div" || len(e.args) != 2 || e.args[0].e == nil || e.args[1].e == nil {
+		return nil, 0, false
+	}
+	d, sq := e.args[0].e, e.args[1].e
+	if d.op != "Sub" || len(d.args) != 2 || d.args[0].e == nil || d.args[1].e == nil {
+		return nil, 0, false
+	}
+	x, m := d.args[0].e, d.args[1].e
+	if !im.lastMean(m) || m.args[0].e != x {
+		return nil, 0, false
+	}
+	if sq.op != "Sqrt" || sq.args[0].e == nil {
+		return nil, 0, false
+	}
+	add := sq.args[0].e
+	if add.op != "Add" || len(add.args) != 2 || add.args[0].e == nil || add.args[1].c == nil {
+		return nil, 0, false
+	}
+	v := add.args[0].e
+	if !im.lastMean(v) || v.args[0].e == nil {
+		return nil, 0, false
+	}
+	p := v.args[0].e
+	switch {
+	case p.op == "Pow" && len(p.args) == 2 && p.args[0].e == d:
+		if k, isScalar := scalarOf(p.args[1]); !isScalar || k != 2 {
+			return nil, 0, false
+		}
+	case p.op == "Mul" && len(p.args) == 2 && p.args[0].e == d && p.args[1].e == d:
+	default:
+		return nil, 0, false
+	}
+	epsv, isScalar := scalarOf(add.args[1])
+	if !isScalar || epsv < 0 {
+		return nil, 0, false
+	}
+	return x, float32(epsv), true
+}
+
+// lastMean reports whether e is a ReduceMean over the last axis only,
+// keeping it.
+func (im *importer) lastMean(e *expr) bool {
+	if e.op != "ReduceMean" || len(e.args) != 1 || attrInt(e.node, "keepdims", 1) != 1 {
+		return false
+	}
+	var axes []int64
+	if a := attr(e.node, "axes"); a != nil {
+		axes = a.GetInts()
+	} else if v, ok := im.in(e.node, 1); ok && v.c != nil && v.c.isInt {
+		axes = v.c.i
+	}
+	r := int64(len(im.shape) + 1)
+	return len(axes) == 1 && (axes[0] == -1 || axes[0] == r-1)
+}
