@@ -71,21 +71,16 @@ func (o *op) noiseFwd(lo, hi int, key uint64) {
 			}
 			for j := 0; j < w; j += 2 {
 				h := mix64(base + uint64(j)*0xd1b54a32d192ed03)
-				for k, u := range [2]uint64{h >> 32, h & 0xffffffff} {
-					i := j + k
-					if i >= w {
-						break
-					}
-					if u >= thr {
-						m[i] = keep
-						if o.kind == Dropout {
-							a[i] = x[i] * keep
-						} else {
-							a[i] = keep*x[i] + o.shift
-						}
+				// sel is 1 when u ≥ thr, else 0, without a branch
+				// (u, thr < 2³³: u−thr wraps when u < thr).
+				sel := [2]float32{float32((((h >> 32) - thr) >> 63) ^ 1), float32((((h & 0xffffffff) - thr) >> 63) ^ 1)}
+				for k := range min(2, w-j) {
+					i, s := j+k, sel[k]
+					m[i] = keep * s
+					if o.kind == Dropout {
+						a[i] = x[i] * m[i]
 					} else {
-						m[i] = 0
-						a[i] = drop
+						a[i] = s*(keep*x[i]+o.shift) + (1-s)*drop
 					}
 				}
 			}
