@@ -36,7 +36,7 @@
 //     by its size — and the reported loss and val_loss include them, as
 //     Keras's do (TestKerasFitFamily: weights within 3.7e-7, losses
 //     within 1.1e-7 of Keras 3's; the noise layers' final loss over 50
-//     shuffled epochs within 0.26%).
+//     shuffled epochs within 0.35%).
 //   - Initialisers (Build, Initialize): Keras's glorot_uniform default and
 //     the other VarianceScaling rules, zero biases; numbers come from a
 //     seeded PCG generator, so the distributions are Keras's but not the

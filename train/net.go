@@ -74,10 +74,13 @@ type net struct {
 	seed     uint64
 	iter     int64
 	noiseKey uint64
-	hasReg   bool    // some Dense op has regularisers
-	rowIdx   []int   // the batch's row indices
-	seq      []int   // maxB indices for batches in data order
-	errs     []error // per-thread read errors
+	hasReg   bool // some Dense op has regularisers
+	// firstDense is the index of the first Dense op: the backward pass
+	// stops there.
+	firstDense int
+	rowIdx     []int   // the batch's row indices
+	seq        []int   // maxB indices for batches in data order
+	errs       []error // per-thread read errors
 
 	// opt, when not nil, is the update the next training batch applies,
 	// layer by layer, as soon as a layer's gradient is complete (see
@@ -233,6 +236,15 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 			o.g = make([]float32, maxB*o.out)
 		}
 		prev = o.a
+	}
+	// Nothing before the first Dense layer has weights: its input
+	// gradient and the backward pass of the ops before it are not needed.
+	for i, o := range nt.ops {
+		if o.dense {
+			o.prevG = nil
+			nt.firstDense = i
+			break
+		}
 	}
 	for _, o := range nt.ops {
 		nt.bindOp(o)
@@ -604,7 +616,7 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 	}
 	loss += pen
 	if train && !math.IsNaN(loss) && !math.IsInf(loss, 0) {
-		for i := len(nt.ops) - 1; i >= 0; i-- {
+		for i := len(nt.ops) - 1; i >= nt.firstDense; i-- {
 			o := nt.ops[i]
 			nt.pool.run(o.bwdRows)
 			if o.dense {

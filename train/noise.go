@@ -51,53 +51,74 @@ func mix64(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// uniform01 returns a float64 in [0, 1) from the top 53 bits of h.
-func uniform01(h uint64) float64 { return float64(h>>11) * (1.0 / (1 << 53)) }
-
 // noiseFwd fills rows lo..hi of the noise op o: its output a from its
 // input x and the multiplier mask used by the backward pass; key is the
-// step's key for this op.
+// step's key for this op. Each pair of values (columns j, j+1) of a row
+// draws one 64-bit hash: two 32-bit uniforms, or two normals by
+// Box–Muller.
 func (o *op) noiseFwd(lo, hi int, key uint64) {
 	w := o.out
-	r := o.rate
 	for row := lo; row < hi; row++ {
 		x, a, m := o.x[row*w:(row+1)*w], o.a[row*w:(row+1)*w], o.mask[row*w:(row+1)*w]
 		base := key ^ uint64(row)*0x9e3779b97f4a7c15
-		for j := range x {
-			h := mix64(base + uint64(j)*0xd1b54a32d192ed03)
-			switch o.kind {
-			case Dropout:
-				k := float32(0)
-				if uniform01(h) >= r {
-					k = o.scale
+		switch o.kind {
+		case Dropout, AlphaDropout:
+			// u ≥ rate with u = k·2⁻³², k a 32-bit integer: k ≥ ⌈rate·2³²⌉.
+			thr := uint64(math.Ceil(o.rate * (1 << 32)))
+			keep, drop := o.scale, float32(0)
+			if o.kind == AlphaDropout {
+				drop = o.scale*float32(alphaP) + o.shift
+			}
+			for j := 0; j < w; j += 2 {
+				h := mix64(base + uint64(j)*0xd1b54a32d192ed03)
+				// sel is 1 when u ≥ thr, else 0, without a branch
+				// (u, thr < 2³³: u−thr wraps when u < thr).
+				sel := [2]float32{float32((((h >> 32) - thr) >> 63) ^ 1), float32((((h & 0xffffffff) - thr) >> 63) ^ 1)}
+				for k := range min(2, w-j) {
+					i, s := j+k, sel[k]
+					m[i] = keep * s
+					if o.kind == Dropout {
+						a[i] = x[i] * m[i]
+					} else {
+						a[i] = s*(keep*x[i]+o.shift) + (1-s)*drop
+					}
 				}
-				m[j] = k
-				a[j] = x[j] * k
-			case AlphaDropout:
-				if uniform01(h) >= r {
-					m[j] = o.scale // a
-					a[j] = o.scale*x[j] + o.shift
-				} else {
-					m[j] = 0
-					a[j] = o.scale*float32(alphaP) + o.shift
+			}
+		case GaussianNoise, GaussianDropout:
+			for j := 0; j < w; j += 2 {
+				n0, n1 := gauss2(mix64(base + uint64(j)*0xd1b54a32d192ed03))
+				for k, n := range [2]float32{n0, n1} {
+					i := j + k
+					if i >= w {
+						break
+					}
+					if o.kind == GaussianNoise {
+						a[i] = x[i] + o.scale*n
+					} else {
+						f := 1 + o.scale*n
+						m[i] = f
+						a[i] = x[i] * f
+					}
 				}
-			case GaussianNoise:
-				a[j] = x[j] + o.scale*gauss(h)
-			case GaussianDropout:
-				k := 1 + o.scale*gauss(h)
-				m[j] = k
-				a[j] = x[j] * k
 			}
 		}
 	}
 }
 
-// gauss returns a standard normal number from the hash h (Box–Muller on
-// two uniforms derived from it).
+// gauss2 returns two independent standard normal numbers from the hash h
+// (Box–Muller on its two 32-bit halves).
+func gauss2(h uint64) (float32, float32) {
+	u1 := (float64(h>>32) + 0.5) * (1.0 / (1 << 32)) // (0, 1)
+	u2 := float64(h&0xffffffff) * (1.0 / (1 << 32))
+	r := math.Sqrt(-2 * math.Log(u1))
+	s, c := math.Sincos(2 * math.Pi * u2)
+	return float32(r * c), float32(r * s)
+}
+
+// gauss returns a standard normal number from the hash h.
 func gauss(h uint64) float32 {
-	u1 := uniform01(h)
-	u2 := uniform01(mix64(h + 0x632be59bd9b4e019))
-	return float32(math.Sqrt(-2*math.Log(1-u1)) * math.Cos(2*math.Pi*u2))
+	n, _ := gauss2(h)
+	return n
 }
 
 // setNoise sets o's constants for its kind and rate.
