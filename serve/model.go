@@ -66,6 +66,9 @@ func loadModel(src source) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server never changes a model's weights once loaded: Predict
+	// need not compare them with its packed copy on every batch.
+	m.CheckWeights(false)
 	var md map[string]string
 	if info.ONNX != nil {
 		md = info.ONNX.Metadata
