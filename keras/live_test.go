@@ -43,6 +43,9 @@ func liveModels(t *testing.T) []liveModel {
 	for _, c := range []struct{ name, spec string }{
 		{"train_seed", "10:relu,10:relu|100:sigmoid,100:sigmoid"},
 		{"train_ae784", "32:relu|784:sigmoid"},
+		// Every regulariser and noise layer of aekit train's spelling:
+		// Keras must read the regularisers back (sameRegularizers).
+		{"train_family", "dropout=0.1,20:relu:l1=1e-5:l2=2e-4:bias_l2=3e-3:act_l1=1e-4:gaussian=0.1,10:relu:act_l2=0.5|100:sigmoid:l2=1e-3"},
 	} {
 		width := 100
 		if c.name == "train_ae784" {

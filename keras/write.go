@@ -254,6 +254,23 @@ func (wr *writer) initializer(class string, cfg obj) obj {
 	return o
 }
 
+// regularizer serialises r as Keras's L1L2 regulariser (both Keras 2
+// and 3 read it), or nil for the zero one.
+func (wr *writer) regularizer(r runtime.Regularizer) any {
+	if r.IsZero() {
+		return nil
+	}
+	o := obj{}
+	if wr.v3 {
+		o = o.set("module", "keras.regularizers")
+	}
+	o = o.set("class_name", "L1L2").set("config", obj{}.set("l1", r.L1).set("l2", r.L2))
+	if wr.v3 {
+		o = o.set("registered_name", nil)
+	}
+	return o
+}
+
 func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 	wl := &wlayer{l: l, in: in, out: outShape(l, in)}
 	wl.name = wr.kerasName(l.Name)
@@ -270,10 +287,16 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		}
 		c := wr.base(wl.name).set("units", l.Units).set("activation", act).set("use_bias", l.Bias != nil).
 			set("kernel_initializer", wr.initializer("GlorotUniform", obj{}.set("seed", nil))).
-			set("bias_initializer", wr.initializer("Zeros", obj{})).
-			set("kernel_regularizer", nil).set("bias_regularizer", nil)
-		if !wr.v3 {
-			c = c.set("activity_regularizer", nil)
+			set("bias_initializer", wr.initializer("Zeros", obj{}))
+		var reg runtime.Regularizers
+		if l.Reg != nil {
+			reg = *l.Reg
+		}
+		c = c.set("kernel_regularizer", wr.regularizer(reg.Kernel)).set("bias_regularizer", wr.regularizer(reg.Bias))
+		// Keras 3 writes activity_regularizer only when there is one
+		// (Layer.get_config); Keras 2 always.
+		if !wr.v3 || !reg.Activity.IsZero() {
+			c = c.set("activity_regularizer", wr.regularizer(reg.Activity))
 		}
 		wl.cfg = c.set("kernel_constraint", nil).set("bias_constraint", nil)
 	case runtime.ActivationLayer:

@@ -38,7 +38,17 @@ type KerasLayer struct {
 	Class      string         `json:"class"`
 	Activation any            `json:"activation"` // serialized: a name, an object, or nil
 	Params     map[string]any `json:"params"`     // activation layers' parameters
-	Layers     []*KerasLayer  `json:"layers"`     // set for nested models
+	// Regularizers are the layer's kernel_regularizer, bias_regularizer
+	// and activity_regularizer as Keras holds them (nil: none).
+	Regularizers map[string]*KerasRegularizer `json:"regularizers"`
+	Layers       []*KerasLayer                `json:"layers"` // set for nested models
+}
+
+// KerasRegularizer is an L1/L2 regulariser as Keras reports it.
+type KerasRegularizer struct {
+	Class string  `json:"class"`
+	L1    float64 `json:"l1"`
+	L2    float64 `json:"l2"`
 }
 
 // KerasResult is what Keras reported for one KerasCase (see
@@ -206,6 +216,9 @@ func sameLayer(k *KerasLayer, l *runtime.Layer) string {
 		if k.Class != "Dense" {
 			return "class " + k.Class + ", want Dense"
 		}
+		if d := sameRegularizers(k.Regularizers, l.Reg); d != "" {
+			return d
+		}
 		return sameActivation(k.Activation, l.Act)
 	case runtime.ActivationLayer:
 		switch k.Class {
@@ -226,6 +239,33 @@ func sameLayer(k *KerasLayer, l *runtime.Layer) string {
 	case runtime.Other:
 		if l.Kind != nil && k.Class != l.Kind.Class() {
 			return "class " + k.Class + ", want " + l.Kind.Class()
+		}
+	}
+	return ""
+}
+
+// sameRegularizers compares Keras's regularisers of a Dense layer with
+// r's: each factor within float32 rounding (Keras keeps them as float32
+// in some versions), a missing one equal to a zero one.
+func sameRegularizers(k map[string]*KerasRegularizer, r *runtime.Regularizers) string {
+	if k == nil {
+		return "" // an old result without regularisers
+	}
+	var want runtime.Regularizers
+	if r != nil {
+		want = *r
+	}
+	for _, c := range []struct {
+		key string
+		reg runtime.Regularizer
+	}{{"kernel_regularizer", want.Kernel}, {"bias_regularizer", want.Bias}, {"activity_regularizer", want.Activity}} {
+		var got runtime.Regularizer
+		if kr := k[c.key]; kr != nil {
+			got = runtime.Regularizer{L1: kr.L1, L2: kr.L2}
+		}
+		near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-7*math.Abs(b) }
+		if !near(got.L1, c.reg.L1) || !near(got.L2, c.reg.L2) {
+			return fmt.Sprintf("%s: Keras has l1=%g l2=%g, aekit l1=%g l2=%g", c.key, got.L1, got.L2, c.reg.L1, c.reg.L2)
 		}
 	}
 	return ""

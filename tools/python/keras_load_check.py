@@ -16,7 +16,9 @@ RESULT: {"versions": {"keras": ..., "tf_keras": ..., "tensorflow": ...},
             "output": model.predict(input) as nested lists (float32 values),
             "tree": {"name", "class", "layers": [layer, ...]} where a layer
                     is {"name", "class", "activation": serialized activation
-                    or null, "params": activation-layer parameters} or a
+                    or null, "params": activation-layer parameters,
+                    "regularizers": {kernel_regularizer, bias_regularizer,
+                    activity_regularizer: {"class", "l1", "l2"} or null}} or a
                     nested tree; InputLayers are left out,
             "count_params": model.count_params(),
             "summary": the text of model.summary(),
@@ -69,6 +71,18 @@ def plain(v):
     return str(v)
 
 
+REGULARIZERS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
+
+
+def regularizer(r):
+    """A layer's regulariser as Keras holds it: {"l1", "l2"} (float64
+    values as its get_config gives them), or None."""
+    if r is None:
+        return None
+    c = r.get_config()
+    return {"class": type(r).__name__, "l1": float(c.get("l1", 0.0) or 0.0), "l2": float(c.get("l2", 0.0) or 0.0)}
+
+
 def tree(model):
     out = {"name": model.name, "class": type(model).__name__, "layers": []}
     for l in model.layers:
@@ -83,6 +97,7 @@ def tree(model):
             "class": type(l).__name__,
             "activation": plain(cfg.get("activation")),
             "params": {k: plain(cfg[k]) for k in PARAMS if k in cfg},
+            "regularizers": {k: regularizer(getattr(l, k, None)) for k in REGULARIZERS},
         })
     return out
 
