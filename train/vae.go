@@ -279,6 +279,10 @@ type VAEConfig struct {
 	Config Config
 	// OnEpoch, when not nil, is called after every epoch.
 	OnEpoch func(VAEEpochLog)
+
+	// eps, when set (tests), fills ε of update number iter instead of
+	// the generator.
+	eps func(iter int64, eps []float32)
 }
 
 // VAEEpochLog reports a finished epoch of FitVAE.
@@ -371,6 +375,7 @@ func FitVAE(ctx context.Context, v *VAE, data Set, vcfg VAEConfig) (*VAEHistory,
 		return nil, err
 	}
 	defer vr.close()
+	vr.epsFn = vcfg.eps
 	rng, _ := order.New(cfg.Seed)
 	perm := make([]int, n)
 	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
@@ -440,8 +445,10 @@ type vaeRun struct {
 	eps, gz            []float32 // ε and ∂loss/∂z, maxB×latent
 	rng                *rand.Rand
 	seq                []int
-	// fixedEps, when set (tests), is used for ε instead of the generator.
+	// fixedEps, when set (tests), is used for ε instead of the generator;
+	// else epsFn, when set.
 	fixedEps []float32
+	epsFn    func(iter int64, eps []float32)
 }
 
 func newVAERun(v *VAE, cfg Config, maxB int) (*vaeRun, error) {
@@ -520,9 +527,12 @@ func (vr *vaeRun) step(x Data, idx []int, start, n int, train bool, opt Optimize
 	hz := last.a
 	// The sampling layer, into the decoder's input rows.
 	eps := vr.eps[:n*L]
-	if vr.fixedEps != nil {
+	switch {
+	case vr.fixedEps != nil:
 		copy(eps, vr.fixedEps)
-	} else {
+	case vr.epsFn != nil:
+		vr.epsFn(iter, eps)
+	default:
 		for i := range eps {
 			eps[i] = float32(vr.rng.NormFloat64())
 		}
