@@ -37,6 +37,14 @@
 //     Keras's do (TestKerasFitFamily: weights within 3.7e-7, losses
 //     within 1.1e-7 of Keras 3's; the noise layers' final loss over 50
 //     shuffled epochs within 0.26%).
+//   - Variational autoencoders (vae.go: ParseVAE, BuildVAE, FitVAE): the
+//     Dense VAE of the Keras examples, an encoder ending in z_mean and
+//     z_log_var (one linear Dense layer of 2·latent units), sampling
+//     z = z_mean + exp(z_log_var/2)·ε, a decoder; loss = reconstruction
+//     (summed over features) + KL, as the example's train_step. Against
+//     Keras 3 (TestKerasVAE, 784-512-2-512-784 on 4000 Fashion-MNIST
+//     rows): gradients at fixed ε within 3.1e-7, the first epoch with the
+//     same ε within 5e-6, final losses after 30 epochs within 2%.
 //   - Initialisers (Build, Initialize): Keras's glorot_uniform default and
 //     the other VarianceScaling rules, zero biases; numbers come from a
 //     seeded PCG generator, so the distributions are Keras's but not the
