@@ -513,12 +513,23 @@ func (vr *vaeRun) step(x Data, idx []int, start, n int, train bool, opt Optimize
 		rows = idx[start : start+n]
 	}
 	xb := enc.xb[:n*vr.inW]
-	if err := x.ReadRows(xb, rows); err != nil {
-		return 0, 0, fmt.Errorf("%w: %w", ErrData, err)
-	}
 	for _, nt := range []*net{enc, dec} {
 		nt.n, nt.train, nt.iter = n, train, iter
 		nt.noiseKey = mix64(nt.seed ^ streamNoise + uint64(iter)*0x9e3779b97f4a7c15)
+		nt.gy = false
+	}
+	// The nets' gather pass: the encoder reads the batch's rows into xb
+	// (the decoder reads none); whatever else a batch's gather pass
+	// prepares for the forward pass is done for both.
+	enc.src, enc.gx, enc.rowIdx = x, true, rows
+	dec.gx, dec.rowIdx = false, rows
+	enc.pool.run(enc.gather)
+	dec.pool.run(dec.gather)
+	for i, err := range enc.errs {
+		if err != nil {
+			enc.errs[i] = nil
+			return 0, 0, fmt.Errorf("%w: %w", ErrData, err)
+		}
 	}
 	for _, o := range enc.ops {
 		enc.pool.run(o.fwd)
