@@ -260,3 +260,32 @@ func TestFitVAE(t *testing.T) {
 		t.Errorf("width 8: %v, want ErrData", err)
 	}
 }
+
+// BenchmarkVAEStep times one training step of the Keras example's Dense
+// VAE (784-512-2-512-784, Adam) on a batch of 128 shuffled rows.
+func BenchmarkVAEStep(b *testing.B) {
+	a, err := ParseVAE("512:relu|2:vae|512:relu,784:sigmoid")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := BuildVAE(784, a, "", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := DefaultConfig().withDefaults()
+	cfg.Threads = 1
+	vr, err := newVAERun(v, cfg, 128)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vr.close()
+	x := Slice(randData(1, 1024*784), 784)
+	idx := permutations(1, 1024, 1)[0]
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := vr.step(x, idx, (i%8)*128, 128, true, cfg.Optimizer, int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "samples/s")
+}
