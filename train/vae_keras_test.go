@@ -281,10 +281,11 @@ func TestKerasVAE(t *testing.T) {
 		mean[2] += kr[epochs-1] / runs
 		mean[3] += kk[epochs-1] / runs
 	}
-	// Not asserted: Keras's own runs from the same weights differ by more
-	// than 2% from each other (measured: final KL 6.58, 6.09, 6.20;
-	// reconstruction 263.3, 266.5, 266.6), so the 2% test is the same-ε
-	// run above.
+	// Not asserted: a run ends in one of two states (reconstruction ≈263.5
+	// and KL ≈6.6–6.8, or ≈266.5 and ≈6.1–6.3), in Keras as in aekit, so
+	// Keras's own runs from the same weights differ by up to 10% in KL
+	// (measured: 6.58, 6.09, 6.20 here); the 2% test is the same-ε run
+	// above.
 	for _, c := range []struct {
 		name      string
 		got, want float64
