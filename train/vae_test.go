@@ -289,3 +289,45 @@ func BenchmarkVAEStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "samples/s")
 }
+
+// FuzzParseVAE checks that ParseVAE never panics, that its errors wrap
+// ErrSpec (or runtime.ErrActivation), and that a spec it accepts builds
+// (for small sizes) a VAE that validates.
+func FuzzParseVAE(f *testing.F) {
+	for _, s := range []string{"512:relu|2:vae|512:relu,784:sigmoid", "2:vae|7:sigmoid", "3:relu:dropout=0.1,2:vae,7", "2:vae", "|2:vae|", "2:vae:x|3", ",,2:vae,,7,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		a, err := ParseVAE(spec)
+		if err != nil {
+			if !errors.Is(err, ErrSpec) && !errors.Is(err, runtime.ErrActivation) {
+				t.Fatalf("%q: error %v wraps neither ErrSpec nor ErrActivation", spec, err)
+			}
+			return
+		}
+		// Not checked: ParseVAE(a.String()), since Arch.String writes
+		// elu as "elu(alpha=1)", which ParseArch refuses.
+		size := a.Latent
+		for _, l := range append(append([]Layer(nil), a.Encoder.Layers...), a.Decoder.Layers...) {
+			size = max(size, l.Units)
+		}
+		if size > 64 {
+			return
+		}
+		last := a.Decoder.Layers[len(a.Decoder.Layers)-1]
+		width := 5
+		if last.Kind == Dense {
+			width = last.Units
+		}
+		v, err := BuildVAE(width, a, "", 1)
+		if err != nil {
+			if !errors.Is(err, ErrSpec) {
+				t.Fatalf("%q: BuildVAE: %v", spec, err)
+			}
+			return
+		}
+		if err := v.Validate(); err != nil {
+			t.Fatalf("%q: %v", spec, err)
+		}
+	})
+}
