@@ -164,7 +164,7 @@ func (f *trainFlags) define(fs *flag.FlagSet) {
 
 // cmdTrainContext is aekit train, interrupted when ctx is cancelled.
 func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("train", trainSynopsis, stderr)
+	fs := newFlagSet("train", trainSynopsis+vaeHelp, stderr)
 	var f trainFlags
 	f.define(fs)
 	_, code, done := parseCommand(fs, args, 0, 0, stdout, stderr)
@@ -332,6 +332,9 @@ type trainRun struct {
 }
 
 func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
+	if train.IsVAESpec(f.layers) {
+		return runTrainVAE(ctx, f, stdout, stderr)
+	}
 	r := &trainRun{f: f, stdout: stdout, stderr: stderr}
 	failf := func(err error) int { return fail(stderr, "train", err) }
 	if err := r.checkFlags(); err != nil {

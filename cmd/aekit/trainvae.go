@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/aekit/aekit/internal/atomicfile"
+	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/train"
+)
+
+// vaeHelp is the part of aekit train's help about variational
+// autoencoders.
+const vaeHelp = `
+Variational autoencoders: a --layers SPEC with an item LATENT:vae trains the
+Dense VAE of the Keras examples (train.FitVAE): the layers before it are the
+encoder, which ends in z_mean and z_log_var of LATENT units each, a sampling
+layer z = z_mean + exp(0.5·z_log_var)·ε (ε ~ N(0, 1), from --seed), and the
+layers after it are the decoder, e.g. the Keras example on 28×28 images:
+  aekit train --data x.npy --layers "512:relu|2:vae|512:relu,784:sigmoid" --epochs 30 --batch-size 128 -o vae.onnx
+The loss is the example train_step's: reconstruction (--loss, binary
+cross-entropy by default, summed over the features, mean over the batch) plus
+the KL divergence; each epoch prints loss, reconstruction_loss and kl_loss
+(means over the epoch's batches, as the example's trackers). -o OUT.EXT writes
+two models, OUT.encoder.EXT (input → z_mean and z_log_var, concatenated: the
+first LATENT outputs are z_mean) and OUT.decoder.EXT (code → reconstruction;
+aekit predict on it generates from codes). --history writes
+epoch,loss,reconstruction_loss,kl_loss,seconds. Not with a VAE: --target,
+validation, early stopping, checkpoints (Ctrl-C stops without one), --noise,
+--keras-seed, --plot, --recon, --score.`
+
+// vaeOutputs returns the encoder's and decoder's files for -o out.
+func vaeOutputs(out string) (enc, dec string) {
+	ext := filepath.Ext(out)
+	stem := strings.TrimSuffix(out, ext)
+	return stem + ".encoder" + ext, stem + ".decoder" + ext
+}
+
+// runTrainVAE is aekit train for a --layers spec with a LATENT:vae item.
+func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
+	failf := func(err error) int { return fail(stderr, "train", err) }
+	for _, name := range []string{"target", "arch", "init-from", "resume", "validation-split", "validation-data",
+		"validation-target", "early-stopping", "restore-best-weights", "noise", "keras-seed", "plot", "recon", "score", "checkpoint",
+		"input-name", "output-name"} {
+		if f.set[name] {
+			return failf(fmt.Errorf("--%s is not supported with a VAE (--layers %s)", name, f.layers))
+		}
+	}
+	if err := checkThreads(f.threads); err != nil {
+		return failf(err)
+	}
+	if f.threads < 0 {
+		return failf(fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig))
+	}
+	arch, err := train.ParseVAE(f.layers)
+	if err != nil {
+		return failf(fmt.Errorf("--layers: %w", err))
+	}
+	init, err := train.ParseInitializer(f.init)
+	if err != nil {
+		return failf(err)
+	}
+	if f.out == "-" {
+		return failf(errors.New("-o -: a VAE is written as two files, OUT.encoder.EXT and OUT.decoder.EXT"))
+	}
+	switch strings.ToLower(filepath.Ext(f.out)) {
+	case ".keras", ".h5", ".hdf5", ".onnx":
+	default:
+		return failf(fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out))
+	}
+	encOut, decOut := vaeOutputs(f.out)
+	outs := []struct{ flag, name string }{{"-o", encOut}, {"-o", decOut}, {"--history", f.history}}
+	for _, p := range outs {
+		if p.name == "" {
+			continue
+		}
+		if err := atomicfile.Check(p.name); err != nil {
+			return failf(fmt.Errorf("%s %w", p.flag, err))
+		}
+		if in, _ := splitArraySpec(f.data); sameFile(in, p.name) {
+			return failf(fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in))
+		}
+	}
+	if f.history != "" && (sameFile(f.history, encOut) || sameFile(f.history, decOut)) {
+		return failf(fmt.Errorf("--history %s names a model output", f.history))
+	}
+	opt, err := train.ParseOptimizer(f.optimizer, f.lr)
+	if err != nil {
+		return failf(err)
+	}
+	if err := setOptimizer(opt, f); err != nil {
+		return failf(err)
+	}
+	loss, err := train.ParseLoss(f.loss)
+	if err != nil {
+		return failf(err)
+	}
+	cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
+		Shuffle: !f.noShuffle, Seed: f.seed, Threads: f.threads, AllowUnscaledTargets: f.allowUnscaled}
+	if err := cfg.Validate(); err != nil {
+		var ce *train.ConfigError
+		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
+			return failf(fmt.Errorf("%s: %w", configFlags[ce.Field], err))
+		}
+		return failf(err)
+	}
+	ld := &dataLoader{mode: "auto", stderr: stderr}
+	if f.set["mmap"] {
+		ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
+	}
+	defer ld.close()
+	x, err := ld.rows(f.data, 0)
+	if err != nil {
+		return failf(err)
+	}
+	v, err := train.BuildVAE(x.Width(), arch, init, f.seed)
+	if err != nil {
+		return failf(fmt.Errorf("--layers: %w", err))
+	}
+	if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
+		return failf(fmt.Errorf("-o %w", err))
+	}
+	if _, err := modelfile.Marshal(decOut, v.Decoder, nil); err != nil {
+		return failf(fmt.Errorf("-o %w", err))
+	}
+
+	bar := newProgress(stderr)
+	if f.verbose != 1 {
+		bar.on = false
+	}
+	cfg.OnBatch = bar.batch
+	vcfg := train.VAEConfig{Config: cfg, OnEpoch: func(e train.VAEEpochLog) {
+		bar.clear()
+		line := fmt.Sprintf("%s - reconstruction_loss: %.4f - kl_loss: %.4f", epochLine(e.EpochLog), e.Reconstruction, e.KL)
+		switch f.verbose {
+		case 1:
+			fmt.Fprintf(stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, line)
+		case 2:
+			fmt.Fprintf(stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, line)
+		}
+	}}
+	h, err := train.FitVAE(ctx, v, train.Set{X: x}, vcfg)
+	bar.clear()
+	if err != nil {
+		var tre *train.TargetRangeError
+		switch {
+		case errors.Is(err, train.ErrInterrupted), errors.Is(err, train.ErrNaNLoss):
+			fmt.Fprintf(stderr, "aekit train: %v; no model written\n", err)
+			return exitMismatch
+		case errors.As(err, &tre):
+			err = unscaledError(f, tre)
+		case errors.Is(err, train.ErrNonFinite):
+			err = nonFiniteError(f, err)
+		}
+		return failf(err)
+	}
+	if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
+		return failf(err)
+	}
+	if err := saveModelOpset(decOut, v.Decoder, 0); err != nil {
+		return failf(err)
+	}
+	fmt.Fprintf(stderr, "aekit train: VAE written to %s (encoder: z_mean, z_log_var) and %s (decoder)\n", encOut, decOut)
+	if f.history != "" {
+		var b strings.Builder
+		b.WriteString("epoch,loss,reconstruction_loss,kl_loss,seconds\n")
+		for i, e := range h.Epoch {
+			fmt.Fprintf(&b, "%d,%g,%g,%g,%.3f\n", e+1, h.Loss[i], h.Reconstruction[i], h.KL[i], h.Seconds[i])
+		}
+		if err := writeFileAtomic(f.history, []byte(b.String())); err != nil {
+			return failf(err)
+		}
+	}
+	if f.asJSON {
+		s := struct {
+			Encoder        string    `json:"encoder"`
+			Decoder        string    `json:"decoder"`
+			Epochs         []int     `json:"epochs"`
+			Loss           []float64 `json:"loss"`
+			Reconstruction []float64 `json:"reconstruction_loss"`
+			KL             []float64 `json:"kl_loss"`
+			Seconds        []float64 `json:"seconds"`
+		}{encOut, decOut, nil, h.Loss, h.Reconstruction, h.KL, h.Seconds}
+		for _, e := range h.Epoch {
+			s.Epochs = append(s.Epochs, e+1)
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			return failf(err)
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	}
+	return exitOK
+}
