@@ -95,6 +95,7 @@ FUZZ_KERAS_ZIP ?= 120000x
 FUZZ_KERAS_ARCH ?= 30000x
 FUZZ_CKPT ?= 80000x
 FUZZ_LAYERS ?= 300000x
+FUZZ_VAE ?= 100000x
 FUZZ_META ?= 50000x
 FUZZ_H5 ?= 200000x
 FUZZ_MODELFILE ?= 100000x
@@ -112,6 +113,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzArch$$' -fuzztime $(FUZZ_KERAS_ARCH) ./keras/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzztime $(FUZZ_CKPT) ./train/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZ_LAYERS) ./train/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseVAE$$' -fuzztime $(FUZZ_VAE) ./train/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZ_H5) -fuzzminimizetime 1x ./internal/h5/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_MODELFILE) ./modelfile/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_SCORE) ./score/

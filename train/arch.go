@@ -239,7 +239,12 @@ func (a Arch) String() string {
 			fmt.Fprintf(&b, "%s=%g", l.Kind, l.Rate)
 			continue
 		}
-		fmt.Fprintf(&b, "%d:%s", l.Units, l.Activation)
+		act := l.Activation.String()
+		if l.Activation == runtime.Act(l.Activation.Func) {
+			// The default parameters: the name alone, as ParseArch reads it.
+			act = l.Activation.Func.String()
+		}
+		fmt.Fprintf(&b, "%d:%s", l.Units, act)
 		for _, o := range []struct {
 			name string
 			v    float64

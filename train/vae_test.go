@@ -294,7 +294,7 @@ func BenchmarkVAEStep(b *testing.B) {
 // ErrSpec (or runtime.ErrActivation), and that a spec it accepts builds
 // (for small sizes) a VAE that validates.
 func FuzzParseVAE(f *testing.F) {
-	for _, s := range []string{"512:relu|2:vae|512:relu,784:sigmoid", "2:vae|7:sigmoid", "3:relu:dropout=0.1,2:vae,7", "2:vae", "|2:vae|", "2:vae:x|3", ",,2:vae,,7,"} {
+	for _, s := range []string{"512:relu|2:vae|512:relu,784:sigmoid", "3:elu|2:vae|4:selu,5:gelu", "2:vae|7:sigmoid", "3:relu:dropout=0.1,2:vae,7", "2:vae", "|2:vae|", "2:vae:x|3", ",,2:vae,,7,"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -305,8 +305,10 @@ func FuzzParseVAE(f *testing.F) {
 			}
 			return
 		}
-		// Not checked: ParseVAE(a.String()), since Arch.String writes
-		// elu as "elu(alpha=1)", which ParseArch refuses.
+		// String spells what ParseVAE reads: the round trip keeps it.
+		if b, err := ParseVAE(a.String()); err != nil || b.String() != a.String() {
+			t.Fatalf("%q: String %q parses to %v, %v", spec, a.String(), b, err)
+		}
 		size := a.Latent
 		for _, l := range append(append([]Layer(nil), a.Encoder.Layers...), a.Decoder.Layers...) {
 			size = max(size, l.Units)
