@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/aekit/aekit/runtime"
@@ -259,4 +260,41 @@ func TestParseArchNorm(t *testing.T) {
 			t.Errorf("norm layer %d: %s, want %s", i, classes[i], want[i])
 		}
 	}
+}
+
+// TestNormResume trains 4 epochs straight, then 2 epochs, a checkpoint
+// and a resume to 4, and requires bit-identical weights (gamma, beta and
+// moving statistics included) and losses; early stopping's restored
+// weights include the moving statistics (they live in the parameter
+// buffer).
+func TestNormResume(t *testing.T) {
+	x := randData(5, 150*20)
+	ctx := context.Background()
+	const spec = "8:relu:bn,4:tanh:ln|8:relu,20:sigmoid"
+	straight := normModel(t, 20, spec, 3)
+	hs, err := Fit(ctx, straight, set(x, nil, 150), Set{}, baseConfig(&Adam{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(t.TempDir(), "a.ckpt")
+	m := normModel(t, 20, spec, 3)
+	cfg := baseConfig(&Adam{})
+	cfg.Epochs, cfg.CheckpointPath = 2, ck
+	if _, err := Fit(ctx, m, set(x, nil, 150), Set{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadCheckpointFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "checkpointed weights", allWeights(m), allWeights(c.Model))
+	rcfg := c.Config()
+	rcfg.Epochs = 4
+	hr, err := Fit(ctx, c.Model, set(x, nil, 150), Set{}, rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "2+2 epochs weights", allWeights(straight), allWeights(c.Model))
+	sameFloats(t, "2+2 epochs loss", hs.Loss, hr.Loss)
+	sameFloats(t, "2+2 epochs val_loss", hs.ValLoss, hr.ValLoss)
 }
