@@ -1,7 +1,5 @@
 package runtime
 
-import "math"
-
 // Training mode of BatchNormalization and LayerNormalization (the Trainer
 // seam). Statistics are summed in float64 in a fixed order (rows in
 // order for a feature, features in order for a row), so the results do
@@ -96,17 +94,7 @@ func (l *LayerNormalization) ForwardTrain(y, x []float32, n, w int, cache []floa
 	xh, invs := cache[:n*w], cache[n*w:n*w+n]
 	for r := 0; r < n; r++ {
 		row, out, h := x[r*w:(r+1)*w], y[r*w:(r+1)*w], xh[r*w:(r+1)*w]
-		var s float64
-		for _, v := range row {
-			s += float64(v)
-		}
-		mean := s / float64(w)
-		var ss float64
-		for _, v := range row {
-			d := float64(v) - mean
-			ss += d * d
-		}
-		inv := 1 / math.Sqrt(ss/float64(w)+float64(l.Epsilon))
+		mean, inv := l.stats(row)
 		invs[r] = float32(inv)
 		for j, v := range row {
 			z := (float64(v) - mean) * inv

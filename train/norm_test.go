@@ -91,35 +91,43 @@ func TestGradientsNorm(t *testing.T) {
 				return loss
 			}
 			trainLoss()
-			ana := append([]float32(nil), nt.grads...)
-			const h = 1e-3
-			num := make([]float64, len(nt.params))
-			for i := range nt.params {
-				w := nt.params[i]
-				nt.params[i] = w + h
-				lp := trainLoss()
-				nt.params[i] = w - h
-				lm := trainLoss()
-				nt.params[i] = w
-				num[i] = (lp - lm) / (2 * h)
-			}
-			var maxNum, maxErr float64
-			worst := 0
-			for i := range num {
-				maxNum = max(maxNum, math.Abs(num[i]))
-				if d := math.Abs(float64(ana[i]) - num[i]); d > maxErr {
-					maxErr, worst = d, i
-				}
-			}
-			if maxNum == 0 {
-				t.Fatal("all numerical gradients are zero")
-			}
-			if maxErr > 0.03*maxNum+2e-4 {
-				t.Errorf("max |analytic − numeric| = %.3g at weight %d (%g vs %g), max |numeric| %.3g", maxErr, worst, ana[worst], num[worst], maxNum)
-			}
+			maxErr, maxNum := gradCheck(t, nt, trainLoss)
 			t.Logf("max |analytic − numeric| %.3g, max |numeric| %.3g", maxErr, maxNum)
 		})
 	}
+}
+
+// gradCheck compares nt.grads, as the last batch left them, with central
+// differences of loss over every parameter, and fails t when
+// |g − g_num| > 0.03·max|g_num| + 2e-4 (the tolerance of TestGradients)
+// or every numerical gradient is zero. It returns the largest difference
+// and the largest numerical gradient.
+func gradCheck(t *testing.T, nt *net, loss func() float64) (maxErr, maxNum float64) {
+	t.Helper()
+	ana := append([]float32(nil), nt.grads...)
+	const h = 1e-3
+	worst := 0
+	var wn float64
+	for i := range nt.params {
+		w := nt.params[i]
+		nt.params[i] = w + h
+		lp := loss()
+		nt.params[i] = w - h
+		lm := loss()
+		nt.params[i] = w
+		num := (lp - lm) / (2 * h)
+		maxNum = max(maxNum, math.Abs(num))
+		if d := math.Abs(float64(ana[i]) - num); d > maxErr {
+			maxErr, worst, wn = d, i, num
+		}
+	}
+	if maxNum == 0 {
+		t.Fatal("all numerical gradients are zero")
+	}
+	if maxErr > 0.03*maxNum+2e-4 {
+		t.Errorf("max |analytic − numeric| = %.3g at weight %d (%g vs %g), max |numeric| %.3g", maxErr, worst, ana[worst], wn, maxNum)
+	}
+	return maxErr, maxNum
 }
 
 // TestBatchNormMoving checks one training batch's effect on the moving
