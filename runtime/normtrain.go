@@ -9,45 +9,65 @@ package runtime
 // 1/√(var + ε).
 func (b *BatchNormalization) CacheSize(n, w int) int { return n*w + w }
 
+// bnBlock is the number of features BatchNormalization's training passes
+// handle together: one 64-byte cache line of float32 per row, so that a
+// pass down the rows reads whole lines (one feature at a time, rows w·4
+// bytes apart, thrashed the L1 cache: 4 times slower at w = 128).
+const bnBlock = 16
+
 // ForwardTrain normalises the n rows of x into y with the batch's mean
 // and biased variance, as Keras's training mode does (tf.nn.moments and
 // tf.nn.batch_normalization: y = x·inv + (β − mean·inv), inv =
 // γ/√(var + ε)), and moves the moving statistics toward them:
 // moving = moving·momentum + batch·(1 − momentum), with the biased batch
-// variance, as Keras 3 does. It allocates nothing.
+// variance, as Keras 3 does. Each feature's sums run over the rows in
+// order, in float64. It allocates nothing.
 func (b *BatchNormalization) ForwardTrain(y, x []float32, n, w int, cache []float32) {
 	xh, invs := cache[:n*w], cache[n*w:n*w+w]
 	mom := float32(b.Momentum)
 	rest := float32(1 - b.Momentum)
-	for j := 0; j < w; j++ {
-		var s float64
+	for j0 := 0; j0 < w; j0 += bnBlock {
+		j1 := min(j0+bnBlock, w)
+		var s, ss, mean [bnBlock]float64
+		var sc, off [bnBlock]float32
 		for r := 0; r < n; r++ {
-			s += float64(x[r*w+j])
+			for c, v := range x[r*w+j0 : r*w+j1] {
+				s[c] += float64(v)
+			}
 		}
-		mean := s / float64(n)
-		var ss float64
-		for r := 0; r < n; r++ {
-			d := float64(x[r*w+j]) - mean
-			ss += d * d
-		}
-		m32, v32 := float32(mean), float32(ss/float64(n))
-		inv := rsqrt(v32 + b.Epsilon)
-		invs[j] = inv
-		sc := inv
-		if b.Gamma != nil {
-			sc *= b.Gamma[j]
-		}
-		off := -m32 * sc
-		if b.Beta != nil {
-			off += b.Beta[j]
+		for c := range j1 - j0 {
+			mean[c] = s[c] / float64(n)
 		}
 		for r := 0; r < n; r++ {
-			v := x[r*w+j]
-			y[r*w+j] = float32(v*sc) + off
-			xh[r*w+j] = float32((float64(v) - mean) * float64(inv))
+			for c, v := range x[r*w+j0 : r*w+j1] {
+				d := float64(v) - mean[c]
+				ss[c] += d * d
+			}
 		}
-		b.MovingMean[j] = float32(b.MovingMean[j]*mom) + float32(m32*rest)
-		b.MovingVariance[j] = float32(b.MovingVariance[j]*mom) + float32(v32*rest)
+		for c := range j1 - j0 {
+			j := j0 + c
+			m32, v32 := float32(mean[c]), float32(ss[c]/float64(n))
+			inv := rsqrt(v32 + b.Epsilon)
+			invs[j] = inv
+			sc[c] = inv
+			if b.Gamma != nil {
+				sc[c] *= b.Gamma[j]
+			}
+			off[c] = -m32 * sc[c]
+			if b.Beta != nil {
+				off[c] += b.Beta[j]
+			}
+			b.MovingMean[j] = float32(b.MovingMean[j]*mom) + float32(m32*rest)
+			b.MovingVariance[j] = float32(b.MovingVariance[j]*mom) + float32(v32*rest)
+		}
+		for r := 0; r < n; r++ {
+			o := r*w + j0
+			yr, hr := y[o:o+j1-j0], xh[o:o+j1-j0]
+			for c, v := range x[o : o+j1-j0] {
+				yr[c] = float32(v*sc[c]) + off[c]
+				hr[c] = float32((float64(v) - mean[c]) * float64(invs[j0+c]))
+			}
+		}
 	}
 }
 
@@ -56,30 +76,42 @@ func (b *BatchNormalization) ForwardTrain(y, x []float32, n, w int, cache []floa
 // order of Params) to grads. It allocates nothing.
 func (b *BatchNormalization) Backward(dx, dy []float32, n, w int, cache []float32, grads [][]float32) {
 	xh, invs := cache[:n*w], cache[n*w:n*w+w]
-	for j := 0; j < w; j++ {
-		var sg, sb float64 // Σ dy·x̂, Σ dy
+	for j0 := 0; j0 < w; j0 += bnBlock {
+		j1 := min(j0+bnBlock, w)
+		var sg, sb, k [bnBlock]float64 // Σ dy·x̂, Σ dy, γ·inv/n
 		for r := 0; r < n; r++ {
-			g := float64(dy[r*w+j])
-			sb += g
-			sg += g * float64(xh[r*w+j])
+			o := r*w + j0
+			hr := xh[o : o+j1-j0]
+			for c, v := range dy[o : o+j1-j0] {
+				g := float64(v)
+				sb[c] += g
+				sg[c] += g * float64(hr[c])
+			}
 		}
-		k := 0
-		gam := float64(1)
-		if b.Gamma != nil {
-			grads[k][j] += float32(sg)
-			gam = float64(b.Gamma[j])
-			k++
-		}
-		if b.Beta != nil {
-			grads[k][j] += float32(sb)
+		for c := range j1 - j0 {
+			j := j0 + c
+			p := 0
+			gam := float64(1)
+			if b.Gamma != nil {
+				grads[p][j] += float32(sg[c])
+				gam = float64(b.Gamma[j])
+				p++
+			}
+			if b.Beta != nil {
+				grads[p][j] += float32(sb[c])
+			}
+			k[c] = gam * float64(invs[j]) / float64(n)
 		}
 		if dx == nil {
 			continue
 		}
 		// dx = γ·inv/n·(n·dy − Σdy − x̂·Σdy·x̂)
-		c := gam * float64(invs[j]) / float64(n)
 		for r := 0; r < n; r++ {
-			dx[r*w+j] = float32(c * (float64(n)*float64(dy[r*w+j]) - sb - float64(xh[r*w+j])*sg))
+			o := r*w + j0
+			hr, dr := xh[o:o+j1-j0], dx[o:o+j1-j0]
+			for c, v := range dy[o : o+j1-j0] {
+				dr[c] = float32(k[c] * (float64(n)*float64(v) - sb[c] - float64(hr[c])*sg[c]))
+			}
 		}
 	}
 }
