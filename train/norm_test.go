@@ -306,3 +306,35 @@ func TestNormResume(t *testing.T) {
 	sameFloats(t, "2+2 epochs loss", hs.Loss, hr.Loss)
 	sameFloats(t, "2+2 epochs val_loss", hs.ValLoss, hr.ValLoss)
 }
+
+// TestNormEvaluateMatchesPredict: after training, Evaluate (a copy of the
+// model in inference mode) gives the loss of runtime Predict, which uses
+// the moving statistics, and leaves the model's weights as they were.
+func TestNormEvaluateMatchesPredict(t *testing.T) {
+	m := normModel(t, 20, "8:relu:bn,4:tanh:ln|8:relu:bn,20:sigmoid", 1)
+	x := randData(2, 60*20)
+	cfg := baseConfig(&Adam{})
+	cfg.ValidationSplit = 0
+	if _, err := Fit(context.Background(), m, set(x, nil, 60), Set{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	before := allWeights(m)
+	p, err := m.Predict(nil, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s float64
+	for i, v := range p {
+		d := float64(v) - float64(x[i])
+		s += d * d
+	}
+	want := s / float64(len(p))
+	got, err := Evaluate(m, x, nil, 60, MeanSquaredError, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-want) > 1e-6*want {
+		t.Errorf("Evaluate %v, from Predict %v", got, want)
+	}
+	sameBits(t, "weights after Evaluate", before, allWeights(m))
+}
