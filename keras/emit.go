@@ -116,7 +116,11 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 }
 
 // h5Group writes one layer group of model_weights holding the weights of
-// the layers ds (the layer itself, or those of a nested model).
+// the layers ds (the layer itself, or those of a nested model), listed in
+// weight_names as Keras 2 orders a layer's weights (and Keras 3 reads a
+// legacy file): all trainable weights, then all non-trainable ones
+// (BatchNormalization's moving statistics after every layer's kernels,
+// biases, gammas and betas of a nested model).
 func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() error {
 	return func() error {
 		g := "/model_weights/" + name
@@ -124,14 +128,23 @@ func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() err
 			return err
 		}
 		var wn []string
-		for _, d := range ds {
-			names, values, shapes := d.weights()
-			for i, n := range names {
-				k := d.name + "/" + n + ":0"
-				if err := f.WriteFloat32(g+"/"+k, values[i], shapes[i]); err != nil {
-					return err
+		for _, trainable := range []bool{true, false} {
+			for _, d := range ds {
+				var params []runtime.Param
+				if d.l.Type == runtime.Other {
+					params = d.l.Kind.Params()
 				}
-				wn = append(wn, k)
+				names, values, shapes := d.weights()
+				for i, n := range names {
+					if (params == nil || params[i].Trainable) != trainable {
+						continue
+					}
+					k := d.name + "/" + n + ":0"
+					if err := f.WriteFloat32(g+"/"+k, values[i], shapes[i]); err != nil {
+						return err
+					}
+					wn = append(wn, k)
+				}
 			}
 		}
 		if len(wn) == 0 {

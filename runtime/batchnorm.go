@@ -6,8 +6,8 @@ import "fmt"
 // over the last axis: y = (x − MovingMean)/√(MovingVariance + Epsilon)·Gamma
 // + Beta, computed as TensorFlow does: inv = Gamma/√(MovingVariance +
 // Epsilon), y = x·inv + (Beta − MovingMean·inv). Gamma is nil when scale is
-// off, Beta when center is off. Training-mode behaviour (batch statistics,
-// moving averages) is not implemented here (see Trainer).
+// off, Beta when center is off. Training mode (batch statistics, moving
+// averages) is its Trainer (normtrain.go).
 type BatchNormalization struct {
 	// Gamma, Beta, MovingMean and MovingVariance hold one value per
 	// feature; Gamma and Beta are nil when Keras's scale and center are

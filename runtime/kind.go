@@ -124,7 +124,8 @@ type NormSpec struct {
 //     output gradient dy, and adds the parameter gradients to grads, one
 //     slice per trainable Param in the order of Params.
 //
-// Neither may allocate. No kind implements it yet.
+// Neither may allocate. BatchNormalization and LayerNormalization
+// implement it (normtrain.go).
 type Trainer interface {
 	CacheSize(n, w int) int
 	ForwardTrain(y, x []float32, n, w int, cache []float32)

@@ -112,17 +112,7 @@ func (l *LayerNormalization) RowNorm() NormSpec {
 func (l *LayerNormalization) Forward(x []float32, n, w int) {
 	for r := 0; r+w <= len(x); r += w {
 		row := x[r : r+w]
-		var s float64
-		for _, v := range row {
-			s += float64(v)
-		}
-		mean := s / float64(w)
-		var ss float64
-		for _, v := range row {
-			d := float64(v) - mean
-			ss += d * d
-		}
-		inv := 1 / math.Sqrt(ss/float64(w)+float64(l.Epsilon))
+		mean, inv := l.stats(row)
 		for j, v := range row {
 			y := (float64(v) - mean) * inv
 			if l.Gamma != nil {
@@ -134,4 +124,20 @@ func (l *LayerNormalization) Forward(x []float32, n, w int) {
 			row[j] = float32(y)
 		}
 	}
+}
+
+// stats returns the mean of row and 1/√(var + Epsilon) of its biased
+// variance, summed in float64 in order.
+func (l *LayerNormalization) stats(row []float32) (mean, inv float64) {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
+	}
+	mean = s / float64(len(row))
+	var ss float64
+	for _, v := range row {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	return mean, 1 / math.Sqrt(ss/float64(len(row))+float64(l.Epsilon))
 }

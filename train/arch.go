@@ -20,13 +20,15 @@ const (
 	GaussianNoise               // keras.layers.GaussianNoise(Rate): additive N(0, Rate²)
 	GaussianDropout             // keras.layers.GaussianDropout(Rate): multiplicative N(1, Rate/(1−Rate))
 	AlphaDropout                // keras.layers.AlphaDropout(Rate): SELU-preserving dropout
+	BatchNorm                   // keras.layers.BatchNormalization() (Keras's defaults: momentum 0.99, epsilon 1e-3)
+	LayerNorm                   // keras.layers.LayerNormalization() (epsilon 1e-3)
 )
 
-var kindNames = [...]string{"dense", "dropout", "gaussian", "gaussian_dropout", "alpha_dropout"}
-var kindClasses = [...]string{"Dense", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout"}
+var kindNames = [...]string{"dense", "dropout", "gaussian", "gaussian_dropout", "alpha_dropout", "bn", "ln"}
+var kindClasses = [...]string{"Dense", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "BatchNormalization", "LayerNormalization"}
 
 // String returns the kind's name in the layer spelling (ParseArch):
-// dense, dropout, gaussian, gaussian_dropout, alpha_dropout.
+// dense, dropout, gaussian, gaussian_dropout, alpha_dropout, bn, ln.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -73,6 +75,8 @@ type Arch struct {
 //	gaussian=S                     a GaussianNoise(S) layer
 //	gaussian_dropout=R             a GaussianDropout(R) layer
 //	alpha_dropout=R                an AlphaDropout(R) layer
+//	bn                             a BatchNormalization() layer
+//	ln                             a LayerNormalization() layer
 //
 // and a Dense layer's OPTIONs are regularisers, as Keras's L1(x), L2(x)
 // and L1L2(l1, l2):
@@ -81,10 +85,15 @@ type Arch struct {
 //	bias_l1=X, bias_l2=X  bias_regularizer
 //	act_l1=X, act_l2=X    activity_regularizer
 //
-// or a noise layer after it (dropout=R and the others, as items). For
-// example "64:relu:l2=1e-4:dropout=0.2,32:relu:act_l1=1e-5|64:relu,784:sigmoid"
+// or a noise or normalisation layer after it (dropout=R and the others,
+// bn, ln, as items). For example
+// "64:relu:l2=1e-4:dropout=0.2,32:relu:act_l1=1e-5|64:relu,784:sigmoid"
 // is the Keras blog's sparse autoencoder with a dropout after the first
-// layer, and "gaussian=0.1,32:relu|784:sigmoid" a denoising one. Errors
+// layer, "gaussian=0.1,32:relu|784:sigmoid" a denoising one, and
+// "64:relu:bn,32:relu:bn|64:relu:ln,784:sigmoid" has a
+// BatchNormalization after each encoder layer and a LayerNormalization
+// after the decoder's first (Keras's defaults: momentum 0.99, epsilon
+// 1e-3, center and scale on). Errors
 // wrap ErrSpec (or runtime.ErrActivation).
 func ParseArch(spec string) (Arch, error) {
 	var a Arch
@@ -133,6 +142,12 @@ func MustParseArch(spec string) Arch {
 // and noise layers after it, or a noise layer.
 func parseItem(item string) ([]Layer, error) {
 	fields := strings.Split(item, ":")
+	if k, ok := parseNorm(fields[0]); ok {
+		if len(fields) > 1 {
+			return nil, fmt.Errorf("a normalisation layer takes no options")
+		}
+		return []Layer{{Kind: k, text: item}}, nil
+	}
 	if k, rate, ok, err := parseNoise(strings.TrimSpace(fields[0])); ok || err != nil {
 		if err != nil {
 			return nil, err
@@ -162,6 +177,10 @@ func parseItem(item string) ([]Layer, error) {
 	out := []Layer{d}
 	for _, opt := range fields[min(2, len(fields)):] {
 		opt = strings.TrimSpace(opt)
+		if k, ok := parseNorm(opt); ok {
+			out = append(out, Layer{Kind: k, text: opt})
+			continue
+		}
 		if k, rate, ok, err := parseNoise(opt); ok || err != nil {
 			if err != nil {
 				return nil, err
@@ -172,7 +191,7 @@ func parseItem(item string) ([]Layer, error) {
 		key, val, ok := strings.Cut(opt, "=")
 		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if !ok || err != nil || !(x >= 0) || x > 1e6 {
-			return nil, fmt.Errorf("option %q: want NAME=VALUE with a value in [0, 1e6] (l1, l2, bias_l1, bias_l2, act_l1, act_l2, or a noise layer)", opt)
+			return nil, fmt.Errorf("option %q: want NAME=VALUE with a value in [0, 1e6] (l1, l2, bias_l1, bias_l2, act_l1, act_l2, or a noise layer), bn or ln", opt)
 		}
 		r := &out[0].Reg
 		switch strings.TrimSpace(key) {
@@ -189,10 +208,21 @@ func parseItem(item string) ([]Layer, error) {
 		case "act_l2":
 			r.Activity.L2 = x
 		default:
-			return nil, fmt.Errorf("unknown option %q (valid: l1, l2, bias_l1, bias_l2, act_l1, act_l2, dropout, gaussian, gaussian_dropout, alpha_dropout)", key)
+			return nil, fmt.Errorf("unknown option %q (valid: l1, l2, bias_l1, bias_l2, act_l1, act_l2, dropout, gaussian, gaussian_dropout, alpha_dropout, bn, ln)", key)
 		}
 	}
 	return out, nil
+}
+
+// parseNorm reports whether s names a normalisation layer (bn, ln).
+func parseNorm(s string) (Kind, bool) {
+	switch strings.TrimSpace(s) {
+	case "bn":
+		return BatchNorm, true
+	case "ln":
+		return LayerNorm, true
+	}
+	return 0, false
 }
 
 // parseNoise reads "KIND=VALUE" for a noise kind; ok is false when s is
@@ -234,6 +264,10 @@ func (a Arch) String() string {
 			b.WriteByte(',')
 		case i > 0:
 			b.WriteByte(':')
+		}
+		if l.Kind == BatchNorm || l.Kind == LayerNorm {
+			b.WriteString(l.Kind.String())
+			continue
 		}
 		if l.Kind != Dense {
 			fmt.Fprintf(&b, "%s=%g", l.Kind, l.Rate)
@@ -326,6 +360,16 @@ func Build(inputWidth int, a Arch, init Initializer, seed uint64) (*runtime.Mode
 			}
 			base := map[Kind]string{Dropout: "dropout", GaussianNoise: "gaussian_noise", GaussianDropout: "gaussian_dropout", AlphaDropout: "alpha_dropout"}[l.Kind]
 			layers = append(layers, &runtime.Layer{Name: name(base), Type: runtime.Identity, Class: kindClasses[l.Kind], Rate: l.Rate})
+		case BatchNorm, LayerNorm:
+			base := map[Kind]string{BatchNorm: "batch_normalization", LayerNorm: "layer_normalization"}[l.Kind]
+			k, err := runtime.NewKind(kindClasses[l.Kind], nil)
+			if err != nil {
+				return nil, fmt.Errorf("%w: layer %q: %w", ErrSpec, limits.Truncate(what, 40), err)
+			}
+			if params += 4 * in; params > MaxValues {
+				return nil, fmt.Errorf("%w: layer %q takes the model to %d parameters, more than the limit of %d", ErrSpec, limits.Truncate(what, 40), params, MaxValues)
+			}
+			layers = append(layers, &runtime.Layer{Name: name(base), Type: runtime.Other, Class: kindClasses[l.Kind], Kind: k})
 		default:
 			return nil, fmt.Errorf("%w: layer %d: unknown kind %v", ErrSpec, i, l.Kind)
 		}
@@ -334,9 +378,16 @@ func Build(inputWidth int, a Arch, init Initializer, seed uint64) (*runtime.Mode
 		return nil, fmt.Errorf("%w: no Dense layer", ErrSpec)
 	}
 	// Allocated once every size has been checked.
+	w := inputWidth
 	for _, l := range layers {
-		if l.Type == runtime.Dense {
+		switch l.Type {
+		case runtime.Dense:
 			l.Kernel, l.Bias = make([]float32, l.In*l.Units), make([]float32, l.Units)
+			w = l.Units
+		case runtime.Other:
+			if err := l.Kind.Build([]int{w}); err != nil {
+				return nil, fmt.Errorf("%w: layer %q: %w", ErrSpec, l.Name, err)
+			}
 		}
 	}
 	if split < 0 {

@@ -169,6 +169,7 @@ type ckLayer struct {
 	Sub           *ckModel
 	HasBias, Flat bool
 	Reg           *runtime.Regularizers // absent (nil) in older checkpoints
+	Kind          *ckKind               // an Other layer's kind (ckkind.go); absent in older checkpoints
 }
 
 func toCk(m *runtime.Model) *ckModel {
@@ -176,7 +177,7 @@ func toCk(m *runtime.Model) *ckModel {
 	for _, l := range m.Layers {
 		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
 			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
-			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg}
+			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg, Kind: kindToCk(l.Kind)}
 		if l.Sub != nil {
 			cl.Sub = toCk(l.Sub)
 		}
@@ -203,6 +204,11 @@ func fromCk(c *ckModel) *runtime.Model {
 		}
 		if cl.Sub != nil {
 			l.Sub = fromCk(cl.Sub)
+		}
+		if cl.Kind != nil {
+			// A kind that cannot be rebuilt leaves the layer without
+			// one: Validate and newNet refuse it.
+			l.Kind, _ = kindFromCk(cl.Kind)
 		}
 		m.Layers = append(m.Layers, l)
 	}
@@ -403,6 +409,9 @@ func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *Histor
 	}
 	if i != len(src) {
 		return bad("its model has %d Dense layers, the model being trained %d", len(src)/2, i/2)
+	}
+	if err := restoreKinds(ck.Model, nt); err != nil {
+		return bad("%v", err)
 	}
 	if len(ck.state.Slots) != len(slots) {
 		return bad("%d optimizer slots, want %d", len(ck.state.Slots), len(slots))

@@ -40,6 +40,8 @@ type op struct {
 	mask         []float32
 	index        int // position in net.ops, for the noise key
 
+	norm *normOp // a layer of a trainable runtime.Kind (norm.go)
+
 	packed bool          // forward through pw (kernel.GemmPacked)
 	pw     kernel.Packed // w packed for the forward product, again before each batch (repackRows)
 
@@ -142,6 +144,13 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 			o := &op{layer: l, in: width, out: width}
 			o.setNoise(k, l.Rate)
 			nt.ops = append(nt.ops, o)
+		case runtime.Other:
+			o, err := newNormOp(l, width, maxB)
+			if err != nil {
+				werr = err
+				return
+			}
+			nt.ops = append(nt.ops, o)
 		case runtime.Reshape, runtime.SubModel:
 			// Values are unchanged on flat rows.
 		default:
@@ -158,10 +167,19 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 	for _, l := range layers {
 		total += len(l.Kernel) + len(l.Bias)
 	}
+	for _, o := range nt.ops {
+		total += normParams(o.layer)
+	}
 	nt.params = make([]float32, total)
 	nt.grads = make([]float32, total)
 	off := 0
 	for _, o := range nt.ops {
+		if o.norm != nil {
+			var err error
+			if off, err = o.norm.bindParams(nt, off); err != nil {
+				return nil, fmt.Errorf("%w: layer %q: %w", ErrModel, o.layer.Name, err)
+			}
+		}
 		if !o.dense {
 			continue
 		}
@@ -201,13 +219,15 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 		switch {
 		case o.dense:
 			o.z = make([]float32, maxB*o.out)
-		case !o.noise:
+		case !o.noise && o.norm == nil:
 			o.z = prev
 		}
 		if o.reg != nil && !o.reg.Activity.IsZero() {
 			o.actPen = make([]float64, maxB)
 		}
 		switch {
+		case o.norm != nil:
+			o.a = make([]float32, maxB*o.out)
 		case o.noise:
 			o.a = make([]float32, maxB*o.out)
 			o.mask = make([]float32, maxB*o.out)
@@ -222,7 +242,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 			o.prevG = nt.ops[i-1].g
 		}
 		switch {
-		case o.noise:
+		case o.noise || o.norm != nil:
 			o.g = make([]float32, maxB*o.out)
 		case !o.dense && i > 0:
 			// An activation's gradient turns into its input's in
@@ -266,6 +286,10 @@ func (nt *net) close() { nt.pool.close() }
 func (nt *net) bindOp(o *op) {
 	if o.noise {
 		nt.bindNoise(o)
+		return
+	}
+	if o.norm != nil {
+		nt.bindNorm(o)
 		return
 	}
 	ka := kernelAct(o.act)
@@ -640,6 +664,9 @@ func checkSize(m *runtime.Model, maxB, copies int) error {
 		if l.Type == runtime.Dense && ok {
 			params, ok = addSize(params, len(l.Kernel)+len(l.Bias), 1)
 		}
+		if l.Type == runtime.Other && ok {
+			params, ok = addSize(params, normParams(l), 1)
+		}
 	})
 	total, ok2 := addSize(0, params, copies)
 	if !ok || !ok2 {
@@ -675,6 +702,8 @@ func checkSize(m *runtime.Model, maxB, copies int) error {
 			if l.Rate != 0 {
 				w = width // output, gradient, mask
 			}
+		case runtime.Other:
+			w = width // output, gradient, cache
 		}
 		if w == 0 {
 			return

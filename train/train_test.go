@@ -97,32 +97,7 @@ func TestGradients(t *testing.T) {
 			}
 			defer nt.close()
 			nt.batch(Slice(x, in), Slice(y, out), nil, 0, n, true)
-			ana := append([]float32(nil), nt.grads...)
-			const h = 1e-3
-			num := make([]float64, len(nt.params))
-			for i := range nt.params {
-				w := nt.params[i]
-				nt.params[i] = w + h
-				lp := lossAt(nt, x, y, n)
-				nt.params[i] = w - h
-				lm := lossAt(nt, x, y, n)
-				nt.params[i] = w
-				num[i] = (lp - lm) / (2 * h)
-			}
-			var maxNum, maxErr float64
-			worst := 0
-			for i := range num {
-				maxNum = max(maxNum, math.Abs(num[i]))
-				if d := math.Abs(float64(ana[i]) - num[i]); d > maxErr {
-					maxErr, worst = d, i
-				}
-			}
-			if maxNum == 0 {
-				t.Fatal("all numerical gradients are zero")
-			}
-			if maxErr > 0.03*maxNum+2e-4 {
-				t.Errorf("max |analytic − numeric| = %.3g at weight %d (%g vs %g), max |numeric| %.3g", maxErr, worst, ana[worst], num[worst], maxNum)
-			}
+			gradCheck(t, nt, func() float64 { return lossAt(nt, x, y, n) })
 		})
 	}
 }

@@ -255,8 +255,10 @@ func readHistoryCSV(t *testing.T, name string) (keys []string, epochs []int, val
 }
 
 // compareWeights compares every kernel and bias of the model aekit wrote
-// to out with the arrays w0, w1, ... of Keras's npz (model.get_weights()
-// order) and returns the largest max|Δw|/max|w| over the tensors.
+// to out, and every weight of its other kinds (BatchNormalization's gamma,
+// beta and moving statistics, ...), with the arrays w0, w1, ... of Keras's
+// npz (model.get_weights() order) and returns the largest max|Δw|/max|w|
+// over the tensors.
 func compareWeights(t *testing.T, out, npz string) float64 {
 	t.Helper()
 	m, _, err := openModel(out, "", "", "", "")
@@ -265,8 +267,13 @@ func compareWeights(t *testing.T, out, npz string) float64 {
 	}
 	var got [][]float32
 	m.Walk(func(_ []string, l *aert.Layer) {
-		if l.Type == aert.Dense {
+		switch l.Type {
+		case aert.Dense:
 			got = append(got, l.Kernel, l.Bias)
+		case aert.Other:
+			for _, p := range l.Kind.Params() {
+				got = append(got, p.Values)
+			}
 		}
 	})
 	worst := 0.0

@@ -52,6 +52,10 @@ or "64:relu:dropout=0.2,32:relu|784:sigmoid". A noise layer may also be an
 item of its own ("gaussian=0.1,32:relu|784:sigmoid"); --noise KIND=V puts one
 before the first layer: a denoising autoencoder (noisy input, clean target).
 Losses include the regularisers, as Keras reports them.
+bn and ln, after a Dense layer's activation or as items, add a
+BatchNormalization or LayerNormalization with Keras's defaults (momentum 0.99,
+epsilon 1e-3), trained as Keras trains them (batch statistics, moving
+averages), e.g. "64:relu:bn,32:relu:bn|64:relu,784:sigmoid".
 
 Data larger than memory: float32 .npy files in C order (what numpy writes for
 float32 arrays) are memory-mapped instead of read when --mmap is given, and

@@ -1,0 +1,92 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aekit/aekit/runtime"
+)
+
+// ckKind is an Other layer's kind in a checkpoint: its Keras class, its
+// config attributes as JSON (as a Keras config holds them) and its
+// weights in the order of Params.
+type ckKind struct {
+	Class  string
+	Config string
+	Params [][]float32
+}
+
+// kindToCk returns the checkpoint form of k (nil for nil).
+func kindToCk(k runtime.Kind) *ckKind {
+	if k == nil {
+		return nil
+	}
+	attrs := map[string]any{}
+	for _, a := range k.Config() {
+		attrs[a.Key] = a.Value
+	}
+	cfg, err := json.Marshal(attrs)
+	if err != nil { // Config values are JSON values
+		cfg = []byte("{}")
+	}
+	c := &ckKind{Class: k.Class(), Config: string(cfg)}
+	for _, p := range k.Params() {
+		c.Params = append(c.Params, p.Values)
+	}
+	return c
+}
+
+// kindFromCk rebuilds a kind with copies of its weights.
+func kindFromCk(c *ckKind) (runtime.Kind, error) {
+	var attrs map[string]any
+	if err := json.Unmarshal([]byte(c.Config), &attrs); err != nil {
+		return nil, fmt.Errorf("kind %s: config: %w", c.Class, err)
+	}
+	k, err := runtime.NewKind(c.Class, attrs)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([][]float32, len(c.Params))
+	for i, p := range c.Params {
+		vals[i] = append([]float32{}, p...)
+	}
+	if err := k.SetParams(vals); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// restoreKinds copies the weights of ck's kinds into the norm ops of nt,
+// in order; it reports a mismatch.
+func restoreKinds(ck *runtime.Model, nt *net) error {
+	var src []runtime.Kind
+	ck.Walk(func(_ []string, l *runtime.Layer) {
+		if l.Type == runtime.Other {
+			src = append(src, l.Kind)
+		}
+	})
+	i := 0
+	for _, o := range nt.ops {
+		if o.norm == nil {
+			continue
+		}
+		if i >= len(src) || src[i] == nil || src[i].Class() != o.norm.kind.Class() {
+			return fmt.Errorf("its model's layers differ from the model being trained (at layer %q)", o.layer.Name)
+		}
+		from, to := src[i].Params(), o.norm.kind.Params()
+		if len(from) != len(to) {
+			return fmt.Errorf("layer %q has %d weights, want %d", o.layer.Name, len(from), len(to))
+		}
+		for j := range from {
+			if len(from[j].Values) != len(to[j].Values) {
+				return fmt.Errorf("layer %q: weight %s has %d values, want %d", o.layer.Name, to[j].Name, len(from[j].Values), len(to[j].Values))
+			}
+			copy(to[j].Values, from[j].Values)
+		}
+		i++
+	}
+	if i != len(src) {
+		return fmt.Errorf("its model has %d normalisation layers, the model being trained %d", len(src), i)
+	}
+	return nil
+}
