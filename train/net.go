@@ -77,12 +77,12 @@ type net struct {
 	iter     int64
 	noiseKey uint64
 	hasReg   bool // some Dense op has regularisers
-	// firstDense is the index of the first Dense op: the backward pass
-	// stops there.
-	firstDense int
-	rowIdx     []int   // the batch's row indices
-	seq        []int   // maxB indices for batches in data order
-	errs       []error // per-thread read errors
+	// firstParams is the index of the first op with weights: the
+	// backward pass stops there.
+	firstParams int
+	rowIdx      []int   // the batch's row indices
+	seq         []int   // maxB indices for batches in data order
+	errs        []error // per-thread read errors
 
 	// opt, when not nil, is the update the next training batch applies,
 	// layer by layer, as soon as a layer's gradient is complete (see
@@ -257,12 +257,13 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 		}
 		prev = o.a
 	}
-	// Nothing before the first Dense layer has weights: its input
-	// gradient and the backward pass of the ops before it are not needed.
+	// Nothing before the first layer with weights (Dense, or a trainable
+	// kind such as BatchNormalization) is trained: its input gradient and
+	// the backward pass of the ops before it are not needed.
 	for i, o := range nt.ops {
-		if o.dense {
+		if o.dense || o.norm != nil {
 			o.prevG = nil
-			nt.firstDense = i
+			nt.firstParams = i
 			break
 		}
 	}
@@ -640,7 +641,7 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 	}
 	loss += pen
 	if train && !math.IsNaN(loss) && !math.IsInf(loss, 0) {
-		for i := len(nt.ops) - 1; i >= nt.firstDense; i-- {
+		for i := len(nt.ops) - 1; i >= nt.firstParams; i-- {
 			o := nt.ops[i]
 			nt.pool.run(o.bwdRows)
 			if o.dense {

@@ -48,7 +48,9 @@ func TestAdvScoreHostileSidecar(t *testing.T) {
 		if err := os.WriteFile(side, []byte(c.json), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Run(c.name, func(t *testing.T) { runFail(t, []string{"m.keras.anomaly.json", c.want}, "score", mf, "-i", xf, "-o", filepath.Join(dir, "s.npy")) })
+		t.Run(c.name, func(t *testing.T) {
+			runFail(t, []string{"m.keras.anomaly.json", c.want}, "score", mf, "-i", xf, "-o", filepath.Join(dir, "s.npy"))
+		})
 	}
 	os.Remove(side)
 	if err := syscall.Mkfifo(side, 0o644); err != nil {
