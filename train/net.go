@@ -49,6 +49,12 @@ type op struct {
 	pwT   kernel.Packed
 	packG bool
 	pg    kernel.Packed
+	// With packXT, xᵀ·δ is computed transposed, (δᵀ·x)ᵀ: x packed by
+	// each thread's bwdRows into px, δᵀ·x into dwT (out×in), transposed
+	// into dw; for a wide g (an output layer's 784) on a narrow x.
+	packXT bool
+	px     kernel.Packed
+	dwT    []float32
 
 	fwd, bwdRows, bwdWeights func(c, t int)
 }
@@ -280,6 +286,13 @@ func (nt *net) bindOp(o *op) {
 		if o.packG = o.out >= 32 && o.out <= 128 && o.in >= 32; o.packG {
 			o.pg.Pack(nt.maxB, o.out, o.g, o.out, false)
 		}
+		// g wider than 128 on x of 32–128: packing x (the narrow side)
+		// and transposing the product costs less than packing g, and
+		// the kernel beats OpenBLAS (bench/shapes-2026-12-06-1310.txt).
+		if o.packXT = !o.packG && o.out > 128 && o.in >= 32 && o.in <= 128; o.packXT {
+			o.px.Pack(nt.maxB, o.in, o.x, o.in, false)
+			o.dwT = make([]float32, o.out*o.in)
+		}
 	}
 	inPlace := o.dense && &o.a[0] == &o.z[0]
 	o.fwd = func(c, t int) {
@@ -351,6 +364,9 @@ func (nt *net) bindOp(o *op) {
 			// This thread's rows of g, for xᵀ·g (bwdWeights).
 			o.pg.PackRows(o.g, o.out, lo, hi)
 		}
+		if o.packXT {
+			o.px.PackRows(o.x, o.in, lo, hi) // for (gᵀ·x)ᵀ
+		}
 		if o.prevG == nil {
 			return
 		}
@@ -389,10 +405,16 @@ func (nt *net) bindOp(o *op) {
 			lo, hi := span(c, t, o.out)
 			for j := lo; j < hi; j += blockRows {
 				e := min(j+blockRows, hi)
-				if o.packG {
+				switch {
+				case o.packG:
 					// j is a multiple of blockRows, so of the panel width.
 					kernel.GemmPackedAT(o.in, o.x, o.in, &o.pg, j, e, o.dw[j:], o.out)
-				} else {
+				case o.packXT:
+					// Rows j…e−1 of dwᵀ = gᵀ·x, then into columns j…e−1 of dw.
+					dt := o.dwT[j*o.in : e*o.in]
+					kernel.GemmPackedAT(e-j, o.g[j:], o.out, &o.px, 0, o.in, dt, o.in)
+					kernel.Transpose(o.dw[j:], o.out, dt, o.in, e-j, o.in)
+				default:
 					kernel.Gemm(true, false, o.in, e-j, n, 1, o.x, o.in, o.g[j:], o.out, 0, o.dw[j:], o.out)
 				}
 				for r := range o.in {
@@ -654,6 +676,9 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 			o := nt.ops[i]
 			if o.packG && o.pg.K() != n {
 				o.pg.Resize(n, o.out) // this batch's rows of g
+			}
+			if o.packXT && o.px.K() != n {
+				o.px.Resize(n, o.in) // and of x
 			}
 			nt.pool.run(o.bwdRows)
 			if o.dense {

@@ -746,3 +746,34 @@ func packedImpls() []ProductImpl {
 	}
 	return impls
 }
+
+// Transpose writes the transpose of the rows×cols matrix src (row stride
+// lds) into dst (cols×rows, row stride ldd): dst[c·ldd + r] = src[r·lds +
+// c]. With AVX it moves 8×8 blocks in registers (tile.Trans8x8), the rest
+// value by value. It does not allocate.
+func Transpose(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if lds < cols || ldd < rows || len(src) < (rows-1)*lds+cols || len(dst) < (cols-1)*ldd+rows {
+		panic("kernel: bad Transpose")
+	}
+	r8, c8 := 0, 0
+	if tile.Has256 && rows >= 8 && cols >= 8 {
+		r8, c8 = rows/8*8, cols/8*8
+		// 8 rows of src at a time, across its columns: dst's rows
+		// c…c+7 get src's rows r…r+7.
+		for r := 0; r < r8; r += 8 {
+			tile.Trans8x8(&src[r*lds], lds, &dst[r], ldd, c8/8)
+		}
+	}
+	for r := range rows {
+		c0 := c8
+		if r >= r8 {
+			c0 = 0
+		}
+		for c := c0; c < cols; c++ {
+			dst[c*ldd+r] = src[r*lds+c]
+		}
+	}
+}

@@ -370,3 +370,32 @@ func BenchmarkHolds(b *testing.B) {
 		})
 	}
 }
+
+// TestTranspose checks Transpose on shapes around the 8×8 blocks, with
+// padded strides, against the definition, and that it does not allocate.
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 19))
+	for _, sh := range [][2]int{{1, 1}, {8, 8}, {7, 9}, {9, 7}, {16, 24}, {128, 784}, {784, 128}, {17, 3}, {0, 4}} {
+		rows, cols := sh[0], sh[1]
+		lds, ldd := cols+3, rows+5
+		src := randMat(r, rows, lds, 1)
+		dst := randMat(r, cols, ldd, 1)
+		keep := append([]float32(nil), dst...)
+		Transpose(dst, ldd, src, lds, rows, cols)
+		for c := range cols {
+			for i := range ldd {
+				want := keep[c*ldd+i]
+				if i < rows {
+					want = src[i*lds+c]
+				}
+				if dst[c*ldd+i] != want {
+					t.Fatalf("%v: dst[%d][%d] = %v, want %v", sh, c, i, dst[c*ldd+i], want)
+				}
+			}
+		}
+	}
+	src, dst := make([]float32, 64*40), make([]float32, 40*64)
+	if got := testing.AllocsPerRun(10, func() { Transpose(dst, 64, src, 40, 64, 40) }); got != 0 {
+		t.Errorf("Transpose: %v allocations", got)
+	}
+}
