@@ -286,10 +286,14 @@ func (nt *net) bindOp(o *op) {
 		if o.packG = o.out >= 32 && o.out <= 128 && o.in >= 32; o.packG {
 			o.pg.Pack(nt.maxB, o.out, o.g, o.out, false)
 		}
-		// g wider than 128 on x of 32–128: packing x (the narrow side)
+		// g wider than 128 on x of 32–64: packing x (the narrow side)
 		// and transposing the product costs less than packing g, and
-		// the kernel beats OpenBLAS (bench/shapes-2026-12-06-1310.txt).
-		if o.packXT = !o.packG && o.out > 128 && o.in >= 32 && o.in <= 128; o.packXT {
+		// the kernel beats OpenBLAS (bench/shapes-2026-12-06-1310.txt:
+		// 32×784 78 µs against 99). Not on a 128-wide x: deep's 128×784
+		// gained 4% alone but its step lost ~3% (the transpose into
+		// the 400 KB gradient is ~10× slower inside the step than alone;
+		// bench/xt-2026-12-06-1315.txt).
+		if o.packXT = !o.packG && o.out > 128 && o.in >= 32 && o.in <= 64; o.packXT {
 			o.px.Pack(nt.maxB, o.in, o.x, o.in, false)
 			o.dwT = make([]float32, o.out*o.in)
 		}
