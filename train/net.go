@@ -44,6 +44,19 @@ type op struct {
 
 	packed bool          // forward through pw (kernel.GemmPacked)
 	pw     kernel.Packed // w packed for the forward product, again before each batch (repackRows)
+	// With packed, δ·Wᵀ runs on the packed kernels too, against pwT (wᵀ,
+	// re-packed before each training batch, when the op has a prevG);
+	// with packG, so does xᵀ·δ, against pg (g, packed by each thread's
+	// bwdRows as it finishes its rows).
+	pwT   kernel.Packed
+	packG bool
+	pg    kernel.Packed
+	// With packXT, xᵀ·δ is computed transposed, (δᵀ·x)ᵀ: x packed by
+	// each thread's bwdRows into px, δᵀ·x into dwT (out×in), transposed
+	// into dw; for a wide g (an output layer's 784) on a narrow x.
+	packXT bool
+	px     kernel.Packed
+	dwT    []float32
 
 	fwd, bwdRows, bwdWeights func(c, t int)
 }
@@ -296,6 +309,31 @@ func (nt *net) bindOp(o *op) {
 	ka := kernelAct(o.act)
 	if o.packed = o.dense && kernel.PackedAsm(); o.packed {
 		o.pw.Pack(o.in, o.out, o.w, o.out, false) // sized here, re-packed per batch (repackRows)
+		if o.prevG != nil {
+			o.pwT.Pack(o.out, o.in, o.w, o.out, true)
+		}
+		// xᵀ·δ on the packed kernels where g is 32–128 wide and x at
+		// least 32: measured on 256-row batches
+		// (bench/shapes-2026-12-06-1255.txt), the kernel saves more than
+		// packing g costs there; seed's 10-wide layers multiply faster
+		// in OpenBLAS, and packing the 784-wide g of an output layer
+		// (0.8 MB) costs about what the kernel saves. A fixed rule, not
+		// a timing at start-up, so that a run's bits do not depend on
+		// the machine's load.
+		if o.packG = o.out >= 32 && o.out <= 128 && o.in >= 32; o.packG {
+			o.pg.Pack(nt.maxB, o.out, o.g, o.out, false)
+		}
+		// g wider than 128 on x of 32–64: packing x (the narrow side)
+		// and transposing the product costs less than packing g, and
+		// the kernel beats OpenBLAS (bench/shapes-2026-12-06-1310.txt:
+		// 32×784 78 µs against 99). Not on a 128-wide x: deep's 128×784
+		// gained 4% alone but its step lost ~3% (the transpose into
+		// the 400 KB gradient is ~10× slower inside the step than alone;
+		// bench/xt-2026-12-06-1315.txt).
+		if o.packXT = !o.packG && o.out > 128 && o.in >= 32 && o.in <= 64; o.packXT {
+			o.px.Pack(nt.maxB, o.in, o.x, o.in, false)
+			o.dwT = make([]float32, o.out*o.in)
+		}
 	}
 	inPlace := o.dense && &o.a[0] == &o.z[0]
 	o.fwd = func(c, t int) {
@@ -360,8 +398,24 @@ func (nt *net) bindOp(o *op) {
 		if !o.logits {
 			kernel.ActGrad(ka, o.g[lo*o.out:hi*o.out], o.z[lo*o.out:hi*o.out], o.a[lo*o.out:hi*o.out], hi-lo, o.out)
 		}
-		if o.prevG == nil || !o.dense {
+		if !o.dense {
 			return // an activation op's g is its prevG
+		}
+		if o.packG {
+			// This thread's rows of g, for xᵀ·g (bwdWeights).
+			o.pg.PackRows(o.g, o.out, lo, hi)
+		}
+		if o.packXT {
+			o.px.PackRows(o.x, o.in, lo, hi) // for (gᵀ·x)ᵀ
+		}
+		if o.prevG == nil {
+			return
+		}
+		if o.packed {
+			// One chain over out per element: bit-identical
+			// whatever the thread split.
+			kernel.GemmPacked(hi-lo, o.g[lo*o.out:hi*o.out], o.out, &o.pwT, o.prevG[lo*o.in:hi*o.in], o.in, nil, kernel.Act{})
+			return
 		}
 		for r := lo; r < hi; r += blockRows {
 			e := min(r+blockRows, hi)
@@ -378,7 +432,11 @@ func (nt *net) bindOp(o *op) {
 			lo, hi := span(c, t, o.in)
 			for r := lo; r < hi; r += blockRows {
 				e := min(r+blockRows, hi)
-				kernel.Gemm(true, false, e-r, o.out, n, 1, o.x[r:], o.in, o.g, o.out, 0, o.dw[r*o.out:e*o.out], o.out)
+				if o.packG {
+					kernel.GemmPackedAT(e-r, o.x[r:], o.in, &o.pg, 0, o.out, o.dw[r*o.out:e*o.out], o.out)
+				} else {
+					kernel.Gemm(true, false, e-r, o.out, n, 1, o.x[r:], o.in, o.g, o.out, 0, o.dw[r*o.out:e*o.out], o.out)
+				}
 				if o.reg != nil && !o.reg.Kernel.IsZero() {
 					regGrad(o.reg.Kernel, o.dw[r*o.out:e*o.out], o.w[r*o.out:e*o.out], 1)
 				}
@@ -388,7 +446,18 @@ func (nt *net) bindOp(o *op) {
 			lo, hi := span(c, t, o.out)
 			for j := lo; j < hi; j += blockRows {
 				e := min(j+blockRows, hi)
-				kernel.Gemm(true, false, o.in, e-j, n, 1, o.x, o.in, o.g[j:], o.out, 0, o.dw[j:], o.out)
+				switch {
+				case o.packG:
+					// j is a multiple of blockRows, so of the panel width.
+					kernel.GemmPackedAT(o.in, o.x, o.in, &o.pg, j, e, o.dw[j:], o.out)
+				case o.packXT:
+					// Rows j…e−1 of dwᵀ = gᵀ·x, then into columns j…e−1 of dw.
+					dt := o.dwT[j*o.in : e*o.in]
+					kernel.GemmPackedAT(e-j, o.g[j:], o.out, &o.px, 0, o.in, dt, o.in)
+					kernel.Transpose(o.dw[j:], o.out, dt, o.in, e-j, o.in)
+				default:
+					kernel.Gemm(true, false, o.in, e-j, n, 1, o.x, o.in, o.g[j:], o.out, 0, o.dw[j:], o.out)
+				}
 				for r := range o.in {
 					if o.reg != nil && !o.reg.Kernel.IsZero() {
 						regGrad(o.reg.Kernel, o.dw[r*o.out+j:r*o.out+e], o.w[r*o.out+j:r*o.out+e], 1)
@@ -499,6 +568,9 @@ func (nt *net) repackRows(c, t int) {
 	for _, o := range nt.ops {
 		if o.packed {
 			o.pw.Repack(o.w, o.out, c, t)
+			if nt.train && o.prevG != nil {
+				o.pwT.Repack(o.w, o.out, c, t)
+			}
 		}
 	}
 }
@@ -643,6 +715,12 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 	if train && !math.IsNaN(loss) && !math.IsInf(loss, 0) {
 		for i := len(nt.ops) - 1; i >= nt.firstParams; i-- {
 			o := nt.ops[i]
+			if o.packG && o.pg.K() != n {
+				o.pg.Resize(n, o.out) // this batch's rows of g
+			}
+			if o.packXT && o.px.K() != n {
+				o.px.Resize(n, o.in) // and of x
+			}
 			nt.pool.run(o.bwdRows)
 			if o.dense {
 				nt.pool.run(o.bwdWeights)

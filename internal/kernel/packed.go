@@ -17,8 +17,9 @@ import (
 // safe for concurrent Pack calls, but once packed any number of goroutines
 // may multiply with it.
 type Packed struct {
-	k, n int
-	kern *microKernel
+	k, n  int
+	trans bool // packed from the transpose of the matrix given (Pack's trans)
+	kern  *microKernel
 	// data holds ceil(n/nr) panels; panel q is k rows of the nr columns
 	// q·nr … q·nr+nr−1 of B, row by row, zero past column n−1.
 	data []float32
@@ -68,41 +69,151 @@ func (p *Packed) pack(kern *microKernel, k, n int, b []float32, ldb int, trans b
 		p.data = make([]float32, size)
 	}
 	p.data = p.data[:size]
-	p.k, p.n, p.kern = k, n, kern
+	p.k, p.n, p.kern, p.trans = k, n, kern, trans
 	p.packPanels(b, ldb, trans, 0, panels)
 }
 
 // Repack packs B again into p, which must hold a matrix of B's shape
-// packed by Pack without trans (a layer's kernel after an update): only
-// the panels of part part of parts (near-equal runs of panels), so that
-// parts goroutines can share the work, each with its own part, while
-// nothing multiplies with p. It does not allocate.
+// packed by Pack, with the same trans (a layer's kernel, or its
+// transpose, after an update): only the panels of part part of parts
+// (near-equal runs of panels), so that parts goroutines can share the
+// work, each with its own part, while nothing multiplies with p. It does
+// not allocate.
 func (p *Packed) Repack(b []float32, ldb int, part, parts int) {
 	if p.kern == nil || parts < 1 || part < 0 || part >= parts {
 		panic("kernel: bad Repack")
 	}
 	k, n := p.k, p.n
-	if ldb < max(1, n) || (k > 0 && n > 0 && len(b) < (k-1)*ldb+n) {
+	br, bc := k, n
+	if p.trans {
+		br, bc = n, k
+	}
+	if ldb < max(1, bc) || (br > 0 && bc > 0 && len(b) < (br-1)*ldb+bc) {
 		panic("kernel: short B")
 	}
 	panels := (n + p.kern.nr - 1) / p.kern.nr
-	p.packPanels(b, ldb, false, part*panels/parts, (part+1)*panels/parts)
+	p.packPanels(b, ldb, p.trans, part*panels/parts, (part+1)*panels/parts)
+}
+
+// PackRows packs rows l0 … l1−1 of B, k×n with row stride ldb, into p,
+// which must hold a matrix of B's shape packed by Pack without trans:
+// every panel's rows l0 … l1−1, so that goroutines can each pack the
+// rows they computed (a gradient) while nothing multiplies with p. It
+// does not allocate.
+func (p *Packed) PackRows(b []float32, ldb int, l0, l1 int) {
+	if p.kern == nil || p.trans || l0 < 0 || l1 > p.k || l0 > l1 {
+		panic("kernel: bad PackRows")
+	}
+	k, n, nr := p.k, p.n, p.kern.nr
+	if l1 == l0 || n == 0 {
+		return
+	}
+	if ldb < n || len(b) < (l1-1)*ldb+n {
+		panic("kernel: short B")
+	}
+	// Panel by panel, so that the writes run in order (row by row they
+	// would jump k·nr values between panels, a multiple of 4 KiB apart).
+	panels := (n + nr - 1) / nr
+	for q := range panels {
+		panel := p.data[q*k*nr : (q+1)*k*nr]
+		j0 := q * nr
+		w := min(nr, n-j0)
+		for l := l0; l < l1; l++ {
+			dst := panel[l*nr : l*nr+nr]
+			src := b[l*ldb+j0:]
+			switch {
+			case w == 32 && nr == 32:
+				*(*[32]float32)(dst) = [32]float32(src)
+			case w == 16 && nr == 16:
+				*(*[16]float32)(dst) = [16]float32(src)
+			default:
+				copy(dst[:w], src[:w])
+				clear(dst[w:])
+			}
+		}
+	}
+}
+
+// Resize gives p, packed by Pack, the shape k×n (B's, or for a
+// transposed Pack Bᵀ's), with the same micro-kernel and trans, keeping its
+// memory when it is large enough: a gradient whose row count changes with
+// the batch. The packed values are undefined until Repack or PackRows
+// fill them.
+func (p *Packed) Resize(k, n int) {
+	if p.kern == nil || k < 0 || n < 0 {
+		panic("kernel: bad Resize")
+	}
+	size := (n + p.kern.nr - 1) / p.kern.nr * k * p.kern.nr
+	if cap(p.data) < size {
+		p.data = make([]float32, size)
+	}
+	p.k, p.n, p.data = k, n, p.data[:size]
+}
+
+// Panel returns the width of p's panels (32 for the AVX-512 kernel, 16
+// otherwise; 0 before Pack): column blocks of GemmPackedAT start at a
+// multiple of it.
+func (p *Packed) Panel() int {
+	if p.kern == nil {
+		return 0
+	}
+	return p.kern.nr
 }
 
 // packPanels packs panels q0 … q1−1 of B (see pack).
 func (p *Packed) packPanels(b []float32, ldb int, trans bool, q0, q1 int) {
 	k, n, nr := p.k, p.n, p.kern.nr
+	if trans {
+		// Bᵀ stored n×k: each of the panel's nr rows of b is read in
+		// order into a column of the panel, in blocks of 64 values of k
+		// so that the panel's lines being written stay in L1.
+		const kb = 64
+		for q := q0; q < q1; q++ {
+			panel := p.data[q*k*nr : (q+1)*k*nr]
+			j0 := q * nr
+			w := min(nr, n-j0)
+			for l0 := 0; l0 < k; l0 += kb {
+				l1 := min(l0+kb, k)
+				j8 := 0
+				if tile.Has256 && l1-l0 >= 8 {
+					// 8×8 blocks in registers; the rows and
+					// values past a multiple of 8 below.
+					for ; j8+8 <= w; j8 += 8 {
+						tile.Trans8x8(&b[(j0+j8)*ldb+l0], ldb, &panel[l0*nr+j8], nr, (l1-l0)/8)
+					}
+					if l8 := l0 + (l1-l0)/8*8; l8 < l1 {
+						for j := range j8 {
+							src := b[(j0+j)*ldb+l8 : (j0+j)*ldb+l1]
+							dst := panel[l8*nr+j:]
+							for i, v := range src {
+								dst[i*nr] = v
+							}
+						}
+					}
+				}
+				for j := j8; j < w; j++ {
+					src := b[(j0+j)*ldb+l0 : (j0+j)*ldb+l1]
+					dst := panel[l0*nr+j:]
+					for i, v := range src {
+						dst[i*nr] = v
+					}
+				}
+				if w < nr {
+					for l := l0; l < l1; l++ {
+						clear(panel[l*nr+w : l*nr+nr])
+					}
+				}
+			}
+		}
+		return
+	}
 	for q := q0; q < q1; q++ {
 		panel := p.data[q*k*nr : (q+1)*k*nr]
 		j0 := q * nr
 		w := min(nr, n-j0)
 		for l := range k {
 			dst := panel[l*nr : l*nr+nr]
-			if trans {
-				for j := range w {
-					dst[j] = b[(j0+j)*ldb+l]
-				}
-			} else if w == 32 && nr == 32 {
+			if w == 32 && nr == 32 {
 				*(*[32]float32)(dst) = [32]float32(b[l*ldb+j0:])
 				continue
 			} else if w == 16 && nr == 16 {
@@ -123,7 +234,7 @@ func (p *Packed) packPanels(b []float32, ldb int, trans bool, q0, q1 int) {
 // (AVX-512: B row by row, two 512-bit compares per panel) and allocates
 // nothing.
 func (p *Packed) Holds(k, n int, b []float32, ldb int) bool {
-	if p.kern == nil || p.k != k || p.n != n {
+	if p.kern == nil || p.trans || p.k != k || p.n != n {
 		return false
 	}
 	if k == 0 || n == 0 {
@@ -229,6 +340,47 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 	}
 	if !fused {
 		finish(act, c, 1, n, ldc)
+	}
+}
+
+// GemmPackedAT computes columns j0 … j1−1 of C = Aᵀ·B for A k×m stored
+// row-major with row stride lda (so C has m rows: a weight gradient xᵀ·g
+// with x the batch's rows), B k×n packed in p without trans, and C with
+// row stride ldc: those columns of C are written, never read, into c from
+// c[0] (c[i·ldc + j−j0]). j0 must be a multiple of p.Panel() and j1 ≤ n.
+//
+// Every element of C is one chain of float32 fused multiply-adds over
+// l = 0 … k−1 starting from 0, as in GemmPacked, so splitting C's rows or
+// panels among threads does not change a bit. It does not allocate, and
+// panics when a slice is too short for its shape.
+func GemmPackedAT(m int, a []float32, lda int, p *Packed, j0, j1 int, c []float32, ldc int) {
+	k, n := p.k, p.n
+	if p.kern == nil || p.trans {
+		panic("kernel: GemmPackedAT needs a Packed packed without trans")
+	}
+	if m < 0 || j0 < 0 || j1 > n || j0%p.kern.nr != 0 {
+		panic("kernel: bad GemmPackedAT columns")
+	}
+	if m == 0 || j1 <= j0 {
+		return
+	}
+	if lda < max(1, m) || ldc < j1-j0 {
+		panic("kernel: bad leading dimension")
+	}
+	if k > 0 && len(a) < (k-1)*lda+m {
+		panic("kernel: short A")
+	}
+	if len(c) < (m-1)*ldc+j1-j0 {
+		panic("kernel: short C")
+	}
+	kern := p.kern
+	for i0 := 0; i0 < m; i0 += kern.mb {
+		rows := min(kern.mb, m-i0)
+		ai := a
+		if k > 0 {
+			ai = a[i0:]
+		}
+		kern.block(rows, ai, 1, lda, p, j0, j1, c[i0*ldc:], ldc, nil, 0)
 	}
 }
 
@@ -593,4 +745,35 @@ func packedImpls() []ProductImpl {
 		}})
 	}
 	return impls
+}
+
+// Transpose writes the transpose of the rows×cols matrix src (row stride
+// lds) into dst (cols×rows, row stride ldd): dst[c·ldd + r] = src[r·lds +
+// c]. With AVX it moves 8×8 blocks in registers (tile.Trans8x8), the rest
+// value by value. It does not allocate.
+func Transpose(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if lds < cols || ldd < rows || len(src) < (rows-1)*lds+cols || len(dst) < (cols-1)*ldd+rows {
+		panic("kernel: bad Transpose")
+	}
+	r8, c8 := 0, 0
+	if tile.Has256 && rows >= 8 && cols >= 8 {
+		r8, c8 = rows/8*8, cols/8*8
+		// 8 rows of src at a time, across its columns: dst's rows
+		// c…c+7 get src's rows r…r+7.
+		for r := 0; r < r8; r += 8 {
+			tile.Trans8x8(&src[r*lds], lds, &dst[r], ldd, c8/8)
+		}
+	}
+	for r := range rows {
+		c0 := c8
+		if r >= r8 {
+			c0 = 0
+		}
+		for c := c0; c < cols; c++ {
+			dst[c*ldd+r] = src[r*lds+c]
+		}
+	}
 }

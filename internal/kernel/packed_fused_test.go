@@ -262,6 +262,86 @@ func TestPackedRepack(t *testing.T) {
 	}
 }
 
+// TestPackedTransRowsAT checks the training's packings and product: a
+// transposed Pack re-packed in 1–4 concurrent parts, and PackRows over
+// 1–4 concurrent runs of rows, give Pack's layout bit for bit;
+// GemmPackedAT over runs of panels gives the whole product bit for bit;
+// none of them allocates.
+func TestPackedTransRowsAT(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 17))
+	for _, kern := range availableKernels() {
+		for _, sh := range [][3]int{{1, 1, 1}, {3, 17, 20}, {7, 33, 33}, {128, 784, 784}, {256, 64, 70}, {65, 100, 101}, {0, 5, 5}} {
+			k, n, ld := sh[0], sh[1], sh[2]
+			// Transposed: B = Sᵀ for S n×k with row stride ld ≥ k.
+			ldt := max(1, k+ld-n)
+			s1, s2 := randMat(r, n, ldt, 1), randMat(r, n, ldt, 1)
+			var want Packed
+			want.pack(kern, k, n, s2, ldt, true)
+			b, b0 := randMat(r, k, ld, 1), randMat(r, k, ld, 1)
+			var wantRows Packed
+			wantRows.pack(kern, k, n, b, ld, false)
+			for parts := 1; parts <= 4; parts++ {
+				var p, q Packed
+				p.pack(kern, k, n, s1, ldt, true)
+				q.pack(kern, k, n, b0, ld, false) // another matrix's values: all overwritten
+				done := make(chan bool)
+				for part := range parts {
+					go func() {
+						p.Repack(s2, ldt, part, parts)
+						q.PackRows(b, ld, part*k/parts, (part+1)*k/parts)
+						done <- true
+					}()
+				}
+				for range parts {
+					<-done
+				}
+				if err := sameBits(p.data, want.data); err != nil {
+					t.Fatalf("%s Repack trans %v in %d parts: %v", kern.name, sh, parts, err)
+				}
+				if err := sameBits(q.data, wantRows.data); err != nil {
+					t.Fatalf("%s PackRows %v in %d parts: %v", kern.name, sh, parts, err)
+				}
+			}
+			// C = Aᵀ·B, A k×m (m = 37 with row stride 40), whole and
+			// by runs of panels.
+			const m, lda = 37, 40
+			a := randMat(r, k, lda, 1)
+			whole, cut := make([]float32, m*n), make([]float32, m*n)
+			GemmPackedAT(m, a, lda, &wantRows, 0, n, whole, n)
+			nr := wantRows.Panel()
+			for j := 0; j < n; j += 2 * nr {
+				GemmPackedAT(m, a, lda, &wantRows, j, min(j+2*nr, n), cut[j:], n)
+			}
+			if err := sameBits(cut, whole); err != nil {
+				t.Fatalf("%s GemmPackedAT %v by panels: %v", kern.name, sh, err)
+			}
+			for i := range m {
+				for j := range n {
+					var s float64
+					for l := range k {
+						s += float64(a[l*lda+i]) * float64(b[l*ld+j])
+					}
+					if d := math.Abs(float64(whole[i*n+j]) - s); d > 1e-5*(1+math.Abs(s))*float64(k+1) {
+						t.Fatalf("%s GemmPackedAT %v [%d,%d] = %v, float64 %v", kern.name, sh, i, j, whole[i*n+j], s)
+					}
+				}
+			}
+		}
+	}
+	var p, q Packed
+	s := randMat(r, 100, 120, 1)
+	p.Pack(120, 100, s, 120, true)
+	q.Pack(100, 120, s, 120, false)
+	c := make([]float32, 120*120)
+	if got := testing.AllocsPerRun(10, func() {
+		p.Repack(s, 120, 0, 2)
+		q.PackRows(s, 120, 10, 60)
+		GemmPackedAT(120, s, 120, &q, 0, 120, c, 120)
+	}); got != 0 {
+		t.Errorf("Repack trans, PackRows, GemmPackedAT: %v allocations", got)
+	}
+}
+
 // BenchmarkHolds times the check runtime.Predict makes on every packed
 // batch, on the deep model's 784×128 and 128×784 kernels: Packed.Holds
 // against the packed panels, and SameBits against a plain copy (what the
@@ -288,5 +368,34 @@ func BenchmarkHolds(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTranspose checks Transpose on shapes around the 8×8 blocks, with
+// padded strides, against the definition, and that it does not allocate.
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 19))
+	for _, sh := range [][2]int{{1, 1}, {8, 8}, {7, 9}, {9, 7}, {16, 24}, {128, 784}, {784, 128}, {17, 3}, {0, 4}} {
+		rows, cols := sh[0], sh[1]
+		lds, ldd := cols+3, rows+5
+		src := randMat(r, rows, lds, 1)
+		dst := randMat(r, cols, ldd, 1)
+		keep := append([]float32(nil), dst...)
+		Transpose(dst, ldd, src, lds, rows, cols)
+		for c := range cols {
+			for i := range ldd {
+				want := keep[c*ldd+i]
+				if i < rows {
+					want = src[i*lds+c]
+				}
+				if dst[c*ldd+i] != want {
+					t.Fatalf("%v: dst[%d][%d] = %v, want %v", sh, c, i, dst[c*ldd+i], want)
+				}
+			}
+		}
+	}
+	src, dst := make([]float32, 64*40), make([]float32, 40*64)
+	if got := testing.AllocsPerRun(10, func() { Transpose(dst, 64, src, 40, 64, 40) }); got != 0 {
+		t.Errorf("Transpose: %v allocations", got)
 	}
 }

@@ -21,9 +21,11 @@ func packedAsGemm(kern *microKernel) gemmFunc {
 		var p Packed
 		p.pack(kern, k, n, b, ldb, transB)
 		t := make([]float32, m*n)
-		if transA {
+		if transA && !transB {
 			// A stored k×m, read transposed by the micro-kernels
-			// (row stride 1, k stride lda).
+			// (row stride 1, k stride lda): GemmPackedAT.
+			GemmPackedAT(m, a, lda, &p, 0, n, t, n)
+		} else if transA {
 			for i0 := 0; i0 < m; i0 += kern.mb {
 				ai := a
 				if k > 0 {

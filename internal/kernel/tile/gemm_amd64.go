@@ -80,3 +80,11 @@ func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, 
 //
 //go:noescape
 func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
+
+// Trans8x8 transposes blocks 8×8 blocks: for b < blocks, dst[(8b+i)·ldd +
+// j] = src[j·lds + 8b + i] for i, j < 8 (strides in elements): 8 rows of
+// src, read along, become columns of dst. It needs Has256 (it uses AVX
+// only).
+//
+//go:noescape
+func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int)
