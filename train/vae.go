@@ -488,7 +488,7 @@ func newVAERun(v *VAE, cfg Config, maxB int) (*vaeRun, error) {
 	vr.decSlots = newSlots(cfg.Optimizer, len(dec.params))
 	vr.eps = make([]float32, maxB*v.Latent)
 	vr.gz = make([]float32, maxB*v.Latent)
-	dec.ops[0].prevG = vr.gz
+	dec.setInputGrad(vr.gz)
 	vr.rng, _ = newRand(cfg.Seed, streamEps)
 	vr.seq = make([]int, maxB)
 	return vr, nil
