@@ -4,7 +4,7 @@ train` (the one-line commands of the README) and prints a Markdown table of
 final losses next to real Keras's, from fixtures/train/blog/keras-50.json
 (written by fixtures/train/keras_blog.py):
 
-  python3 bench/blog_losses.py [--aekit ./aekit] [--seeds 1,2] [--out out/blog]
+  python3 bench/blog_losses.py [--aekit ./aekit] [--seeds 1,2,3,4] [--out out/blog]
 
 Each model runs once per seed with `--seed N` (aekit's own initialisation,
 shuffling and noise; Keras's seeds draw other numbers), on the rows, epochs
@@ -29,7 +29,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--aekit", default=os.path.join(ROOT, "aekit"))
-    ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--seeds", default="1,2,3,4")
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "blog"))
     a = ap.parse_args()
     k = json.load(open(os.path.join(ROOT, "fixtures", "train", "blog", "keras-50.json")))
