@@ -54,8 +54,7 @@ func mix64(z uint64) uint64 {
 // noiseFwd fills rows lo..hi of the noise op o: its output a from its
 // input x and the multiplier mask used by the backward pass; key is the
 // step's key for this op. Each pair of values (columns j, j+1) of a row
-// draws one 64-bit hash: two 32-bit uniforms, or two normals by
-// Box–Muller.
+// draws one 64-bit hash: two 32-bit uniforms, or two normals (gauss2).
 func (o *op) noiseFwd(lo, hi int, key uint64) {
 	w := o.out
 	for row := lo; row < hi; row++ {
@@ -105,20 +104,97 @@ func (o *op) noiseFwd(lo, hi int, key uint64) {
 	}
 }
 
-// gauss2 returns two independent standard normal numbers from the hash h
-// (Box–Muller on its two 32-bit halves).
+// gauss2 returns two independent standard normal numbers from the hash
+// h: gauss of h and of a second hash derived from it.
 func gauss2(h uint64) (float32, float32) {
-	u1 := (float64(h>>32) + 0.5) * (1.0 / (1 << 32)) // (0, 1)
-	u2 := float64(h&0xffffffff) * (1.0 / (1 << 32))
-	r := math.Sqrt(-2 * math.Log(u1))
-	s, c := math.Sincos(2 * math.Pi * u2)
-	return float32(r * c), float32(r * s)
+	return gauss(h), gauss(mix64(h ^ 0x632be59bd9b4e019))
 }
 
-// gauss returns a standard normal number from the hash h.
+// gauss returns a standard normal number from the hash h, by the
+// Marsaglia–Tsang ziggurat (128 layers): a table look-up, a multiply and
+// a compare for 98.8% of the values (its low 32 bits are the value, bits
+// 32–38 the layer); the others draw further uniforms by re-hashing h.
+// About 15 times faster than Box–Muller's log, sqrt and sincos here
+// (measured by the family helper: 9.5 against 145 ns a value).
 func gauss(h uint64) float32 {
-	n, _ := gauss2(h)
-	return n
+	hz, iz := int32(h), (h>>32)&127
+	if uint32(abs32(hz)) < zigK[iz] {
+		return float32(float64(hz) * zigW[iz])
+	}
+	return gaussTail(h, hz, iz)
+}
+
+// abs32 returns |v| (MinInt32 stays negative, and so is never below a
+// zigK bound).
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// uniform01 returns a uniform number in [0, 1) from the top 53 bits of h.
+func uniform01(h uint64) float64 { return float64(h>>11) * (1.0 / (1 << 53)) }
+
+// zigR is the start of the ziggurat's tail.
+const zigR = 3.442619855899
+
+// zigK, zigW and zigF are the ziggurat's tables (Marsaglia and Tsang
+// 2000, "The Ziggurat Method for Generating Random Variables", 128
+// layers): bounds on |hz|, the scale of hz, and the density at each
+// layer's edge. They are computed once at start-up and only read.
+var zigK, zigW, zigF = zigTables()
+
+func zigTables() (k [128]uint32, w, f [128]float64) {
+	const m1 = 2147483648.0
+	const vn = 9.91256303526217e-3
+	dn, tn := zigR, zigR
+	q := vn / math.Exp(-.5*dn*dn)
+	k[0] = uint32((dn / q) * m1)
+	k[1] = 0
+	w[0], w[127] = q/m1, dn/m1
+	f[0], f[127] = 1, math.Exp(-.5*dn*dn)
+	for i := 126; i >= 1; i-- {
+		dn = math.Sqrt(-2 * math.Log(vn/dn+math.Exp(-.5*dn*dn)))
+		k[i+1] = uint32((dn / tn) * m1)
+		tn = dn
+		f[i] = math.Exp(-.5 * dn * dn)
+		w[i] = dn / m1
+	}
+	return k, w, f
+}
+
+// gaussTail finishes gauss for a value outside layer iz's rectangle:
+// the wedge test, the tail beyond zigR for layer 0, or a new draw.
+func gaussTail(h uint64, hz int32, iz uint64) float32 {
+	next := func() uint64 {
+		h = mix64(h + 0x9e3779b97f4a7c15)
+		return h
+	}
+	for {
+		x := float64(hz) * zigW[iz]
+		if iz == 0 {
+			for {
+				x = -math.Log(1-uniform01(next())) / zigR
+				y := -math.Log(1 - uniform01(next()))
+				if y+y >= x*x {
+					break
+				}
+			}
+			if hz > 0 {
+				return float32(zigR + x)
+			}
+			return float32(-zigR - x)
+		}
+		if zigF[iz]+uniform01(next())*(zigF[iz-1]-zigF[iz]) < math.Exp(-.5*x*x) {
+			return float32(x)
+		}
+		g := next()
+		hz, iz = int32(g), (g>>32)&127
+		if uint32(abs32(hz)) < zigK[iz] {
+			return float32(float64(hz) * zigW[iz])
+		}
+	}
 }
 
 // setNoise sets o's constants for its kind and rate.
