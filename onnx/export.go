@@ -98,9 +98,10 @@ type ExportOptions struct {
 	// graph outputs of those names by one Split node after the last
 	// layer: a VAE encoder's 2·L values become outputs "z_mean" and
 	// "z_log_var" of L values each. The names must differ from each other
-	// and from the input's. Not with Score; no self-check data is stored,
-	// and Read, which reads models of one output, refuses such a file
-	// (ErrGraph). Empty (the default) writes the one output.
+	// and from the input's. Not with Score; no self-check data is
+	// stored. Read reads such a file as the model with the parts
+	// concatenated (Info.SplitOutputs names them). Empty (the default)
+	// writes the one output.
 	SplitOutputs []string
 	// Metadata holds extra metadata_props entries, written sorted by key
 	// (for example a stored anomaly threshold, see package score). The

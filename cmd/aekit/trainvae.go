@@ -12,6 +12,7 @@ import (
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/train"
 )
 
@@ -36,10 +37,18 @@ aekit predict OUT.keras --model decoder generates from codes, --model encoder
 --output z_mean gives the codes. -o OUT.onnx or OUT.h5 writes two models,
 OUT.encoder.EXT (input → z_mean and z_log_var, concatenated: the first LATENT
 outputs are z_mean) and OUT.decoder.EXT (code → reconstruction; aekit predict
-on it generates from codes). --history writes
+on it generates from codes); in OUT.encoder.onnx z_mean and z_log_var are two
+outputs of those names (aekit reads the file as their concatenation).
+--history writes
 epoch,loss,reconstruction_loss,kl_loss,seconds. Not with a VAE: --target,
 validation, early stopping, checkpoints (Ctrl-C stops without one), --noise,
 --keras-seed, --plot, --recon, --score.`
+
+// vaeSplit returns the options that write a VAE encoder to ONNX with
+// outputs z_mean and z_log_var.
+func vaeSplit() *onnx.ExportOptions {
+	return &onnx.ExportOptions{SplitOutputs: []string{"z_mean", "z_log_var"}}
+}
 
 // vaeOutputs returns the encoder's and decoder's files for -o out.
 func vaeOutputs(out string) (enc, dec string) {
@@ -138,7 +147,11 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 			return failf(fmt.Errorf("-o %s: %w", f.out, err))
 		}
 	} else {
-		if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
+		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
+			if _, err := onnx.Marshal(v.Encoder, vaeSplit()); err != nil {
+				return failf(fmt.Errorf("-o %s: %w", encOut, err))
+			}
+		} else if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
 			return failf(fmt.Errorf("-o %w", err))
 		}
 		if _, err := modelfile.Marshal(decOut, v.Decoder, nil); err != nil {
@@ -183,7 +196,11 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "aekit train: VAE written to %s (nested models encoder: z_mean, z_log_var, z; decoder; custom object %s)\n",
 			f.out, keras.SamplingRegisteredName)
 	} else {
-		if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
+		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
+			if err := onnx.WriteFile(encOut, v.Encoder, vaeSplit()); err != nil {
+				return failf(err)
+			}
+		} else if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
 			return failf(err)
 		}
 		if err := saveModelOpset(decOut, v.Decoder, 0); err != nil {

@@ -5,12 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/npy"
+	"github.com/aekit/aekit/onnx"
 )
 
 // TestTrainVAE trains a small VAE from the --layers spelling: epoch lines
@@ -68,6 +70,11 @@ func TestTrainVAE(t *testing.T) {
 		me, _, err := modelfile.Open(enc, encOpt)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ext == ".onnx" {
+			if _, info, err := onnx.ReadFile(enc); err != nil || !slices.Equal(info.SplitOutputs, []string{"z_mean", "z_log_var"}) {
+				t.Errorf("%s: encoder outputs %v (%v), want z_mean, z_log_var", ext, info, err)
+			}
 		}
 		md, _, err := modelfile.Open(dec, decOpt)
 		if err != nil {
