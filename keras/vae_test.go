@@ -3,6 +3,7 @@ package keras
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -195,50 +196,56 @@ func TestKerasLoadsVAE(t *testing.T) {
 	if err := os.WriteFile(script, []byte(vaeLoadScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v := vaeFixture(t, "6:relu,5:tanh|3:vae|6:relu,8:sigmoid", 8)
-	name := filepath.Join(dir, "vae.keras")
-	if err := WriteVAEFile(name, v.Encoder, v.Decoder); err != nil {
-		t.Fatal(err)
-	}
-	x := vaeInput(4, 8)
-	codes := vaeInput(3, v.Latent)
-	xf, cf := filepath.Join(dir, "x.npy"), filepath.Join(dir, "c.npy")
-	if err := npy.WriteFile(xf, &npy.Array{Shape: []int{4, 8}, Data: x}); err != nil {
-		t.Fatal(err)
-	}
-	if err := npy.WriteFile(cf, &npy.Array{Shape: []int{3, v.Latent}, Data: codes}); err != nil {
-		t.Fatal(err)
-	}
-	zm, zlv, dec := vaeWant(t, v, x, codes)
-	for _, how := range []string{"custom", "register"} {
-		var got struct {
-			ZMean         []float32 `json:"z_mean"`
-			ZLogVar       []float32 `json:"z_log_var"`
-			Decoder       []float32 `json:"decoder"`
-			ZShape        []int     `json:"z_shape"`
-			VAEShape      []int     `json:"vae_shape"`
-			EncoderLayers []string  `json:"encoder_layers"`
-			SamplingClass string    `json:"sampling_class"`
+	// With hidden encoder layers, and without (z_mean on the input).
+	for ci, c := range []struct {
+		spec string
+		hows []string
+	}{{"6:relu,5:tanh|3:vae|6:relu,8:sigmoid", []string{"custom", "register"}}, {"2:vae|8:sigmoid", []string{"custom"}}} {
+		v := vaeFixture(t, c.spec, 8)
+		name := filepath.Join(dir, fmt.Sprintf("vae%d.keras", ci))
+		if err := WriteVAEFile(name, v.Encoder, v.Decoder); err != nil {
+			t.Fatal(err)
 		}
-		out := interop.Run(t, py, script, name, xf, cf, how)
-		if err := json.Unmarshal(lastJSON(out), &got); err != nil {
-			t.Fatalf("%s: %v\n%s", how, err, out)
+		x := vaeInput(4, 8)
+		codes := vaeInput(3, v.Latent)
+		xf, cf := filepath.Join(dir, fmt.Sprintf("x%d.npy", ci)), filepath.Join(dir, fmt.Sprintf("c%d.npy", ci))
+		if err := npy.WriteFile(xf, &npy.Array{Shape: []int{4, 8}, Data: x}); err != nil {
+			t.Fatal(err)
 		}
-		closeTo(t, how+" z_mean", got.ZMean, zm)
-		closeTo(t, how+" z_log_var", got.ZLogVar, zlv)
-		closeTo(t, how+" decoder", got.Decoder, dec)
-		if len(got.ZShape) != 2 || got.ZShape[0] != 4 || got.ZShape[1] != v.Latent {
-			t.Errorf("%s: z shape %v", how, got.ZShape)
+		if err := npy.WriteFile(cf, &npy.Array{Shape: []int{3, v.Latent}, Data: codes}); err != nil {
+			t.Fatal(err)
 		}
-		if len(got.VAEShape) != 2 || got.VAEShape[0] != 4 || got.VAEShape[1] != 8 {
-			t.Errorf("%s: vae(x) shape %v", how, got.VAEShape)
-		}
-		if got.SamplingClass != "Sampling" {
-			t.Errorf("%s: layer z is a %s", how, got.SamplingClass)
-		}
-		names := strings.Join(got.EncoderLayers, " ")
-		if !strings.Contains(names, "z_mean z_log_var z") {
-			t.Errorf("%s: encoder layers %v, want z_mean, z_log_var, z last", how, got.EncoderLayers)
+		zm, zlv, dec := vaeWant(t, v, x, codes)
+		for _, how := range c.hows {
+			var got struct {
+				ZMean         []float32 `json:"z_mean"`
+				ZLogVar       []float32 `json:"z_log_var"`
+				Decoder       []float32 `json:"decoder"`
+				ZShape        []int     `json:"z_shape"`
+				VAEShape      []int     `json:"vae_shape"`
+				EncoderLayers []string  `json:"encoder_layers"`
+				SamplingClass string    `json:"sampling_class"`
+			}
+			out := interop.Run(t, py, script, name, xf, cf, how)
+			if err := json.Unmarshal(lastJSON(out), &got); err != nil {
+				t.Fatalf("%s: %v\n%s", how, err, out)
+			}
+			closeTo(t, c.spec+" "+how+" z_mean", got.ZMean, zm)
+			closeTo(t, c.spec+" "+how+" z_log_var", got.ZLogVar, zlv)
+			closeTo(t, c.spec+" "+how+" decoder", got.Decoder, dec)
+			if len(got.ZShape) != 2 || got.ZShape[0] != 4 || got.ZShape[1] != v.Latent {
+				t.Errorf("%s: z shape %v", how, got.ZShape)
+			}
+			if len(got.VAEShape) != 2 || got.VAEShape[0] != 4 || got.VAEShape[1] != 8 {
+				t.Errorf("%s: vae(x) shape %v", how, got.VAEShape)
+			}
+			if got.SamplingClass != "Sampling" {
+				t.Errorf("%s: layer z is a %s", how, got.SamplingClass)
+			}
+			names := strings.Join(got.EncoderLayers, " ")
+			if !strings.Contains(names, "z_mean z_log_var z") {
+				t.Errorf("%s: encoder layers %v, want z_mean, z_log_var, z last", how, got.EncoderLayers)
+			}
 		}
 	}
 }
