@@ -64,5 +64,8 @@
 // Real Keras judges both directions in the tests: fixtures saved by Keras
 // 3.15 and tf-keras 2.21 in every layout, with Keras's own outputs
 // (fixtures/keras/judge), and every file Write produces loaded live by
-// Keras 3 (.keras and .h5) and tf-keras 2 (.h5), see Write.
+// Keras 3 (.keras and .h5) and tf-keras 2 (.h5), see Write. WriteVAE
+// writes a variational autoencoder (encoder and decoder) as one .keras
+// file shaped like the Keras example's saved VAE, its sampling layer a
+// custom class that Keras finds by SamplingRegisteredName.
 package keras

@@ -161,6 +161,12 @@ func (wr *writer) keras(wm *wmodel) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return wr.kerasZip(cfg, wm)
+}
+
+// kerasZip writes a .keras zip of the config JSON cfg and the weights of
+// wm's layers.
+func (wr *writer) kerasZip(cfg []byte, wm *wmodel) ([]byte, error) {
 	weights, err := wr.v3Weights(wm)
 	if err != nil {
 		return nil, err

@@ -93,6 +93,16 @@ type ExportOptions struct {
 	// BatchNormalization test model: see TestKindsFold); Read then sees
 	// one Dense layer. False (the default) keeps the layer.
 	FoldAffine bool
+	// SplitOutputs, when it names two or more outputs, splits the model's
+	// output along its last axis into that many equal parts, written as
+	// graph outputs of those names by one Split node after the last
+	// layer: a VAE encoder's 2·L values become outputs "z_mean" and
+	// "z_log_var" of L values each. The names must differ from each other
+	// and from the input's. Not with Score; no self-check data is
+	// stored. Read reads such a file as the model with the parts
+	// concatenated (Info.SplitOutputs names them). Empty (the default)
+	// writes the one output.
+	SplitOutputs []string
 	// Metadata holds extra metadata_props entries, written sorted by key
 	// (for example a stored anomaly threshold, see package score). The
 	// keys aekit.model and aekit.check.* are reserved.
@@ -182,13 +192,21 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	}
 	inName, outName := graphNames(m)
 	b.tensors[inName], b.tensors[outName] = true, true
+	if err := checkSplit(o.SplitOutputs, inName, m, o.Score != nil); err != nil {
+		return nil, err
+	}
+	for _, s := range o.SplitOutputs {
+		b.tensors[s] = true
+	}
 	gen := 0
 	st := b.structure(m, &gen)
 	cur, err := b.model(m, inName, st)
 	if err != nil {
 		return nil, err
 	}
-	if cur == inName {
+	if len(o.SplitOutputs) > 0 {
+		o.Checks = -1
+	} else if cur == inName {
 		b.g.Node = append(b.g.Node, &pb.NodeProto{Name: b.nodeName("identity"), OpType: "Identity",
 			Input: []string{inName}, Output: []string{outName}})
 	} else {
@@ -206,6 +224,9 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	}
 	b.g.Input = []*pb.ValueInfoProto{valueInfo(inName, batch, m.Input, "one row per sample")}
 	b.g.Output = []*pb.ValueInfoProto{valueInfo(outName, batch, m.OutputShape(), "")}
+	if len(o.SplitOutputs) > 0 {
+		b.g.Output = b.split(cur, o.SplitOutputs, m.OutputShape(), batch)
+	}
 	if err := b.scoreOutputs(o.Score, m, batch); err != nil {
 		return nil, err
 	}
@@ -242,6 +263,58 @@ func encode(m *runtime.Model, opt *ExportOptions) (*pb.ModelProto, error) {
 	}
 	mp.MetadataProps = append(mp.MetadataProps, extra...)
 	return mp, nil
+}
+
+// checkSplit checks ExportOptions.SplitOutputs for m.
+func checkSplit(names []string, in string, m *runtime.Model, score bool) error {
+	if len(names) == 0 {
+		return nil
+	}
+	shape := m.OutputShape()
+	switch {
+	case len(names) == 1:
+		return fmt.Errorf("%w: SplitOutputs names one output; want two or more", ErrExport)
+	case score:
+		return fmt.Errorf("%w: SplitOutputs with Score", ErrExport)
+	case len(shape) == 0 || shape[len(shape)-1]%len(names) != 0:
+		return fmt.Errorf("%w: output shape %v does not split into %d equal parts", ErrExport, shape, len(names))
+	}
+	seen := map[string]bool{in: true}
+	for _, n := range names {
+		if n == "" || seen[n] {
+			return fmt.Errorf("%w: SplitOutputs %q: names must be distinct, non-empty and not the input's %q", ErrExport, names, in)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// split adds a Split node of x along its last axis (of shape[...]) into
+// equal parts named names and returns their graph outputs. The sizes
+// are an input from opset 13, an attribute before.
+func (b *builder) split(x string, names []string, shape []int, batch *pb.TensorShapeProto_Dimension) []*pb.ValueInfoProto {
+	part := shape[len(shape)-1] / len(names)
+	sizes := make([]int64, len(names))
+	for i := range sizes {
+		sizes[i] = int64(part)
+	}
+	axis := attrI("axis", int64(len(shape)))
+	n := &pb.NodeProto{Name: b.nodeName("split"), OpType: "Split", Input: []string{x}, Output: names, Attribute: []*pb.AttributeProto{axis}}
+	if b.opset >= 13 {
+		s := b.tensorName("split/sizes")
+		b.g.Initializer = append(b.g.Initializer, &pb.TensorProto{Name: s, Dims: []int64{int64(len(sizes))},
+			DataType: int32(pb.TensorProto_INT64), Int64Data: sizes})
+		n.Input = append(n.Input, s)
+	} else {
+		n.Attribute = append(n.Attribute, &pb.AttributeProto{Name: "split", Type: pb.AttributeProto_INTS, Ints: sizes})
+	}
+	b.g.Node = append(b.g.Node, n)
+	out := make([]*pb.ValueInfoProto, len(names))
+	ps := append(append([]int(nil), shape[:len(shape)-1]...), part)
+	for i, name := range names {
+		out[i] = valueInfo(name, batch, ps, "")
+	}
+	return out
 }
 
 // graphNames returns the names of the graph input and output, as tf2onnx

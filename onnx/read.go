@@ -40,6 +40,12 @@ type Info struct {
 	// is_anomaly; see ScoreOutput) the graph has besides its output. Read
 	// leaves them aside: the model is the graph up to OutputName.
 	ScoreOutputs []string
+	// SplitOutputs names the graph outputs when they are the parts of one
+	// Split node along the last axis (ExportOptions.SplitOutputs: a VAE
+	// encoder's z_mean and z_log_var). Read then reads the graph up to
+	// the Split's input, OutputName: the model's output is the parts
+	// concatenated in order.
+	SplitOutputs []string
 
 	checkErr error
 }

@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	pb "github.com/aekit/aekit/internal/onnxpb"
@@ -60,6 +61,31 @@ func (im *importer) nodeLabel(n *pb.NodeProto) string {
 	return "an unnamed node"
 }
 
+// splitSource returns the input of the Split node whose outputs are the
+// graph outputs outs, two or more in order, along axis -1 or 1 (the last
+// axis of an aekit model's rows), or "" when there is none.
+func splitSource(g *pb.GraphProto, outs []string) string {
+	if len(outs) < 2 {
+		return ""
+	}
+	for _, n := range g.GetNode() {
+		if n.GetOpType() != "Split" || n.GetDomain() != "" || len(n.GetInput()) == 0 || !slices.Equal(n.GetOutput(), outs) {
+			continue
+		}
+		axis := int64(0)
+		for _, a := range n.GetAttribute() {
+			if a.GetName() == "axis" {
+				axis = a.GetI()
+			}
+		}
+		if axis != -1 && axis != 1 {
+			return ""
+		}
+		return n.GetInput()[0]
+	}
+	return ""
+}
+
 func (im *importer) graph(g *pb.GraphProto) (*runtime.Model, error) {
 	for _, t := range g.GetInitializer() {
 		if t.GetName() == "" {
@@ -94,6 +120,10 @@ func (im *importer) graph(g *pb.GraphProto) (*runtime.Model, error) {
 		}
 		outs = append(outs, o.GetName())
 	}
+	if src := splitSource(g, outs); src != "" {
+		im.info.SplitOutputs = outs
+		outs = []string{src}
+	}
 	if len(outs) != 1 {
 		return nil, fmt.Errorf("%w: graph has %d outputs; aekit models have one", ErrGraph, len(g.GetOutput()))
 	}
@@ -127,7 +157,11 @@ func (im *importer) graph(g *pb.GraphProto) (*runtime.Model, error) {
 	if _, err := im.mat(v, &pb.NodeProto{Name: out, OpType: "graph output"}); err != nil {
 		return nil, err
 	}
-	return &runtime.Model{Input: input, Layers: im.fuse(im.layers)}, nil
+	m := &runtime.Model{Input: input, Layers: im.fuse(im.layers)}
+	if len(im.info.SplitOutputs) > 0 && len(m.OutputShape()) != 1 {
+		return nil, fmt.Errorf("%w: outputs %q split a tensor of shape %v; aekit reads split rows only", ErrGraph, im.info.SplitOutputs, m.OutputShape())
+	}
+	return m, nil
 }
 
 // input checks the graph input's type and returns one sample's shape.

@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
+	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/train"
 )
 
@@ -26,13 +28,27 @@ layers after it are the decoder, e.g. the Keras example on 28×28 images:
 The loss is the example train_step's: reconstruction (--loss, binary
 cross-entropy by default, summed over the features, mean over the batch) plus
 the KL divergence; each epoch prints loss, reconstruction_loss and kl_loss
-(means over the epoch's batches, as the example's trackers). -o OUT.EXT writes
-two models, OUT.encoder.EXT (input → z_mean and z_log_var, concatenated: the
-first LATENT outputs are z_mean) and OUT.decoder.EXT (code → reconstruction;
-aekit predict on it generates from codes). --history writes
+(means over the epoch's batches, as the example's trackers). -o OUT.keras
+writes one Keras 3 file shaped like the example's saved VAE: vae =
+decoder(encoder(x)[2]), the encoder ending in Dense z_mean, Dense z_log_var
+and a sampling layer z registered as aekit>Sampling (Keras loads it with
+custom_objects={"aekit>Sampling": Sampling}, see keras.SamplingRegisteredName);
+aekit predict OUT.keras --model decoder generates from codes, --model encoder
+--output z_mean gives the codes. -o OUT.onnx or OUT.h5 writes two models,
+OUT.encoder.EXT (input → z_mean and z_log_var, concatenated: the first LATENT
+outputs are z_mean) and OUT.decoder.EXT (code → reconstruction; aekit predict
+on it generates from codes); in OUT.encoder.onnx z_mean and z_log_var are two
+outputs of those names (aekit reads the file as their concatenation).
+--history writes
 epoch,loss,reconstruction_loss,kl_loss,seconds. Not with a VAE: --target,
 validation, early stopping, checkpoints (Ctrl-C stops without one), --noise,
 --keras-seed, --plot, --recon, --score.`
+
+// vaeSplit returns the options that write a VAE encoder to ONNX with
+// outputs z_mean and z_log_var.
+func vaeSplit() *onnx.ExportOptions {
+	return &onnx.ExportOptions{SplitOutputs: []string{"z_mean", "z_log_var"}}
+}
 
 // vaeOutputs returns the encoder's and decoder's files for -o out.
 func vaeOutputs(out string) (enc, dec string) {
@@ -66,7 +82,7 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		return failf(err)
 	}
 	if f.out == "-" {
-		return failf(errors.New("-o -: a VAE is written as two files, OUT.encoder.EXT and OUT.decoder.EXT"))
+		return failf(errors.New("-o -: a VAE is written as a file, OUT.keras, or two, OUT.encoder.EXT and OUT.decoder.EXT"))
 	}
 	switch strings.ToLower(filepath.Ext(f.out)) {
 	case ".keras", ".h5", ".hdf5", ".onnx":
@@ -74,6 +90,10 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		return failf(fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out))
 	}
 	encOut, decOut := vaeOutputs(f.out)
+	single := strings.EqualFold(filepath.Ext(f.out), ".keras")
+	if single {
+		encOut, decOut = f.out, f.out
+	}
 	outs := []struct{ flag, name string }{{"-o", encOut}, {"-o", decOut}, {"--history", f.history}}
 	for _, p := range outs {
 		if p.name == "" {
@@ -122,11 +142,21 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if err != nil {
 		return failf(fmt.Errorf("--layers: %w", err))
 	}
-	if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
-		return failf(fmt.Errorf("-o %w", err))
-	}
-	if _, err := modelfile.Marshal(decOut, v.Decoder, nil); err != nil {
-		return failf(fmt.Errorf("-o %w", err))
+	if single {
+		if err := keras.WriteVAE(io.Discard, v.Encoder, v.Decoder); err != nil {
+			return failf(fmt.Errorf("-o %s: %w", f.out, err))
+		}
+	} else {
+		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
+			if _, err := onnx.Marshal(v.Encoder, vaeSplit()); err != nil {
+				return failf(fmt.Errorf("-o %s: %w", encOut, err))
+			}
+		} else if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
+			return failf(fmt.Errorf("-o %w", err))
+		}
+		if _, err := modelfile.Marshal(decOut, v.Decoder, nil); err != nil {
+			return failf(fmt.Errorf("-o %w", err))
+		}
 	}
 
 	bar := newProgress(stderr)
@@ -159,13 +189,25 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		}
 		return failf(err)
 	}
-	if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
-		return failf(err)
+	if single {
+		if err := keras.WriteVAEFile(f.out, v.Encoder, v.Decoder); err != nil {
+			return failf(err)
+		}
+		fmt.Fprintf(stderr, "aekit train: VAE written to %s (nested models encoder: z_mean, z_log_var, z; decoder; custom object %s)\n",
+			f.out, keras.SamplingRegisteredName)
+	} else {
+		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
+			if err := onnx.WriteFile(encOut, v.Encoder, vaeSplit()); err != nil {
+				return failf(err)
+			}
+		} else if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
+			return failf(err)
+		}
+		if err := saveModelOpset(decOut, v.Decoder, 0); err != nil {
+			return failf(err)
+		}
+		fmt.Fprintf(stderr, "aekit train: VAE written to %s (encoder: z_mean, z_log_var) and %s (decoder)\n", encOut, decOut)
 	}
-	if err := saveModelOpset(decOut, v.Decoder, 0); err != nil {
-		return failf(err)
-	}
-	fmt.Fprintf(stderr, "aekit train: VAE written to %s (encoder: z_mean, z_log_var) and %s (decoder)\n", encOut, decOut)
 	if f.history != "" {
 		var b strings.Builder
 		b.WriteString("epoch,loss,reconstruction_loss,kl_loss,seconds\n")

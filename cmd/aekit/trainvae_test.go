@@ -5,12 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/npy"
+	"github.com/aekit/aekit/onnx"
 )
 
 // TestTrainVAE trains a small VAE from the --layers spelling: epoch lines
@@ -52,17 +54,34 @@ func TestTrainVAE(t *testing.T) {
 		if e, loss, rec, kl := v[0], v[1], v[2], v[3]; len(f) != 5 || err != nil || e != 5 || math.Abs(loss-(rec+kl)) > 1e-9*loss || !(kl > 0) {
 			t.Errorf("%s: last history row %q (%v)", ext, rows[5], err)
 		}
+		// .onnx: two files, the encoder's output z_mean and z_log_var
+		// concatenated; .keras: one file with nested models encoder (read
+		// up to z_mean) and decoder.
 		enc, dec := vaeOutputs(out)
-		me, _, err := modelfile.Open(enc, nil)
+		encOpt, decOpt, encWidth, decArgs := (*modelfile.Options)(nil), (*modelfile.Options)(nil), 4, []string(nil)
+		if ext == ".keras" {
+			if _, err := os.Stat(enc); err == nil {
+				t.Errorf("%s: wrote %s; want one file", ext, enc)
+			}
+			enc, dec = out, out
+			encOpt, decOpt, encWidth = &modelfile.Options{Model: "encoder", Output: "z_mean"}, &modelfile.Options{Model: "decoder"}, 2
+			decArgs = []string{"--model", "decoder"}
+		}
+		me, _, err := modelfile.Open(enc, encOpt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		md, _, err := modelfile.Open(dec, nil)
+		if ext == ".onnx" {
+			if _, info, err := onnx.ReadFile(enc); err != nil || !slices.Equal(info.SplitOutputs, []string{"z_mean", "z_log_var"}) {
+				t.Errorf("%s: encoder outputs %v (%v), want z_mean, z_log_var", ext, info, err)
+			}
+		}
+		md, _, err := modelfile.Open(dec, decOpt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if me.InputWidth() != 20 || me.OutputWidth() != 4 || md.InputWidth() != 2 || md.OutputWidth() != 20 {
-			t.Errorf("%s: encoder %d→%d, decoder %d→%d; want 20→4 and 2→20", ext, me.InputWidth(), me.OutputWidth(), md.InputWidth(), md.OutputWidth())
+		if me.InputWidth() != 20 || me.OutputWidth() != encWidth || md.InputWidth() != 2 || md.OutputWidth() != 20 {
+			t.Errorf("%s: encoder %d→%d, decoder %d→%d; want 20→%d and 2→20", ext, me.InputWidth(), me.OutputWidth(), md.InputWidth(), md.OutputWidth(), encWidth)
 		}
 		// Generate from codes.
 		codes := filepath.Join(dir, "codes.npy")
@@ -70,7 +89,7 @@ func TestTrainVAE(t *testing.T) {
 			t.Fatal(err)
 		}
 		gen := filepath.Join(dir, "gen"+ext+".npy")
-		runOK(t, "predict", dec, "-i", codes, "-o", gen)
+		runOK(t, append([]string{"predict", dec, "-i", codes, "-o", gen}, decArgs...)...)
 		g, err := npy.ReadFile(gen)
 		if err != nil {
 			t.Fatal(err)
@@ -85,6 +104,30 @@ func TestTrainVAE(t *testing.T) {
 		for i, v := range want {
 			if g.Data[i] != v || !(v > 0 && v < 1) {
 				t.Fatalf("%s: generated[%d] = %g, decoder %g", ext, i, g.Data[i], v)
+			}
+		}
+		if ext == ".keras" {
+			zm := filepath.Join(dir, "zmean.npy")
+			runOK(t, "predict", out, "--model", "encoder", "--output", "z_mean", "-i", data, "-o", zm)
+			z, err := npy.ReadFile(zm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := npy.ReadFile(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := me.Predict(nil, x.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(z.Shape) != 2 || z.Shape[0] != 300 || z.Shape[1] != 2 || len(z.Data) != len(want) {
+				t.Fatalf("z_mean shape %v", z.Shape)
+			}
+			for i, v := range want {
+				if z.Data[i] != v {
+					t.Fatalf("z_mean[%d] = %g, encoder %g", i, z.Data[i], v)
+				}
 			}
 		}
 	}
