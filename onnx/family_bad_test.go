@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/aekit/aekit/internal/onnxpb"
+	"github.com/aekit/aekit/runtime"
 )
 
 // TestKerasLayerNormPerturbed edits the tf2onnx LayerNormalization
@@ -96,6 +97,67 @@ func TestKerasLayerNormPerturbed(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// TestUnitNormPerturbed edits aekit's UnitNormalization export
+// (ReduceSumSquare, Max, Sqrt, Div) and checks that Read refuses a sum
+// over another axis and another ε with ErrUnsupportedOp.
+func TestUnitNormPerturbed(t *testing.T) {
+	var model *runtime.Model
+	for _, c := range kindCases(t) {
+		if c.Name == "k_unit" {
+			model = c.Model
+		}
+	}
+	if model == nil {
+		t.Fatal("no kind case k_unit")
+	}
+	b, err := Marshal(model, &ExportOptions{Opset: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Unmarshal(b); err != nil {
+		t.Fatalf("unedited: %v", err)
+	}
+	edits := map[string]func(*pb.ModelProto){
+		"sum over the batch axis": func(mp *pb.ModelProto) {
+			for _, n := range mp.GetGraph().GetNode() {
+				if n.GetOpType() == "ReduceSumSquare" {
+					for _, a := range n.GetAttribute() {
+						if a.GetName() == "axes" {
+							a.Ints = []int64{0}
+						}
+					}
+				}
+			}
+		},
+		"ε 1e-12": func(mp *pb.ModelProto) {
+			for _, n := range mp.GetGraph().GetNode() {
+				if n.GetOpType() != "Max" {
+					continue
+				}
+				for _, c := range mp.GetGraph().GetInitializer() {
+					if c.GetName() == n.GetInput()[1] {
+						c.FloatData, c.RawData = []float32{1e-12}, nil
+					}
+				}
+			}
+		},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			mp := &pb.ModelProto{}
+			if err := proto.Unmarshal(b, mp); err != nil {
+				t.Fatal(err)
+			}
+			edit(mp)
+			_, _, err := Unmarshal(marshal(t, mp))
+			if !errors.Is(err, ErrUnsupportedOp) {
+				t.Fatalf("got %v, want ErrUnsupportedOp", err)
 			}
 			t.Log(err)
 		})

@@ -180,8 +180,12 @@ func (im *importer) matchLayerNorm(e *expr) (x *expr, eps float32, ok bool) {
 
 // lastMean reports whether e is a ReduceMean over the last axis only,
 // keeping it.
-func (im *importer) lastMean(e *expr) bool {
-	if e.op != "ReduceMean" || len(e.args) != 1 || attrInt(e.node, "keepdims", 1) != 1 {
+func (im *importer) lastMean(e *expr) bool { return im.lastReduce(e, "ReduceMean") }
+
+// lastReduce reports whether e is a reduction op over the last axis
+// only, keeping it.
+func (im *importer) lastReduce(e *expr, op string) bool {
+	if e == nil || e.op != op || len(e.args) != 1 || attrInt(e.node, "keepdims", 1) != 1 {
 		return false
 	}
 	var axes []int64
@@ -291,4 +295,24 @@ func (im *importer) kerasLayerNormParams(n *pb.NodeProto, ln kerasLayerNorm, w i
 // isOp reports whether e is a node of type op with k inputs.
 func isOp(e *expr, op string, k int) bool {
 	return e != nil && e.op == op && len(e.args) == k
+}
+
+// matchUnitNorm recognises UnitNormalization over the last axis as aekit
+// writes it: Div(x, Sqrt(Max(ReduceSumSquare(x), ε))), the
+// ReduceSumSquare over the last axis keeping it and ε Keras 3's bound
+// (runtime.UnitNormalization's, 1e-24 in float32). It returns x.
+func (im *importer) matchUnitNorm(e *expr) (x *expr, ok bool) {
+	if !isOp(e, "Div", 2) || e.args[0].e == nil || !isOp(e.args[1].e, "Sqrt", 1) {
+		return nil, false
+	}
+	x, m := e.args[0].e, e.args[1].e.args[0].e
+	if !isOp(m, "Max", 2) || !im.lastReduce(m.args[0].e, "ReduceSumSquare") || m.args[0].e.args[0].e != x {
+		return nil, false
+	}
+	eps, isScalar := scalarOf(m.args[1])
+	want := (&runtime.UnitNormalization{}).RowNorm().Epsilon
+	if !isScalar || float32(eps) != want {
+		return nil, false
+	}
+	return x, true
 }

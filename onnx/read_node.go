@@ -20,6 +20,8 @@ var exprOps = map[string]int{ // op → number of inputs it reads
 	"ReduceMean": 1, "Sqrt": 1,
 	// as tf2onnx writes Keras's LayerNormalization (see matchKerasLayerNorm)
 	"Reciprocal": 1,
+	// as aekit writes UnitNormalization (see matchUnitNorm)
+	"ReduceSumSquare": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -348,6 +350,18 @@ func (im *importer) mat(v value, user *pb.NodeProto) (*expr, error) {
 			return nil, im.errNode(ErrUnsupportedOp, e.node, "layer normalisation of a [batch %s] tensor", dimsString(im.shape))
 		}
 		im.layer(e.node, &runtime.Layer{Type: runtime.Other, Class: "LayerNormalization", Kind: ln}, im.shape)
+		e.mat = im.head
+		return im.head, nil
+	}
+	if x, ok := im.matchUnitNorm(e); ok {
+		if _, err := im.mat(value{e: x}, e.node); err != nil {
+			return nil, err
+		}
+		un := &runtime.UnitNormalization{Axis: -1}
+		if err := un.Build(im.shape); err != nil {
+			return nil, im.errNode(ErrUnsupportedOp, e.node, "unit normalisation of a [batch %s] tensor", dimsString(im.shape))
+		}
+		im.layer(e.node, &runtime.Layer{Type: runtime.Other, Class: "UnitNormalization", Kind: un}, im.shape)
 		e.mat = im.head
 		return im.head, nil
 	}
