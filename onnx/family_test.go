@@ -31,6 +31,9 @@ var familyLayers = map[string]string{
 	// Normalization on the input (Sub, Mul) and inverted at the output
 	// (Mul, Add after a Dense: folded).
 	"tf2onnx_tk2_norm": "Rescaling Dense:relu Dense:linear",
+	// tf2onnx writes Keras 3's LayerNormalization as its expansion
+	// (matchKerasLayerNorm), which aekit reads back as one layer.
+	"tf2onnx_k3_ln": "Dense:relu LayerNormalization Dense:linear LayerNormalization",
 }
 
 // TestFamilyFixtures imports the family fixtures and checks aekit's

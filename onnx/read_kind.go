@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"fmt"
+
 	pb "github.com/aekit/aekit/internal/onnxpb"
 	"github.com/aekit/aekit/runtime"
 )
@@ -178,8 +180,12 @@ func (im *importer) matchLayerNorm(e *expr) (x *expr, eps float32, ok bool) {
 
 // lastMean reports whether e is a ReduceMean over the last axis only,
 // keeping it.
-func (im *importer) lastMean(e *expr) bool {
-	if e.op != "ReduceMean" || len(e.args) != 1 || attrInt(e.node, "keepdims", 1) != 1 {
+func (im *importer) lastMean(e *expr) bool { return im.lastReduce(e, "ReduceMean") }
+
+// lastReduce reports whether e is a reduction op over the last axis
+// only, keeping it.
+func (im *importer) lastReduce(e *expr, op string) bool {
+	if e == nil || e.op != op || len(e.args) != 1 || attrInt(e.node, "keepdims", 1) != 1 {
 		return false
 	}
 	var axes []int64
@@ -190,4 +196,123 @@ func (im *importer) lastMean(e *expr) bool {
 	}
 	r := int64(len(im.shape) + 1)
 	return len(axes) == 1 && (axes[0] == -1 || axes[0] == r-1)
+}
+
+// kerasLayerNorm is a layer normalisation matchKerasLayerNorm read.
+type kerasLayerNorm struct {
+	x    *expr
+	eps  float32
+	g, b *tensor // γ (nil: no scale) and β
+}
+
+// matchKerasLayerNorm recognises layer normalisation over the last axis
+// as tf2onnx 1.17 writes a Keras 3 LayerNormalization (at every opset):
+//
+//	m = ReduceMean(x), d = Sub(x, m), v = ReduceMean(Mul(d, d)),
+//	r = Reciprocal(Sqrt(Add(v, ε))), s = Mul(r, γ) (or s = r without scale),
+//	y = Add(Mul(x, s), Add(Mul(Neg(m), s), β))
+//
+// with both ReduceMeans over the last axis keeping it, ε a scalar
+// constant and γ, β constants of one value per feature. ok is false when
+// e is not of the outer form Add(Mul(x, s), Add(Mul(Neg(m), s), β)); err
+// says what differs when it is of that form but the rest does not match.
+func (im *importer) matchKerasLayerNorm(e *expr) (ln kerasLayerNorm, ok bool, err error) {
+	if e.op != "Add" || len(e.args) != 2 {
+		return ln, false, nil
+	}
+	xs, shift := e.args[0].e, e.args[1].e
+	if !isOp(xs, "Mul", 2) || !isOp(shift, "Add", 2) || xs.args[0].e == nil || xs.args[1].e == nil {
+		return ln, false, nil
+	}
+	ms, b := shift.args[0].e, shift.args[1]
+	if !isOp(ms, "Mul", 2) || b.c == nil || !isOp(ms.args[0].e, "Neg", 1) || ms.args[1].e != xs.args[1].e {
+		return ln, false, nil
+	}
+	x, s, m := xs.args[0].e, xs.args[1].e, ms.args[0].e.args[0].e
+	bad := func(format string, a ...any) (kerasLayerNorm, bool, error) {
+		return kerasLayerNorm{}, true, im.errNode(ErrUnsupportedOp, e.node, "reads like tf2onnx's LayerNormalization expansion, but %s", fmt.Sprintf(format, a...))
+	}
+	if m == nil || m.op != "ReduceMean" || m.args[0].e != x {
+		return bad("the mean subtracted is not ReduceMean of the normalised input")
+	}
+	if !im.lastMean(m) {
+		return bad("the mean (node %q) is not over the last axis only, keeping it", m.node.GetName())
+	}
+	// s = Mul(r, γ) or r.
+	var gc *tensor
+	r := s
+	if isOp(s, "Mul", 2) && s.args[0].e != nil && s.args[1].c != nil {
+		r, gc = s.args[0].e, s.args[1].c
+	}
+	if !isOp(r, "Reciprocal", 1) || !isOp(r.args[0].e, "Sqrt", 1) {
+		return bad("the scale is not Reciprocal(Sqrt(variance + ε)) [times γ]")
+	}
+	add := r.args[0].e.args[0].e
+	if !isOp(add, "Add", 2) || add.args[0].e == nil {
+		return bad("the scale is not Reciprocal(Sqrt(variance + ε)) [times γ]")
+	}
+	epsv, isScalar := scalarOf(add.args[1])
+	if !isScalar || epsv < 0 {
+		return bad("ε is not a non-negative scalar constant")
+	}
+	v := add.args[0].e
+	if v.op != "ReduceMean" || !isOp(v.args[0].e, "Mul", 2) {
+		return bad("the variance is not ReduceMean(Mul(d, d))")
+	}
+	if !im.lastMean(v) {
+		return bad("the variance (node %q) is not over the last axis only, keeping it", v.node.GetName())
+	}
+	sq := v.args[0].e
+	d := sq.args[0].e
+	if d == nil || sq.args[1].e != d || !isOp(d, "Sub", 2) || d.args[0].e != x || d.args[1].e != m {
+		return bad("the variance does not square x minus its mean")
+	}
+	return kerasLayerNorm{x: x, eps: float32(epsv), g: gc, b: b.c}, true, nil
+}
+
+// params returns γ (nil without scale) and β for features of width w,
+// after ln.x is the chain's output.
+func (im *importer) kerasLayerNormParams(n *pb.NodeProto, ln kerasLayerNorm, w int) (gamma, beta []float32, err error) {
+	vec := func(c *tensor, what string) ([]float32, error) {
+		f := c.float()
+		flat := len(c.dims) == 1 || (len(c.dims) == 2 && c.dims[0] == 1)
+		if !flat || c.dims[len(c.dims)-1] != w || len(f) != w {
+			return nil, im.errNode(ErrUnsupportedOp, n, "reads like tf2onnx's LayerNormalization expansion, but %s has shape %v, want [%d] or [1 %d]", what, c.dims, w, w)
+		}
+		return f, nil
+	}
+	if ln.g != nil {
+		if gamma, err = vec(ln.g, "γ"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if beta, err = vec(ln.b, "β"); err != nil {
+		return nil, nil, err
+	}
+	return gamma, beta, nil
+}
+
+// isOp reports whether e is a node of type op with k inputs.
+func isOp(e *expr, op string, k int) bool {
+	return e != nil && e.op == op && len(e.args) == k
+}
+
+// matchUnitNorm recognises UnitNormalization over the last axis as aekit
+// writes it: Div(x, Sqrt(Max(ReduceSumSquare(x), ε))), the
+// ReduceSumSquare over the last axis keeping it and ε Keras 3's bound
+// (runtime.UnitNormalization's, 1e-24 in float32). It returns x.
+func (im *importer) matchUnitNorm(e *expr) (x *expr, ok bool) {
+	if !isOp(e, "Div", 2) || e.args[0].e == nil || !isOp(e.args[1].e, "Sqrt", 1) {
+		return nil, false
+	}
+	x, m := e.args[0].e, e.args[1].e.args[0].e
+	if !isOp(m, "Max", 2) || !im.lastReduce(m.args[0].e, "ReduceSumSquare") || m.args[0].e.args[0].e != x {
+		return nil, false
+	}
+	eps, isScalar := scalarOf(m.args[1])
+	want := (&runtime.UnitNormalization{}).RowNorm().Epsilon
+	if !isScalar || float32(eps) != want {
+		return nil, false
+	}
+	return x, true
 }

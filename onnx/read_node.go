@@ -18,6 +18,10 @@ var exprOps = map[string]int{ // op → number of inputs it reads
 	"Min": 2, "Max": 2, "ThresholdedRelu": 1, "Not": 1,
 	// as PyTorch writes LayerNorm below opset 17 (see matchLayerNorm)
 	"ReduceMean": 1, "Sqrt": 1,
+	// as tf2onnx writes Keras's LayerNormalization (see matchKerasLayerNorm)
+	"Reciprocal": 1,
+	// as aekit writes UnitNormalization (see matchUnitNorm)
+	"ReduceSumSquare": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -327,6 +331,37 @@ func (im *importer) mat(v value, user *pb.NodeProto) (*expr, error) {
 		if err := ln.Build(im.shape); err != nil || w <= 0 {
 			return nil, im.errNode(ErrUnsupportedOp, e.node, "layer normalisation of a [batch %s] tensor", dimsString(im.shape))
 		}
+		e.mat = im.head
+		return im.head, nil
+	}
+	if kln, ok, err := im.matchKerasLayerNorm(e); err != nil {
+		return nil, err
+	} else if ok {
+		if _, err := im.mat(value{e: kln.x}, e.node); err != nil {
+			return nil, err
+		}
+		w := im.shape[len(im.shape)-1]
+		gamma, beta, err := im.kerasLayerNormParams(e.node, kln, w)
+		if err != nil {
+			return nil, err
+		}
+		ln := runtime.NewLayerNormalization(gamma, beta, kln.eps)
+		if err := ln.Build(im.shape); err != nil || w <= 0 {
+			return nil, im.errNode(ErrUnsupportedOp, e.node, "layer normalisation of a [batch %s] tensor", dimsString(im.shape))
+		}
+		im.layer(e.node, &runtime.Layer{Type: runtime.Other, Class: "LayerNormalization", Kind: ln}, im.shape)
+		e.mat = im.head
+		return im.head, nil
+	}
+	if x, ok := im.matchUnitNorm(e); ok {
+		if _, err := im.mat(value{e: x}, e.node); err != nil {
+			return nil, err
+		}
+		un := &runtime.UnitNormalization{Axis: -1}
+		if err := un.Build(im.shape); err != nil {
+			return nil, im.errNode(ErrUnsupportedOp, e.node, "unit normalisation of a [batch %s] tensor", dimsString(im.shape))
+		}
+		im.layer(e.node, &runtime.Layer{Type: runtime.Other, Class: "UnitNormalization", Kind: un}, im.shape)
 		e.mat = im.head
 		return im.head, nil
 	}
