@@ -130,6 +130,15 @@ type Info struct {
 	ONNX *onnx.Info
 }
 
+// Metadata returns an ONNX file's metadata_props (where aekit stores an
+// anomaly threshold, see package score), or nil for a Keras file.
+func (i *Info) Metadata() map[string]string {
+	if i == nil || i.ONNX == nil {
+		return nil
+	}
+	return i.ONNX.Metadata
+}
+
 // kerasLayout describes each Keras layout for String.
 var kerasLayout = map[keras.Format]string{
 	keras.FormatH5:          "HDF5 full model (.h5)",

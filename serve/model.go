@@ -69,10 +69,7 @@ func loadModel(src source) (*model, error) {
 	// The server never changes a model's weights once loaded: Predict
 	// need not compare them with its packed copy on every batch.
 	m.CheckWeights(false)
-	var md map[string]string
-	if info.ONNX != nil {
-		md = info.ONNX.Metadata
-	}
+	md := info.Metadata()
 	th, _, err := score.Stored(src.path, md)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/aekit/aekit/score"
 )
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
@@ -51,7 +53,7 @@ metadata_props, or the sidecar OUT.anomaly.json of a Keras output.`, stderr)
 		return fail(stderr, "convert", err)
 	}
 	names.apply(m)
-	th, _, err := storedThreshold(pos[0], format)
+	th, _, err := score.Stored(pos[0], format.Metadata())
 	if err != nil {
 		return fail(stderr, "convert", err)
 	}

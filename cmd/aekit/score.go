@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/aekit/aekit/internal/atomicfile"
-	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/score"
 )
@@ -90,7 +89,7 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failf(err)
 	}
-	stored, storedFrom, err := storedThreshold(model, info)
+	stored, storedFrom, err := score.Stored(model, info.Metadata())
 	if err != nil {
 		return failf(err)
 	}
@@ -201,17 +200,6 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
-}
-
-// storedThreshold returns the threshold stored with the model file model
-// (score.Stored: its sidecar file, else an ONNX model's metadata) and
-// where it was found, or nil.
-func storedThreshold(model string, info *modelfile.Info) (*score.Threshold, string, error) {
-	var md map[string]string
-	if info.ONNX != nil {
-		md = info.ONNX.Metadata
-	}
-	return score.Stored(model, md)
 }
 
 // readLabels reads n labels: 0/1, or class ids of which those in the
