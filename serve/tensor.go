@@ -294,7 +294,12 @@ func parseNumbers(dst []float32, b []byte) error {
 				return fmt.Errorf("more values than the shape's %d", len(dst))
 			}
 			v, err := strconv.ParseFloat(string(b[i:j]), 32)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
+			switch {
+			case errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0):
+				// Beyond float32: not the value the client wrote
+				// (one too small for float32 rounds to zero).
+				return fmt.Errorf("data: number %q is beyond the float32 range", limit(b[i:j]))
+			case err != nil && !errors.Is(err, strconv.ErrRange):
 				return fmt.Errorf("data: bad number %q", limit(b[i:j]))
 			}
 			dst[n] = float32(v)
