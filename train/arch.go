@@ -191,7 +191,7 @@ func parseItem(item string) ([]Layer, error) {
 		key, val, ok := strings.Cut(opt, "=")
 		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if !ok || err != nil || !(x >= 0) || x > 1e6 {
-			return nil, fmt.Errorf("option %q: want NAME=VALUE with a value in [0, 1e6] (l1, l2, bias_l1, bias_l2, act_l1, act_l2, or a noise layer), bn or ln", opt)
+			return nil, fmt.Errorf("option %q: want NAME=VALUE with a value in [0, 1e6] (l1, l2, bias_l1, bias_l2, act_l1, act_l2, or a noise layer), bn or ln", limits.Truncate(opt, 40))
 		}
 		r := &out[0].Reg
 		switch strings.TrimSpace(key) {
@@ -208,7 +208,7 @@ func parseItem(item string) ([]Layer, error) {
 		case "act_l2":
 			r.Activity.L2 = x
 		default:
-			return nil, fmt.Errorf("unknown option %q (valid: l1, l2, bias_l1, bias_l2, act_l1, act_l2, dropout, gaussian, gaussian_dropout, alpha_dropout, bn, ln)", key)
+			return nil, fmt.Errorf("unknown option %q (valid: l1, l2, bias_l1, bias_l2, act_l1, act_l2, dropout, gaussian, gaussian_dropout, alpha_dropout, bn, ln)", limits.Truncate(key, 40))
 		}
 	}
 	return out, nil

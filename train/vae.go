@@ -71,11 +71,11 @@ func ParseVAE(spec string) (VAEArch, error) {
 			return a, fmt.Errorf("%w %q: more than one LATENT:vae item", ErrSpec, short)
 		}
 		if len(f) > 2 {
-			return a, fmt.Errorf("%w %q: the latent item %q takes no options", ErrSpec, short, strings.TrimSpace(it))
+			return a, fmt.Errorf("%w %q: the latent item %q takes no options", ErrSpec, short, limits.Truncate(strings.TrimSpace(it), 40))
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(f[0]))
 		if err != nil || n < 1 || n > MaxUnits {
-			return a, fmt.Errorf("%w %q: latent size %q: want an integer in [1, %d]", ErrSpec, short, strings.TrimSpace(f[0]), MaxUnits)
+			return a, fmt.Errorf("%w %q: latent size %q: want an integer in [1, %d]", ErrSpec, short, limits.Truncate(strings.TrimSpace(f[0]), 40), MaxUnits)
 		}
 		at, a.Latent = i, n
 	}
