@@ -215,7 +215,7 @@ func decodeHTTP(body []byte, headerLen int, shapeOK func(*inTensor) (int, error)
 					return nil, err
 				}
 				t.f32 = make([]float32, n)
-				if err := parseNumbers(t.f32, in.Data); err != nil {
+				if err := parseNumbers(t.f32, in.Data, t.shape); err != nil {
 					return nil, invalidf("input %q: %v", in.Name, err)
 				}
 			}

@@ -560,39 +560,58 @@ func TestRunShutdown(t *testing.T) {
 	t.Logf("%d requests answered", ok)
 }
 
-// The JSON data decoder reads flat and nested arrays.
+// The JSON data decoder reads flat arrays and arrays nested as the
+// shape, and refuses ragged or mixed nesting.
 func TestParseNumbers(t *testing.T) {
+	deep := make([]int64, 40)
+	for i := range deep {
+		deep[i] = 1
+	}
 	for _, c := range []struct {
-		in   string
-		n    int
-		want string // "" for an error
+		in    string
+		shape []int64
+		want  string // "" for an error
 	}{
-		{"[1,2,3]", 3, "[1 2 3]"},
-		{" [[1, 2],\n[3e0,-4.5]] ", 4, "[1 2 3 -4.5]"},
-		{"[]", 0, "[]"},
-		{"[[]]", 0, "[]"},
-		{"[1,2]", 3, ""},
-		{"[1,2,3,4]", 3, ""},
-		{"[1,,2]", 2, ""},
-		{"[1 2]", 2, ""},
-		{"[1,2,]", 2, ""},
-		{"[1,2]]", 2, ""},
-		{"[[1,2]", 2, ""},
-		{"[1,NaN]", 2, ""},
-		{"[true]", 1, ""},
-		{`["1"]`, 1, ""},
-		{"1", 1, ""},
-		{"[0x10]", 1, ""},
-		{strings.Repeat("[", 40) + "1" + strings.Repeat("]", 40), 1, ""},
+		{"[1,2,3]", []int64{3}, "[1 2 3]"},
+		{"[1,2,3,4]", []int64{2, 2}, "[1 2 3 4]"},
+		{" [[1, 2],\n[3e0,-4.5]] ", []int64{2, 2}, "[1 2 3 -4.5]"},
+		{"[[[1],[2]],[[3],[4]]]", []int64{2, 2, 1}, "[1 2 3 4]"},
+		{"[]", []int64{0}, "[]"},
+		{"[[]]", []int64{1, 0}, "[]"},
+		{"[[1,2,3],[4]]", []int64{2, 2}, ""},     // ragged, right count
+		{"[[1],[2,3,4]]", []int64{2, 2}, ""},     // ragged the other way
+		{"[[1,2],3,4]", []int64{2, 2}, ""},       // mixed depth
+		{"[1,2,[3,4]]", []int64{2, 2}, ""},       // mixed, flat first
+		{"[[[1,2]],[[3,4]]]", []int64{2, 2}, ""}, // deeper than the shape
+		{"[[1,2,3,4]]", []int64{2, 2}, ""},       // too few rows
+		{"[[1],[2],[3],[4]]", []int64{2, 2}, ""}, // transposed
+		{"[[1,2]]", []int64{2}, ""},              // nested rank-1 data
+		{"[1,2]", []int64{3}, ""},
+		{"[1,2,3,4]", []int64{3}, ""},
+		{"[1,,2]", []int64{2}, ""},
+		{"[1 2]", []int64{2}, ""},
+		{"[1,2,]", []int64{2}, ""},
+		{"[1,2]]", []int64{2}, ""},
+		{"[[1,2]", []int64{1, 2}, ""},
+		{"[1,NaN]", []int64{2}, ""},
+		{"[true]", []int64{1}, ""},
+		{`["1"]`, []int64{1}, ""},
+		{"1", []int64{1}, ""},
+		{"[0x10]", []int64{1}, ""},
+		{strings.Repeat("[", 40) + "1" + strings.Repeat("]", 40), deep, ""},
 	} {
-		dst := make([]float32, c.n)
-		err := parseNumbers(dst, []byte(c.in))
+		n := int64(1)
+		for _, d := range c.shape {
+			n *= d
+		}
+		dst := make([]float32, n)
+		err := parseNumbers(dst, []byte(c.in), c.shape)
 		got := ""
 		if err == nil {
 			got = fmt.Sprint(dst)
 		}
 		if got != c.want {
-			t.Errorf("parseNumbers(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			t.Errorf("parseNumbers(%q, %v) = %q, %v; want %q", c.in, c.shape, got, err, c.want)
 		}
 	}
 }

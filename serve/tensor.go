@@ -225,18 +225,44 @@ func rawSize(t *outTensor) int {
 	return 4 * len(t.f32)
 }
 
-// parseNumbers decodes a JSON array of numbers, flat or nested to any
-// depth (row-major, as the protocol allows), into dst, which must be
-// filled exactly. It reads nothing but arrays, numbers, commas and
-// white space; the nesting is bounded by maxDepth.
-func parseNumbers(dst []float32, b []byte) error {
+// parseNumbers decodes a tensor's JSON data into dst, which must be
+// filled exactly: either a flat array of numbers (row-major), or arrays
+// nested exactly as shape (a dimension of d is an array of d elements),
+// as the protocol allows; ragged or mixed nesting is refused. It reads
+// nothing but arrays, numbers, commas and white space; the nesting is
+// bounded by maxDepth.
+func parseNumbers(dst []float32, b []byte, shape []int64) error {
 	const maxDepth = 32
 	i, depth, n := 0, 0, 0
-	expectValue := true // a value or '[' may come next (after '[' or ',')
+	var count [maxDepth + 1]int64 // elements seen in the open array at each depth
+	nested := false               // decided by the outer array's first element
+	expectValue := true           // a value or '[' may come next (after '[' or ',')
 	skip := func() {
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 			i++
 		}
+	}
+	// element counts one element of the array open at depth and checks
+	// it against the shape when nested.
+	element := func(array bool) error {
+		count[depth]++
+		if !nested {
+			if array {
+				return errors.New("data: an array inside flat data (nest every element as the shape, or none)")
+			}
+			return nil
+		}
+		switch {
+		case depth > len(shape):
+			return fmt.Errorf("data: arrays nested deeper than the shape %v", shape)
+		case count[depth] > shape[depth-1]:
+			return fmt.Errorf("data: more than %d elements at depth %d, the shape is %v", shape[depth-1], depth, shape)
+		case array && depth == len(shape):
+			return fmt.Errorf("data: arrays nested deeper than the shape %v", shape)
+		case !array && depth < len(shape):
+			return fmt.Errorf("data: a number at depth %d, where the shape %v wants an array", depth, shape)
+		}
+		return nil
 	}
 	skip()
 	if i >= len(b) || b[i] != '[' {
@@ -253,15 +279,27 @@ func parseNumbers(dst []float32, b []byte) error {
 			if !expectValue {
 				return fmt.Errorf("data: unexpected '[' at byte %d", i)
 			}
+			if depth == 1 && count[1] == 0 {
+				nested = true
+			}
+			if depth > 0 {
+				if err := element(true); err != nil {
+					return err
+				}
+			}
 			depth++
 			if depth > maxDepth {
 				return fmt.Errorf("data: arrays nested deeper than %d", maxDepth)
 			}
+			count[depth] = 0
 			i++
 		case c == ']':
 			// "[]" is allowed (expectValue after '['), "[1,]" is not.
 			if expectValue && !isOpenBefore(b, i) {
 				return fmt.Errorf("data: unexpected ']' at byte %d", i)
+			}
+			if nested && depth <= len(shape) && count[depth] != shape[depth-1] {
+				return fmt.Errorf("data: %d elements at depth %d, the shape %v wants %d", count[depth], depth, shape, shape[depth-1])
 			}
 			depth--
 			i++
@@ -285,6 +323,9 @@ func parseNumbers(dst []float32, b []byte) error {
 		case c == '-' || (c >= '0' && c <= '9'):
 			if !expectValue {
 				return fmt.Errorf("data: missing ',' at byte %d", i)
+			}
+			if err := element(false); err != nil {
+				return err
 			}
 			j := i + 1
 			for j < len(b) && (b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E' || (b[j] >= '0' && b[j] <= '9')) {
