@@ -6,6 +6,7 @@ package serve
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -22,7 +23,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/aekit/aekit/internal/oip"
@@ -535,4 +540,118 @@ func TestAdvReloadUnderLoad(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// slowGRPC opens a gRPC call over a raw HTTP/2 connection and sends the
+// first bytes of a ModelInfer message declaring size bytes, then stalls
+// (a slow sender). It returns the connection; closing it ends the call.
+func slowGRPC(t *testing.T, addr string, size uint32) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	fr := http2.NewFramer(c, c)
+	if err := fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, f := range [][2]string{{":method", "POST"}, {":scheme", "http"}, {":authority", addr},
+		{":path", oip.GRPCInferenceService_ModelInfer_FullMethodName}, {"content-type", "application/grpc"}, {"te", "trailers"}} {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true}); err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, 5+1000) // uncompressed flag, length, the first 1000 bytes
+	binary.BigEndian.PutUint32(msg[1:], size)
+	if err := fr.WriteData(1, false, msg); err != nil {
+		t.Fatal(err)
+	}
+	// Answer the server's SETTINGS and pings in the background, as a live
+	// client would.
+	go func() {
+		for {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				return
+			}
+			switch f := f.(type) {
+			case *http2.SettingsFrame:
+				if !f.IsAck() {
+					fr.WriteSettingsAck()
+				}
+			case *http2.PingFrame:
+				if !f.IsAck() {
+					fr.WritePing(true, f.Data)
+				}
+			}
+		}
+	}()
+	return c
+}
+
+// Slow gRPC senders hold at most their share of MaxBodyBuffer: others wait
+// for it instead of the server allocating more; a call is bounded in time
+// and in number; the share comes back when the call ends, however it ends.
+func TestAdvGRPCSlowSender(t *testing.T) {
+	x, _, _, _ := reference(t)
+	s, _ := newServer(t, Config{MaxBodyBytes: 1 << 20, MaxBodyBuffer: 1 << 20, MaxInflight: 3})
+	s.callTime = 2 * time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.NewGRPCServer()
+	go g.Serve(ln)
+	t.Cleanup(g.Stop)
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := oip.NewGRPCInferenceServiceClient(conn)
+	req := &oip.ModelInferRequest{ModelName: aeName, Inputs: []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{1, 16},
+		Contents: &oip.InferTensorContents{Fp32Contents: x[:16]}}}}
+	if _, err := c.ModelInfer(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("timed out waiting for %s (budget %d bytes, %d calls open)", what, s.body.load(), s.streams.Load())
+			}
+		}
+	}
+	// One slow sender takes the whole buffer while it sends.
+	slow := slowGRPC(t, ln.Addr().String(), 900<<10)
+	waitFor("the slow call's share", func() bool { return s.body.load() == 1<<20 })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err = c.ModelInfer(ctx, req)
+	cancel()
+	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded {
+		t.Errorf("a call while the slow one holds the buffer: %v, want it to wait (DEADLINE_EXCEEDED at its deadline)", err)
+	}
+	// Two more slow calls fill MaxInflight; the next is refused at once.
+	slowGRPC(t, ln.Addr().String(), 900<<10)
+	slowGRPC(t, ln.Addr().String(), 900<<10)
+	waitFor("three open calls", func() bool { return s.streams.Load() == 3 })
+	_, err = c.ServerLive(context.Background(), &oip.ServerLiveRequest{})
+	if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "3 gRPC calls open") {
+		t.Errorf("a call past MaxInflight open calls: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	// Closing the first connection gives its share back; the calls left
+	// end at the server's deadline; then everything is served again.
+	slow.Close()
+	waitFor("the calls to end", func() bool { return s.streams.Load() == 0 && s.body.load() == 0 })
+	if _, err := c.ModelInfer(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the last call's share", func() bool { return s.body.load() == 0 })
 }

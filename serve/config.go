@@ -76,11 +76,13 @@ type Config struct {
 	// MaxInflight bounds the inference requests in progress
 	// (DefaultMaxInflight).
 	MaxInflight int
-	// MaxBodyBuffer bounds the bytes of the REST request bodies being
-	// read or held at once, counted by their Content-Length (a body of
-	// unknown length counts MaxBodyBytes); beyond it requests are
-	// refused with 429 before their bodies are read
-	// (DefaultMaxBodyBuffer). It is raised to MaxBodyBytes if smaller.
+	// MaxBodyBuffer bounds the bytes of request bodies and gRPC messages
+	// being read or held at once. A REST body counts its Content-Length
+	// (a body of unknown length counts MaxBodyBytes) and is refused with
+	// 429 before it is read when they are not free; a gRPC call waits
+	// for MaxBodyBytes of them before reading its message and keeps the
+	// message's size until answered (DefaultMaxBodyBuffer). It is raised
+	// to MaxBodyBytes if smaller.
 	MaxBodyBuffer int64
 	// ShutdownTimeout bounds the wait for in-flight requests when Run's
 	// context is done (DefaultShutdownTimeout).

@@ -51,8 +51,12 @@
 // refused at once (429 / RESOURCE_EXHAUSTED), as are REST requests whose
 // bodies would take the bytes held past Config.MaxBodyBuffer: memory
 // stays bounded whatever the load. gRPC calls are refused before their
-// messages are read when MaxInflight requests are in progress; a gRPC
-// message over MaxBodyBytes gets RESOURCE_EXHAUSTED from the gRPC library.
+// messages are read when MaxInflight requests are in progress; at most
+// MaxInflight gRPC calls are open, each within ReadTimeout+WriteTimeout;
+// a call reads its message only after taking MaxBodyBytes of
+// MaxBodyBuffer (waiting for them: a slow sender holds its share, not
+// more of the server's memory); a gRPC message over MaxBodyBytes gets
+// RESOURCE_EXHAUSTED from the gRPC library (see Server.NewGRPCServer).
 //
 // # Lifecycle
 //

@@ -6,9 +6,11 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // requests compressed as tritonclient's compression_algorithm="gzip" sends them
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/aekit/aekit/internal/oip"
 )
@@ -17,6 +19,76 @@ import (
 type grpcService struct {
 	oip.UnimplementedGRPCInferenceServiceServer
 	s *Server
+}
+
+var _ oip.GRPCInferenceServiceServer = (*grpcService)(nil)
+
+// grpcMethod runs one unary method, reading its request with recv.
+type grpcMethod func(ctx context.Context, recv func(proto.Message) error) (proto.Message, error)
+
+// unary makes a grpcMethod of a method of the service.
+func unary[Req any, PReq interface {
+	*Req
+	proto.Message
+}, Resp proto.Message](f func(context.Context, PReq) (Resp, error)) grpcMethod {
+	return func(ctx context.Context, recv func(proto.Message) error) (proto.Message, error) {
+		req := PReq(new(Req))
+		if err := recv(req); err != nil {
+			return nil, err
+		}
+		return f(ctx, req)
+	}
+}
+
+// method returns the grpcMethod of a full method name, or nil.
+func (g *grpcService) method(name string) grpcMethod {
+	switch name {
+	case oip.GRPCInferenceService_ServerLive_FullMethodName:
+		return unary(g.ServerLive)
+	case oip.GRPCInferenceService_ServerReady_FullMethodName:
+		return unary(g.ServerReady)
+	case oip.GRPCInferenceService_ModelReady_FullMethodName:
+		return unary(g.ModelReady)
+	case oip.GRPCInferenceService_ServerMetadata_FullMethodName:
+		return unary(g.ServerMetadata)
+	case oip.GRPCInferenceService_ModelMetadata_FullMethodName:
+		return unary(g.ModelMetadata)
+	case oip.GRPCInferenceService_ModelInfer_FullMethodName:
+		return unary(g.ModelInfer)
+	}
+	return nil
+}
+
+// handle serves every gRPC call (grpc.UnknownServiceHandler): it takes
+// Config.MaxBodyBytes of the body budget before reading the request
+// message, keeps the message's size of it until the answer is sent, and
+// answers once, as a unary method does.
+func (g *grpcService) handle(_ any, ss grpc.ServerStream) error {
+	name, _ := grpc.MethodFromServerStream(ss)
+	m := g.method(name)
+	if m == nil {
+		return status.Errorf(codes.Unimplemented, "unknown method %q", limit([]byte(name)))
+	}
+	ctx := ss.Context()
+	held := g.s.cfg.MaxBodyBytes
+	if err := g.s.body.take(ctx, held); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	defer func() { g.s.body.give(held) }()
+	resp, err := m(ctx, func(req proto.Message) error {
+		if err := ss.RecvMsg(req); err != nil {
+			return err
+		}
+		if n := int64(proto.Size(req)); n < held {
+			g.s.body.give(held - n)
+			held = n
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return ss.SendMsg(resp)
 }
 
 // grpcError maps an error to its gRPC status.

@@ -331,12 +331,11 @@ func (s *Server) serveInfer(w http.ResponseWriter, r *http.Request, name string,
 	if n < 0 || n > s.cfg.MaxBodyBytes {
 		n = s.cfg.MaxBodyBytes
 	}
-	if s.buffered.Add(n) > s.cfg.MaxBodyBuffer {
-		s.buffered.Add(-n)
+	if !s.body.tryTake(n) {
 		s.answered.Add(1)
 		return writeError(w, fmt.Errorf("%w: %d bytes of request bodies in flight", ErrOverloaded, s.cfg.MaxBodyBuffer))
 	}
-	defer s.buffered.Add(-n)
+	defer s.body.give(n)
 	code := s.inferHTTP(w, r, name, label)
 	s.answered.Add(1)
 	return code

@@ -51,7 +51,9 @@ type Server struct {
 	sem      chan struct{} // in-flight inference requests
 	accepted atomic.Int64  // inference requests admitted
 	answered atomic.Int64  // admitted requests whose answer was written
-	buffered atomic.Int64  // bytes of REST bodies reserved (Config.MaxBodyBuffer)
+	body     *budget       // bytes of request bodies and gRPC messages held (Config.MaxBodyBuffer)
+	streams  atomic.Int64  // gRPC calls open (at most Config.MaxInflight)
+	callTime time.Duration // bound on a gRPC call (ReadTimeout+WriteTimeout)
 
 	mux *http.ServeMux
 }
@@ -61,7 +63,7 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	c := cfg.withDefaults()
 	s := &Server{cfg: c, log: c.Logger, met: newMetrics(), workers: c.Workers,
-		sem: make(chan struct{}, c.MaxInflight)}
+		sem: make(chan struct{}, c.MaxInflight), body: newBudget(c.MaxBodyBuffer), callTime: ReadTimeout + WriteTimeout}
 	if s.workers <= 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
@@ -277,23 +279,52 @@ func (s *Server) Close() {
 	}
 }
 
-// NewGRPCServer returns a gRPC server with the inference service
-// registered and its message sizes bounded by Config.MaxBodyBytes. When
-// Config.MaxInflight requests are in progress, a new ModelInfer call is
-// refused with RESOURCE_EXHAUSTED before its message is read (a tap
-// handle, the rate-limiting hook of grpc-go).
+// grpcWindow is the HTTP/2 flow-control window of a gRPC call (bytes):
+// a call not yet reading its message (waiting for its share of
+// Config.MaxBodyBuffer) holds at most this much of it. A fixed window
+// also turns off grpc-go's window growth (up to 16 MiB a call).
+const grpcWindow = 1 << 16
+
+// NewGRPCServer returns a gRPC server serving
+// inference.GRPCInferenceService with bounded memory:
+//   - at most Config.MaxInflight calls are open at once, and each must
+//     end within ReadTimeout+WriteTimeout (DEADLINE_EXCEEDED after);
+//   - a ModelInfer call is refused with RESOURCE_EXHAUSTED before its
+//     message is read when Config.MaxInflight requests are in progress
+//     (a tap handle, grpc-go's rate-limiting hook);
+//   - a call reads its message only after taking Config.MaxBodyBytes of
+//     Config.MaxBodyBuffer (shared with the REST bodies; it waits for
+//     them, a slow sender cannot make the others allocate), and keeps
+//     the message's size of it until answered;
+//   - a message over Config.MaxBodyBytes gets RESOURCE_EXHAUSTED from
+//     the gRPC library.
+//
+// The service is served by a handler of its own (grpc.UnknownServiceHandler)
+// that reads each message itself, so the methods are not listed by
+// grpc.Server.GetServiceInfo.
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
-	full := func(ctx context.Context, info *tap.Info) (context.Context, error) {
+	admit := func(ctx context.Context, info *tap.Info) (context.Context, error) {
 		if info.FullMethodName == oip.GRPCInferenceService_ModelInfer_FullMethodName && len(s.sem) == cap(s.sem) {
 			return ctx, status.Errorf(codes.ResourceExhausted, "%v: %d requests in flight", ErrOverloaded, s.cfg.MaxInflight)
 		}
+		if s.streams.Add(1) > int64(s.cfg.MaxInflight) {
+			s.streams.Add(-1)
+			return ctx, status.Errorf(codes.ResourceExhausted, "%v: %d gRPC calls open", ErrOverloaded, s.cfg.MaxInflight)
+		}
+		// The call's context is cancelled when its stream ends, however
+		// it ends; the deadline bounds a slow sender.
+		ctx, cancel := context.WithTimeout(ctx, s.callTime)
+		context.AfterFunc(ctx, func() {
+			cancel()
+			s.streams.Add(-1)
+		})
 		return ctx, nil
 	}
+	g := &grpcService{s: s}
 	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodyBytes)), grpc.MaxSendMsgSize(1 << 30),
-		grpc.InTapHandle(full)}, opts...)
-	g := grpc.NewServer(opts...)
-	oip.RegisterGRPCInferenceServiceServer(g, &grpcService{s: s})
-	return g
+		grpc.InTapHandle(admit), grpc.InitialWindowSize(grpcWindow), grpc.InitialConnWindowSize(16 * grpcWindow),
+		grpc.UnknownServiceHandler(g.handle)}, opts...)
+	return grpc.NewServer(opts...)
 }
 
 // Run serves HTTP on httpLn and gRPC on grpcLn (either may be nil) until

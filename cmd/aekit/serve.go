@@ -61,7 +61,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	maxQueue := fs.Int("max-queue", serve.DefaultMaxQueue, "largest number of `rows` waiting per model; beyond it requests get 429")
 	maxRows := fs.Int("max-rows", serve.DefaultMaxRows, "largest number of `rows` in one request")
 	maxBody := fs.Int64("max-body", serve.DefaultMaxBodyBytes, "largest request body or gRPC message in `bytes`")
-	maxBuffer := fs.Int64("max-body-buffer", serve.DefaultMaxBodyBuffer, "largest number of `bytes` of request bodies held at once; beyond it requests get 429")
+	maxBuffer := fs.Int64("max-body-buffer", serve.DefaultMaxBodyBuffer, "largest number of `bytes` of request bodies and gRPC messages held at once; beyond it REST requests get 429, gRPC calls wait")
 	maxInflight := fs.Int("max-inflight", serve.DefaultMaxInflight, "largest number of inference `requests` in progress; beyond it requests get 429")
 	drain := fs.Duration("drain-delay", 0, "on SIGTERM, keep serving this long, not ready, before closing the listeners")
 	poll := fs.Duration("repository-poll", 0, "reload the models every `interval` (e.g. 30s), as on SIGHUP (default: only on SIGHUP)")
