@@ -848,3 +848,30 @@ func TestGRPCInflight(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A message many flow-control windows long is read whole and answered.
+func TestGRPCLargeMessage(t *testing.T) {
+	const rows = 16384 // 1 MiB of FP32 at 16 values a row: 16 windows
+	s, _ := newServer(t, Config{MaxRows: rows, MaxQueue: rows})
+	c := grpcClient(t, s)
+	x := make([]float32, rows*16)
+	for i := range x {
+		x[i] = float32(i%97) / 97
+	}
+	r, err := c.ModelInfer(context.Background(), &oip.ModelInferRequest{ModelName: aeName,
+		Inputs:           []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{rows, 16}}},
+		RawInputContents: [][]byte{appendRaw(nil, &outTensor{datatype: "FP32", f32: x})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.RawOutputContents) != 1 || len(r.RawOutputContents[0]) != 4*len(x) {
+		t.Errorf("answer: %d raw outputs, want 1 of %d bytes", len(r.RawOutputContents), 4*len(x))
+	}
+	// The share is given back after the answer is sent.
+	for end := time.Now().Add(5 * time.Second); s.body.load() != 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	if s.body.load() != 0 {
+		t.Errorf("%d bytes of the body buffer still held", s.body.load())
+	}
+}
