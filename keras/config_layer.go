@@ -189,7 +189,10 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 		if l.Act, err = parseActivation(c["activation"], b.major); err != nil {
 			return nil, fmt.Errorf("%s: %w", layerLabel(name, b.pos), err)
 		}
-		l.Reg, _ = denseRegularizers(c) // training only: an unreadable one is left out
+		if l.Reg, err = denseRegularizers(c); err != nil {
+			// Only training reads them: it refuses the layer.
+			l.Reg, err = &runtime.Regularizers{Unsupported: err.Error()}, nil
+		}
 	case "Activation":
 		l.Type = runtime.ActivationLayer
 		if l.Act, err = parseActivation(c["activation"], b.major); err != nil {

@@ -1,7 +1,10 @@
 package keras
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/runtime"
@@ -46,5 +49,39 @@ func TestRegularizers(t *testing.T) {
 	}
 	if _, err := denseRegularizers(map[string]any{"kernel_regularizer": map[string]any{"class_name": "OrthogonalRegularizer", "config": map[string]any{}}}); err == nil {
 		t.Error("an orthogonal regulariser was accepted")
+	}
+}
+
+// A Dense layer with a custom regulariser is read (inference ignores
+// regularisers) with the regulariser named as unsupported, for training
+// to refuse.
+func TestRegularizerUnsupported(t *testing.T) {
+	dir := sharedDir(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_arch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	arch, _ := json.Marshal(v)
+	const from = `"units":3`
+	if !strings.Contains(string(arch), from) {
+		t.Fatalf("arch lacks %s", from)
+	}
+	a := strings.Replace(string(arch), from, from+`,"kernel_regularizer":{"class_name":"MyReg","config":{"k":1}}`, 1)
+	m, _, err := ReadFile(filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_weights.h5"), &Options{ArchJSON: []byte(a)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	m.Walk(func(_ []string, l *runtime.Layer) {
+		if l.Reg != nil && strings.Contains(l.Reg.Unsupported, `"MyReg"`) && !l.Reg.IsZero() {
+			n++
+		}
+	})
+	if n != 1 {
+		t.Errorf("%d layers name MyReg as unsupported, want 1", n)
 	}
 }

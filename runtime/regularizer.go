@@ -17,9 +17,15 @@ func (r Regularizer) IsZero() bool { return r.L1 == 0 && r.L2 == 0 }
 // size). Only training reads them; inference ignores them.
 type Regularizers struct {
 	Kernel, Bias, Activity Regularizer
+
+	// Unsupported, when not empty, names a regulariser the file gives
+	// that aekit cannot apply (a custom class, say: "kernel_regularizer:
+	// regulariser class \"MyReg\""). Training refuses the layer rather
+	// than leave it out of the loss; writers drop it.
+	Unsupported string
 }
 
-// IsZero reports whether r adds nothing.
+// IsZero reports whether r adds nothing and names nothing unsupported.
 func (r *Regularizers) IsZero() bool {
-	return r == nil || (r.Kernel.IsZero() && r.Bias.IsZero() && r.Activity.IsZero())
+	return r == nil || (r.Kernel.IsZero() && r.Bias.IsZero() && r.Activity.IsZero() && r.Unsupported == "")
 }

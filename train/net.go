@@ -129,6 +129,10 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 				return
 			}
 			o := &op{dense: true, layer: l, in: l.In, out: l.Units, act: l.Act}
+			if l.Reg != nil && l.Reg.Unsupported != "" {
+				werr = fmt.Errorf("%w: layer %q: %s, which the trainer cannot add to the loss as Keras would", ErrModel, l.Name, l.Reg.Unsupported)
+				return
+			}
 			if !l.Reg.IsZero() {
 				o.reg = l.Reg
 				nt.hasReg = true

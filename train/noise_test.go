@@ -2,7 +2,9 @@ package train
 
 import (
 	"context"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/runtime"
@@ -207,5 +209,24 @@ func TestNoiseStepAllocs(t *testing.T) {
 			t.Errorf("threads=%d: %v allocations per step, want 0", threads, a)
 		}
 		nt.close()
+	}
+}
+
+// A regulariser the file names but aekit cannot apply (a custom class)
+// is refused by training, naming the layer, rather than left out of the
+// loss; inference ignores it.
+func TestUnsupportedRegularizerRefused(t *testing.T) {
+	m := noiseModel(t, 4, 3, 4, "Dropout", 0, 1)
+	m.Layers[3].Reg = &runtime.Regularizers{Unsupported: `kernel_regularizer: regulariser class "MyReg"`}
+	x := make([]float32, 8*4)
+	for i := range x {
+		x[i] = float32(i%4) / 4
+	}
+	if _, err := m.Predict(nil, x[:4]); err != nil {
+		t.Fatalf("inference: %v", err)
+	}
+	_, err := Fit(context.Background(), m, set(x, nil, 8), Set{}, Config{Epochs: 1, BatchSize: 4})
+	if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), `"d1"`) || !strings.Contains(err.Error(), "MyReg") {
+		t.Errorf("training a custom regulariser: %v, want ErrModel naming d1 and MyReg", err)
 	}
 }
