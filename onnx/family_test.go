@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aekit/aekit/internal/conformance"
+	"github.com/aekit/aekit/internal/interop"
 )
 
 // familyFixtureDir holds ONNX files with normalisation layers made by
@@ -34,6 +35,14 @@ var familyLayers = map[string]string{
 	// tf2onnx writes Keras 3's LayerNormalization as its expansion
 	// (matchKerasLayerNorm), which aekit reads back as one layer.
 	"tf2onnx_k3_ln": "Dense:relu LayerNormalization Dense:linear LayerNormalization",
+	// tf2onnx writes tf-keras's LayerNormalization on its fused path as a
+	// BatchNormalization between Reshapes with shapes computed in the
+	// graph (fusedLayerNorm), and off it (epsilon 1e-5) as
+	// tf.nn.batch_normalization's expansion (matchKerasLayerNorm); at
+	// opsets 11, 13 and 18 (axes as attributes or inputs).
+	"tf2onnx_tk2_ln":   "Dense:relu LayerNormalization Dense:linear LayerNormalization",
+	"tf2onnx_tk2_ln11": "Dense:relu LayerNormalization Dense:linear LayerNormalization",
+	"tf2onnx_tk2_ln18": "Dense:relu LayerNormalization Dense:linear LayerNormalization",
 }
 
 // TestFamilyFixtures imports the family fixtures and checks aekit's
@@ -84,4 +93,40 @@ func TestFamilyFixtures(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("fixtures missing from %s: %v", familyFixtureDir, missing)
 	}
+}
+
+// TestFamilyFixturesORT runs every family fixture in the reference
+// environment's ONNX Runtime on its input and compares with aekit's
+// outputs on the same file (checkORT: element-wise within 1e-6 +
+// 1e-5·|want|, normwise within 1e-6).
+func TestFamilyFixturesORT(t *testing.T) {
+	interop.Python(t, "onnxruntime")
+	files, err := filepath.Glob(filepath.Join(familyFixtureDir, "*.onnx"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures in %s (%v)", familyFixtureDir, err)
+	}
+	dir := t.TempDir()
+	var cases []*ortCase
+	var jobs []interop.ORTJob
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".onnx")
+		m, _, err := ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := filepath.Join(familyFixtureDir, name+".input.npy")
+		dims, x, err := readNpy(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := m.Predict(nil, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &ortCase{job: interop.ORTJob{Model: f, Input: in, Output: filepath.Join(dir, name+".out.npy")}, name: name, want: want,
+			dims: append([]int{dims[0]}, m.OutputShape()...)}
+		cases = append(cases, c)
+		jobs = append(jobs, c.job)
+	}
+	checkORT(t, "onnxruntime (Python)", cases, interop.ORT(t, dir, jobs))
 }

@@ -202,7 +202,7 @@ func (im *importer) lastReduce(e *expr, op string) bool {
 type kerasLayerNorm struct {
 	x    *expr
 	eps  float32
-	g, b *tensor // γ (nil: no scale) and β
+	g, b *tensor // γ (nil: no scale) and β (nil: no offset)
 }
 
 // matchKerasLayerNorm recognises layer normalisation over the last axis
@@ -212,23 +212,53 @@ type kerasLayerNorm struct {
 //	r = Reciprocal(Sqrt(Add(v, ε))), s = Mul(r, γ) (or s = r without scale),
 //	y = Add(Mul(x, s), Add(Mul(Neg(m), s), β))
 //
+// and a tf-keras one off its fused path (epsilon below 1.001e-5:
+// tf.nn.batch_normalization), the same but for the shift:
+//
+//	y = Add(Mul(x, s), Sub(β, Mul(m, s)))   or, without β,
+//	y = Add(Mul(x, s), Mul(Neg(m), s))
+//
 // with both ReduceMeans over the last axis keeping it, ε a scalar
 // constant and γ, β constants of one value per feature. ok is false when
-// e is not of the outer form Add(Mul(x, s), Add(Mul(Neg(m), s), β)); err
-// says what differs when it is of that form but the rest does not match.
+// e is not of one of the outer forms (the tf forms with m a ReduceMean);
+// err says what differs when it is of that form but the rest does not
+// match.
 func (im *importer) matchKerasLayerNorm(e *expr) (ln kerasLayerNorm, ok bool, err error) {
 	if e.op != "Add" || len(e.args) != 2 {
 		return ln, false, nil
 	}
 	xs, shift := e.args[0].e, e.args[1].e
-	if !isOp(xs, "Mul", 2) || !isOp(shift, "Add", 2) || xs.args[0].e == nil || xs.args[1].e == nil {
+	if !isOp(xs, "Mul", 2) || xs.args[0].e == nil || xs.args[1].e == nil {
 		return ln, false, nil
 	}
-	ms, b := shift.args[0].e, shift.args[1]
-	if !isOp(ms, "Mul", 2) || b.c == nil || !isOp(ms.args[0].e, "Neg", 1) || ms.args[1].e != xs.args[1].e {
+	x, s := xs.args[0].e, xs.args[1].e
+	var m *expr
+	var b value
+	switch {
+	case isOp(shift, "Add", 2):
+		// Keras 3: Add(Mul(Neg(m), s), β).
+		ms := shift.args[0].e
+		if b = shift.args[1]; !isOp(ms, "Mul", 2) || b.c == nil || !isOp(ms.args[0].e, "Neg", 1) || ms.args[1].e != s {
+			return ln, false, nil
+		}
+		m = ms.args[0].e.args[0].e
+	case isOp(shift, "Sub", 2):
+		// tf.nn.batch_normalization (tf-keras off its fused path):
+		// Sub(β, Mul(m, s)).
+		ms := shift.args[1].e
+		if b = shift.args[0]; !isOp(ms, "Mul", 2) || b.c == nil || ms.args[1].e != s || !isOp(ms.args[0].e, "ReduceMean", 1) {
+			return ln, false, nil
+		}
+		m = ms.args[0].e
+	case isOp(shift, "Mul", 2):
+		// tf.nn.batch_normalization without β: Mul(Neg(m), s).
+		if !isOp(shift.args[0].e, "Neg", 1) || shift.args[1].e != s || !isOp(shift.args[0].e.args[0].e, "ReduceMean", 1) {
+			return ln, false, nil
+		}
+		m = shift.args[0].e.args[0].e
+	default:
 		return ln, false, nil
 	}
-	x, s, m := xs.args[0].e, xs.args[1].e, ms.args[0].e.args[0].e
 	bad := func(format string, a ...any) (kerasLayerNorm, bool, error) {
 		return kerasLayerNorm{}, true, im.errNode(ErrUnsupportedOp, e.node, "reads like tf2onnx's LayerNormalization expansion, but %s", fmt.Sprintf(format, a...))
 	}
@@ -270,7 +300,7 @@ func (im *importer) matchKerasLayerNorm(e *expr) (ln kerasLayerNorm, ok bool, er
 	return kerasLayerNorm{x: x, eps: float32(epsv), g: gc, b: b.c}, true, nil
 }
 
-// params returns γ (nil without scale) and β for features of width w,
+// params returns γ (nil without scale) and β (nil without offset) for features of width w,
 // after ln.x is the chain's output.
 func (im *importer) kerasLayerNormParams(n *pb.NodeProto, ln kerasLayerNorm, w int) (gamma, beta []float32, err error) {
 	vec := func(c *tensor, what string) ([]float32, error) {
@@ -286,8 +316,10 @@ func (im *importer) kerasLayerNormParams(n *pb.NodeProto, ln kerasLayerNorm, w i
 			return nil, nil, err
 		}
 	}
-	if beta, err = vec(ln.b, "β"); err != nil {
-		return nil, nil, err
+	if ln.b != nil {
+		if beta, err = vec(ln.b, "β"); err != nil {
+			return nil, nil, err
+		}
 	}
 	return gamma, beta, nil
 }
