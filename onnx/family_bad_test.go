@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,6 +278,22 @@ func TestTFKerasLayerNormPerturbed(t *testing.T) {
 			bn := bnNode(t, mp)
 			bn.Attribute = append(bn.Attribute, &pb.AttributeProto{Name: "training_mode", Type: pb.AttributeProto_INT, I: proto.Int64(1)})
 		}, []string{"training_mode is on"}},
+		// Bounds of the shape evaluation.
+		{"count through 40 Casts", func(t *testing.T, mp *pb.ModelProto) {
+			div := node(t, mp, "Div", node(t, mp, "ReduceSumSquare", node(t, mp, "Sub", r).GetOutput()[0]).GetOutput()[0])
+			cast := node(t, mp, "Cast", "name:"+strings.TrimSuffix(div.GetInput()[1], ":0"))
+			for k := range 40 {
+				cast.Input[0] = insert(mp, cast, "Cast", fmt.Sprintf("cast_%d", k), toInt64, cast.Input[0])
+			}
+		}, []string{"the variance's count", "nested deeper than 32 nodes"}},
+		{"rows from a Concat of 17 values", func(t *testing.T, mp *pb.ModelProto) {
+			ex := node(t, mp, "Expand", "ln/layer_normalization/ones/Const:0")
+			in := make([]string, 17)
+			for k := range in {
+				in[k] = ex.Input[1]
+			}
+			ex.Input[1] = insert(mp, ex, "Concat", "rows_17", []*pb.AttributeProto{{Name: "axis", Type: pb.AttributeProto_INT, I: proto.Int64(0)}}, in...)
+		}, []string{"scale is not 1 per row", `"rows_17" (Concat) makes more than 16 values`}},
 		// tf.nn.batch_normalization (its second, ε 1e-5).
 		{"tf: mean over the batch axis", func(t *testing.T, mp *pb.ModelProto) {
 			setAttr(node(t, mp, "ReduceMean", "ln/dense_1/BiasAdd:0"), "axes", 0)

@@ -600,7 +600,8 @@ func (im *importer) evalShape(v value, env *shapeEnv, depth int) (shapeVal, erro
 }
 
 // constShape reads a constant scalar or vector of at most maxShapeLen
-// integers, or floats that are whole numbers, as dimensions.
+// integers, or floats that are whole numbers, each within ±maxElems, as
+// dimensions.
 func constShape(c *tensor) (shapeVal, error) {
 	if len(c.dims) > 1 || c.len() > maxShapeLen {
 		return shapeVal{}, fmt.Errorf("a constant of shape %v, aekit evaluates scalars and vectors of up to %d values", c.dims, maxShapeLen)
@@ -608,6 +609,9 @@ func constShape(c *tensor) (shapeVal, error) {
 	s := shapeVal{d: make([]sdim, c.len()), scalar: len(c.dims) == 0, ints: c.isInt}
 	for k := range s.d {
 		if c.isInt {
+			if abs64(c.i[k]) > maxElems || c.i[k] < -maxElems {
+				return shapeVal{}, fmt.Errorf("a constant holding %d", c.i[k])
+			}
 			s.d[k] = sdim{c: c.i[k]}
 			continue
 		}
