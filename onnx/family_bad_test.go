@@ -347,3 +347,61 @@ func refuseEdits(t *testing.T, raw []byte, cases []editCase) {
 		})
 	}
 }
+
+// TestUnitNormForms checks the UnitNormalization tf2onnx writes for
+// tf-keras (tf.math.l2_normalize, ε 1e-12) and Keras 3 (a 10¹² cap on the
+// inverse norm) come back with their ε, and that edits of either form
+// (another axis, ε not a positive scalar, another cap) are refused with
+// ErrUnsupportedOp.
+func TestUnitNormForms(t *testing.T) {
+	for name, want := range map[string]float32{"tf2onnx_tk2_unit": 1e-12, "tf2onnx_k3_unit": 0} {
+		raw, err := os.ReadFile(filepath.Join(familyFixtureDir, name+".onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := Unmarshal(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var un *runtime.UnitNormalization
+		for _, l := range m.Layers {
+			if u, ok := l.Kind.(*runtime.UnitNormalization); ok {
+				un = u
+			}
+		}
+		if un == nil || un.Epsilon != want {
+			t.Errorf("%s: UnitNormalization %+v, want Epsilon %g", name, un, want)
+		}
+		// The constant after the sum: Max's ε (tf-keras) or Min's cap
+		// (Keras 3), and the sum's axes.
+		edited, bad := map[string][]float32{"tf2onnx_tk2_unit": {0, -1e-12}, "tf2onnx_k3_unit": {1e10, 1e13}}, []editCase{}
+		setConst := func(mp *pb.ModelProto, opType string, v float32) {
+			for _, n := range mp.GetGraph().GetNode() {
+				if n.GetOpType() != opType {
+					continue
+				}
+				for _, c := range mp.GetGraph().GetInitializer() {
+					if c.GetName() == n.GetInput()[1] {
+						c.FloatData, c.RawData = []float32{v}, nil
+					}
+				}
+			}
+		}
+		which := map[string]string{"tf2onnx_tk2_unit": "Max", "tf2onnx_k3_unit": "Min"}[name]
+		for _, v := range edited[name] {
+			bad = append(bad, editCase{fmt.Sprintf("%s %s %g", name, which, v), func(t *testing.T, mp *pb.ModelProto) { setConst(mp, which, v) }, nil})
+		}
+		bad = append(bad, editCase{name + " sum over the batch axis", func(t *testing.T, mp *pb.ModelProto) {
+			for _, n := range mp.GetGraph().GetNode() {
+				if n.GetOpType() == "ReduceSum" {
+					for _, c := range mp.GetGraph().GetInitializer() {
+						if c.GetName() == n.GetInput()[1] {
+							c.Int64Data, c.RawData = []int64{0}, nil
+						}
+					}
+				}
+			}
+		}, nil})
+		refuseEdits(t, raw, bad)
+	}
+}

@@ -47,6 +47,11 @@ var familyLayers = map[string]string{
 	// Scale and center on and off, on the fused path and off it.
 	"tf2onnx_tk2_ln_variants": "Dense:relu LayerNormalization Dense:linear LayerNormalization Dense:tanh LayerNormalization " +
 		"Dense:linear LayerNormalization Dense:linear LayerNormalization",
+	// Rescaling on the input (Mul, Add), UnitNormalization as
+	// tf.math.l2_normalize (tf-keras, ε 1e-12) and as Keras 3's
+	// ops.normalize (matchUnitNorm), Rescaling(2) after a Dense (folded).
+	"tf2onnx_tk2_unit": "Rescaling Dense:tanh UnitNormalization Dense:linear",
+	"tf2onnx_k3_unit":  "Rescaling Dense:tanh UnitNormalization Dense:linear",
 }
 
 // TestFamilyFixtures imports the family fixtures and checks aekit's

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 
 	pb "github.com/aekit/aekit/internal/onnxpb"
 	"github.com/aekit/aekit/runtime"
@@ -329,22 +330,69 @@ func isOp(e *expr, op string, k int) bool {
 	return e != nil && e.op == op && len(e.args) == k
 }
 
-// matchUnitNorm recognises UnitNormalization over the last axis as aekit
-// writes it: Div(x, Sqrt(Max(ReduceSumSquare(x), ε))), the
-// ReduceSumSquare over the last axis keeping it and ε Keras 3's bound
-// (runtime.UnitNormalization's, 1e-24 in float32). It returns x.
-func (im *importer) matchUnitNorm(e *expr) (x *expr, ok bool) {
-	if !isOp(e, "Div", 2) || e.args[0].e == nil || !isOp(e.args[1].e, "Sqrt", 1) {
-		return nil, false
+// matchUnitNorm recognises UnitNormalization over the last axis in the
+// forms aekit, tf2onnx (from tf-keras) and tf2onnx (from Keras 3) write:
+//
+//	Div(x, Sqrt(Max(ReduceSumSquare(x), ε)))            aekit, ε Keras 3's bound
+//	Mul(x, Reciprocal(Sqrt(Max(s, ε))))                  tf.math.l2_normalize (tf-keras: ε 1e-12)
+//	Mul(x, Min(Reciprocal(Sqrt(s)), 1/√ε))               Keras 3's ops.normalize (ε Keras 3's bound)
+//
+// where s is ReduceSumSquare(x) or ReduceSum(Mul(x, x)), over the last
+// axis keeping it; ε Keras 3's bound is runtime.UnitNormalization's, 1e-24
+// in float32 (the cap 1/√ε is 10¹² in float32), and the l2_normalize form
+// takes any positive finite scalar ε. It returns x and the layer's
+// Epsilon (0 for Keras 3's bound).
+func (im *importer) matchUnitNorm(e *expr) (x *expr, eps float32, ok bool) {
+	def := (&runtime.UnitNormalization{}).RowNorm().Epsilon
+	switch {
+	case isOp(e, "Div", 2) && e.args[0].e != nil && isOp(e.args[1].e, "Sqrt", 1):
+		x, m := e.args[0].e, e.args[1].e.args[0].e
+		if !isOp(m, "Max", 2) || !im.lastReduce(m.args[0].e, "ReduceSumSquare") || m.args[0].e.args[0].e != x {
+			return nil, 0, false
+		}
+		if v, isScalar := scalarOf(m.args[1]); !isScalar || float32(v) != def {
+			return nil, 0, false
+		}
+		return x, 0, true
+	case isOp(e, "Mul", 2) && e.args[0].e != nil && e.args[1].e != nil:
+		x, r := e.args[0].e, e.args[1].e
+		if isOp(r, "Reciprocal", 1) && isOp(r.args[0].e, "Sqrt", 1) {
+			m := r.args[0].e.args[0].e
+			if !isOp(m, "Max", 2) || !im.sumSquares(m.args[0].e, x) {
+				return nil, 0, false
+			}
+			v, isScalar := scalarOf(m.args[1])
+			if !isScalar || !(v > 0) || float32(v) > math.MaxFloat32 {
+				return nil, 0, false
+			}
+			if float32(v) == def {
+				return x, 0, true
+			}
+			return x, float32(v), true
+		}
+		if isOp(r, "Min", 2) && isOp(r.args[0].e, "Reciprocal", 1) && isOp(r.args[0].e.args[0].e, "Sqrt", 1) {
+			if !im.sumSquares(r.args[0].e.args[0].e.args[0].e, x) {
+				return nil, 0, false
+			}
+			c, isScalar := scalarOf(r.args[1])
+			if !isScalar || float32(c) != float32(1/math.Sqrt(float64(def))) {
+				return nil, 0, false
+			}
+			return x, 0, true
+		}
 	}
-	x, m := e.args[0].e, e.args[1].e.args[0].e
-	if !isOp(m, "Max", 2) || !im.lastReduce(m.args[0].e, "ReduceSumSquare") || m.args[0].e.args[0].e != x {
-		return nil, false
+	return nil, 0, false
+}
+
+// sumSquares reports whether s is the sum of the squares of x over the
+// last axis, keeping it: ReduceSumSquare(x) or ReduceSum(Mul(x, x)).
+func (im *importer) sumSquares(s, x *expr) bool {
+	if im.lastReduce(s, "ReduceSumSquare") {
+		return s.args[0].e == x
 	}
-	eps, isScalar := scalarOf(m.args[1])
-	want := (&runtime.UnitNormalization{}).RowNorm().Epsilon
-	if !isScalar || float32(eps) != want {
-		return nil, false
+	if im.lastReduce(s, "ReduceSum") {
+		sq := s.args[0].e
+		return isOp(sq, "Mul", 2) && sq.args[0].e == x && sq.args[1].e == x
 	}
-	return x, true
+	return false
 }

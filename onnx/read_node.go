@@ -20,8 +20,8 @@ var exprOps = map[string]int{ // op → number of inputs it reads
 	"ReduceMean": 1, "Sqrt": 1,
 	// as tf2onnx writes Keras's LayerNormalization (see matchKerasLayerNorm)
 	"Reciprocal": 1,
-	// as aekit writes UnitNormalization (see matchUnitNorm)
-	"ReduceSumSquare": 1,
+	// as aekit and tf2onnx write UnitNormalization (see matchUnitNorm)
+	"ReduceSumSquare": 1, "ReduceSum": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -393,11 +393,11 @@ func (im *importer) mat(v value, user *pb.NodeProto) (*expr, error) {
 		e.mat = im.head
 		return im.head, nil
 	}
-	if x, ok := im.matchUnitNorm(e); ok {
+	if x, eps, ok := im.matchUnitNorm(e); ok {
 		if _, err := im.mat(value{e: x}, e.node); err != nil {
 			return nil, err
 		}
-		un := &runtime.UnitNormalization{Axis: -1}
+		un := &runtime.UnitNormalization{Axis: -1, Epsilon: eps}
 		if err := un.Build(im.shape); err != nil {
 			return nil, im.errNode(ErrUnsupportedOp, e.node, "unit normalisation of a [batch %s] tensor", dimsString(im.shape))
 		}
