@@ -27,7 +27,9 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		// tf2onnx's forms of LayerNormalization: Keras 3's expansion, and
 		// tf-keras's fused form with shapes computed in the graph (axes as
 		// attributes and as inputs).
-		"family/tf2onnx_k3_ln", "family/tf2onnx_tk2_ln", "family/tf2onnx_tk2_ln18"} {
+		"family/tf2onnx_k3_ln", "family/tf2onnx_tk2_ln", "family/tf2onnx_tk2_ln18",
+		// and of UnitNormalization (tf-keras's and Keras 3's).
+		"family/tf2onnx_tk2_unit", "family/tf2onnx_k3_unit"} {
 		b, err := os.ReadFile(filepath.Join(fixtureDir, filepath.FromSlash(name)+".onnx"))
 		if err != nil {
 			t.Fatal(err)
