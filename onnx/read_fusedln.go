@@ -363,8 +363,10 @@ type shapeEnv struct {
 // evalShape evaluates a shape or count computed in the graph from
 // constants and the shapes in env, with Shape, Cast, Slice, Gather,
 // Unsqueeze, Squeeze, ReduceProd and Concat on vectors of at most
-// maxShapeLen values; anything else is an error. Nothing it allocates
-// depends on a value read from the file.
+// maxShapeLen values (a longer constant, Shape or Concat is an error, so
+// every vector it makes is that short); anything else is an error.
+// Nothing it allocates depends on a value read from the file, and
+// env.steps bounds its work.
 func (im *importer) evalShape(v value, env *shapeEnv, depth int) (shapeVal, error) {
 	if env.steps++; env.steps > maxShapeSteps {
 		return shapeVal{}, fmt.Errorf("more than %d nodes", maxShapeSteps)
@@ -430,13 +432,19 @@ func (im *importer) evalShape(v value, env *shapeEnv, depth int) (shapeVal, erro
 		if attr(e.node, "start") != nil || attr(e.node, "end") != nil {
 			return shapeVal{}, fmt.Errorf("node %q (Shape) has start or end", e.node.GetName())
 		}
+		var d []sdim
 		switch a := e.args[0].e; {
 		case a == env.x:
-			return shapeVal{d: env.xs, ints: true}, nil
+			d = env.xs
 		case a == env.r:
-			return shapeVal{d: env.rs, ints: true}, nil
+			d = env.rs
+		default:
+			return shapeVal{}, fmt.Errorf("node %q takes the Shape of %q, not of the normalised input or its reshape", e.node.GetName(), e.node.GetInput()[0])
 		}
-		return shapeVal{}, fmt.Errorf("node %q takes the Shape of %q, not of the normalised input or its reshape", e.node.GetName(), e.node.GetInput()[0])
+		if len(d) > maxShapeLen {
+			return shapeVal{}, fmt.Errorf("node %q takes the Shape of a rank-%d tensor, aekit evaluates up to rank %d", e.node.GetName(), len(d), maxShapeLen)
+		}
+		return shapeVal{d: d, ints: true}, nil
 	case "Cast":
 		s, err := arg(0)
 		if err != nil {
