@@ -1,7 +1,9 @@
 package onnx
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -161,5 +163,108 @@ func TestFamilyFixturesORT(t *testing.T) {
 			t.Errorf("%s: %d of %d outputs of onnxruntime differ from aekit's beyond %g + %g·|want|", c.name, bad, len(got), interopATol, interopRTol)
 		}
 		t.Logf("%s: onnxruntime vs aekit: max |Δ| %.3g, max rel %.3g, normwise %.3g", c.name, st.maxAbs, st.maxRel, conformance.Normwise(got, c.want))
+	}
+}
+
+// tf2onnxFamilyOpsets are the opsets TestTF2ONNXFamilyOpsets converts at:
+// tf2onnx 1.17 writes up to 18, aekit reads from 11; the forms differ in
+// where reductions take their axes (attributes, inputs from 13 for
+// Squeeze and Unsqueeze, from 18 for Reduce*).
+var tf2onnxFamilyOpsets = []int{11, 13, 15, 17, 18}
+
+// tf2onnxFamilySkips lists the Keras family fixtures that
+// TestTF2ONNXFamilyOpsets does not convert, with the reason.
+var tf2onnxFamilySkips = map[string]string{
+	"k3_norm.keras": "tf2onnx 1.17's from_function leaves the adapted mean as a second graph input; aekit reads one input",
+}
+
+// TestTF2ONNXFamilyOpsets converts the Keras-written family fixtures
+// (fixtures/keras/family: BatchNormalization, LayerNormalization,
+// Normalization, UnitNormalization, Rescaling, by Keras 3 and tf-keras)
+// with tf2onnx live at each of tf2onnxFamilyOpsets and checks that aekit
+// imports every file and predicts what Keras predicts within 1e-6 +
+// 1e-5·|want|.
+func TestTF2ONNXFamilyOpsets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: converts 7 Keras models with tf2onnx at 5 opsets")
+	}
+	py := interop.PythonFound(t, "tensorflow", "tf_keras", "keras", "tf2onnx")
+	keras := filepath.Join(fixtureDir, "..", "keras", "family")
+	dir := t.TempDir()
+	type job struct {
+		Name   string  `json:"name"`
+		File   string  `json:"file"`
+		Arch   *string `json:"arch"`
+		Writer string  `json:"writer"`
+		Input  string  `json:"input"`
+		Opsets []int   `json:"opsets"`
+		Out    string  `json:"out"`
+	}
+	var jobs []job
+	for _, f := range []string{"tk2_bn.h5", "k3_bn.keras", "tk2_ln.h5", "k3_ln.keras", "tk2_norm.h5", "k3_norm.keras", "tk2_unit.h5", "k3_unit.keras"} {
+		if why := tf2onnxFamilySkips[f]; why != "" {
+			t.Logf("%s: skipped: %s", f, why)
+			continue
+		}
+		name, writer := strings.Split(f, ".")[0], "keras3"
+		if strings.HasPrefix(f, "tk2_") {
+			writer = "tf_keras"
+		}
+		jobs = append(jobs, job{Name: name, File: filepath.Join(keras, f), Writer: writer, Input: filepath.Join(keras, name+".input.npy"),
+			Opsets: tf2onnxFamilyOpsets, Out: filepath.Join(dir, name)})
+	}
+	b, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jf := filepath.Join(dir, "jobs.json")
+	if err := os.WriteFile(jf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := interop.Run(t, py, interop.Script(t, "tf2onnx_convert.py"), jf)
+	done := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r struct {
+			Name  string            `json:"name"`
+			Keras string            `json:"keras"`
+			ONNX  map[string]string `json:"onnx"`
+			Error string            `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("tf2onnx_convert.py: %q: %v", line, err)
+		}
+		if r.Error != "" {
+			t.Errorf("%s: tf2onnx: %s", r.Name, r.Error)
+			continue
+		}
+		_, x, err := readNpy(filepath.Join(keras, r.Name+".input.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, want, err := readNpy(r.Keras)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, opset := range tf2onnxFamilyOpsets {
+			f := r.ONNX[fmt.Sprint(opset)]
+			m, _, err := ReadFile(f)
+			if err != nil {
+				t.Errorf("%s opset %d: %v", r.Name, opset, err)
+				continue
+			}
+			got, err := m.Predict(nil, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st errStats
+			if bad := st.add(r.Name, got, want); bad > 0 {
+				t.Errorf("%s opset %d: %d of %d outputs differ from Keras's beyond %g + %g·|want|", r.Name, opset, bad, len(want), interopATol, interopRTol)
+			}
+			t.Logf("%s opset %d: %s; against Keras max |Δ| %.3g, normwise %.3g", r.Name, opset, layerSummary(m), st.maxAbs, conformance.Normwise(got, want))
+			done++
+		}
+	}
+	if want := len(jobs) * len(tf2onnxFamilyOpsets); done != want {
+		t.Errorf("%d conversions imported, want %d", done, want)
 	}
 }
