@@ -191,16 +191,7 @@ func TestTF2ONNXFamilyOpsets(t *testing.T) {
 	py := interop.PythonFound(t, "tensorflow", "tf_keras", "keras", "tf2onnx")
 	keras := filepath.Join(fixtureDir, "..", "keras", "family")
 	dir := t.TempDir()
-	type job struct {
-		Name   string  `json:"name"`
-		File   string  `json:"file"`
-		Arch   *string `json:"arch"`
-		Writer string  `json:"writer"`
-		Input  string  `json:"input"`
-		Opsets []int   `json:"opsets"`
-		Out    string  `json:"out"`
-	}
-	var jobs []job
+	var jobs []interop.TF2ONNXJob
 	for _, f := range []string{"tk2_bn.h5", "k3_bn.keras", "tk2_ln.h5", "k3_ln.keras", "tk2_norm.h5", "k3_norm.keras", "tk2_unit.h5", "k3_unit.keras"} {
 		if why := tf2onnxFamilySkips[f]; why != "" {
 			t.Logf("%s: skipped: %s", f, why)
@@ -210,7 +201,7 @@ func TestTF2ONNXFamilyOpsets(t *testing.T) {
 		if strings.HasPrefix(f, "tk2_") {
 			writer = "tf_keras"
 		}
-		jobs = append(jobs, job{Name: name, File: filepath.Join(keras, f), Writer: writer, Input: filepath.Join(keras, name+".input.npy"),
+		jobs = append(jobs, interop.TF2ONNXJob{Name: name, File: filepath.Join(keras, f), Writer: writer, Input: filepath.Join(keras, name+".input.npy"),
 			Opsets: tf2onnxFamilyOpsets, Out: filepath.Join(dir, name)})
 	}
 	b, err := json.Marshal(jobs)
@@ -224,12 +215,7 @@ func TestTF2ONNXFamilyOpsets(t *testing.T) {
 	out := interop.Run(t, py, interop.Script(t, "tf2onnx_convert.py"), jf)
 	done := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var r struct {
-			Name  string            `json:"name"`
-			Keras string            `json:"keras"`
-			ONNX  map[string]string `json:"onnx"`
-			Error string            `json:"error"`
-		}
+		var r interop.TF2ONNXResult
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("tf2onnx_convert.py: %q: %v", line, err)
 		}
