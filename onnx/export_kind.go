@@ -81,10 +81,16 @@ func (b *builder) reduce(op, x, name string) string {
 // rowNorm adds the normalisation s of the rows of x (width w).
 func (b *builder) rowNorm(x string, s runtime.NormSpec, name, doc string, w int) string {
 	if s.L2 {
-		// x·(1/√max(Σx², ε)), as Keras computes it.
+		// x/√max(Σx², ε), as Keras 3 computes it, or with another ε
+		// (tf-keras's 1e-12) x·(1/√max(Σx², ε)) as tf.math.l2_normalize
+		// does: Read takes the first form with Keras 3's ε only.
 		ss := b.reduce("ReduceSumSquare", x, name+"/ReduceSumSquare")
 		m := b.add("Max", name+"/Max", "", []string{ss, b.scalar(s.Epsilon)})
 		r := b.add("Sqrt", name+"/Sqrt", "", []string{m})
+		if s.Epsilon != (&runtime.UnitNormalization{}).RowNorm().Epsilon {
+			inv := b.add("Reciprocal", name+"/Reciprocal", "", []string{r})
+			return b.add("Mul", name, doc, []string{x, inv})
+		}
 		return b.add("Div", name, doc, []string{x, r})
 	}
 	if b.opset >= 17 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/internal/golden"
@@ -22,12 +23,18 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 	}
 	for _, name := range []string{"torch_gelu_silu_mish", "torch_no_bias_hardsigmoid_softsign", "torch_flatten_image",
 		"helper_tf2onnx_matmul_add", "helper_gemm_attributes", "helper_opset9_clip_softmax",
-		"tf2onnx_k3_activations", "tf2onnx_tk2_activations"} {
-		b, err := os.ReadFile(filepath.Join(fixtureDir, name+".onnx"))
+		"tf2onnx_k3_activations", "tf2onnx_tk2_activations",
+		// tf2onnx's forms of LayerNormalization: Keras 3's expansion, and
+		// tf-keras's fused form with shapes computed in the graph (axes as
+		// attributes and as inputs).
+		"family/tf2onnx_k3_ln", "family/tf2onnx_tk2_ln", "family/tf2onnx_tk2_ln18",
+		// and of UnitNormalization (tf-keras's and Keras 3's).
+		"family/tf2onnx_tk2_unit", "family/tf2onnx_k3_unit"} {
+		b, err := os.ReadFile(filepath.Join(fixtureDir, filepath.FromSlash(name)+".onnx"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		seeds[name] = b
+		seeds[strings.ReplaceAll(name, "/", "_")] = b
 	}
 	return seeds
 }

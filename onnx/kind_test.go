@@ -78,6 +78,13 @@ func kindCases(t testing.TB) []conformance.Case {
 			dense("dense_1", 5, 6, linear),
 			kind("rescaling_1", newKind("Rescaling", map[string]any{"scale": list(vec(6, 0.5, 2)), "offset": 0.1})),
 		}},
+		// tf-keras's UnitNormalization (tf.math.l2_normalize: Σx² bounded
+		// by 1e-12, as tf2onnx_tk2_unit imports); its first input rows are
+		// scaled so that Σx² falls below the bound.
+		{Name: "k_unit_tf", Input: []int{6}, Layers: []*runtime.Layer{
+			kind("unit", &runtime.UnitNormalization{Axis: -1, Epsilon: 1e-12}),
+			dense("dense", 6, 5, runtime.Act(runtime.Tanh)),
+		}},
 	}
 	var cs []conformance.Case
 	for _, m := range models {
@@ -86,6 +93,11 @@ func kindCases(t testing.TB) []conformance.Case {
 		}
 		const n = 6
 		x := vec(n*m.InputWidth(), -2, 2)
+		if m.Name == "k_unit_tf" {
+			for i := range 2 * m.InputWidth() {
+				x[i] *= []float32{1e-7, 1e-8}[i/m.InputWidth()]
+			}
+		}
 		cs = append(cs, conformance.Case{Name: m.Name, Model: m, X: x, N: n, Want: conformance.Reference(m, x, n)})
 	}
 	return cs

@@ -88,6 +88,14 @@ func ReadFile(name string) (*runtime.Model, *Info, error) {
 // + α·elu(x)·Not(x > 0)). Softmax and LogSoftmax over the last axis
 // (and, below opset 13, over all axes after the batch) become activation
 // layers; Flatten and Reshape with a constant shape become Reshape layers;
+// BatchNormalization and LayerNormalization become those layers, and so do
+// layer normalisation's expansions: PyTorch's below opset 17, tf2onnx's of
+// Keras 3's and of tf-keras's LayerNormalization, including tf-keras's
+// fused form (a BatchNormalization between Reshapes whose shapes and
+// counts are computed in the graph from Shape: evaluated on the input's
+// known width, within bounds, and checked against what that form computes),
+// and UnitNormalization as aekit, tf-keras (tf.math.l2_normalize, ε
+// 1e-12) and Keras 3 write it through tf2onnx becomes that layer;
 // Identity, Dropout and Cast to float pass values through. Constants come
 // from initializers (raw_data or typed fields; float, double, int64, int32
 // or bool) and Constant nodes. Layers are named after nodes. Files written

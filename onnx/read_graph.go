@@ -25,6 +25,7 @@ type expr struct {
 	args []value
 	ver  int
 	mat  *expr // the chain output this expression was turned into
+	ints bool  // an integer tensor computed from a shape (see shapeOps)
 }
 
 type importer struct {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 
 	pb "github.com/aekit/aekit/internal/onnxpb"
 	"github.com/aekit/aekit/runtime"
@@ -202,7 +203,7 @@ func (im *importer) lastReduce(e *expr, op string) bool {
 type kerasLayerNorm struct {
 	x    *expr
 	eps  float32
-	g, b *tensor // γ (nil: no scale) and β
+	g, b *tensor // γ (nil: no scale) and β (nil: no offset)
 }
 
 // matchKerasLayerNorm recognises layer normalisation over the last axis
@@ -212,23 +213,53 @@ type kerasLayerNorm struct {
 //	r = Reciprocal(Sqrt(Add(v, ε))), s = Mul(r, γ) (or s = r without scale),
 //	y = Add(Mul(x, s), Add(Mul(Neg(m), s), β))
 //
+// and a tf-keras one off its fused path (epsilon below 1.001e-5:
+// tf.nn.batch_normalization), the same but for the shift:
+//
+//	y = Add(Mul(x, s), Sub(β, Mul(m, s)))   or, without β,
+//	y = Add(Mul(x, s), Mul(Neg(m), s))
+//
 // with both ReduceMeans over the last axis keeping it, ε a scalar
 // constant and γ, β constants of one value per feature. ok is false when
-// e is not of the outer form Add(Mul(x, s), Add(Mul(Neg(m), s), β)); err
-// says what differs when it is of that form but the rest does not match.
+// e is not of one of the outer forms (the tf forms with m a ReduceMean);
+// err says what differs when it is of that form but the rest does not
+// match.
 func (im *importer) matchKerasLayerNorm(e *expr) (ln kerasLayerNorm, ok bool, err error) {
 	if e.op != "Add" || len(e.args) != 2 {
 		return ln, false, nil
 	}
 	xs, shift := e.args[0].e, e.args[1].e
-	if !isOp(xs, "Mul", 2) || !isOp(shift, "Add", 2) || xs.args[0].e == nil || xs.args[1].e == nil {
+	if !isOp(xs, "Mul", 2) || xs.args[0].e == nil || xs.args[1].e == nil {
 		return ln, false, nil
 	}
-	ms, b := shift.args[0].e, shift.args[1]
-	if !isOp(ms, "Mul", 2) || b.c == nil || !isOp(ms.args[0].e, "Neg", 1) || ms.args[1].e != xs.args[1].e {
+	x, s := xs.args[0].e, xs.args[1].e
+	var m *expr
+	var b value
+	switch {
+	case isOp(shift, "Add", 2):
+		// Keras 3: Add(Mul(Neg(m), s), β).
+		ms := shift.args[0].e
+		if b = shift.args[1]; !isOp(ms, "Mul", 2) || b.c == nil || !isOp(ms.args[0].e, "Neg", 1) || ms.args[1].e != s {
+			return ln, false, nil
+		}
+		m = ms.args[0].e.args[0].e
+	case isOp(shift, "Sub", 2):
+		// tf.nn.batch_normalization (tf-keras off its fused path):
+		// Sub(β, Mul(m, s)).
+		ms := shift.args[1].e
+		if b = shift.args[0]; !isOp(ms, "Mul", 2) || b.c == nil || ms.args[1].e != s || !isOp(ms.args[0].e, "ReduceMean", 1) {
+			return ln, false, nil
+		}
+		m = ms.args[0].e
+	case isOp(shift, "Mul", 2):
+		// tf.nn.batch_normalization without β: Mul(Neg(m), s).
+		if !isOp(shift.args[0].e, "Neg", 1) || shift.args[1].e != s || !isOp(shift.args[0].e.args[0].e, "ReduceMean", 1) {
+			return ln, false, nil
+		}
+		m = shift.args[0].e.args[0].e
+	default:
 		return ln, false, nil
 	}
-	x, s, m := xs.args[0].e, xs.args[1].e, ms.args[0].e.args[0].e
 	bad := func(format string, a ...any) (kerasLayerNorm, bool, error) {
 		return kerasLayerNorm{}, true, im.errNode(ErrUnsupportedOp, e.node, "reads like tf2onnx's LayerNormalization expansion, but %s", fmt.Sprintf(format, a...))
 	}
@@ -270,7 +301,7 @@ func (im *importer) matchKerasLayerNorm(e *expr) (ln kerasLayerNorm, ok bool, er
 	return kerasLayerNorm{x: x, eps: float32(epsv), g: gc, b: b.c}, true, nil
 }
 
-// params returns γ (nil without scale) and β for features of width w,
+// params returns γ (nil without scale) and β (nil without offset) for features of width w,
 // after ln.x is the chain's output.
 func (im *importer) kerasLayerNormParams(n *pb.NodeProto, ln kerasLayerNorm, w int) (gamma, beta []float32, err error) {
 	vec := func(c *tensor, what string) ([]float32, error) {
@@ -286,8 +317,10 @@ func (im *importer) kerasLayerNormParams(n *pb.NodeProto, ln kerasLayerNorm, w i
 			return nil, nil, err
 		}
 	}
-	if beta, err = vec(ln.b, "β"); err != nil {
-		return nil, nil, err
+	if ln.b != nil {
+		if beta, err = vec(ln.b, "β"); err != nil {
+			return nil, nil, err
+		}
 	}
 	return gamma, beta, nil
 }
@@ -297,22 +330,69 @@ func isOp(e *expr, op string, k int) bool {
 	return e != nil && e.op == op && len(e.args) == k
 }
 
-// matchUnitNorm recognises UnitNormalization over the last axis as aekit
-// writes it: Div(x, Sqrt(Max(ReduceSumSquare(x), ε))), the
-// ReduceSumSquare over the last axis keeping it and ε Keras 3's bound
-// (runtime.UnitNormalization's, 1e-24 in float32). It returns x.
-func (im *importer) matchUnitNorm(e *expr) (x *expr, ok bool) {
-	if !isOp(e, "Div", 2) || e.args[0].e == nil || !isOp(e.args[1].e, "Sqrt", 1) {
-		return nil, false
+// matchUnitNorm recognises UnitNormalization over the last axis in the
+// forms aekit, tf2onnx (from tf-keras) and tf2onnx (from Keras 3) write:
+//
+//	Div(x, Sqrt(Max(ReduceSumSquare(x), ε)))            aekit, ε Keras 3's bound
+//	Mul(x, Reciprocal(Sqrt(Max(s, ε))))                  tf.math.l2_normalize (tf-keras: ε 1e-12)
+//	Mul(x, Min(Reciprocal(Sqrt(s)), 1/√ε))               Keras 3's ops.normalize (ε Keras 3's bound)
+//
+// where s is ReduceSumSquare(x) or ReduceSum(Mul(x, x)), over the last
+// axis keeping it; ε Keras 3's bound is runtime.UnitNormalization's, 1e-24
+// in float32 (the cap 1/√ε is 10¹² in float32), and the l2_normalize form
+// takes any positive finite scalar ε. It returns x and the layer's
+// Epsilon (0 for Keras 3's bound).
+func (im *importer) matchUnitNorm(e *expr) (x *expr, eps float32, ok bool) {
+	def := (&runtime.UnitNormalization{}).RowNorm().Epsilon
+	switch {
+	case isOp(e, "Div", 2) && e.args[0].e != nil && isOp(e.args[1].e, "Sqrt", 1):
+		x, m := e.args[0].e, e.args[1].e.args[0].e
+		if !isOp(m, "Max", 2) || !im.lastReduce(m.args[0].e, "ReduceSumSquare") || m.args[0].e.args[0].e != x {
+			return nil, 0, false
+		}
+		if v, isScalar := scalarOf(m.args[1]); !isScalar || float32(v) != def {
+			return nil, 0, false
+		}
+		return x, 0, true
+	case isOp(e, "Mul", 2) && e.args[0].e != nil && e.args[1].e != nil:
+		x, r := e.args[0].e, e.args[1].e
+		if isOp(r, "Reciprocal", 1) && isOp(r.args[0].e, "Sqrt", 1) {
+			m := r.args[0].e.args[0].e
+			if !isOp(m, "Max", 2) || !im.sumSquares(m.args[0].e, x) {
+				return nil, 0, false
+			}
+			v, isScalar := scalarOf(m.args[1])
+			if !isScalar || !(v > 0) || float32(v) > math.MaxFloat32 {
+				return nil, 0, false
+			}
+			if float32(v) == def {
+				return x, 0, true
+			}
+			return x, float32(v), true
+		}
+		if isOp(r, "Min", 2) && isOp(r.args[0].e, "Reciprocal", 1) && isOp(r.args[0].e.args[0].e, "Sqrt", 1) {
+			if !im.sumSquares(r.args[0].e.args[0].e.args[0].e, x) {
+				return nil, 0, false
+			}
+			c, isScalar := scalarOf(r.args[1])
+			if !isScalar || float32(c) != float32(1/math.Sqrt(float64(def))) {
+				return nil, 0, false
+			}
+			return x, 0, true
+		}
 	}
-	x, m := e.args[0].e, e.args[1].e.args[0].e
-	if !isOp(m, "Max", 2) || !im.lastReduce(m.args[0].e, "ReduceSumSquare") || m.args[0].e.args[0].e != x {
-		return nil, false
+	return nil, 0, false
+}
+
+// sumSquares reports whether s is the sum of the squares of x over the
+// last axis, keeping it: ReduceSumSquare(x) or ReduceSum(Mul(x, x)).
+func (im *importer) sumSquares(s, x *expr) bool {
+	if im.lastReduce(s, "ReduceSumSquare") {
+		return s.args[0].e == x
 	}
-	eps, isScalar := scalarOf(m.args[1])
-	want := (&runtime.UnitNormalization{}).RowNorm().Epsilon
-	if !isScalar || float32(eps) != want {
-		return nil, false
+	if im.lastReduce(s, "ReduceSum") {
+		sq := s.args[0].e
+		return isOp(sq, "Mul", 2) && sq.args[0].e == x && sq.args[1].e == x
 	}
-	return x, true
+	return false
 }

@@ -20,8 +20,8 @@ var exprOps = map[string]int{ // op → number of inputs it reads
 	"ReduceMean": 1, "Sqrt": 1,
 	// as tf2onnx writes Keras's LayerNormalization (see matchKerasLayerNorm)
 	"Reciprocal": 1,
-	// as aekit writes UnitNormalization (see matchUnitNorm)
-	"ReduceSumSquare": 1,
+	// as aekit and tf2onnx write UnitNormalization (see matchUnitNorm)
+	"ReduceSumSquare": 1, "ReduceSum": 1,
 }
 
 func (im *importer) node(n *pb.NodeProto) error {
@@ -77,11 +77,19 @@ func (im *importer) node(n *pb.NodeProto) error {
 			im.set(n, x)
 			return nil
 		}
+		if x.e != nil && x.e.ints && (to == pb.TensorProto_INT64 || to == pb.TensorProto_INT32 || to == pb.TensorProto_FLOAT) {
+			// A computed shape, or a count from one (see shapeOps).
+			im.set(n, value{e: &expr{op: op, node: n, args: []value{x}, ints: to != pb.TensorProto_FLOAT}})
+			return nil
+		}
 		if to != pb.TensorProto_FLOAT {
 			return im.errNode(ErrUnsupportedOp, n, "casts to %v; aekit computes in float", to)
 		}
 		im.set(n, x)
 		return nil
+	}
+	if shapeOps[op] {
+		return im.deferNode(n)
 	}
 	if k, ok := exprOps[op]; ok {
 		if (op == "Min" || op == "Max") && len(n.GetInput()) != 2 {
@@ -117,10 +125,16 @@ func (im *importer) node(n *pb.NodeProto) error {
 	case "Flatten":
 		err = im.flatten(n, x)
 	case "Reshape":
+		if im.deferReshape(n, x) {
+			return im.deferNode(n)
+		}
 		err = im.reshape(n, x)
 	case "Softmax", "LogSoftmax":
 		err = im.softmax(n, x)
 	case "BatchNormalization":
+		if im.deferBatchNorm(n, x) {
+			return im.deferNode(n)
+		}
 		err = im.batchNorm(n, x)
 	case "LayerNormalization":
 		err = im.layerNorm(n, x)
@@ -320,6 +334,32 @@ func (im *importer) mat(v value, user *pb.NodeProto) (*expr, error) {
 		}
 		return e, nil
 	}
+	switch {
+	case e.op == "Reshape":
+		// Deferred by deferReshape: tf2onnx's form of tf-keras's fused
+		// LayerNormalization, else read as any Reshape is (or refused).
+		if ok, err := im.fusedLayerNorm(e); err != nil {
+			return nil, err
+		} else if !ok {
+			if err := im.reshape(e.node, e.args[0]); err != nil {
+				return nil, err
+			}
+		}
+		e.mat = im.head
+		return im.head, nil
+	case e.op == "BatchNormalization":
+		// Deferred by deferBatchNorm and not part of a fused
+		// LayerNormalization: read (or refused) as any BatchNormalization.
+		if err := im.batchNorm(e.node, e.args[0]); err != nil {
+			return nil, err
+		}
+		e.mat = im.head
+		return im.head, nil
+	case e.ints || e.op == "Cast":
+		return nil, im.errNode(ErrUnsupportedOp, e.node, "computes a shape or count, which aekit reads only within tf2onnx's form of tf-keras's LayerNormalization")
+	case shapeOps[e.op]:
+		return nil, im.errNode(ErrUnsupportedOp, e.node, "aekit has no equivalent")
+	}
 	if x, eps, ok := im.matchLayerNorm(e); ok {
 		if _, err := im.mat(value{e: x}, e.node); err != nil {
 			return nil, err
@@ -353,11 +393,11 @@ func (im *importer) mat(v value, user *pb.NodeProto) (*expr, error) {
 		e.mat = im.head
 		return im.head, nil
 	}
-	if x, ok := im.matchUnitNorm(e); ok {
+	if x, eps, ok := im.matchUnitNorm(e); ok {
 		if _, err := im.mat(value{e: x}, e.node); err != nil {
 			return nil, err
 		}
-		un := &runtime.UnitNormalization{Axis: -1}
+		un := &runtime.UnitNormalization{Axis: -1, Epsilon: eps}
 		if err := un.Build(im.shape); err != nil {
 			return nil, im.errNode(ErrUnsupportedOp, e.node, "unit normalisation of a [batch %s] tensor", dimsString(im.shape))
 		}

@@ -71,17 +71,6 @@ type kerasFixture struct {
 	same string
 }
 
-// tf2onnxJob is one job of tools/python/tf2onnx_convert.py.
-type tf2onnxJob struct {
-	Name   string  `json:"name"`
-	File   string  `json:"file"`
-	Arch   *string `json:"arch"`
-	Writer string  `json:"writer"`
-	Input  string  `json:"input"`
-	Opsets []int   `json:"opsets"`
-	Out    string  `json:"out"`
-}
-
 // kerasFixtures lists the gen and real fixtures (the latter when
 // ../shared/keras-real is present) and those of
 // fixtures/keras/judge/manifest.json when it exists.
@@ -298,7 +287,7 @@ func TestTF2ONNX(t *testing.T) {
 	t2oFile := func(f *kerasFixture, opset int) string {
 		return fmt.Sprintf("%s.opset%d.onnx", t2oPrefix(f), opset)
 	}
-	var jobs []tf2onnxJob
+	var jobs []interop.TF2ONNXJob
 	var checks []string
 	for _, f := range fixtures {
 		byID[f.id] = f
@@ -316,7 +305,7 @@ func TestTF2ONNX(t *testing.T) {
 		if f.same != "" {
 			continue
 		}
-		j := tf2onnxJob{Name: f.id, File: f.file, Writer: f.writer, Input: f.input, Opsets: tf2onnxOpsets, Out: t2oPrefix(f)}
+		j := interop.TF2ONNXJob{Name: f.id, File: f.file, Writer: f.writer, Input: f.input, Opsets: tf2onnxOpsets, Out: t2oPrefix(f)}
 		if f.arch != "" {
 			j.Arch = &f.arch
 		}
@@ -337,7 +326,7 @@ func TestTF2ONNX(t *testing.T) {
 	converted := map[string]bool{}
 	keras := map[string]string{} // fixture id → Keras's outputs (.npy)
 	for _, l := range bytes.Split(out, []byte("\n")) {
-		var r struct{ Name, Keras, Error string }
+		var r interop.TF2ONNXResult
 		if json.Unmarshal(l, &r) != nil || r.Name == "" {
 			continue
 		}
