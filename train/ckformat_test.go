@@ -78,7 +78,7 @@ func TestCheckpointFormatFixture(t *testing.T) {
 		shuffle bool
 	}{{"shuffle", true}, {"noshuffle", false}}
 	config := func(shuffle bool) Config {
-		return Config{Optimizer: &Adam{}, Epochs: 3, BatchSize: 16, Shuffle: shuffle, Seed: 9, ValidationSplit: 0.25}
+		return Config{Optimizer: &Adam{}, Epochs: 3, BatchSize: 16, NoShuffle: !shuffle, Seed: 9, ValidationSplit: 0.25}
 	}
 	ctx := context.Background()
 	if *writeCkFixture {
@@ -131,12 +131,12 @@ func TestCheckpointFormatFixture(t *testing.T) {
 			if ck.Epoch != 1 || ck.Batch != 3 {
 				t.Fatalf("checkpoint at epoch %d batch %d, want 1, 3", ck.Epoch, ck.Batch)
 			}
-			if ck.Shuffle != c.shuffle || ck.Config().Shuffle != c.shuffle {
-				t.Fatalf("checkpoint reads Shuffle %v, Config().Shuffle %v; want %v", ck.Shuffle, ck.Config().Shuffle, c.shuffle)
+			if ck.NoShuffle != !c.shuffle || ck.Config().NoShuffle != !c.shuffle {
+				t.Fatalf("checkpoint reads NoShuffle %v, Config().NoShuffle %v; want %v", ck.NoShuffle, ck.Config().NoShuffle, !c.shuffle)
 			}
 			// Resuming with the other shuffling is refused.
 			other := ck.Config()
-			other.Shuffle = !c.shuffle
+			other.NoShuffle = c.shuffle
 			if _, err := Fit(ctx, ck.Model, set(x, nil, 120), Set{}, other); !errors.Is(err, ErrCheckpoint) {
 				t.Fatalf("resume with the other shuffling: %v, want ErrCheckpoint", err)
 			}

@@ -465,7 +465,7 @@ func (r *trainRun) config() error {
 			return err
 		}
 		r.cfg = train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
-			Shuffle: !f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
+			NoShuffle: f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
 	}
 	r.cfg.AllowUnscaledTargets = f.allowUnscaled
 	r.cfg.Threads = f.threads

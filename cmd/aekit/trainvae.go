@@ -121,7 +121,7 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		return failf(err)
 	}
 	cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
-		Shuffle: !f.noShuffle, Seed: f.seed, Threads: f.threads, AllowUnscaledTargets: f.allowUnscaled}
+		NoShuffle: f.noShuffle, Seed: f.seed, Threads: f.threads, AllowUnscaledTargets: f.allowUnscaled}
 	if err := cfg.Validate(); err != nil {
 		var ce *train.ConfigError
 		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
