@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
@@ -206,117 +207,46 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	return runTrain(ctx, &f, stdout, stderr)
 }
 
-// mmapThreshold is the file size above which .npy data is memory-mapped
-// when --mmap is not given.
-const mmapThreshold = 1 << 30
-
-// dataLoader reads the data files of a run as train.Data, memory-mapping
-// them when --mmap asks or they are large.
-type dataLoader struct {
-	mode   string // "on", "off" or "auto"
-	mapped []*npy.Mapped
-	stderr io.Writer
-}
-
-// close releases the mappings.
-func (l *dataLoader) close() {
-	for _, m := range l.mapped {
-		m.Close()
-	}
-	l.mapped = nil
-}
-
-// rows returns the rows of width values (width 0: whatever the file's
-// rows are) in name: a mapped file read by row (npy.Matrix), or an array
-// read into memory, uint8 data divided by 255. train.Fit checks the
-// values (NaN, Inf) as it streams through them.
-func (l *dataLoader) rows(name string, width int) (train.Data, error) {
-	if _, key := splitArraySpec(name); key != "" {
-		if l.mode == "on" {
-			return nil, fmt.Errorf("--mmap: %s: arrays inside .npz files cannot be mapped", name)
-		}
-		a, err := readArray(name)
-		if err != nil {
-			return nil, err
-		}
-		return memRows(name, a, width)
-	}
-	mapIt := l.mode == "on"
-	if l.mode == "auto" {
-		if st, err := os.Stat(name); err == nil && st.Size() > mmapThreshold {
-			mapIt = true
-		}
-	}
-	if !mapIt {
-		a, err := npy.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		return memRows(name, a, width)
-	}
-	m, err := npy.Map(name)
-	switch {
-	case err == nil:
-		l.mapped = append(l.mapped, m)
-		if width, err = rowWidth(name, &m.Array, width); err != nil {
-			return nil, err
-		}
-		mx, err := m.Matrix(width)
-		if err != nil {
-			return nil, err
-		}
-		if mx.Rows() == 0 {
-			return nil, fmt.Errorf("%s: no samples", name)
-		}
-		return mx, nil
-	case errors.Is(err, npy.ErrNotMappable) && l.mode == "auto":
-		fmt.Fprintf(l.stderr, "aekit train: %v; reading it into memory\n", err)
-		a, err := npy.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		return memRows(name, a, width)
-	case errors.Is(err, npy.ErrNotMappable):
-		return nil, fmt.Errorf("--mmap: %w (only float32 .npy files in C order can be mapped)", err)
-	}
-	return nil, err
-}
-
-// rowWidth is the width of a's rows: width, or when it is 0 the product
-// of a's trailing dimensions.
-func rowWidth(name string, a *npy.Array, width int) (int, error) {
-	if width != 0 {
-		return width, nil
-	}
-	switch len(a.Shape) {
-	case 0:
-		return 0, fmt.Errorf("%s: a 0-d array holds no samples", name)
-	case 1:
-		return a.Shape[0], nil
-	}
-	width = 1
-	for _, d := range a.Shape[1:] {
-		width *= d
-	}
-	return width, nil
-}
-
-// memRows returns the in-memory array a as rows of width values (0: a's
-// own), uint8 data divided by 255.
-func memRows(name string, a *npy.Array, width int) (train.Data, error) {
-	width, err := rowWidth(name, a, width)
+// newLoader returns the loader of a run's data files: memory-mapped as
+// --mmap says (default: dataset.Auto), archives within AEKIT_LIMITS.
+func newLoader(f *trainFlags, stderr io.Writer) (*dataLoader, error) {
+	lim, err := envLimits()
 	if err != nil {
 		return nil, err
 	}
-	n, err := a.Batch(width)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	opt := &dataset.Options{Limits: &lim.npy, Fallback: func(err error) {
+		fmt.Fprintf(stderr, "aekit train: %v; reading it into memory\n", err)
+	}}
+	if f.set["mmap"] {
+		opt.Mode = map[bool]dataset.Mode{true: dataset.Map, false: dataset.Read}[f.mmap]
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("%s: no samples", name)
+	return &dataLoader{dataset.NewLoader(opt), opt.Mode == dataset.Map}, nil
+}
+
+// dataLoader is a dataset.Loader whose errors name --mmap where it
+// decided that a file could not be read.
+type dataLoader struct {
+	*dataset.Loader
+	mapAll bool // --mmap
+}
+
+// rows is dataset.Loader.Rows.
+func (l *dataLoader) rows(name string, width int) (train.Data, error) {
+	d, err := l.Rows(name, width)
+	return d, l.flagged(err)
+}
+
+// targets is dataset.Loader.Targets.
+func (l *dataLoader) targets(x train.Data, xName, name string, width int) (train.Data, error) {
+	d, err := l.Targets(x, xName, name, width)
+	return d, l.flagged(err)
+}
+
+func (l *dataLoader) flagged(err error) error {
+	if l.mapAll && errors.Is(err, npy.ErrNotMappable) {
+		return fmt.Errorf("--mmap: %w", err)
 	}
-	scaleUint8(a)
-	return train.Slice(a.Data, width), nil
+	return err
 }
 
 // trainRun is one aekit train run, carried through its stages: flags,
@@ -344,11 +274,11 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if err := r.checkFlags(); err != nil {
 		return failf(err)
 	}
-	r.ld = &dataLoader{mode: "auto", stderr: stderr}
-	if f.set["mmap"] {
-		r.ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
+	var err error
+	if r.ld, err = newLoader(f, stderr); err != nil {
+		return failf(err)
 	}
-	defer r.ld.close()
+	defer r.ld.Close()
 	if err := r.config(); err != nil {
 		return failf(err)
 	}
@@ -527,11 +457,8 @@ func (r *trainRun) load() error {
 		}
 	}
 	if f.target != "" {
-		if r.data.Y, err = r.ld.rows(f.target, m.OutputWidth()); err != nil {
+		if r.data.Y, err = r.ld.targets(r.data.X, f.data, f.target, m.OutputWidth()); err != nil {
 			return err
-		}
-		if n := r.data.Y.Rows(); n != r.data.X.Rows() {
-			return fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.target, n, f.data, r.data.X.Rows())
 		}
 	} else if m.OutputWidth() != m.InputWidth() {
 		return fmt.Errorf("%w: the model maps %d inputs to %d outputs; give --target", train.ErrData, m.InputWidth(), m.OutputWidth())
@@ -541,11 +468,8 @@ func (r *trainRun) load() error {
 			return err
 		}
 		if f.valTarget != "" {
-			if r.val.Y, err = r.ld.rows(f.valTarget, m.OutputWidth()); err != nil {
+			if r.val.Y, err = r.ld.targets(r.val.X, f.valData, f.valTarget, m.OutputWidth()); err != nil {
 				return err
-			}
-			if n := r.val.Y.Rows(); n != r.val.X.Rows() {
-				return fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.valTarget, n, f.valData, r.val.X.Rows())
 			}
 		}
 	}
@@ -879,7 +803,7 @@ func checkOutputs(f *trainFlags, ckpt string) error {
 		if in == "" {
 			continue
 		}
-		in, _ = splitArraySpec(in)
+		in, _ = dataset.SplitName(in)
 		for _, p := range outs {
 			if p.name != "" && sameFile(in, p.name) && !(p.flag == "--checkpoint" && in == f.resume) {
 				return fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
@@ -102,7 +103,7 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		if err := atomicfile.Check(p.name); err != nil {
 			return failf(fmt.Errorf("%s %w", p.flag, err))
 		}
-		if in, _ := splitArraySpec(f.data); sameFile(in, p.name) {
+		if in, _ := dataset.SplitName(f.data); sameFile(in, p.name) {
 			return failf(fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in))
 		}
 	}
@@ -129,11 +130,11 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		}
 		return failf(err)
 	}
-	ld := &dataLoader{mode: "auto", stderr: stderr}
-	if f.set["mmap"] {
-		ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
+	ld, err := newLoader(f, stderr)
+	if err != nil {
+		return failf(err)
 	}
-	defer ld.close()
+	defer ld.Close()
 	x, err := ld.rows(f.data, 0)
 	if err != nil {
 		return failf(err)
