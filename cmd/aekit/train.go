@@ -600,7 +600,7 @@ func (r *trainRun) report(h *train.History) error {
 		fmt.Fprintf(stderr, "aekit train: model written to %s\n", f.out)
 	}
 	if f.history != "" {
-		if err := writeHistory(f.history, h); err != nil {
+		if err := atomicfile.Write(f.history, h.WriteCSV); err != nil {
 			return err
 		}
 	}
@@ -770,8 +770,8 @@ func setOptimizer(o train.Optimizer, f *trainFlags) error {
 
 // checkOutputs rejects, before hours of training, output names whose
 // format is unknown, that cannot be written (a missing folder, a FIFO, a
-// symbolic link: atomicfile.Check), or that name the same file twice
-// (the checkpoint and the model, say).
+// symbolic link), that name the same file twice (the checkpoint and the
+// model, say) or an input (atomicfile.CheckOutputs).
 func checkOutputs(f *trainFlags, ckpt string) error {
 	if f.out == "-" {
 		return errors.New("-o -: train writes its model to a file, after which its checkpoint is named; stream it with aekit convert OUT - --format onnx|keras|h5")
@@ -781,49 +781,14 @@ func checkOutputs(f *trainFlags, ckpt string) error {
 	default:
 		return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out)
 	}
-	outs := []struct{ flag, name, ext string }{{"-o", f.out, ""}, {"--checkpoint", ckpt, ""},
-		{"--history", f.history, ".csv"}, {"--plot", f.plot, ".png"}, {"--recon", f.recon, ".png"}}
-	for i, p := range outs {
-		if p.name == "" {
-			continue
-		}
-		if p.ext != "" && !strings.EqualFold(filepath.Ext(p.name), p.ext) {
-			return fmt.Errorf("%s %s: want a %s file", p.flag, p.name, p.ext)
-		}
-		if err := atomicfile.Check(p.name); err != nil {
-			return fmt.Errorf("%s %w", p.flag, err)
-		}
-		for _, q := range outs[:i] {
-			if q.name != "" && sameFile(p.name, q.name) {
-				return fmt.Errorf("%s %s and %s %s name the same file; give different names", q.flag, q.name, p.flag, p.name)
-			}
-		}
-	}
+	outs := []atomicfile.Output{{Label: "-o", Name: f.out}, {Label: "--checkpoint", Name: ckpt, Updates: f.resume},
+		{Label: "--history", Name: f.history, Ext: ".csv"}, {Label: "--plot", Name: f.plot, Ext: ".png"}, {Label: "--recon", Name: f.recon, Ext: ".png"}}
+	var inputs []string
 	for _, in := range []string{f.data, f.target, f.valData, f.valTarget, f.resume} {
-		if in == "" {
-			continue
-		}
-		in, _ = dataset.SplitName(in)
-		for _, p := range outs {
-			if p.name != "" && sameFile(in, p.name) && !(p.flag == "--checkpoint" && in == f.resume) {
-				return fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in)
-			}
-		}
+		file, _ := dataset.SplitName(in)
+		inputs = append(inputs, file)
 	}
-	return nil
-}
-
-// sameFile tells whether two paths name the same file: the same cleaned
-// absolute path, or the same existing file (os.SameFile: hard links).
-func sameFile(a, b string) bool {
-	if pa, err := filepath.Abs(a); err == nil {
-		if pb, err := filepath.Abs(b); err == nil && pa == pb {
-			return true
-		}
-	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+	return atomicfile.CheckOutputs(outs, inputs...)
 }
 
 // epochLine formats a finished epoch as Keras 2's progress bar ends it
@@ -899,26 +864,6 @@ func quoteArg(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// writeHistory writes h as CSV atomically.
-func writeHistory(name string, h *train.History) error {
-	var b strings.Builder
-	b.WriteString("epoch,loss,val_loss,seconds\n")
-	for i, e := range h.Epoch {
-		val := ""
-		if h.ValLoss != nil {
-			val = strconv.FormatFloat(h.ValLoss[i], 'g', -1, 64)
-		}
-		fmt.Fprintf(&b, "%d,%s,%s,%.3f\n", e+1, strconv.FormatFloat(h.Loss[i], 'g', -1, 64), val, h.Seconds[i])
-	}
-	return writeFileAtomic(name, []byte(b.String()))
-}
-
-// writeFileAtomic writes data to name through a temporary file, so that
-// name is either untouched or complete (internal/atomicfile).
-func writeFileAtomic(name string, data []byte) error {
-	return atomicfile.WriteFile(name, data)
 }
 
 // progress draws a Keras-style progress bar on a terminal; on anything

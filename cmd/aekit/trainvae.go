@@ -103,11 +103,11 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		if err := atomicfile.Check(p.name); err != nil {
 			return failf(fmt.Errorf("%s %w", p.flag, err))
 		}
-		if in, _ := dataset.SplitName(f.data); sameFile(in, p.name) {
+		if in, _ := dataset.SplitName(f.data); atomicfile.SameFile(in, p.name) {
 			return failf(fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in))
 		}
 	}
-	if f.history != "" && (sameFile(f.history, encOut) || sameFile(f.history, decOut)) {
+	if f.history != "" && (atomicfile.SameFile(f.history, encOut) || atomicfile.SameFile(f.history, decOut)) {
 		return failf(fmt.Errorf("--history %s names a model output", f.history))
 	}
 	opt, err := train.ParseOptimizer(f.optimizer, f.lr)
@@ -210,12 +210,7 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "aekit train: VAE written to %s (encoder: z_mean, z_log_var) and %s (decoder)\n", encOut, decOut)
 	}
 	if f.history != "" {
-		var b strings.Builder
-		b.WriteString("epoch,loss,reconstruction_loss,kl_loss,seconds\n")
-		for i, e := range h.Epoch {
-			fmt.Fprintf(&b, "%d,%g,%g,%g,%.3f\n", e+1, h.Loss[i], h.Reconstruction[i], h.KL[i], h.Seconds[i])
-		}
-		if err := writeFileAtomic(f.history, []byte(b.String())); err != nil {
+		if err := atomicfile.Write(f.history, h.WriteCSV); err != nil {
 			return failf(err)
 		}
 	}
