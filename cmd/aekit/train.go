@@ -320,10 +320,8 @@ func (r *trainRun) checkFlags() error {
 		return errors.New("--validation-split and --validation-data are exclusive")
 	case f.valTarget != "" && f.valData == "":
 		return errors.New("--validation-target needs --validation-data")
-	case f.threads < 0:
-		return fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig)
 	}
-	if err := checkThreads(f.threads); err != nil {
+	if err := f.checkThreads(); err != nil {
 		return err
 	}
 	var err error
@@ -383,14 +381,7 @@ func (r *trainRun) config() error {
 			r.cfg.Epochs = f.epochs
 		}
 	} else {
-		opt, err := train.ParseOptimizer(f.optimizer, f.lr)
-		if err != nil {
-			return err
-		}
-		if err := setOptimizer(opt, f); err != nil {
-			return err
-		}
-		loss, err := train.ParseLoss(f.loss)
+		opt, loss, err := f.optimizerLoss()
 		if err != nil {
 			return err
 		}
@@ -403,7 +394,13 @@ func (r *trainRun) config() error {
 	if f.patience > 0 {
 		r.cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBestWeights: f.restoreBest}
 	}
-	if err := r.cfg.Validate(); err != nil {
+	return validate(&r.cfg)
+}
+
+// validate checks cfg (train.Config.Validate), naming the flag of a bad
+// setting.
+func validate(cfg *train.Config) error {
+	if err := cfg.Validate(); err != nil {
 		var ce *train.ConfigError
 		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
 			return fmt.Errorf("%s: %w", configFlags[ce.Field], err)
@@ -411,6 +408,31 @@ func (r *trainRun) config() error {
 		return err
 	}
 	return nil
+}
+
+// checkThreads refuses a negative --threads and more than
+// maxThreadsPerCPU per CPU.
+func (f *trainFlags) checkThreads() error {
+	if f.threads < 0 {
+		return fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig)
+	}
+	return checkThreads(f.threads)
+}
+
+// optimizerLoss parses the optimizer and loss flags.
+func (f *trainFlags) optimizerLoss() (train.Optimizer, train.Loss, error) {
+	opt, err := train.ParseOptimizer(f.optimizer, f.lr)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := setOptimizer(opt, f); err != nil {
+		return nil, 0, err
+	}
+	loss, err := train.ParseLoss(f.loss)
+	if err != nil {
+		return nil, 0, err
+	}
+	return opt, loss, nil
 }
 
 // load builds, opens or resumes the model and loads the data it trains
@@ -553,7 +575,6 @@ func (r *trainRun) run(ctx context.Context) (*train.History, error) {
 // code.
 func (r *trainRun) trainError(err error, h *train.History) int {
 	f, stderr, ckpt := r.f, r.stderr, r.ckpt
-	var tre *train.TargetRangeError
 	switch {
 	case errors.Is(err, train.ErrInterrupted) && ckpt == "":
 		fmt.Fprintf(stderr, "aekit train: %v\nno checkpoint written (--no-checkpoint): the run cannot be resumed\n", err)
@@ -568,14 +589,23 @@ func (r *trainRun) trainError(err error, h *train.History) int {
 			fmt.Fprintf(stderr, "aekit train: %v; no epoch finished, no model or checkpoint written (try a lower --lr)\n", err)
 		}
 		return exitMismatch
-	case errors.As(err, &tre):
-		err = unscaledError(f, tre)
-	case errors.Is(err, train.ErrNonFinite):
-		// Fit names the data: data, target, validation data or
-		// validation target; the file is the flag's.
-		err = nonFiniteError(f, err)
 	}
-	return fail(stderr, "train", err)
+	return fail(stderr, "train", dataError(f, err))
+}
+
+// dataError names the file of the data a training error is about: a
+// target out of binary cross-entropy's range, NaN or Inf (Fit names the
+// data: data, target, validation data or validation target; the file is
+// the flag's). Other errors come back as they are.
+func dataError(f *trainFlags, err error) error {
+	var tre *train.TargetRangeError
+	switch {
+	case errors.As(err, &tre):
+		return unscaledError(f, tre)
+	case errors.Is(err, train.ErrNonFinite):
+		return nonFiniteError(f, err)
+	}
+	return err
 }
 
 // report saves the trained model and writes what the flags ask for: the
@@ -776,10 +806,8 @@ func checkOutputs(f *trainFlags, ckpt string) error {
 	if f.out == "-" {
 		return errors.New("-o -: train writes its model to a file, after which its checkpoint is named; stream it with aekit convert OUT - --format onnx|keras|h5")
 	}
-	switch strings.ToLower(filepath.Ext(f.out)) {
-	case ".keras", ".h5", ".hdf5", ".onnx":
-	default:
-		return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out)
+	if err := checkModelExt(f.out); err != nil {
+		return err
 	}
 	outs := []atomicfile.Output{{Label: "-o", Name: f.out}, {Label: "--checkpoint", Name: ckpt, Updates: f.resume},
 		{Label: "--history", Name: f.history, Ext: ".csv"}, {Label: "--plot", Name: f.plot, Ext: ".png"}, {Label: "--recon", Name: f.recon, Ext: ".png"}}
@@ -789,6 +817,15 @@ func checkOutputs(f *trainFlags, ckpt string) error {
 		inputs = append(inputs, file)
 	}
 	return atomicfile.CheckOutputs(outs, inputs...)
+}
+
+// checkModelExt refuses an -o name whose extension names no model format.
+func checkModelExt(out string) error {
+	switch strings.ToLower(filepath.Ext(out)) {
+	case ".keras", ".h5", ".hdf5", ".onnx":
+		return nil
+	}
+	return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", out)
 }
 
 // epochLine formats a finished epoch as Keras 2's progress bar ends it

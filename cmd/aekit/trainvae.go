@@ -68,11 +68,8 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 			return failf(fmt.Errorf("--%s is not supported with a VAE (--layers %s)", name, f.layers))
 		}
 	}
-	if err := checkThreads(f.threads); err != nil {
+	if err := f.checkThreads(); err != nil {
 		return failf(err)
-	}
-	if f.threads < 0 {
-		return failf(fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig))
 	}
 	arch, err := train.ParseVAE(f.layers)
 	if err != nil {
@@ -85,10 +82,8 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if f.out == "-" {
 		return failf(errors.New("-o -: a VAE is written as a file, OUT.keras, or two, OUT.encoder.EXT and OUT.decoder.EXT"))
 	}
-	switch strings.ToLower(filepath.Ext(f.out)) {
-	case ".keras", ".h5", ".hdf5", ".onnx":
-	default:
-		return failf(fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out))
+	if err := checkModelExt(f.out); err != nil {
+		return failf(err)
 	}
 	encOut, decOut := vaeOutputs(f.out)
 	single := strings.EqualFold(filepath.Ext(f.out), ".keras")
@@ -110,24 +105,13 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if f.history != "" && (atomicfile.SameFile(f.history, encOut) || atomicfile.SameFile(f.history, decOut)) {
 		return failf(fmt.Errorf("--history %s names a model output", f.history))
 	}
-	opt, err := train.ParseOptimizer(f.optimizer, f.lr)
-	if err != nil {
-		return failf(err)
-	}
-	if err := setOptimizer(opt, f); err != nil {
-		return failf(err)
-	}
-	loss, err := train.ParseLoss(f.loss)
+	opt, loss, err := f.optimizerLoss()
 	if err != nil {
 		return failf(err)
 	}
 	cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
 		NoShuffle: f.noShuffle, Seed: f.seed, Threads: f.threads, AllowUnscaledTargets: f.allowUnscaled}
-	if err := cfg.Validate(); err != nil {
-		var ce *train.ConfigError
-		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
-			return failf(fmt.Errorf("%s: %w", configFlags[ce.Field], err))
-		}
+	if err := validate(&cfg); err != nil {
 		return failf(err)
 	}
 	ld, err := newLoader(f, stderr)
@@ -178,17 +162,11 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	h, err := train.FitVAE(ctx, v, train.Set{X: x}, vcfg)
 	bar.clear()
 	if err != nil {
-		var tre *train.TargetRangeError
-		switch {
-		case errors.Is(err, train.ErrInterrupted), errors.Is(err, train.ErrNaNLoss):
+		if errors.Is(err, train.ErrInterrupted) || errors.Is(err, train.ErrNaNLoss) {
 			fmt.Fprintf(stderr, "aekit train: %v; no model written\n", err)
 			return exitMismatch
-		case errors.As(err, &tre):
-			err = unscaledError(f, tre)
-		case errors.Is(err, train.ErrNonFinite):
-			err = nonFiniteError(f, err)
 		}
-		return failf(err)
+		return failf(dataError(f, err))
 	}
 	if single {
 		if err := keras.WriteVAEFile(f.out, v.Encoder, v.Decoder); err != nil {
