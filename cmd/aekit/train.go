@@ -557,15 +557,7 @@ func (r *trainRun) run(ctx context.Context) (*train.History, error) {
 		bar.on = false
 	}
 	r.cfg.OnBatch = bar.batch
-	r.cfg.OnEpoch = func(e train.EpochLog) {
-		bar.clear()
-		switch r.f.verbose {
-		case 1:
-			fmt.Fprintf(r.stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, epochLine(e))
-		case 2:
-			fmt.Fprintf(r.stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, epochLine(e))
-		}
-	}
+	r.cfg.OnEpoch = func(e train.EpochLog) { bar.epoch(r.stdout, r.f.verbose, e, epochLine(e)) }
 	h, err := train.Fit(ctx, r.m, r.data, r.val, r.cfg)
 	bar.clear()
 	return h, err
@@ -943,6 +935,19 @@ func (p *progress) batch(b train.BatchLog) {
 	}
 	fmt.Fprintf(p.w, "\rEpoch %d/%d %d/%d [%s] - ETA: %s - loss: %.4f\x1b[K", b.Epoch+1, b.Epochs, b.Batch+1, b.Batches, bar, fmtETA(eta), b.Loss)
 	p.drew = true
+}
+
+// epoch clears the bar and prints a finished epoch's line as verbose
+// (--verbose) asks: 1 under an "Epoch i/n" line, 2 on the same line, 0
+// not at all.
+func (p *progress) epoch(w io.Writer, verbose int, e train.EpochLog, line string) {
+	p.clear()
+	switch verbose {
+	case 1:
+		fmt.Fprintf(w, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, line)
+	case 2:
+		fmt.Fprintf(w, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, line)
+	}
 }
 
 func (p *progress) clear() {

@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 
 	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
-	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/train"
 )
 
@@ -45,19 +42,6 @@ epoch,loss,reconstruction_loss,kl_loss,seconds. Not with a VAE: --target,
 validation, early stopping, checkpoints (Ctrl-C stops without one), --noise,
 --keras-seed, --plot, --recon, --score.`
 
-// vaeSplit returns the options that write a VAE encoder to ONNX with
-// outputs z_mean and z_log_var.
-func vaeSplit() *onnx.ExportOptions {
-	return &onnx.ExportOptions{SplitOutputs: []string{"z_mean", "z_log_var"}}
-}
-
-// vaeOutputs returns the encoder's and decoder's files for -o out.
-func vaeOutputs(out string) (enc, dec string) {
-	ext := filepath.Ext(out)
-	stem := strings.TrimSuffix(out, ext)
-	return stem + ".encoder" + ext, stem + ".decoder" + ext
-}
-
 // runTrainVAE is aekit train for a --layers spec with a LATENT:vae item.
 func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
 	failf := func(err error) int { return fail(stderr, "train", err) }
@@ -85,11 +69,7 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if err := checkModelExt(f.out); err != nil {
 		return failf(err)
 	}
-	encOut, decOut := vaeOutputs(f.out)
-	single := strings.EqualFold(filepath.Ext(f.out), ".keras")
-	if single {
-		encOut, decOut = f.out, f.out
-	}
+	encOut, decOut := modelfile.VAEFiles(f.out)
 	outs := []struct{ flag, name string }{{"-o", encOut}, {"-o", decOut}, {"--history", f.history}}
 	for _, p := range outs {
 		if p.name == "" {
@@ -127,21 +107,9 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if err != nil {
 		return failf(fmt.Errorf("--layers: %w", err))
 	}
-	if single {
-		if err := keras.WriteVAE(io.Discard, v.Encoder, v.Decoder); err != nil {
-			return failf(fmt.Errorf("-o %s: %w", f.out, err))
-		}
-	} else {
-		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
-			if _, err := onnx.Marshal(v.Encoder, vaeSplit()); err != nil {
-				return failf(fmt.Errorf("-o %s: %w", encOut, err))
-			}
-		} else if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
-			return failf(fmt.Errorf("-o %w", err))
-		}
-		if _, err := modelfile.Marshal(decOut, v.Decoder, nil); err != nil {
-			return failf(fmt.Errorf("-o %w", err))
-		}
+	// The output's format must hold the models: fail now, not after training.
+	if _, _, err := modelfile.MarshalVAE(f.out, v.Encoder, v.Decoder); err != nil {
+		return failf(fmt.Errorf("-o %w", err))
 	}
 
 	bar := newProgress(stderr)
@@ -150,14 +118,8 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	}
 	cfg.OnBatch = bar.batch
 	vcfg := train.VAEConfig{Config: cfg, OnEpoch: func(e train.VAEEpochLog) {
-		bar.clear()
 		line := fmt.Sprintf("%s - reconstruction_loss: %.4f - kl_loss: %.4f", epochLine(e.EpochLog), e.Reconstruction, e.KL)
-		switch f.verbose {
-		case 1:
-			fmt.Fprintf(stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, line)
-		case 2:
-			fmt.Fprintf(stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, line)
-		}
+		bar.epoch(stdout, f.verbose, e.EpochLog, line)
 	}}
 	h, err := train.FitVAE(ctx, v, train.Set{X: x}, vcfg)
 	bar.clear()
@@ -168,23 +130,13 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		}
 		return failf(dataError(f, err))
 	}
-	if single {
-		if err := keras.WriteVAEFile(f.out, v.Encoder, v.Decoder); err != nil {
-			return failf(err)
-		}
+	if err := modelfile.SaveVAE(f.out, v.Encoder, v.Decoder); err != nil {
+		return failf(err)
+	}
+	if encOut == decOut {
 		fmt.Fprintf(stderr, "aekit train: VAE written to %s (nested models encoder: z_mean, z_log_var, z; decoder; custom object %s)\n",
 			f.out, keras.SamplingRegisteredName)
 	} else {
-		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
-			if err := onnx.WriteFile(encOut, v.Encoder, vaeSplit()); err != nil {
-				return failf(err)
-			}
-		} else if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
-			return failf(err)
-		}
-		if err := saveModelOpset(decOut, v.Decoder, 0); err != nil {
-			return failf(err)
-		}
 		fmt.Fprintf(stderr, "aekit train: VAE written to %s (encoder: z_mean, z_log_var) and %s (decoder)\n", encOut, decOut)
 	}
 	if f.history != "" {
