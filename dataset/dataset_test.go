@@ -222,3 +222,11 @@ func TestSplitName(t *testing.T) {
 		}
 	}
 }
+
+func TestModeString(t *testing.T) {
+	for m, want := range map[Mode]string{Auto: "auto", Map: "map", Read: "read", Mode(7): "Mode(7)"} {
+		if got := m.String(); got != want {
+			t.Errorf("Mode(%d).String() = %q, want %q", int(m), got, want)
+		}
+	}
+}
