@@ -242,6 +242,7 @@ func (l *dataLoader) targets(x train.Data, xName, name string, width int) (train
 	return d, l.flagged(err)
 }
 
+// flagged prefixes --mmap to the error of a file --mmap could not map.
 func (l *dataLoader) flagged(err error) error {
 	if l.mapAll && errors.Is(err, npy.ErrNotMappable) {
 		return fmt.Errorf("--mmap: %w", err)
