@@ -63,7 +63,7 @@ type Checkpoint struct {
 	Loss            Loss
 	Epochs          int
 	BatchSize       int
-	Shuffle         bool
+	NoShuffle       bool
 	Seed            uint64
 	ValidationSplit float64
 
@@ -98,6 +98,9 @@ type ckState struct {
 
 // ckFile is what is gob-encoded beside the model: the fields of
 // Checkpoint and ckState under the names format version 1 gives them.
+// Shuffle is the negation of Checkpoint.NoShuffle: the format keeps the
+// meaning it was written with (gob leaves a false field out, so a file
+// without it means no shuffling, as it always did).
 type ckFile struct {
 	Optimizer       string
 	OptimizerJSON   []byte
@@ -126,7 +129,7 @@ type ckFile struct {
 func (ck *Checkpoint) file() ckFile {
 	s := &ck.state
 	return ckFile{Optimizer: ck.Optimizer, OptimizerJSON: ck.OptimizerJSON, Slots: s.Slots, Iterations: s.Iterations,
-		Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize, Shuffle: ck.Shuffle, Seed: ck.Seed,
+		Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize, Shuffle: !ck.NoShuffle, Seed: ck.Seed,
 		ValidationSplit: ck.ValidationSplit, ValN: s.ValN, Epoch: ck.Epoch, Batch: ck.Batch,
 		LossSum: s.LossSum, Samples: s.Samples, Seconds: s.Seconds, RNG: s.RNG, History: ck.History,
 		ESBest: s.ESBest, ESWait: s.ESWait, ESBestEpoch: s.ESBestEpoch, ESBestWeights: s.ESBestWeights,
@@ -135,7 +138,7 @@ func (ck *Checkpoint) file() ckFile {
 
 func (f *ckFile) checkpoint() Checkpoint {
 	return Checkpoint{Optimizer: f.Optimizer, OptimizerJSON: f.OptimizerJSON,
-		Loss: f.Loss, Epochs: f.Epochs, BatchSize: f.BatchSize, Shuffle: f.Shuffle, Seed: f.Seed,
+		Loss: f.Loss, Epochs: f.Epochs, BatchSize: f.BatchSize, NoShuffle: !f.Shuffle, Seed: f.Seed,
 		ValidationSplit: f.ValidationSplit, Epoch: f.Epoch, Batch: f.Batch, History: f.History,
 		Fingerprint: f.Fingerprint,
 		state: ckState{Slots: f.Slots, Iterations: f.Iterations, ValN: f.ValN, LossSum: f.LossSum,
@@ -345,7 +348,7 @@ func (ck *Checkpoint) optimizer() (Optimizer, error) {
 func (ck *Checkpoint) Config() Config {
 	o, _ := ck.optimizer() // checked by ReadCheckpoint
 	return Config{Optimizer: o, Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize,
-		Shuffle: ck.Shuffle, Seed: ck.Seed, ValidationSplit: ck.ValidationSplit, Resume: ck}
+		NoShuffle: ck.NoShuffle, Seed: ck.Seed, ValidationSplit: ck.ValidationSplit, Resume: ck}
 }
 
 func newCheckpoint(m *runtime.Model, cfg *Config, slots [][]float32, h *History, st *runState, pcg *rand.PCG, fp DataFingerprint, valN int) *Checkpoint {
@@ -356,7 +359,7 @@ func newCheckpoint(m *runtime.Model, cfg *Config, slots [][]float32, h *History,
 	}
 	return &Checkpoint{
 		Model: m, Optimizer: cfg.Optimizer.Name(), OptimizerJSON: oj,
-		Loss: cfg.Loss, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Shuffle: cfg.Shuffle, Seed: cfg.Seed,
+		Loss: cfg.Loss, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, NoShuffle: cfg.NoShuffle, Seed: cfg.Seed,
 		ValidationSplit: cfg.ValidationSplit, Epoch: st.epoch, Batch: st.batch, History: *h, Fingerprint: fp,
 		state: ckState{Slots: slots, Iterations: st.iter, ValN: valN, LossSum: st.lossSum, Samples: st.samples,
 			Seconds: st.seconds, RNG: rng, ESBest: st.es.Best, ESWait: st.es.Wait, ESBestEpoch: st.es.BestEpoch,
@@ -375,9 +378,9 @@ func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *Histor
 	if oj, _ := json.Marshal(cfg.Optimizer); !bytes.Equal(oj, ck.OptimizerJSON) {
 		return bad("optimizer settings differ: saved %s, resumed with %s", ck.OptimizerJSON, oj)
 	}
-	if ck.Loss != cfg.Loss || ck.BatchSize != cfg.BatchSize || ck.Shuffle != cfg.Shuffle || ck.Seed != cfg.Seed || ck.ValidationSplit != cfg.ValidationSplit {
+	if ck.Loss != cfg.Loss || ck.BatchSize != cfg.BatchSize || ck.NoShuffle != cfg.NoShuffle || ck.Seed != cfg.Seed || ck.ValidationSplit != cfg.ValidationSplit {
 		return bad("saved with loss %v, batch size %d, shuffle %v, seed %d, validation split %g; resumed with %v, %d, %v, %d, %g",
-			ck.Loss, ck.BatchSize, ck.Shuffle, ck.Seed, ck.ValidationSplit, cfg.Loss, cfg.BatchSize, cfg.Shuffle, cfg.Seed, cfg.ValidationSplit)
+			ck.Loss, ck.BatchSize, !ck.NoShuffle, ck.Seed, ck.ValidationSplit, cfg.Loss, cfg.BatchSize, !cfg.NoShuffle, cfg.Seed, cfg.ValidationSplit)
 	}
 	if ck.Fingerprint != fp {
 		return bad("saved with %d training and %d validation rows (CRC %08x), resumed with %d and %d (CRC %08x): not the same data",

@@ -232,7 +232,7 @@ func goRun(t *testing.T, dir string, c crossCase, threads int) trainedRun {
 	var snap []float32
 	h, err := train.Fit(context.Background(), m, train.XY(caseData(t, dir, c), m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: optimizerFromJSON(t, c.Optimizer), Loss: loss,
-		Epochs: c.Epochs, BatchSize: c.BatchSize, ValidationSplit: c.ValidationSplit, Threads: threads,
+		Epochs: c.Epochs, BatchSize: c.BatchSize, NoShuffle: true, ValidationSplit: c.ValidationSplit, Threads: threads,
 		OnBatch: func(b train.BatchLog) {
 			if b.Iterations == c.SnapshotStep {
 				ts, _ := denseParams(m)

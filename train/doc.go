@@ -15,9 +15,11 @@
 // into a buffer), optionally Release. Slice and XY wrap in-memory float32
 // rows; npy's Matrix (npy.Map(name) then Matrix(width)) reads the rows of
 // a memory-mapped .npy file with pread, so a file larger than memory
-// trains with bounded resident memory. A Set pairs inputs with targets (Y
-// nil: an autoencoder); the val argument is separate validation data, or
-// the zero Set (Config.ValidationSplit then applies, see SplitRows).
+// trains with bounded resident memory; package dataset opens .npy and
+// .npz files as Data the way aekit train does. A Set pairs inputs with
+// targets (Y nil: an autoencoder); the val argument is separate
+// validation data, or the zero Set (Config.ValidationSplit then applies,
+// see SplitRows).
 // Config.Validate checks a configuration without training; a Checkpoint
 // written by one run resumes it (Config.Resume, Checkpoint.Config).
 //

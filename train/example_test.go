@@ -31,7 +31,6 @@ func Example() {
 		Loss:      train.BinaryCrossentropy,
 		Epochs:    100,
 		BatchSize: 16,
-		Shuffle:   true,
 		Seed:      1,
 	})
 	if err != nil {
@@ -62,7 +61,7 @@ func ExampleFit() {
 		x[i*8+i%8] = 1
 	}
 	cfg := train.DefaultConfig()
-	fmt.Printf("batch %d, shuffle %v\n", cfg.BatchSize, cfg.Shuffle)
+	fmt.Printf("batch %d, shuffle %v\n", cfg.BatchSize, !cfg.NoShuffle)
 	cfg.Epochs, cfg.BatchSize = 2, 16
 	cfg.Optimizer = &train.Adam{LR: 0.05}
 	h, err := train.Fit(context.Background(), m, train.Set{X: train.Slice(x, 8)}, train.Set{}, cfg)

@@ -13,10 +13,11 @@ import (
 )
 
 // Config configures Fit. Start from DefaultConfig, which holds Keras's
-// fit defaults: the zero Config is invalid (Epochs and BatchSize are
-// required) and its Shuffle is false, unlike Keras's shuffle=True. Other
-// zero values mean: Adam with Keras defaults, binary cross-entropy, seed
-// 0, no validation, all CPUs, no early stopping, no checkpoint.
+// fit defaults; the zero Config is invalid only in that Epochs and
+// BatchSize are required. Every other zero value is a Keras default or
+// the plain choice: Adam with Keras defaults, binary cross-entropy,
+// shuffling every epoch (Keras's shuffle=True), seed 0, no validation,
+// all CPUs, no early stopping, no checkpoint.
 type Config struct {
 	// Optimizer updates the weights; nil means &Adam{}.
 	Optimizer Optimizer
@@ -32,10 +33,11 @@ type Config struct {
 	// BatchSize is the number of rows per update; the last batch of an
 	// epoch may be smaller. Must be ≥ 1. Keras's default is 32.
 	BatchSize int
-	// Shuffle reorders the training rows before every epoch, as Keras's
-	// shuffle=True (its default). The order comes from a PCG generator
-	// seeded with Seed, not from Keras's generator.
-	Shuffle bool
+	// NoShuffle keeps the training rows in their order, as Keras's
+	// shuffle=False. The default (false) reorders them before every
+	// epoch, as Keras's shuffle=True (its default); the order comes from
+	// a PCG generator seeded with Seed, not from Keras's generator.
+	NoShuffle bool
 	// Seed seeds the shuffling generator.
 	Seed uint64
 	// ValidationSplit in [0, 1) holds out the last fraction of the rows,
@@ -60,7 +62,7 @@ type Config struct {
 	// Resume, when not nil, continues the run saved in a checkpoint:
 	// weights, optimizer state, generator state, epoch and batch,
 	// history and early-stopping state. The model must have the same
-	// layers as Resume.Model, and the data, BatchSize, Shuffle, Seed,
+	// layers as Resume.Model, and the data, BatchSize, NoShuffle, Seed,
 	// ValidationSplit, Loss and optimizer must be those of the saved run;
 	// Epochs may differ. Resume.Config returns a Config that satisfies
 	// this.
@@ -78,13 +80,14 @@ type Config struct {
 }
 
 // DefaultConfig returns Keras's own Model.fit defaults (Keras 3 and
-// tf-keras alike) as a Config: epochs=1, batch_size=32, shuffle=True,
+// tf-keras alike) as a Config: epochs=1, batch_size=32, shuffle=True
+// (NoShuffle false, as in the zero Config),
 // validation_split=0.0, initial_epoch=0, with Adam at its Keras defaults
 // (learning_rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7) and binary
 // cross-entropy (compile has no default loss; this is the autoencoder's),
 // seed 0, all CPUs, no early stopping and no checkpoint.
 func DefaultConfig() Config {
-	return Config{Optimizer: &Adam{}, Loss: BinaryCrossentropy, Epochs: 1, BatchSize: 32, Shuffle: true}
+	return Config{Optimizer: &Adam{}, Loss: BinaryCrossentropy, Epochs: 1, BatchSize: 32}
 }
 
 // EarlyStopping is Keras's EarlyStopping callback: an epoch improves when
@@ -409,7 +412,7 @@ func (r *run) epoch() (stop bool, err error) {
 		return false, fmt.Errorf("%w: generator state: %w", ErrCheckpoint, err)
 	}
 	var idx []int
-	if cfg.Shuffle {
+	if !cfg.NoShuffle {
 		for i := range r.perm {
 			r.perm[i] = i
 		}

@@ -44,7 +44,7 @@ func TestSizeLimits(t *testing.T) {
 		{"parameters total", func() error { _, err := buildSpec(16384, "8192:relu,8192:relu|16384:sigmoid", "", 0); return err },
 			ErrSpec, []string{`layer "16384:sigmoid"`}},
 		{"fit batch", func() error {
-			_, err := Fit(ctx, wide(), set(x, nil, n), Set{}, Config{Epochs: 1, BatchSize: n})
+			_, err := Fit(ctx, wide(), set(x, nil, n), Set{}, Config{Epochs: 1, BatchSize: n, NoShuffle: true})
 			return err
 		}, ErrConfig, []string{`layer "hidden" (65536 units)`, "batch size 4096", "smaller batch"}},
 		{"evaluate batch", func() error { _, err := Evaluate(wide(), x, nil, n, MeanSquaredError, n); return err },
@@ -63,7 +63,7 @@ func TestSizeLimits(t *testing.T) {
 	}
 	// Just under the limit is accepted: the same model trains at a batch
 	// whose buffers fit.
-	if _, err := Fit(ctx, wide(), set(x[:64], nil, 64), Set{}, Config{Epochs: 1, BatchSize: 64}); err != nil {
+	if _, err := Fit(ctx, wide(), set(x[:64], nil, 64), Set{}, Config{Epochs: 1, BatchSize: 64, NoShuffle: true}); err != nil {
 		t.Errorf("batch 64: %v", err)
 	}
 }
@@ -150,7 +150,7 @@ func TestOptimizerValidate(t *testing.T) {
 		}
 		batches := 0
 		x := randData(1, 10*20)
-		_, err = Fit(context.Background(), fitModel(t, 1), set(x, nil, 10), Set{}, Config{Optimizer: c.opt, Epochs: 1, BatchSize: 4,
+		_, err = Fit(context.Background(), fitModel(t, 1), set(x, nil, 10), Set{}, Config{Optimizer: c.opt, Epochs: 1, BatchSize: 4, NoShuffle: true,
 			OnBatch: func(BatchLog) { batches++ }})
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.msg) || batches != 0 {
 			t.Errorf("%#v: Fit = %v after %d batches, want ErrConfig mentioning %q before training", c.opt, err, batches, c.msg)

@@ -182,7 +182,7 @@ func TestNoiseStepAllocs(t *testing.T) {
 	for _, threads := range []int{1, 3} {
 		m := noiseModel(t, 64, 16, 64, "Dropout", 0.2, 1)
 		x := randData(1, 300*64)
-		cfg := Config{Epochs: 2, BatchSize: 32, Shuffle: true, Seed: 4, Threads: threads}
+		cfg := Config{Epochs: 2, BatchSize: 32, Seed: 4, Threads: threads}
 		if _, err := Fit(context.Background(), m, set(x, nil, 300), Set{}, cfg); err != nil {
 			t.Fatal(err)
 		}

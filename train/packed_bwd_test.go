@@ -20,7 +20,7 @@ func TestThreadsIdenticalPackedBackward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := Fit(context.Background(), m, set(x, nil, 600), Set{}, Config{Epochs: 2, BatchSize: 300, Shuffle: true, Threads: threads})
+		h, err := Fit(context.Background(), m, set(x, nil, 600), Set{}, Config{Epochs: 2, BatchSize: 300, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}

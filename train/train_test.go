@@ -178,7 +178,7 @@ func sameFloats(t *testing.T, what string, a, b []float64) {
 }
 
 func baseConfig(opt Optimizer) Config {
-	return Config{Optimizer: opt, Epochs: 4, BatchSize: 16, Shuffle: true, Seed: 42, ValidationSplit: 0.2}
+	return Config{Optimizer: opt, Epochs: 4, BatchSize: 16, Seed: 42, ValidationSplit: 0.2}
 }
 
 // TestResume trains 4 epochs straight, then 2 epochs + resume to 4, then
@@ -351,7 +351,7 @@ func TestThreadsIdentical(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := Fit(context.Background(), m, set(x, nil, 300), Set{}, Config{Epochs: 2, BatchSize: 100, Shuffle: true, Threads: threads})
+		h, err := Fit(context.Background(), m, set(x, nil, 300), Set{}, Config{Epochs: 2, BatchSize: 100, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,7 +368,7 @@ func TestThreadsIdentical(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	x := randData(1, 10*20)
-	cfg := Config{Epochs: 1, BatchSize: 4}
+	cfg := Config{Epochs: 1, BatchSize: 4, NoShuffle: true}
 	nan := append([]float32(nil), x...)
 	nan[7*20+3] = float32(math.NaN())
 	inf := append([]float32(nil), x...)
@@ -392,15 +392,15 @@ func TestBadInput(t *testing.T) {
 			return err
 		}, ErrData, "width 20"},
 		{"batch 0", func() error {
-			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{Epochs: 1})
+			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{Epochs: 1, NoShuffle: true})
 			return err
 		}, ErrConfig, "batch size"},
 		{"epochs 0", func() error {
-			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{BatchSize: 1})
+			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{BatchSize: 1, NoShuffle: true})
 			return err
 		}, ErrConfig, "epochs"},
 		{"split", func() error {
-			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 1, ValidationSplit: 1})
+			_, err := Fit(ctx, fitModel(t, 1), set(x, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 1, NoShuffle: true, ValidationSplit: 1})
 			return err
 		}, ErrConfig, "validation split"},
 		{"optimizer", func() error { _, err := ParseOptimizer("adamw", 0); return err }, ErrOptimizer, "adam, amsgrad"},
@@ -417,7 +417,7 @@ func TestBadInput(t *testing.T) {
 		}, ErrModel, "Dropout"},
 		{"nan loss", func() error {
 			m, _ := buildSpec(20, "20:linear", "ones", 0)
-			_, err := Fit(ctx, m, set(big, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 4, Loss: MeanSquaredError})
+			_, err := Fit(ctx, m, set(big, nil, 10), Set{}, Config{Epochs: 1, BatchSize: 4, NoShuffle: true, Loss: MeanSquaredError})
 			return err
 		}, ErrNaNLoss, "epoch 1/1, batch 1/3"},
 	} {
@@ -438,7 +438,7 @@ func TestNaNLossKeepsWeights(t *testing.T) {
 	m, _ := buildSpec(4, "4:linear", "ones", 0)
 	x := []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 3e38, 3e38, 3e38, 3e38}
 	var after1 []float32
-	_, err := Fit(context.Background(), m, set(x, nil, 3), Set{}, Config{Epochs: 1, BatchSize: 2, Loss: MeanSquaredError, Optimizer: &SGD{},
+	_, err := Fit(context.Background(), m, set(x, nil, 3), Set{}, Config{Epochs: 1, BatchSize: 2, NoShuffle: true, Loss: MeanSquaredError, Optimizer: &SGD{},
 		OnBatch: func(BatchLog) { after1 = flatWeights(m) }})
 	if !errors.Is(err, ErrNaNLoss) || !strings.Contains(err.Error(), "batch 2/2") {
 		t.Fatalf("got %v, want ErrNaNLoss at batch 2/2", err)
@@ -541,7 +541,7 @@ func TestEarlyStopping(t *testing.T) {
 	// MinDelta 10: no epoch after the first counts as an improvement, so
 	// with patience 2 training stops after epoch index 2, as Keras does.
 	var seen []int
-	h, err := Fit(context.Background(), fitModel(t, 1), set(x, nil, 64), Set{}, Config{Epochs: 20, BatchSize: 16, ValidationSplit: 0.25,
+	h, err := Fit(context.Background(), fitModel(t, 1), set(x, nil, 64), Set{}, Config{Epochs: 20, BatchSize: 16, NoShuffle: true, ValidationSplit: 0.25,
 		EarlyStopping: &EarlyStopping{Patience: 2, MinDelta: 10, RestoreBestWeights: true},
 		OnEpoch:       func(e EpochLog) { seen = append(seen, e.Epoch) }})
 	if err != nil {
@@ -552,7 +552,7 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	// Restored weights give the first epoch's validation loss.
 	m := fitModel(t, 1)
-	h, err = Fit(context.Background(), m, set(x, nil, 64), Set{}, Config{Epochs: 20, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
+	h, err = Fit(context.Background(), m, set(x, nil, 64), Set{}, Config{Epochs: 20, BatchSize: 16, NoShuffle: true, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
 		EarlyStopping: &EarlyStopping{Patience: 2, MinDelta: 10, RestoreBestWeights: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -567,7 +567,7 @@ func TestEarlyStopping(t *testing.T) {
 	// Keras 3 (and tf-keras 2.21) restore the best weights when training
 	// ends even if it did not stop early: patience 10 over 4 epochs.
 	m = fitModel(t, 1)
-	h, err = Fit(context.Background(), m, set(x, nil, 64), Set{}, Config{Epochs: 4, BatchSize: 16, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
+	h, err = Fit(context.Background(), m, set(x, nil, 64), Set{}, Config{Epochs: 4, BatchSize: 16, NoShuffle: true, ValidationSplit: 0.25, Optimizer: &Adam{LR: 0.01},
 		EarlyStopping: &EarlyStopping{Patience: 10, MinDelta: 10, RestoreBestWeights: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -580,7 +580,7 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	// Patience without improvement on a training loss that keeps falling
 	// never stops.
-	h, err = Fit(context.Background(), fitModel(t, 1), set(x, nil, 64), Set{}, Config{Epochs: 6, BatchSize: 16, Optimizer: &Adam{LR: 0.01},
+	h, err = Fit(context.Background(), fitModel(t, 1), set(x, nil, 64), Set{}, Config{Epochs: 6, BatchSize: 16, NoShuffle: true, Optimizer: &Adam{LR: 0.01},
 		EarlyStopping: &EarlyStopping{Patience: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -598,7 +598,7 @@ func TestValidationSplitRows(t *testing.T) {
 	for i := 40 * 20; i < len(y); i++ {
 		y[i] = 1 - y[i]
 	}
-	cfg := Config{Epochs: 2, BatchSize: 8, Shuffle: true, ValidationSplit: 0.2}
+	cfg := Config{Epochs: 2, BatchSize: 8, ValidationSplit: 0.2}
 	h1, err := Fit(context.Background(), fitModel(t, 1), set(x, x, 50), Set{}, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -270,7 +270,7 @@ func initVAE(v *VAE, init Initializer, seed uint64) {
 // VAEConfig configures FitVAE.
 type VAEConfig struct {
 	// Config holds the fit settings, as for Fit: Epochs, InitialEpoch,
-	// BatchSize, Shuffle, Seed (which also seeds ε), Optimizer, Loss (the
+	// BatchSize, NoShuffle, Seed (which also seeds ε), Optimizer, Loss (the
 	// reconstruction loss, summed over features; binary cross-entropy
 	// as in the Keras example), Threads, AllowUnscaledTargets and
 	// OnBatch (whose Loss is the total). ValidationSplit, EarlyStopping,
@@ -384,7 +384,7 @@ func FitVAE(ctx context.Context, v *VAE, data Set, vcfg VAEConfig) (*VAEHistory,
 	for epoch := cfg.InitialEpoch; epoch < cfg.Epochs; epoch++ {
 		start := time.Now()
 		var idx []int
-		if cfg.Shuffle {
+		if !cfg.NoShuffle {
 			for i := range perm {
 				perm[i] = i
 			}

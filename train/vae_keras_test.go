@@ -141,7 +141,7 @@ func TestKerasVAE(t *testing.T) {
 
 	// The loss and gradients at fixed ε.
 	cfg := DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Shuffle = epochs, batch, seed, false
+	cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.NoShuffle = epochs, batch, seed, true
 	vr, err := newVAERun(v, cfg.withDefaults(), gradRows)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/train"
 )
 
@@ -92,7 +93,7 @@ func readRows(name string, width int) ([]float32, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	scaleUint8(a)
+	dataset.Scale(a)
 	n, err := a.Batch(width)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", name, err)

@@ -89,7 +89,7 @@ func TestTrainUnscaledTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = train.Fit(t.Context(), m, train.XY(d, 8, nil, 0), train.Set{}, train.Config{Epochs: 1, BatchSize: 4})
+	_, err = train.Fit(t.Context(), m, train.XY(d, 8, nil, 0), train.Set{}, train.Config{Epochs: 1, BatchSize: 4, NoShuffle: true})
 	var tre *train.TargetRangeError
 	if !errors.Is(err, train.ErrTargetRange) || !errors.As(err, &tre) || tre.What != "data" || tre.Row != 0 || tre.Col != 1 || tre.Value != d[1] {
 		t.Errorf("Fit: %v (%+v)", err, tre)
@@ -99,11 +99,11 @@ func TestTrainUnscaledTargets(t *testing.T) {
 	for i := range 16 * 8 {
 		scaled[i] /= 255
 	}
-	_, err = train.Fit(t.Context(), m, train.XY(scaled, 8, nil, 0), train.Set{}, train.Config{Epochs: 1, BatchSize: 4, ValidationSplit: 0.2})
+	_, err = train.Fit(t.Context(), m, train.XY(scaled, 8, nil, 0), train.Set{}, train.Config{Epochs: 1, BatchSize: 4, NoShuffle: true, ValidationSplit: 0.2})
 	if !errors.As(err, &tre) || tre.Row != 16 {
 		t.Errorf("Fit with a validation split: %v", err)
 	}
-	if _, err := train.Fit(t.Context(), m, train.XY(d, 8, nil, 0), train.Set{}, train.Config{Epochs: 1, BatchSize: 4, AllowUnscaledTargets: true}); err != nil {
+	if _, err := train.Fit(t.Context(), m, train.XY(d, 8, nil, 0), train.Set{}, train.Config{Epochs: 1, BatchSize: 4, NoShuffle: true, AllowUnscaledTargets: true}); err != nil {
 		t.Errorf("AllowUnscaledTargets: %v", err)
 	}
 }

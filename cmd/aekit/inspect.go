@@ -109,7 +109,7 @@ func inspectCheckpoint(name string, asJSON bool, stdout, stderr io.Writer) int {
 	}
 	ci.Flags = append(ci.Flags, "--loss", ck.Loss.String(), "--batch-size", strconv.Itoa(ck.BatchSize),
 		"--epochs", strconv.Itoa(ck.Epochs), "--seed", strconv.FormatUint(ck.Seed, 10))
-	if !ck.Shuffle {
+	if ck.NoShuffle {
 		ci.Flags = append(ci.Flags, "--no-shuffle")
 	}
 	if ck.ValidationSplit > 0 {

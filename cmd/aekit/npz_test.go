@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/npy"
 )
 
@@ -35,10 +36,10 @@ func TestNPZKey(t *testing.T) {
 	if _, err := readArray(amb + ":nope"); err == nil {
 		t.Error("unknown key: no error")
 	}
-	if f, k := splitArraySpec("data.npz:x"); f != "data.npz" || k != "x" {
+	if f, k := dataset.SplitName("data.npz:x"); f != "data.npz" || k != "x" {
 		t.Errorf("split data.npz:x = %q %q", f, k)
 	}
-	if f, k := splitArraySpec("data.npy"); f != "data.npy" || k != "" {
+	if f, k := dataset.SplitName("data.npy"); f != "data.npy" || k != "" {
 		t.Errorf("split data.npy = %q %q", f, k)
 	}
 	var stdout, stderr bytes.Buffer

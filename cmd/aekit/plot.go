@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/aekit/aekit/internal/atomicfile"
 	aert "github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
 )
@@ -107,5 +108,5 @@ func reconImage(name string, m *aert.Model, x []float32, n int) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("--recon: %w", err)
 	}
-	return writeFileAtomic(name, buf.Bytes())
+	return atomicfile.WriteFile(name, buf.Bytes())
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/npy"
 	"github.com/aekit/aekit/runtime"
@@ -138,27 +139,6 @@ func predictRows(m *runtime.Model, x []float32, n, batch int) ([]float32, error)
 	return y, nil
 }
 
-// scaleUint8 divides uint8 data (raw pixels) by 255, as aekit train does
-// and as the Keras examples do before fit and predict.
-func scaleUint8(a *npy.Array) {
-	if !strings.HasSuffix(a.DType, "u1") { // |u1, <u1, >u1
-		return
-	}
-	for i, v := range a.Data {
-		a.Data[i] = v / 255
-	}
-}
-
-// splitArraySpec splits "data.npz:key" into the file and the name of an
-// array in it; other names come back whole with an empty key.
-func splitArraySpec(spec string) (file, key string) {
-	i := strings.LastIndex(spec, ".npz:")
-	if i < 0 {
-		return spec, ""
-	}
-	return spec[:i+4], spec[i+5:]
-}
-
 // readArray reads the .npy or .npz file spec names, or with the syntax
 // "data.npz:key" the array called key in an .npz archive.
 func readArray(spec string) (*npy.Array, error) {
@@ -171,7 +151,7 @@ func readArray(spec string) (*npy.Array, error) {
 		}
 		return a, nil
 	}
-	file, key := splitArraySpec(spec)
+	file, key := dataset.SplitName(spec)
 	lim, err := envLimits()
 	if err != nil {
 		return nil, err

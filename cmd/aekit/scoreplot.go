@@ -8,6 +8,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/aekit/aekit/internal/atomicfile"
 )
 
 // plotScores draws the histograms of the scores of normal and anomalous
@@ -94,5 +96,5 @@ func writePlot(name string, p *plot.Plot) error {
 	if _, err := wt.WriteTo(&buf); err != nil {
 		return fmt.Errorf("--plot: %w", err)
 	}
-	return writeFileAtomic(name, buf.Bytes())
+	return atomicfile.WriteFile(name, buf.Bytes())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/npy"
 )
@@ -43,7 +44,7 @@ func cmdSelect(args []string, stdout, stderr io.Writer) int {
 	if len(x.Shape) < 1 {
 		return failf(fmt.Errorf("%s: a 0-d array has no rows", *in))
 	}
-	scaleUint8(x)
+	dataset.Scale(x)
 	y, err := readArray(*labels)
 	if err != nil {
 		return failf(fmt.Errorf("--labels %w", err))

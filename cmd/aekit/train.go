@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
@@ -206,117 +207,47 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 	return runTrain(ctx, &f, stdout, stderr)
 }
 
-// mmapThreshold is the file size above which .npy data is memory-mapped
-// when --mmap is not given.
-const mmapThreshold = 1 << 30
-
-// dataLoader reads the data files of a run as train.Data, memory-mapping
-// them when --mmap asks or they are large.
-type dataLoader struct {
-	mode   string // "on", "off" or "auto"
-	mapped []*npy.Mapped
-	stderr io.Writer
-}
-
-// close releases the mappings.
-func (l *dataLoader) close() {
-	for _, m := range l.mapped {
-		m.Close()
-	}
-	l.mapped = nil
-}
-
-// rows returns the rows of width values (width 0: whatever the file's
-// rows are) in name: a mapped file read by row (npy.Matrix), or an array
-// read into memory, uint8 data divided by 255. train.Fit checks the
-// values (NaN, Inf) as it streams through them.
-func (l *dataLoader) rows(name string, width int) (train.Data, error) {
-	if _, key := splitArraySpec(name); key != "" {
-		if l.mode == "on" {
-			return nil, fmt.Errorf("--mmap: %s: arrays inside .npz files cannot be mapped", name)
-		}
-		a, err := readArray(name)
-		if err != nil {
-			return nil, err
-		}
-		return memRows(name, a, width)
-	}
-	mapIt := l.mode == "on"
-	if l.mode == "auto" {
-		if st, err := os.Stat(name); err == nil && st.Size() > mmapThreshold {
-			mapIt = true
-		}
-	}
-	if !mapIt {
-		a, err := npy.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		return memRows(name, a, width)
-	}
-	m, err := npy.Map(name)
-	switch {
-	case err == nil:
-		l.mapped = append(l.mapped, m)
-		if width, err = rowWidth(name, &m.Array, width); err != nil {
-			return nil, err
-		}
-		mx, err := m.Matrix(width)
-		if err != nil {
-			return nil, err
-		}
-		if mx.Rows() == 0 {
-			return nil, fmt.Errorf("%s: no samples", name)
-		}
-		return mx, nil
-	case errors.Is(err, npy.ErrNotMappable) && l.mode == "auto":
-		fmt.Fprintf(l.stderr, "aekit train: %v; reading it into memory\n", err)
-		a, err := npy.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		return memRows(name, a, width)
-	case errors.Is(err, npy.ErrNotMappable):
-		return nil, fmt.Errorf("--mmap: %w (only float32 .npy files in C order can be mapped)", err)
-	}
-	return nil, err
-}
-
-// rowWidth is the width of a's rows: width, or when it is 0 the product
-// of a's trailing dimensions.
-func rowWidth(name string, a *npy.Array, width int) (int, error) {
-	if width != 0 {
-		return width, nil
-	}
-	switch len(a.Shape) {
-	case 0:
-		return 0, fmt.Errorf("%s: a 0-d array holds no samples", name)
-	case 1:
-		return a.Shape[0], nil
-	}
-	width = 1
-	for _, d := range a.Shape[1:] {
-		width *= d
-	}
-	return width, nil
-}
-
-// memRows returns the in-memory array a as rows of width values (0: a's
-// own), uint8 data divided by 255.
-func memRows(name string, a *npy.Array, width int) (train.Data, error) {
-	width, err := rowWidth(name, a, width)
+// newLoader returns the loader of a run's data files: memory-mapped as
+// --mmap says (default: dataset.Auto), archives within AEKIT_LIMITS.
+func newLoader(f *trainFlags, stderr io.Writer) (*dataLoader, error) {
+	lim, err := envLimits()
 	if err != nil {
 		return nil, err
 	}
-	n, err := a.Batch(width)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	opt := &dataset.Options{Limits: &lim.npy, Fallback: func(err error) {
+		fmt.Fprintf(stderr, "aekit train: %v; reading it into memory\n", err)
+	}}
+	if f.set["mmap"] {
+		opt.Mode = map[bool]dataset.Mode{true: dataset.Map, false: dataset.Read}[f.mmap]
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("%s: no samples", name)
+	return &dataLoader{dataset.NewLoader(opt), opt.Mode == dataset.Map}, nil
+}
+
+// dataLoader is a dataset.Loader whose errors name --mmap where it
+// decided that a file could not be read.
+type dataLoader struct {
+	*dataset.Loader
+	mapAll bool // --mmap
+}
+
+// rows is dataset.Loader.Rows.
+func (l *dataLoader) rows(name string, width int) (train.Data, error) {
+	d, err := l.Rows(name, width)
+	return d, l.flagged(err)
+}
+
+// targets is dataset.Loader.Targets.
+func (l *dataLoader) targets(x train.Data, xName, name string, width int) (train.Data, error) {
+	d, err := l.Targets(x, xName, name, width)
+	return d, l.flagged(err)
+}
+
+// flagged prefixes --mmap to the error of a file --mmap could not map.
+func (l *dataLoader) flagged(err error) error {
+	if l.mapAll && errors.Is(err, npy.ErrNotMappable) {
+		return fmt.Errorf("--mmap: %w", err)
 	}
-	scaleUint8(a)
-	return train.Slice(a.Data, width), nil
+	return err
 }
 
 // trainRun is one aekit train run, carried through its stages: flags,
@@ -344,11 +275,11 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int 
 	if err := r.checkFlags(); err != nil {
 		return failf(err)
 	}
-	r.ld = &dataLoader{mode: "auto", stderr: stderr}
-	if f.set["mmap"] {
-		r.ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
+	var err error
+	if r.ld, err = newLoader(f, stderr); err != nil {
+		return failf(err)
 	}
-	defer r.ld.close()
+	defer r.ld.Close()
 	if err := r.config(); err != nil {
 		return failf(err)
 	}
@@ -390,10 +321,8 @@ func (r *trainRun) checkFlags() error {
 		return errors.New("--validation-split and --validation-data are exclusive")
 	case f.valTarget != "" && f.valData == "":
 		return errors.New("--validation-target needs --validation-data")
-	case f.threads < 0:
-		return fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig)
 	}
-	if err := checkThreads(f.threads); err != nil {
+	if err := f.checkThreads(); err != nil {
 		return err
 	}
 	var err error
@@ -453,19 +382,12 @@ func (r *trainRun) config() error {
 			r.cfg.Epochs = f.epochs
 		}
 	} else {
-		opt, err := train.ParseOptimizer(f.optimizer, f.lr)
-		if err != nil {
-			return err
-		}
-		if err := setOptimizer(opt, f); err != nil {
-			return err
-		}
-		loss, err := train.ParseLoss(f.loss)
+		opt, loss, err := f.optimizerLoss()
 		if err != nil {
 			return err
 		}
 		r.cfg = train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
-			Shuffle: !f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
+			NoShuffle: f.noShuffle, Seed: f.seed, ValidationSplit: f.valSplit}
 	}
 	r.cfg.AllowUnscaledTargets = f.allowUnscaled
 	r.cfg.Threads = f.threads
@@ -473,7 +395,13 @@ func (r *trainRun) config() error {
 	if f.patience > 0 {
 		r.cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBestWeights: f.restoreBest}
 	}
-	if err := r.cfg.Validate(); err != nil {
+	return validate(&r.cfg)
+}
+
+// validate checks cfg (train.Config.Validate), naming the flag of a bad
+// setting.
+func validate(cfg *train.Config) error {
+	if err := cfg.Validate(); err != nil {
 		var ce *train.ConfigError
 		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
 			return fmt.Errorf("%s: %w", configFlags[ce.Field], err)
@@ -481,6 +409,31 @@ func (r *trainRun) config() error {
 		return err
 	}
 	return nil
+}
+
+// checkThreads refuses a negative --threads and more than
+// maxThreadsPerCPU per CPU.
+func (f *trainFlags) checkThreads() error {
+	if f.threads < 0 {
+		return fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig)
+	}
+	return checkThreads(f.threads)
+}
+
+// optimizerLoss parses the optimizer and loss flags.
+func (f *trainFlags) optimizerLoss() (train.Optimizer, train.Loss, error) {
+	opt, err := train.ParseOptimizer(f.optimizer, f.lr)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := setOptimizer(opt, f); err != nil {
+		return nil, 0, err
+	}
+	loss, err := train.ParseLoss(f.loss)
+	if err != nil {
+		return nil, 0, err
+	}
+	return opt, loss, nil
 }
 
 // load builds, opens or resumes the model and loads the data it trains
@@ -527,11 +480,8 @@ func (r *trainRun) load() error {
 		}
 	}
 	if f.target != "" {
-		if r.data.Y, err = r.ld.rows(f.target, m.OutputWidth()); err != nil {
+		if r.data.Y, err = r.ld.targets(r.data.X, f.data, f.target, m.OutputWidth()); err != nil {
 			return err
-		}
-		if n := r.data.Y.Rows(); n != r.data.X.Rows() {
-			return fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.target, n, f.data, r.data.X.Rows())
 		}
 	} else if m.OutputWidth() != m.InputWidth() {
 		return fmt.Errorf("%w: the model maps %d inputs to %d outputs; give --target", train.ErrData, m.InputWidth(), m.OutputWidth())
@@ -541,11 +491,8 @@ func (r *trainRun) load() error {
 			return err
 		}
 		if f.valTarget != "" {
-			if r.val.Y, err = r.ld.rows(f.valTarget, m.OutputWidth()); err != nil {
+			if r.val.Y, err = r.ld.targets(r.val.X, f.valData, f.valTarget, m.OutputWidth()); err != nil {
 				return err
-			}
-			if n := r.val.Y.Rows(); n != r.val.X.Rows() {
-				return fmt.Errorf("%w: %s has %d rows, %s has %d", train.ErrData, f.valTarget, n, f.valData, r.val.X.Rows())
 			}
 		}
 	}
@@ -611,15 +558,7 @@ func (r *trainRun) run(ctx context.Context) (*train.History, error) {
 		bar.on = false
 	}
 	r.cfg.OnBatch = bar.batch
-	r.cfg.OnEpoch = func(e train.EpochLog) {
-		bar.clear()
-		switch r.f.verbose {
-		case 1:
-			fmt.Fprintf(r.stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, epochLine(e))
-		case 2:
-			fmt.Fprintf(r.stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, epochLine(e))
-		}
-	}
+	r.cfg.OnEpoch = func(e train.EpochLog) { bar.epoch(r.stdout, r.f.verbose, e, epochLine(e)) }
 	h, err := train.Fit(ctx, r.m, r.data, r.val, r.cfg)
 	bar.clear()
 	return h, err
@@ -629,7 +568,6 @@ func (r *trainRun) run(ctx context.Context) (*train.History, error) {
 // code.
 func (r *trainRun) trainError(err error, h *train.History) int {
 	f, stderr, ckpt := r.f, r.stderr, r.ckpt
-	var tre *train.TargetRangeError
 	switch {
 	case errors.Is(err, train.ErrInterrupted) && ckpt == "":
 		fmt.Fprintf(stderr, "aekit train: %v\nno checkpoint written (--no-checkpoint): the run cannot be resumed\n", err)
@@ -644,14 +582,23 @@ func (r *trainRun) trainError(err error, h *train.History) int {
 			fmt.Fprintf(stderr, "aekit train: %v; no epoch finished, no model or checkpoint written (try a lower --lr)\n", err)
 		}
 		return exitMismatch
-	case errors.As(err, &tre):
-		err = unscaledError(f, tre)
-	case errors.Is(err, train.ErrNonFinite):
-		// Fit names the data: data, target, validation data or
-		// validation target; the file is the flag's.
-		err = nonFiniteError(f, err)
 	}
-	return fail(stderr, "train", err)
+	return fail(stderr, "train", dataError(f, err))
+}
+
+// dataError names the file of the data a training error is about: a
+// target out of binary cross-entropy's range, NaN or Inf (Fit names the
+// data: data, target, validation data or validation target; the file is
+// the flag's). Other errors come back as they are.
+func dataError(f *trainFlags, err error) error {
+	var tre *train.TargetRangeError
+	switch {
+	case errors.As(err, &tre):
+		return unscaledError(f, tre)
+	case errors.Is(err, train.ErrNonFinite):
+		return nonFiniteError(f, err)
+	}
+	return err
 }
 
 // report saves the trained model and writes what the flags ask for: the
@@ -676,7 +623,7 @@ func (r *trainRun) report(h *train.History) error {
 		fmt.Fprintf(stderr, "aekit train: model written to %s\n", f.out)
 	}
 	if f.history != "" {
-		if err := writeHistory(f.history, h); err != nil {
+		if err := atomicfile.Write(f.history, h.WriteCSV); err != nil {
 			return err
 		}
 	}
@@ -846,60 +793,32 @@ func setOptimizer(o train.Optimizer, f *trainFlags) error {
 
 // checkOutputs rejects, before hours of training, output names whose
 // format is unknown, that cannot be written (a missing folder, a FIFO, a
-// symbolic link: atomicfile.Check), or that name the same file twice
-// (the checkpoint and the model, say).
+// symbolic link), that name the same file twice (the checkpoint and the
+// model, say) or an input (atomicfile.CheckOutputs).
 func checkOutputs(f *trainFlags, ckpt string) error {
 	if f.out == "-" {
 		return errors.New("-o -: train writes its model to a file, after which its checkpoint is named; stream it with aekit convert OUT - --format onnx|keras|h5")
 	}
-	switch strings.ToLower(filepath.Ext(f.out)) {
-	case ".keras", ".h5", ".hdf5", ".onnx":
-	default:
-		return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out)
+	if err := checkModelExt(f.out); err != nil {
+		return err
 	}
-	outs := []struct{ flag, name, ext string }{{"-o", f.out, ""}, {"--checkpoint", ckpt, ""},
-		{"--history", f.history, ".csv"}, {"--plot", f.plot, ".png"}, {"--recon", f.recon, ".png"}}
-	for i, p := range outs {
-		if p.name == "" {
-			continue
-		}
-		if p.ext != "" && !strings.EqualFold(filepath.Ext(p.name), p.ext) {
-			return fmt.Errorf("%s %s: want a %s file", p.flag, p.name, p.ext)
-		}
-		if err := atomicfile.Check(p.name); err != nil {
-			return fmt.Errorf("%s %w", p.flag, err)
-		}
-		for _, q := range outs[:i] {
-			if q.name != "" && sameFile(p.name, q.name) {
-				return fmt.Errorf("%s %s and %s %s name the same file; give different names", q.flag, q.name, p.flag, p.name)
-			}
-		}
-	}
+	outs := []atomicfile.Output{{Label: "-o", Name: f.out}, {Label: "--checkpoint", Name: ckpt, Updates: f.resume},
+		{Label: "--history", Name: f.history, Ext: ".csv"}, {Label: "--plot", Name: f.plot, Ext: ".png"}, {Label: "--recon", Name: f.recon, Ext: ".png"}}
+	var inputs []string
 	for _, in := range []string{f.data, f.target, f.valData, f.valTarget, f.resume} {
-		if in == "" {
-			continue
-		}
-		in, _ = splitArraySpec(in)
-		for _, p := range outs {
-			if p.name != "" && sameFile(in, p.name) && !(p.flag == "--checkpoint" && in == f.resume) {
-				return fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in)
-			}
-		}
+		file, _ := dataset.SplitName(in)
+		inputs = append(inputs, file)
 	}
-	return nil
+	return atomicfile.CheckOutputs(outs, inputs...)
 }
 
-// sameFile tells whether two paths name the same file: the same cleaned
-// absolute path, or the same existing file (os.SameFile: hard links).
-func sameFile(a, b string) bool {
-	if pa, err := filepath.Abs(a); err == nil {
-		if pb, err := filepath.Abs(b); err == nil && pa == pb {
-			return true
-		}
+// checkModelExt refuses an -o name whose extension names no model format.
+func checkModelExt(out string) error {
+	switch strings.ToLower(filepath.Ext(out)) {
+	case ".keras", ".h5", ".hdf5", ".onnx":
+		return nil
 	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+	return fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", out)
 }
 
 // epochLine formats a finished epoch as Keras 2's progress bar ends it
@@ -977,26 +896,6 @@ func quoteArg(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// writeHistory writes h as CSV atomically.
-func writeHistory(name string, h *train.History) error {
-	var b strings.Builder
-	b.WriteString("epoch,loss,val_loss,seconds\n")
-	for i, e := range h.Epoch {
-		val := ""
-		if h.ValLoss != nil {
-			val = strconv.FormatFloat(h.ValLoss[i], 'g', -1, 64)
-		}
-		fmt.Fprintf(&b, "%d,%s,%s,%.3f\n", e+1, strconv.FormatFloat(h.Loss[i], 'g', -1, 64), val, h.Seconds[i])
-	}
-	return writeFileAtomic(name, []byte(b.String()))
-}
-
-// writeFileAtomic writes data to name through a temporary file, so that
-// name is either untouched or complete (internal/atomicfile).
-func writeFileAtomic(name string, data []byte) error {
-	return atomicfile.WriteFile(name, data)
-}
-
 // progress draws a Keras-style progress bar on a terminal; on anything
 // else it draws nothing.
 type progress struct {
@@ -1037,6 +936,19 @@ func (p *progress) batch(b train.BatchLog) {
 	}
 	fmt.Fprintf(p.w, "\rEpoch %d/%d %d/%d [%s] - ETA: %s - loss: %.4f\x1b[K", b.Epoch+1, b.Epochs, b.Batch+1, b.Batches, bar, fmtETA(eta), b.Loss)
 	p.drew = true
+}
+
+// epoch clears the bar and prints a finished epoch's line as verbose
+// (--verbose) asks: 1 under an "Epoch i/n" line, 2 on the same line, 0
+// not at all.
+func (p *progress) epoch(w io.Writer, verbose int, e train.EpochLog, line string) {
+	p.clear()
+	switch verbose {
+	case 1:
+		fmt.Fprintf(w, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, line)
+	case 2:
+		fmt.Fprintf(w, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, line)
+	}
 }
 
 func (p *progress) clear() {

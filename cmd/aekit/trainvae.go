@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 
+	"github.com/aekit/aekit/dataset"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
-	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/train"
 )
 
@@ -44,19 +42,6 @@ epoch,loss,reconstruction_loss,kl_loss,seconds. Not with a VAE: --target,
 validation, early stopping, checkpoints (Ctrl-C stops without one), --noise,
 --keras-seed, --plot, --recon, --score.`
 
-// vaeSplit returns the options that write a VAE encoder to ONNX with
-// outputs z_mean and z_log_var.
-func vaeSplit() *onnx.ExportOptions {
-	return &onnx.ExportOptions{SplitOutputs: []string{"z_mean", "z_log_var"}}
-}
-
-// vaeOutputs returns the encoder's and decoder's files for -o out.
-func vaeOutputs(out string) (enc, dec string) {
-	ext := filepath.Ext(out)
-	stem := strings.TrimSuffix(out, ext)
-	return stem + ".encoder" + ext, stem + ".decoder" + ext
-}
-
 // runTrainVAE is aekit train for a --layers spec with a LATENT:vae item.
 func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) int {
 	failf := func(err error) int { return fail(stderr, "train", err) }
@@ -67,11 +52,8 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 			return failf(fmt.Errorf("--%s is not supported with a VAE (--layers %s)", name, f.layers))
 		}
 	}
-	if err := checkThreads(f.threads); err != nil {
+	if err := f.checkThreads(); err != nil {
 		return failf(err)
-	}
-	if f.threads < 0 {
-		return failf(fmt.Errorf("--threads %d: %w: want 0 (all CPUs) or more", f.threads, train.ErrConfig))
 	}
 	arch, err := train.ParseVAE(f.layers)
 	if err != nil {
@@ -84,16 +66,10 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if f.out == "-" {
 		return failf(errors.New("-o -: a VAE is written as a file, OUT.keras, or two, OUT.encoder.EXT and OUT.decoder.EXT"))
 	}
-	switch strings.ToLower(filepath.Ext(f.out)) {
-	case ".keras", ".h5", ".hdf5", ".onnx":
-	default:
-		return failf(fmt.Errorf("-o %s: unknown model format (want .keras, .h5 or .onnx)", f.out))
+	if err := checkModelExt(f.out); err != nil {
+		return failf(err)
 	}
-	encOut, decOut := vaeOutputs(f.out)
-	single := strings.EqualFold(filepath.Ext(f.out), ".keras")
-	if single {
-		encOut, decOut = f.out, f.out
-	}
+	encOut, decOut := modelfile.VAEFiles(f.out)
 	outs := []struct{ flag, name string }{{"-o", encOut}, {"-o", decOut}, {"--history", f.history}}
 	for _, p := range outs {
 		if p.name == "" {
@@ -102,38 +78,27 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 		if err := atomicfile.Check(p.name); err != nil {
 			return failf(fmt.Errorf("%s %w", p.flag, err))
 		}
-		if in, _ := splitArraySpec(f.data); sameFile(in, p.name) {
+		if in, _ := dataset.SplitName(f.data); atomicfile.SameFile(in, p.name) {
 			return failf(fmt.Errorf("%s %s would overwrite the input %s", p.flag, p.name, in))
 		}
 	}
-	if f.history != "" && (sameFile(f.history, encOut) || sameFile(f.history, decOut)) {
+	if f.history != "" && (atomicfile.SameFile(f.history, encOut) || atomicfile.SameFile(f.history, decOut)) {
 		return failf(fmt.Errorf("--history %s names a model output", f.history))
 	}
-	opt, err := train.ParseOptimizer(f.optimizer, f.lr)
-	if err != nil {
-		return failf(err)
-	}
-	if err := setOptimizer(opt, f); err != nil {
-		return failf(err)
-	}
-	loss, err := train.ParseLoss(f.loss)
+	opt, loss, err := f.optimizerLoss()
 	if err != nil {
 		return failf(err)
 	}
 	cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: f.epochs, BatchSize: f.batch,
-		Shuffle: !f.noShuffle, Seed: f.seed, Threads: f.threads, AllowUnscaledTargets: f.allowUnscaled}
-	if err := cfg.Validate(); err != nil {
-		var ce *train.ConfigError
-		if errors.As(err, &ce) && configFlags[ce.Field] != "" {
-			return failf(fmt.Errorf("%s: %w", configFlags[ce.Field], err))
-		}
+		NoShuffle: f.noShuffle, Seed: f.seed, Threads: f.threads, AllowUnscaledTargets: f.allowUnscaled}
+	if err := validate(&cfg); err != nil {
 		return failf(err)
 	}
-	ld := &dataLoader{mode: "auto", stderr: stderr}
-	if f.set["mmap"] {
-		ld.mode = map[bool]string{true: "on", false: "off"}[f.mmap]
+	ld, err := newLoader(f, stderr)
+	if err != nil {
+		return failf(err)
 	}
-	defer ld.close()
+	defer ld.Close()
 	x, err := ld.rows(f.data, 0)
 	if err != nil {
 		return failf(err)
@@ -142,21 +107,9 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	if err != nil {
 		return failf(fmt.Errorf("--layers: %w", err))
 	}
-	if single {
-		if err := keras.WriteVAE(io.Discard, v.Encoder, v.Decoder); err != nil {
-			return failf(fmt.Errorf("-o %s: %w", f.out, err))
-		}
-	} else {
-		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
-			if _, err := onnx.Marshal(v.Encoder, vaeSplit()); err != nil {
-				return failf(fmt.Errorf("-o %s: %w", encOut, err))
-			}
-		} else if _, err := modelfile.Marshal(encOut, v.Encoder, nil); err != nil {
-			return failf(fmt.Errorf("-o %w", err))
-		}
-		if _, err := modelfile.Marshal(decOut, v.Decoder, nil); err != nil {
-			return failf(fmt.Errorf("-o %w", err))
-		}
+	// The output's format must hold the models: fail now, not after training.
+	if _, _, err := modelfile.MarshalVAE(f.out, v.Encoder, v.Decoder); err != nil {
+		return failf(fmt.Errorf("-o %w", err))
 	}
 
 	bar := newProgress(stderr)
@@ -165,56 +118,29 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	}
 	cfg.OnBatch = bar.batch
 	vcfg := train.VAEConfig{Config: cfg, OnEpoch: func(e train.VAEEpochLog) {
-		bar.clear()
 		line := fmt.Sprintf("%s - reconstruction_loss: %.4f - kl_loss: %.4f", epochLine(e.EpochLog), e.Reconstruction, e.KL)
-		switch f.verbose {
-		case 1:
-			fmt.Fprintf(stdout, "Epoch %d/%d\n%s\n", e.Epoch+1, e.Epochs, line)
-		case 2:
-			fmt.Fprintf(stdout, "Epoch %d/%d - %s\n", e.Epoch+1, e.Epochs, line)
-		}
+		bar.epoch(stdout, f.verbose, e.EpochLog, line)
 	}}
 	h, err := train.FitVAE(ctx, v, train.Set{X: x}, vcfg)
 	bar.clear()
 	if err != nil {
-		var tre *train.TargetRangeError
-		switch {
-		case errors.Is(err, train.ErrInterrupted), errors.Is(err, train.ErrNaNLoss):
+		if errors.Is(err, train.ErrInterrupted) || errors.Is(err, train.ErrNaNLoss) {
 			fmt.Fprintf(stderr, "aekit train: %v; no model written\n", err)
 			return exitMismatch
-		case errors.As(err, &tre):
-			err = unscaledError(f, tre)
-		case errors.Is(err, train.ErrNonFinite):
-			err = nonFiniteError(f, err)
 		}
+		return failf(dataError(f, err))
+	}
+	if err := modelfile.SaveVAE(f.out, v.Encoder, v.Decoder); err != nil {
 		return failf(err)
 	}
-	if single {
-		if err := keras.WriteVAEFile(f.out, v.Encoder, v.Decoder); err != nil {
-			return failf(err)
-		}
+	if encOut == decOut {
 		fmt.Fprintf(stderr, "aekit train: VAE written to %s (nested models encoder: z_mean, z_log_var, z; decoder; custom object %s)\n",
 			f.out, keras.SamplingRegisteredName)
 	} else {
-		if strings.EqualFold(filepath.Ext(f.out), ".onnx") {
-			if err := onnx.WriteFile(encOut, v.Encoder, vaeSplit()); err != nil {
-				return failf(err)
-			}
-		} else if err := saveModelOpset(encOut, v.Encoder, 0); err != nil {
-			return failf(err)
-		}
-		if err := saveModelOpset(decOut, v.Decoder, 0); err != nil {
-			return failf(err)
-		}
 		fmt.Fprintf(stderr, "aekit train: VAE written to %s (encoder: z_mean, z_log_var) and %s (decoder)\n", encOut, decOut)
 	}
 	if f.history != "" {
-		var b strings.Builder
-		b.WriteString("epoch,loss,reconstruction_loss,kl_loss,seconds\n")
-		for i, e := range h.Epoch {
-			fmt.Fprintf(&b, "%d,%g,%g,%g,%.3f\n", e+1, h.Loss[i], h.Reconstruction[i], h.KL[i], h.Seconds[i])
-		}
-		if err := writeFileAtomic(f.history, []byte(b.String())); err != nil {
+		if err := atomicfile.Write(f.history, h.WriteCSV); err != nil {
 			return failf(err)
 		}
 	}

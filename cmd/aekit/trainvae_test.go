@@ -175,3 +175,11 @@ func TestTrainVAE(t *testing.T) {
 		t.Error("a refused run wrote r.encoder.onnx")
 	}
 }
+
+// vaeOutputs returns the two files -o out names for a VAE written as two
+// models: OUT.encoder.EXT and OUT.decoder.EXT (modelfile.VAEFiles).
+func vaeOutputs(out string) (enc, dec string) {
+	ext := filepath.Ext(out)
+	stem := strings.TrimSuffix(out, ext)
+	return stem + ".encoder" + ext, stem + ".decoder" + ext
+}

@@ -239,7 +239,7 @@ func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time
 		ctx, cancel := context.WithCancel(context.Background())
 		var start time.Time
 		var elapsed time.Duration
-		cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: 1, BatchSize: batch, Shuffle: true,
+		cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: 1, BatchSize: batch,
 			Seed: uint64(rep + 2), Threads: threads,
 			OnBatch: func(b train.BatchLog) {
 				switch b.Batch + 1 {

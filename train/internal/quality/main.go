@@ -83,7 +83,7 @@ func main() {
 	start := time.Now()
 	h, err := train.Fit(context.Background(), m, train.XY(x, m.InputWidth(), nil, 0), train.Set{}, train.Config{
 		Optimizer: &train.Adam{}, Loss: train.BinaryCrossentropy, Epochs: *epochs, BatchSize: *batch,
-		Shuffle: true, Seed: *seed, Threads: *threads,
+		Seed: *seed, Threads: *threads,
 		OnEpoch: func(e train.EpochLog) {
 			fmt.Fprintf(os.Stderr, "go: epoch %d/%d - %.1fs - loss: %.4f\n", e.Epoch+1, e.Epochs, e.Seconds, e.Loss)
 		},
