@@ -38,6 +38,16 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	opts.Model, opts.Output, opts.Keras.Describe = *sub, *output, true
 	m, info, err := openWith(pos[0], opts)
 	if err != nil {
+		// A model aekit cannot run whole (a graph, a VAE) is listed
+		// from its description.
+		if *output == "" && describable(pos[0], err) {
+			if ok, perr := inspectDescription(pos[0], opts, *asJSON, stdout); ok {
+				if perr != nil {
+					return fail(stderr, "inspect", perr)
+				}
+				return exitOK
+			}
+		}
 		return fail(stderr, "inspect", err)
 	}
 	if *asJSON {
