@@ -39,16 +39,24 @@ type Description struct {
 type Tensor struct {
 	Layer string
 	Index int
+	// Call is, for a layer a functional model calls several times (a
+	// shared layer), which call's output it is, from 0.
+	Call int
 	// Shape is the shape of one sample (no batch axis); nil when unknown.
 	Shape []int
 }
 
-// String returns "layer", or "layer[i]" for output i > 0.
+// String returns "layer", "layer[i]" for output i > 0, followed by
+// " (call k)" for call k > 1 of a shared layer.
 func (t Tensor) String() string {
-	if t.Index == 0 {
-		return t.Layer
+	s := t.Layer
+	if t.Index > 0 {
+		s = fmt.Sprintf("%s[%d]", t.Layer, t.Index)
 	}
-	return fmt.Sprintf("%s[%d]", t.Layer, t.Index)
+	if t.Call > 0 {
+		s += fmt.Sprintf(" (call %d)", t.Call+1)
+	}
+	return s
 }
 
 // LayerDescription describes one layer of a Description.
@@ -257,6 +265,9 @@ func (t *tree) describeGraph(d *Description) error {
 	calls := map[*node][][]ref{}
 	recorded := map[ref][]int{}
 	nouts := map[string]int{}
+	// firstNode is the lowest node index referring to each layer: Keras
+	// numbers a layer's calls from there (nested models of Keras 2 from 1).
+	firstNode := map[string]int{}
 	use := func(r ref, by string) error {
 		if byName[r.layer] == nil {
 			return fmt.Errorf("%w: %s in model %q refers to unknown layer %q", ErrFormat, by, t.name, r.layer)
@@ -265,6 +276,9 @@ func (t *tree) describeGraph(d *Description) error {
 			return fmt.Errorf("%w: %s in model %q refers to output %d of call %d of %q", ErrFormat, by, t.name, r.tensor, r.node, r.layer)
 		}
 		nouts[r.layer] = max(nouts[r.layer], r.tensor+1)
+		if m, ok := firstNode[r.layer]; !ok || r.node < m {
+			firstNode[r.layer] = r.node
+		}
 		return nil
 	}
 	for _, n := range t.nodes {
@@ -357,7 +371,11 @@ func (t *tree) describeGraph(d *Description) error {
 			for _, r := range cs[0] {
 				s := outShape(r)
 				inShapes = append(inShapes, s)
-				inbound = append(inbound, Tensor{Layer: r.layer, Index: r.tensor, Shape: s})
+				tn := Tensor{Layer: r.layer, Index: r.tensor, Shape: s}
+				if len(calls[byName[r.layer]]) > 1 {
+					tn.Call = r.node - firstNode[r.layer]
+				}
+				inbound = append(inbound, tn)
 			}
 		}
 		var rec [][]int

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,7 +159,8 @@ func printGraph(w io.Writer, gi *graphInfo) {
 		kind += ", a graph"
 	}
 	fmt.Fprintf(w, "Model: %q (%s)\nFormat: %s\nInputs: %s\n\n", gi.Name, kind, gi.Format, tensorsText(gi.Inputs))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Layer (type)\tOutput Shape\tActivation\tParam #\tInbound")
 	unsupported, unknown := 0, false
 	var subs []*graphLayerInfo
@@ -178,10 +180,7 @@ func printGraph(w io.Writer, gi *graphInfo) {
 			if li.Calls > 1 {
 				in += fmt.Sprintf(" (called %d times)", li.Calls)
 			}
-			if in != "" {
-				in = "\t" + in // no padding after the last column
-			}
-			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s%s\n", indent, li.Name, li.Class, mark, shapesText(li.OutputShapes), li.Activation, paramText(li.Params), in)
+			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\t%s\n", indent, li.Name, li.Class, mark, shapesText(li.OutputShapes), li.Activation, paramText(li.Params), in)
 			if li.Model != nil {
 				subs = append(subs, li)
 				rows(li.Model.Layers, indent+"  ")
@@ -190,6 +189,9 @@ func printGraph(w io.Writer, gi *graphInfo) {
 	}
 	rows(gi.Layers, "")
 	tw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " ")) // no padding after the last column
+	}
 	fmt.Fprintln(w)
 	if unsupported > 0 {
 		fmt.Fprintf(w, "* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers.\n", unsupported)
