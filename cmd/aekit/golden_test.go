@@ -14,7 +14,8 @@ import (
 // TestGoldenInspect compares the output of aekit inspect, as a table and
 // with --json, with testdata/golden/inspect for a Keras 3 .keras nested
 // autoencoder, a Keras 2 .h5 one, a Keras 3 weights-only file with its
-// architecture, a part of a VAE, and an ONNX file aekit wrote (with
+// architecture, a part of a VAE, the whole VAE, its encoder and an
+// architecture alone (listed from keras.Describe), and an ONNX file aekit wrote (with
 // producer_version pinned, since it otherwise follows the build). Accept
 // an intended change with go test -run Golden -update.
 func TestGoldenInspect(t *testing.T) {
@@ -36,6 +37,12 @@ func TestGoldenInspect(t *testing.T) {
 		{"k2_nested_autoencoder.h5", []string{gen + "k2_nested_autoencoder.h5"}},
 		{"k3_seq.weights.h5", []string{gen + "k3_seq.weights.h5", "--arch", gen + "k3_seq_config.json"}},
 		{"k3_vae.keras.encoder.z_mean", []string{gen + "k3_vae.keras", "--model", "encoder", "--output", "z_mean"}},
+		// Models that do not run whole, listed from keras.Describe: a
+		// VAE (a graph with a Lambda), its encoder (three outputs), an
+		// architecture alone.
+		{"k3_vae.keras", []string{gen + "k3_vae.keras"}},
+		{"k3_vae.keras.encoder", []string{gen + "k3_vae.keras", "--model", "encoder"}},
+		{"k3_seq_config.json", []string{gen + "k3_seq_config.json"}},
 		{"aekit.onnx", []string{ox}},
 	} {
 		for _, asJSON := range []bool{false, true} {

@@ -161,7 +161,11 @@ func printGraph(w io.Writer, gi *graphInfo) {
 	fmt.Fprintf(w, "Model: %q (%s)\nFormat: %s\nInputs: %s\n\n", gi.Name, kind, gi.Format, tensorsText(gi.Inputs))
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "Layer (type)\tOutput Shape\tActivation\tParam #\tInbound")
+	header := "Layer (type)\tOutput Shape\tActivation\tParam #"
+	if hasInbound(gi.Layers) {
+		header += "\tInbound"
+	}
+	fmt.Fprintln(tw, header)
 	unsupported, unknown := 0, false
 	var subs []*graphLayerInfo
 	var rows func([]graphLayerInfo, string)
@@ -234,6 +238,17 @@ func allChains(m *graphModel) bool {
 func hasUnsupported(m *graphModel) bool {
 	for _, l := range m.Layers {
 		if l.Unsupported != "" || l.Model != nil && hasUnsupported(l.Model) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasInbound tells whether a layer of ls, or of their nested models,
+// lists inbound tensors (a functional model's layer).
+func hasInbound(ls []graphLayerInfo) bool {
+	for _, l := range ls {
+		if len(l.Inbound) > 0 || l.Model != nil && hasInbound(l.Model.Layers) {
 			return true
 		}
 	}
