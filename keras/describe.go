@@ -523,7 +523,8 @@ func (t *tree) describeNode(n *node, ins [][]int, recorded [][]int) (*LayerDescr
 			}
 			ld.Outputs = [][]int{l.OutputShape(x)}
 		} else {
-			ld.Outputs = [][]int{fixedShape(n)}
+			l.Units = n.units
+			ld.Outputs = [][]int{l.KnownOutputShape(nil)}
 		}
 	}
 	if len(ld.Outputs) == 0 {
@@ -600,24 +601,6 @@ func denseFits(n *node, x []int) error {
 	}
 	if n.bvals != nil && len(n.bvals) != n.units {
 		return fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, len(n.bvals))
-	}
-	return nil
-}
-
-// fixedShape is the output shape a layer's settings fix whatever its
-// input: Dense units on a flat input, a Reshape's full target; nil
-// otherwise.
-func fixedShape(n *node) []int {
-	switch n.layer.Type {
-	case runtime.Dense:
-		return []int{n.units}
-	case runtime.Reshape:
-		for _, d := range n.layer.Shape {
-			if d < 0 {
-				return nil
-			}
-		}
-		return n.layer.Shape
 	}
 	return nil
 }

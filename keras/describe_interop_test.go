@@ -3,7 +3,6 @@ package keras
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -175,17 +174,4 @@ func TestDescribeMatchesKeras(t *testing.T) {
 		})
 	}
 	t.Logf("%d files, %d layers, %d output shapes compared with Keras", len(files), totalLayers, totalShapes)
-}
-
-// sharedDirOrEmpty is sharedDir without the skip: "" when absent.
-func sharedDirOrEmpty() string {
-	dir := os.Getenv("AEKIT_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	dir = filepath.Join(dir, "keras-real")
-	if _, err := os.Stat(dir); err != nil {
-		return ""
-	}
-	return dir
 }

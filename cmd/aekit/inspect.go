@@ -207,7 +207,7 @@ func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
 func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []int) {
 	var out []layerInfo
 	for _, ly := range m.Layers {
-		next := outputShape(ly, shape)
+		next := ly.KnownOutputShape(shape)
 		li := layerInfo{Name: ly.Name, Class: ly.Class, Type: ly.Type.String(), Path: path,
 			Output: next, Params: ly.Params()}
 		if li.Class == "" {
@@ -230,35 +230,6 @@ func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []in
 		shape = next
 	}
 	return out, shape
-}
-
-// outputShape is ly.OutputShape(in) where it is known: nil after a layer
-// aekit cannot run, except for layers whose output shape their settings
-// fix (Dense units, a full Reshape target, a sub-model's own).
-func outputShape(ly *runtime.Layer, in []int) []int {
-	if u, ok := ly.Kind.(*runtime.Unsupported); ok && ly.Type == runtime.Other {
-		return u.Out
-	}
-	if in != nil {
-		return ly.OutputShape(in)
-	}
-	switch ly.Type {
-	case runtime.Dense:
-		return []int{ly.Units}
-	case runtime.Reshape:
-		for _, d := range ly.Shape {
-			if d < 0 {
-				return nil
-			}
-		}
-		return ly.Shape
-	case runtime.SubModel:
-		if ly.Sub != nil && ly.Sub.Input != nil {
-			_, out := layerInfos(ly.Sub, ly.Sub.Input, nil)
-			return out
-		}
-	}
-	return nil
 }
 
 func shapeString(s []int) string {
