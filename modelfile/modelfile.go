@@ -353,6 +353,28 @@ func DescribeKeras(path string, opts *Options) (*keras.Description, *Info, error
 	return d, &Info{Format: Keras, Keras: ki}, nil
 }
 
+// DescribeONNX describes the graph in the named ONNX file as it is, node
+// by node, marking the node aekit's reader stops at (onnx.DescribeFile),
+// for a program that lists models it may not read (aekit inspect). opts's
+// ONNX limits apply. A file that is not ONNX fails with ErrFormat.
+func DescribeONNX(path string, opts *Options) (*onnx.Description, *Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	fm, err := detectFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fm != ONNX {
+		return nil, nil, fmt.Errorf("%s: %w: not an ONNX file", path, ErrFormat)
+	}
+	d, oi, err := onnx.DescribeFile(path, &opts.ONNX)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, &Info{Format: ONNX, ONNX: oi}, nil
+}
+
 // maxKeras is the size of the largest Keras file keras.Read accepts.
 const maxKeras = min(4<<30, math.MaxInt-1)
 

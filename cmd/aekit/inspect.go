@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
 )
@@ -41,7 +43,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 		// A model aekit cannot run whole (a graph, a VAE) is listed
 		// from its description.
 		if *output == "" && describable(pos[0], err) {
-			if ok, perr := inspectDescription(pos[0], opts, *asJSON, stdout); ok {
+			describe := inspectDescription
+			if errors.Is(err, onnx.ErrUnsupportedOp) {
+				describe = inspectONNXDescription
+			}
+			if ok, perr := describe(pos[0], opts, *asJSON, stdout); ok {
 				if perr != nil {
 					return fail(stderr, "inspect", perr)
 				}

@@ -11,14 +11,92 @@ import (
 
 	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/onnx"
 )
 
 // describable tells whether inspect describes a Keras file that did not
 // load as a runnable model (err) with keras.Describe instead: a graph or
 // layers aekit cannot run, or an architecture alone.
 func describable(path string, err error) bool {
+	var ne *onnx.NodeError
 	return path != "-" && (errors.Is(err, keras.ErrUnsupportedLayer) || errors.Is(err, keras.ErrUnsupportedGraph) ||
-		errors.Is(err, keras.ErrMissingWeights))
+		errors.Is(err, keras.ErrMissingWeights) || errors.Is(err, onnx.ErrUnsupportedOp) && errors.As(err, &ne))
+}
+
+// onnxInfo is inspect's JSON for an ONNX graph aekit does not read.
+type onnxInfo struct {
+	File     string         `json:"file"`
+	Format   string         `json:"format"`
+	Name     string         `json:"name"`
+	Inputs   []onnx.Value   `json:"inputs"`
+	Outputs  []onnx.Value   `json:"outputs"`
+	Params   int64          `json:"params"`
+	Nodes    []onnxNodeInfo `json:"nodes"`
+	Runnable bool           `json:"runnable"`
+}
+
+// onnxNodeInfo is one node in inspect's JSON.
+type onnxNodeInfo struct {
+	Name        string   `json:"name"`
+	Op          string   `json:"op"`
+	Domain      string   `json:"domain,omitempty"`
+	Inputs      []string `json:"inputs"`
+	Outputs     []string `json:"outputs"`
+	Params      int64    `json:"params"`
+	Unsupported string   `json:"unsupported,omitempty"`
+}
+
+// inspectONNXDescription lists the nodes of the ONNX graph in path, the
+// one aekit's reader stops at marked; ok is false when it cannot.
+func inspectONNXDescription(path string, opts *modelfile.Options, asJSON bool, stdout io.Writer) (ok bool, err error) {
+	d, info, derr := modelfile.DescribeONNX(path, opts)
+	if derr != nil {
+		return false, nil
+	}
+	oi := onnxInfo{File: path, Format: info.String(), Name: d.Name, Inputs: d.Inputs, Outputs: d.Outputs, Params: d.Params, Nodes: []onnxNodeInfo{}}
+	for _, n := range d.Nodes {
+		oi.Nodes = append(oi.Nodes, onnxNodeInfo{Name: n.Name, Op: n.Op, Domain: n.Domain, Inputs: n.Inputs, Outputs: n.Outputs,
+			Params: n.Params, Unsupported: n.Unsupported})
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return true, enc.Encode(oi)
+	}
+	values := func(vs []onnx.Value) string {
+		parts := make([]string, len(vs))
+		for i, v := range vs {
+			shape := "?"
+			if v.Shape != nil {
+				shape = "(" + strings.Join(v.Shape, ", ") + ")"
+			}
+			parts[i] = v.Name + " " + shape
+		}
+		return strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(stdout, "Model: %q (ONNX graph)\nFormat: %s\nInputs: %s\n\n", oi.Name, oi.Format, values(oi.Inputs))
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Node (op)\tParam #\tInputs\tOutputs")
+	why := ""
+	for _, n := range oi.Nodes {
+		mark := ""
+		if n.Unsupported != "" {
+			mark, why = " *", n.Unsupported
+		}
+		op := n.Op
+		if n.Domain != "" {
+			op = n.Domain + ":" + op
+		}
+		fmt.Fprintf(tw, "%s (%s)%s\t%s\t%s\t%s\n", n.Name, op, mark, commas(int(n.Params)), strings.Join(n.Inputs, ", "), strings.Join(n.Outputs, ", "))
+	}
+	tw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
+		fmt.Fprintln(stdout, strings.TrimRight(line, " "))
+	}
+	fmt.Fprintf(stdout, "\n* aekit cannot read this node (%s): predict and convert refuse the model; later nodes are not judged.\n", why)
+	fmt.Fprintf(stdout, "Total params: %s\nOutputs: %s\n", commas(int(oi.Params)), values(oi.Outputs))
+	return true, nil
 }
 
 // inspectDescription lists the Keras model in path as keras.Describe
