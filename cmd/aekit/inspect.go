@@ -56,6 +56,16 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail(stderr, "inspect", err)
 	}
+	// A Keras model holding layers aekit cannot run is listed from its
+	// description too, which works out their output shapes.
+	if info.Format == modelfile.Keras && *output == "" && pos[0] != "-" && errors.Is(m.Validate(), runtime.ErrUnsupported) {
+		if ok, perr := inspectDescription(pos[0], opts, *asJSON, stdout); ok {
+			if perr != nil {
+				return fail(stderr, "inspect", perr)
+			}
+			return exitOK
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -128,5 +128,15 @@ func TestInspectRealFiles(t *testing.T) {
 	if !strings.Contains(s, "z (Lambda) *") || !strings.Contains(s, "Total params: 22,041") || !strings.Contains(s, "z_mean, z_log_var") {
 		t.Errorf("inspect nidsvae:\n%s", s)
 	}
+	// A chain with convolutions: their output shapes worked out from the
+	// configs (Keras 1 spellings; Keras agrees, TestDescribeMatchesKeras,
+	// on the Keras 2 files), so the Flatten feeding dense_1 (a 784×6
+	// kernel in the file) is 784 wide.
+	s = runOK(t, "inspect", filepath.Join(dir, "k1_cnn_weights_pplonski.h5"), "--arch", filepath.Join(dir, "k1_cnn_arch_pplonski.json"))
+	for _, want := range []string{"convolution2d_1 (Convolution2D) *  (None, 4, 28, 28)", "(None, 4, 14, 14)", "flatten_1 (Flatten)                (None, 784)", "Total params: 4,968"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("inspect pplonski: no %q in\n%s", want, s)
+		}
+	}
 	t.Logf("%d real Keras files listed by inspect, %d refused for the reasons given", listed, len(refused))
 }
