@@ -267,6 +267,9 @@ func commas(n int) string {
 	return s
 }
 
+// unsupportedNote follows a table with layers marked "*" (their count).
+const unsupportedNote = "* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers."
+
 func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	mi := describe(m, info)
 	class := ""
@@ -292,7 +295,7 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	rows(mi.Layers, "")
 	tw.Flush()
 	if unsupported > 0 {
-		fmt.Fprintf(w, "\n* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers.\n", unsupported)
+		fmt.Fprintf(w, "\n"+unsupportedNote+"\n", unsupported)
 	}
 	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
 	if info.ONNX != nil && len(info.ONNX.ScoreOutputs) > 0 {

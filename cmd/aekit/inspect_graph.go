@@ -276,7 +276,7 @@ func printGraph(w io.Writer, gi *graphInfo) {
 	}
 	fmt.Fprintln(w)
 	if unsupported > 0 {
-		fmt.Fprintf(w, "* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers.\n", unsupported)
+		fmt.Fprintf(w, unsupportedNote+"\n", unsupported)
 	}
 	if !allChains(&gi.graphModel) {
 		fmt.Fprintln(w, "Not a chain (several inputs or outputs, branches or merges): predict and convert refuse the whole model; its parts run with --model NAME and --output LAYER.")
