@@ -386,7 +386,10 @@ func (t *tree) describeGraph(d *Description) error {
 		if err != nil {
 			return err
 		}
-		for len(ld.Outputs) < nouts[n.name] {
+		if len(ld.Outputs) < nouts[n.name] && n.unsupported() == nil {
+			return fmt.Errorf("%w: model %q refers to output %d of %s, which has %d", ErrFormat, t.name, nouts[n.name]-1, layerLabel(n.name, n.pos), len(ld.Outputs))
+		}
+		for len(ld.Outputs) < nouts[n.name] { // a class whose outputs are not known
 			ld.Outputs = append(ld.Outputs, rec[len(ld.Outputs)])
 		}
 		ld.Inbound, ld.Calls = inbound, len(calls[n])

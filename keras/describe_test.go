@@ -102,6 +102,7 @@ func TestDescribeBadGraphs(t *testing.T) {
 		{"self loop", graphArch(`[["x", 0, 0]]`, `[["a", 0, 0]]`, in, denseEntry("a", 2, `[[["a", 0, 0, {}]]]`)), nil, ErrFormat, "cycle"},
 		{"unknown inbound", graphArch(`[["x", 0, 0]]`, `[["a", 0, 0]]`, in, denseEntry("a", 2, `[[["nope", 0, 0, {}]]]`)), nil, ErrFormat, `unknown layer "nope"`},
 		{"unknown output", graphArch(`[["x", 0, 0]]`, `[["nope", 0, 0]]`, in, denseEntry("a", 2, `[[["x", 0, 0, {}]]]`)), nil, ErrFormat, `unknown layer "nope"`},
+		{"output past a Dense's one", graphArch(`[["x", 0, 0]]`, `[["a", 0, 1]]`, in, denseEntry("a", 2, `[[["x", 0, 0, {}]]]`)), nil, ErrFormat, `output 1 of layer "a", which has 1`},
 		{"huge tensor index", graphArch(`[["x", 0, 0]]`, `[["a", 0, 0]]`, in, denseEntry("a", 2, `[[["x", 0, 99999999, {}]]]`)), nil, ErrFormat, "output 99999999"},
 		{"negative node", graphArch(`[["x", 0, 0]]`, `[["a", 0, 0]]`, in, denseEntry("a", 2, `[[["x", -1, 0, {}]]]`)), nil, ErrFormat, "call -1"},
 		{"input not an InputLayer", graphArch(`[["a", 0, 0]]`, `[["a", 0, 0]]`, in, denseEntry("a", 2, `[[["x", 0, 0, {}]]]`)), nil, ErrFormat, "not an InputLayer"},
