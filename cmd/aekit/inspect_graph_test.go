@@ -85,11 +85,20 @@ func TestInspectArchitecture(t *testing.T) {
 
 // TestInspectRealFiles runs inspect on every file of keras-real: each is
 // listed, except the files in refused, which are refused in one line for
-// the reason given (weights-only files without --arch, files that are no
-// model). The nids-vae file (an encoder whose Lambda takes two inputs) is
+// the reason given (weights-only files without --arch — listed with it —,
+// files that are no model). The nids-vae file (an encoder whose Lambda takes two inputs) is
 // listed with its Lambda marked.
 func TestInspectRealFiles(t *testing.T) {
 	dir := sharedDir(t)
+	// Weights-only files and their architectures: refused alone, listed
+	// with --arch.
+	arch := map[string]string{
+		"k1_cnn_weights_pplonski.h5":                   "k1_cnn_arch_pplonski.json",
+		"k2_dense_3layer_functional_hls4ml_weights.h5": "k2_dense_3layer_functional_hls4ml.json",
+		"k2_mlp_softmax_seq_dl4j_weights.h5":           "k2_mlp_softmax_seq_dl4j_arch.json",
+		"k2_nested_vae_saveweights_brianrice2.h5":      "k2_nested_vae_saveweights_brianrice2_arch.json",
+		"k3_dense_seq_saveweights_jenish.weights.h5":   "k3_dense_seq_saveweights_jenish_arch.json",
+	}
 	refused := map[string]string{
 		"k1_cnn_weights_pplonski.h5":                        "holds weights only; give the architecture",
 		"k2_dense_3layer_functional_hls4ml_weights.h5":      "holds weights only; give the architecture",
@@ -123,6 +132,11 @@ func TestInspectRealFiles(t *testing.T) {
 			continue
 		}
 		listed++
+	}
+	for w, a := range arch {
+		if s := runOK(t, "inspect", filepath.Join(dir, w), "--arch", filepath.Join(dir, a)); !strings.Contains(s, "Total params: ") {
+			t.Errorf("inspect %s --arch %s:\n%s", w, a, s)
+		}
 	}
 	s := runOK(t, "inspect", filepath.Join(dir, "k2_nested_functional_vae_lambda_nidsvae.h5"))
 	if !strings.Contains(s, "z (Lambda) *") || !strings.Contains(s, "Total params: 22,041") || !strings.Contains(s, "z_mean, z_log_var") {
