@@ -84,6 +84,12 @@ type tree struct {
 	budget *paramBudget
 	// describe is Options.Describe: unsupported layers are placeholders.
 	describe bool
+	// graph marks a functional model read by Describe: its layers are not
+	// put in a chain; cfg is its config (input_layers, output_layers).
+	graph bool
+	cfg   map[string]any
+	// weightless marks an architecture read alone by Describe.
+	weightless bool
 }
 
 // prunedAll returns the names of the layers t and its nested models left
@@ -105,6 +111,7 @@ func (t *tree) prunedAll() map[string]bool {
 
 type builder struct {
 	describe bool // Options.Describe
+	graph    bool // Describe: functional models stay graphs
 	major    int
 	seen     map[string]bool
 	pos      int // index in its model of the layer entry being parsed
@@ -121,7 +128,7 @@ func buildTop(top *topConfig, version string, info *Info, opt *Options) (*tree, 
 	if err := opt.checkLayers(top); err != nil {
 		return nil, nil, err
 	}
-	b := &builder{major: majorOf(version, top), seen: map[string]bool{}, describe: opt.Describe}
+	b := &builder{major: majorOf(version, top), seen: map[string]bool{}, describe: opt.Describe || opt.graph, graph: opt.graph}
 	info.Major = b.major
 	sel, err := selectModel(top, opt)
 	if err != nil {
@@ -171,7 +178,7 @@ func (b *builder) model(class string, cfg any, name, output string) (*tree, erro
 	default:
 		return nil, fmt.Errorf("%w: model %q config is %T", ErrFormat, name, cfg)
 	}
-	t := &tree{name: name, model: &runtime.Model{Name: name, Class: class}, describe: b.describe}
+	t := &tree{name: name, model: &runtime.Model{Name: name, Class: class}, describe: b.describe, graph: b.graph && class != "Sequential"}
 	if name == "" {
 		t.model.Name = strings.ToLower(class)
 		t.name = t.model.Name
@@ -240,6 +247,10 @@ func (b *builder) model(class string, cfg any, name, output string) (*tree, erro
 	}
 	t.class = "Functional"
 	t.nodes = nodes
+	if t.graph {
+		t.cfg = c
+		return t, nil
+	}
 	if err := t.chain(c, output); err != nil {
 		// A graph aekit cannot read is not described either: report
 		// the first layer it cannot run, as without Describe.

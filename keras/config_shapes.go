@@ -121,8 +121,8 @@ func (t *tree) shapes(in []int) ([]int, error) {
 		case runtime.Reshape:
 			shape = l.OutputShape(shape) // Flatten, or Reshape with one -1 resolved
 		case runtime.Other:
-			if u := n.unsupported(); u != nil {
-				shape = u.Out
+			if n.unsupported() != nil {
+				shape = l.KnownOutputShape(shape)
 				continue
 			}
 			if n.loaded {
@@ -186,29 +186,19 @@ func (t *tree) describeAfterUnknown(n *node, l *runtime.Layer) []int {
 	switch l.Type {
 	case runtime.Dense:
 		if n.loaded && len(n.kshape) == 2 {
-			l.In, l.Units, l.Kernel, l.Bias = n.kshape[0], n.units, n.kernel, n.bvals
+			l.In, l.Kernel, l.Bias = n.kshape[0], n.kernel, n.bvals
 		}
-		return []int{n.units}
+		l.Units = n.units
 	case runtime.SubModel:
 		out, err := n.sub.shapes(nil)
 		if err != nil {
 			return nil
 		}
 		return out
-	case runtime.Reshape:
-		for _, d := range l.Shape {
-			if d < 0 {
-				return nil
-			}
-		}
-		return l.Shape
 	case runtime.Other:
-		if u := n.unsupported(); u != nil {
-			return u.Out
-		}
-		if n.loaded {
+		if n.loaded && n.unsupported() == nil {
 			_ = l.Kind.SetParams(n.pvals)
 		}
 	}
-	return nil
+	return l.KnownOutputShape(nil)
 }

@@ -40,6 +40,15 @@
 // and its class, or, with Options.Describe, loads as a
 // runtime.Unsupported placeholder that only describes it.
 //
+// Describe and DescribeFile describe any model these layouts hold, runnable
+// or not, without running it: every layer's class, output shapes and
+// parameter count (Keras's count_params(), from the weights' shapes), a
+// functional graph's connections (several inputs and outputs, merges,
+// shared layers), nested models, and an architecture alone. Output shapes
+// of layers aekit cannot run come from Keras's rules for their class
+// (convolutions, pooling, recurrent layers, merges, ...) or from the shapes
+// a Keras 3 file records; tests hold them against Keras itself.
+//
 // Activations follow the Keras version that wrote the file: hard_sigmoid
 // is clip(0.2x+0.5, 0, 1) in Keras 1 and 2 but relu6(x+3)/6 in Keras 3; the
 // LeakyReLU layer's default slope is 0.3 (alpha in Keras 2, negative_slope

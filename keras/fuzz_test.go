@@ -63,10 +63,11 @@ func FuzzArch(f *testing.F) {
 	f.Fuzz(fuzzRead)
 }
 
-// fuzzRead reads b with fuzzOptions: an error must wrap a sentinel, a
-// model must be valid. Read again with Options.Describe, a model may hold
+// fuzzRead describes b (fuzzDescribe), then reads it with fuzzOptions: an
+// error must wrap a sentinel, a model must be valid. Read again with Options.Describe, a model may hold
 // runtime.Unsupported layers and nothing else wrong.
 func fuzzRead(t *testing.T, b []byte) {
+	fuzzDescribe(t, b)
 	m, _, err := Read(bytes.NewReader(b), fuzzOptions())
 	if err != nil {
 		checkKerasError(t, err)

@@ -20,13 +20,22 @@ import (
 // or ../../shared/keras-real. It skips the test if the folder is absent.
 func sharedDir(t testing.TB) string {
 	t.Helper()
+	dir := sharedDirOrEmpty()
+	if dir == "" {
+		t.Skipf("real Keras files not found at $AEKIT_SHARED/keras-real or ../../shared/keras-real (set AEKIT_SHARED to the folder holding keras-real)")
+	}
+	return dir
+}
+
+// sharedDirOrEmpty is sharedDir without the skip: "" when absent.
+func sharedDirOrEmpty() string {
 	dir := os.Getenv("AEKIT_SHARED")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "shared")
 	}
 	dir = filepath.Join(dir, "keras-real")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real Keras files not found at %s (set AEKIT_SHARED to the folder holding keras-real): %v", dir, err)
+		return ""
 	}
 	return dir
 }

@@ -118,6 +118,11 @@ type Options struct {
 	MaxMemberBytes  int64
 	MaxArchiveBytes int64
 	MaxMemberRatio  int64
+
+	// graph is set by Describe: functional models are read as graphs
+	// (any inputs, outputs and connections), unsupported layers as
+	// placeholders, and an architecture alone without weights.
+	graph bool
 }
 
 // Info describes the file Read loaded.
@@ -181,6 +186,17 @@ func Read(r io.Reader, opt *Options) (*runtime.Model, *Info, error) {
 var zipMagic = []byte("PK\x03\x04")
 
 func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
+	t, info, err := decodeTree(b, opt)
+	if err != nil {
+		return nil, info, err
+	}
+	m, err := finish(t)
+	return m, info, err
+}
+
+// decodeTree reads the model opt selects in b, its weights loaded, as a
+// tree (see decode).
+func decodeTree(b []byte, opt *Options) (*tree, *Info, error) {
 	if opt == nil {
 		opt = &Options{}
 	}
@@ -203,12 +219,15 @@ func decode(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 		if err != nil {
 			return nil, info, err
 		}
+		if opt.graph {
+			t.setWeightless()
+			return t, info, nil
+		}
 		if !opt.ZeroWeights {
 			return nil, info, fmt.Errorf("%w: an architecture alone has no weights (model %q)", ErrMissingWeights, t.name)
 		}
 		t.zeroWeights(&paramBudget{max: limit(opt.MaxParams, DefaultMaxParams)})
-		m, err := finish(t)
-		return m, info, err
+		return t, info, nil
 	}
 	n := min(len(b), 8)
 	return nil, nil, fmt.Errorf("%w: not HDF5, zip or JSON (starts with %q)", ErrFormat, b[:n])
@@ -241,7 +260,7 @@ func (opt *Options) arch(what string) (*topConfig, error) {
 	return top, err
 }
 
-func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
+func readHDF5(b []byte, opt *Options) (*tree, *Info, error) {
 	f, err := h5.Open(b)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
@@ -307,8 +326,7 @@ func readHDF5(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	m, err := finish(t)
-	return m, info, err
+	return t, info, nil
 }
 
 func hasBackslashLayers(f *h5.File) bool {
@@ -336,7 +354,7 @@ func optAttr(f *h5.File, path, name string) string {
 	return s
 }
 
-func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
+func readZip(b []byte, opt *Options) (*tree, *Info, error) {
 	info := &Info{Format: FormatKeras}
 	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -428,8 +446,7 @@ func readZip(b []byte, opt *Options) (*runtime.Model, *Info, error) {
 	if err := loadV3(f, t, sel.v3); err != nil {
 		return nil, info, fmt.Errorf("model.weights.h5: %w", err)
 	}
-	m, err := finish(t)
-	return m, info, err
+	return t, info, nil
 }
 
 // finish checks shapes, fills in widths and validates the model (a model

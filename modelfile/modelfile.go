@@ -325,6 +325,56 @@ func Open(path string, opts *Options) (*runtime.Model, *Info, error) {
 	})
 }
 
+// DescribeKeras describes the Keras model in the named file, as it is
+// and without running it (keras.DescribeFile): any functional graph and
+// any layer class, for a program that lists models it may not run (aekit
+// inspect). opts's Arch, Model and Keras limits apply; Output, Layer and
+// ZeroWeights must be unset. A file that is not Keras fails with ErrFormat.
+func DescribeKeras(path string, opts *Options) (*keras.Description, *Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.Output != "" || opts.Layer != "" || opts.ZeroWeights {
+		return nil, nil, &OptionError{Path: path, Option: "Output", Reason: "(and Layer, ZeroWeights) do not apply to a description"}
+	}
+	fm, err := detectFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fm != Keras {
+		return nil, nil, fmt.Errorf("%s: %w: not a Keras file", path, ErrFormat)
+	}
+	k := opts.Keras
+	k.Arch, k.ArchJSON, k.Model = opts.Arch, nil, opts.Model
+	d, ki, err := keras.DescribeFile(path, &k)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, &Info{Format: Keras, Keras: ki}, nil
+}
+
+// DescribeONNX describes the graph in the named ONNX file as it is, node
+// by node, marking the node aekit's reader stops at (onnx.DescribeFile),
+// for a program that lists models it may not read (aekit inspect). opts's
+// ONNX limits apply. A file that is not ONNX fails with ErrFormat.
+func DescribeONNX(path string, opts *Options) (*onnx.Description, *Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	fm, err := detectFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fm != ONNX {
+		return nil, nil, fmt.Errorf("%s: %w: not an ONNX file", path, ErrFormat)
+	}
+	d, oi, err := onnx.DescribeFile(path, &opts.ONNX)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, &Info{Format: ONNX, ONNX: oi}, nil
+}
+
 // maxKeras is the size of the largest Keras file keras.Read accepts.
 const maxKeras = min(4<<30, math.MaxInt-1)
 

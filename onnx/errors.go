@@ -51,3 +51,17 @@ var (
 	// ones by more than the tolerance.
 	ErrCheck = errors.New("onnx: self-check failed")
 )
+
+// NodeError is an error of the reader about one node of the graph: Index
+// is the node's position in the graph's node list (-1 when not known).
+// It unwraps to Err, which wraps the sentinel (ErrUnsupportedOp, ...).
+type NodeError struct {
+	Index int
+	Err   error
+}
+
+// Error returns Err's message.
+func (e *NodeError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *NodeError) Unwrap() error { return e.Err }

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,6 +69,11 @@ func FuzzRead(f *testing.F) {
 	f.Add(marshalSmall(f))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, _, err := Unmarshal(b)
+		if d, _, derr := describe(b, nil); (derr == nil) != (err == nil || errors.As(err, new(*NodeError))) {
+			t.Fatalf("describe: %v, read: %v", derr, err)
+		} else if derr == nil && len(d.Nodes) == 0 && err != nil {
+			t.Fatalf("described no node for a node error: %v", err)
+		}
 		if err != nil {
 			return
 		}

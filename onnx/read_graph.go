@@ -47,7 +47,11 @@ type importer struct {
 }
 
 func (im *importer) errNode(sentinel error, n *pb.NodeProto, format string, args ...any) error {
-	return fmt.Errorf("%w: %s (%s, opset %d): %s", sentinel, im.nodeLabel(n), n.GetOpType(), im.opset, fmt.Sprintf(format, args...))
+	ne := &NodeError{Index: -1, Err: fmt.Errorf("%w: %s (%s, opset %d): %s", sentinel, im.nodeLabel(n), n.GetOpType(), im.opset, fmt.Sprintf(format, args...))}
+	if i, ok := im.index[n]; ok {
+		ne.Index = i
+	}
+	return ne
 }
 
 // nodeLabel names a node in messages: node "name", or for a node without

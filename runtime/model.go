@@ -204,6 +204,53 @@ func (l *Layer) OutputShape(in []int) []int {
 	return in
 }
 
+// KnownOutputShape is OutputShape where it is known, for describing
+// models aekit may not run: in nil means the input shape is unknown (after
+// a layer aekit cannot run), and then only the shapes a layer's settings
+// fix are known — Dense units (on a flat input), a Reshape target without
+// -1, a nested model's own output. An Unsupported layer's is its Out. nil
+// when unknown.
+func (l *Layer) KnownOutputShape(in []int) []int {
+	if u, ok := l.Kind.(*Unsupported); ok && l.Type == Other {
+		return u.Out
+	}
+	if in != nil {
+		return l.OutputShape(in)
+	}
+	switch l.Type {
+	case Dense:
+		return []int{l.Units}
+	case Reshape:
+		for _, d := range l.Shape {
+			if d < 0 {
+				return nil
+			}
+		}
+		return l.Shape
+	case SubModel:
+		if l.Sub != nil {
+			return l.Sub.KnownOutputShape()
+		}
+	}
+	return nil
+}
+
+// KnownOutputShape is OutputShape where it is known (see
+// Layer.KnownOutputShape): nil when the input shape is unknown or a layer
+// leaves its output unknown and no later one fixes it.
+func (m *Model) KnownOutputShape() []int {
+	if m.Input == nil {
+		return nil
+	}
+	shape := m.Input
+	for _, l := range m.Layers {
+		if l != nil {
+			shape = l.KnownOutputShape(shape)
+		}
+	}
+	return shape
+}
+
 // resolveShape replaces one -1 in shape by what makes the product n.
 func resolveShape(shape []int, n int) []int {
 	out := append([]int(nil), shape...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/modelfile"
+	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train"
 )
@@ -38,7 +40,31 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	opts.Model, opts.Output, opts.Keras.Describe = *sub, *output, true
 	m, info, err := openWith(pos[0], opts)
 	if err != nil {
+		// A model aekit cannot run whole (a graph, a VAE) is listed
+		// from its description.
+		if *output == "" && describable(pos[0], err) {
+			describe := inspectDescription
+			if errors.Is(err, onnx.ErrUnsupportedOp) {
+				describe = inspectONNXDescription
+			}
+			if ok, perr := describe(pos[0], opts, *asJSON, stdout); ok {
+				if perr != nil {
+					return fail(stderr, "inspect", perr)
+				}
+				return exitOK
+			}
+		}
 		return fail(stderr, "inspect", err)
+	}
+	// A Keras model holding layers aekit cannot run is listed from its
+	// description too, which works out their output shapes.
+	if info.Format == modelfile.Keras && *output == "" && pos[0] != "-" && errors.Is(m.Validate(), runtime.ErrUnsupported) {
+		if ok, perr := inspectDescription(pos[0], opts, *asJSON, stdout); ok {
+			if perr != nil {
+				return fail(stderr, "inspect", perr)
+			}
+			return exitOK
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -197,7 +223,7 @@ func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
 func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []int) {
 	var out []layerInfo
 	for _, ly := range m.Layers {
-		next := outputShape(ly, shape)
+		next := ly.KnownOutputShape(shape)
 		li := layerInfo{Name: ly.Name, Class: ly.Class, Type: ly.Type.String(), Path: path,
 			Output: next, Params: ly.Params()}
 		if li.Class == "" {
@@ -222,35 +248,6 @@ func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []in
 	return out, shape
 }
 
-// outputShape is ly.OutputShape(in) where it is known: nil after a layer
-// aekit cannot run, except for layers whose output shape their settings
-// fix (Dense units, a full Reshape target, a sub-model's own).
-func outputShape(ly *runtime.Layer, in []int) []int {
-	if u, ok := ly.Kind.(*runtime.Unsupported); ok && ly.Type == runtime.Other {
-		return u.Out
-	}
-	if in != nil {
-		return ly.OutputShape(in)
-	}
-	switch ly.Type {
-	case runtime.Dense:
-		return []int{ly.Units}
-	case runtime.Reshape:
-		for _, d := range ly.Shape {
-			if d < 0 {
-				return nil
-			}
-		}
-		return ly.Shape
-	case runtime.SubModel:
-		if ly.Sub != nil && ly.Sub.Input != nil {
-			_, out := layerInfos(ly.Sub, ly.Sub.Input, nil)
-			return out
-		}
-	}
-	return nil
-}
-
 func shapeString(s []int) string {
 	if s == nil {
 		return "?"
@@ -269,6 +266,9 @@ func commas(n int) string {
 	}
 	return s
 }
+
+// unsupportedNote follows a table with layers marked "*" (their count).
+const unsupportedNote = "* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers."
 
 func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	mi := describe(m, info)
@@ -295,7 +295,7 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	rows(mi.Layers, "")
 	tw.Flush()
 	if unsupported > 0 {
-		fmt.Fprintf(w, "\n* aekit cannot run this layer (%d in all): predict and convert refuse the model; README lists the supported layers.\n", unsupported)
+		fmt.Fprintf(w, "\n"+unsupportedNote+"\n", unsupported)
 	}
 	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
 	if info.ONNX != nil && len(info.ONNX.ScoreOutputs) > 0 {
