@@ -246,6 +246,11 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 		if err != nil {
 			return b.placeholder(n, err.Error())
 		}
+		if u, ok := k.(*runtime.UnitNormalization); ok && b.major == 2 {
+			// tf-keras computes it as tf.math.l2_normalize: Σx² ≥ 1e-12,
+			// where Keras 3 caps the inverse norm at 1e12.
+			u.Epsilon = 1e-12
+		}
 		l.Type, l.Kind = runtime.Other, k
 	}
 	return n, nil
