@@ -65,10 +65,10 @@ type KerasResult struct {
 	CountParams int         `json:"count_params"`
 	// TrainableParams is the number of values in model.trainable_weights
 	// (nil in an old result).
-	TrainableParams *int `json:"trainable_params"`
-	Summary     *string     `json:"summary"`
-	FitError    *string     `json:"fit_error"`
-	FitLoss     *float64    `json:"fit_loss"`
+	TrainableParams *int     `json:"trainable_params"`
+	Summary         *string  `json:"summary"`
+	FitError        *string  `json:"fit_error"`
+	FitLoss         *float64 `json:"fit_loss"`
 }
 
 // KerasLoad loads every case's file in real Keras, in one Python process
