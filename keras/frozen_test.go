@@ -51,7 +51,7 @@ func frozenLiveModel(t *testing.T) *runtime.Model {
 			}
 		}
 	})
-	m.Layers[0].Frozen = true                // the encoder
+	m.Layers[0].Frozen = true               // the encoder
 	m.Layers[1].Sub.Layers[0].Frozen = true // the decoder's first Dense
 	return m
 }

@@ -221,7 +221,7 @@ func TestTrainFrozenInitFrom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.Layers[0].Frozen = true                // the encoder, with its BatchNormalization
+		m.Layers[0].Frozen = true               // the encoder, with its BatchNormalization
 		m.Layers[1].Sub.Layers[0].Frozen = true // the decoder's first Dense
 		in := filepath.Join(dir, "frozen"+ext)
 		if err := keras.WriteFile(in, m); err != nil {
