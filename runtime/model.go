@@ -181,7 +181,8 @@ func (m *Model) OutputShape() []int {
 // OutputWidth returns the number of values in one output sample.
 func (m *Model) OutputWidth() int { return prod(m.OutputShape()) }
 
-// Params returns the number of trainable values in m.
+// Params returns the number of values in m's layers, trainable, frozen
+// and statistics alike (Keras's "Total params"; see TrainableParams).
 func (m *Model) Params() int {
 	n := 0
 	for _, l := range m.Layers {
