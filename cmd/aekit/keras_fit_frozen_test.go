@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/keras"
@@ -258,6 +259,32 @@ func TestTrainFrozenInitFrom(t *testing.T) {
 		}
 		if a, b := frozenLayerNames(m1), frozenLayerNames(m0); !slices.Equal(a, b) || len(a) != 4 {
 			t.Errorf("%s: frozen layers out %v, in %v", ext, a, b)
+		}
+	}
+	// Everything frozen: Keras fits with a warning and changes nothing.
+	m, err := train.Build(50, train.MustParseArch("8:relu|50:sigmoid"), "glorot_uniform", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Layers[0].Frozen, m.Layers[1].Frozen = true, true
+	in, out := filepath.Join(dir, "all.keras"), filepath.Join(dir, "all-out.keras")
+	if err := keras.WriteFile(in, m); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runTrainCmd("--init-from", in, "--data", data, "--epochs", "2", "-o", out)
+	if code != exitOK || !strings.Contains(stderr, "every layer of the model is frozen") {
+		t.Fatalf("every layer frozen: exit %d, stderr %q", code, stderr)
+	}
+	m0, _, _ := openModel(in, "", "", "", "")
+	m1, _, err := openModel(out, "", "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, _ := tensors(m0)
+	w1, _ := tensors(m1)
+	for i := range w0 {
+		if !equalBits(w0[i], w1[i]) {
+			t.Errorf("every layer frozen: tensor %d changed", i)
 		}
 	}
 }
