@@ -79,12 +79,7 @@ func (nt *net) bindFixed(o *op) {
 		if c == 0 && nt.train && bn != nil {
 			bnScale(scale, bn)
 		}
-		lo, hi := span(c, t, nt.n)
-		if hi <= lo {
-			return
-		}
-		copy(o.a[lo*w:hi*w], o.x[lo*w:hi*w])
-		no.kind.Forward(o.a[lo*w:hi*w], hi-lo, w)
+		nt.inferNorm(o, c, t)
 	}
 	o.bwdRows = func(c, t int) {
 		lo, hi := span(c, t, nt.n)

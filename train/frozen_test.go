@@ -316,28 +316,9 @@ func TestFrozenAllLayers(t *testing.T) {
 // (Dense, BatchNormalization in inference mode, LayerNormalization)
 // allocates nothing once warm.
 func TestFrozenStepAllocs(t *testing.T) {
-	for _, threads := range []int{1, 3} {
-		m := frozenModel(t, 64, "16:relu:bn,12:relu:ln|16:relu:bn,64:sigmoid", 1, 1, 2, 3, 6)
-		nt, err := newNet(m, BinaryCrossentropy, 32, threads)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := Slice(randData(1, 100*64), 64)
-		idx := permutations(1, 100, 1)[0]
-		opt := &Adam{}
-		slots := newSlots(opt, len(nt.params))
-		step := func() {
-			nt.arm(opt, opt.consts(nt.iter), slots)
-			nt.batch(x, x, idx, 40, 32, true)
-			nt.batch(x, x, nil, 0, 32, false)
-			nt.iter++
-		}
-		step()
-		if a := testing.AllocsPerRun(50, step); a != 0 {
-			t.Errorf("threads=%d: %v allocations per step, want 0", threads, a)
-		}
-		nt.close()
-	}
+	stepAllocs(t, func() *runtime.Model {
+		return frozenModel(t, 64, "16:relu:bn,12:relu:ln|16:relu:bn,64:sigmoid", 1, 1, 2, 3, 6)
+	})
 }
 
 // BenchmarkFitStepFrozen measures training steps of 784-32-784 and the

@@ -104,12 +104,7 @@ func (nt *net) bindNorm(o *op) {
 			}
 			return
 		}
-		lo, hi := span(c, t, nt.n)
-		if hi <= lo {
-			return
-		}
-		copy(o.a[lo*w:hi*w], o.x[lo*w:hi*w])
-		no.kind.Forward(o.a[lo*w:hi*w], hi-lo, w)
+		nt.inferNorm(o, c, t)
 	}
 	o.bwdRows = func(c, t int) {
 		if c != 0 {
@@ -128,4 +123,16 @@ func (nt *net) bindNorm(o *op) {
 			nt.apply(r[0], r[1])
 		}
 	}
+}
+
+// inferNorm runs thread c's rows of a norm op's inference pass (the
+// kind's Forward, as Predict runs it).
+func (nt *net) inferNorm(o *op, c, t int) {
+	lo, hi := span(c, t, nt.n)
+	if hi <= lo {
+		return
+	}
+	w := o.out
+	copy(o.a[lo*w:hi*w], o.x[lo*w:hi*w])
+	o.norm.kind.Forward(o.a[lo*w:hi*w], hi-lo, w)
 }
