@@ -158,6 +158,9 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 	}
 	b.seen[name] = true
 	l := &runtime.Layer{Name: name, Class: class}
+	// Keras's trainable=False, on a layer or a nested model (whose
+	// layers it freezes: runtime.Model.FrozenLayers).
+	l.Frozen = c["trainable"] == false
 	n.layer = l
 	if reject != "" {
 		return b.placeholder(n, reject)

@@ -49,6 +49,13 @@
 // (convolutions, pooling, recurrent layers, merges, ...) or from the shapes
 // a Keras 3 file records; tests hold them against Keras itself.
 //
+// A layer config's "trainable": false (Keras's layer.trainable = False,
+// or model.trainable = False on a nested model, which freezes its layers)
+// is read into runtime.Layer.Frozen from every layout and written back:
+// Keras 3 and tf-keras load aekit's files with the same layers frozen,
+// and a legacy .h5 lists a layer group's weights in Keras's order,
+// trainable ones first, then the frozen ones and the statistics.
+//
 // Activations follow the Keras version that wrote the file: hard_sigmoid
 // is clip(0.2x+0.5, 0, 1) in Keras 1 and 2 but relu6(x+3)/6 in Keras 3; the
 // LeakyReLU layer's default slope is 0.3 (alpha in Keras 2, negative_slope

@@ -118,9 +118,13 @@ func (wr *writer) h5(wm *wmodel) ([]byte, error) {
 // h5Group writes one layer group of model_weights holding the weights of
 // the layers ds (the layer itself, or those of a nested model), listed in
 // weight_names as Keras 2 orders a layer's weights (and Keras 3 reads a
-// legacy file): all trainable weights, then all non-trainable ones
-// (BatchNormalization's moving statistics after every layer's kernels,
-// biases, gammas and betas of a nested model).
+// legacy file, by position): all trainable weights, then all
+// non-trainable ones, each in layer order (BatchNormalization's moving
+// statistics after every layer's kernels, biases, gammas and betas of a
+// nested model; every weight of a frozen layer among the non-trainable
+// ones: measured with Keras 3.15 and tf-keras 2.21, a decoder [Dense d1
+// frozen, BatchNormalization, Dense d2] is saved as gamma, beta, d2's
+// kernel and bias, d1's kernel and bias, moving mean and variance).
 func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() error {
 	return func() error {
 		g := "/model_weights/" + name
@@ -136,7 +140,7 @@ func (wr *writer) h5Group(f *libhdf5.File, name string, ds []*wlayer) func() err
 				}
 				names, values, shapes := d.weights()
 				for i, n := range names {
-					if (params == nil || params[i].Trainable) != trainable {
+					if ((params == nil || params[i].Trainable) && !wr.frozen[d.l]) != trainable {
 						continue
 					}
 					k := d.name + "/" + n + ":0"

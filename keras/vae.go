@@ -132,7 +132,7 @@ func WriteVAE(w io.Writer, encoder, decoder *runtime.Model) error {
 	}
 	hiddenLayers := enc.layers
 	sampling := &wlayer{name: "z", class: "Sampling", l: &runtime.Layer{Type: runtime.Identity, Name: "z"},
-		in: []int{latent}, out: []int{latent}, cfg: wr.base("z")}
+		in: []int{latent}, out: []int{latent}, cfg: wr.base("z", nil)}
 	enc.layers = append(append(append([]*wlayer(nil), hiddenLayers...), zm, zlv), sampling)
 	enc.output = []int{latent}
 

@@ -73,7 +73,7 @@ func Write(w io.Writer, m *runtime.Model, f Format) error {
 	default:
 		return fmt.Errorf("%w: cannot write format %q (want %q or %q)", ErrFormat, f, FormatH5, FormatKeras)
 	}
-	wr := &writer{v3: v3, used: map[string]bool{}}
+	wr := &writer{v3: v3, used: map[string]bool{}, frozen: m.FrozenLayers()}
 	wr.reserve(m)
 	top, err := wr.model(m, m.Name, m.Input, true)
 	if err != nil {
@@ -95,6 +95,9 @@ func Write(w io.Writer, m *runtime.Model, f Format) error {
 type writer struct {
 	v3   bool
 	used map[string]bool
+	// frozen holds the layers written with trainable false
+	// (runtime.Model.FrozenLayers).
+	frozen map[*runtime.Layer]bool
 }
 
 // wmodel is a model as it will be written.
@@ -105,6 +108,7 @@ type wmodel struct {
 	output []int
 	inName string    // the InputLayer's name
 	layers []*wlayer // in execution order, no InputLayer
+	frozen bool      // a nested model written with trainable false
 }
 
 type wlayer struct {
@@ -238,8 +242,11 @@ func (wr *writer) dtype() any {
 	return "float32"
 }
 
-func (wr *writer) base(name string) obj {
-	return obj{}.set("name", name).set("trainable", true).set("dtype", wr.dtype())
+// base returns the config keys every layer has: name, trainable (false
+// for a layer frozen by itself or by its enclosing model, Keras's
+// trainable=False; l may be nil) and dtype.
+func (wr *writer) base(name string, l *runtime.Layer) obj {
+	return obj{}.set("name", name).set("trainable", !wr.frozen[l]).set("dtype", wr.dtype())
 }
 
 func (wr *writer) initializer(class string, cfg obj) obj {
@@ -285,7 +292,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := wr.base(wl.name).set("units", l.Units).set("activation", act).set("use_bias", l.Bias != nil).
+		c := wr.base(wl.name, wl.l).set("units", l.Units).set("activation", act).set("use_bias", l.Bias != nil).
 			set("kernel_initializer", wr.initializer("GlorotUniform", obj{}.set("seed", nil))).
 			set("bias_initializer", wr.initializer("Zeros", obj{}))
 		var reg runtime.Regularizers
@@ -316,7 +323,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		if wl.name == "" {
 			wl.name = wr.fresh(snake(wl.class))
 		}
-		c := wr.base(wl.name)
+		c := wr.base(wl.name, wl.l)
 		switch {
 		case wl.class == "SpatialDropout1D":
 			// As Keras 3 writes it, for both layouts: its
@@ -341,7 +348,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 			if wl.name == "" {
 				wl.name = wr.fresh("flatten")
 			}
-			wl.cfg = wr.base(wl.name).set("data_format", "channels_last")
+			wl.cfg = wr.base(wl.name, wl.l).set("data_format", "channels_last")
 		} else {
 			wl.class = "Reshape"
 			if wl.name == "" {
@@ -351,7 +358,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 			for _, d := range l.Shape {
 				ts = append(ts, d)
 			}
-			wl.cfg = wr.base(wl.name).set("target_shape", ts)
+			wl.cfg = wr.base(wl.name, wl.l).set("target_shape", ts)
 		}
 	case runtime.SubModel:
 		if wl.name == "" {
@@ -361,6 +368,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		if err != nil {
 			return nil, err
 		}
+		wl.sub.frozen = wr.frozen[l]
 		wl.class = wl.sub.class
 	case runtime.Other:
 		if l.Kind == nil {
@@ -373,7 +381,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 		if wl.name == "" {
 			wl.name = wr.fresh(snake(wl.class))
 		}
-		c := wr.base(wl.name)
+		c := wr.base(wl.name, wl.l)
 		for _, a := range l.Kind.Config() {
 			c = c.set(a.Key, configValue(a.Value))
 		}
@@ -507,7 +515,7 @@ func (wr *writer) activationLayer(wl *wlayer) error {
 	if wl.name == "" {
 		wl.name = wr.fresh(snake(class))
 	}
-	c := wr.base(wl.name)
+	c := wr.base(wl.name, wl.l)
 	switch class {
 	case "ReLU":
 		if a.Func == runtime.ReLU6 {
@@ -550,7 +558,9 @@ func (wr *writer) config(wm *wmodel, top bool) obj {
 	}
 	c := obj{}.set("name", wm.name)
 	if wr.v3 {
-		c = c.set("trainable", true)
+		// tf-keras 2 writes no trainable key for a model: its frozen
+		// layers say it themselves, as they do here in both layouts.
+		c = c.set("trainable", !wm.frozen)
 		if wm.class == "Sequential" {
 			c = c.set("dtype", wr.dtype())
 		}

@@ -76,6 +76,18 @@ type Layer struct {
 
 	// Kind is an Other layer's kind: its parameters and behaviour.
 	Kind Kind
+
+	// Frozen is Keras's trainable=False; the zero value is a trainable
+	// layer. Training leaves a frozen layer's weights as they are (the
+	// optimizer does not update them and their kernel and bias
+	// regularisers add nothing to the loss; an activity regulariser still
+	// does), a frozen BatchNormalization runs in inference mode (moving
+	// statistics used, not updated), and gradients still flow through it
+	// to the trainable layers before it. On a SubModel layer it freezes
+	// every layer of the nested model, as Keras's model.trainable = False
+	// does (see Model.FrozenLayers). Formats read and write it as the
+	// layer config's "trainable".
+	Frozen bool
 }
 
 // KindClass returns the class that describes l to people: Class, or for
@@ -169,7 +181,8 @@ func (m *Model) OutputShape() []int {
 // OutputWidth returns the number of values in one output sample.
 func (m *Model) OutputWidth() int { return prod(m.OutputShape()) }
 
-// Params returns the number of trainable values in m.
+// Params returns the number of values in m's layers, trainable, frozen
+// and statistics alike (Keras's "Total params"; see TrainableParams).
 func (m *Model) Params() int {
 	n := 0
 	for _, l := range m.Layers {
@@ -177,6 +190,40 @@ func (m *Model) Params() int {
 			n += l.Params()
 		}
 	}
+	return n
+}
+
+// TrainableParams returns the number of values of m that training
+// updates (Keras's "Trainable params"): the kernels and biases of Dense
+// layers and the trainable Params of other kinds (BatchNormalization's
+// gamma and beta, not its moving statistics), leaving out frozen layers
+// (FrozenLayers) and layers aekit cannot run (Unsupported), whose
+// weights it only counts. Params() − TrainableParams() is Keras's
+// "Non-trainable params" for a model aekit runs.
+func (m *Model) TrainableParams() int {
+	frozen := m.FrozenLayers()
+	n := 0
+	m.Walk(func(_ []string, l *Layer) {
+		if frozen[l] {
+			return
+		}
+		switch l.Type {
+		case Dense:
+			n += len(l.Kernel) + len(l.Bias)
+		case Other:
+			if l.Kind == nil {
+				return
+			}
+			if _, ok := l.Kind.(*Unsupported); ok {
+				return
+			}
+			for _, p := range l.Kind.Params() {
+				if p.Trainable {
+					n += len(p.Values)
+				}
+			}
+		}
+	})
 	return n
 }
 
@@ -371,6 +418,34 @@ func (m *Model) walk(path []string, fn func([]string, *Layer)) {
 			l.Sub.walk(append(path[:len(path):len(path)], l.Name), fn)
 		}
 	}
+}
+
+// FrozenLayers returns the layers of m, at any depth, that training
+// leaves unchanged: those marked Frozen and every layer of a frozen
+// SubModel layer's model (Keras's trainable=False on a layer or a nested
+// model). It returns nil when no layer is frozen.
+func (m *Model) FrozenLayers() map[*Layer]bool {
+	var out map[*Layer]bool
+	var walk func(m *Model, frozen bool)
+	walk = func(m *Model, frozen bool) {
+		for _, l := range m.Layers {
+			if l == nil {
+				continue
+			}
+			f := frozen || l.Frozen
+			if f {
+				if out == nil {
+					out = map[*Layer]bool{}
+				}
+				out[l] = true
+			}
+			if l.Type == SubModel && l.Sub != nil {
+				walk(l.Sub, f)
+			}
+		}
+	}
+	walk(m, false)
+	return out
 }
 
 // Layer returns the layer with the given name anywhere in m, or nil.

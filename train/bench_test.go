@@ -10,6 +10,7 @@ import (
 
 	"github.com/aekit/aekit/internal/benchset"
 	"github.com/aekit/aekit/internal/idx"
+	"github.com/aekit/aekit/runtime"
 )
 
 // benchModels are the benchmark models (internal/benchset).
@@ -19,11 +20,17 @@ var benchModels = benchset.All()
 // Adam update) at batch 256 over rows of x in shuffled order, and
 // reports samples per second.
 func benchSteps(b *testing.B, in int, spec string, threads int, x []float32, rows int) {
-	const batch = 256
 	m, err := buildSpec(in, spec, "", 1)
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchModelSteps(b, m, threads, x, rows)
+}
+
+// benchModelSteps is benchSteps on the model m.
+func benchModelSteps(b *testing.B, m *runtime.Model, threads int, x []float32, rows int) {
+	const batch = 256
+	in := m.InputWidth()
 	nt, err := newNet(m, BinaryCrossentropy, batch, threads)
 	if err != nil {
 		b.Fatal(err)

@@ -173,6 +173,7 @@ type ckLayer struct {
 	HasBias, Flat bool
 	Reg           *runtime.Regularizers // absent (nil) in older checkpoints
 	Kind          *ckKind               // an Other layer's kind (ckkind.go); absent in older checkpoints
+	Frozen        bool                  // absent (false) in older checkpoints
 }
 
 func toCk(m *runtime.Model) *ckModel {
@@ -180,7 +181,7 @@ func toCk(m *runtime.Model) *ckModel {
 	for _, l := range m.Layers {
 		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
 			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
-			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg, Kind: kindToCk(l.Kind)}
+			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg, Kind: kindToCk(l.Kind), Frozen: l.Frozen}
 		if l.Sub != nil {
 			cl.Sub = toCk(l.Sub)
 		}
@@ -193,7 +194,7 @@ func fromCk(c *ckModel) *runtime.Model {
 	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input, InputName: c.InputName, OutputName: c.OutputName}
 	for _, cl := range c.Layers {
 		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
-			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape, Reg: cl.Reg}
+			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape, Reg: cl.Reg, Frozen: cl.Frozen}
 		if cl.HasBias {
 			l.Bias = cl.Bias
 			if l.Bias == nil {

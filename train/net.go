@@ -42,6 +42,8 @@ type op struct {
 
 	norm *normOp // a layer of a trainable runtime.Kind (norm.go)
 
+	frozen bool // the layer is frozen: its weights are not trained (frozen.go)
+
 	packed bool          // forward through pw (kernel.GemmPacked)
 	pw     kernel.Packed // w packed for the forward product, again before each batch (repackRows)
 	// With packed, δ·Wᵀ runs on the packed kernels too, against pwT (wᵀ,
@@ -115,6 +117,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
 	nt := &net{inW: m.InputWidth(), outW: m.OutputWidth(), maxB: maxB, loss: loss}
+	frozen := m.FrozenLayers()
 	var layers []*runtime.Layer
 	var werr error
 	width := nt.inW
@@ -128,13 +131,12 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 				werr = fmt.Errorf("layer %q: %w", l.Name, err)
 				return
 			}
-			o := &op{dense: true, layer: l, in: l.In, out: l.Units, act: l.Act}
+			o := &op{dense: true, layer: l, in: l.In, out: l.Units, act: l.Act, frozen: frozen[l]}
 			if l.Reg != nil && l.Reg.Unsupported != "" {
 				werr = fmt.Errorf("%w: layer %q: %s, which the trainer cannot add to the loss as Keras would", ErrModel, l.Name, l.Reg.Unsupported)
 				return
 			}
-			if !l.Reg.IsZero() {
-				o.reg = l.Reg
+			if o.reg = trainedReg(l.Reg, o.frozen); o.reg != nil {
 				nt.hasReg = true
 			}
 			nt.ops = append(nt.ops, o)
@@ -162,7 +164,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 			o.setNoise(k, l.Rate)
 			nt.ops = append(nt.ops, o)
 		case runtime.Other:
-			o, err := newNormOp(l, width, maxB)
+			o, err := newNormOp(l, width, maxB, frozen[l])
 			if err != nil {
 				werr = err
 				return
@@ -193,7 +195,7 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 	for _, o := range nt.ops {
 		if o.norm != nil {
 			var err error
-			if off, err = o.norm.bindParams(nt, off); err != nil {
+			if off, err = o.norm.bindParams(nt, off, o.frozen); err != nil {
 				return nil, fmt.Errorf("%w: layer %q: %w", ErrModel, o.layer.Name, err)
 			}
 		}
@@ -274,11 +276,13 @@ func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
 		}
 		prev = o.a
 	}
-	// Nothing before the first layer with weights (Dense, or a trainable
-	// kind such as BatchNormalization) is trained: its input gradient and
-	// the backward pass of the ops before it are not needed.
+	// Nothing before the first layer with weights to train (a Dense
+	// layer, or a kind such as BatchNormalization, not frozen) is
+	// trained: its input gradient and the backward pass of the ops before
+	// it are not needed. With none, there is no backward pass.
+	nt.firstParams = len(nt.ops)
 	for i, o := range nt.ops {
-		if o.dense || o.norm != nil {
+		if o.trains() {
 			o.prevG = nil
 			nt.firstParams = i
 			break
@@ -324,7 +328,7 @@ func (nt *net) bindOp(o *op) {
 		// (0.8 MB) costs about what the kernel saves. A fixed rule, not
 		// a timing at start-up, so that a run's bits do not depend on
 		// the machine's load.
-		if o.packG = o.out >= 32 && o.out <= 128 && o.in >= 32; o.packG {
+		if o.packG = !o.frozen && o.out >= 32 && o.out <= 128 && o.in >= 32; o.packG {
 			o.pg.Pack(nt.maxB, o.out, o.g, o.out, false)
 		}
 		// g wider than 128 on x of 32–64: packing x (the narrow side)
@@ -334,7 +338,7 @@ func (nt *net) bindOp(o *op) {
 		// gained 4% alone but its step lost ~3% (the transpose into
 		// the 400 KB gradient is ~10× slower inside the step than alone;
 		// bench/xt-2026-12-06-1315.txt).
-		if o.packXT = !o.packG && o.out > 128 && o.in >= 32 && o.in <= 64; o.packXT {
+		if o.packXT = !o.frozen && !o.packG && o.out > 128 && o.in >= 32 && o.in <= 64; o.packXT {
 			o.px.Pack(nt.maxB, o.in, o.x, o.in, false)
 			o.dwT = make([]float32, o.out*o.in)
 		}
@@ -483,6 +487,9 @@ func (nt *net) bindOp(o *op) {
 				nt.apply(o.bOff+j, o.bOff+e)
 			}
 		}
+	}
+	if o.frozen {
+		o.bwdWeights = noWork // nothing to train (frozen.go)
 	}
 }
 
@@ -737,7 +744,7 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 				o.px.Resize(n, o.in) // and of x
 			}
 			nt.pool.run(o.bwdRows)
-			if o.dense {
+			if o.dense && !o.frozen {
 				nt.pool.run(o.bwdWeights)
 			}
 		}

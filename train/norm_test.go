@@ -199,8 +199,16 @@ func TestNormThreadsIdentical(t *testing.T) {
 // TestNormStepAllocs checks that a training step with BatchNormalization
 // and LayerNormalization allocates nothing once warm.
 func TestNormStepAllocs(t *testing.T) {
+	stepAllocs(t, func() *runtime.Model { return normModel(t, 64, "16:relu:bn:dropout=0.1|16:relu:ln,64:sigmoid", 1) })
+}
+
+// stepAllocs checks that a training step of a model of width 64 that
+// build returns, and a validation pass, allocate nothing once warm, at 1
+// and 3 threads.
+func stepAllocs(t *testing.T, build func() *runtime.Model) {
+	t.Helper()
 	for _, threads := range []int{1, 3} {
-		m := normModel(t, 64, "16:relu:bn:dropout=0.1|16:relu:ln,64:sigmoid", 1)
+		m := build()
 		nt, err := newNet(m, BinaryCrossentropy, 32, threads)
 		if err != nil {
 			t.Fatal(err)

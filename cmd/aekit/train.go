@@ -534,6 +534,11 @@ func (r *trainRun) fresh() error {
 // --recon image the model cannot draw, a model the output's format cannot
 // hold; and removes the temporaries of a killed run's checkpoint.
 func (r *trainRun) ready() error {
+	if r.m.TrainableParams() == 0 && r.m.Params() > 0 {
+		// Keras warns too ("The model does not have any trainable
+		// weights") and fits with an unchanging loss.
+		fmt.Fprintf(r.stderr, "aekit train: warning: every layer of the model is frozen (trainable=False): no weight will change\n")
+	}
 	if r.f.recon != "" {
 		if err := reconFits(r.m); err != nil {
 			return err

@@ -42,6 +42,8 @@ type KerasLayer struct {
 	// and activity_regularizer as Keras holds them (nil: none).
 	Regularizers map[string]*KerasRegularizer `json:"regularizers"`
 	Layers       []*KerasLayer                `json:"layers"` // set for nested models
+	// Trainable is layer.trainable after loading (nil in an old result).
+	Trainable *bool `json:"trainable"`
 }
 
 // KerasRegularizer is an L1/L2 regulariser as Keras reports it.
@@ -61,9 +63,12 @@ type KerasResult struct {
 	Output      any         `json:"output"` // nested lists of numbers, one per input row
 	Tree        *KerasLayer `json:"tree"`
 	CountParams int         `json:"count_params"`
-	Summary     *string     `json:"summary"`
-	FitError    *string     `json:"fit_error"`
-	FitLoss     *float64    `json:"fit_loss"`
+	// TrainableParams is the number of values in model.trainable_weights
+	// (nil in an old result).
+	TrainableParams *int     `json:"trainable_params"`
+	Summary         *string  `json:"summary"`
+	FitError        *string  `json:"fit_error"`
+	FitLoss         *float64 `json:"fit_loss"`
 }
 
 // KerasLoad loads every case's file in real Keras, in one Python process
@@ -104,8 +109,11 @@ func KerasLoad(t testing.TB, cases []KerasCase) []KerasResult {
 // the file: Keras's predict on the case's input rows x against want (m's
 // output, normwise within tol: max|Δ| / max|want|), the layer names,
 // classes and activations, nested model names, count_params, whether
-// summary ran, and, when the case asked for it, whether fit ran. Empty
-// means Keras loaded m exactly.
+// summary ran, and, when the case asked for it, whether fit ran; also
+// which layers are trainable (Keras's layer.trainable against m's frozen
+// layers, runtime.Model.FrozenLayers) and the number of trainable values
+// (len of model.trainable_weights' values against m.TrainableParams()).
+// Empty means Keras loaded m exactly.
 func (r *KerasResult) Problems(m *runtime.Model, want []float32, tol float64, fit bool) []string {
 	if r.Error != nil {
 		return []string{fmt.Sprintf("%s cannot load it: %s", r.Loader, firstLines(*r.Error, 3))}
@@ -116,6 +124,9 @@ func (r *KerasResult) Problems(m *runtime.Model, want []float32, tol float64, fi
 	}
 	if r.CountParams != m.Params() {
 		p = append(p, fmt.Sprintf("count_params() = %d, aekit has %d", r.CountParams, m.Params()))
+	}
+	if r.TrainableParams != nil && *r.TrainableParams != m.TrainableParams() {
+		p = append(p, fmt.Sprintf("trainable weights hold %d values, aekit trains %d", *r.TrainableParams, m.TrainableParams()))
 	}
 	if r.Summary == nil || !strings.Contains(*r.Summary, "Total params") {
 		p = append(p, "model.summary() printed no total")
@@ -134,7 +145,7 @@ func (r *KerasResult) Problems(m *runtime.Model, want []float32, tol float64, fi
 	if m.Name != "" && r.Tree.Name != m.Name {
 		p = append(p, fmt.Sprintf("model name %q, aekit wrote %q", r.Tree.Name, m.Name))
 	}
-	return append(p, sameLayers(r.Tree.Name, r.Tree.Layers, m)...)
+	return append(p, sameLayers(r.Tree.Name, r.Tree.Layers, m, m.FrozenLayers())...)
 }
 
 // Normwise returns max|Δ| / max|want| between Keras's predict and want
@@ -170,8 +181,9 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines, "\n\t\t")
 }
 
-// sameLayers compares Keras's layers of the model called path with m's.
-func sameLayers(path string, kl []*KerasLayer, m *runtime.Model) []string {
+// sameLayers compares Keras's layers of the model called path with m's;
+// frozen holds the layers of the whole model that are frozen.
+func sameLayers(path string, kl []*KerasLayer, m *runtime.Model, frozen map[*runtime.Layer]bool) []string {
 	if len(kl) != len(m.Layers) {
 		var names []string
 		for _, l := range kl {
@@ -191,11 +203,17 @@ func sameLayers(path string, kl []*KerasLayer, m *runtime.Model) []string {
 				p = append(p, fmt.Sprintf("%s: a %s in Keras, a nested model in aekit", where, k.Class))
 				continue
 			}
-			p = append(p, sameLayers(where, k.Layers, l.Sub)...)
+			// Not the nested model's own flag: Keras 3 builds a
+			// Sequential as trainable whatever its config says; its
+			// layers say it.
+			p = append(p, sameLayers(where, k.Layers, l.Sub, frozen)...)
 			continue
 		}
 		if err := sameLayer(k, l); err != "" {
 			p = append(p, where+": "+err)
+		}
+		if k.Trainable != nil && *k.Trainable == frozen[l] {
+			p = append(p, fmt.Sprintf("%s: trainable %v in Keras, frozen %v in aekit", where, *k.Trainable, frozen[l]))
 		}
 	}
 	return p

@@ -18,9 +18,12 @@ RESULT: {"versions": {"keras": ..., "tf_keras": ..., "tensorflow": ...},
                     is {"name", "class", "activation": serialized activation
                     or null, "params": activation-layer parameters,
                     "regularizers": {kernel_regularizer, bias_regularizer,
-                    activity_regularizer: {"class", "l1", "l2"} or null}} or a
-                    nested tree; InputLayers are left out,
+                    activity_regularizer: {"class", "l1", "l2"} or null},
+                    "trainable": layer.trainable} or a nested tree (with its
+                    own "trainable"); InputLayers are left out,
             "count_params": model.count_params(),
+            "trainable_params": the number of values in
+                                model.trainable_weights (what fit updates),
             "summary": the text of model.summary(),
             "fit_error": null, or the exception of compile('adam',
                          'binary_crossentropy') + one fit epoch on the input
@@ -84,7 +87,7 @@ def regularizer(r):
 
 
 def tree(model):
-    out = {"name": model.name, "class": type(model).__name__, "layers": []}
+    out = {"name": model.name, "class": type(model).__name__, "trainable": bool(model.trainable), "layers": []}
     for l in model.layers:
         if isinstance(l, INPUTS):
             continue
@@ -98,6 +101,7 @@ def tree(model):
             "activation": plain(cfg.get("activation")),
             "params": {k: plain(cfg[k]) for k in PARAMS if k in cfg},
             "regularizers": {k: regularizer(getattr(l, k, None)) for k in REGULARIZERS},
+            "trainable": bool(l.trainable),
         })
     return out
 
@@ -108,7 +112,8 @@ def err(e):
 
 def check(case):
     res = {"file": case["file"], "loader": case["loader"], "error": None, "output": None,
-           "tree": None, "count_params": None, "summary": None, "fit_error": None, "fit_loss": None}
+           "tree": None, "count_params": None, "trainable_params": None, "summary": None,
+           "fit_error": None, "fit_loss": None}
     try:
         if case["loader"] == "keras":
             model = keras.saving.load_model(case["file"])
@@ -123,6 +128,7 @@ def check(case):
         res["output"] = y.tolist()
         res["tree"] = tree(model)
         res["count_params"] = int(model.count_params())
+        res["trainable_params"] = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
         lines = []
         model.summary(print_fn=lambda s, *a, **k: lines.append(s))
         res["summary"] = "\n".join(lines)
