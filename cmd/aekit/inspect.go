@@ -182,34 +182,41 @@ func inspectCheckpoint(name string, asJSON bool, stdout, stderr io.Writer) int {
 
 // layerInfo is one row of inspect's output.
 type layerInfo struct {
-	Name       string      `json:"name"`
-	Class      string      `json:"class"`
-	Type       string      `json:"type"`
-	Path       []string    `json:"path,omitempty"` // enclosing sub-models
-	Output     []int       `json:"output_shape"`
-	Activation string      `json:"activation,omitempty"`
-	Params     int         `json:"params"`
-	Layers     []layerInfo `json:"layers,omitempty"` // sub-model contents
+	Name       string   `json:"name"`
+	Class      string   `json:"class"`
+	Type       string   `json:"type"`
+	Path       []string `json:"path,omitempty"` // enclosing sub-models
+	Output     []int    `json:"output_shape"`
+	Activation string   `json:"activation,omitempty"`
+	Params     int      `json:"params"`
+	// Frozen is Keras's trainable=False (on the layer or an enclosing
+	// model): training leaves its weights as they are.
+	Frozen bool        `json:"frozen,omitempty"`
+	Layers []layerInfo `json:"layers,omitempty"` // sub-model contents
 	// Unsupported is set for a layer aekit cannot run: why, or
 	// "unsupported class".
 	Unsupported string `json:"unsupported,omitempty"`
 }
 
 type modelInfo struct {
-	File      string      `json:"file"`
-	Format    string      `json:"format"`
-	Name      string      `json:"name"`
-	Class     string      `json:"class,omitempty"`
-	Input     []int       `json:"input_shape"`
-	Output    []int       `json:"output_shape"`
-	Params    int         `json:"params"`
+	File   string `json:"file"`
+	Format string `json:"format"`
+	Name   string `json:"name"`
+	Class  string `json:"class,omitempty"`
+	Input  []int  `json:"input_shape"`
+	Output []int  `json:"output_shape"`
+	Params int    `json:"params"`
+	// Trainable counts the values training changes: Keras's "Trainable
+	// params" (Params less frozen layers' weights and statistics such as
+	// moving means).
+	Trainable int         `json:"trainable_params"`
 	Layers    []layerInfo `json:"layers"`
 	SubModels []string    `json:"sub_models,omitempty"`
 }
 
 func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
-	mi := modelInfo{Format: info.String(), Name: m.Name, Class: m.Class, Input: m.Input, Params: m.Params()}
-	mi.Layers, mi.Output = layerInfos(m, m.Input, nil)
+	mi := modelInfo{Format: info.String(), Name: m.Name, Class: m.Class, Input: m.Input, Params: m.Params(), Trainable: m.TrainableParams()}
+	mi.Layers, mi.Output = layerInfos(m, m.Input, nil, m.FrozenLayers())
 	m.Walk(func(_ []string, ly *runtime.Layer) {
 		if ly.Type == runtime.SubModel {
 			mi.SubModels = append(mi.SubModels, ly.Name)
@@ -220,12 +227,12 @@ func describe(m *runtime.Model, info *modelfile.Info) modelInfo {
 
 // layerInfos describes m's layers given the input shape (nil: unknown,
 // after a layer aekit cannot run) and returns the output shape.
-func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []int) {
+func layerInfos(m *runtime.Model, shape []int, path []string, frozen map[*runtime.Layer]bool) ([]layerInfo, []int) {
 	var out []layerInfo
 	for _, ly := range m.Layers {
 		next := ly.KnownOutputShape(shape)
 		li := layerInfo{Name: ly.Name, Class: ly.Class, Type: ly.Type.String(), Path: path,
-			Output: next, Params: ly.Params()}
+			Output: next, Params: ly.Params(), Frozen: frozen[ly]}
 		if li.Class == "" {
 			li.Class = ly.KindClass()
 		}
@@ -233,7 +240,7 @@ func layerInfos(m *runtime.Model, shape []int, path []string) ([]layerInfo, []in
 		case runtime.Dense, runtime.ActivationLayer:
 			li.Activation = ly.Act.String()
 		case runtime.SubModel:
-			li.Layers, _ = layerInfos(ly.Sub, shape, append(path[:len(path):len(path)], ly.Name))
+			li.Layers, _ = layerInfos(ly.Sub, shape, append(path[:len(path):len(path)], ly.Name), frozen)
 		case runtime.Other:
 			if u, ok := ly.Kind.(*runtime.Unsupported); ok {
 				li.Unsupported = u.Reason
@@ -284,8 +291,11 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	rows = func(ls []layerInfo, indent string) {
 		for _, li := range ls {
 			mark := ""
+			if li.Frozen && li.Layers == nil {
+				mark = " frozen"
+			}
 			if li.Unsupported != "" {
-				mark = " *"
+				mark += " *"
 				unsupported++
 			}
 			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\n", indent, li.Name, li.Class, mark, shapeString(li.Output), li.Activation, commas(li.Params))
@@ -297,7 +307,8 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	if unsupported > 0 {
 		fmt.Fprintf(w, "\n"+unsupportedNote+"\n", unsupported)
 	}
-	fmt.Fprintf(w, "\nTotal params: %s\nOutput: %s\n", commas(mi.Params), shapeString(mi.Output))
+	fmt.Fprintf(w, "\nTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\nOutput: %s\n",
+		commas(mi.Params), commas(mi.Trainable), commas(mi.Params-mi.Trainable), shapeString(mi.Output))
 	if info.ONNX != nil && len(info.ONNX.ScoreOutputs) > 0 {
 		fmt.Fprintf(w, "Anomaly outputs: %s (%s)\n", strings.Join(info.ONNX.ScoreOutputs, ", "), anomalyMeta(info.ONNX.Metadata))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,4 +154,50 @@ func TestInspectRealFiles(t *testing.T) {
 		}
 	}
 	t.Logf("%d real Keras files listed by inspect, %d refused for the reasons given", listed, len(refused))
+}
+
+// TestInspectFrozen: inspect counts trainable and non-trainable values as
+// Keras's summary does and marks frozen layers, on a real Keras 2 GAN
+// whose discriminator is frozen (Keras 3 and tf-keras: 77 of 291 values
+// trainable).
+func TestInspectFrozen(t *testing.T) {
+	name := filepath.Join(sharedDir(t), "k2_nested_seq_gan_hrithik.h5")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"inspect", "--json", name}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var mi struct {
+		Params    int `json:"params"`
+		Trainable int `json:"trainable_params"`
+		Layers    []struct {
+			Name   string `json:"name"`
+			Frozen bool   `json:"frozen"`
+			Layers []struct {
+				Name   string `json:"name"`
+				Frozen bool   `json:"frozen"`
+			} `json:"layers"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &mi); err != nil {
+		t.Fatal(err)
+	}
+	if mi.Params != 291 || mi.Trainable != 77 {
+		t.Errorf("params %d, trainable %d; want 291, 77 (Keras's count_params and trainable_weights)", mi.Params, mi.Trainable)
+	}
+	var frozen []string
+	for _, l := range mi.Layers {
+		for _, s := range l.Layers {
+			if s.Frozen {
+				frozen = append(frozen, s.Name)
+			}
+		}
+	}
+	if fmt.Sprint(frozen) != "[dense_4 dense_5]" {
+		t.Errorf("frozen layers %v, want [dense_4 dense_5]", frozen)
+	}
+	stdout.Reset()
+	if code := run([]string{"inspect", name}, &stdout, &stderr); code != exitOK ||
+		!strings.Contains(stdout.String(), "Trainable params: 77\nNon-trainable params: 214\n") || strings.Count(stdout.String(), " frozen ") != 2 {
+		t.Errorf("exit %d, table:\n%s", code, stdout.String())
+	}
 }
