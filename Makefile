@@ -104,23 +104,28 @@ FUZZ_SERVE_HTTP ?= 100000x
 FUZZ_SERVE_GRPC ?= 60000x
 FUZZ_IDX ?= 100000x
 FUZZ_LOADGEN ?= 50000x
+FUZZ_DESCRIBE ?= 100000x
+# Minimising an input that finds new coverage runs up to 60 s by default;
+# a bounded run keeps its inputs as found.
+FUZZ_MIN ?= 200x
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_NPY) ./npy/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZ_NPY) ./npy/
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_ONNX) ./onnx/
-	$(GO) test -run '^$$' -fuzz '^FuzzCheckMeta$$' -fuzztime $(FUZZ_META) ./onnx/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadZip$$' -fuzztime $(FUZZ_KERAS_ZIP) ./keras/
-	$(GO) test -run '^$$' -fuzz '^FuzzArch$$' -fuzztime $(FUZZ_KERAS_ARCH) ./keras/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzztime $(FUZZ_CKPT) ./train/
-	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZ_LAYERS) ./train/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseVAE$$' -fuzztime $(FUZZ_VAE) ./train/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_NPY) ./npy/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_NPY) ./npy/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_ONNX) ./onnx/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckMeta$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_META) ./onnx/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadZip$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_KERAS_ZIP) ./keras/
+	$(GO) test -run '^$$' -fuzz '^FuzzArch$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_KERAS_ARCH) ./keras/
+	$(GO) test -run '^$$' -fuzz '^FuzzDescribe$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_DESCRIBE) ./keras/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_CKPT) ./train/
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_LAYERS) ./train/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseVAE$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_VAE) ./train/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZ_H5) -fuzzminimizetime 1x ./internal/h5/
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_MODELFILE) ./modelfile/
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_SCORE) ./score/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHTTP$$' -fuzztime $(FUZZ_SERVE_HTTP) ./serve/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGRPC$$' -fuzztime $(FUZZ_SERVE_GRPC) ./serve/
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZ_IDX) ./internal/idx/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResponse$$' -fuzztime $(FUZZ_LOADGEN) ./internal/loadgen/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_MODELFILE) ./modelfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_SCORE) ./score/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHTTP$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_SERVE_HTTP) ./serve/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGRPC$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_SERVE_GRPC) ./serve/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_IDX) ./internal/idx/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResponse$$' -fuzzminimizetime $(FUZZ_MIN) -fuzztime $(FUZZ_LOADGEN) ./internal/loadgen/
 
 ## demo: install aekit, train the classic autoencoder on the Fashion-MNIST sample in
 ## fixtures/data, export it to ONNX and Keras, reload both and cross-check them.
