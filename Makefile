@@ -82,7 +82,7 @@ vet: build-deps
 ## test: every test, interop included (AEKIT_INTEROP=1 turns a missing reference into a failure).
 test: deps vet
 	AEKIT_INTEROP=1 $(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -tags purego ./internal/kernel/ ./runtime/
+	$(GO) test -count=1 -tags purego ./internal/kernel/... ./runtime/ ./train/...
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run each decoder's fuzz target for a bounded number of executions.
