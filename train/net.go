@@ -324,7 +324,8 @@ func (nt *net) bindOp(o *op) {
 		// (0.8 MB) costs about what the kernel saves. A fixed rule, not
 		// a timing at start-up, so that a run's bits do not depend on
 		// the machine's load.
-		if o.packG = o.out >= 32 && o.out <= 128 && o.in >= 32; o.packG {
+		o.packG, o.packXT = packRule(o.in, o.out)
+		if o.packG {
 			o.pg.Pack(nt.maxB, o.out, o.g, o.out, false)
 		}
 		// g wider than 128 on x of 32–64: packing x (the narrow side)
@@ -334,7 +335,7 @@ func (nt *net) bindOp(o *op) {
 		// gained 4% alone but its step lost ~3% (the transpose into
 		// the 400 KB gradient is ~10× slower inside the step than alone;
 		// bench/xt-2026-12-06-1315.txt).
-		if o.packXT = !o.packG && o.out > 128 && o.in >= 32 && o.in <= 64; o.packXT {
+		if o.packXT {
 			o.px.Pack(nt.maxB, o.in, o.x, o.in, false)
 			o.dwT = make([]float32, o.out*o.in)
 		}
@@ -763,12 +764,44 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 	return loss, nil
 }
 
+// packRule returns how training computes the weight gradient xᵀ·δ of a
+// Dense layer in→out on the packed kernels (bindOp): packG packs g (δ),
+// packXT packs x and computes (δᵀ·x)ᵀ; with neither, OpenBLAS or, for a
+// wide g on a wide x, kernel.GemmAT.
+func packRule(in, out int) (packG, packXT bool) {
+	packG = out >= 32 && out <= 128 && in >= 32
+	packXT = !packG && out > 128 && in >= 32 && in <= 64
+	return packG, packXT
+}
+
+// packedValues returns an upper bound of the float32 values training keeps
+// for the packed copies of a Dense layer in→out (bindOp): fixed ones (the
+// kernel packed for the forward product and its transpose for δ·Wᵀ, and
+// packXT's transposed gradient) and per row of the batch (the packed g or
+// x of the weight gradient). Each packed row is counted at its widest
+// panel padding (kernel.PackedWidth), whatever kernel this CPU runs; in,
+// out ≤ MaxUnits, so nothing overflows.
+func packedValues(in, out int) (fixed, perRow int) {
+	fixed = in*kernel.PackedWidth(out) + out*kernel.PackedWidth(in)
+	packG, packXT := packRule(in, out)
+	if packG {
+		perRow = kernel.PackedWidth(out)
+	}
+	if packXT {
+		perRow = kernel.PackedWidth(in)
+		fixed += out * in
+	}
+	return fixed, perRow
+}
+
 // checkSize returns an error if training m on batches of maxB rows would
 // take more than MaxValues float32 values of working memory: the
 // parameters, copies more parameter-sized buffers (gradients, optimizer
-// state, best weights) and the per-batch buffers newNet allocates (an upper
-// bound: three maxB-row buffers per layer). It runs before anything is
-// allocated; the sizes are added with overflow checks.
+// state, best weights), the packed copies of the Dense layers' kernels
+// (packedValues) and the per-batch buffers newNet allocates (an upper
+// bound: three maxB-row buffers per layer, and a Dense layer's packed
+// rows). It runs before anything is allocated; the sizes are added with
+// overflow checks.
 func checkSize(m *runtime.Model, maxB, copies int) error {
 	var params int
 	ok := true
@@ -802,10 +835,17 @@ func checkSize(m *runtime.Model, maxB, copies int) error {
 		if err != nil {
 			return
 		}
-		w := 0
+		w, extra := 0, 0
 		switch l.Type {
 		case runtime.Dense:
 			w, width = l.Units, l.Units
+			fixed, perRow := packedValues(l.In, l.Units)
+			if total, ok = addSize(total, fixed, 1); !ok {
+				err = fmt.Errorf("%w: layer %q (%d×%d): the packed copies of its kernel take the run past the limit of %d float32 values (%d GiB)",
+					ErrModel, l.Name, l.In, l.Units, MaxValues, MaxValues>>28)
+				return
+			}
+			extra = perRow
 		case runtime.ActivationLayer:
 			if !l.Act.IsIdentity() {
 				w = width
@@ -820,9 +860,9 @@ func checkSize(m *runtime.Model, maxB, copies int) error {
 		if w == 0 {
 			return
 		}
-		need, ok := addSize(0, w, 3)
+		need, ok := addSize(extra, w, 3)
 		if total, ok2 = addSize(total, need, maxB); !ok || !ok2 {
-			err = fail(fmt.Sprintf("layer %q (%d units)", l.Name, w), 3*w)
+			err = fail(fmt.Sprintf("layer %q (%d units)", l.Name, w), 3*w+extra)
 		}
 	})
 	return err

@@ -25,6 +25,15 @@ type Packed struct {
 	data []float32
 }
 
+// MaxPanel is the widest panel of any micro-kernel (AVX-512's 32
+// columns): a Packed k×n matrix holds at most k·PackedWidth(n) values.
+const MaxPanel = 32
+
+// PackedWidth returns n rounded up to a multiple of MaxPanel: an upper
+// bound of the values per row Pack keeps for a matrix n columns wide, on
+// any micro-kernel, for callers that bound their memory before packing.
+func PackedWidth(n int) int { return (n + MaxPanel - 1) / MaxPanel * MaxPanel }
+
 // K returns the number of rows of the packed matrix (k×n).
 func (p *Packed) K() int { return p.k }
 
