@@ -619,6 +619,12 @@ func (nt *net) gatherRows(c, t int) {
 	}
 	in, out := nt.inW, nt.outW
 	idx := nt.rowIdx[lo:hi]
+	if sx, ok := nt.src.(*sliceData); ok && nt.gx && !nt.gy {
+		// An autoencoder's shuffled rows from memory: each row's
+		// memory reads are started a few rows ahead of its copy.
+		gatherAhead(nt.xb[lo*in:hi*in], sx.x, in, idx)
+		return
+	}
 	if nt.gx {
 		if err := nt.src.ReadRows(nt.xb[lo*in:hi*in], idx); err != nil {
 			nt.errs[c] = err
@@ -629,6 +635,26 @@ func (nt *net) gatherRows(c, t int) {
 		if err := nt.tgt.ReadRows(nt.yb[lo*out:hi*out], idx); err != nil {
 			nt.errs[c] = err
 		}
+	}
+}
+
+// gatherAhead copies rows idx of x (w values each) into dst, as
+// sliceData.ReadRows, prefetching the row 4 rows later before each copy:
+// the shuffled rows of a large array come from memory, and a row's reads
+// then overlap the copies before it instead of starting when its copy
+// does. Deep's 256-row gather with the re-pack, best of 300 steps:
+// 211–214 → 189–200 µs (8 rows ahead: 201–208).
+func gatherAhead(dst, x []float32, w int, idx []int) {
+	const ahead = 4
+	for r := range min(ahead, len(idx)) {
+		kernel.Prefetch(x[idx[r]*w : (idx[r]+1)*w])
+	}
+	for r, i := range idx {
+		if r+ahead < len(idx) {
+			j := idx[r+ahead]
+			kernel.Prefetch(x[j*w : (j+1)*w])
+		}
+		copy(dst[r*w:(r+1)*w], x[i*w:(i+1)*w])
 	}
 }
 

@@ -110,3 +110,10 @@ func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int3
 //
 //go:noescape
 func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int)
+
+// PrefetchLines issues PREFETCHT0 for the n 64-byte cache lines from p
+// on: a hint that reads and changes nothing (a line past the end of an
+// allocation is never faulted on).
+//
+//go:noescape
+func PrefetchLines(p *float32, n int)

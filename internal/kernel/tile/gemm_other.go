@@ -59,3 +59,6 @@ func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int3
 func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int) {
 	panic("tile: no assembly in this build")
 }
+
+// PrefetchLines does nothing in this build.
+func PrefetchLines(p *float32, n int) {}
