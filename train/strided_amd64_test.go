@@ -26,7 +26,7 @@ func TestThreadsIdenticalStridedGradient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := Fit(context.Background(), m, set(x, nil, 600), Set{}, Config{Epochs: 2, BatchSize: 300, Shuffle: true, Threads: threads})
+		h, err := Fit(context.Background(), m, set(x, nil, 600), Set{}, Config{Epochs: 2, BatchSize: 300, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
