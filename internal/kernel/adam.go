@@ -15,7 +15,8 @@ import "github.com/aekit/aekit/internal/kernel/vmath"
 // how many leading values it did: it stops before the first block (of 8
 // or 16) holding a value x of g, m or v with 0 < |x| < lim, lim being the
 // float32 whose bits are gLim, mLim or vLim (the caller's exact path takes
-// those), before a tail shorter than a block, and at once (returning 0)
+// those; with AVX-512 it does the weights of dead units itself, bit for
+// bit as that path: see vmath.Adam), before a tail shorter than a block, and at once (returning 0)
 // without vector kernels. The caller does the rest. g, m and v must be at
 // least as long as w. It does not allocate.
 func AdamBlocks(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int {

@@ -127,8 +127,21 @@
 // sharing the panels through Packed.Repack in the pass that gathers the
 // batch's rows, so weights changed by the update or restored in between
 // are always seen) with the bias, and ReLU where the layer keeps only its
-// output, in the micro-kernel's registers; δ·Wᵀ and Xᵀ·δ keep Gemm. An
-// earlier attempt that also packed Wᵀ for δ·Wᵀ (a strided gather in Go)
+// output, in the micro-kernel's registers. δ·Wᵀ runs on GemmPacked
+// against Wᵀ packed once per batch, and Xᵀ·δ on GemmPackedAT (δ packed)
+// where δ is 32–128 wide, as (δᵀ·X)ᵀ for a wide δ on a 32–64-wide X, and
+// on GemmAT (X and δ read in place: tile.Kern512x12T and tile.Kern512S,
+// AVX-512) for a wide δ on a wider X (deep's 128×784 output layer; in a
+// step 484 → 367 µs with its weight update, bench/phases-2026-12-06-1522.txt,
+// and on this machine bit for bit OpenBLAS SkylakeX's result, one fused
+// chain per element). GemmPackedAT's full tiles run on the same 12-row
+// transposed-A kernel (8×32 tiles before: no measurable change, ~163
+// GFLOP/s in a step against ~190 for the forward products, A's 12 values
+// per step coming from a new cache line each time). A forward product
+// reading W in place (no per-batch re-pack, which costs ~85 µs of a deep
+// step) was measured and dropped: re-packing went to 33 µs but the
+// forward products lost 10–20 µs each (a 128-float row stride maps B's
+// rows onto 8 of L1's 64 sets). An earlier attempt that also packed Wᵀ for δ·Wᵀ (a strided gather in Go)
 // and read X transposed for Xᵀ·δ measured 0.93–1.07× the OpenBLAS step:
 // the transposed packing cost what δ·Wᵀ gained, and the transposed reads
 // of X made Xᵀ·δ no faster than OpenBLAS's. The packed forward alone,

@@ -25,6 +25,26 @@ type Packed struct {
 	data []float32
 }
 
+// Prefetch asks the CPU to bring the cache lines of s into its caches
+// (PREFETCHT0 on each 64-byte line; nothing without the assembly), without
+// waiting for them: a hint that changes no value, so that a copy of s a
+// little later finds it in cache instead of waiting for memory.
+func Prefetch(s []float32) {
+	if len(s) == 0 {
+		return
+	}
+	tile.PrefetchLines(&s[0], (len(s)*4+63)/64)
+}
+
+// MaxPanel is the widest panel of any micro-kernel (AVX-512's 32
+// columns): a Packed k×n matrix holds at most k·PackedWidth(n) values.
+const MaxPanel = 32
+
+// PackedWidth returns n rounded up to a multiple of MaxPanel: an upper
+// bound of the values per row Pack keeps for a matrix n columns wide, on
+// any micro-kernel, for callers that bound their memory before packing.
+func PackedWidth(n int) int { return (n + MaxPanel - 1) / MaxPanel * MaxPanel }
+
 // K returns the number of rows of the packed matrix (k×n).
 func (p *Packed) K() int { return p.k }
 
@@ -443,6 +463,10 @@ type microKernel struct {
 	// row-major); tile does the rest.
 	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
 	bigRows int
+	// bigT, when not nil, computes full tiles of bigRows rows of A
+	// stored transposed (ks ≠ 1, as GemmPackedAT reads it), without
+	// bias or activation (tile.Kern512x12T).
+	bigT func(a *float32, ks int, b *float32, ldb int, k int, c *float32, ldc int, mask *int32, flags int)
 }
 
 // rowBlock computes rows (≤ mb) rows of C = A·B (+ bias, ReLU when relu)
@@ -497,6 +521,11 @@ func (kern *microKernel) block(rows int, a []float32, rs, ks int, p *Packed, j0,
 				var pa *float32
 				if lk > 0 {
 					pa = &a[i*rs+l0*ks]
+				}
+				if kern.bigT != nil && ks != 1 && rows-i >= kern.bigRows && lk > 0 && pb == nil && ep == 0 {
+					kern.bigT(pa, ks, pp, nr, lk, &c[i*ldc+j-j0], ldc, mask, flags)
+					i += kern.bigRows
+					continue
 				}
 				if kern.big != nil && ks == 1 && rows-i >= kern.bigRows && lk > 0 {
 					bad |= kern.big(pa, rs, pp, lk, &c[i*ldc+j-j0], ldc, mask, pb, flags)
@@ -611,7 +640,7 @@ const goNR = 16
 // The micro-kernels: AVX-512 (8×32 tiles), AVX2+FMA (6×16) and pure Go.
 var (
 	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
-		big: tile.Kern512x12, bigRows: 12, sigmoid: vmath.AVX512}
+		big: tile.Kern512x12, bigT: tile.Kern512x12T, bigRows: 12, sigmoid: vmath.AVX512}
 	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256,
 		sigmoid: vmath.AVX2, sigTail: 8}
 	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}

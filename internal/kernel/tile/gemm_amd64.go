@@ -43,6 +43,28 @@ const (
 	Sigmoid = 4
 )
 
+// Kern512S is Kern512 with B read where it is instead of from a packed
+// panel: row p of the tile's 32 columns starts at b + p·ldb (ldb in
+// elements, any stride; masked columns are not read). It computes
+// C[i][j] = Σₚ A[i][p]·B[p][j] for i < rows ≤ 8 as one chain of fused
+// multiply-adds per element (the bits of Kern512 on the same values), with
+// no bias or activation; flags may hold Accumulate. lda, ks, ldc, rows and
+// mask are Kern512's. It needs Has512.
+//
+//go:noescape
+func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
+
+// Kern512x12T computes a full 12×32 tile of C = A·B with A stored
+// transposed (row i's value p at a + i + p·ks: the 12 rows' values of one
+// p are consecutive) and B's row p at b + p·ldb (ldb = 32 for a packed
+// panel, or a matrix's row stride to read it in place): each element one
+// chain of fused multiply-adds over p, Kern512's bits. Only the columns
+// whose mask entry is −1 are read from B and C and written to C; no bias
+// or activation; flags may hold Accumulate. It needs Has512.
+//
+//go:noescape
+func Kern512x12T(a *float32, ks int, b *float32, ldb int, k int, c *float32, ldc int, mask *int32, flags int)
+
 // Kern512x12 is Kern512 for a full tile of 12 rows (24 accumulators), A
 // stored row-major (ks = 1); flags and result as Kern512's. It needs
 // Has512.
@@ -88,3 +110,10 @@ func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int3
 //
 //go:noescape
 func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int)
+
+// PrefetchLines issues PREFETCHT0 for the n 64-byte cache lines from p
+// on: a hint that reads and changes nothing (a line past the end of an
+// allocation is never faulted on).
+//
+//go:noescape
+func PrefetchLines(p *float32, n int)

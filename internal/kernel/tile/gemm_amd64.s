@@ -1194,3 +1194,370 @@ erend:
 	MOVB AX, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// STEP512S is STEP512 for Kern512S: B's row at (BX), read under the
+// column masks K1 and K2 (lanes past the matrix are neither read nor
+// faulted on).
+#define STEP512S \
+	VMOVUPS.Z    (BX), K1, Z16       \
+	VMOVUPS.Z    64(BX), K2, Z17     \
+	VBROADCASTSS (R8)(AX*1), Z18     \
+	VFMADD231PS  Z16, Z18, Z0        \
+	VFMADD231PS  Z17, Z18, Z1        \
+	VBROADCASTSS (R9)(AX*1), Z19     \
+	VFMADD231PS  Z16, Z19, Z2        \
+	VFMADD231PS  Z17, Z19, Z3        \
+	VBROADCASTSS (R10)(AX*1), Z20    \
+	VFMADD231PS  Z16, Z20, Z4        \
+	VFMADD231PS  Z17, Z20, Z5        \
+	VBROADCASTSS (R11)(AX*1), Z21    \
+	VFMADD231PS  Z16, Z21, Z6        \
+	VFMADD231PS  Z17, Z21, Z7        \
+	VBROADCASTSS (R12)(AX*1), Z22    \
+	VFMADD231PS  Z16, Z22, Z8        \
+	VFMADD231PS  Z17, Z22, Z9        \
+	VBROADCASTSS (R13)(AX*1), Z23    \
+	VFMADD231PS  Z16, Z23, Z10       \
+	VFMADD231PS  Z17, Z23, Z11       \
+	VBROADCASTSS (R14)(AX*1), Z24    \
+	VFMADD231PS  Z16, Z24, Z12       \
+	VFMADD231PS  Z17, Z24, Z13       \
+	VBROADCASTSS (R15)(AX*1), Z25    \
+	VFMADD231PS  Z16, Z25, Z14       \
+	VFMADD231PS  Z17, Z25, Z15
+
+// func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
+// Kern512 with B read in place: row p of the 32 columns at b + p·ldb
+// (any row stride) instead of a packed panel; no bias or activation.
+// flags: 2 start from the values in C instead of 0.
+TEXT ·Kern512S(SB), NOSPLIT, $0-88
+	MOVQ a+0(FP), R8
+	MOVQ lda+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+56(FP), SI
+	ROWPTR(R8, R9, 1)
+	ROWPTR(R9, R10, 2)
+	ROWPTR(R10, R11, 3)
+	ROWPTR(R11, R12, 4)
+	ROWPTR(R12, R13, 5)
+	ROWPTR(R13, R14, 6)
+	ROWPTR(R14, R15, 7)
+	MOVQ     mask+64(FP), BX
+	VMOVUPS  (BX), Z16
+	VPMOVD2M Z16, K1
+	VMOVUPS  64(BX), Z16
+	VPMOVD2M Z16, K2
+	MOVQ     flags+72(FP), BX
+	TESTQ    $2, BX
+	JNZ      ksload
+	VPXORD   Z0, Z0, Z0
+	VPXORD   Z1, Z1, Z1
+	VPXORD   Z2, Z2, Z2
+	VPXORD   Z3, Z3, Z3
+	VPXORD   Z4, Z4, Z4
+	VPXORD   Z5, Z5, Z5
+	VPXORD   Z6, Z6, Z6
+	VPXORD   Z7, Z7, Z7
+	VPXORD   Z8, Z8, Z8
+	VPXORD   Z9, Z9, Z9
+	VPXORD   Z10, Z10, Z10
+	VPXORD   Z11, Z11, Z11
+	VPXORD   Z12, Z12, Z12
+	VPXORD   Z13, Z13, Z13
+	VPXORD   Z14, Z14, Z14
+	VPXORD   Z15, Z15, Z15
+	JMP      ksstart
+
+ksload:
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), CX
+	SHLQ $2, CX
+	CLOAD512(Z0, Z1, 1)
+	CLOAD512(Z2, Z3, 2)
+	CLOAD512(Z4, Z5, 3)
+	CLOAD512(Z6, Z7, 4)
+	CLOAD512(Z8, Z9, 5)
+	CLOAD512(Z10, Z11, 6)
+	CLOAD512(Z12, Z13, 7)
+	VMOVUPS.Z (DI), K1, Z14
+	VMOVUPS.Z 64(DI), K2, Z15
+
+ksstart:
+	MOVQ  b+16(FP), BX
+	MOVQ  ldb+24(FP), DI
+	SHLQ  $2, DI
+	MOVQ  k+32(FP), CX
+	MOVQ  ks+80(FP), DX
+	SHLQ  $2, DX
+	XORQ  AX, AX
+	TESTQ CX, CX
+	JLE   ksdone
+
+	CMPQ CX, $4
+	JLT  ksloop
+
+ksloop4:
+	STEP512S
+	ADDQ DX, AX
+	ADDQ DI, BX
+	STEP512S
+	ADDQ DX, AX
+	ADDQ DI, BX
+	STEP512S
+	ADDQ DX, AX
+	ADDQ DI, BX
+	STEP512S
+	ADDQ DX, AX
+	ADDQ DI, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  ksloop4
+	TESTQ CX, CX
+	JLE  ksdone
+
+ksloop:
+	STEP512S
+	ADDQ DX, AX
+	ADDQ DI, BX
+	DECQ CX
+	JNZ  ksloop
+
+ksdone:
+	MOVQ    c+40(FP), DI
+	MOVQ    ldc+48(FP), DX
+	SHLQ    $2, DX
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	CMPQ    SI, $1
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	CMPQ    SI, $2
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	CMPQ    SI, $3
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	CMPQ    SI, $4
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	CMPQ    SI, $5
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	CMPQ    SI, $6
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	CMPQ    SI, $7
+	JLE     ksend
+	ADDQ    DX, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+
+ksend:
+	VZEROUPPER
+	RET
+
+// STEP12T is one step of k of Kern512x12T: B's row at (BX) under the
+// column masks K1 and K2, A's 12 values at (R8), then both moved on.
+#define STEP12T \
+	VMOVUPS.Z    (BX), K1, Z24   \
+	VMOVUPS.Z    64(BX), K2, Z25 \
+	VBROADCASTSS 0(R8), Z26 \
+	VFMADD231PS  Z24, Z26, Z0 \
+	VFMADD231PS  Z25, Z26, Z1 \
+	VBROADCASTSS 4(R8), Z27 \
+	VFMADD231PS  Z24, Z27, Z2 \
+	VFMADD231PS  Z25, Z27, Z3 \
+	VBROADCASTSS 8(R8), Z28 \
+	VFMADD231PS  Z24, Z28, Z4 \
+	VFMADD231PS  Z25, Z28, Z5 \
+	VBROADCASTSS 12(R8), Z29 \
+	VFMADD231PS  Z24, Z29, Z6 \
+	VFMADD231PS  Z25, Z29, Z7 \
+	VBROADCASTSS 16(R8), Z26 \
+	VFMADD231PS  Z24, Z26, Z8 \
+	VFMADD231PS  Z25, Z26, Z9 \
+	VBROADCASTSS 20(R8), Z27 \
+	VFMADD231PS  Z24, Z27, Z10 \
+	VFMADD231PS  Z25, Z27, Z11 \
+	VBROADCASTSS 24(R8), Z28 \
+	VFMADD231PS  Z24, Z28, Z12 \
+	VFMADD231PS  Z25, Z28, Z13 \
+	VBROADCASTSS 28(R8), Z29 \
+	VFMADD231PS  Z24, Z29, Z14 \
+	VFMADD231PS  Z25, Z29, Z15 \
+	VBROADCASTSS 32(R8), Z26 \
+	VFMADD231PS  Z24, Z26, Z16 \
+	VFMADD231PS  Z25, Z26, Z17 \
+	VBROADCASTSS 36(R8), Z27 \
+	VFMADD231PS  Z24, Z27, Z18 \
+	VFMADD231PS  Z25, Z27, Z19 \
+	VBROADCASTSS 40(R8), Z28 \
+	VFMADD231PS  Z24, Z28, Z20 \
+	VFMADD231PS  Z25, Z28, Z21 \
+	VBROADCASTSS 44(R8), Z29 \
+	VFMADD231PS  Z24, Z29, Z22 \
+	VFMADD231PS  Z25, Z29, Z23 \
+	ADDQ         DX, R8 \
+	ADDQ         DI, BX
+
+// func Kern512x12T(a *float32, ks int, b *float32, ldb int, k int, c *float32, ldc int, mask *int32, flags int)
+// A full 12×32 tile of C = A·B with A stored transposed (row i, value p
+// at a + i + p·ks) and B's rows at b + p·ldb: 24 accumulators Z0–Z23.
+// flags: 2 start from the values in C instead of 0.
+TEXT ·Kern512x12T(SB), NOSPLIT, $0-72
+	MOVQ     mask+56(FP), BX
+	VMOVUPS  (BX), Z24
+	VPMOVD2M Z24, K1
+	VMOVUPS  64(BX), Z24
+	VPMOVD2M Z24, K2
+	MOVQ     flags+64(FP), BX
+	TESTQ    $2, BX
+	JNZ      ktload
+	VPXORD   Z0, Z0, Z0
+	VPXORD   Z1, Z1, Z1
+	VPXORD   Z2, Z2, Z2
+	VPXORD   Z3, Z3, Z3
+	VPXORD   Z4, Z4, Z4
+	VPXORD   Z5, Z5, Z5
+	VPXORD   Z6, Z6, Z6
+	VPXORD   Z7, Z7, Z7
+	VPXORD   Z8, Z8, Z8
+	VPXORD   Z9, Z9, Z9
+	VPXORD   Z10, Z10, Z10
+	VPXORD   Z11, Z11, Z11
+	VPXORD   Z12, Z12, Z12
+	VPXORD   Z13, Z13, Z13
+	VPXORD   Z14, Z14, Z14
+	VPXORD   Z15, Z15, Z15
+	VPXORD   Z16, Z16, Z16
+	VPXORD   Z17, Z17, Z17
+	VPXORD   Z18, Z18, Z18
+	VPXORD   Z19, Z19, Z19
+	VPXORD   Z20, Z20, Z20
+	VPXORD   Z21, Z21, Z21
+	VPXORD   Z22, Z22, Z22
+	VPXORD   Z23, Z23, Z23
+	JMP      ktstart
+
+ktload:
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), CX
+	SHLQ $2, CX
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z3
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z4
+	VMOVUPS.Z 64(DI), K2, Z5
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z6
+	VMOVUPS.Z 64(DI), K2, Z7
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VMOVUPS.Z 64(DI), K2, Z9
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VMOVUPS.Z 64(DI), K2, Z11
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VMOVUPS.Z 64(DI), K2, Z13
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VMOVUPS.Z 64(DI), K2, Z15
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z 64(DI), K2, Z17
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VMOVUPS.Z 64(DI), K2, Z19
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VMOVUPS.Z 64(DI), K2, Z21
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VMOVUPS.Z 64(DI), K2, Z23
+
+ktstart:
+	MOVQ  a+0(FP), R8
+	MOVQ  ks+8(FP), DX
+	SHLQ  $2, DX
+	MOVQ  b+16(FP), BX
+	MOVQ  ldb+24(FP), DI
+	SHLQ  $2, DI
+	MOVQ  k+32(FP), CX
+	TESTQ CX, CX
+	JLE   ktdone
+	CMPQ  CX, $4
+	JLT   ktloop
+
+ktloop4:
+	STEP12T
+	STEP12T
+	STEP12T
+	STEP12T
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  ktloop4
+	TESTQ CX, CX
+	JLE  ktdone
+
+ktloop:
+	STEP12T
+	DECQ CX
+	JNZ  ktloop
+
+ktdone:
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), DX
+	SHLQ $2, DX
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z20, K1, (DI)
+	VMOVUPS Z21, K2, 64(DI)
+	ADDQ    DX, DI
+	VMOVUPS Z22, K1, (DI)
+	VMOVUPS Z23, K2, 64(DI)
+	VZEROUPPER
+	RET

@@ -20,6 +20,16 @@ func Kern512(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows i
 	panic("tile: no assembly in this build")
 }
 
+// Kern512S is not available in this build; it panics.
+func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int) {
+	panic("tile: no assembly in this build")
+}
+
+// Kern512x12T is not available in this build; it panics.
+func Kern512x12T(a *float32, ks int, b *float32, ldb int, k int, c *float32, ldc int, mask *int32, flags int) {
+	panic("tile: no assembly in this build")
+}
+
 // Kern512x12 is not available in this build; it panics.
 func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int {
 	panic("tile: no assembly in this build")
@@ -49,3 +59,6 @@ func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int3
 func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int) {
 	panic("tile: no assembly in this build")
 }
+
+// PrefetchLines does nothing in this build.
+func PrefetchLines(p *float32, n int) {}

@@ -149,7 +149,12 @@ func BCELogits(dz, z, y []float32, scale float32) (n int, loss float64) {
 // how many leading values it did, stopping before the first block (of 8 or
 // 16) that holds a value x of g, m or v with 0 < |x| < lim, where lim is
 // the float32 with bits gLim, mLim or vLim (these take the caller's exact
-// path), and with AVX2 before a tail of fewer than 8 values. g, m and v
+// path), and with AVX2 before a tail of fewer than 8 values. With AVX-512
+// it does not stop for a dead unit's weight: g = ±0, w ≠ 0, v finite and
+// not below its bound, m subnormal, and m's new value times α rounding to
+// zero, where the caller's exact path (train's deadMoment) leaves w
+// unchanged, sets m to m − m·c1 computed on its integer units (ties to
+// even) and v as usual; it computes the same bits. g, m and v
 // must be at least as long as w. It returns 0 when Available is false.
 func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uint32) int {
 	if len(g) < len(w) || len(m) < len(w) || len(v) < len(w) {

@@ -555,6 +555,23 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-136
 	VBROADCASTSS k_absmask<>(SB), Z15
 	MOVL         $0x7fffffff, BX
 	VPBROADCASTD BX, Z7
+	// The dead-unit path's constants: c1 and α as float64, 0.5, the
+	// exponent, mantissa and sign masks, zero.
+	MOVSS        c1+100(FP), X0
+	CVTSS2SD     X0, X0
+	VBROADCASTSD X0, Z16
+	MOVSS        alpha+96(FP), X0
+	CVTSS2SD     X0, X0
+	VBROADCASTSD X0, Z17
+	MOVQ         $0x3fe0000000000000, BX
+	VPBROADCASTQ BX, Z18
+	MOVL         $0x7f800000, BX
+	VPBROADCASTD BX, Z19
+	MOVL         $0x007fffff, BX
+	VPBROADCASTD BX, Z20
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z21
+	VPXORD       Z22, Z22, Z22
 	XORQ         AX, AX
 
 adloop:
@@ -576,7 +593,7 @@ adloop:
 	VPADDD    Z7, Z4, Z4
 	VPCMPGTD  Z4, Z14, K1, K3
 	KORTESTW  K3, K2
-	JNZ       adend
+	JNZ       addead
 	VSUBPS    Z1, Z0, Z3 // g − m
 	VMULPS    Z9, Z3, Z3 // ·c1
 	VADDPS    Z1, Z3, Z1 // m' = t + m
@@ -595,6 +612,70 @@ adloop:
 	VMOVUPS   Z5, K1, (DI)(AX*4)
 	ADDQ      $16, AX
 	JMP       adloop
+
+addead:
+	// A block with tiny values. Where every one of them is a dead
+	// unit's weight (g = ±0, w ≠ 0, v finite and not tiny, m subnormal:
+	// deadMoment's case), do it here: m's units k become k − round(k·c1)
+	// (ties to even, in float64, exact), the weight stays when that
+	// times α is at most ½, and v takes the ordinary path (whose
+	// operations on g = 0 are the Go loop's). Any other tiny lane, or a
+	// step that does not round to zero, stops the kernel as before.
+	KORW          K3, K2, K4           // tiny lanes
+	VPTESTNMD     Z15, Z0, K1, K5      // g = ±0
+	VPTESTNMD     Z19, Z1, K5, K5      // m subnormal (or zero)
+	KANDNW        K5, K3, K5           // v not tiny
+	VPANDD        Z15, Z2, Z24
+	VPCMPD        $1, Z19, Z24, K5, K5 // v finite
+	VMOVUPS.Z     (DI)(AX*4), K1, Z23  // w
+	VPTESTMD      Z15, Z23, K5, K5     // w ≠ 0
+	KANDNW        K4, K5, K6           // tiny lanes that are not dead ones
+	KORTESTW      K6, K6
+	JNZ           adend
+	VPANDD        Z20, Z1, Z24         // k
+	VCVTDQ2PD     Y24, Z25
+	VEXTRACTI64X4 $1, Z24, Y26
+	VCVTDQ2PD     Y26, Z26
+	VMULPD        Z16, Z25, Z27
+	VRNDSCALEPD   $0, Z27, Z27
+	VSUBPD        Z27, Z25, Z25        // k' = k − round(k·c1), lanes 0–7
+	VMULPD        Z16, Z26, Z27
+	VRNDSCALEPD   $0, Z27, Z27
+	VSUBPD        Z27, Z26, Z26        // lanes 8–15
+	VMULPD        Z17, Z25, Z27
+	VCMPPD        $0x1e, Z18, Z27, K6  // k'·α > ½
+	VMULPD        Z17, Z26, Z27
+	VCMPPD        $0x1e, Z18, Z27, K7
+	KUNPCKBW      K6, K7, K6
+	KANDW         K6, K5, K6
+	KORTESTW      K6, K6
+	JNZ           adend
+	VCVTPD2DQ     Z25, Y25
+	VCVTPD2DQ     Z26, Y26
+	VINSERTI64X4  $1, Y26, Z25, Z25    // k' as int32
+	VPANDD        Z21, Z1, Z24         // m's sign
+	VPTESTMD      Z25, Z25, K5, K6     // k' ≠ 0
+	VPORD.Z       Z24, Z25, K6, Z27    // m' (+0 where k' = 0)
+	VMOVDQU32     Z22, K5, Z1          // m = 0 in the dead lanes: no subnormal operand below
+	VSUBPS        Z1, Z0, Z3           // g − m
+	VMULPS        Z9, Z3, Z3           // ·c1
+	VADDPS        Z1, Z3, Z1           // m' = t + m
+	VMULPS        Z0, Z0, Z4           // g·g
+	VSUBPS        Z2, Z4, Z4           // − v
+	VMULPS        Z10, Z4, Z4          // ·c2
+	VADDPS        Z2, Z4, Z2           // v' = t + v
+	VMULPS        Z8, Z1, Z6           // m'·α (0 in the dead lanes)
+	VMOVDQU32     Z27, K5, Z1          // the dead lanes' m'
+	VMOVUPS       Z1, K1, (DX)(AX*4)
+	VMOVUPS       Z2, K1, (R8)(AX*4)
+	VSQRTPS       Z2, Z5
+	VADDPS        Z11, Z5, Z5          // √v' + ε
+	VDIVPS        Z5, Z6, Z6
+	VSUBPS        Z6, Z23, Z5
+	VMOVDQU32     Z23, K5, Z5          // the dead lanes' w unchanged
+	VMOVUPS       Z5, K1, (DI)(AX*4)
+	ADDQ          $16, AX
+	JMP           adloop
 
 adend:
 	CMPQ    AX, R10

@@ -1,0 +1,90 @@
+package kernel
+
+import "github.com/aekit/aekit/internal/kernel/tile"
+
+// StridedAsm reports whether GemmAT runs an assembly kernel here (AVX-512
+// without the purego tag); without one it runs a pure-Go loop, slower than
+// Gemm, and callers should use Gemm.
+func StridedAsm() bool { return tile.Has512 }
+
+// GemmAT computes columns j0 … j1−1 of C = Aᵀ·B for A k×m and B k×n, both
+// stored row-major (row strides lda and ldb), into c from c[0] (c[i·ldc +
+// j−j0]), never reading C: a weight gradient xᵀ·g with x and g the
+// batch's rows, read in place. It is GemmPackedAT without packing B, for
+// a wide B (an output layer's 784-wide g) whose packing costs about what
+// the packed kernel saves.
+//
+// With the assembly kernel every element of C is one chain of float32
+// fused multiply-adds over l = 0 … k−1 starting from 0, the bits of
+// GemmPackedAT on the same values, whatever the rows or columns around it,
+// so splitting C among threads does not change a bit (the pure-Go loop
+// multiplies and adds). It does not allocate, and panics when a slice is
+// too short for its shape.
+func GemmAT(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c []float32, ldc int) {
+	if m < 0 || k < 0 || j0 < 0 || j1 < j0 {
+		panic("kernel: bad GemmAT dimension")
+	}
+	if m == 0 || j1 == j0 {
+		return
+	}
+	if lda < m || ldb < j1 || ldc < j1-j0 {
+		panic("kernel: bad leading dimension")
+	}
+	if len(c) < (m-1)*ldc+j1-j0 {
+		panic("kernel: short C")
+	}
+	if k == 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+j1-j0])
+		}
+		return
+	}
+	if len(a) < (k-1)*lda+m {
+		panic("kernel: short A")
+	}
+	if len(b) < (k-1)*ldb+j1 {
+		panic("kernel: short B")
+	}
+	if !tile.Has512 {
+		gemmATGo(m, k, a, lda, b, ldb, j0, j1, c, ldc)
+		return
+	}
+	const mr, nr, kcMax = 8, 32, 256 // and full tiles of 12 rows
+	nk := (k + kcMax - 1) / kcMax
+	kc := (k + nk - 1) / nk
+	// Panel by panel, so that a block of B's 32 columns (kc rows) is read
+	// from memory once and from L1 by every tile of A's columns.
+	for j := j0; j < j1; j += nr {
+		mask := lanes(min(nr, j1-j))
+		for l0 := 0; l0 < k; l0 += kc {
+			lk := min(kc, k-l0)
+			flags := 0
+			if l0 > 0 {
+				flags = tile.Accumulate
+			}
+			i := 0
+			for ; m-i >= 12; i += 12 {
+				tile.Kern512x12T(&a[l0*lda+i], lda, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, mask, flags)
+			}
+			for ; i < m; i += mr {
+				tile.Kern512S(&a[l0*lda+i], 1, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, min(mr, m-i), mask, flags, lda)
+			}
+		}
+	}
+}
+
+// gemmATGo is GemmAT's pure-Go loop: each element a chain of float32
+// multiply-adds over l.
+func gemmATGo(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c []float32, ldc int) {
+	for i := range m {
+		crow := c[i*ldc : i*ldc+j1-j0]
+		clear(crow)
+		for l := range k {
+			x := a[l*lda+i]
+			brow := b[l*ldb+j0 : l*ldb+j1]
+			for t, v := range brow {
+				crow[t] += x * v
+			}
+		}
+	}
+}
