@@ -318,54 +318,55 @@ TEXT ·bceLogitsAVX512(SB), NOSPLIT, $0-96
 	MOVQ         y_base+48(FP), DX
 	VBROADCASTSS scale+72(FP), Z11
 	XORQ         AX, AX
-	VBROADCASTSS k_absmask<>(SB), Z15
 	VBROADCASTSS k_lim<>(SB), Z14
 	VBROADCASTSS k_log2e<>(SB), Z13
 	VBROADCASTSS k_one<>(SB), Z12
 	VPXORD       Z9, Z9, Z9
 	VPXORQ       Z10, Z10, Z10 // Σ loss terms, 8 float64 lanes
+	VBROADCASTSS k_sqrt2<>(SB), Z16
+	VSUBPS       Z12, Z16, Z16         // √2 − 1 (exact)
+	VBROADCASTSS k_half<>(SB), Z17
+	VPTERNLOGD   $0xff, Z18, Z18, Z18
+	VPSLLD       $31, Z18, Z18         // sign bit
+	VPORD        Z18, Z14, Z14         // −lim
 
 cloop:
 	MOVQ R10, R9
 	SUBQ AX, R9
 	JLE  cend
 	TAILMASK(cmask)
-	VMOVUPS.Z (SI)(AX*4), K1, Z0 // z
-	VPANDD    Z15, Z0, Z1
-	VCMPPS    $0x12, Z14, Z1, K1, K2
-	KMOVW     K1, BX
-	KMOVW     K2, R11
-	CMPL      BX, R11
-	JNE       cend
-	VSUBPS    Z1, Z9, Z3
-	EXPF512                        // Z5 = e = exp(−|z|)
-	VADDPS    Z12, Z5, Z6          // v = 1 + e
-	RECIP512                       // Z7 = 1/v
-	VMOVAPS   Z7, Z2
-	VCMPPS    $0x01, Z9, Z0, K3
-	VMULPS    Z5, Z2, K3, Z2       // σ(z)
-	VMOVUPS.Z (DX)(AX*4), K1, Z1   // y
-	TESTQ     R8, R8
-	JZ        cnograd
-	VSUBPS    Z1, Z2, Z2
-	VMULPS    Z11, Z2, Z2
-	VMOVUPS   Z2, K1, (DI)(AX*4)   // dz = (σ − y)·scale
+	VMOVUPS.Z    (SI)(AX*4), K1, Z0    // z
+	VPORD        Z18, Z0, Z3           // −|z|
+	VCMPPS       $0x19, Z14, Z3, K1, K2 // active lanes with −|z| < −lim or NaN
+	KORTESTW     K2, K2
+	JNZ          cend
+	EXPF512                            // Z5 = e = exp(−|z|)
+	VADDPS       Z12, Z5, Z6           // v = 1 + e
+	VSUBPS       Z12, Z6, Z3           // v − 1 (exact: v in [1, 2])
+	VRCP14PS     Z6, Z7                // RECIP512's steps, v consumed
+	VFNMADD213PS Z12, Z7, Z6
+	VFMADD213PS  Z7, Z6, Z7            // Z7 = r = 1/v
+	VSUBPS       Z3, Z5, Z8            // e − (v−1)
+	VMULPS       Z7, Z8, Z8            // c = (e − (v−1))/v
+	VCMPPS       $0x01, Z9, Z0, K3
+	VMULPS       Z5, Z7, K3, Z7        // σ(z)
+	VMOVUPS.Z    (DX)(AX*4), K1, Z1    // y
+	TESTQ        R8, R8
+	JZ           cnograd
+	VSUBPS       Z1, Z7, Z7
+	VMULPS       Z11, Z7, Z7
+	VMOVUPS      Z7, K1, (DI)(AX*4)    // dz = (σ − y)·scale
 
 cnograd:
 	VMAXPS            Z9, Z0, Z2       // max(z, 0)
 	VFNMADD231PS      Z1, Z0, Z2       // − z·y
-	VSUBPS            Z12, Z6, Z3      // v − 1
-	VSUBPS            Z3, Z5, Z3       // e − (v−1)
-	VMULPS            Z7, Z3, Z3       // c = (e − (v−1))/v
-	VPSRLD            $23, Z6, Z4
-	VPSUBD.BCST       k_bias127<>(SB), Z4, Z4
-	VCVTDQ2PS         Z4, Z4           // exponent of v
-	VPANDD.BCST       k_mant<>(SB), Z6, Z5
-	VPORD             Z12, Z5, Z5      // mantissa f in [1, 2)
-	VCMPPS.BCST       $0x1e, k_sqrt2<>(SB), Z5, K4
-	VMULPS.BCST       k_half<>(SB), Z5, K4, Z5
-	VADDPS            Z12, Z4, K4, Z4
-	VSUBPS            Z12, Z5, Z5      // f − 1
+	// v = 2ⁿ·f with f in [1, 2) and f > √2 halved (n + 1), as logf
+	// splits it: v in [1, 2] gives n = 0 and f − 1 = v − 1 for v ≤ √2,
+	// n = 1 and f − 1 = v/2 − 1 = (v−1)·½ − ½ (exact) above.
+	VCMPPS            $0x1e, Z16, Z3, K4 // v − 1 > √2 − 1
+	VMOVAPS           Z3, Z5
+	VFMSUB213PS       Z17, Z17, K4, Z5 // f − 1
+	VMOVAPS.Z         Z12, K4, Z4      // n
 	VMULPS            Z5, Z5, Z6       // f²
 	VBROADCASTSS      k_l0<>(SB), Z7
 	VFMADD213PS.BCST  k_l1<>(SB), Z5, Z7
@@ -382,7 +383,7 @@ cnograd:
 	VFNMADD231PS.BCST k_half<>(SB), Z6, Z7
 	VADDPS            Z7, Z5, Z7
 	VFMADD231PS.BCST  k_lnhi<>(SB), Z4, Z7
-	VADDPS            Z3, Z7, Z7       // log1p(e)
+	VADDPS            Z8, Z7, Z7       // log1p(e)
 	VADDPS.Z          Z7, Z2, K1, Z2   // loss term, 0 in inactive lanes
 	VCVTPS2PD         Y2, Z3
 	VADDPD            Z3, Z10, Z10
