@@ -3,7 +3,6 @@ package keras
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -154,15 +153,7 @@ func TestBadInput(t *testing.T) {
 func TestArchMismatch(t *testing.T) {
 	dir := sharedDir(t)
 	weights := filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_weights.h5")
-	raw, err := os.ReadFile(filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_arch.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	arch, _ := json.Marshal(v) // compact, so the edits below match
+	arch := compactJSON(t, filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_arch.json")) // so the edits below match
 
 	for _, c := range []struct {
 		name, from, to string
@@ -173,10 +164,10 @@ func TestArchMismatch(t *testing.T) {
 		{"activation", `"activation":"softmax"`, `"activation":"nope"`, ErrActivation},
 		{"extra layer", `"layers":[`, `"layers":[{"class_name": "Dense", "config": {"name": "extra", "units": 4, "batch_input_shape": [null, 4]}}, `, ErrMissingWeights},
 	} {
-		if !strings.Contains(string(arch), c.from) {
+		if !strings.Contains(arch, c.from) {
 			t.Fatalf("%s: arch lacks %s", c.name, c.from)
 		}
-		a := strings.Replace(string(arch), c.from, c.to, 1)
+		a := strings.Replace(arch, c.from, c.to, 1)
 		_, _, err := ReadFile(weights, &Options{ArchJSON: []byte(a)})
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), weights) {
 			t.Errorf("%s: err = %v, want %v naming the file", c.name, err, c.want)

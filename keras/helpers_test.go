@@ -3,6 +3,7 @@ package keras
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -25,6 +26,25 @@ func sharedDir(t testing.TB) string {
 		t.Skipf("real Keras files not found at $AEKIT_SHARED/keras-real or ../../shared/keras-real (set AEKIT_SHARED to the folder holding keras-real)")
 	}
 	return dir
+}
+
+// compactJSON reads the JSON file name and returns it re-encoded without
+// white space, so that tests can edit it by plain string replacement.
+func compactJSON(t testing.TB, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // sharedDirOrEmpty is sharedDir without the skip: "" when absent.

@@ -1,8 +1,6 @@
 package keras
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,20 +55,12 @@ func TestRegularizers(t *testing.T) {
 // to refuse.
 func TestRegularizerUnsupported(t *testing.T) {
 	dir := sharedDir(t)
-	raw, err := os.ReadFile(filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_arch.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	arch, _ := json.Marshal(v)
+	arch := compactJSON(t, filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_arch.json"))
 	const from = `"units":3`
-	if !strings.Contains(string(arch), from) {
+	if !strings.Contains(arch, from) {
 		t.Fatalf("arch lacks %s", from)
 	}
-	a := strings.Replace(string(arch), from, from+`,"kernel_regularizer":{"class_name":"MyReg","config":{"k":1}}`, 1)
+	a := strings.Replace(arch, from, from+`,"kernel_regularizer":{"class_name":"MyReg","config":{"k":1}}`, 1)
 	m, _, err := ReadFile(filepath.Join(dir, "k2_mlp_softmax_seq_dl4j_weights.h5"), &Options{ArchJSON: []byte(a)})
 	if err != nil {
 		t.Fatal(err)

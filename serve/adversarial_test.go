@@ -25,9 +25,7 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/aekit/aekit/internal/oip"
@@ -603,19 +601,7 @@ func TestAdvGRPCSlowSender(t *testing.T) {
 	x, _, _, _ := reference(t)
 	s, _ := newServer(t, Config{MaxBodyBytes: 1 << 20, MaxBodyBuffer: 1 << 20, MaxInflight: 3})
 	s.callTime = 2 * time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := s.NewGRPCServer()
-	go g.Serve(ln)
-	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := oip.NewGRPCInferenceServiceClient(conn)
+	c, addr := grpcServe(t, s)
 	req := &oip.ModelInferRequest{ModelName: aeName, Inputs: []*oip.ModelInferRequest_InferInputTensor{{Name: aeIn, Datatype: "FP32", Shape: []int64{1, 16},
 		Contents: &oip.InferTensorContents{Fp32Contents: x[:16]}}}}
 	if _, err := c.ModelInfer(context.Background(), req); err != nil {
@@ -630,17 +616,17 @@ func TestAdvGRPCSlowSender(t *testing.T) {
 		}
 	}
 	// One slow sender takes the whole buffer while it sends.
-	slow := slowGRPC(t, ln.Addr().String(), 900<<10)
+	slow := slowGRPC(t, addr, 900<<10)
 	waitFor("the slow call's share", func() bool { return s.body.load() == 1<<20 })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	_, err = c.ModelInfer(ctx, req)
+	_, err := c.ModelInfer(ctx, req)
 	cancel()
 	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded {
 		t.Errorf("a call while the slow one holds the buffer: %v, want it to wait (DEADLINE_EXCEEDED at its deadline)", err)
 	}
 	// Two more slow calls fill MaxInflight; the next is refused at once.
-	slowGRPC(t, ln.Addr().String(), 900<<10)
-	slowGRPC(t, ln.Addr().String(), 900<<10)
+	slowGRPC(t, addr, 900<<10)
+	slowGRPC(t, addr, 900<<10)
 	waitFor("three open calls", func() bool { return s.streams.Load() == 3 })
 	_, err = c.ServerLive(context.Background(), &oip.ServerLiveRequest{})
 	if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "3 gRPC calls open") {

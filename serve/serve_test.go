@@ -294,6 +294,14 @@ func TestHealthAndMetadata(t *testing.T) {
 
 func grpcClient(t *testing.T, s *Server) oip.GRPCInferenceServiceClient {
 	t.Helper()
+	c, _ := grpcServe(t, s)
+	return c
+}
+
+// grpcServe serves s's gRPC server on a loopback port and returns a
+// client of it and its address.
+func grpcServe(t *testing.T, s *Server) (oip.GRPCInferenceServiceClient, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +313,7 @@ func grpcClient(t *testing.T, s *Server) oip.GRPCInferenceServiceClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(); g.Stop() })
-	return oip.NewGRPCInferenceServiceClient(conn)
+	return oip.NewGRPCInferenceServiceClient(conn), ln.Addr().String()
 }
 
 func TestGRPC(t *testing.T) {
