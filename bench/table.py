@@ -7,20 +7,24 @@ run's header (DIR/header.txt) above it.
 
 Each cell is min / median / max samples/s over the rounds; the ratios divide
 aekit's median by the other tool's. For batch-1 inference the median
-latency per call (µs) is shown as well.
+latency per call (µs) is shown as well. The last two columns are aekit's
+median GFLOP/s of the case's products over the whole case and its fraction of
+threads × the peak, and, for training, the products' own rate (their FLOPs
+per second of the time spent inside them, per thread) and its fraction of one
+core's peak.
 """
 import os
 import re
 import statistics
 import sys
 
-LINE = re.compile(r"^bench (train|infer) model=(\w+) threads=(\d+) batch=(\d+) samples_per_s=([\d.]+)(?: latency_us=([\d.]+))?(?: gflops=([\d.]+) peak_frac=([\d.]+))?$")
+LINE = re.compile(r"^bench (train|infer) model=(\w+) threads=(\d+) batch=(\d+) samples_per_s=([\d.]+)(?: latency_us=([\d.]+))?(?: gflops=([\d.]+) peak_frac=([\d.]+))?(?: products_gflops=([\d.]+) products_peak_frac=([\d.]+) (.*))?$")
 LIMIT = re.compile(r"^bench (peak|sgemm) (.*)$")
 TOOLS = ("aekit", "torch", "ort")
 ORDER = {"seed": 0, "ae784": 1, "deep": 2}
 
 
-def read(path, fracs=None, limits=None):
+def read(path, fracs=None, limits=None, prods=None, steps=None):
     out = {}
     if not os.path.exists(path):
         return out
@@ -32,6 +36,10 @@ def read(path, fracs=None, limits=None):
                 out.setdefault(key, []).append((float(m[5]), float(m[6]) if m[6] else None))
                 if m[8] and fracs is not None:
                     fracs.setdefault(key, []).append((float(m[7]), float(m[8])))
+                if m[10] and prods is not None:
+                    prods.setdefault(key, []).append((float(m[9]), float(m[10])))
+                    if steps is not None:
+                        steps.setdefault(key, []).append({k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", m[11])})
                 continue
             m = LIMIT.match(line.strip())
             if m and limits is not None:
@@ -81,8 +89,9 @@ def ratio(a, b):
 
 def main():
     d = sys.argv[1]
-    fracs, limits = {}, {}
-    data = {t: read(os.path.join(d, t + ".txt"), fracs if t == "aekit" else None, limits if t == "aekit" else None) for t in TOOLS}
+    fracs, limits, prods, steps = {}, {}, {}, {}
+    data = {t: read(os.path.join(d, t + ".txt"), fracs if t == "aekit" else None, limits if t == "aekit" else None,
+                    prods if t == "aekit" else None, steps if t == "aekit" else None) for t in TOOLS}
     hdr = os.path.join(d, "header.txt")
     if os.path.exists(hdr):
         print(open(hdr).read().rstrip())
@@ -93,13 +102,25 @@ def main():
         print()
     keys = sorted(set().union(*[set(v) for v in data.values()]),
                   key=lambda k: (k[0] != "train", ORDER.get(k[1], 9), k[2], k[3]))
-    print("| case | aekit samples/s (min / median / max) | PyTorch | ONNX Runtime | aekit/PyTorch | aekit/ORT | batch-1 latency µs aekit / PyTorch / ORT | aekit GFLOP/s / fraction of peak |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | aekit samples/s (min / median / max) | PyTorch | ONNX Runtime | aekit/PyTorch | aekit/ORT | batch-1 latency µs aekit / PyTorch / ORT | aekit GFLOP/s / fraction of peak | products alone GFLOP/s / fraction |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for k in keys:
         a, t, o = (data[x].get(k, []) for x in TOOLS)
         lat1 = f"{lat(a)} / {lat(t)} / {lat(o)}" if k[0] == "infer" and k[3] == 1 else ""
         print(f"| {k[0]} {k[1]} threads={k[2]} batch={k[3]} | {cell(a)} | {cell(t)} | {cell(o)} | "
-              f"{ratio(med(a), med(t))} | {ratio(med(a), med(o))} | {lat1} | {frac_cell(fracs.get(k))} |")
+              f"{ratio(med(a), med(t))} | {ratio(med(a), med(o))} | {lat1} | {frac_cell(fracs.get(k))} | "
+              f"{frac_cell(prods.get(k)) if k in prods else ''} |")
+
+    if steps:
+        print()
+        print("Where aekit's training steps went (medians over the runs; the phases as fractions of a step's wall-clock time, the products as a fraction of the threads' time):")
+        print()
+        print("| case | step µs | data | forward | loss | backward | weights | in products |")
+        print("|---|---|---|---|---|---|---|---|")
+        for k in sorted(steps, key=lambda k: (ORDER.get(k[1], 9), k[2])):
+            v = steps[k]
+            mid = lambda f: statistics.median(x.get(f, 0) for x in v)
+            print(f"| {k[0]} {k[1]} threads={k[2]} | {mid('step_us'):,.0f} | " + " | ".join(f"{mid(f):.0%}" for f in ("data", "forward", "loss", "backward", "weights", "products")) + " |")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"unsafe"
+
+	"github.com/aekit/aekit/internal/bigmem"
 )
 
 // chunkElems is the number of elements decoded per read: 1 MiB of float32.
@@ -42,7 +44,9 @@ func readData(r io.Reader, h *header, avail int64) (*Array, error) {
 	}
 	var out []float32
 	if avail >= 0 {
-		out = make([]float32, 0, n)
+		// In huge pages where Linux offers them: training gathers a
+		// data set's rows at random (package bigmem).
+		out = bigmem.Float32s(n)[:0]
 	} else {
 		out = make([]float32, 0, min(n, chunkElems))
 	}
@@ -164,7 +168,7 @@ func halfToFloat32(h uint16) float32 {
 // fortranToC reorders src, the elements of an array of the given shape in
 // Fortran (column-major) order, into C (row-major) order.
 func fortranToC(src []float32, shape []int) []float32 {
-	dst := make([]float32, len(src))
+	dst := bigmem.Float32s(len(src))
 	nd := len(shape)
 	stride := make([]int, nd) // C-order strides
 	s := 1

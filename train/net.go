@@ -112,6 +112,12 @@ type net struct {
 
 	gather, lossRows func(c, t int)
 	repack           func(c, t int) // repackRows
+
+	// times, when not nil, receives each training step's time by phase,
+	// prod each thread's product time within the step (steptimes.go).
+	times *StepTimes
+	ph    StepTimes // the phases of the step being timed
+	prod  []prodClock
 }
 
 // newNet flattens m and points its Dense layers' Kernel and Bias at one
@@ -373,6 +379,7 @@ func (nt *net) bindOp(o *op) {
 			// One product per thread, bias (and ReLU) in its
 			// registers: bit-identical whatever the thread split.
 			x := o.x[lo*o.in : hi*o.in]
+			t0 := nt.clock()
 			switch {
 			case o.logits:
 				kernel.GemmPacked(rows, x, o.in, &o.pw, z, o.out, o.b, kernel.Act{})
@@ -380,13 +387,18 @@ func (nt *net) bindOp(o *op) {
 				kernel.GemmPacked(rows, x, o.in, &o.pw, a, o.out, o.b, ka)
 			default:
 				kernel.GemmPacked(rows, x, o.in, &o.pw, z, o.out, o.b, kernel.Act{})
+			}
+			nt.product(c, t0, rows, o.out, o.in)
+			if !o.logits && !inPlace {
 				kernel.BiasActTo(ka, a, z, rows, o.out, nil)
 			}
 		} else {
+			t0 := nt.clock()
 			for r := lo; r < hi; r += blockRows {
 				e := min(r+blockRows, hi)
 				kernel.Gemm(false, false, e-r, o.out, o.in, 1, o.x[r*o.in:e*o.in], o.in, o.w, o.out, 0, o.z[r*o.out:e*o.out], o.out)
 			}
+			nt.product(c, t0, rows, o.out, o.in)
 			switch {
 			case o.logits:
 				// The loss reads the logits z.
@@ -431,16 +443,18 @@ func (nt *net) bindOp(o *op) {
 		if o.prevG == nil {
 			return
 		}
+		t0 := nt.clock()
 		if o.packed {
 			// One chain over out per element: bit-identical
 			// whatever the thread split.
 			kernel.GemmPacked(hi-lo, o.g[lo*o.out:hi*o.out], o.out, &o.pwT, o.prevG[lo*o.in:hi*o.in], o.in, nil, kernel.Act{})
-			return
+		} else {
+			for r := lo; r < hi; r += blockRows {
+				e := min(r+blockRows, hi)
+				kernel.Gemm(false, true, e-r, o.in, o.out, 1, o.g[r*o.out:e*o.out], o.out, o.w, o.out, 0, o.prevG[r*o.in:e*o.in], o.in)
+			}
 		}
-		for r := lo; r < hi; r += blockRows {
-			e := min(r+blockRows, hi)
-			kernel.Gemm(false, true, e-r, o.in, o.out, 1, o.g[r*o.out:e*o.out], o.out, o.w, o.out, 0, o.prevG[r*o.in:e*o.in], o.in)
-		}
+		nt.product(c, t0, hi-lo, o.in, o.out)
 	}
 	// The weight gradient xᵀ·g is in×out: cut it into blocks of rows of
 	// the kernel when it has enough of them, else into blocks of columns,
@@ -452,11 +466,13 @@ func (nt *net) bindOp(o *op) {
 			lo, hi := span(c, t, o.in)
 			for r := lo; r < hi; r += blockRows {
 				e := min(r+blockRows, hi)
+				t0 := nt.clock()
 				if o.packG {
 					kernel.GemmPackedAT(e-r, o.x[r:], o.in, &o.pg, 0, o.out, o.dw[r*o.out:e*o.out], o.out)
 				} else {
 					kernel.Gemm(true, false, e-r, o.out, n, 1, o.x[r:], o.in, o.g, o.out, 0, o.dw[r*o.out:e*o.out], o.out)
 				}
+				nt.product(c, t0, e-r, o.out, n)
 				if o.reg != nil && !o.reg.Kernel.IsZero() {
 					regGrad(o.reg.Kernel, o.dw[r*o.out:e*o.out], o.w[r*o.out:e*o.out], 1)
 				}
@@ -466,6 +482,7 @@ func (nt *net) bindOp(o *op) {
 			lo, hi := span(c, t, o.out)
 			for j := lo; j < hi; j += blockRows {
 				e := min(j+blockRows, hi)
+				t0 := nt.clock()
 				switch {
 				case o.packG:
 					// j is a multiple of blockRows, so of the panel width.
@@ -480,6 +497,7 @@ func (nt *net) bindOp(o *op) {
 				default:
 					kernel.Gemm(true, false, o.in, e-j, n, 1, o.x, o.in, o.g[j:], o.out, 0, o.dw[j:], o.out)
 				}
+				nt.product(c, t0, o.in, e-j, n)
 			}
 			// The update of this thread's columns, after all of
 			// them: one call per row of the kernel (or one for the
@@ -735,9 +753,14 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 	} else {
 		nt.rowIdx = idx[start : start+n]
 	}
+	t0 := nt.clock()
+	ph := &nt.ph
+	if nt.times != nil {
+		nt.startStep()
+	}
 	gathered := nt.gx || nt.gy
 	if gathered {
-		nt.pool.run(nt.gather) // re-packs the weights too (repackRows)
+		nt.phase(&ph.Data, nt.gather) // re-packs the weights too (repackRows)
 		for _, err := range nt.errs {
 			if err != nil {
 				clear(nt.errs)
@@ -755,7 +778,7 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 		first.z = x
 	}
 	if !gathered && kernel.PackedAsm() {
-		nt.pool.run(nt.repack)
+		nt.phase(&ph.Data, nt.repack)
 	}
 	// Weight penalties are Keras's on the weights the batch starts from.
 	var pen float64
@@ -768,9 +791,9 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 	}
 	nt.noiseKey = mix64(nt.seed ^ streamNoise + uint64(nt.iter)*0x9e3779b97f4a7c15)
 	for _, o := range nt.ops {
-		nt.pool.run(o.fwd)
+		nt.phase(&ph.Forward, o.fwd)
 	}
-	nt.pool.run(nt.lossRows)
+	nt.phase(&ph.Loss, nt.lossRows)
 	var s float64
 	for _, v := range nt.rowLoss[:n] {
 		s += v
@@ -795,10 +818,13 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 			if o.packXT && o.px.K() != n {
 				o.px.Resize(n, o.in) // and of x
 			}
-			nt.pool.run(o.bwdRows)
+			nt.phase(&ph.Backward, o.bwdRows)
 			if o.dense && !o.frozen {
-				nt.pool.run(o.bwdWeights)
+				nt.phase(&ph.Weights, o.bwdWeights)
 			}
+		}
+		if nt.times != nil {
+			nt.endStep(t0)
 		}
 	}
 	return loss, nil

@@ -129,6 +129,12 @@ func TestStepAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(50, step); a != 0 {
 			t.Errorf("threads=%d: %v allocations per step, want 0", threads, a)
 		}
+		// Timed steps (Config.Times) allocate nothing either.
+		nt.times, nt.prod = &StepTimes{}, make([]prodClock, nt.pool.t)
+		step()
+		if a := testing.AllocsPerRun(50, step); a != 0 {
+			t.Errorf("threads=%d, timed: %v allocations per step, want 0", threads, a)
+		}
 		nt.close()
 	}
 }

@@ -48,7 +48,17 @@ chain of dependent additions, and the matrix products on a 1024² square and
 on 256×784·784×128, median of --reps of --rep-time/4), and every case line ends with
 gflops=<x> peak_frac=<x>: the FLOPs of the case's matrix products (2 per
 multiply-add; a training step's forward, δ·Wᵀ and Xᵀ·δ products) per second
-of the whole case, and their fraction of threads × the best peak.`
+of the whole case, and their fraction of threads × the best peak. A
+training case line then goes on with where its timed steps went:
+
+  products_gflops=<x> products_peak_frac=<x> step_us=<x> data=<f> forward=<f> loss=<f> backward=<f> weights=<f> products=<f>
+
+the products' own rate (their FLOPs per second spent inside them, per
+thread) and its fraction of the best peak; the mean step in µs; the
+fraction of the step's wall-clock time in reading the rows and re-packing
+the weights, the forward pass, the loss, the backward pass (activations'
+δ, δ·Wᵀ) and the weight gradients with the update; and the fraction of
+the threads' time spent inside the products (train.StepTimes).`
 
 // benchFlags are the parsed flags of aekit bench.
 type benchFlags struct {
@@ -200,6 +210,12 @@ func benchLine(r benchrun.Result, withFLOPs bool) string {
 	}
 	if withFLOPs {
 		s += fmt.Sprintf(" gflops=%.2f peak_frac=%.3f", r.GFLOPS, r.PeakFrac)
+	}
+	if st := r.Steps; st != nil && st.Steps > 0 && st.Total > 0 {
+		tot := st.Total.Seconds()
+		s += fmt.Sprintf(" products_gflops=%.1f products_peak_frac=%.3f step_us=%.0f data=%.3f forward=%.3f loss=%.3f backward=%.3f weights=%.3f products=%.3f",
+			st.ProductGFLOPS(), r.ProductPeakFrac, tot/float64(st.Steps)*1e6, st.Data.Seconds()/tot, st.Forward.Seconds()/tot,
+			st.Loss.Seconds()/tot, st.Backward.Seconds()/tot, st.Weights.Seconds()/tot, st.Products.Seconds()/(tot*float64(r.Threads)))
 	}
 	return s
 }

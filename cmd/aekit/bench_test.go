@@ -190,7 +190,8 @@ func TestBenchPeakFormat(t *testing.T) {
 	}
 	peakRe := regexp.MustCompile(`^bench peak isa=(avx512|avx2) gflops=([0-9.]+) clock_ghz=([0-9.]+) fma_per_cycle=([0-9.]+)$`)
 	sgemmRe := regexp.MustCompile(`^bench sgemm impl=([a-z0-9-]+) m=([0-9]+) n=([0-9]+) k=([0-9]+) gflops=([0-9.]+) peak_frac=([0-9.]+)$`)
-	caseRe := regexp.MustCompile(`^bench (train|infer) model=seed threads=([12]) batch=(1|256) samples_per_s=([0-9]+)(?: latency_us=[0-9.]+)? gflops=([0-9.]+) peak_frac=([0-9.]+)$`)
+	caseRe := regexp.MustCompile(`^bench (train|infer) model=seed threads=([12]) batch=(1|256) samples_per_s=([0-9]+)(?: latency_us=[0-9.]+)? gflops=([0-9.]+) peak_frac=([0-9.]+)(.*)$`)
+	stepsRe := regexp.MustCompile(`^ products_gflops=([0-9.]+) products_peak_frac=([0-9.]+) step_us=([0-9]+) data=([0-9.]+) forward=([0-9.]+) loss=([0-9.]+) backward=([0-9.]+) weights=([0-9.]+) products=([0-9.]+)$`)
 	var best float64
 	sgemm := map[string]bool{}
 	cases := 0
@@ -225,6 +226,30 @@ func TestBenchPeakFormat(t *testing.T) {
 			}
 			if abs64(g-sps*per/1e9) > 0.01+1e-3*g || abs64(f-g/(th*best)) > 0.001+1e-2*f {
 				t.Errorf("%q: gflops or peak_frac inconsistent with %v FLOPs per sample and peak %v", line, per, best)
+			}
+			// A training line goes on with its steps' phases: the
+			// products' rate and fraction of the peak, the step's
+			// phases as fractions of it (together at most all of it),
+			// and the share of the threads' time in the products.
+			if m[1] == "infer" {
+				if m[7] != "" {
+					t.Errorf("%q: an inference line with more fields", line)
+				}
+				continue
+			}
+			st := stepsRe.FindStringSubmatch(m[7])
+			if st == nil {
+				t.Errorf("%q: a training line without its steps' fields", line)
+				continue
+			}
+			pg, pf := num(st[1]), num(st[2])
+			num(st[3])
+			var sum float64
+			for _, v := range st[4:9] {
+				sum += num(v)
+			}
+			if abs64(pf-pg/best) > 0.001+1e-2*pf || sum > 1.01 || num(st[9]) > 1.01 {
+				t.Errorf("%q: products_peak_frac is not products_gflops/%v, or the phases add up to %v", line, best, sum)
 			}
 			continue
 		}

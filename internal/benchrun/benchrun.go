@@ -82,6 +82,12 @@ type Result struct {
 	// of the whole case), PeakFrac its fraction of threads × the best
 	// peak (KindSGEMM and cases with Config.Peak).
 	GFLOPS, PeakFrac float64
+	// Steps is where a training case's timed steps went, phase by phase,
+	// and its products' own rate (KindTrain with Config.Peak; nil
+	// otherwise); ProductPeakFrac is Steps.ProductGFLOPS() over one
+	// core's best peak (the rate is per thread).
+	Steps           *train.StepTimes
+	ProductPeakFrac float64
 }
 
 // Run runs c's cases, peak first when c.Peak, then training, then
@@ -125,11 +131,19 @@ func Run(c *Config, report func(Result), note func(string)) error {
 				return err
 			}
 			for _, t := range c.TrainThreads {
-				sps, err := timeTrain(s, x, c.Rows, t, c.Reps, c.RepTime)
+				var st *train.StepTimes
+				if c.Peak {
+					st = &train.StepTimes{}
+				}
+				sps, err := timeTrain(s, x, c.Rows, t, c.Reps, c.RepTime, st)
 				if err != nil {
 					return fmt.Errorf("train %s threads %d: %w", s.Name, t, err)
 				}
-				report(withFLOPs(Result{Kind: KindTrain, Model: s.Name, Threads: t, Batch: TrainBatch, SamplesPerS: sps}, s.TrainFLOPs()))
+				r := withFLOPs(Result{Kind: KindTrain, Model: s.Name, Threads: t, Batch: TrainBatch, SamplesPerS: sps}, s.TrainFLOPs())
+				if st != nil {
+					r.Steps, r.ProductPeakFrac = st, st.ProductGFLOPS()/peak
+				}
+				report(r)
 			}
 		}
 	}
@@ -214,8 +228,9 @@ func timeProduct(impl kernel.ProductImpl, m, n, k, reps int, repTime time.Durati
 // each repetition is one train.Fit call over the shuffled rows, timed from
 // the end of its second batch (warm-up) to the end of the last one; the
 // number of batches is sized from the warm-up repetition to take about
-// repTime.
-func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time.Duration) (float64, error) {
+// repTime. When times is not nil, the timed repetitions' timed batches
+// are added to it phase by phase (train.Config.Times).
+func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time.Duration, times *train.StepTimes) (float64, error) {
 	m, err := build(s)
 	if err != nil {
 		return 0, err
@@ -239,17 +254,22 @@ func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time
 		ctx, cancel := context.WithCancel(context.Background())
 		var start time.Time
 		var elapsed time.Duration
+		var st train.StepTimes // this repetition's batches after the warm-up
 		cfg := train.Config{Optimizer: opt, Loss: loss, Epochs: 1, BatchSize: batch,
 			Seed: uint64(rep + 2), Threads: threads,
 			OnBatch: func(b train.BatchLog) {
 				switch b.Batch + 1 {
 				case warm:
+					st = train.StepTimes{}
 					start = time.Now()
 				case warm + steps:
 					elapsed = time.Since(start)
 					cancel()
 				}
 			}}
+		if times != nil {
+			cfg.Times = &st
+		}
 		_, err := train.Fit(ctx, m, train.XY(x[:n*m.InputWidth()], m.InputWidth(), nil, 0), train.Set{}, cfg)
 		cancel()
 		if err != nil && !errors.Is(err, train.ErrInterrupted) {
@@ -265,6 +285,9 @@ func timeTrain(s benchset.Model, x []float32, n, threads, reps int, repTime time
 			continue
 		}
 		rates = append(rates, rate)
+		if times != nil {
+			times.Add(&st)
+		}
 	}
 	return median(rates), nil
 }

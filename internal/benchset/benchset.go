@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aekit/aekit/internal/bigmem"
 	"github.com/aekit/aekit/internal/idx"
 )
 
@@ -105,7 +106,7 @@ const (
 // random values from a fixed seed. src says which. A FashionTrain that
 // exists but cannot be read is an error.
 func Rows(dir string, width, n int) (x []float32, src string, err error) {
-	x = make([]float32, n*width)
+	x = bigmem.Float32s(n * width) // gathered at random by training
 	if width == 784 && dir != "" {
 		name := filepath.Join(dir, FashionTrain)
 		im, err := idx.ReadFile(name)

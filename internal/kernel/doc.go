@@ -42,11 +42,14 @@
 // cut into panels of NR columns, each k rows of NR consecutive values,
 // zero-padded; a register tile of MR rows × NR columns accumulates in
 // vector registers, broadcasting one value of A per row and step of k.
-// AVX-512 (F, DQ, VL): 12×32 tiles (24 zmm accumulators) where 12 rows
-// remain, 8×32 tiles (16) for the rest; AVX2+FMA: 6×16, 12 ymm
+// AVX-512 (F, DQ, VL): 14×32 tiles (28 zmm accumulators: 16 loads per
+// 28 FMAs a step) for A stored row-major without the sigmoid epilogue,
+// 12×32 tiles (24) otherwise, 8×32 tiles (16) for the rest, a block's
+// rows covered by the 14- and 12-row tiles wherever they can be (96 rows:
+// six 14-row tiles and one 12-row one); AVX2+FMA: 6×16, 12 ymm
 // accumulators; products with one row use a row kernel over 4 panels at
-// a time (8 accumulators). The rows are taken in blocks of 96 (48 with
-// AVX2); within a block, each panel's block of k (k is cut into
+// a time (8 accumulators). The rows are taken in near-equal even blocks
+// of at most 96 (48 with AVX2); within a block, each panel's block of k (k is cut into
 // near-equal blocks of at most 256 values, 384 with AVX2, so that a
 // panel's block stays in L1) is read once from memory and from L1 by the
 // block's other tiles; blocks of k after the first continue the sums

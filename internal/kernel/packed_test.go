@@ -229,3 +229,53 @@ func TestGemmPackedNoAllocs(t *testing.T) {
 	}
 	t.Logf("packed GEMM: %s", PackedVariant())
 }
+
+// TestTileRowsBits checks that which tile computes a row (the 14-, 12- or
+// 8-row one, chosen by tileFor from the rows left in a block) changes no
+// bit: every row count from 1 to 64 and some block sizes, with a k cut
+// into blocks (Accumulate), a masked last panel, bias and ReLU, against
+// the same rows computed one at a time; and GemmPackedAT and GemmAT
+// (A transposed) against GemmPackedAT one row at a time.
+func TestTileRowsBits(t *testing.T) {
+	if !PackedAsm() {
+		t.Skip("no assembly kernels in this build")
+	}
+	r := rand.New(rand.NewPCG(14, 12))
+	const k, n = 300, 45
+	counts := []int{96, 98, 110, 256}
+	for m := 1; m <= 64; m++ {
+		counts = append(counts, m)
+	}
+	for _, m := range counts {
+		a, b, bias := randMat(r, m, k, 1), randMat(r, k, n, 1), randMat(r, 1, n, 1)
+		var p Packed
+		p.Pack(k, n, b, n, false)
+		whole, rows := make([]float32, m*n), make([]float32, m*n)
+		GemmPacked(m, a, k, &p, whole, n, bias, Act{Func: ActReLU})
+		for i := range m {
+			// One row at a time: the one-row kernel.
+			GemmPacked(1, a[i*k:], k, &p, rows[i*n:], n, bias, Act{Func: ActReLU})
+		}
+		if err := sameBits(whole, rows); err != nil {
+			t.Fatalf("GemmPacked m=%d: %v", m, err)
+		}
+		// C = Aᵀ·B with A k×m: B is k×n packed.
+		at := randMat(r, k, m, 1)
+		var pb Packed
+		pb.Pack(k, n, b, n, false)
+		wantT, gotT, atT := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+		for i := range m {
+			GemmPackedAT(1, at[i:], m, &pb, 0, n, wantT[i*n:], n)
+		}
+		GemmPackedAT(m, at, m, &pb, 0, n, gotT, n)
+		if err := sameBits(wantT, gotT); err != nil {
+			t.Fatalf("GemmPackedAT m=%d: %v", m, err)
+		}
+		if StridedAsm() {
+			GemmAT(m, k, at, m, b, n, 0, n, atT, n)
+			if err := sameBits(wantT, atT); err != nil {
+				t.Fatalf("GemmAT m=%d: %v", m, err)
+			}
+		}
+	}
+}

@@ -50,6 +50,7 @@ func GemmAT(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c 
 		return
 	}
 	const mr, nr, kcMax = 8, 32, 256 // and full tiles of 12 rows
+	_, nb := kernAVX512.plan(m, false, true)
 	nk := (k + kcMax - 1) / kcMax
 	kc := (k + nk - 1) / nk
 	// Panel by panel, so that a block of B's 32 columns (kc rows) is read
@@ -63,8 +64,9 @@ func GemmAT(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c 
 				flags = tile.Accumulate
 			}
 			i := 0
-			for ; m-i >= 12; i += 12 {
+			for range nb {
 				tile.Kern512x12T(&a[l0*lda+i], lda, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, mask, flags)
+				i += 12
 			}
 			for ; i < m; i += mr {
 				tile.Kern512S(&a[l0*lda+i], 1, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, min(mr, m-i), mask, flags, lda)

@@ -117,3 +117,11 @@ func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int)
 //
 //go:noescape
 func PrefetchLines(p *float32, n int)
+
+// Kern512x14 is Kern512x12 for a full tile of 14 rows (28 accumulators),
+// without the sigmoid: flags may hold Relu and Accumulate. Each element
+// is the same chain of fused multiply-adds as in the other tiles, so the
+// bits do not depend on which tile computes a row. It needs Has512.
+//
+//go:noescape
+func Kern512x14(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)

@@ -62,3 +62,8 @@ func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int) {
 
 // PrefetchLines does nothing in this build.
 func PrefetchLines(p *float32, n int) {}
+
+// Kern512x14 is not available in this build; it panics.
+func Kern512x14(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) {
+	panic("tile: no assembly in this build")
+}
