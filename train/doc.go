@@ -140,11 +140,12 @@
 // Config.Times measures where a run's steps go (StepTimes: reading the
 // rows, forward, loss, backward, weight gradients and update, and the
 // products' own rate); `aekit bench --peak` prints it. The shuffled
-// gather of in-memory rows costs a page walk a row when the array is in
-// 4 KiB pages, about three times the copy itself for 784-wide rows:
-// aekit's loaders (package npy) allocate large arrays in transparent huge
-// pages where Linux offers them, and a caller's own slice gains the same
-// by being allocated after madvise(MADV_HUGEPAGE).
+// gather of in-memory rows costs a page walk a row; with the array in
+// 4 KiB pages the Go heap had used before, that was about three times
+// the copy itself for 784-wide rows: aekit's loaders (package npy)
+// allocate large arrays in transparent huge pages where Linux offers
+// them, and a caller's own slice gains the same by being allocated after
+// madvise(MADV_HUGEPAGE).
 //
 // # Threads and determinism
 //

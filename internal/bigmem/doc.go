@@ -3,12 +3,16 @@
 // Linux backs them with transparent huge pages.
 //
 // A training step of the deep benchmark model gathers 256 rows of 3 KiB
-// from 60,000: with 4 KiB pages nearly every row costs a page walk, and
-// the gather took 360–380 µs a step on average (best 110–130); with the
-// array in 2 MiB pages, 124–127 µs (best 100) — measured in the same
-// process on Fashion-MNIST, 1 thread, an Intel Xeon with AVX-512 and
-// transparent huge pages in "madvise" mode, 2026-12-06. The kernel only
-// backs memory with huge pages on its own in "always" mode; in the
-// common "madvise" mode it needs to be asked, before the memory is first
-// touched, which is what Float32s does.
+// from 60,000, each from another page. Measured in `aekit bench --peak`
+// (whose product matrices, freed before the data set is made, leave the
+// Go heap touched 4 KiB pages that the data set reuses), 1 thread, an
+// Intel Xeon with AVX-512 under KVM, transparent huge pages in "madvise"
+// mode, 2026-12-06: the gather took 360–395 µs a step on average (best
+// 110–130) with the array in those pages, 124–138 µs with it in 2 MiB
+// pages, and training ran 8–14% faster. An array in 4 KiB pages fresh
+// from the kernel did better (the same step within 2% of the huge-page
+// one), but a program that has freed memory before cannot tell which it
+// gets. The kernel backs memory with huge pages on its own only in
+// "always" mode; in the common "madvise" mode it has to be asked before
+// the memory is first touched, which is what Float32s does.
 package bigmem
