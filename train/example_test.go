@@ -74,3 +74,30 @@ func ExampleFit() {
 	// batch 32, shuffle true
 	// 2 epochs
 }
+
+// Config.Times says where a run's steps went: here its steps and the
+// FLOPs of their products, which do not depend on the machine (the
+// durations do: Total, the phases, Products and ProductGFLOPS).
+func ExampleStepTimes() {
+	m, err := train.Build(784, train.MustParseArch("32:relu|784:sigmoid"), "glorot_uniform", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := make([]float32, 1000*784)
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	var st train.StepTimes
+	_, err = train.Fit(context.Background(), m, train.XY(x, 784, nil, 0), train.Set{},
+		train.Config{Epochs: 1, BatchSize: 256, Threads: 1, Times: &st})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// 4 batches (256, 256, 256, 232 rows); per row x·W and xᵀ·δ of both
+	// layers and δ·Wᵀ of the second: 5 × 784·32 multiply-adds.
+	fmt.Println(st.Steps, st.ProductFLOPs, st.ProductFLOPs == 2*5*784*32*1000)
+	fmt.Println(st.Products > 0 && st.Products <= st.Total, st.ProductGFLOPS() > 0)
+	// Output:
+	// 4 2.5088e+08 true
+	// true true
+}

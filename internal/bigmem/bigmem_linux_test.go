@@ -14,10 +14,7 @@ import (
 // pages on request, that an array from Float32s is backed by some once
 // touched (the AnonHugePages of its mapping in /proc/self/smaps).
 func TestFloat32sHugePages(t *testing.T) {
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || strings.Contains(string(mode), "[never]") {
-		t.Skipf("transparent huge pages are off or unknown here (%q, %v): nothing to ask for", strings.TrimSpace(string(mode)), err)
-	}
+	needTHP(t)
 	s := Float32s(8 * hugePage / 4)
 	for i := range s {
 		s[i] = float32(i)
@@ -70,10 +67,7 @@ func anonHugeKB(addr uintptr) (int, error) {
 // array allocated where a freed one had been touched in 4 KiB pages is
 // still backed by huge pages, and reads as zeros.
 func TestFloat32sReusedMemory(t *testing.T) {
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || strings.Contains(string(mode), "[never]") {
-		t.Skipf("transparent huge pages are off or unknown here (%q, %v): nothing to ask for", strings.TrimSpace(string(mode)), err)
-	}
+	needTHP(t)
 	const n = 16 * hugePage / 4
 	old := make([]float32, n)
 	for i := range old {
@@ -97,5 +91,15 @@ func TestFloat32sReusedMemory(t *testing.T) {
 	}
 	if kb == 0 {
 		t.Errorf("32 MiB from Float32s (freed array at %#x, new at %#x): no huge pages in its mapping", addr, mid)
+	}
+}
+
+// needTHP skips t where the kernel offers no transparent huge pages:
+// there is nothing to ask for.
+func needTHP(t *testing.T) {
+	t.Helper()
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil || strings.Contains(string(mode), "[never]") {
+		t.Skipf("transparent huge pages are off or unknown here (%q, %v): nothing to ask for", strings.TrimSpace(string(mode)), err)
 	}
 }
