@@ -33,8 +33,9 @@ type StepTimes struct {
 	// regularisers' gradients and the optimizer's update.
 	Weights time.Duration
 	// Products is the time inside the forward (x·W), δ·Wᵀ and xᵀ·δ
-	// products, with their fused bias and activation and the packing or
-	// transposing a product needs, summed over threads.
+	// products, with their fused bias and activation (and the transpose
+	// of a weight gradient computed transposed), summed over threads;
+	// packing δ or x for them counts in Backward.
 	Products time.Duration
 	// ProductFLOPs is those products' floating-point operations, 2 per
 	// multiply-add.
