@@ -18,7 +18,22 @@ import (
 // grpcService implements inference.GRPCInferenceService.
 type grpcService struct {
 	oip.UnimplementedGRPCInferenceServiceServer
-	s *Server
+	s       *Server
+	methods map[string]grpcMethod // by full method name, made once (newGRPCService)
+}
+
+// newGRPCService returns s's gRPC service with its methods.
+func newGRPCService(s *Server) *grpcService {
+	g := &grpcService{s: s}
+	g.methods = map[string]grpcMethod{
+		oip.GRPCInferenceService_ServerLive_FullMethodName:     unary(g.ServerLive),
+		oip.GRPCInferenceService_ServerReady_FullMethodName:    unary(g.ServerReady),
+		oip.GRPCInferenceService_ModelReady_FullMethodName:     unary(g.ModelReady),
+		oip.GRPCInferenceService_ServerMetadata_FullMethodName: unary(g.ServerMetadata),
+		oip.GRPCInferenceService_ModelMetadata_FullMethodName:  unary(g.ModelMetadata),
+		oip.GRPCInferenceService_ModelInfer_FullMethodName:     unary(g.ModelInfer),
+	}
+	return g
 }
 
 var _ oip.GRPCInferenceServiceServer = (*grpcService)(nil)
@@ -40,32 +55,13 @@ func unary[Req any, PReq interface {
 	}
 }
 
-// method returns the grpcMethod of a full method name, or nil.
-func (g *grpcService) method(name string) grpcMethod {
-	switch name {
-	case oip.GRPCInferenceService_ServerLive_FullMethodName:
-		return unary(g.ServerLive)
-	case oip.GRPCInferenceService_ServerReady_FullMethodName:
-		return unary(g.ServerReady)
-	case oip.GRPCInferenceService_ModelReady_FullMethodName:
-		return unary(g.ModelReady)
-	case oip.GRPCInferenceService_ServerMetadata_FullMethodName:
-		return unary(g.ServerMetadata)
-	case oip.GRPCInferenceService_ModelMetadata_FullMethodName:
-		return unary(g.ModelMetadata)
-	case oip.GRPCInferenceService_ModelInfer_FullMethodName:
-		return unary(g.ModelInfer)
-	}
-	return nil
-}
-
 // handle serves every gRPC call (grpc.UnknownServiceHandler): it takes
 // Config.MaxBodyBytes of the body budget before reading the request
 // message, keeps the message's size of it until the answer is sent, and
 // answers once, as a unary method does.
 func (g *grpcService) handle(_ any, ss grpc.ServerStream) error {
 	name, _ := grpc.MethodFromServerStream(ss)
-	m := g.method(name)
+	m := g.methods[name]
 	if m == nil {
 		return status.Errorf(codes.Unimplemented, "unknown method %q", limit([]byte(name)))
 	}

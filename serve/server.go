@@ -320,7 +320,7 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		})
 		return ctx, nil
 	}
-	g := &grpcService{s: s}
+	g := newGRPCService(s)
 	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodyBytes)), grpc.MaxSendMsgSize(1 << 30),
 		grpc.InTapHandle(admit), grpc.InitialWindowSize(grpcWindow), grpc.InitialConnWindowSize(16 * grpcWindow),
 		grpc.UnknownServiceHandler(g.handle)}, opts...)
