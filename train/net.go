@@ -113,6 +113,10 @@ type net struct {
 	gather, lossRows func(c, t int)
 	repack           func(c, t int) // repackRows
 
+	// strided tells packRule that kernel.GemmAT's assembly runs here
+	// (newNetStrided).
+	strided bool
+
 	// times, when not nil, receives each training step's time by phase,
 	// prod each thread's product time within the step (steptimes.go).
 	times *StepTimes
@@ -123,10 +127,18 @@ type net struct {
 // newNet flattens m and points its Dense layers' Kernel and Bias at one
 // contiguous parameter buffer holding the same values.
 func newNet(m *runtime.Model, loss Loss, maxB, threads int) (*net, error) {
+	return newNetStrided(m, loss, maxB, threads, kernel.StridedAsm())
+}
+
+// newNetStrided is newNet with the choice of packRule's strided made by
+// the caller: false computes the weight gradients the strided kernel
+// would with the packed-x path instead (the same bits), as on CPUs
+// without it, which a test runs here.
+func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool) (*net, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	nt := &net{inW: m.InputWidth(), outW: m.OutputWidth(), maxB: maxB, loss: loss}
+	nt := &net{inW: m.InputWidth(), outW: m.OutputWidth(), maxB: maxB, loss: loss, strided: strided}
 	frozen := m.FrozenLayers()
 	var layers []*runtime.Layer
 	var werr error
@@ -338,28 +350,17 @@ func (nt *net) bindOp(o *op) {
 		// (0.8 MB) costs about what the kernel saves. A fixed rule, not
 		// a timing at start-up, so that a run's bits do not depend on
 		// the machine's load.
-		o.packG, o.packXT = packRule(o.in, o.out)
+		o.packG, o.packXT, o.strideG = packRule(o.in, o.out, nt.strided)
 		if o.frozen { // no weight gradient: nothing to pack for it
-			o.packG, o.packXT = false, false
+			o.packG, o.packXT, o.strideG = false, false, false
 		}
 		if o.packG {
 			o.pg.Pack(nt.maxB, o.out, o.g, o.out, false)
 		}
-		// g wider than 128 on x of 32–64: packing x (the narrow side)
-		// and transposing the product costs less than packing g, and
-		// the kernel beats OpenBLAS (bench/shapes-2026-12-06-1310.txt:
-		// 32×784 78 µs against 99). Not on a 128-wide x: deep's 128×784
-		// gained 4% alone but its step lost ~3% (the transpose into
-		// the 400 KB gradient is ~10× slower inside the step than alone;
-		// bench/xt-2026-12-06-1315.txt).
 		if o.packXT {
 			o.px.Pack(nt.maxB, o.in, o.x, o.in, false)
 			o.dwT = make([]float32, o.out*o.in)
 		}
-		// Wider x: g read in place by the strided AVX-512 kernel,
-		// measured 1.15× OpenBLAS alone on deep's 128×784 (256 rows).
-		// It depends on the CPU's features only, never on timing.
-		o.strideG = !o.packG && !o.packXT && o.out > 128 && o.in > 64 && kernel.StridedAsm()
 	}
 	inPlace := o.dense && &o.a[0] == &o.z[0]
 	o.fwd = func(c, t int) {
@@ -831,13 +832,31 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 }
 
 // packRule returns how training computes the weight gradient xᵀ·δ of a
-// Dense layer in→out on the packed kernels (bindOp): packG packs g (δ),
-// packXT packs x and computes (δᵀ·x)ᵀ; with neither, OpenBLAS or, for a
-// wide g on a wide x, kernel.GemmAT.
-func packRule(in, out int) (packG, packXT bool) {
+// Dense layer in→out on the packed kernels (bindOp), given whether this
+// CPU runs kernel.GemmAT's assembly (strided): packG packs g (δ);
+// strideG reads x and g in place with kernel.GemmAT; packXT packs x and
+// computes (δᵀ·x)ᵀ, transposed into the gradient; with none, OpenBLAS.
+// A fixed rule of the shape and the CPU's features, not a timing at
+// start-up, so that a run's bits do not depend on the machine's load —
+// and all three give the same bits (each element one chain of fused
+// multiply-adds over the batch's rows in order).
+//
+// Measured on 256-row batches: packing g pays where it is 32–128 wide
+// and x at least 32 (bench/shapes-2026-12-06-1255.txt); seed's 10-wide
+// layers multiply faster in OpenBLAS, and packing a 784-wide g (0.8 MB)
+// costs about what the kernel saves. For a wider g, GemmAT: 1.15×
+// OpenBLAS alone on deep's 128×784, and for x of 32–64 (784-32-784's
+// decoder) 1.11–1.13× the packed-x path (77 against 86–88 µs for 32×784,
+// 153–155 against 169–175 for 64×784, 2026-12-06 18:45, best of 400, four
+// rounds); without it, packing x (the narrow side) and transposing beats
+// OpenBLAS there (32×784 78 µs against 99, bench/shapes-2026-12-06-1310.txt),
+// but not on a 128-wide x, whose transpose into the 400 KB gradient costs
+// the step more than the kernel saves (bench/xt-2026-12-06-1315.txt).
+func packRule(in, out int, strided bool) (packG, packXT, strideG bool) {
 	packG = out >= 32 && out <= 128 && in >= 32
-	packXT = !packG && out > 128 && in >= 32 && in <= 64
-	return packG, packXT
+	strideG = strided && !packG && out > 128 && in >= 32
+	packXT = !packG && !strideG && out > 128 && in >= 32 && in <= 64
+	return packG, packXT, strideG
 }
 
 // packedValues returns an upper bound of the float32 values training keeps
@@ -849,7 +868,9 @@ func packRule(in, out int) (packG, packXT bool) {
 // out ≤ MaxUnits, so nothing overflows.
 func packedValues(in, out int) (fixed, perRow int) {
 	fixed = in*kernel.PackedWidth(out) + out*kernel.PackedWidth(in)
-	packG, packXT := packRule(in, out)
+	// Without GemmAT's assembly, which needs neither copy: the bound is
+	// the same on every CPU.
+	packG, packXT, _ := packRule(in, out, false)
 	if packG {
 		perRow = kernel.PackedWidth(out)
 	}

@@ -82,3 +82,52 @@ func TestStridedGradientMatchesFloat64(t *testing.T) {
 		}
 	}
 }
+
+// TestStridedMatchesPackedX checks that the two ways packRule chooses
+// between for a g wider than 128 on an x of 32–64 (784-32-784's and
+// 784-48-784's decoders) — kernel.GemmAT reading x and g in place, and x
+// packed with (δᵀ·x)ᵀ transposed into the gradient, as on CPUs without
+// GemmAT's assembly — train to the same bits over a few batches, at 1 and
+// 2 threads.
+func TestStridedMatchesPackedX(t *testing.T) {
+	if !kernel.StridedAsm() {
+		t.Skip("no AVX-512 here: the strided kernel is not used")
+	}
+	const rows, batch = 300, 100
+	x := randData(17, rows*784)
+	for _, spec := range []string{"32:relu|784:sigmoid", "48:relu|784:sigmoid"} {
+		for _, threads := range []int{1, 2} {
+			var ref []float32
+			for _, strided := range []bool{true, false} {
+				m, err := buildSpec(784, spec, "", 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nt, err := newNetStrided(m, BinaryCrossentropy, batch, threads, strided)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if last := nt.ops[len(nt.ops)-1]; last.strideG != strided || last.packXT == strided {
+					t.Fatalf("%s strided=%v: the decoder has strideG %v, packXT %v", spec, strided, last.strideG, last.packXT)
+				}
+				opt := &Adam{}
+				slots := newSlots(opt, len(nt.params))
+				xd := Slice(x, 784)
+				idx := permutations(3, rows, 1)[0]
+				for it := range rows / batch {
+					nt.arm(opt, opt.consts(int64(it)), slots)
+					if _, err := nt.batch(xd, xd, idx, it*batch, batch, true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				w := append([]float32(nil), nt.params...)
+				nt.close()
+				if ref == nil {
+					ref = w
+					continue
+				}
+				sameBits(t, spec+" weights, packed x against strided", ref, w)
+			}
+		}
+	}
+}
