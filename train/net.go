@@ -468,9 +468,12 @@ func (nt *net) bindOp(o *op) {
 			for r := lo; r < hi; r += blockRows {
 				e := min(r+blockRows, hi)
 				t0 := nt.clock()
-				if o.packG {
+				switch {
+				case o.packG:
 					kernel.GemmPackedAT(e-r, o.x[r:], o.in, &o.pg, 0, o.out, o.dw[r*o.out:e*o.out], o.out)
-				} else {
+				case o.strideG:
+					kernel.GemmAT(e-r, n, o.x[r:], o.in, o.g, o.out, 0, o.out, o.dw[r*o.out:e*o.out], o.out)
+				default:
 					kernel.Gemm(true, false, e-r, o.out, n, 1, o.x[r:], o.in, o.g, o.out, 0, o.dw[r*o.out:e*o.out], o.out)
 				}
 				nt.product(c, t0, e-r, o.out, n)
@@ -841,21 +844,24 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 // and all three give the same bits (each element one chain of fused
 // multiply-adds over the batch's rows in order).
 //
-// Measured on 256-row batches: packing g pays where it is 32–128 wide
-// and x at least 32 (bench/shapes-2026-12-06-1255.txt); seed's 10-wide
-// layers multiply faster in OpenBLAS, and packing a 784-wide g (0.8 MB)
-// costs about what the kernel saves. For a wider g, GemmAT: 1.15×
-// OpenBLAS alone on deep's 128×784, and for x of 32–64 (784-32-784's
-// decoder) 1.11–1.13× the packed-x path (77 against 86–88 µs for 32×784,
-// 153–155 against 169–175 for 64×784, 2026-12-06 18:45, best of 400, four
-// rounds); without it, packing x (the narrow side) and transposing beats
-// OpenBLAS there (32×784 78 µs against 99, bench/shapes-2026-12-06-1310.txt),
-// but not on a 128-wide x, whose transpose into the 400 KB gradient costs
-// the step more than the kernel saves (bench/xt-2026-12-06-1315.txt).
+// Measured on 256-row batches, in the 128-row blocks training cuts the
+// gradient into (bench/strided-xt-2026-12-06-1850.txt): GemmAT beats
+// packing g and GemmPackedAT wherever both are 32 wide or more (784×128
+// 322–334 against 346–355 µs with the packing, deep's small layers
+// 10–35% faster, 784×32 within 3%), is 1.15× OpenBLAS on deep's 128×784,
+// and 1.11–1.13× the packed-x path on 784-32-784's 32×784. Without it:
+// packing g pays where it is 32–128 wide and x at least 32
+// (bench/shapes-2026-12-06-1255.txt; seed's 10-wide layers multiply
+// faster in OpenBLAS, and packing a 784-wide g, 0.8 MB, costs about what
+// the kernel saves), and for a wider g on x of 32–64 packing x (the
+// narrow side) and transposing beats OpenBLAS (32×784 78 µs against 99,
+// bench/shapes-2026-12-06-1310.txt), but not on a 128-wide x, whose
+// transpose into the 400 KB gradient costs the step more than the kernel
+// saves (bench/xt-2026-12-06-1315.txt).
 func packRule(in, out int, strided bool) (packG, packXT, strideG bool) {
-	packG = out >= 32 && out <= 128 && in >= 32
-	strideG = strided && !packG && out > 128 && in >= 32
-	packXT = !packG && !strideG && out > 128 && in >= 32 && in <= 64
+	strideG = strided && in >= 32 && out >= 32
+	packG = !strided && out >= 32 && out <= 128 && in >= 32
+	packXT = !strided && !packG && out > 128 && in >= 32 && in <= 64
 	return packG, packXT, strideG
 }
 

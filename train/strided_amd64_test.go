@@ -83,19 +83,20 @@ func TestStridedGradientMatchesFloat64(t *testing.T) {
 	}
 }
 
-// TestStridedMatchesPackedX checks that the two ways packRule chooses
-// between for a g wider than 128 on an x of 32–64 (784-32-784's and
-// 784-48-784's decoders) — kernel.GemmAT reading x and g in place, and x
-// packed with (δᵀ·x)ᵀ transposed into the gradient, as on CPUs without
-// GemmAT's assembly — train to the same bits over a few batches, at 1 and
-// 2 threads.
-func TestStridedMatchesPackedX(t *testing.T) {
+// TestStridedMatchesPacked checks that the ways packRule chooses between
+// for the weight gradients of layers 32 wide or more — kernel.GemmAT
+// reading x and g in place where the CPU runs it; elsewhere g packed
+// (GemmPackedAT), or for a g wider than 128 on an x of 32–64 x packed and
+// (δᵀ·x)ᵀ transposed into the gradient — train to the same bits over a
+// few batches, at 1 and 2 threads, for models whose every layer takes one
+// of them.
+func TestStridedMatchesPacked(t *testing.T) {
 	if !kernel.StridedAsm() {
 		t.Skip("no AVX-512 here: the strided kernel is not used")
 	}
 	const rows, batch = 300, 100
 	x := randData(17, rows*784)
-	for _, spec := range []string{"32:relu|784:sigmoid", "48:relu|784:sigmoid"} {
+	for _, spec := range []string{"32:relu|784:sigmoid", "48:relu|784:sigmoid", "64:relu,32:relu|64:relu,784:sigmoid"} {
 		for _, threads := range []int{1, 2} {
 			var ref []float32
 			for _, strided := range []bool{true, false} {
@@ -107,8 +108,10 @@ func TestStridedMatchesPackedX(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if last := nt.ops[len(nt.ops)-1]; last.strideG != strided || last.packXT == strided {
-					t.Fatalf("%s strided=%v: the decoder has strideG %v, packXT %v", spec, strided, last.strideG, last.packXT)
+				for i, o := range nt.ops {
+					if o.dense && (o.strideG != strided || (o.packG || o.packXT) == strided) {
+						t.Fatalf("%s strided=%v: layer %d has strideG %v, packG %v, packXT %v", spec, strided, i, o.strideG, o.packG, o.packXT)
+					}
 				}
 				opt := &Adam{}
 				slots := newSlots(opt, len(nt.params))

@@ -131,13 +131,16 @@
 // batch's rows, so weights changed by the update or restored in between
 // are always seen) with the bias, and ReLU where the layer keeps only its
 // output, in the micro-kernel's registers. δ·Wᵀ runs on GemmPacked
-// against Wᵀ packed once per batch, and Xᵀ·δ on GemmPackedAT (δ packed)
-// where δ is 32–128 wide, as (δᵀ·X)ᵀ for a wide δ on a 32–64-wide X, and
-// on GemmAT (X and δ read in place: tile.Kern512x12T and tile.Kern512S,
-// AVX-512) for a wide δ on a wider X (deep's 128×784 output layer; in a
-// step 484 → 367 µs with its weight update, bench/phases-2026-12-06-1522.txt,
-// and on this machine bit for bit OpenBLAS SkylakeX's result, one fused
-// chain per element). GemmPackedAT's full tiles run on the same 12-row
+// against Wᵀ packed once per batch, and Xᵀ·δ, where X and δ are both 32
+// wide or more, on GemmAT (X and δ read in place: tile.Kern512x12T and
+// tile.Kern512S, AVX-512; deep's 128×784 output layer in a step 484 →
+// 367 µs with its weight update, bench/phases-2026-12-06-1522.txt, and on
+// this machine bit for bit OpenBLAS SkylakeX's result, one fused chain
+// per element; faster than packing δ for GemmPackedAT on every such
+// layer of the benchmark models but 784×32, within 3%,
+// bench/strided-xt-2026-12-06-1850.txt). Without AVX-512, Xᵀ·δ runs on
+// GemmPackedAT (δ packed) where δ is 32–128 wide, and as (δᵀ·X)ᵀ for a
+// wide δ on a 32–64-wide X; all give the same bits. GemmPackedAT's full tiles run on the same 12-row
 // transposed-A kernel (8×32 tiles before: no measurable change, ~163
 // GFLOP/s in a step against ~190 for the forward products, A's 12 values
 // per step coming from a new cache line each time). A forward product
