@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,11 +56,7 @@ func benchModelSteps(b *testing.B, m *runtime.Model, threads int, x []float32, r
 func BenchmarkFitStep(b *testing.B) {
 	const rows = 2048
 	for _, md := range benchModels {
-		r := rand.New(rand.NewPCG(1, 1))
-		x := make([]float32, rows*md.Width)
-		for i := range x {
-			x[i] = r.Float32()
-		}
+		x := randData(1, rows*md.Width)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads=%d", md.Name, threads), func(b *testing.B) {
 				benchSteps(b, md.Width, md.Layers, threads, x, rows)
@@ -98,11 +93,7 @@ func BenchmarkFitStepFashion(b *testing.B) {
 // noise layers (hashed random numbers) and of the regularisers.
 func BenchmarkFitStepFamily(b *testing.B) {
 	const rows = 2048
-	r := rand.New(rand.NewPCG(1, 1))
-	x := make([]float32, rows*784)
-	for i := range x {
-		x[i] = r.Float32()
-	}
+	x := randData(1, rows*784)
 	for _, c := range []struct{ name, spec string }{
 		{"plain", "32:relu|784:sigmoid"},
 		{"gaussian", "gaussian=0.2,32:relu|784:sigmoid"},

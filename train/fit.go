@@ -266,7 +266,7 @@ func prepare(ctx context.Context, m *runtime.Model, train, val Set, cfg Config) 
 	r.nt = nt
 	nt.seed = cfg.Seed
 	if cfg.Times != nil {
-		nt.times, nt.prod = cfg.Times, make([]prodClock, nt.pool.t)
+		nt.timeSteps(cfg.Times)
 	}
 	r.slots = newSlots(cfg.Optimizer, len(nt.params))
 	r.hist = &History{StoppedEpoch: -1, BestEpoch: -1}

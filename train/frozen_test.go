@@ -329,11 +329,7 @@ func TestFrozenStepAllocs(t *testing.T) {
 // not run.
 func BenchmarkFitStepFrozen(b *testing.B) {
 	const rows = 2048
-	r := rand.New(rand.NewPCG(1, 1))
-	x := make([]float32, rows*784)
-	for i := range x {
-		x[i] = r.Float32()
-	}
+	x := randData(1, rows*784)
 	for _, c := range []struct{ name, spec string }{
 		{"ae784", "32:relu|784:sigmoid"},
 		{"deep", "128:relu,32:relu|128:relu,784:sigmoid"},

@@ -72,6 +72,12 @@ type prodClock struct {
 	_     [48]byte
 }
 
+// timeSteps makes nt add each training step's times to s
+// (Config.Times), each of its threads timing its products.
+func (nt *net) timeSteps(s *StepTimes) {
+	nt.times, nt.prod = s, make([]prodClock, nt.pool.t)
+}
+
 // clock returns the time now when nt times its products, else the zero
 // Time without reading the clock.
 func (nt *net) clock() time.Time {

@@ -130,7 +130,7 @@ func TestStepAllocs(t *testing.T) {
 			t.Errorf("threads=%d: %v allocations per step, want 0", threads, a)
 		}
 		// Timed steps (Config.Times) allocate nothing either.
-		nt.times, nt.prod = &StepTimes{}, make([]prodClock, nt.pool.t)
+		nt.timeSteps(&StepTimes{})
 		step()
 		if a := testing.AllocsPerRun(50, step); a != 0 {
 			t.Errorf("threads=%d, timed: %v allocations per step, want 0", threads, a)

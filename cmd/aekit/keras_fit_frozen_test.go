@@ -180,13 +180,7 @@ func TestKerasFitFrozen(t *testing.T) {
 		enc,
 	}
 	dir := t.TempDir()
-	k3 := runKerasFit(t, dir, cases)
-	k2dir := filepath.Join(dir, "tf_keras")
-	k2 := runKerasFit(t, k2dir, cases, "--tf-keras", "--init-from", dir)
-	for _, j := range []struct {
-		name, dir, ext string
-		res            *kerasResults
-	}{{"keras3", dir, ".init.keras", k3}, {"tf_keras", k2dir, ".init.h5", k2}} {
+	for _, j := range runKerasJudges(t, dir, cases) {
 		t.Run(j.name, func(t *testing.T) {
 			t.Logf("judge: Keras %s on TensorFlow %s", j.res.Keras, j.res.TensorFlow)
 			for _, c := range cases {

@@ -197,6 +197,24 @@ type kerasResults struct {
 
 // runKerasFit writes cases to dir, runs keras_fit.py there (one Python
 // process for all cases) and returns its results.
+// kerasJudge is one Keras that trained the cases: its name, the folder
+// of its results and of the initial model it saved (extension ext, the
+// file aekit starts from), and the results.
+type kerasJudge struct {
+	name, dir, ext string
+	res            *kerasResults
+}
+
+// runKerasJudges trains cases with Keras 3 in dir and with tf-keras
+// (Keras 2) in dir/tf_keras from Keras 3's initial weights.
+func runKerasJudges(t *testing.T, dir string, cases []kerasFitCase) []kerasJudge {
+	t.Helper()
+	k3 := runKerasFit(t, dir, cases)
+	k2dir := filepath.Join(dir, "tf_keras")
+	k2 := runKerasFit(t, k2dir, cases, "--tf-keras", "--init-from", dir)
+	return []kerasJudge{{"keras3", dir, ".init.keras", k3}, {"tf_keras", k2dir, ".init.h5", k2}}
+}
+
 func runKerasFit(t *testing.T, dir string, cases []kerasFitCase, extra ...string) *kerasResults {
 	t.Helper()
 	py := interop.Python(t, "keras", "tensorflow")
@@ -341,15 +359,9 @@ func TestKerasFit(t *testing.T) {
 	if !partial {
 		t.Error("no case has a partial last batch")
 	}
-	k3 := runKerasFit(t, dir, cases)
-	k2dir := filepath.Join(dir, "tf_keras")
-	k2 := runKerasFit(t, k2dir, cases, "--tf-keras", "--init-from", dir)
 	// aekit starts from the file each judge saved: Keras 3's .keras, or
 	// tf-keras's legacy .h5 (from which it takes Keras 2 semantics).
-	for _, j := range []struct {
-		name, dir, ext string
-		res            *kerasResults
-	}{{"keras3", dir, ".init.keras", k3}, {"tf_keras", k2dir, ".init.h5", k2}} {
+	for _, j := range runKerasJudges(t, dir, cases) {
 		t.Run(j.name, func(t *testing.T) {
 			t.Logf("judge: Keras %s on TensorFlow %s", j.res.Keras, j.res.TensorFlow)
 			for _, c := range cases {
