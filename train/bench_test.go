@@ -36,7 +36,7 @@ func benchModelSteps(b *testing.B, m *runtime.Model, threads int, x []float32, r
 	}
 	defer nt.close()
 	opt := &Adam{}
-	slots := newSlots(opt, len(nt.params))
+	slots := nt.newSlots(opt)
 	idx := permutations(1, rows, 1)[0]
 	xd := Slice(x, in)
 	batches := rows / batch

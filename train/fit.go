@@ -268,7 +268,7 @@ func prepare(ctx context.Context, m *runtime.Model, train, val Set, cfg Config) 
 	if cfg.Times != nil {
 		nt.timeSteps(cfg.Times)
 	}
-	r.slots = newSlots(cfg.Optimizer, len(nt.params))
+	r.slots = nt.newSlots(cfg.Optimizer)
 	r.hist = &History{StoppedEpoch: -1, BestEpoch: -1}
 	r.st = runState{epoch: cfg.InitialEpoch, es: esState{Best: math.Inf(1), BestEpoch: -1}}
 	r.rng, r.pcg = order.New(cfg.Seed)
@@ -556,13 +556,13 @@ func (s *esState) step(es *EarlyStopping, cur float64, epoch int, params []float
 	return s.Wait >= es.Patience && epoch > 0
 }
 
-// newSlots returns o's state vectors for n weights, each filled with its
-// initial value.
-func newSlots(o Optimizer, n int) [][]float32 {
+// newSlots returns o's state vectors for nt's weights, each filled with
+// its initial value, from nt's arena.
+func (nt *net) newSlots(o Optimizer) [][]float32 {
 	initial := o.slots()
 	slots := make([][]float32, len(initial))
 	for i, v := range initial {
-		slots[i] = make([]float32, n)
+		slots[i] = nt.arena.Float32s(len(nt.params))
 		fill(slots[i], v)
 	}
 	return slots

@@ -28,7 +28,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 			f.Fatal(err)
 		}
 		_, pcg := order.New(1)
-		ck := newCheckpoint(m, &cfg, newSlots(o, len(nt.params)), &History{}, &runState{}, pcg, DataFingerprint{}, 0)
+		ck := newCheckpoint(m, &cfg, nt.newSlots(o), &History{}, &runState{}, pcg, DataFingerprint{}, 0)
 		nt.close()
 		if err := ck.Write(&buf); err != nil {
 			f.Fatal(err)

@@ -198,7 +198,7 @@ func TestNoiseStepAllocs(t *testing.T) {
 		xd := Slice(x, 64)
 		idx := permutations(1, 300, 1)[0]
 		opt := &Adam{}
-		slots := newSlots(opt, len(nt.params))
+		slots := nt.newSlots(opt)
 		step := func() {
 			nt.arm(opt, opt.consts(nt.iter), slots)
 			nt.batch(xd, xd, idx, 40, 32, true)

@@ -216,7 +216,7 @@ func stepAllocs(t *testing.T, build func() *runtime.Model) {
 		x := Slice(randData(1, 100*64), 64)
 		idx := permutations(1, 100, 1)[0]
 		opt := &Adam{}
-		slots := newSlots(opt, len(nt.params))
+		slots := nt.newSlots(opt)
 		step := func() {
 			nt.arm(opt, opt.consts(nt.iter), slots)
 			nt.batch(x, x, idx, 40, 32, true)

@@ -114,7 +114,7 @@ func TestStridedMatchesPacked(t *testing.T) {
 					}
 				}
 				opt := &Adam{}
-				slots := newSlots(opt, len(nt.params))
+				slots := nt.newSlots(opt)
 				xd := Slice(x, 784)
 				idx := permutations(3, rows, 1)[0]
 				for it := range rows / batch {

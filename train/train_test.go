@@ -116,7 +116,7 @@ func TestStepAllocs(t *testing.T) {
 		x := Slice(randData(1, 100*64), 64)
 		idx := permutations(1, 100, 1)[0]
 		opt := &Adam{}
-		slots := newSlots(opt, len(nt.params))
+		slots := nt.newSlots(opt)
 		it := int64(0)
 		step := func() {
 			nt.arm(opt, opt.consts(it), slots)
@@ -688,7 +688,7 @@ func TestFusedUpdateMatchesOnePass(t *testing.T) {
 				}
 				defer nt.close()
 				nets[k] = nt
-				slots[k] = newSlots(opt, len(nt.params))
+				slots[k] = nt.newSlots(opt)
 			}
 			for it := int64(0); it < 6; it++ {
 				start := int(it%3) * 64

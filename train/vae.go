@@ -484,8 +484,8 @@ func newVAERun(v *VAE, cfg Config, maxB int) (*vaeRun, error) {
 		return bad("the VAE decoder must start with a Dense or noise layer")
 	}
 	enc.seed, dec.seed = cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15
-	vr.encSlots = newSlots(cfg.Optimizer, len(enc.params))
-	vr.decSlots = newSlots(cfg.Optimizer, len(dec.params))
+	vr.encSlots = enc.newSlots(cfg.Optimizer)
+	vr.decSlots = dec.newSlots(cfg.Optimizer)
 	vr.eps = make([]float32, maxB*v.Latent)
 	vr.gz = make([]float32, maxB*v.Latent)
 	dec.setInputGrad(vr.gz)

@@ -6,10 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hugePage is the size of a transparent huge page on the platforms aekit
-// runs on (x86-64, arm64 with 4 KiB base pages).
-const hugePage = 2 << 20
-
 // advise asks for huge pages for the whole 2 MiB-aligned pages inside s,
 // which make has just returned, all zero. Memory the Go heap reuses has
 // been touched before, and touched 4 KiB pages stay 4 KiB pages whatever

@@ -103,3 +103,37 @@ func needTHP(t *testing.T) {
 		t.Skipf("transparent huge pages are off or unknown here (%q, %v): nothing to ask for", strings.TrimSpace(string(mode)), err)
 	}
 }
+
+// TestArenaHugePages checks that an Arena's block, made where a freed
+// array had been touched in 4 KiB pages, is backed by huge pages once its
+// slices are written, and reads as zeros.
+func TestArenaHugePages(t *testing.T) {
+	needTHP(t)
+	const n = 16 * hugePage / 4
+	old := make([]float32, n)
+	for i := range old {
+		old[i] = 1
+	}
+	old = nil
+	runtime.GC()
+	runtime.GC()
+	a := NewArena(n)
+	var mid uintptr
+	for range 8 {
+		s := a.Float32s(hugePage / 4)
+		for i := range s {
+			if s[i] != 0 {
+				t.Fatalf("value %d is %v, want 0", i, s[i])
+			}
+			s[i] = 2
+		}
+		mid = uintptr(unsafe.Pointer(&s[len(s)/2]))
+	}
+	kb, err := anonHugeKB(mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kb < 8*hugePage/1024/2 {
+		t.Errorf("16 MiB written in an arena: %d kB of its mapping in huge pages, want at least half", kb)
+	}
+}

@@ -1,6 +1,7 @@
 // Package bigmem allocates the large float32 arrays that aekit reads at
-// random, such as a data set whose shuffled rows training gathers, so that
-// Linux backs them with transparent huge pages.
+// random, such as a data set whose shuffled rows training gathers
+// (Float32s), and the buffers a training step works on together (Arena),
+// so that Linux backs them with transparent huge pages.
 //
 // A training step of the deep benchmark model gathers 256 rows of 3 KiB
 // from 60,000, each from another page. Measured in `aekit bench --peak`
@@ -15,4 +16,11 @@
 // gets. The kernel backs memory with huge pages on its own only in
 // "always" mode; in the common "madvise" mode it has to be asked before
 // the memory is first touched, which is what Float32s does.
+//
+// A step's own buffers are smaller but read with strides: the weight
+// gradient xᵀ·δ walks down the batch's columns, one row (3 KiB for 784
+// values) a step, so a 4 KiB page a row. The same deep model's step with
+// its batch, activations, gradients, packed weights and Adam's moments
+// carved from one Arena trained 3–8% faster at 1 thread and 5–14% at 2
+// (three interleaved runs, the same machine; 784-32-784 −1 to +5%).
 package bigmem

@@ -45,6 +45,15 @@ const MaxPanel = 32
 // any micro-kernel, for callers that bound their memory before packing.
 func PackedWidth(n int) int { return (n + MaxPanel - 1) / MaxPanel * MaxPanel }
 
+// Reserve gives p the memory of buf, from buf[0] up to its capacity, for
+// the values that Pack, Resize and PackRows store next, when they fit
+// (at most k·PackedWidth(n) for a k×n matrix); it discards what p held.
+// A caller that keeps the buffers a training step works on together
+// (in huge pages) places p's values with them this way.
+func (p *Packed) Reserve(buf []float32) {
+	p.data = buf[:0]
+}
+
 // K returns the number of rows of the packed matrix (k×n).
 func (p *Packed) K() int { return p.k }
 

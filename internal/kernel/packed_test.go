@@ -208,6 +208,35 @@ func TestGemmPackedTrans(t *testing.T) {
 	}
 }
 
+// TestPackedReserve checks that Pack and Resize store into the memory
+// Reserve gives them when it is large enough (k·PackedWidth(n) values),
+// with the values Pack stores without it, and allocate otherwise.
+func TestPackedReserve(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, sh := range [][2]int{{1, 1}, {5, 33}, {64, 10}, {128, 784}} {
+		k, n := sh[0], sh[1]
+		b := randMat(r, k, n, 1)
+		var p, q Packed
+		buf := make([]float32, k*PackedWidth(n)+3)
+		p.Reserve(buf)
+		if got := testing.AllocsPerRun(1, func() { p.Pack(k, n, b, n, false) }); got != 0 {
+			t.Errorf("%v: Pack into reserved memory: %v allocations", sh, got)
+		}
+		if &p.data[0] != &buf[0] {
+			t.Errorf("%v: Pack did not store into the reserved memory", sh)
+		}
+		q.Pack(k, n, b, n, false)
+		if err := sameBits(p.data, q.data); err != nil {
+			t.Errorf("%v: %v", sh, err)
+		}
+		p.Reserve(make([]float32, 1))
+		p.Resize(k, n)
+		if len(p.data) != len(q.data) {
+			t.Errorf("%v: Resize after a short Reserve: %d values, want %d", sh, len(p.data), len(q.data))
+		}
+	}
+}
+
 // TestGemmPackedNoAllocs checks that GemmPacked and re-packing into the
 // same Packed allocate nothing.
 func TestGemmPackedNoAllocs(t *testing.T) {
