@@ -11,7 +11,8 @@ latency per call (µs) is shown as well. The last two columns are aekit's
 median GFLOP/s of the case's products over the whole case and its fraction of
 threads × the peak, and, for training, the products' own rate (their FLOPs
 per second of the time spent inside them, per thread) and its fraction of one
-core's peak.
+core's peak; then where the training steps went, and each training
+product's own rate (the `bench product` lines).
 """
 import os
 import re
@@ -20,11 +21,12 @@ import sys
 
 LINE = re.compile(r"^bench (train|infer) model=(\w+) threads=(\d+) batch=(\d+) samples_per_s=([\d.]+)(?: latency_us=([\d.]+))?(?: gflops=([\d.]+) peak_frac=([\d.]+))?(?: products_gflops=([\d.]+) products_peak_frac=([\d.]+) (.*))?$")
 LIMIT = re.compile(r"^bench (peak|sgemm) (.*)$")
+PRODUCT = re.compile(r"^bench product model=(\w+) threads=(\d+) layer=(\S+) kind=(\w+) m=(\d+) n=(\d+) k=(\d+) gflops=([\d.]+) peak_frac=([\d.]+) share=([\d.]+)$")
 TOOLS = ("aekit", "torch", "ort")
 ORDER = {"seed": 0, "ae784": 1, "deep": 2}
 
 
-def read(path, fracs=None, limits=None, prods=None, steps=None):
+def read(path, fracs=None, limits=None, prods=None, steps=None, byprod=None):
     out = {}
     if not os.path.exists(path):
         return out
@@ -40,6 +42,12 @@ def read(path, fracs=None, limits=None, prods=None, steps=None):
                     prods.setdefault(key, []).append((float(m[9]), float(m[10])))
                     if steps is not None:
                         steps.setdefault(key, []).append({k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", m[11])})
+                continue
+            m = PRODUCT.match(line.strip())
+            if m:
+                if byprod is not None:
+                    key = (m[1], int(m[2]), m[3], m[4], f"{m[5]}×{m[6]}×{m[7]}")
+                    byprod.setdefault(key, []).append((float(m[8]), float(m[9]), float(m[10])))
                 continue
             m = LIMIT.match(line.strip())
             if m and limits is not None:
@@ -89,9 +97,10 @@ def ratio(a, b):
 
 def main():
     d = sys.argv[1]
-    fracs, limits, prods, steps = {}, {}, {}, {}
+    fracs, limits, prods, steps, byprod = {}, {}, {}, {}, {}
     data = {t: read(os.path.join(d, t + ".txt"), fracs if t == "aekit" else None, limits if t == "aekit" else None,
-                    prods if t == "aekit" else None, steps if t == "aekit" else None) for t in TOOLS}
+                    prods if t == "aekit" else None, steps if t == "aekit" else None,
+                    byprod if t == "aekit" else None) for t in TOOLS}
     hdr = os.path.join(d, "header.txt")
     if os.path.exists(hdr):
         print(open(hdr).read().rstrip())
@@ -121,6 +130,18 @@ def main():
             v = steps[k]
             mid = lambda f: statistics.median(x.get(f, 0) for x in v)
             print(f"| {k[0]} {k[1]} threads={k[2]} | {mid('step_us'):,.0f} | " + " | ".join(f"{mid(f):.0%}" for f in ("data", "forward", "loss", "backward", "weights", "products")) + " |")
+
+    if byprod:
+        print()
+        print("aekit's training products one by one (medians over the runs; GFLOP/s per thread, fraction of one core's peak, share of the time in all products):")
+        print()
+        print("| model, threads | layer | product | m×n×k | GFLOP/s | fraction of peak | share of product time |")
+        print("|---|---|---|---|---|---|---|")
+        for k in byprod:  # in the order of the step, model by model
+            v = byprod[k]
+            mid = lambda i: statistics.median(x[i] for x in v)
+            name = {"forward": "x·W", "backward": "δ·Wᵀ", "weights": "xᵀ·δ"}.get(k[3], k[3])
+            print(f"| {k[0]} threads={k[1]} | {k[2]} | {name} | {k[4]} | {mid(0):.1f} | {mid(1):.0%} | {mid(2):.0%} |")
 
 
 if __name__ == "__main__":

@@ -353,6 +353,38 @@ func DescribeKeras(path string, opts *Options) (*keras.Description, *Info, error
 	return d, &Info{Format: Keras, Keras: ki}, nil
 }
 
+// DescribeKerasReader is DescribeKeras on a Keras model read from r
+// (standard input), at most 4 GiB of it; input that is not Keras fails as
+// keras.Describe fails.
+func DescribeKerasReader(r io.Reader, opts *Options) (*keras.Description, *Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.Output != "" || opts.Layer != "" || opts.ZeroWeights {
+		return nil, nil, &OptionError{Option: "Output", Reason: "(and Layer, ZeroWeights) do not apply to a description"}
+	}
+	k := opts.Keras
+	k.Arch, k.ArchJSON, k.Model = opts.Arch, nil, opts.Model
+	d, ki, err := keras.Describe(r, &k)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, &Info{Format: Keras, Keras: ki}, nil
+}
+
+// DescribeONNXReader is DescribeONNX on an ONNX model read from r
+// (standard input), at most 2 GiB of it (onnx.Describe).
+func DescribeONNXReader(r io.Reader, opts *Options) (*onnx.Description, *Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	d, oi, err := onnx.Describe(r, &opts.ONNX)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, &Info{Format: ONNX, ONNX: oi}, nil
+}
+
 // DescribeONNX describes the graph in the named ONNX file as it is, node
 // by node, marking the node aekit's reader stops at (onnx.DescribeFile),
 // for a program that lists models it may not read (aekit inspect). opts's

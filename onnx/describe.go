@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
@@ -63,6 +64,23 @@ func DescribeFile(name string, opt *ReadOptions) (*Description, *Info, error) {
 	}
 	return d, info, nil
 }
+
+// Describe describes the ONNX graph read from r, as DescribeFile does a
+// file's: at most 2 GiB (the protobuf limit) are read, and a larger input
+// fails with ErrTooLarge.
+func Describe(r io.Reader, opt *ReadOptions) (*Description, *Info, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxDescribe+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b) > maxDescribe {
+		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrTooLarge, maxDescribe)
+	}
+	return describe(b, opt)
+}
+
+// maxDescribe bounds the input Describe reads: 2 GiB, the protobuf limit.
+const maxDescribe = 2 << 30
 
 // describe describes the model in b, running the reader to find the node
 // it stops at.

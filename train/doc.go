@@ -139,7 +139,11 @@
 //
 // Config.Times measures where a run's steps go (StepTimes: reading the
 // rows, forward, loss, backward, weight gradients and update, and the
-// products' own rate); `aekit bench --peak` prints it. The shuffled
+// products' own rate, product by product); `aekit bench --peak` prints
+// it. A step's own buffers (the batch, activations and gradients, packed
+// kernels, Adam's moments) come from one arena in 2 MiB pages when they
+// pass 4 MiB (internal/bigmem): the weight gradient xᵀ·δ reads the
+// batch's columns a row, a 4 KiB page, at a time. The shuffled
 // gather of in-memory rows costs a page walk a row; with the array in
 // 4 KiB pages the Go heap had used before, that was about three times
 // the copy itself for 784-wide rows: aekit's loaders (package npy)

@@ -97,7 +97,16 @@ func ExampleStepTimes() {
 	// layers and δ·Wᵀ of the second: 5 × 784·32 multiply-adds.
 	fmt.Println(st.Steps, st.ProductFLOPs, st.ProductFLOPs == 2*5*784*32*1000)
 	fmt.Println(st.Products > 0 && st.Products <= st.Total, st.ProductGFLOPS() > 0)
+	// Product by product, in the step's order.
+	for _, p := range st.ByProduct {
+		fmt.Println(p.Layer, p.Kind, p.M, p.N, p.K, p.FLOPs)
+	}
 	// Output:
 	// 4 2.5088e+08 true
 	// true true
+	// dense forward 256 32 784 5.0176e+07
+	// dense weights 784 32 256 5.0176e+07
+	// dense_1 forward 256 784 32 5.0176e+07
+	// dense_1 backward 256 32 784 5.0176e+07
+	// dense_1 weights 32 784 256 5.0176e+07
 }

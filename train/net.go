@@ -125,8 +125,9 @@ type net struct {
 	// times, when not nil, receives each training step's time by phase,
 	// prod each thread's product time within the step (steptimes.go).
 	times *StepTimes
-	ph    StepTimes // the phases of the step being timed
-	prod  []prodClock
+	ph    StepTimes     // the phases of the step being timed
+	prod  [][]prodClock // per thread, per op and product site
+	sites []int         // the sites of ph.ByProduct's entries
 }
 
 // newNet flattens m and points its Dense layers' Kernel and Bias at one
@@ -422,7 +423,7 @@ func (nt *net) bindOp(o *op) {
 			default:
 				kernel.GemmPacked(rows, x, o.in, &o.pw, z, o.out, o.b, kernel.Act{})
 			}
-			nt.product(c, t0, rows, o.out, o.in)
+			nt.product(c, o, siteForward, t0, rows, o.out, o.in)
 			if !o.logits && !inPlace {
 				kernel.BiasActTo(ka, a, z, rows, o.out, nil)
 			}
@@ -432,7 +433,7 @@ func (nt *net) bindOp(o *op) {
 				e := min(r+blockRows, hi)
 				kernel.Gemm(false, false, e-r, o.out, o.in, 1, o.x[r*o.in:e*o.in], o.in, o.w, o.out, 0, o.z[r*o.out:e*o.out], o.out)
 			}
-			nt.product(c, t0, rows, o.out, o.in)
+			nt.product(c, o, siteForward, t0, rows, o.out, o.in)
 			switch {
 			case o.logits:
 				// The loss reads the logits z.
@@ -488,7 +489,7 @@ func (nt *net) bindOp(o *op) {
 				kernel.Gemm(false, true, e-r, o.in, o.out, 1, o.g[r*o.out:e*o.out], o.out, o.w, o.out, 0, o.prevG[r*o.in:e*o.in], o.in)
 			}
 		}
-		nt.product(c, t0, hi-lo, o.in, o.out)
+		nt.product(c, o, siteBackward, t0, hi-lo, o.in, o.out)
 	}
 	// The weight gradient xᵀ·g is in×out: cut it into blocks of rows of
 	// the kernel when it has enough of them, else into blocks of columns,
@@ -509,7 +510,7 @@ func (nt *net) bindOp(o *op) {
 				default:
 					kernel.Gemm(true, false, e-r, o.out, n, 1, o.x[r:], o.in, o.g, o.out, 0, o.dw[r*o.out:e*o.out], o.out)
 				}
-				nt.product(c, t0, e-r, o.out, n)
+				nt.product(c, o, siteWeights, t0, e-r, o.out, n)
 				if o.reg != nil && !o.reg.Kernel.IsZero() {
 					regGrad(o.reg.Kernel, o.dw[r*o.out:e*o.out], o.w[r*o.out:e*o.out], 1)
 				}
@@ -534,7 +535,7 @@ func (nt *net) bindOp(o *op) {
 				default:
 					kernel.Gemm(true, false, o.in, e-j, n, 1, o.x, o.in, o.g[j:], o.out, 0, o.dw[j:], o.out)
 				}
-				nt.product(c, t0, o.in, e-j, n)
+				nt.product(c, o, siteWeights, t0, o.in, e-j, n)
 			}
 			// The update of this thread's columns, after all of
 			// them: one call per row of the kernel (or one for the

@@ -40,6 +40,38 @@ type StepTimes struct {
 	// ProductFLOPs is those products' floating-point operations, 2 per
 	// multiply-add.
 	ProductFLOPs float64
+	// ByProduct is Products and ProductFLOPs product by product: each
+	// Dense layer's forward product, then its δ·Wᵀ and xᵀ·δ where the
+	// step computes them, layer by layer in the model's order. Its
+	// entries' times and FLOPs add up to Products and ProductFLOPs.
+	ByProduct []ProductTime
+}
+
+// ProductTime is the time one matrix product of a training step took over
+// the timed steps (StepTimes.ByProduct).
+type ProductTime struct {
+	// Layer is the Dense layer's name.
+	Layer string
+	// Kind is "forward" (x·W, with its fused bias and activation),
+	// "backward" (δ·Wᵀ, the gradient of the layer's input) or "weights"
+	// (xᵀ·δ, the kernel's gradient).
+	Kind string
+	// M, N and K are the product's shape in a step of a full batch: an
+	// M×N result over K (the batch's rows are M, or K for "weights").
+	M, N, K int
+	// Time is the time spent in it, summed over threads; FLOPs its
+	// floating-point operations, 2 per multiply-add.
+	Time  time.Duration
+	FLOPs float64
+}
+
+// GFLOPS returns the product's rate, FLOPs per second of Time, in GFLOP/s
+// per thread; 0 before it was timed.
+func (p *ProductTime) GFLOPS() float64 {
+	if p.Time <= 0 {
+		return 0
+	}
+	return p.FLOPs / p.Time.Seconds() / 1e9
 }
 
 // ProductGFLOPS returns the products' rate, ProductFLOPs per second of
@@ -51,8 +83,26 @@ func (s *StepTimes) ProductGFLOPS() float64 {
 	return s.ProductFLOPs / s.Products.Seconds() / 1e9
 }
 
-// Add adds o's steps, times and FLOPs to s.
+// Add adds o's steps, times and FLOPs to s; s's ByProduct takes o's
+// entries when it has none, and adds them entry by entry when it has as
+// many (the steps of one model), else it is cleared.
 func (s *StepTimes) Add(o *StepTimes) {
+	switch {
+	case len(s.ByProduct) == 0 && s.Steps == 0:
+		s.ByProduct = append(s.ByProduct, o.ByProduct...)
+	case len(s.ByProduct) == len(o.ByProduct):
+		for i := range s.ByProduct {
+			p, q := &s.ByProduct[i], &o.ByProduct[i]
+			if p.Layer != q.Layer || p.Kind != q.Kind {
+				s.ByProduct = nil
+				break
+			}
+			p.Time += q.Time
+			p.FLOPs += q.FLOPs
+		}
+	default:
+		s.ByProduct = nil
+	}
 	s.Steps += o.Steps
 	s.Total += o.Total
 	s.Data += o.Data
@@ -64,18 +114,50 @@ func (s *StepTimes) Add(o *StepTimes) {
 	s.ProductFLOPs += o.ProductFLOPs
 }
 
-// prodClock is one thread's product time and FLOPs within a step, on a
-// cache line of its own.
+// prodClock is one product's time and FLOPs within a step, in one
+// thread.
 type prodClock struct {
 	d     time.Duration
 	flops float64
-	_     [48]byte
 }
 
+// The products of a Dense op, as indices of its sites (op.site).
+const (
+	siteForward = iota
+	siteBackward
+	siteWeights
+	sitesPerOp
+)
+
 // timeSteps makes nt add each training step's times to s
-// (Config.Times), each of its threads timing its products.
+// (Config.Times), each of its threads timing its products: every op has
+// sitesPerOp clocks per thread, each thread's on cache lines of their
+// own.
 func (nt *net) timeSteps(s *StepTimes) {
-	nt.times, nt.prod = s, make([]prodClock, nt.pool.t)
+	nt.times = s
+	nt.prod = make([][]prodClock, nt.pool.t)
+	n := len(nt.ops) * sitesPerOp
+	for c := range nt.prod {
+		nt.prod[c] = make([]prodClock, n+4)[:n] // 4 spare: 64 bytes to the next thread's
+	}
+	nt.ph.ByProduct = nt.ph.ByProduct[:0]
+	nt.sites = nt.sites[:0]
+	for i, o := range nt.ops {
+		if !o.dense {
+			continue
+		}
+		add := func(site int, kind string, m, n, k int) {
+			nt.sites = append(nt.sites, i*sitesPerOp+site)
+			nt.ph.ByProduct = append(nt.ph.ByProduct, ProductTime{Layer: o.layer.Name, Kind: kind, M: m, N: n, K: k})
+		}
+		add(siteForward, "forward", nt.maxB, o.out, o.in)
+		if o.prevG != nil {
+			add(siteBackward, "backward", nt.maxB, o.in, o.out)
+		}
+		if !o.frozen {
+			add(siteWeights, "weights", o.in, o.out, nt.maxB)
+		}
+	}
 }
 
 // clock returns the time now when nt times its products, else the zero
@@ -88,12 +170,12 @@ func (nt *net) clock() time.Time {
 }
 
 // product adds the product thread c started at t0 (clock), an m×n result
-// over k, to the thread's product time.
-func (nt *net) product(c int, t0 time.Time, m, n, k int) {
+// over k, to the thread's time of op o's product site (siteForward …).
+func (nt *net) product(c int, o *op, site int, t0 time.Time, m, n, k int) {
 	if nt.times == nil {
 		return
 	}
-	p := &nt.prod[c]
+	p := &nt.prod[c][o.index*sitesPerOp+site]
 	p.d += time.Since(t0)
 	p.flops += 2 * float64(m) * float64(n) * float64(k)
 }
@@ -114,8 +196,14 @@ func (nt *net) phase(d *time.Duration, f func(c, t int)) {
 // loss that is not finite, an evaluation batch) left in nt.ph and
 // nt.prod.
 func (nt *net) startStep() {
-	nt.ph = StepTimes{}
-	clear(nt.prod)
+	by := nt.ph.ByProduct
+	for i := range by {
+		by[i].Time, by[i].FLOPs = 0, 0
+	}
+	nt.ph = StepTimes{ByProduct: by}
+	for _, p := range nt.prod {
+		clear(p)
+	}
 }
 
 // endStep adds a training step, which started at t0, to nt.times: its
@@ -123,9 +211,14 @@ func (nt *net) startStep() {
 func (nt *net) endStep(t0 time.Time) {
 	ph := &nt.ph
 	ph.Steps, ph.Total = 1, time.Since(t0)
-	for i := range nt.prod {
-		ph.Products += nt.prod[i].d
-		ph.ProductFLOPs += nt.prod[i].flops
+	for j, site := range nt.sites {
+		bp := &ph.ByProduct[j]
+		for _, p := range nt.prod {
+			bp.Time += p[site].d
+			bp.FLOPs += p[site].flops
+		}
+		ph.Products += bp.Time
+		ph.ProductFLOPs += bp.FLOPs
 	}
 	nt.times.Add(ph)
 }

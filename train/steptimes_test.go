@@ -72,5 +72,45 @@ func TestStepTimes(t *testing.T) {
 		if g := st.ProductGFLOPS(); g <= 0 {
 			t.Errorf("threads=%d: ProductGFLOPS %v", threads, g)
 		}
+		// Product by product: each layer's forward product, δ·Wᵀ past
+		// the first layer, xᵀ·δ for the encoder's (not frozen) layers,
+		// in the step's order, each with its shape's FLOPs over the
+		// rows trained, together the totals.
+		type want struct {
+			kind    string
+			m, n, k int
+		}
+		var wants []want
+		for i := 0; i+1 < len(widths); i++ {
+			in, out := widths[i], widths[i+1]
+			wants = append(wants, want{"forward", batch, out, in})
+			if i > 0 {
+				wants = append(wants, want{"backward", batch, in, out})
+			}
+			if i < 2 {
+				wants = append(wants, want{"weights", in, out, batch})
+			}
+		}
+		if len(st.ByProduct) != len(wants) {
+			t.Fatalf("threads=%d: %d products, want %d: %+v", threads, len(st.ByProduct), len(wants), st.ByProduct)
+		}
+		var sumT time.Duration
+		var sumF float64
+		for i, w := range wants {
+			p := st.ByProduct[i]
+			if p.Kind != w.kind || p.M != w.m || p.N != w.n || p.K != w.k || p.Layer == "" {
+				t.Errorf("threads=%d: product %d is %+v, want %+v", threads, i, p, w)
+			}
+			// The batch's rows are m, or k for a weight gradient.
+			f := 2 * float64(w.m*w.n*w.k) / batch * float64(epochs*nTrain)
+			if p.FLOPs != f || p.Time <= 0 || p.GFLOPS() <= 0 {
+				t.Errorf("threads=%d: product %d (%s %s): %v FLOPs in %v, want %v", threads, i, p.Layer, p.Kind, p.FLOPs, p.Time, f)
+			}
+			sumT += p.Time
+			sumF += p.FLOPs
+		}
+		if sumT != st.Products || sumF != st.ProductFLOPs {
+			t.Errorf("threads=%d: products add up to %v and %v FLOPs, want %v and %v", threads, sumT, sumF, st.Products, st.ProductFLOPs)
+		}
 	}
 }

@@ -58,7 +58,14 @@ thread) and its fraction of the best peak; the mean step in µs; the
 fraction of the step's wall-clock time in reading the rows and re-packing
 the weights, the forward pass, the loss, the backward pass (activations'
 δ, δ·Wᵀ) and the weight gradients with the update; and the fraction of
-the threads' time spent inside the products (train.StepTimes).`
+the threads' time spent inside the products (train.StepTimes). It is
+followed by a line per matrix product of the step, in the step's order:
+
+  bench product model=<name> threads=<n> layer=<name> kind=<forward|backward|weights> m=<m> n=<n> k=<k> gflops=<x> peak_frac=<x> share=<f>
+
+its Dense layer and kind (x·W, δ·Wᵀ or xᵀ·δ), its shape (an m×n result over
+k), its rate per thread and fraction of the best peak, and its share of the
+time spent in all the products.`
 
 // benchFlags are the parsed flags of aekit bench.
 type benchFlags struct {
@@ -180,8 +187,10 @@ func (f *benchFlags) resolve() (*benchrun.Config, error) {
 func runBench(c *benchrun.Config, stdout, stderr io.Writer) error {
 	var werr error
 	report := func(r benchrun.Result) {
-		if _, err := fmt.Fprintln(stdout, benchLine(r, c.Peak)); err != nil && werr == nil {
-			werr = err
+		for _, line := range append([]string{benchLine(r, c.Peak)}, productLines(r)...) {
+			if _, err := fmt.Fprintln(stdout, line); err != nil && werr == nil {
+				werr = err
+			}
 		}
 	}
 	note := func(s string) { fmt.Fprintf(stderr, "# data: %s\n", s) }
@@ -218,6 +227,25 @@ func benchLine(r benchrun.Result, withFLOPs bool) string {
 			st.Loss.Seconds()/tot, st.Backward.Seconds()/tot, st.Weights.Seconds()/tot, st.Products.Seconds()/(tot*float64(r.Threads)))
 	}
 	return s
+}
+
+// productLines formats the products of a training case with step times
+// (--peak) as bench's product lines, one per product in the order of the
+// step: its layer, kind and shape, its rate per thread, its fraction of
+// one core's best peak, and its share of the time in all the products.
+func productLines(r benchrun.Result) []string {
+	st := r.Steps
+	if st == nil || st.Products <= 0 || r.ProductPeakFrac <= 0 {
+		return nil
+	}
+	peak := st.ProductGFLOPS() / r.ProductPeakFrac
+	var lines []string
+	for i := range st.ByProduct {
+		p := &st.ByProduct[i]
+		lines = append(lines, fmt.Sprintf("bench product model=%s threads=%d layer=%s kind=%s m=%d n=%d k=%d gflops=%.1f peak_frac=%.3f share=%.3f",
+			r.Model, r.Threads, p.Layer, p.Kind, p.M, p.N, p.K, p.GFLOPS(), p.GFLOPS()/peak, p.Time.Seconds()/st.Products.Seconds()))
+	}
+	return lines
 }
 
 // jsonLines turns the result lines of bench ("bench KIND key=value ...")

@@ -192,9 +192,26 @@ func TestBenchPeakFormat(t *testing.T) {
 	sgemmRe := regexp.MustCompile(`^bench sgemm impl=([a-z0-9-]+) m=([0-9]+) n=([0-9]+) k=([0-9]+) gflops=([0-9.]+) peak_frac=([0-9.]+)$`)
 	caseRe := regexp.MustCompile(`^bench (train|infer) model=seed threads=([12]) batch=(1|256) samples_per_s=([0-9]+)(?: latency_us=[0-9.]+)? gflops=([0-9.]+) peak_frac=([0-9.]+)(.*)$`)
 	stepsRe := regexp.MustCompile(`^ products_gflops=([0-9.]+) products_peak_frac=([0-9.]+) step_us=([0-9]+) data=([0-9.]+) forward=([0-9.]+) loss=([0-9.]+) backward=([0-9.]+) weights=([0-9.]+) products=([0-9.]+)$`)
+	productRe := regexp.MustCompile(`^bench product model=seed threads=([12]) layer=([a-z0-9_]+) kind=(forward|backward|weights) m=([0-9]+) n=([0-9]+) k=([0-9]+) gflops=([0-9.]+) peak_frac=([0-9.]+) share=([0-9.]+)$`)
 	var best float64
 	sgemm := map[string]bool{}
 	cases := 0
+	// The last training line's products' rate and threads, and its
+	// product lines' sum of rate × share (their FLOPs over their time:
+	// the products' rate) and of shares.
+	var lastRate, rateSum, shareSum float64
+	var lastThreads string
+	products := 0
+	checkProducts := func() {
+		if lastRate == 0 {
+			return
+		}
+		if abs64(shareSum-1) > 0.01 || abs64(rateSum-lastRate) > 0.01*lastRate {
+			t.Errorf("threads=%s: product lines' shares add up to %v, their rates weighted by share to %v, want 1 and %v",
+				lastThreads, shareSum, rateSum, lastRate)
+		}
+		lastRate, rateSum, shareSum = 0, 0, 0
+	}
 	spec := benchset.All()[0]
 	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 		num := func(s string) float64 {
@@ -217,6 +234,23 @@ func TestBenchPeakFormat(t *testing.T) {
 			}
 			continue
 		}
+		if m := productRe.FindStringSubmatch(line); m != nil {
+			products++
+			if m[1] != lastThreads || lastRate == 0 {
+				t.Errorf("%q: a product line not after its training line", line)
+			}
+			g, f, sh := num(m[7]), num(m[8]), num(m[9])
+			if abs64(f-g/best) > 0.001+1e-2*f {
+				t.Errorf("%q: peak_frac is not gflops/%v", line, best)
+			}
+			num(m[4])
+			num(m[5])
+			num(m[6])
+			rateSum += g * sh
+			shareSum += sh
+			continue
+		}
+		checkProducts()
 		if m := caseRe.FindStringSubmatch(line); m != nil {
 			cases++
 			th, sps, g, f := num(m[2]), num(m[4]), num(m[5]), num(m[6])
@@ -251,12 +285,19 @@ func TestBenchPeakFormat(t *testing.T) {
 			if abs64(pf-pg/best) > 0.001+1e-2*pf || sum > 1.01 || num(st[9]) > 1.01 {
 				t.Errorf("%q: products_peak_frac is not products_gflops/%v, or the phases add up to %v", line, best, sum)
 			}
+			lastRate, lastThreads = pg, m[2]
 			continue
 		}
 		t.Errorf("line not in the --peak format: %q", line)
 	}
+	checkProducts()
 	if best == 0 {
 		t.Error("no peak line")
+	}
+	// seed has 4 Dense layers: 4 forward products, 3 backward (not the
+	// first layer's), 4 weight gradients; 2 training cases.
+	if products != 2*11 {
+		t.Errorf("%d product lines, want %d", products, 2*11)
 	}
 	for _, impl := range kernel.ProductImpls() {
 		for _, sh := range []string{"1024x1024x1024", "256x128x784"} {

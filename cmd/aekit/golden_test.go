@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,6 +67,24 @@ func TestGoldenInspect(t *testing.T) {
 				}
 				got := strings.ReplaceAll(stdout.String(), dir, "TMP")
 				golden.Check(t, filepath.Join("testdata", "golden", "inspect", name), []byte(got))
+				// The same model on standard input: the same
+				// description, named "-".
+				in, err := os.Open(c.args[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer in.Close()
+				saved := os.Stdin
+				os.Stdin = in
+				defer func() { os.Stdin = saved }()
+				stdinArgs := append([]string{"inspect", "-"}, args[2:]...)
+				var o, e bytes.Buffer
+				if code := run(stdinArgs, &o, &e); code != exitOK {
+					t.Fatalf("aekit %s < %s: exit %d: %s", strings.Join(stdinArgs, " "), c.args[0], code, e.String())
+				}
+				if want := strings.ReplaceAll(stdout.String(), strconv.Quote(c.args[0]), `"-"`); o.String() != want {
+					t.Errorf("aekit %s < %s:\n%s\nwant\n%s", strings.Join(stdinArgs, " "), c.args[0], o.String(), want)
+				}
 			})
 		}
 	}

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/aekit/aekit/internal/inputfile"
+	"github.com/aekit/aekit/keras"
 	"github.com/aekit/aekit/modelfile"
 	"github.com/aekit/aekit/onnx"
 	"github.com/aekit/aekit/runtime"
@@ -38,16 +41,20 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	// Layers aekit cannot run are listed and marked, not refused.
 	opts.Model, opts.Output, opts.Keras.Describe = *sub, *output, true
-	m, info, err := openWith(pos[0], opts)
+	src, err := inspectSource(pos[0])
+	if err != nil {
+		return fail(stderr, "inspect", err)
+	}
+	m, info, err := src.open(opts)
 	if err != nil {
 		// A model aekit cannot run whole (a graph, a VAE) is listed
 		// from its description.
-		if *output == "" && describable(pos[0], err) {
+		if *output == "" && describable(err) {
 			describe := inspectDescription
 			if errors.Is(err, onnx.ErrUnsupportedOp) {
 				describe = inspectONNXDescription
 			}
-			if ok, perr := describe(pos[0], opts, *asJSON, stdout); ok {
+			if ok, perr := describe(src, opts, *asJSON, stdout); ok {
 				if perr != nil {
 					return fail(stderr, "inspect", perr)
 				}
@@ -58,8 +65,8 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	// A Keras model holding layers aekit cannot run is listed from its
 	// description too, which works out their output shapes.
-	if info.Format == modelfile.Keras && *output == "" && pos[0] != "-" && errors.Is(m.Validate(), runtime.ErrUnsupported) {
-		if ok, perr := inspectDescription(pos[0], opts, *asJSON, stdout); ok {
+	if info.Format == modelfile.Keras && *output == "" && errors.Is(m.Validate(), runtime.ErrUnsupported) {
+		if ok, perr := inspectDescription(src, opts, *asJSON, stdout); ok {
 			if perr != nil {
 				return fail(stderr, "inspect", perr)
 			}
@@ -78,6 +85,62 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	printSummary(stdout, m, info)
 	return exitOK
+}
+
+// modelSource is the model inspect reads: a file, or standard input
+// ("-") read whole, so that a model aekit cannot run is described from
+// the same bytes as a file is.
+type modelSource struct {
+	path  string
+	stdin []byte // standard input's bytes when path is "-"
+}
+
+// inspectSource returns the source of path, reading standard input whole
+// for "-": at most the 4 GiB a Keras file may have and one byte more, for
+// the reader to refuse.
+func inspectSource(path string) (*modelSource, error) {
+	src := &modelSource{path: path}
+	if path != "-" {
+		return src, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(os.Stdin, maxStdinModel+1))
+	if err != nil {
+		return nil, fmt.Errorf("standard input: %w", err)
+	}
+	src.stdin = b
+	return src, nil
+}
+
+// maxStdinModel bounds what inspect reads from standard input: 4 GiB, the
+// largest Keras file aekit reads.
+const maxStdinModel = 4 << 30
+
+// open reads the model with opts, as openWith does.
+func (s *modelSource) open(opts *modelfile.Options) (*runtime.Model, *modelfile.Info, error) {
+	if s.stdin == nil {
+		return openWith(s.path, opts)
+	}
+	m, info, err := modelfile.Read(bytes.NewReader(s.stdin), opts)
+	if err != nil {
+		return nil, nil, flagHint(s.path, fmt.Errorf("standard input: %w", err))
+	}
+	return m, info, nil
+}
+
+// describeKeras describes the Keras model (modelfile.DescribeKeras).
+func (s *modelSource) describeKeras(opts *modelfile.Options) (*keras.Description, *modelfile.Info, error) {
+	if s.stdin == nil {
+		return modelfile.DescribeKeras(s.path, opts)
+	}
+	return modelfile.DescribeKerasReader(bytes.NewReader(s.stdin), opts)
+}
+
+// describeONNX describes the ONNX graph (modelfile.DescribeONNX).
+func (s *modelSource) describeONNX(opts *modelfile.Options) (*onnx.Description, *modelfile.Info, error) {
+	if s.stdin == nil {
+		return modelfile.DescribeONNX(s.path, opts)
+	}
+	return modelfile.DescribeONNXReader(bytes.NewReader(s.stdin), opts)
 }
 
 // isCheckpointFile tells whether name starts as an aekit training

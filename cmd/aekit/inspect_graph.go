@@ -17,10 +17,10 @@ import (
 // describable tells whether inspect describes a Keras file that did not
 // load as a runnable model (err) with keras.Describe instead: a graph or
 // layers aekit cannot run, or an architecture alone.
-func describable(path string, err error) bool {
+func describable(err error) bool {
 	var ne *onnx.NodeError
-	return path != "-" && (errors.Is(err, keras.ErrUnsupportedLayer) || errors.Is(err, keras.ErrUnsupportedGraph) ||
-		errors.Is(err, keras.ErrMissingWeights) || errors.Is(err, onnx.ErrUnsupportedOp) && errors.As(err, &ne))
+	return errors.Is(err, keras.ErrUnsupportedLayer) || errors.Is(err, keras.ErrUnsupportedGraph) ||
+		errors.Is(err, keras.ErrMissingWeights) || errors.Is(err, onnx.ErrUnsupportedOp) && errors.As(err, &ne)
 }
 
 // onnxInfo is inspect's JSON for an ONNX graph aekit does not read.
@@ -48,12 +48,12 @@ type onnxNodeInfo struct {
 
 // inspectONNXDescription lists the nodes of the ONNX graph in path, the
 // one aekit's reader stops at marked; ok is false when it cannot.
-func inspectONNXDescription(path string, opts *modelfile.Options, asJSON bool, stdout io.Writer) (ok bool, err error) {
-	d, info, derr := modelfile.DescribeONNX(path, opts)
+func inspectONNXDescription(src *modelSource, opts *modelfile.Options, asJSON bool, stdout io.Writer) (ok bool, err error) {
+	d, info, derr := src.describeONNX(opts)
 	if derr != nil {
 		return false, nil
 	}
-	oi := onnxInfo{File: path, Format: info.String(), Name: d.Name, Inputs: d.Inputs, Outputs: d.Outputs, Params: d.Params, Nodes: []onnxNodeInfo{}}
+	oi := onnxInfo{File: src.path, Format: info.String(), Name: d.Name, Inputs: d.Inputs, Outputs: d.Outputs, Params: d.Params, Nodes: []onnxNodeInfo{}}
 	for _, n := range d.Nodes {
 		oi.Nodes = append(oi.Nodes, onnxNodeInfo{Name: n.Name, Op: n.Op, Domain: n.Domain, Inputs: n.Inputs, Outputs: n.Outputs,
 			Params: n.Params, Unsupported: n.Unsupported})
@@ -102,15 +102,15 @@ func inspectONNXDescription(path string, opts *modelfile.Options, asJSON bool, s
 // inspectDescription lists the Keras model in path as keras.Describe
 // describes it; ok is false when it cannot (then the caller reports the
 // error the model's loading gave).
-func inspectDescription(path string, opts *modelfile.Options, asJSON bool, stdout io.Writer) (ok bool, err error) {
+func inspectDescription(src *modelSource, opts *modelfile.Options, asJSON bool, stdout io.Writer) (ok bool, err error) {
 	o := *opts
 	o.Output, o.Layer, o.ZeroWeights = "", "", false
-	d, info, derr := modelfile.DescribeKeras(path, &o)
+	d, info, derr := src.describeKeras(&o)
 	if derr != nil {
 		return false, nil
 	}
 	gi := graphDescription(d)
-	gi.File, gi.Format = path, info.String()
+	gi.File, gi.Format = src.path, info.String()
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
