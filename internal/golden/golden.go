@@ -2,7 +2,7 @@
 // package's testdata folder, as go/printer's tests do, and rewrites them
 // when the tests run with -update, in the packages that have golden files:
 //
-//	go test ./cmd/aekit ./keras ./onnx -run Golden -update
+//	go test ./cmd/aekit ./keras ./onnx ./internal/kernel/vmath -run Golden -update
 //
 // Importing the package registers the -update flag in that package's test
 // binary (a package without golden files does not know the flag, so name

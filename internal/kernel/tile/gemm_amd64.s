@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "consts_amd64.h"
 
 // Register-tile micro-kernels of the packed GEMM. B is packed in panels of
 // NR columns (32 for AVX-512, 16 for AVX2): a panel is k rows of NR
@@ -996,137 +997,6 @@ r2done:
 	VZEROUPPER
 	RET
 
-// The sigmoid epilogues' constants: package vmath's, 8 copies each (AVX2
-// reads them as vectors, AVX-512 broadcasts the first).
-DATA k_absmask<>+0(SB)/4, $0x7fffffff
-DATA k_absmask<>+4(SB)/4, $0x7fffffff
-DATA k_absmask<>+8(SB)/4, $0x7fffffff
-DATA k_absmask<>+12(SB)/4, $0x7fffffff
-DATA k_absmask<>+16(SB)/4, $0x7fffffff
-DATA k_absmask<>+20(SB)/4, $0x7fffffff
-DATA k_absmask<>+24(SB)/4, $0x7fffffff
-DATA k_absmask<>+28(SB)/4, $0x7fffffff
-GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
-
-DATA k_lim<>+0(SB)/4, $0x42ae0000
-DATA k_lim<>+4(SB)/4, $0x42ae0000
-DATA k_lim<>+8(SB)/4, $0x42ae0000
-DATA k_lim<>+12(SB)/4, $0x42ae0000
-DATA k_lim<>+16(SB)/4, $0x42ae0000
-DATA k_lim<>+20(SB)/4, $0x42ae0000
-DATA k_lim<>+24(SB)/4, $0x42ae0000
-DATA k_lim<>+28(SB)/4, $0x42ae0000
-GLOBL k_lim<>(SB), RODATA|NOPTR, $32
-
-DATA k_log2e<>+0(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+4(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+8(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+12(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+16(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+20(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+24(SB)/4, $0x3fb8aa3b
-DATA k_log2e<>+28(SB)/4, $0x3fb8aa3b
-GLOBL k_log2e<>(SB), RODATA|NOPTR, $32
-
-DATA k_ln2hi<>+0(SB)/4, $0x3f318000
-DATA k_ln2hi<>+4(SB)/4, $0x3f318000
-DATA k_ln2hi<>+8(SB)/4, $0x3f318000
-DATA k_ln2hi<>+12(SB)/4, $0x3f318000
-DATA k_ln2hi<>+16(SB)/4, $0x3f318000
-DATA k_ln2hi<>+20(SB)/4, $0x3f318000
-DATA k_ln2hi<>+24(SB)/4, $0x3f318000
-DATA k_ln2hi<>+28(SB)/4, $0x3f318000
-GLOBL k_ln2hi<>(SB), RODATA|NOPTR, $32
-
-DATA k_ln2lo<>+0(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+4(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+8(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+12(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+16(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+20(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+24(SB)/4, $0xb95e8083
-DATA k_ln2lo<>+28(SB)/4, $0xb95e8083
-GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $32
-
-DATA k_e0<>+0(SB)/4, $0x39506967
-DATA k_e0<>+4(SB)/4, $0x39506967
-DATA k_e0<>+8(SB)/4, $0x39506967
-DATA k_e0<>+12(SB)/4, $0x39506967
-DATA k_e0<>+16(SB)/4, $0x39506967
-DATA k_e0<>+20(SB)/4, $0x39506967
-DATA k_e0<>+24(SB)/4, $0x39506967
-DATA k_e0<>+28(SB)/4, $0x39506967
-GLOBL k_e0<>(SB), RODATA|NOPTR, $32
-
-DATA k_e1<>+0(SB)/4, $0x3ab743ce
-DATA k_e1<>+4(SB)/4, $0x3ab743ce
-DATA k_e1<>+8(SB)/4, $0x3ab743ce
-DATA k_e1<>+12(SB)/4, $0x3ab743ce
-DATA k_e1<>+16(SB)/4, $0x3ab743ce
-DATA k_e1<>+20(SB)/4, $0x3ab743ce
-DATA k_e1<>+24(SB)/4, $0x3ab743ce
-DATA k_e1<>+28(SB)/4, $0x3ab743ce
-GLOBL k_e1<>(SB), RODATA|NOPTR, $32
-
-DATA k_e2<>+0(SB)/4, $0x3c088908
-DATA k_e2<>+4(SB)/4, $0x3c088908
-DATA k_e2<>+8(SB)/4, $0x3c088908
-DATA k_e2<>+12(SB)/4, $0x3c088908
-DATA k_e2<>+16(SB)/4, $0x3c088908
-DATA k_e2<>+20(SB)/4, $0x3c088908
-DATA k_e2<>+24(SB)/4, $0x3c088908
-DATA k_e2<>+28(SB)/4, $0x3c088908
-GLOBL k_e2<>(SB), RODATA|NOPTR, $32
-
-DATA k_e3<>+0(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+4(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+8(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+12(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+16(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+20(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+24(SB)/4, $0x3d2aa9c1
-DATA k_e3<>+28(SB)/4, $0x3d2aa9c1
-GLOBL k_e3<>(SB), RODATA|NOPTR, $32
-
-DATA k_e4<>+0(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+4(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+8(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+12(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+16(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+20(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+24(SB)/4, $0x3e2aaaaa
-DATA k_e4<>+28(SB)/4, $0x3e2aaaaa
-GLOBL k_e4<>(SB), RODATA|NOPTR, $32
-
-DATA k_e5<>+0(SB)/4, $0x3f000000
-DATA k_e5<>+4(SB)/4, $0x3f000000
-DATA k_e5<>+8(SB)/4, $0x3f000000
-DATA k_e5<>+12(SB)/4, $0x3f000000
-DATA k_e5<>+16(SB)/4, $0x3f000000
-DATA k_e5<>+20(SB)/4, $0x3f000000
-DATA k_e5<>+24(SB)/4, $0x3f000000
-DATA k_e5<>+28(SB)/4, $0x3f000000
-GLOBL k_e5<>(SB), RODATA|NOPTR, $32
-
-DATA k_one<>+0(SB)/4, $0x3f800000
-DATA k_one<>+4(SB)/4, $0x3f800000
-DATA k_one<>+8(SB)/4, $0x3f800000
-DATA k_one<>+12(SB)/4, $0x3f800000
-DATA k_one<>+16(SB)/4, $0x3f800000
-DATA k_one<>+20(SB)/4, $0x3f800000
-DATA k_one<>+24(SB)/4, $0x3f800000
-DATA k_one<>+28(SB)/4, $0x3f800000
-GLOBL k_one<>(SB), RODATA|NOPTR, $32
-
-DATA k_bias127<>+0(SB)/4, $0x0000007f
-DATA k_bias127<>+4(SB)/4, $0x0000007f
-DATA k_bias127<>+8(SB)/4, $0x0000007f
-DATA k_bias127<>+12(SB)/4, $0x0000007f
-DATA k_bias127<>+16(SB)/4, $0x0000007f
-DATA k_bias127<>+20(SB)/4, $0x0000007f
-DATA k_bias127<>+24(SB)/4, $0x0000007f
-DATA k_bias127<>+28(SB)/4, $0x0000007f
-GLOBL k_bias127<>(SB), RODATA|NOPTR, $32
 
 // func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
 // 1 if B (k rows at b, row stride ldb elements) equals the packed panels

@@ -24,3 +24,5 @@
 // each loss term within 4e-7 absolute plus the float32 rounding of
 // max(z, 0) − z·y.
 package vmath
+
+//go:generate go test . -run GoldenAsmConsts -update
