@@ -5,10 +5,11 @@ import (
 	"unsafe"
 )
 
-// TestNetArena checks that a net too large for the TLB's 4 KiB entries
-// takes its step buffers from its arena (the batch, every Dense layer's z
-// and gradient, Adam's moments) and keeps the parameters, which the model
-// holds after Fit, out of it; and that a small net has no arena.
+// TestNetArena checks that a net whose step buffers pass bigmem's
+// threshold (deep's, 7 MB at 256 rows) takes them from its arena (the
+// batch, every Dense layer's z and gradient, Adam's moments) and keeps
+// the parameters, which the model holds after Fit, out of it; and that a
+// smaller one (seed's, 784-32-784's 3.4 MB) has no arena.
 func TestNetArena(t *testing.T) {
 	for _, s := range benchModels {
 		m, err := buildSpec(s.Width, s.Layers, "", 1)
@@ -20,7 +21,7 @@ func TestNetArena(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer nt.close()
-		if s.Name == "seed" {
+		if s.Name != "deep" {
 			if nt.arena != nil {
 				t.Errorf("%s: %d parameters, an arena", s.Name, len(nt.params))
 			}
@@ -42,7 +43,7 @@ func TestNetArena(t *testing.T) {
 		// addresses: after the block's start (the gradients, first)
 		// and before what is left.
 		lo := uintptr(unsafe.Pointer(&nt.grads[0]))
-		hi := lo + uintptr(nt.arenaSize(len(nt.params)))*4
+		hi := lo + uintptr(nt.arenaSize(len(nt.params), arenaSlots))*4
 		in := func(what string, v []float32) {
 			t.Helper()
 			p := uintptr(unsafe.Pointer(&v[0]))
@@ -63,5 +64,47 @@ func TestNetArena(t *testing.T) {
 		if p := uintptr(unsafe.Pointer(&nt.params[0])); p >= lo && p < hi {
 			t.Errorf("%s: the parameters are in the arena", s.Name)
 		}
+	}
+}
+
+// TestArenaSize checks that arenaSize is what a net takes from its arena
+// (with Adam's two moments), to the value, on nets whose buffers differ:
+// logits or not, activations in place or not, noise and normalisation
+// ops, frozen layers, narrow and wide layers (packRule's cases); 4096-row
+// batches put even small models past the arena's threshold.
+func TestArenaSize(t *testing.T) {
+	for _, c := range []struct {
+		width  int
+		spec   string
+		loss   Loss
+		frozen int // layers frozen from the first, -1 none
+	}{
+		{784, "128:relu,64:relu,32:relu|64:relu,128:relu,784:sigmoid", BinaryCrossentropy, -1},
+		{784, "32:relu|784:sigmoid", BinaryCrossentropy, -1},
+		{100, "10:relu,10:relu|100:sigmoid,100:sigmoid", BinaryCrossentropy, -1},
+		{64, "48:elu,16:tanh|48:elu,64:sigmoid", MeanSquaredError, -1},
+		{64, "gaussian=0.1,48:relu:dropout=0.2,bn,16:relu|ln,48:relu,64:sigmoid", BinaryCrossentropy, -1},
+		{200, "64:relu,32:relu|64:relu,200:linear", MeanAbsoluteError, 1},
+	} {
+		m, err := buildSpec(c.width, c.spec, "", 1)
+		if err != nil {
+			t.Fatalf("%s: %v", c.spec, err)
+		}
+		if c.frozen >= 0 {
+			m.Layers[c.frozen].Frozen = true
+		}
+		nt, err := newNet(m, c.loss, 4096, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", c.spec, err)
+		}
+		nt.newSlots(&Adam{})
+		size := nt.arenaSize(len(nt.params), arenaSlots)
+		if nt.arena == nil {
+			t.Fatalf("%s: no arena for %d values", c.spec, size)
+		}
+		if left := nt.arena.Left(); left != 0 {
+			t.Errorf("%s: the net took %d values from its arena, arenaSize says %d", c.spec, size-left, size)
+		}
+		nt.close()
 	}
 }

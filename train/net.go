@@ -217,8 +217,10 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 	for _, o := range nt.ops {
 		total += normParams(o.layer)
 	}
+	last := nt.ops[len(nt.ops)-1]
+	last.logits = loss.IsBinaryCrossentropy() && last.act.Func == runtime.Sigmoid
 	nt.params = make([]float32, total) // the model's Kernel and Bias after Fit: not in the arena
-	nt.arena = bigmem.NewArena(nt.arenaSize(total))
+	nt.arena = bigmem.NewArena(nt.arenaSize(total, arenaSlots))
 	nt.grads = nt.arena.Float32s(total)
 	off := 0
 	for _, o := range nt.ops {
@@ -255,8 +257,6 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 	for i := range nt.ones {
 		nt.ones[i] = 1
 	}
-	last := nt.ops[len(nt.ops)-1]
-	last.logits = loss.IsBinaryCrossentropy() && last.act.Func == runtime.Sigmoid
 	prev := nt.xb
 	if last.reg != nil && !last.reg.Activity.IsZero() && last.logits {
 		return nil, fmt.Errorf("%w: layer %q: an activity regulariser on the sigmoid output layer under binary cross-entropy is not supported", ErrModel, last.layer.Name)
@@ -279,7 +279,7 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 		case o.noise:
 			o.a = make([]float32, maxB*o.out)
 			o.mask = make([]float32, maxB*o.out)
-		case o.dense && (o.act.IsIdentity() || o.logits || kernelAct(o.act).InPlace()):
+		case o.aInZ():
 			// The backward pass needs only a (or, for logits, z):
 			// the activation runs in place.
 			o.a = o.z
@@ -334,27 +334,72 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 
 func (nt *net) close() { nt.pool.close() }
 
-// arenaSize returns an upper bound of the float32 values newNet and
-// bindOp take from nt.arena for a net with total parameters, and Fit for
-// two optimizer slots (Adam's): the gradients, the batch's inputs and
-// targets, each Dense layer's z, a and g, its packed kernel, transposed
-// kernel, packed g or x and transposed weight gradient — most of which
-// a layer may not have; what is not handed out is never touched. In
-// 2 MiB pages (bigmem.Arena) the deep benchmark model trained 3–8% faster
-// at 1 thread and 5–14% at 2 (2026-12-06, Intel Xeon under KVM): xᵀ·δ
-// reads a batch's columns with a stride of a row, one 4 KiB page per row.
-// The parameters stay out of it: the model holds them after Fit.
-func (nt *net) arenaSize(total int) int {
-	const line = 16 // each slice starts on a cache line
-	n := 3*(total+line) + nt.maxB*(nt.inW+nt.outW) + 2*line
-	for _, o := range nt.ops {
-		n += 3 * (nt.maxB*o.out + line)
+// arenaSlots is the optimizer state vectors newNet keeps room for in its
+// arena: Adam's two moments (an optimizer with more takes the rest from
+// make; with fewer, the room is never touched).
+const arenaSlots = 2
+
+// arenaSize returns the float32 values (each slice rounded up to a cache
+// line, as bigmem.Arena hands them out) that newNet and bindOp take from
+// nt.arena for a net with total parameters, and newSlots for slots
+// optimizer state vectors: the gradients, the batch's inputs and
+// targets, each op's z, a and g where it has its own, a Dense layer's
+// packed kernel, transposed kernel (with a δ·Wᵀ), packed g or x and
+// transposed weight gradient (packRule). It follows the decisions newNet
+// and bindOp make, before they make them (TestNetArena checks that the
+// two agree): the arena's block is live Go memory, so room never handed
+// out would let the garbage grow by as much before a collection.
+//
+// In 2 MiB pages (bigmem.Arena) the deep benchmark model trained 0–5%
+// faster at 1 thread and 6–12% at 2 (2026-12-06, Intel Xeon under KVM):
+// xᵀ·δ reads a batch's columns with a stride of a row, one 4 KiB page per
+// row. The parameters stay out of it: the model holds them after Fit.
+func (nt *net) arenaSize(total, slots int) int {
+	line := func(n int) int { return (n + 15) &^ 15 }
+	n := (1+slots)*line(total) + line(nt.maxB*nt.inW) + line(nt.maxB*nt.outW)
+	firstTrains := len(nt.ops)
+	for i, o := range nt.ops {
+		if o.trains() {
+			firstTrains = i
+			break
+		}
+	}
+	packed := kernel.PackedAsm()
+	for i, o := range nt.ops {
+		rows := line(nt.maxB * o.out)
 		if o.dense {
-			n += o.in*kernel.PackedWidth(o.out) + o.out*kernel.PackedWidth(o.in) +
-				nt.maxB*(kernel.PackedWidth(o.out)+kernel.PackedWidth(o.in)) + o.in*o.out + 5*line
+			n += rows // z
+		}
+		if o.norm == nil && !o.noise && !o.aInZ() {
+			n += rows // a
+		}
+		if o.norm == nil && !o.noise && (o.dense || i == 0) && !(o.dense && o.logits) {
+			n += rows // g
+		}
+		if !o.dense || !packed {
+			continue
+		}
+		n += line(o.in * kernel.PackedWidth(o.out))
+		if i > 0 && i != firstTrains { // prevG: a δ·Wᵀ
+			n += line(o.out * kernel.PackedWidth(o.in))
+		}
+		if o.frozen {
+			continue
+		}
+		switch packG, packXT, _ := packRule(o.in, o.out, nt.strided); {
+		case packG:
+			n += line(nt.maxB * kernel.PackedWidth(o.out))
+		case packXT:
+			n += line(nt.maxB*kernel.PackedWidth(o.in)) + line(o.out*o.in)
 		}
 	}
 	return n
+}
+
+// aInZ tells whether op o's activation runs in place in z (a is z): a
+// Dense layer whose backward pass needs only a (or, for logits, z).
+func (o *op) aInZ() bool {
+	return o.dense && (o.act.IsIdentity() || o.logits || kernelAct(o.act).InPlace())
 }
 
 func (nt *net) bindOp(o *op) {
