@@ -331,41 +331,40 @@ func Open(path string, opts *Options) (*runtime.Model, *Info, error) {
 // inspect). opts's Arch, Model and Keras limits apply; Output, Layer and
 // ZeroWeights must be unset. A file that is not Keras fails with ErrFormat.
 func DescribeKeras(path string, opts *Options) (*keras.Description, *Info, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	if opts.Output != "" || opts.Layer != "" || opts.ZeroWeights {
-		return nil, nil, &OptionError{Path: path, Option: "Output", Reason: "(and Layer, ZeroWeights) do not apply to a description"}
-	}
-	fm, err := detectFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if fm != Keras {
-		return nil, nil, fmt.Errorf("%s: %w: not a Keras file", path, ErrFormat)
-	}
-	k := opts.Keras
-	k.Arch, k.ArchJSON, k.Model = opts.Arch, nil, opts.Model
-	d, ki, err := keras.DescribeFile(path, &k)
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, &Info{Format: Keras, Keras: ki}, nil
+	return describeKeras(path, opts, func(k *keras.Options) (*keras.Description, *keras.Info, error) {
+		fm, err := detectFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fm != Keras {
+			return nil, nil, fmt.Errorf("%s: %w: not a Keras file", path, ErrFormat)
+		}
+		return keras.DescribeFile(path, k)
+	})
 }
 
 // DescribeKerasReader is DescribeKeras on a Keras model read from r
 // (standard input), at most 4 GiB of it; input that is not Keras fails as
 // keras.Describe fails.
 func DescribeKerasReader(r io.Reader, opts *Options) (*keras.Description, *Info, error) {
+	return describeKeras("", opts, func(k *keras.Options) (*keras.Description, *keras.Info, error) {
+		return keras.Describe(r, k)
+	})
+}
+
+// describeKeras checks opts for a description of the Keras model at path
+// ("" for none) and describes it with describe, given the Keras options
+// opts makes.
+func describeKeras(path string, opts *Options, describe func(*keras.Options) (*keras.Description, *keras.Info, error)) (*keras.Description, *Info, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
 	if opts.Output != "" || opts.Layer != "" || opts.ZeroWeights {
-		return nil, nil, &OptionError{Option: "Output", Reason: "(and Layer, ZeroWeights) do not apply to a description"}
+		return nil, nil, &OptionError{Path: path, Option: "Output", Reason: "(and Layer, ZeroWeights) do not apply to a description"}
 	}
 	k := opts.Keras
 	k.Arch, k.ArchJSON, k.Model = opts.Arch, nil, opts.Model
-	d, ki, err := keras.Describe(r, &k)
+	d, ki, err := describe(&k)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,22 @@ import (
 	"testing"
 )
 
+// setStdin makes os.Stdin read the named file until t and its cleanups
+// end.
+func setStdin(t *testing.T, name string) {
+	t.Helper()
+	in, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdin
+	os.Stdin = in
+	t.Cleanup(func() {
+		os.Stdin = saved
+		in.Close()
+	})
+}
+
 // TestConvertStdio: convert - - reads a model from standard input and
 // writes it to standard output in the --format given; the bytes are what
 // convert writes to a file of that format (ONNX, deterministic) or a model
@@ -23,14 +39,7 @@ func TestConvertStdio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := os.Open(model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	saved := os.Stdin
-	os.Stdin = in
-	defer func() { os.Stdin = saved }()
+	setStdin(t, model)
 	var o, e bytes.Buffer
 	if code := run([]string{"convert", "-", "-", "--format", "onnx"}, &o, &e); code != exitOK {
 		t.Fatal(e.String())

@@ -472,14 +472,7 @@ func TestPredictStdio(t *testing.T) {
 	if got, want := e.String(), "aekit predict: wrote "+file+": (10, 8) float32 outputs of "+model+"\n"; got != want {
 		t.Errorf("summary %q, want %q", got, want)
 	}
-	in, err := os.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	saved := os.Stdin
-	os.Stdin = in
-	defer func() { os.Stdin = saved }()
+	setStdin(t, data)
 	o.Reset()
 	e.Reset()
 	if code := run([]string{"predict", model, "-i", "-", "-o", "-"}, &o, &e); code != exitOK {

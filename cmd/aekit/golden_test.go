@@ -69,14 +69,7 @@ func TestGoldenInspect(t *testing.T) {
 				golden.Check(t, filepath.Join("testdata", "golden", "inspect", name), []byte(got))
 				// The same model on standard input: the same
 				// description, named "-".
-				in, err := os.Open(c.args[0])
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer in.Close()
-				saved := os.Stdin
-				os.Stdin = in
-				defer func() { os.Stdin = saved }()
+				setStdin(t, c.args[0])
 				stdinArgs := append([]string{"inspect", "-"}, args[2:]...)
 				var o, e bytes.Buffer
 				if code := run(stdinArgs, &o, &e); code != exitOK {

@@ -69,14 +69,7 @@ func anonHugeKB(addr uintptr) (int, error) {
 func TestFloat32sReusedMemory(t *testing.T) {
 	needTHP(t)
 	const n = 16 * hugePage / 4
-	old := make([]float32, n)
-	for i := range old {
-		old[i] = 1
-	}
-	addr := uintptr(unsafe.Pointer(&old[n/2]))
-	old = nil
-	runtime.GC()
-	runtime.GC()
+	addr := touchAndFree(n)
 	s := Float32s(n)
 	mid := uintptr(unsafe.Pointer(&s[n/2]))
 	for i := range s {
@@ -92,6 +85,21 @@ func TestFloat32sReusedMemory(t *testing.T) {
 	if kb == 0 {
 		t.Errorf("32 MiB from Float32s (freed array at %#x, new at %#x): no huge pages in its mapping", addr, mid)
 	}
+}
+
+// touchAndFree allocates n values, writes them all (in 4 KiB pages, not
+// advised), frees them and collects the garbage, so that the Go heap has
+// touched memory to reuse; it returns the address of the middle value.
+func touchAndFree(n int) uintptr {
+	old := make([]float32, n)
+	for i := range old {
+		old[i] = 1
+	}
+	addr := uintptr(unsafe.Pointer(&old[n/2]))
+	old = nil
+	runtime.GC()
+	runtime.GC()
+	return addr
 }
 
 // needTHP skips t where the kernel offers no transparent huge pages:
@@ -110,13 +118,7 @@ func needTHP(t *testing.T) {
 func TestArenaHugePages(t *testing.T) {
 	needTHP(t)
 	const n = 16 * hugePage / 4
-	old := make([]float32, n)
-	for i := range old {
-		old[i] = 1
-	}
-	old = nil
-	runtime.GC()
-	runtime.GC()
+	touchAndFree(n)
 	a := NewArena(n)
 	var mid uintptr
 	for range 8 {
