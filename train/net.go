@@ -251,7 +251,11 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 	}
 
 	nt.xb = nt.arena.Float32s(maxB * nt.inW)
-	nt.yb = nt.arena.Float32s(maxB * nt.outW)
+	// Targets of their own (a denoising autoencoder's, or a model's
+	// that is no autoencoder) are read row by row; an autoencoder's are
+	// the batch itself and never touch yb, which in a huge page would
+	// still be resident.
+	nt.yb = make([]float32, maxB*nt.outW)
 	nt.rowLoss = make([]float64, maxB)
 	nt.ones = make([]float32, maxB)
 	for i := range nt.ones {
@@ -342,8 +346,8 @@ const arenaSlots = 2
 // arenaSize returns the float32 values (each slice rounded up to a cache
 // line, as bigmem.Arena hands them out) that newNet and bindOp take from
 // nt.arena for a net with total parameters, and newSlots for slots
-// optimizer state vectors: the gradients, the batch's inputs and
-// targets, each op's z, a and g where it has its own, a Dense layer's
+// optimizer state vectors: the gradients, the batch's inputs, each op's
+// z, a and g where it has its own, a Dense layer's
 // packed kernel, transposed kernel (with a δ·Wᵀ), packed g or x and
 // transposed weight gradient (packRule). It follows the decisions newNet
 // and bindOp make, before they make them (TestNetArena checks that the
@@ -356,7 +360,7 @@ const arenaSlots = 2
 // row. The parameters stay out of it: the model holds them after Fit.
 func (nt *net) arenaSize(total, slots int) int {
 	line := func(n int) int { return (n + 15) &^ 15 }
-	n := (1+slots)*line(total) + line(nt.maxB*nt.inW) + line(nt.maxB*nt.outW)
+	n := (1+slots)*line(total) + line(nt.maxB*nt.inW)
 	firstTrains := len(nt.ops)
 	for i, o := range nt.ops {
 		if o.trains() {
