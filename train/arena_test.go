@@ -77,7 +77,7 @@ func TestArenaSize(t *testing.T) {
 		width  int
 		spec   string
 		loss   Loss
-		frozen int // layers frozen from the first, -1 none
+		frozen int // 0: the encoder's first layer frozen, 1: the decoder, -1 none
 	}{
 		{784, "128:relu,64:relu,32:relu|64:relu,128:relu,784:sigmoid", BinaryCrossentropy, -1},
 		{784, "32:relu|784:sigmoid", BinaryCrossentropy, -1},
@@ -85,17 +85,27 @@ func TestArenaSize(t *testing.T) {
 		{64, "48:elu,16:tanh|48:elu,64:sigmoid", MeanSquaredError, -1},
 		{64, "gaussian=0.1,48:relu:dropout=0.2,bn,16:relu|ln,48:relu,64:sigmoid", BinaryCrossentropy, -1},
 		{200, "64:relu,32:relu|64:relu,200:linear", MeanAbsoluteError, 1},
+		// The first layer frozen: the first op that trains is a
+		// BatchNormalization, known as such before its parameters are
+		// bound.
+		{64, "48:relu,bn,16:relu|48:relu,64:sigmoid", BinaryCrossentropy, 0},
 	} {
 		m, err := buildSpec(c.width, c.spec, "", 1)
 		if err != nil {
 			t.Fatalf("%s: %v", c.spec, err)
 		}
-		if c.frozen >= 0 {
-			m.Layers[c.frozen].Frozen = true
+		switch c.frozen {
+		case 0: // the encoder's first layer
+			m.Layers[0].Sub.Layers[0].Frozen = true
+		case 1: // the decoder
+			m.Layers[1].Frozen = true
 		}
 		nt, err := newNet(m, c.loss, 4096, 1)
 		if err != nil {
 			t.Fatalf("%s: %v", c.spec, err)
+		}
+		if c.frozen == 0 && nt.ops[nt.firstParams].norm == nil {
+			t.Errorf("%s: the first op that trains is %d, not the BatchNormalization", c.spec, nt.firstParams)
 		}
 		nt.newSlots(&Adam{})
 		size := nt.arenaSize(len(nt.params), arenaSlots)

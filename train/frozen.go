@@ -33,12 +33,24 @@ import (
 // unchanged.
 
 // trains reports whether o has weights that training updates: a Dense
-// layer, or a kind with trainable parameters, not frozen.
+// layer, or a kind with trainable parameters, not frozen. It holds before
+// the parameters are bound (newNet sizes its arena by it).
 func (o *op) trains() bool {
 	if o.frozen {
 		return false
 	}
-	return o.dense || o.norm != nil && len(o.norm.ranges) > 0
+	if o.dense {
+		return true
+	}
+	if o.norm == nil {
+		return false
+	}
+	for _, p := range o.norm.kind.Params() {
+		if p.Trainable {
+			return true
+		}
+	}
+	return false
 }
 
 // trainedReg returns the regularisers of a Dense layer that training

@@ -2,9 +2,9 @@ package train
 
 import (
 	"fmt"
-	"github.com/aekit/aekit/internal/bigmem"
 	"math"
 
+	"github.com/aekit/aekit/internal/bigmem"
 	"github.com/aekit/aekit/internal/kernel"
 	"github.com/aekit/aekit/runtime"
 )
@@ -219,6 +219,17 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 	}
 	last := nt.ops[len(nt.ops)-1]
 	last.logits = loss.IsBinaryCrossentropy() && last.act.Func == runtime.Sigmoid
+	// Nothing before the first layer with weights to train (a Dense
+	// layer, or a kind such as BatchNormalization, not frozen) is
+	// trained: its input gradient and the backward pass of the ops before
+	// it are not needed. With none, there is no backward pass.
+	nt.firstParams = len(nt.ops)
+	for i, o := range nt.ops {
+		if o.trains() {
+			nt.firstParams = i
+			break
+		}
+	}
 	nt.params = make([]float32, total) // the model's Kernel and Bias after Fit: not in the arena
 	nt.arena = bigmem.NewArena(nt.arenaSize(total, arenaSlots))
 	nt.grads = nt.arena.Float32s(total)
@@ -309,17 +320,8 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 		}
 		prev = o.a
 	}
-	// Nothing before the first layer with weights to train (a Dense
-	// layer, or a kind such as BatchNormalization, not frozen) is
-	// trained: its input gradient and the backward pass of the ops before
-	// it are not needed. With none, there is no backward pass.
-	nt.firstParams = len(nt.ops)
-	for i, o := range nt.ops {
-		if o.trains() {
-			o.prevG = nil
-			nt.firstParams = i
-			break
-		}
+	if nt.firstParams < len(nt.ops) {
+		nt.ops[nt.firstParams].prevG = nil // no input gradient (above)
 	}
 	for _, o := range nt.ops {
 		nt.bindOp(o)
@@ -350,7 +352,7 @@ const arenaSlots = 2
 // z, a and g where it has its own, a Dense layer's
 // packed kernel, transposed kernel (with a δ·Wᵀ), packed g or x and
 // transposed weight gradient (packRule). It follows the decisions newNet
-// and bindOp make, before they make them (TestNetArena checks that the
+// and bindOp make, before they make them (TestArenaSize checks that the
 // two agree): the arena's block is live Go memory, so room never handed
 // out would let the garbage grow by as much before a collection.
 //
@@ -359,15 +361,8 @@ const arenaSlots = 2
 // xᵀ·δ reads a batch's columns with a stride of a row, one 4 KiB page per
 // row. The parameters stay out of it: the model holds them after Fit.
 func (nt *net) arenaSize(total, slots int) int {
-	line := func(n int) int { return (n + 15) &^ 15 }
+	line := bigmem.ArenaLen
 	n := (1+slots)*line(total) + line(nt.maxB*nt.inW)
-	firstTrains := len(nt.ops)
-	for i, o := range nt.ops {
-		if o.trains() {
-			firstTrains = i
-			break
-		}
-	}
 	packed := kernel.PackedAsm()
 	for i, o := range nt.ops {
 		rows := line(nt.maxB * o.out)
@@ -384,7 +379,7 @@ func (nt *net) arenaSize(total, slots int) int {
 			continue
 		}
 		n += line(o.in * kernel.PackedWidth(o.out))
-		if i > 0 && i != firstTrains { // prevG: a δ·Wᵀ
+		if i > 0 && i != nt.firstParams { // prevG: a δ·Wᵀ
 			n += line(o.out * kernel.PackedWidth(o.in))
 		}
 		if o.frozen {

@@ -51,13 +51,21 @@ func (a *Arena) Float32s(n int) []float32 {
 	if n < 0 {
 		panic("bigmem: negative length")
 	}
-	step := (n + lineFloats - 1) / lineFloats * lineFloats
+	step := ArenaLen(n)
 	if a == nil || n == 0 || step > len(a.free) {
 		return make([]float32, n)
 	}
 	s := a.free[:n:n]
 	a.free = a.free[step:]
 	return s
+}
+
+// ArenaLen returns the values Float32s(n) takes from an arena's block:
+// n rounded up to a whole number of cache lines, so that the next slice
+// starts on one. A caller sizing an arena (NewArena) adds it up over the
+// slices it will ask for.
+func ArenaLen(n int) int {
+	return (n + lineFloats - 1) / lineFloats * lineFloats
 }
 
 // Left returns the number of values a's block still has room for (0 for
