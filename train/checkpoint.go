@@ -18,9 +18,12 @@ import (
 	"github.com/aekit/aekit/runtime"
 )
 
-// CheckpointVersion is the version of the checkpoint format this package
-// writes and reads.
-const CheckpointVersion = 1
+// CheckpointVersion is the version of the checkpoint format Write writes.
+// ReadCheckpoint reads it and version 1, which held the weights inside the
+// gob: encoding them there took several copies of them in memory, 25 MB
+// at the end of each epoch of the deep benchmark model (0.9 MB of
+// weights), where version 2 writes them from where they are.
+const CheckpointVersion = 2
 
 // checkpointMagic starts every checkpoint file.
 const checkpointMagic = "AEKITCKP"
@@ -41,12 +44,21 @@ const maxCheckpointPayload = 1 << 34
 //	"AEKITCKP"               8 bytes
 //	version                  uint32, little-endian (CheckpointVersion)
 //	payload length           uint64, little-endian
-//	payload                  encoding/gob of the exported fields below
+//	payload:
+//	  gob length             uint64, little-endian
+//	  gob                    encoding/gob of the exported fields below,
+//	                         every float32 array empty, their lengths listed
+//	  values                 the arrays' values, float32 little-endian, in
+//	                         the gob's order (weights, optimizer slots,
+//	                         early stopping's best weights)
 //	CRC-32 (IEEE) of payload uint32, little-endian
 //
-// Read rejects other magic, versions, announced lengths beyond the data,
-// checksum mismatches and undecodable payloads with errors wrapping
-// ErrCheckpoint.
+// Version 1's payload is the gob alone, with the arrays inside it.
+// Writing a checkpoint takes memory for the gob (a few KB), not for the
+// weights. ReadCheckpoint rejects other magic, versions, announced lengths
+// beyond the data or not adding up, checksum mismatches and undecodable
+// payloads with errors wrapping ErrCheckpoint; it allocates no more than
+// the data it has read calls for.
 //
 // The exported fields describe the run; the state it continues from
 // (optimizer slots, generator, partial epoch sums, early-stopping state)
@@ -77,6 +89,11 @@ type Checkpoint struct {
 	// Fingerprint identifies the training and validation data (rows and
 	// a CRC-32 of their values).
 	Fingerprint DataFingerprint
+
+	// Version is the format version ReadCheckpoint read the checkpoint
+	// in (1 or CheckpointVersion), 0 for one it did not read. Write
+	// always writes CheckpointVersion.
+	Version int
 
 	state ckState
 }
@@ -235,30 +252,99 @@ func cloneModel(m *runtime.Model) *runtime.Model {
 type ckPayload struct {
 	Model *ckModel
 	Ck    ckFile
+	// Lens, from version 2, lists the lengths of the float32 arrays
+	// (see arrays) whose values follow the gob, their fields left empty.
+	Lens []int
 }
 
-// Write writes ck to w in the checkpoint format.
-func (ck *Checkpoint) Write(w io.Writer) error {
-	var buf bytes.Buffer
-	p := ckPayload{Model: toCk(ck.Model), Ck: ck.file()}
-	if err := gob.NewEncoder(&buf).Encode(&p); err != nil {
-		return fmt.Errorf("train: encoding checkpoint: %w", err)
-	}
-	var hdr [20]byte
-	copy(hdr[:], checkpointMagic)
-	binary.LittleEndian.PutUint32(hdr[8:], CheckpointVersion)
-	binary.LittleEndian.PutUint64(hdr[12:], uint64(buf.Len()))
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], crc32.ChecksumIEEE(buf.Bytes()))
-	for _, b := range [][]byte{hdr[:], buf.Bytes(), sum[:]} {
-		if _, err := w.Write(b); err != nil {
-			return err
+// arrays calls f with each float32 array field of p, in the order version
+// 2 stores their values: the model's layers in order (kernel, bias, the
+// kind's parameters, then a sub-model's layers), the optimizer's slots,
+// early stopping's best weights.
+func (p *ckPayload) arrays(f func(*[]float32)) {
+	var model func(m *ckModel)
+	model = func(m *ckModel) {
+		if m == nil {
+			return
+		}
+		for i := range m.Layers {
+			l := &m.Layers[i]
+			f(&l.Kernel)
+			f(&l.Bias)
+			if l.Kind != nil {
+				for j := range l.Kind.Params {
+					f(&l.Kind.Params[j])
+				}
+			}
+			model(l.Sub)
 		}
 	}
-	return nil
+	model(p.Model)
+	for i := range p.Ck.Slots {
+		f(&p.Ck.Slots[i])
+	}
+	f(&p.Ck.ESBestWeights)
 }
 
-// ReadCheckpoint reads a checkpoint written by Write.
+// ckChunk is the number of values Write and ReadCheckpoint convert at a
+// time.
+const ckChunk = 16 << 10
+
+// Write writes ck to w in the checkpoint format (CheckpointVersion). It
+// keeps a few KB in memory besides ck: the weights go from where they are
+// to w, ckChunk values at a time.
+func (ck *Checkpoint) Write(w io.Writer) error {
+	p := ckPayload{Model: toCk(ck.Model), Ck: ck.file()}
+	// toCk and kindToCk made new layers and parameter lists; the slots'
+	// list is ck's own: emptied in a copy.
+	p.Ck.Slots = append([][]float32(nil), p.Ck.Slots...)
+	var vals [][]float32
+	total := 0
+	p.arrays(func(s *[]float32) {
+		vals = append(vals, *s)
+		p.Lens = append(p.Lens, len(*s))
+		total += len(*s)
+		*s = nil
+	})
+	var meta bytes.Buffer
+	if err := gob.NewEncoder(&meta).Encode(&p); err != nil {
+		return fmt.Errorf("train: encoding checkpoint: %w", err)
+	}
+	var hdr [28]byte
+	copy(hdr[:], checkpointMagic)
+	binary.LittleEndian.PutUint32(hdr[8:], CheckpointVersion)
+	binary.LittleEndian.PutUint64(hdr[12:], uint64(8+meta.Len()+4*total))
+	binary.LittleEndian.PutUint64(hdr[20:], uint64(meta.Len()))
+	if _, err := w.Write(hdr[:20]); err != nil {
+		return err
+	}
+	sum := crc32.NewIEEE()
+	pw := io.MultiWriter(w, sum)
+	if _, err := pw.Write(hdr[20:]); err != nil {
+		return err
+	}
+	if _, err := pw.Write(meta.Bytes()); err != nil {
+		return err
+	}
+	buf := make([]byte, 4*ckChunk)
+	for _, v := range vals {
+		for len(v) > 0 {
+			n := min(len(v), ckChunk)
+			for i, x := range v[:n] {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+			}
+			if _, err := pw.Write(buf[:4*n]); err != nil {
+				return err
+			}
+			v = v[n:]
+		}
+	}
+	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
+	return err
+}
+
+// ReadCheckpoint reads a checkpoint written by Write, in CheckpointVersion
+// or version 1.
 func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	var hdr [20]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -267,32 +353,38 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if string(hdr[:8]) != checkpointMagic {
 		return nil, fmt.Errorf("%w: not an aekit checkpoint (magic %q)", ErrCheckpoint, hdr[:8])
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != CheckpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCheckpoint, v, CheckpointVersion)
+	v := binary.LittleEndian.Uint32(hdr[8:])
+	if v != 1 && v != CheckpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads versions 1 and %d", ErrCheckpoint, v, CheckpointVersion)
 	}
 	n := binary.LittleEndian.Uint64(hdr[12:])
 	if n > maxCheckpointPayload {
 		return nil, fmt.Errorf("%w: absurd payload length %d", ErrCheckpoint, n)
 	}
-	var buf bytes.Buffer
-	if m, err := io.CopyN(&buf, r, int64(n)); err != nil {
-		return nil, fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCheckpoint, m, n)
+	sum := crc32.NewIEEE()
+	pr := &ckReader{r: io.TeeReader(io.LimitReader(r, int64(n)), sum), n: n}
+	var p ckPayload
+	var err error
+	if v == 1 {
+		err = pr.gob(&p, n)
+	} else {
+		err = pr.v2(&p)
 	}
-	var sum [4]byte
-	if _, err := io.ReadFull(r, sum[:]); err != nil {
+	if err != nil {
+		return nil, err
+	}
+	var crc [4]byte
+	if _, err := io.ReadFull(r, crc[:]); err != nil {
 		return nil, fmt.Errorf("%w: truncated: missing checksum", ErrCheckpoint)
 	}
-	if got, want := crc32.ChecksumIEEE(buf.Bytes()), binary.LittleEndian.Uint32(sum[:]); got != want {
+	if got, want := sum.Sum32(), binary.LittleEndian.Uint32(crc[:]); got != want {
 		return nil, fmt.Errorf("%w: checksum mismatch (corrupt file)", ErrCheckpoint)
-	}
-	var p ckPayload
-	if err := gob.NewDecoder(&buf).Decode(&p); err != nil {
-		return nil, fmt.Errorf("%w: decoding: %w", ErrCheckpoint, err)
 	}
 	if p.Model == nil {
 		return nil, fmt.Errorf("%w: no model", ErrCheckpoint)
 	}
 	ck := p.Ck.checkpoint()
+	ck.Version = int(v)
 	ck.Model = fromCk(p.Model)
 	if err := ck.Model.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
@@ -301,6 +393,102 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 		return nil, err
 	}
 	return &ck, nil
+}
+
+// ckReader reads a checkpoint's payload of n bytes, counting down what is
+// left of it.
+type ckReader struct {
+	r io.Reader
+	n uint64 // bytes of the payload not read yet
+}
+
+// full reads len(b) bytes of the payload.
+func (cr *ckReader) full(b []byte) error {
+	if uint64(len(b)) > cr.n {
+		return fmt.Errorf("%w: payload too short for its contents", ErrCheckpoint)
+	}
+	m, err := io.ReadFull(cr.r, b)
+	cr.n -= uint64(m)
+	if err != nil {
+		return fmt.Errorf("%w: truncated: payload ends %d bytes early", ErrCheckpoint, cr.n)
+	}
+	return nil
+}
+
+// gob decodes the next size bytes of the payload into p. They are read
+// into memory first, growing with what arrives, so that a header that
+// lies about the length allocates no more than the data that is there.
+func (cr *ckReader) gob(p *ckPayload, size uint64) error {
+	if size > cr.n {
+		return fmt.Errorf("%w: gob length %d beyond the payload's %d bytes", ErrCheckpoint, size, cr.n)
+	}
+	var buf bytes.Buffer
+	m, err := io.CopyN(&buf, cr.r, int64(size))
+	cr.n -= uint64(m)
+	if err != nil {
+		return fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCheckpoint, m, size)
+	}
+	if err := gob.NewDecoder(&buf).Decode(p); err != nil {
+		return fmt.Errorf("%w: decoding: %w", ErrCheckpoint, err)
+	}
+	return nil
+}
+
+// v2 reads a version 2 payload into p: the gob, then the values of the
+// arrays it lists, which must fill the rest of the payload exactly.
+func (cr *ckReader) v2(p *ckPayload) error {
+	var b [8]byte
+	if err := cr.full(b[:]); err != nil {
+		return err
+	}
+	if err := cr.gob(p, binary.LittleEndian.Uint64(b[:])); err != nil {
+		return err
+	}
+	arrays, inGob := 0, false
+	p.arrays(func(s *[]float32) {
+		arrays++
+		inGob = inGob || len(*s) != 0
+	})
+	if inGob {
+		return fmt.Errorf("%w: array values inside the gob", ErrCheckpoint)
+	}
+	if arrays != len(p.Lens) {
+		return fmt.Errorf("%w: %d array lengths for %d arrays", ErrCheckpoint, len(p.Lens), arrays)
+	}
+	var vals uint64 // values the lengths add up to, at most the payload's
+	for _, l := range p.Lens {
+		if l < 0 || uint64(l) > cr.n/4-vals {
+			return fmt.Errorf("%w: array length %d beyond the payload", ErrCheckpoint, l)
+		}
+		vals += uint64(l)
+	}
+	if extra := cr.n - 4*vals; extra != 0 {
+		return fmt.Errorf("%w: %d bytes after the arrays' values", ErrCheckpoint, extra)
+	}
+	buf := make([]byte, 4*ckChunk)
+	var err error
+	i := 0
+	p.arrays(func(s *[]float32) {
+		l := p.Lens[i]
+		i++
+		if err != nil || l == 0 {
+			return
+		}
+		// Grown as the values arrive (the payload's length is what the
+		// header says, not yet what the reader holds).
+		v := make([]float32, 0, min(l, ckChunk))
+		for len(v) < l {
+			n := min(l-len(v), ckChunk)
+			if err = cr.full(buf[:4*n]); err != nil {
+				return
+			}
+			for j := range n {
+				v = append(v, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:])))
+			}
+		}
+		*s = v
+	})
+	return err
 }
 
 // ReadCheckpointFile reads the checkpoint in the named file. A name that

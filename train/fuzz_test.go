@@ -2,10 +2,10 @@ package train
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"github.com/aekit/aekit/train/internal/order"
-	"hash/crc32"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/aekit/aekit/runtime"
@@ -14,7 +14,8 @@ import (
 // FuzzReadCheckpoint checks that ReadCheckpoint never panics and fails
 // with ErrCheckpoint (or an optimizer error) on hostile input. Each input
 // is tried as it is and as a payload wrapped in a valid header and CRC,
-// so that mutations reach the payload decoder.
+// of version 1 and of CheckpointVersion, so that mutations reach both
+// payload decoders. The seeds include the version 1 fixtures.
 func FuzzReadCheckpoint(f *testing.F) {
 	m, err := buildSpec(6, "3:relu|6:sigmoid", "", 1)
 	if err != nil {
@@ -36,6 +37,14 @@ func FuzzReadCheckpoint(f *testing.F) {
 		f.Add(buf.Bytes())
 		f.Add(buf.Bytes()[20 : buf.Len()-4]) // the payload alone
 	}
+	for _, name := range []string{"shuffle.ckpt", "noshuffle.ckpt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "ckpt", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[20 : len(b)-4])
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		check := func(ck *Checkpoint, err error) {
 			if err != nil {
@@ -49,12 +58,9 @@ func FuzzReadCheckpoint(f *testing.F) {
 			}
 		}
 		check(ReadCheckpoint(bytes.NewReader(b)))
-		var hdr [20]byte
-		copy(hdr[:], checkpointMagic)
-		binary.LittleEndian.PutUint32(hdr[8:], CheckpointVersion)
-		binary.LittleEndian.PutUint64(hdr[12:], uint64(len(b)))
-		wrapped := append(append(hdr[:], b...), binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(b))...)
-		check(ReadCheckpoint(bytes.NewReader(wrapped)))
+		for _, v := range []uint32{1, CheckpointVersion} {
+			check(ReadCheckpoint(bytes.NewReader(wrapPayload(v, b))))
+		}
 	})
 }
 
