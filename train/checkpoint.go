@@ -54,8 +54,8 @@ const maxCheckpointPayload = 1 << 34
 //	CRC-32 (IEEE) of payload uint32, little-endian
 //
 // Version 1's payload is the gob alone, with the arrays inside it.
-// Writing a checkpoint takes memory for the gob (a few KB), not for the
-// weights. ReadCheckpoint rejects other magic, versions, announced lengths
+// Writing a checkpoint takes memory for the gob (a few KB) and a 64 KB
+// buffer, not for the weights. ReadCheckpoint rejects other magic, versions, announced lengths
 // beyond the data or not adding up, checksum mismatches and undecodable
 // payloads with errors wrapping ErrCheckpoint; it allocates no more than
 // the data it has read calls for.
@@ -291,8 +291,8 @@ func (p *ckPayload) arrays(f func(*[]float32)) {
 const ckChunk = 16 << 10
 
 // Write writes ck to w in the checkpoint format (CheckpointVersion). It
-// keeps a few KB in memory besides ck: the weights go from where they are
-// to w, ckChunk values at a time.
+// keeps the gob (a few KB) and a 64 KB buffer in memory besides ck: the
+// weights go from where they are to w, ckChunk values at a time.
 func (ck *Checkpoint) Write(w io.Writer) error {
 	p := ckPayload{Model: toCk(ck.Model), Ck: ck.file()}
 	// toCk and kindToCk made new layers and parameter lists; the slots'
