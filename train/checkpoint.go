@@ -18,11 +18,12 @@ import (
 	"github.com/aekit/aekit/runtime"
 )
 
-// CheckpointVersion is the version of the checkpoint format Write writes.
-// ReadCheckpoint reads it and version 1, which held the weights inside the
-// gob: encoding them there took several copies of them in memory, 25 MB
-// at the end of each epoch of the deep benchmark model (0.9 MB of
-// weights), where version 2 writes them from where they are.
+// CheckpointVersion is the version of the checkpoint format this package
+// writes and reads. Version 1 (until 2026-12) held the weights inside a
+// gob, which took several copies of them in memory to write (25 MB at the
+// end of each epoch of the deep benchmark model, 0.9 MB of weights), and
+// a recursive gob type, whose nesting a crafted file could use to exhaust
+// the stack: it is refused with an error that says so.
 const CheckpointVersion = 2
 
 // checkpointMagic starts every checkpoint file.
@@ -46,19 +47,26 @@ const maxCheckpointPayload = 1 << 34
 //	payload length           uint64, little-endian
 //	payload:
 //	  gob length             uint64, little-endian
-//	  gob                    encoding/gob of the exported fields below,
-//	                         every float32 array empty, their lengths listed
+//	  gob                    encoding/gob of the exported fields below (no
+//	                         recursive type: sub-models are listed, not
+//	                         nested), every float32 array empty, their
+//	                         lengths listed
 //	  values                 the arrays' values, float32 little-endian, in
 //	                         the gob's order (weights, optimizer slots,
 //	                         early stopping's best weights)
 //	CRC-32 (IEEE) of payload uint32, little-endian
 //
-// Version 1's payload is the gob alone, with the arrays inside it.
 // Writing a checkpoint takes memory for the gob (a few KB) and a 64 KB
-// buffer, not for the weights. ReadCheckpoint rejects other magic, versions, announced lengths
-// beyond the data or not adding up, checksum mismatches and undecodable
-// payloads with errors wrapping ErrCheckpoint; it allocates no more than
-// the data it has read calls for.
+// buffer, not for the weights.
+//
+// ReadCheckpoint rejects other magic, versions, announced lengths beyond
+// the data or not adding up, gob messages longer than what holds them,
+// bytes after the gob's value, sub-model lists that are not one tree,
+// checksum mismatches and undecodable payloads with errors wrapping
+// ErrCheckpoint. What it allocates grows with the data it has read, with
+// one exception: encoding/gob allocates a slice's announced length, up to
+// 10 MB, before reading its elements, so a small crafted gob can cost tens
+// of MB (its types nest slices four deep), never more.
 //
 // The exported fields describe the run; the state it continues from
 // (optimizer slots, generator, partial epoch sums, early-stopping state)
@@ -89,11 +97,6 @@ type Checkpoint struct {
 	// Fingerprint identifies the training and validation data (rows and
 	// a CRC-32 of their values).
 	Fingerprint DataFingerprint
-
-	// Version is the format version ReadCheckpoint read the checkpoint
-	// in (1 or CheckpointVersion), 0 for one it did not read. Write
-	// always writes CheckpointVersion.
-	Version int
 
 	state ckState
 }
@@ -169,13 +172,16 @@ type DataFingerprint struct {
 	CRC           uint32
 }
 
-// gob mirror of runtime.Model, so that the format does not depend on the
-// runtime's unexported fields.
+// ckModel is a model in a checkpoint: runtime.Model's exported fields,
+// so that the format does not depend on the runtime's unexported ones.
+// A layer's sub-model is another entry of the payload's Models, not a
+// field inside the layer: the gob's types are not recursive, so no
+// nesting in a file can deepen the decoder's recursion.
 type ckModel struct {
 	Name, Class           string
 	Input                 []int
 	Layers                []ckLayer
-	InputName, OutputName string // absent (empty) in older checkpoints
+	InputName, OutputName string
 }
 
 type ckLayer struct {
@@ -186,28 +192,78 @@ type ckLayer struct {
 	Act           runtime.Activation
 	Rate          float64
 	Shape         []int
-	Sub           *ckModel
+	Sub           int // index of the sub-model in the payload's Models, 0 for none
 	HasBias, Flat bool
-	Reg           *runtime.Regularizers // absent (nil) in older checkpoints
-	Kind          *ckKind               // an Other layer's kind (ckkind.go); absent in older checkpoints
-	Frozen        bool                  // absent (false) in older checkpoints
+	Reg           *runtime.Regularizers
+	Kind          *ckKind // an Other layer's kind (ckkind.go)
+	Frozen        bool
 }
 
-func toCk(m *runtime.Model) *ckModel {
-	c := &ckModel{Name: m.Name, Class: m.Class, Input: m.Input, InputName: m.InputName, OutputName: m.OutputName}
-	for _, l := range m.Layers {
-		cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
-			Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
-			Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg, Kind: kindToCk(l.Kind), Frozen: l.Frozen}
-		if l.Sub != nil {
-			cl.Sub = toCk(l.Sub)
+// maxCkDepth bounds the nesting of sub-models a checkpoint may hold
+// (Keras's nested encoder and decoder are 2 deep).
+const maxCkDepth = 64
+
+// toCk returns m and its sub-models as a checkpoint's Models: m first,
+// each sub-model after the model that holds it.
+func toCk(m *runtime.Model) []ckModel {
+	var models []ckModel
+	var add func(m *runtime.Model) int
+	add = func(m *runtime.Model) int {
+		i := len(models)
+		models = append(models, ckModel{Name: m.Name, Class: m.Class, Input: m.Input, InputName: m.InputName, OutputName: m.OutputName})
+		layers := make([]ckLayer, 0, len(m.Layers))
+		for _, l := range m.Layers {
+			cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
+				Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
+				Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg, Kind: kindToCk(l.Kind), Frozen: l.Frozen}
+			if l.Sub != nil {
+				cl.Sub = add(l.Sub)
+			}
+			layers = append(layers, cl)
 		}
-		c.Layers = append(c.Layers, cl)
+		models[i].Layers = layers
+		return i
 	}
-	return c
+	add(m)
+	return models
 }
 
-func fromCk(c *ckModel) *runtime.Model {
+// checkCk checks that models, as read, form one tree rooted at models[0]:
+// every sub-model index after its parent's and used once, every model
+// used, nesting at most maxCkDepth.
+func checkCk(models []ckModel) error {
+	if len(models) == 0 {
+		return fmt.Errorf("%w: no model", ErrCheckpoint)
+	}
+	depth := make([]int, len(models))
+	used := make([]bool, len(models))
+	used[0] = true
+	for i, m := range models {
+		for _, l := range m.Layers {
+			if l.Sub == 0 {
+				continue
+			}
+			if l.Sub <= i || l.Sub >= len(models) || used[l.Sub] {
+				return fmt.Errorf("%w: layer %q: bad sub-model index %d", ErrCheckpoint, l.Name, l.Sub)
+			}
+			used[l.Sub] = true
+			if depth[l.Sub] = depth[i] + 1; depth[l.Sub] > maxCkDepth {
+				return fmt.Errorf("%w: sub-models nested more than %d deep", ErrCheckpoint, maxCkDepth)
+			}
+		}
+	}
+	for i, u := range used {
+		if !u {
+			return fmt.Errorf("%w: model %d is no layer's sub-model", ErrCheckpoint, i)
+		}
+	}
+	return nil
+}
+
+// fromCk rebuilds models[i] with its sub-models (models as toCk returns
+// them, or as checkCk accepted them).
+func fromCk(models []ckModel, i int) *runtime.Model {
+	c := &models[i]
 	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input, InputName: c.InputName, OutputName: c.OutputName}
 	for _, cl := range c.Layers {
 		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
@@ -223,8 +279,8 @@ func fromCk(c *ckModel) *runtime.Model {
 		} else if l.Shape == nil {
 			l.Shape = []int{}
 		}
-		if cl.Sub != nil {
-			l.Sub = fromCk(cl.Sub)
+		if cl.Sub != 0 {
+			l.Sub = fromCk(models, cl.Sub)
 		}
 		if cl.Kind != nil {
 			// A kind that cannot be rebuilt leaves the layer without
@@ -238,7 +294,7 @@ func fromCk(c *ckModel) *runtime.Model {
 
 // cloneModel returns a deep copy of m.
 func cloneModel(m *runtime.Model) *runtime.Model {
-	c := fromCk(toCk(m))
+	c := fromCk(toCk(m), 0)
 	c.Walk(func(_ []string, l *runtime.Layer) {
 		l.Kernel = append([]float32(nil), l.Kernel...)
 		if l.Bias != nil {
@@ -250,36 +306,30 @@ func cloneModel(m *runtime.Model) *runtime.Model {
 
 // ckPayload is what is gob-encoded.
 type ckPayload struct {
-	Model *ckModel
-	Ck    ckFile
-	// Lens, from version 2, lists the lengths of the float32 arrays
-	// (see arrays) whose values follow the gob, their fields left empty.
+	Models []ckModel // the model, then its sub-models (see toCk)
+	Ck     ckFile
+	// Lens lists the lengths of the float32 arrays (see arrays) whose
+	// values follow the gob, their fields left empty.
 	Lens []int
 }
 
-// arrays calls f with each float32 array field of p, in the order version
-// 2 stores their values: the model's layers in order (kernel, bias, the
-// kind's parameters, then a sub-model's layers), the optimizer's slots,
-// early stopping's best weights.
+// arrays calls f with each float32 array field of p, in the order the
+// values follow the gob: each model's layers in order (kernel, bias, the
+// kind's parameters), the optimizer's slots, early stopping's best
+// weights.
 func (p *ckPayload) arrays(f func(*[]float32)) {
-	var model func(m *ckModel)
-	model = func(m *ckModel) {
-		if m == nil {
-			return
-		}
-		for i := range m.Layers {
-			l := &m.Layers[i]
+	for i := range p.Models {
+		for j := range p.Models[i].Layers {
+			l := &p.Models[i].Layers[j]
 			f(&l.Kernel)
 			f(&l.Bias)
 			if l.Kind != nil {
-				for j := range l.Kind.Params {
-					f(&l.Kind.Params[j])
+				for k := range l.Kind.Params {
+					f(&l.Kind.Params[k])
 				}
 			}
-			model(l.Sub)
 		}
 	}
-	model(p.Model)
 	for i := range p.Ck.Slots {
 		f(&p.Ck.Slots[i])
 	}
@@ -294,7 +344,7 @@ const ckChunk = 16 << 10
 // keeps the gob (a few KB) and a 64 KB buffer in memory besides ck: the
 // weights go from where they are to w, ckChunk values at a time.
 func (ck *Checkpoint) Write(w io.Writer) error {
-	p := ckPayload{Model: toCk(ck.Model), Ck: ck.file()}
+	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
 	// toCk and kindToCk made new layers and parameter lists; the slots'
 	// list is ck's own: emptied in a copy.
 	p.Ck.Slots = append([][]float32(nil), p.Ck.Slots...)
@@ -343,8 +393,7 @@ func (ck *Checkpoint) Write(w io.Writer) error {
 	return err
 }
 
-// ReadCheckpoint reads a checkpoint written by Write, in CheckpointVersion
-// or version 1.
+// ReadCheckpoint reads a checkpoint written by Write.
 func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	var hdr [20]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -354,8 +403,11 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: not an aekit checkpoint (magic %q)", ErrCheckpoint, hdr[:8])
 	}
 	v := binary.LittleEndian.Uint32(hdr[8:])
-	if v != 1 && v != CheckpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads versions 1 and %d", ErrCheckpoint, v, CheckpointVersion)
+	if v == 1 {
+		return nil, fmt.Errorf("%w: version 1, written by an earlier aekit: this build reads version %d; resume the run with the aekit that wrote it, or train again", ErrCheckpoint, CheckpointVersion)
+	}
+	if v != CheckpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCheckpoint, v, CheckpointVersion)
 	}
 	n := binary.LittleEndian.Uint64(hdr[12:])
 	if n > maxCheckpointPayload {
@@ -364,13 +416,7 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	sum := crc32.NewIEEE()
 	pr := &ckReader{r: io.TeeReader(io.LimitReader(r, int64(n)), sum), n: n}
 	var p ckPayload
-	var err error
-	if v == 1 {
-		err = pr.gob(&p, n)
-	} else {
-		err = pr.v2(&p)
-	}
-	if err != nil {
+	if err := pr.read(&p); err != nil {
 		return nil, err
 	}
 	var crc [4]byte
@@ -380,12 +426,11 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if got, want := sum.Sum32(), binary.LittleEndian.Uint32(crc[:]); got != want {
 		return nil, fmt.Errorf("%w: checksum mismatch (corrupt file)", ErrCheckpoint)
 	}
-	if p.Model == nil {
-		return nil, fmt.Errorf("%w: no model", ErrCheckpoint)
+	if err := checkCk(p.Models); err != nil {
+		return nil, err
 	}
 	ck := p.Ck.checkpoint()
-	ck.Version = int(v)
-	ck.Model = fromCk(p.Model)
+	ck.Model = fromCk(p.Models, 0)
 	if err := ck.Model.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
@@ -415,12 +460,20 @@ func (cr *ckReader) full(b []byte) error {
 	return nil
 }
 
+// maxCkGob bounds the gob of a checkpoint: the model's structure, the
+// settings and the history, not the weights (a few KB for a run of 100
+// epochs).
+const maxCkGob = 64 << 20
+
 // gob decodes the next size bytes of the payload into p. They are read
 // into memory first, growing with what arrives, so that a header that
-// lies about the length allocates no more than the data that is there.
+// lies about the length allocates no more than the data that is there;
+// every gob message they hold must fit in them (encoding/gob allocates a
+// message's announced length before reading it), and the value must end
+// where they do.
 func (cr *ckReader) gob(p *ckPayload, size uint64) error {
-	if size > cr.n {
-		return fmt.Errorf("%w: gob length %d beyond the payload's %d bytes", ErrCheckpoint, size, cr.n)
+	if size > cr.n || size > maxCkGob {
+		return fmt.Errorf("%w: gob length %d beyond the payload's %d bytes or the limit of %d", ErrCheckpoint, size, cr.n, maxCkGob)
 	}
 	var buf bytes.Buffer
 	m, err := io.CopyN(&buf, cr.r, int64(size))
@@ -428,15 +481,47 @@ func (cr *ckReader) gob(p *ckPayload, size uint64) error {
 	if err != nil {
 		return fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCheckpoint, m, size)
 	}
+	if err := gobFraming(buf.Bytes()); err != nil {
+		return err
+	}
 	if err := gob.NewDecoder(&buf).Decode(p); err != nil {
 		return fmt.Errorf("%w: decoding: %w", ErrCheckpoint, err)
+	}
+	if buf.Len() != 0 {
+		return fmt.Errorf("%w: %d bytes after the gob's value", ErrCheckpoint, buf.Len())
 	}
 	return nil
 }
 
-// v2 reads a version 2 payload into p: the gob, then the values of the
-// arrays it lists, which must fill the rest of the payload exactly.
-func (cr *ckReader) v2(p *ckPayload) error {
+// gobFraming checks that b is a sequence of gob messages, each a length
+// (gob's unsigned integer: one byte below 128, else the negated count of
+// the big-endian bytes that follow) and that many bytes, all inside b.
+func gobFraming(b []byte) error {
+	for len(b) > 0 {
+		var n uint64
+		w := 1
+		if c := b[0]; c < 0x80 {
+			n = uint64(c)
+		} else {
+			w += 256 - int(c) // c is the byte count negated, as an int8
+			if w > 9 || w > len(b) {
+				return fmt.Errorf("%w: bad gob message length", ErrCheckpoint)
+			}
+			for _, d := range b[1:w] {
+				n = n<<8 | uint64(d)
+			}
+		}
+		if n == 0 || n > uint64(len(b)-w) {
+			return fmt.Errorf("%w: gob message of %d bytes with %d left", ErrCheckpoint, n, len(b)-w)
+		}
+		b = b[w+int(n):]
+	}
+	return nil
+}
+
+// read reads a payload into p: the gob, then the values of the arrays it
+// lists, which must fill the rest of the payload exactly.
+func (cr *ckReader) read(p *ckPayload) error {
 	var b [8]byte
 	if err := cr.full(b[:]); err != nil {
 		return err

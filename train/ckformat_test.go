@@ -52,9 +52,9 @@ func weightsSum(w []float32) string {
 }
 
 // TestCheckpointFormatFixture resumes checkpoints committed in
-// testdata/ckpt, written before Config.Shuffle became Config.NoShuffle
-// (commit of this test's first version; the file format keeps a Shuffle
-// field): each must load with the same shuffling meaning and resume to the
+// testdata/ckpt (format version 2, written on an AMD EPYC with AVX2; the
+// format keeps the Shuffle field of the time before Config.NoShuffle):
+// each must load with the same shuffling meaning and resume to the
 // weights and losses the straight run had when the files were written,
 // and a straight run with today's code must reach them too. Rerun with
 // -write-ckfixture only when the format changes on purpose.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/train/internal/order"
@@ -74,9 +75,6 @@ func TestCheckpointStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != CheckpointVersion {
-		t.Errorf("Version %d, want %d", got.Version, CheckpointVersion)
-	}
 	sameBits(t, "weights", flatWeights(ck.Model), flatWeights(got.Model))
 	for i := range ck.state.Slots {
 		sameBits(t, "slot", ck.state.Slots[i], got.state.Slots[i])
@@ -104,15 +102,18 @@ func TestCheckpointPayload(t *testing.T) {
 	gobLen := binary.LittleEndian.Uint64(payload)
 	longGob := append([]byte(nil), payload...)
 	binary.LittleEndian.PutUint64(longGob, uint64(len(payload)))
-	// The same model as a version 1 payload (values inside the gob),
-	// announced as version 2 with no values after it.
-	p := ckPayload{Model: toCk(ck.Model), Ck: ck.file()}
-	var v1 bytes.Buffer
-	if err := gob.NewEncoder(&v1).Encode(&p); err != nil {
+	// The gob with the model's values left inside it, and no values after.
+	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
+	var full bytes.Buffer
+	if err := gob.NewEncoder(&full).Encode(&p); err != nil {
 		t.Fatal(err)
 	}
-	inGob := binary.LittleEndian.AppendUint64(nil, uint64(v1.Len()))
-	inGob = append(inGob, v1.Bytes()...)
+	inGob := binary.LittleEndian.AppendUint64(nil, uint64(full.Len()))
+	inGob = append(inGob, full.Bytes()...)
+	// The gob followed, inside its length, by a copy of its last message.
+	g := payload[8 : 8+gobLen]
+	twice := binary.LittleEndian.AppendUint64(nil, 2*gobLen)
+	twice = append(append(append(twice, g...), g...), payload[8+gobLen:]...)
 	for name, pl := range map[string][]byte{
 		"extra value":    append(append([]byte(nil), payload...), 0, 0, 128, 63),
 		"extra byte":     append(append([]byte(nil), payload...), 1),
@@ -120,6 +121,7 @@ func TestCheckpointPayload(t *testing.T) {
 		"gob only":       payload[:8+gobLen],
 		"gob too long":   longGob,
 		"values in gob":  inGob,
+		"gob twice":      twice,
 		"no gob length":  payload[:5],
 		"empty":          nil,
 		"gob cut":        payload[:8+gobLen/2],
@@ -130,13 +132,77 @@ func TestCheckpointPayload(t *testing.T) {
 			t.Errorf("%s: %v, want ErrCheckpoint", name, err)
 		}
 	}
-	// The same version 1 payload read as version 1 is a checkpoint.
-	got, err := ReadCheckpoint(bytes.NewReader(wrapPayload(1, v1.Bytes())))
+	// Version 1 is refused, saying so.
+	_, err := ReadCheckpoint(bytes.NewReader(wrapPayload(1, full.Bytes())))
+	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "version 1") {
+		t.Errorf("version 1: %v, want ErrCheckpoint naming version 1", err)
+	}
+}
+
+// TestCheckpointSubModels checks that sub-models round-trip through the
+// payload's list of models and that lists that are not one tree, or nest
+// too deep, are refused.
+func TestCheckpointSubModels(t *testing.T) {
+	m, err := buildSpec(12, "6:relu|12:sigmoid", "", 2)
 	if err != nil {
-		t.Fatalf("version 1: %v", err)
+		t.Fatal(err)
 	}
-	if got.Version != 1 {
-		t.Errorf("Version %d, want 1", got.Version)
+	models := toCk(m)
+	if len(models) < 3 || models[0].Layers[0].Sub == 0 {
+		t.Fatalf("toCk of a model with an encoder and a decoder: %d models", len(models))
 	}
-	sameBits(t, "version 1 weights", flatWeights(ck.Model), flatWeights(got.Model))
+	if err := checkCk(models); err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "round trip", flatWeights(m), flatWeights(fromCk(models, 0)))
+	for name, edit := range map[string]func(ms []ckModel){
+		"self":      func(ms []ckModel) { ms[1].Layers[0].Sub = 1 },
+		"backwards": func(ms []ckModel) { ms[0].Layers[0].Sub, ms[1].Layers[0].Sub = 0, 0 },
+		"twice":     func(ms []ckModel) { ms[0].Layers[1].Sub = ms[0].Layers[0].Sub },
+		"past end":  func(ms []ckModel) { ms[0].Layers[0].Sub = len(ms) },
+		"negative":  func(ms []ckModel) { ms[0].Layers[0].Sub = -1 },
+		"orphan":    func(ms []ckModel) { ms[0].Layers[1].Sub = 0 },
+	} {
+		ms := toCk(m)
+		edit(ms)
+		if err := checkCk(ms); !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("%s: %v, want ErrCheckpoint", name, err)
+		}
+	}
+	if err := checkCk(nil); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("no model: %v", err)
+	}
+	chain := make([]ckModel, maxCkDepth+2)
+	for i := range len(chain) - 1 {
+		chain[i].Layers = []ckLayer{{Sub: i + 1}}
+	}
+	if err := checkCk(chain); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("%d deep: %v, want ErrCheckpoint", len(chain)-1, err)
+	}
+	if err := checkCk(chain[1:]); err == nil {
+		t.Errorf("indices off by one accepted")
+	}
+}
+
+// TestGobFraming checks the message framing checked before gob decodes.
+func TestGobFraming(t *testing.T) {
+	for _, c := range []struct {
+		b  []byte
+		ok bool
+	}{
+		{nil, true},
+		{[]byte{1, 0}, true},
+		{[]byte{2, 0, 0, 1, 7}, true},
+		{[]byte{0xff, 1, 9}, true}, // one byte of length: 1
+		{[]byte{2, 0}, false},
+		{[]byte{0}, false},
+		{[]byte{0x80}, false},                            // 128 bytes of length
+		{[]byte{0xf7, 0, 0, 0, 0, 0, 0, 0, 0, 1}, false}, // 9 bytes of length
+		{[]byte{0xf8, 0, 0, 0, 0, 0, 0x98, 0x96, 0x7f, 0}, false}, // 10 MB − 1 announced
+		{[]byte{0xfe, 0}, false},
+	} {
+		if err := gobFraming(c.b); (err == nil) != c.ok {
+			t.Errorf("% x: %v, want ok %v", c.b, err, c.ok)
+		}
+	}
 }

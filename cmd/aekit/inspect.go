@@ -189,7 +189,7 @@ func inspectCheckpoint(name string, asJSON bool, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "inspect", err)
 	}
-	ci := checkpointInfo{File: name, Format: fmt.Sprintf("aekit training checkpoint (version %d)", ck.Version),
+	ci := checkpointInfo{File: name, Format: fmt.Sprintf("aekit training checkpoint (version %d)", train.CheckpointVersion),
 		EpochsDone: ck.Epoch, BatchesDone: ck.Batch, Epochs: ck.Epochs, Optimizer: ck.Optimizer,
 		Settings: json.RawMessage(ck.OptimizerJSON), Rows: ck.Fingerprint.Rows, ValRows: ck.Fingerprint.ValRows}
 	ci.Flags = []string{"--optimizer", ck.Optimizer}
