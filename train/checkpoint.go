@@ -4,26 +4,29 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"unsafe"
 
+	"github.com/aekit/aekit/activation"
 	"github.com/aekit/aekit/internal/atomicfile"
 	"github.com/aekit/aekit/internal/inputfile"
 	"github.com/aekit/aekit/runtime"
 )
 
 // CheckpointVersion is the version of the checkpoint format this package
-// writes and reads. Version 1 (until 2026-12) held the weights inside a
-// gob, which took several copies of them in memory to write (25 MB at the
-// end of each epoch of the deep benchmark model, 0.9 MB of weights), and
-// a recursive gob type, whose nesting a crafted file could use to exhaust
-// the stack: it is refused with an error that says so.
+// writes and reads. Version 1 (until 2026-12) was one encoding/gob value
+// with the weights inside: writing it took several copies of them in
+// memory (25 MB at the end of each epoch of the deep benchmark model, 0.9
+// MB of weights), and gob, given a crafted file, recurses as deep as the
+// file nests values (of its own types, even in fields it skips), until
+// the stack overflows. Version 1 files are refused with an error that says
+// so.
 const CheckpointVersion = 2
 
 // checkpointMagic starts every checkpoint file.
@@ -46,27 +49,25 @@ const maxCheckpointPayload = 1 << 34
 //	version                  uint32, little-endian (CheckpointVersion)
 //	payload length           uint64, little-endian
 //	payload:
-//	  gob length             uint64, little-endian
-//	  gob                    encoding/gob of the exported fields below (no
-//	                         recursive type: sub-models are listed, not
-//	                         nested), every float32 array empty, their
-//	                         lengths listed
+//	  metadata length        uint64, little-endian
+//	  metadata               JSON of the exported fields below and the
+//	                         run's state (ckPayload): sub-models listed,
+//	                         not nested, floats as their bits, every
+//	                         float32 array empty, their lengths listed
 //	  values                 the arrays' values, float32 little-endian, in
-//	                         the gob's order (weights, optimizer slots,
-//	                         early stopping's best weights)
+//	                         the order of the lengths (weights, optimizer
+//	                         slots, early stopping's best weights)
 //	CRC-32 (IEEE) of payload uint32, little-endian
 //
-// Writing a checkpoint takes memory for the gob (a few KB) and a 64 KB
-// buffer, not for the weights.
+// Writing a checkpoint takes memory for the metadata (a few KB) and a 64
+// KB buffer, not for the weights.
 //
 // ReadCheckpoint rejects other magic, versions, announced lengths beyond
-// the data or not adding up, gob messages longer than what holds them,
-// bytes after the gob's value, sub-model lists that are not one tree,
-// checksum mismatches and undecodable payloads with errors wrapping
-// ErrCheckpoint. What it allocates grows with the data it has read, with
-// one exception: encoding/gob allocates a slice's announced length, up to
-// 10 MB, before reading its elements, so a small crafted gob can cost tens
-// of MB (its types nest slices four deep), never more.
+// the data or not adding up, metadata that is not one JSON value of the
+// fields it expects, sub-model lists that are not one tree, checksum
+// mismatches and models that do not validate, with errors wrapping
+// ErrCheckpoint. What it allocates grows in proportion to the data it has
+// read.
 //
 // The exported fields describe the run; the state it continues from
 // (optimizer slots, generator, partial epoch sums, early-stopping state)
@@ -116,11 +117,10 @@ type ckState struct {
 	ESBestWeights []float32
 }
 
-// ckFile is what is gob-encoded beside the model: the fields of
-// Checkpoint and ckState under the names format version 1 gives them.
-// Shuffle is the negation of Checkpoint.NoShuffle: the format keeps the
-// meaning it was written with (gob leaves a false field out, so a file
-// without it means no shuffling, as it always did).
+// ckFile is what a checkpoint's metadata holds beside the model: the
+// fields of Checkpoint and ckState, every float64 as its bits (ckF64).
+// Shuffle is the negation of Checkpoint.NoShuffle, as the format has
+// always had it.
 type ckFile struct {
 	Optimizer       string
 	OptimizerJSON   []byte
@@ -131,38 +131,92 @@ type ckFile struct {
 	BatchSize       int
 	Shuffle         bool
 	Seed            uint64
-	ValidationSplit float64
+	ValidationSplit ckF64
 	ValN            int
 	Epoch, Batch    int
-	LossSum         float64
+	LossSum         ckF64
 	Samples         int
-	Seconds         float64
+	Seconds         ckF64
 	RNG             []byte
-	History         History
-	ESBest          float64
+	History         ckHistory
+	ESBest          ckF64
 	ESWait          int
 	ESBestEpoch     int
 	ESBestWeights   []float32
 	Fingerprint     DataFingerprint
 }
 
+// ckHistory is History with its floats as bits.
+type ckHistory struct {
+	Epoch                   []int
+	Loss, ValLoss, Seconds  []ckF64
+	StoppedEpoch, BestEpoch int
+}
+
+// ckF64 is a float64 that JSON holds as its IEEE 754 bits (a number), so
+// that infinities and NaN (early stopping's initial best, a diverged
+// validation loss) are kept as they are, to the bit.
+type ckF64 float64
+
+// MarshalJSON writes the bits of f as a JSON number.
+func (f ckF64) MarshalJSON() ([]byte, error) {
+	return strconv.AppendUint(nil, math.Float64bits(float64(f)), 10), nil
+}
+
+// UnmarshalJSON reads bits written by MarshalJSON.
+func (f *ckF64) UnmarshalJSON(b []byte) error {
+	u, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("float bits %.20q: %w", b, err)
+	}
+	*f = ckF64(math.Float64frombits(u))
+	return nil
+}
+
+func toF64s(s []float64) []ckF64 {
+	if s == nil {
+		return nil
+	}
+	c := make([]ckF64, len(s))
+	for i, v := range s {
+		c[i] = ckF64(v)
+	}
+	return c
+}
+
+func fromF64s(s []ckF64) []float64 {
+	if s == nil {
+		return nil
+	}
+	c := make([]float64, len(s))
+	for i, v := range s {
+		c[i] = float64(v)
+	}
+	return c
+}
+
 func (ck *Checkpoint) file() ckFile {
-	s := &ck.state
+	s, h := &ck.state, &ck.History
 	return ckFile{Optimizer: ck.Optimizer, OptimizerJSON: ck.OptimizerJSON, Slots: s.Slots, Iterations: s.Iterations,
 		Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize, Shuffle: !ck.NoShuffle, Seed: ck.Seed,
-		ValidationSplit: ck.ValidationSplit, ValN: s.ValN, Epoch: ck.Epoch, Batch: ck.Batch,
-		LossSum: s.LossSum, Samples: s.Samples, Seconds: s.Seconds, RNG: s.RNG, History: ck.History,
-		ESBest: s.ESBest, ESWait: s.ESWait, ESBestEpoch: s.ESBestEpoch, ESBestWeights: s.ESBestWeights,
+		ValidationSplit: ckF64(ck.ValidationSplit), ValN: s.ValN, Epoch: ck.Epoch, Batch: ck.Batch,
+		LossSum: ckF64(s.LossSum), Samples: s.Samples, Seconds: ckF64(s.Seconds), RNG: s.RNG,
+		History: ckHistory{Epoch: h.Epoch, Loss: toF64s(h.Loss), ValLoss: toF64s(h.ValLoss), Seconds: toF64s(h.Seconds),
+			StoppedEpoch: h.StoppedEpoch, BestEpoch: h.BestEpoch},
+		ESBest: ckF64(s.ESBest), ESWait: s.ESWait, ESBestEpoch: s.ESBestEpoch, ESBestWeights: s.ESBestWeights,
 		Fingerprint: ck.Fingerprint}
 }
 
 func (f *ckFile) checkpoint() Checkpoint {
+	h := &f.History
 	return Checkpoint{Optimizer: f.Optimizer, OptimizerJSON: f.OptimizerJSON,
 		Loss: f.Loss, Epochs: f.Epochs, BatchSize: f.BatchSize, NoShuffle: !f.Shuffle, Seed: f.Seed,
-		ValidationSplit: f.ValidationSplit, Epoch: f.Epoch, Batch: f.Batch, History: f.History,
+		ValidationSplit: float64(f.ValidationSplit), Epoch: f.Epoch, Batch: f.Batch,
+		History: History{Epoch: h.Epoch, Loss: fromF64s(h.Loss), ValLoss: fromF64s(h.ValLoss), Seconds: fromF64s(h.Seconds),
+			StoppedEpoch: h.StoppedEpoch, BestEpoch: h.BestEpoch},
 		Fingerprint: f.Fingerprint,
-		state: ckState{Slots: f.Slots, Iterations: f.Iterations, ValN: f.ValN, LossSum: f.LossSum,
-			Samples: f.Samples, Seconds: f.Seconds, RNG: f.RNG, ESBest: f.ESBest, ESWait: f.ESWait,
+		state: ckState{Slots: f.Slots, Iterations: f.Iterations, ValN: f.ValN, LossSum: float64(f.LossSum),
+			Samples: f.Samples, Seconds: float64(f.Seconds), RNG: f.RNG, ESBest: float64(f.ESBest), ESWait: f.ESWait,
 			ESBestEpoch: f.ESBestEpoch, ESBestWeights: f.ESBestWeights}}
 }
 
@@ -175,8 +229,7 @@ type DataFingerprint struct {
 // ckModel is a model in a checkpoint: runtime.Model's exported fields,
 // so that the format does not depend on the runtime's unexported ones.
 // A layer's sub-model is another entry of the payload's Models, not a
-// field inside the layer: the gob's types are not recursive, so no
-// nesting in a file can deepen the decoder's recursion.
+// field inside the layer, so the format's nesting is fixed.
 type ckModel struct {
 	Name, Class           string
 	Input                 []int
@@ -189,14 +242,56 @@ type ckLayer struct {
 	Type          runtime.Type
 	In, Units     int
 	Kernel, Bias  []float32
-	Act           runtime.Activation
-	Rate          float64
+	Act           ckAct
+	Rate          ckF64
 	Shape         []int
 	Sub           int // index of the sub-model in the payload's Models, 0 for none
 	HasBias, Flat bool
-	Reg           *runtime.Regularizers
+	Reg           *ckReg
 	Kind          *ckKind // an Other layer's kind (ckkind.go)
 	Frozen        bool
+}
+
+// ckAct is runtime.Activation with its floats as bits.
+type ckAct struct {
+	Func                             uint8
+	Alpha, Beta, Threshold, MaxValue uint32
+	Capped, Approximate              bool
+}
+
+func toCkAct(a runtime.Activation) ckAct {
+	return ckAct{Func: uint8(a.Func), Alpha: math.Float32bits(a.Alpha), Beta: math.Float32bits(a.Beta),
+		Threshold: math.Float32bits(a.Threshold), MaxValue: math.Float32bits(a.MaxValue),
+		Capped: a.Capped, Approximate: a.Approximate}
+}
+
+func (c ckAct) act() runtime.Activation {
+	return runtime.Activation{Func: activation.Func(c.Func), Alpha: math.Float32frombits(c.Alpha), Beta: math.Float32frombits(c.Beta),
+		Threshold: math.Float32frombits(c.Threshold), MaxValue: math.Float32frombits(c.MaxValue),
+		Capped: c.Capped, Approximate: c.Approximate}
+}
+
+// ckReg is runtime.Regularizers with its floats as bits: L1 and L2 of
+// the kernel, the bias and the activity.
+type ckReg struct {
+	Kernel, Bias, Activity [2]ckF64
+	Unsupported            string
+}
+
+func toCkReg(r *runtime.Regularizers) *ckReg {
+	if r == nil {
+		return nil
+	}
+	p := func(g runtime.Regularizer) [2]ckF64 { return [2]ckF64{ckF64(g.L1), ckF64(g.L2)} }
+	return &ckReg{Kernel: p(r.Kernel), Bias: p(r.Bias), Activity: p(r.Activity), Unsupported: r.Unsupported}
+}
+
+func (c *ckReg) reg() *runtime.Regularizers {
+	if c == nil {
+		return nil
+	}
+	p := func(g [2]ckF64) runtime.Regularizer { return runtime.Regularizer{L1: float64(g[0]), L2: float64(g[1])} }
+	return &runtime.Regularizers{Kernel: p(c.Kernel), Bias: p(c.Bias), Activity: p(c.Activity), Unsupported: c.Unsupported}
 }
 
 // maxCkDepth bounds the nesting of sub-models a checkpoint may hold
@@ -214,8 +309,8 @@ func toCk(m *runtime.Model) []ckModel {
 		layers := make([]ckLayer, 0, len(m.Layers))
 		for _, l := range m.Layers {
 			cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
-				Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: l.Act, Rate: l.Rate,
-				Shape: l.Shape, Flat: l.Shape == nil, Reg: l.Reg, Kind: kindToCk(l.Kind), Frozen: l.Frozen}
+				Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: toCkAct(l.Act), Rate: ckF64(l.Rate),
+				Shape: l.Shape, Flat: l.Shape == nil, Reg: toCkReg(l.Reg), Kind: kindToCk(l.Kind), Frozen: l.Frozen}
 			if l.Sub != nil {
 				cl.Sub = add(l.Sub)
 			}
@@ -267,7 +362,7 @@ func fromCk(models []ckModel, i int) *runtime.Model {
 	m := &runtime.Model{Name: c.Name, Class: c.Class, Input: c.Input, InputName: c.InputName, OutputName: c.OutputName}
 	for _, cl := range c.Layers {
 		l := &runtime.Layer{Name: cl.Name, Class: cl.Class, Type: cl.Type, In: cl.In, Units: cl.Units,
-			Kernel: cl.Kernel, Act: cl.Act, Rate: cl.Rate, Shape: cl.Shape, Reg: cl.Reg, Frozen: cl.Frozen}
+			Kernel: cl.Kernel, Act: cl.Act.act(), Rate: float64(cl.Rate), Shape: cl.Shape, Reg: cl.Reg.reg(), Frozen: cl.Frozen}
 		if cl.HasBias {
 			l.Bias = cl.Bias
 			if l.Bias == nil {
@@ -304,17 +399,17 @@ func cloneModel(m *runtime.Model) *runtime.Model {
 	return c
 }
 
-// ckPayload is what is gob-encoded.
+// ckPayload is a checkpoint's metadata.
 type ckPayload struct {
 	Models []ckModel // the model, then its sub-models (see toCk)
 	Ck     ckFile
 	// Lens lists the lengths of the float32 arrays (see arrays) whose
-	// values follow the gob, their fields left empty.
+	// values follow the metadata, their fields left empty.
 	Lens []int
 }
 
 // arrays calls f with each float32 array field of p, in the order the
-// values follow the gob: each model's layers in order (kernel, bias, the
+// values follow the metadata: each model's layers in order (kernel, bias, the
 // kind's parameters), the optimizer's slots, early stopping's best
 // weights.
 func (p *ckPayload) arrays(f func(*[]float32)) {
@@ -341,7 +436,7 @@ func (p *ckPayload) arrays(f func(*[]float32)) {
 const ckChunk = 16 << 10
 
 // Write writes ck to w in the checkpoint format (CheckpointVersion). It
-// keeps the gob (a few KB) and a 64 KB buffer in memory besides ck: the
+// keeps the metadata (a few KB) and a 64 KB buffer in memory besides ck: the
 // weights go from where they are to w, ckChunk values at a time.
 func (ck *Checkpoint) Write(w io.Writer) error {
 	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
@@ -356,15 +451,15 @@ func (ck *Checkpoint) Write(w io.Writer) error {
 		total += len(*s)
 		*s = nil
 	})
-	var meta bytes.Buffer
-	if err := gob.NewEncoder(&meta).Encode(&p); err != nil {
+	meta, err := json.Marshal(&p)
+	if err != nil {
 		return fmt.Errorf("train: encoding checkpoint: %w", err)
 	}
 	var hdr [28]byte
 	copy(hdr[:], checkpointMagic)
 	binary.LittleEndian.PutUint32(hdr[8:], CheckpointVersion)
-	binary.LittleEndian.PutUint64(hdr[12:], uint64(8+meta.Len()+4*total))
-	binary.LittleEndian.PutUint64(hdr[20:], uint64(meta.Len()))
+	binary.LittleEndian.PutUint64(hdr[12:], uint64(8+len(meta)+4*total))
+	binary.LittleEndian.PutUint64(hdr[20:], uint64(len(meta)))
 	if _, err := w.Write(hdr[:20]); err != nil {
 		return err
 	}
@@ -373,7 +468,7 @@ func (ck *Checkpoint) Write(w io.Writer) error {
 	if _, err := pw.Write(hdr[20:]); err != nil {
 		return err
 	}
-	if _, err := pw.Write(meta.Bytes()); err != nil {
+	if _, err := pw.Write(meta); err != nil {
 		return err
 	}
 	buf := make([]byte, 4*ckChunk)
@@ -389,7 +484,7 @@ func (ck *Checkpoint) Write(w io.Writer) error {
 			v = v[n:]
 		}
 	}
-	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
 	return err
 }
 
@@ -460,20 +555,20 @@ func (cr *ckReader) full(b []byte) error {
 	return nil
 }
 
-// maxCkGob bounds the gob of a checkpoint: the model's structure, the
+// maxCkMeta bounds a checkpoint's metadata: the model's structure, the
 // settings and the history, not the weights (a few KB for a run of 100
 // epochs).
-const maxCkGob = 64 << 20
+const maxCkMeta = 64 << 20
 
-// gob decodes the next size bytes of the payload into p. They are read
-// into memory first, growing with what arrives, so that a header that
-// lies about the length allocates no more than the data that is there;
-// every gob message they hold must fit in them (encoding/gob allocates a
-// message's announced length before reading it), and the value must end
-// where they do.
-func (cr *ckReader) gob(p *ckPayload, size uint64) error {
-	if size > cr.n || size > maxCkGob {
-		return fmt.Errorf("%w: gob length %d beyond the payload's %d bytes or the limit of %d", ErrCheckpoint, size, cr.n, maxCkGob)
+// meta decodes the next size bytes of the payload, JSON, into p. They are
+// read into memory first, growing with what arrives, so that a header
+// that lies about the length allocates no more than the data that is
+// there. encoding/json allocates in proportion to its input, limits
+// nesting (10,000 levels, checked before it decodes) and refuses bytes
+// after the value; unknown fields are refused too.
+func (cr *ckReader) meta(p *ckPayload, size uint64) error {
+	if size > cr.n || size > maxCkMeta {
+		return fmt.Errorf("%w: metadata length %d beyond the payload's %d bytes or the limit of %d", ErrCheckpoint, size, cr.n, maxCkMeta)
 	}
 	var buf bytes.Buffer
 	m, err := io.CopyN(&buf, cr.r, int64(size))
@@ -481,52 +576,25 @@ func (cr *ckReader) gob(p *ckPayload, size uint64) error {
 	if err != nil {
 		return fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCheckpoint, m, size)
 	}
-	if err := gobFraming(buf.Bytes()); err != nil {
-		return err
-	}
-	if err := gob.NewDecoder(&buf).Decode(p); err != nil {
+	dec := json.NewDecoder(&buf)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
 		return fmt.Errorf("%w: decoding: %w", ErrCheckpoint, err)
 	}
-	if buf.Len() != 0 {
-		return fmt.Errorf("%w: %d bytes after the gob's value", ErrCheckpoint, buf.Len())
+	if rest, _ := io.ReadAll(io.MultiReader(dec.Buffered(), &buf)); len(bytes.TrimSpace(rest)) != 0 {
+		return fmt.Errorf("%w: %d bytes after the metadata", ErrCheckpoint, len(rest))
 	}
 	return nil
 }
 
-// gobFraming checks that b is a sequence of gob messages, each a length
-// (gob's unsigned integer: one byte below 128, else the negated count of
-// the big-endian bytes that follow) and that many bytes, all inside b.
-func gobFraming(b []byte) error {
-	for len(b) > 0 {
-		var n uint64
-		w := 1
-		if c := b[0]; c < 0x80 {
-			n = uint64(c)
-		} else {
-			w += 256 - int(c) // c is the byte count negated, as an int8
-			if w > 9 || w > len(b) {
-				return fmt.Errorf("%w: bad gob message length", ErrCheckpoint)
-			}
-			for _, d := range b[1:w] {
-				n = n<<8 | uint64(d)
-			}
-		}
-		if n == 0 || n > uint64(len(b)-w) {
-			return fmt.Errorf("%w: gob message of %d bytes with %d left", ErrCheckpoint, n, len(b)-w)
-		}
-		b = b[w+int(n):]
-	}
-	return nil
-}
-
-// read reads a payload into p: the gob, then the values of the arrays it
+// read reads a payload into p: the metadata, then the values of the arrays it
 // lists, which must fill the rest of the payload exactly.
 func (cr *ckReader) read(p *ckPayload) error {
 	var b [8]byte
 	if err := cr.full(b[:]); err != nil {
 		return err
 	}
-	if err := cr.gob(p, binary.LittleEndian.Uint64(b[:])); err != nil {
+	if err := cr.meta(p, binary.LittleEndian.Uint64(b[:])); err != nil {
 		return err
 	}
 	arrays, inGob := 0, false
@@ -535,7 +603,7 @@ func (cr *ckReader) read(p *ckPayload) error {
 		inGob = inGob || len(*s) != 0
 	})
 	if inGob {
-		return fmt.Errorf("%w: array values inside the gob", ErrCheckpoint)
+		return fmt.Errorf("%w: array values inside the metadata", ErrCheckpoint)
 	}
 	if arrays != len(p.Lens) {
 		return fmt.Errorf("%w: %d array lengths for %d arrays", ErrCheckpoint, len(p.Lens), arrays)

@@ -3,13 +3,16 @@ package train
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"hash/crc32"
+	"math"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 
+	aert "github.com/aekit/aekit/runtime"
 	"github.com/aekit/aekit/train/internal/order"
 )
 
@@ -99,33 +102,45 @@ func TestCheckpointPayload(t *testing.T) {
 	if _, err := ReadCheckpoint(bytes.NewReader(wrapPayload(CheckpointVersion, payload))); err != nil {
 		t.Fatalf("rewrapped: %v", err)
 	}
-	gobLen := binary.LittleEndian.Uint64(payload)
-	longGob := append([]byte(nil), payload...)
-	binary.LittleEndian.PutUint64(longGob, uint64(len(payload)))
-	// The gob with the model's values left inside it, and no values after.
+	metaLen := binary.LittleEndian.Uint64(payload)
+	longMeta := append([]byte(nil), payload...)
+	binary.LittleEndian.PutUint64(longMeta, uint64(len(payload)))
+	// The metadata with the model's values left inside it, and no values
+	// after it.
 	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
-	var full bytes.Buffer
-	if err := gob.NewEncoder(&full).Encode(&p); err != nil {
+	full, err := json.Marshal(&p)
+	if err != nil {
 		t.Fatal(err)
 	}
-	inGob := binary.LittleEndian.AppendUint64(nil, uint64(full.Len()))
-	inGob = append(inGob, full.Bytes()...)
-	// The gob followed, inside its length, by a copy of its last message.
-	g := payload[8 : 8+gobLen]
-	twice := binary.LittleEndian.AppendUint64(nil, 2*gobLen)
-	twice = append(append(append(twice, g...), g...), payload[8+gobLen:]...)
+	inMeta := binary.LittleEndian.AppendUint64(nil, uint64(len(full)))
+	inMeta = append(inMeta, full...)
+	// The metadata followed, inside its length, by a copy of itself, or
+	// by one byte; with an unknown field; nested 20,000 deep in a field
+	// of its own.
+	meta := payload[8 : 8+metaLen]
+	rewrap := func(m []byte) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(len(m)))
+		return append(append(b, m...), payload[8+metaLen:]...)
+	}
+	twice := rewrap(append(append([]byte(nil), meta...), meta...))
+	oneMore := rewrap(append(append([]byte(nil), meta...), '0'))
+	unknown := rewrap(append([]byte(`{"Extra":1,`), meta[1:]...))
+	deep := rewrap(append([]byte(`{"Extra":`+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+`,`), meta[1:]...))
 	for name, pl := range map[string][]byte{
-		"extra value":    append(append([]byte(nil), payload...), 0, 0, 128, 63),
-		"extra byte":     append(append([]byte(nil), payload...), 1),
-		"missing value":  payload[:len(payload)-4],
-		"gob only":       payload[:8+gobLen],
-		"gob too long":   longGob,
-		"values in gob":  inGob,
-		"gob twice":      twice,
-		"no gob length":  payload[:5],
-		"empty":          nil,
-		"gob cut":        payload[:8+gobLen/2],
-		"half the value": payload[:len(payload)-2],
+		"extra value":       append(append([]byte(nil), payload...), 0, 0, 128, 63),
+		"extra byte":        append(append([]byte(nil), payload...), 1),
+		"missing value":     payload[:len(payload)-4],
+		"metadata only":     payload[:8+metaLen],
+		"metadata too long": longMeta,
+		"values in it":      inMeta,
+		"metadata twice":    twice,
+		"a byte more":       oneMore,
+		"unknown field":     unknown,
+		"nested deep":       deep,
+		"no length":         payload[:5],
+		"empty":             nil,
+		"metadata cut":      payload[:8+metaLen/2],
+		"half the value":    payload[:len(payload)-2],
 	} {
 		_, err := ReadCheckpoint(bytes.NewReader(wrapPayload(CheckpointVersion, pl)))
 		if !errors.Is(err, ErrCheckpoint) {
@@ -133,7 +148,7 @@ func TestCheckpointPayload(t *testing.T) {
 		}
 	}
 	// Version 1 is refused, saying so.
-	_, err := ReadCheckpoint(bytes.NewReader(wrapPayload(1, full.Bytes())))
+	_, err = ReadCheckpoint(bytes.NewReader(wrapPayload(1, full)))
 	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "version 1") {
 		t.Errorf("version 1: %v, want ErrCheckpoint naming version 1", err)
 	}
@@ -184,25 +199,21 @@ func TestCheckpointSubModels(t *testing.T) {
 	}
 }
 
-// TestGobFraming checks the message framing checked before gob decodes.
-func TestGobFraming(t *testing.T) {
-	for _, c := range []struct {
-		b  []byte
-		ok bool
-	}{
-		{nil, true},
-		{[]byte{1, 0}, true},
-		{[]byte{2, 0, 0, 1, 7}, true},
-		{[]byte{0xff, 1, 9}, true}, // one byte of length: 1
-		{[]byte{2, 0}, false},
-		{[]byte{0}, false},
-		{[]byte{0x80}, false},                            // 128 bytes of length
-		{[]byte{0xf7, 0, 0, 0, 0, 0, 0, 0, 0, 1}, false}, // 9 bytes of length
-		{[]byte{0xf8, 0, 0, 0, 0, 0, 0x98, 0x96, 0x7f, 0}, false}, // 10 MB − 1 announced
-		{[]byte{0xfe, 0}, false},
-	} {
-		if err := gobFraming(c.b); (err == nil) != c.ok {
-			t.Errorf("% x: %v, want ok %v", c.b, err, c.ok)
-		}
+// TestCheckpointMirrors checks that the checkpoint's copies of
+// aert.Activation and aert.Regularizers still have all their fields:
+// a field added there must be added to ckAct or ckReg too.
+func TestCheckpointMirrors(t *testing.T) {
+	if n := reflect.TypeFor[aert.Activation]().NumField(); n != reflect.TypeFor[ckAct]().NumField() {
+		t.Errorf("aert.Activation has %d fields, ckAct %d", n, reflect.TypeFor[ckAct]().NumField())
+	}
+	if n := reflect.TypeFor[aert.Regularizers]().NumField(); n != reflect.TypeFor[ckReg]().NumField() {
+		t.Errorf("aert.Regularizers has %d fields, ckReg %d", n, reflect.TypeFor[ckReg]().NumField())
+	}
+	if n := reflect.TypeFor[History]().NumField(); n != reflect.TypeFor[ckHistory]().NumField() {
+		t.Errorf("History has %d fields, ckHistory %d", n, reflect.TypeFor[ckHistory]().NumField())
+	}
+	a := aert.Activation{Func: 3, Alpha: float32(math.Inf(1)), Beta: -0.0, Threshold: float32(math.NaN()), MaxValue: 6, Capped: true, Approximate: true}
+	if got := toCkAct(a).act(); math.Float32bits(got.Threshold) != math.Float32bits(a.Threshold) || got.Alpha != a.Alpha || got.Func != a.Func || !got.Capped || !got.Approximate || got.MaxValue != 6 {
+		t.Errorf("activation round trip: %+v, want %+v", got, a)
 	}
 }
