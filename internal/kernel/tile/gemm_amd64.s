@@ -856,6 +856,13 @@ k2store:
 	MOVQ       c+32(FP), DI
 	MOVQ       ldc+40(FP), DX
 	SHLQ       $2, DX
+	// All 16 columns valid: plain stores (a masked store is microcoded
+	// on AMD cores, tens of cycles each).
+	VMOVMSKPS  Y12, R8
+	VMOVMSKPS  Y13, R9
+	ANDL       R9, R8
+	CMPL       R8, $0xff
+	JEQ        k2full
 	VMASKMOVPS Y0, Y12, (DI)
 	VMASKMOVPS Y1, Y13, 32(DI)
 	CMPQ       SI, $1
@@ -883,6 +890,36 @@ k2store:
 	ADDQ       DX, DI
 	VMASKMOVPS Y10, Y12, (DI)
 	VMASKMOVPS Y11, Y13, 32(DI)
+	JMP        k2end
+
+k2full:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	CMPQ    SI, $1
+	JLE     k2end
+	ADDQ    DX, DI
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	CMPQ    SI, $2
+	JLE     k2end
+	ADDQ    DX, DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	CMPQ    SI, $3
+	JLE     k2end
+	ADDQ    DX, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	CMPQ    SI, $4
+	JLE     k2end
+	ADDQ    DX, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	CMPQ    SI, $5
+	JLE     k2end
+	ADDQ    DX, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
 
 k2end:
 	MOVQ  flags+72(FP), R9
@@ -927,7 +964,9 @@ k2ret:
 	VZEROUPPER
 	RET
 
-// OUT256 is OUT512 for the AVX2 one-row tile; Y15 holds zero.
+// OUT256 is OUT512 for the AVX2 one-row tile; Y15 holds zero. Eight
+// valid columns are stored with a plain store (a masked store is
+// microcoded on AMD cores); it uses AX.
 #define OUT256(v, off) \
 	VMOVUPS    off(R12), Y14      \
 	TESTQ      R13, R13           \
@@ -937,6 +976,11 @@ k2ret:
 	TESTQ      R14, R14           \
 	JZ         2(PC)              \
 	VMAXPS     v, Y15, v          \
+	VMOVMSKPS  Y14, AX            \
+	CMPL       AX, $0xff          \
+	JNE        3(PC)              \
+	VMOVUPS    v, off(DI)         \
+	JMP        2(PC)              \
 	VMASKMOVPS v, Y14, off(DI)
 
 // func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
