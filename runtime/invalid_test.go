@@ -38,3 +38,28 @@ func TestPredictInvalid(t *testing.T) {
 		p.Close()
 	}
 }
+
+// TestValidateOverflow checks models whose sizes overflow an int: Validate
+// refuses them (a kernel of In×Units values with In = Units = 2³² is not
+// an empty one, a shape's product that wraps to the data's width is not
+// that width).
+func TestValidateOverflow(t *testing.T) {
+	const big = 1 << 32
+	models := map[string]*runtime.Model{
+		"dense 2³²×2³²": {Name: "d", Input: []int{big}, Layers: []*runtime.Layer{
+			{Name: "d", Type: runtime.Dense, In: big, Units: big}}},
+		"input wraps to 2": {Name: "w", Input: []int{3, 6148914691236517206}, Layers: []*runtime.Layer{
+			{Name: "f", Type: runtime.Reshape},
+			{Name: "d", Type: runtime.Dense, In: 2, Units: 1, Kernel: make([]float32, 2)}}},
+		"reshape wraps": {Name: "r", Input: []int{2}, Layers: []*runtime.Layer{
+			{Name: "r", Type: runtime.Reshape, Shape: []int{-1, 3, 6148914691236517206}}}},
+	}
+	for name, m := range models {
+		if err := m.Validate(); !errors.Is(err, runtime.ErrInvalid) {
+			t.Errorf("%s: Validate error %v, want ErrInvalid", name, err)
+		}
+		if w := m.InputWidth(); w > 0 && name == "input wraps to 2" {
+			t.Errorf("%s: InputWidth %d, want no positive width", name, w)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"strings"
 	"sync"
 )
@@ -308,7 +310,7 @@ func resolveShape(shape []int, n int) []int {
 			neg = i
 			continue
 		}
-		known *= d
+		known = mul(known, d)
 	}
 	if neg >= 0 && known > 0 {
 		out[neg] = n / known
@@ -316,12 +318,28 @@ func resolveShape(shape []int, n int) []int {
 	return out
 }
 
+// prod returns the product of s: -1 when a dimension is negative or the
+// product overflows an int (a shape no model has), so that every check of
+// it against a positive size fails.
 func prod(s []int) int {
 	p := 1
 	for _, d := range s {
-		p *= d
+		p = mul(p, d)
 	}
 	return p
+}
+
+// mul returns a·b for a, b ≥ 0, or -1 when either is negative or the
+// product overflows an int.
+func mul(a, b int) int {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi != 0 || lo > math.MaxInt {
+		return -1
+	}
+	return int(lo)
 }
 
 // Validate checks that the layers of m fit together: positive widths,
@@ -365,7 +383,7 @@ func (m *Model) validate(in []int, seen map[string]bool) ([]int, error) {
 			if l.In != last || l.In <= 0 || l.Units <= 0 {
 				return nil, fmt.Errorf("%w: %s is %d→%d but its input has width %d", ErrInvalid, where, l.In, l.Units, last)
 			}
-			if len(l.Kernel) != l.In*l.Units {
+			if len(l.Kernel) != mul(l.In, l.Units) {
 				return nil, fmt.Errorf("%w: %s kernel has %d values, want %d×%d", ErrInvalid, where, len(l.Kernel), l.In, l.Units)
 			}
 			if l.Bias != nil && len(l.Bias) != l.Units {

@@ -440,6 +440,10 @@ const ckChunk = 16 << 10
 // weights go from where they are to w, ckChunk values at a time.
 func (ck *Checkpoint) Write(w io.Writer) error {
 	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
+	if err := checkCk(p.Models); err != nil {
+		// What ReadCheckpoint would refuse is not written.
+		return fmt.Errorf("train: writing checkpoint: %w", err)
+	}
 	// toCk and kindToCk made new layers and parameter lists; the slots'
 	// list is ck's own: emptied in a copy.
 	p.Ck.Slots = append([][]float32(nil), p.Ck.Slots...)
