@@ -67,7 +67,9 @@ const maxCheckpointPayload = 1 << 34
 // fields it expects, sub-model lists that are not one tree, checksum
 // mismatches and models that do not validate, with errors wrapping
 // ErrCheckpoint. What it allocates grows in proportion to the data it has
-// read.
+// read: metadata is at most 16 MiB, of at most 16,384 JSON objects,
+// 65,536 arrays and 524,288 elements, which decoding takes a small
+// multiple of, plus a few MB.
 //
 // The exported fields describe the run; the state it continues from
 // (optimizer slots, generator, partial epoch sums, early-stopping state)
@@ -124,7 +126,7 @@ type ckState struct {
 type ckFile struct {
 	Optimizer       string
 	OptimizerJSON   []byte
-	Slots           [][]float32
+	Slots           int // the optimizer's slots: their values follow the metadata
 	Iterations      int64
 	Loss            Loss
 	Epochs          int
@@ -167,7 +169,7 @@ func (f ckF64) MarshalJSON() ([]byte, error) {
 func (f *ckF64) UnmarshalJSON(b []byte) error {
 	u, err := strconv.ParseUint(string(b), 10, 64)
 	if err != nil {
-		return fmt.Errorf("float bits %.20q: %w", b, err)
+		return fmt.Errorf("float bits %.20q…: not an unsigned 64-bit integer", b)
 	}
 	*f = ckF64(math.Float64frombits(u))
 	return nil
@@ -197,7 +199,7 @@ func fromF64s(s []ckF64) []float64 {
 
 func (ck *Checkpoint) file() ckFile {
 	s, h := &ck.state, &ck.History
-	return ckFile{Optimizer: ck.Optimizer, OptimizerJSON: ck.OptimizerJSON, Slots: s.Slots, Iterations: s.Iterations,
+	return ckFile{Optimizer: ck.Optimizer, OptimizerJSON: ck.OptimizerJSON, Slots: len(s.Slots), Iterations: s.Iterations,
 		Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize, Shuffle: !ck.NoShuffle, Seed: ck.Seed,
 		ValidationSplit: ckF64(ck.ValidationSplit), ValN: s.ValN, Epoch: ck.Epoch, Batch: ck.Batch,
 		LossSum: ckF64(s.LossSum), Samples: s.Samples, Seconds: ckF64(s.Seconds), RNG: s.RNG,
@@ -215,7 +217,7 @@ func (f *ckFile) checkpoint() Checkpoint {
 		History: History{Epoch: h.Epoch, Loss: fromF64s(h.Loss), ValLoss: fromF64s(h.ValLoss), Seconds: fromF64s(h.Seconds),
 			StoppedEpoch: h.StoppedEpoch, BestEpoch: h.BestEpoch},
 		Fingerprint: f.Fingerprint,
-		state: ckState{Slots: f.Slots, Iterations: f.Iterations, ValN: f.ValN, LossSum: float64(f.LossSum),
+		state: ckState{Iterations: f.Iterations, ValN: f.ValN, LossSum: float64(f.LossSum),
 			Samples: f.Samples, Seconds: float64(f.Seconds), RNG: f.RNG, ESBest: float64(f.ESBest), ESWait: f.ESWait,
 			ESBestEpoch: f.ESBestEpoch, ESBestWeights: f.ESBestWeights}}
 }
@@ -300,27 +302,35 @@ const maxCkDepth = 64
 
 // toCk returns m and its sub-models as a checkpoint's Models: m first,
 // each sub-model after the model that holds it.
-func toCk(m *runtime.Model) []ckModel {
+func toCk(m *runtime.Model) ([]ckModel, error) {
 	var models []ckModel
-	var add func(m *runtime.Model) int
-	add = func(m *runtime.Model) int {
+	var add func(m *runtime.Model) (int, error)
+	add = func(m *runtime.Model) (int, error) {
 		i := len(models)
 		models = append(models, ckModel{Name: m.Name, Class: m.Class, Input: m.Input, InputName: m.InputName, OutputName: m.OutputName})
 		layers := make([]ckLayer, 0, len(m.Layers))
 		for _, l := range m.Layers {
+			kind, err := kindToCk(l.Kind)
+			if err != nil {
+				return 0, fmt.Errorf("layer %q: %w", l.Name, err)
+			}
 			cl := ckLayer{Name: l.Name, Class: l.Class, Type: l.Type, In: l.In, Units: l.Units,
 				Kernel: l.Kernel, Bias: l.Bias, HasBias: l.Bias != nil, Act: toCkAct(l.Act), Rate: ckF64(l.Rate),
-				Shape: l.Shape, Flat: l.Shape == nil, Reg: toCkReg(l.Reg), Kind: kindToCk(l.Kind), Frozen: l.Frozen}
+				Shape: l.Shape, Flat: l.Shape == nil, Reg: toCkReg(l.Reg), Kind: kind, Frozen: l.Frozen}
 			if l.Sub != nil {
-				cl.Sub = add(l.Sub)
+				if cl.Sub, err = add(l.Sub); err != nil {
+					return 0, err
+				}
 			}
 			layers = append(layers, cl)
 		}
 		models[i].Layers = layers
-		return i
+		return i, nil
 	}
-	add(m)
-	return models
+	if _, err := add(m); err != nil {
+		return nil, err
+	}
+	return models, nil
 }
 
 // checkCk checks that models, as read, form one tree rooted at models[0]:
@@ -388,15 +398,34 @@ func fromCk(models []ckModel, i int) *runtime.Model {
 }
 
 // cloneModel returns a deep copy of m.
-func cloneModel(m *runtime.Model) *runtime.Model {
-	c := fromCk(toCk(m), 0)
-	c.Walk(func(_ []string, l *runtime.Layer) {
-		l.Kernel = append([]float32(nil), l.Kernel...)
+func cloneModel(m *runtime.Model) (*runtime.Model, error) {
+	c := runtime.Model{Name: m.Name, Class: m.Class, Input: append([]int(nil), m.Input...),
+		InputName: m.InputName, OutputName: m.OutputName, Layers: make([]*runtime.Layer, len(m.Layers))}
+	for i, l := range m.Layers {
+		cl := *l
+		cl.Kernel = append([]float32(nil), l.Kernel...)
 		if l.Bias != nil {
-			l.Bias = append([]float32{}, l.Bias...)
+			cl.Bias = append([]float32{}, l.Bias...)
 		}
-	})
-	return c
+		if l.Shape != nil {
+			cl.Shape = append([]int{}, l.Shape...)
+		}
+		if l.Reg != nil {
+			r := *l.Reg
+			cl.Reg = &r
+		}
+		var err error
+		if cl.Kind, err = cloneKind(l.Kind); err != nil {
+			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+		}
+		if l.Sub != nil {
+			if cl.Sub, err = cloneModel(l.Sub); err != nil {
+				return nil, err
+			}
+		}
+		c.Layers[i] = &cl
+	}
+	return &c, nil
 }
 
 // ckPayload is a checkpoint's metadata.
@@ -406,6 +435,8 @@ type ckPayload struct {
 	// Lens lists the lengths of the float32 arrays (see arrays) whose
 	// values follow the metadata, their fields left empty.
 	Lens []int
+
+	slots [][]float32 // the optimizer's Ck.Slots slots, not in the JSON
 }
 
 // arrays calls f with each float32 array field of p, in the order the
@@ -425,8 +456,8 @@ func (p *ckPayload) arrays(f func(*[]float32)) {
 			}
 		}
 	}
-	for i := range p.Ck.Slots {
-		f(&p.Ck.Slots[i])
+	for i := range p.slots {
+		f(&p.slots[i])
 	}
 	f(&p.Ck.ESBestWeights)
 }
@@ -439,14 +470,16 @@ const ckChunk = 16 << 10
 // keeps the metadata (a few KB) and a 64 KB buffer in memory besides ck: the
 // weights go from where they are to w, ckChunk values at a time.
 func (ck *Checkpoint) Write(w io.Writer) error {
-	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
+	models, err := toCk(ck.Model)
+	if err != nil {
+		return fmt.Errorf("train: writing checkpoint: %w", err)
+	}
+	// The slots' list is ck's own: emptied (by arrays) in a copy.
+	p := ckPayload{Models: models, Ck: ck.file(), slots: append([][]float32(nil), ck.state.Slots...)}
 	if err := checkCk(p.Models); err != nil {
 		// What ReadCheckpoint would refuse is not written.
 		return fmt.Errorf("train: writing checkpoint: %w", err)
 	}
-	// toCk and kindToCk made new layers and parameter lists; the slots'
-	// list is ck's own: emptied in a copy.
-	p.Ck.Slots = append([][]float32(nil), p.Ck.Slots...)
 	var vals [][]float32
 	total := 0
 	p.arrays(func(s *[]float32) {
@@ -529,6 +562,7 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 		return nil, err
 	}
 	ck := p.Ck.checkpoint()
+	ck.state.Slots = p.slots
 	ck.Model = fromCk(p.Models, 0)
 	if err := ck.Model.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
@@ -561,8 +595,66 @@ func (cr *ckReader) full(b []byte) error {
 
 // maxCkMeta bounds a checkpoint's metadata: the model's structure, the
 // settings and the history, not the weights (a few KB for a run of 100
-// epochs).
-const maxCkMeta = 64 << 20
+// epochs, about 70 bytes more an epoch).
+const maxCkMeta = 16 << 20
+
+// maxCkObjects, maxCkArrays and maxCkElems bound the JSON objects, arrays
+// and commas (array elements and object members after the first) in a
+// checkpoint's metadata: a layer takes up to 4 objects, 6 arrays and 60
+// members, an epoch of history 4 elements; each costs up to a few hundred
+// bytes decoded, whatever its size in the file ({} is 2 bytes, null 4).
+// maxCkNumber bounds the length of a number (a float's bits take 20
+// digits).
+const (
+	maxCkObjects = 1 << 14
+	maxCkArrays  = 1 << 16
+	maxCkElems   = 1 << 19
+	maxCkNumber  = 64
+)
+
+// ckScan counts the objects, arrays and commas in the JSON b outside
+// strings, and the length of its numbers, against the limits above,
+// before encoding/json decodes it: what decoding allocates is then
+// bounded by a small multiple of len(b) plus a few MB.
+func ckScan(b []byte) error {
+	objects, arrays, elems, number := 0, 0, 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			if number++; number > maxCkNumber {
+				return fmt.Errorf("%w: a number in the metadata longer than %d characters", ErrCheckpoint, maxCkNumber)
+			}
+			continue
+		}
+		number = 0
+		switch c {
+		case '"':
+			inString = true
+		case '{':
+			objects++
+		case '[':
+			arrays++
+		case ',':
+			elems++
+		}
+	}
+	if objects > maxCkObjects || arrays > maxCkArrays || elems > maxCkElems {
+		return fmt.Errorf("%w: metadata with %d objects, %d arrays and %d commas, above the limits of %d, %d and %d",
+			ErrCheckpoint, objects, arrays, elems, maxCkObjects, maxCkArrays, maxCkElems)
+	}
+	return nil
+}
 
 // meta decodes the next size bytes of the payload, JSON, into p. They are
 // read into memory first, growing with what arrives, so that a header
@@ -580,12 +672,15 @@ func (cr *ckReader) meta(p *ckPayload, size uint64) error {
 	if err != nil {
 		return fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCheckpoint, m, size)
 	}
+	if err := ckScan(buf.Bytes()); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(&buf)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(p); err != nil {
 		return fmt.Errorf("%w: decoding: %w", ErrCheckpoint, err)
 	}
-	if rest, _ := io.ReadAll(io.MultiReader(dec.Buffered(), &buf)); len(bytes.TrimSpace(rest)) != 0 {
+	if rest, _ := io.ReadAll(io.MultiReader(dec.Buffered(), &buf)); len(bytes.TrimLeft(rest, " \t\r\n")) != 0 {
 		return fmt.Errorf("%w: %d bytes after the metadata", ErrCheckpoint, len(rest))
 	}
 	return nil
@@ -601,6 +696,10 @@ func (cr *ckReader) read(p *ckPayload) error {
 	if err := cr.meta(p, binary.LittleEndian.Uint64(b[:])); err != nil {
 		return err
 	}
+	if p.Ck.Slots < 0 || p.Ck.Slots > len(p.Lens) {
+		return fmt.Errorf("%w: %d optimizer slots for %d arrays", ErrCheckpoint, p.Ck.Slots, len(p.Lens))
+	}
+	p.slots = make([][]float32, p.Ck.Slots)
 	arrays, inGob := 0, false
 	p.arrays(func(s *[]float32) {
 		arrays++
@@ -734,6 +833,19 @@ func (ck *Checkpoint) restore(cfg *Config, nt *net, slots [][]float32, h *Histor
 	}
 	if ck.Epoch > cfg.Epochs || (ck.Epoch == cfg.Epochs && ck.Batch > 0) {
 		return bad("it is at epoch %d, beyond epochs %d", ck.Epoch+1, cfg.Epochs)
+	}
+	// What the file says about the run's progress, against the data.
+	batches := (fp.Rows + cfg.BatchSize - 1) / max(cfg.BatchSize, 1)
+	hs := &ck.History
+	switch st := &ck.state; {
+	case ck.Epoch < 0 || ck.Batch < 0 || ck.Batch >= max(batches, 1):
+		return bad("it is at epoch %d, batch %d, of %d batches an epoch", ck.Epoch+1, ck.Batch, batches)
+	case st.Iterations < 0 || st.Samples < 0 || st.Samples > fp.Rows || st.ESWait < 0 || st.ESBestEpoch < -1:
+		return bad("bad progress: %d updates, %d samples this epoch, early stopping waiting %d, best epoch %d", st.Iterations, st.Samples, st.ESWait, st.ESBestEpoch)
+	case len(hs.Loss) != len(hs.Epoch) || len(hs.Seconds) != len(hs.Epoch) || (hs.ValLoss != nil && len(hs.ValLoss) != len(hs.Epoch)) || len(hs.Epoch) > ck.Epoch:
+		return bad("its history of %d epochs (%d losses, %d validation losses, %d times) does not match epoch %d", len(hs.Epoch), len(hs.Loss), len(hs.ValLoss), len(hs.Seconds), ck.Epoch+1)
+	case hs.StoppedEpoch < -1 || hs.BestEpoch < -1:
+		return bad("bad history: stopped at epoch %d, best epoch %d", hs.StoppedEpoch, hs.BestEpoch)
 	}
 	// Weights, layer by layer.
 	var src [][]float32

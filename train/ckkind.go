@@ -16,24 +16,50 @@ type ckKind struct {
 	Params [][]float32
 }
 
-// kindToCk returns the checkpoint form of k (nil for nil).
-func kindToCk(k runtime.Kind) *ckKind {
+// kindToCk returns the checkpoint form of k (nil for nil). Its config
+// is JSON: a value JSON cannot hold (NaN, an infinity) is an error, not a
+// setting dropped.
+func kindToCk(k runtime.Kind) (*ckKind, error) {
 	if k == nil {
-		return nil
+		return nil, nil
 	}
-	attrs := map[string]any{}
-	for _, a := range k.Config() {
-		attrs[a.Key] = a.Value
-	}
-	cfg, err := json.Marshal(attrs)
-	if err != nil { // Config values are JSON values
-		cfg = []byte("{}")
+	cfg, err := json.Marshal(kindAttrs(k))
+	if err != nil {
+		return nil, fmt.Errorf("%s config: %w", k.Class(), err)
 	}
 	c := &ckKind{Class: k.Class(), Config: string(cfg)}
 	for _, p := range k.Params() {
 		c.Params = append(c.Params, p.Values)
 	}
-	return c
+	return c, nil
+}
+
+// kindAttrs returns k's config attributes by key.
+func kindAttrs(k runtime.Kind) map[string]any {
+	attrs := map[string]any{}
+	for _, a := range k.Config() {
+		attrs[a.Key] = a.Value
+	}
+	return attrs
+}
+
+// cloneKind returns a copy of k with copies of its weights (nil for nil).
+func cloneKind(k runtime.Kind) (runtime.Kind, error) {
+	if k == nil {
+		return nil, nil
+	}
+	c, err := runtime.NewKind(k.Class(), kindAttrs(k))
+	if err != nil {
+		return nil, err
+	}
+	var vals [][]float32
+	for _, p := range k.Params() {
+		vals = append(vals, append([]float32{}, p.Values...))
+	}
+	if err := c.SetParams(vals); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // kindFromCk rebuilds a kind with copies of its weights.

@@ -107,7 +107,7 @@ func TestCheckpointPayload(t *testing.T) {
 	binary.LittleEndian.PutUint64(longMeta, uint64(len(payload)))
 	// The metadata with the model's values left inside it, and no values
 	// after it.
-	p := ckPayload{Models: toCk(ck.Model), Ck: ck.file()}
+	p := payloadOf(ck)
 	full, err := json.Marshal(&p)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestCheckpointSubModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	models := toCk(m)
+	models := ckOf(m)
 	if len(models) < 3 || models[0].Layers[0].Sub == 0 {
 		t.Fatalf("toCk of a model with an encoder and a decoder: %d models", len(models))
 	}
@@ -178,7 +178,7 @@ func TestCheckpointSubModels(t *testing.T) {
 		"negative":  func(ms []ckModel) { ms[0].Layers[0].Sub = -1 },
 		"orphan":    func(ms []ckModel) { ms[0].Layers[1].Sub = 0 },
 	} {
-		ms := toCk(m)
+		ms := ckOf(m)
 		edit(ms)
 		if err := checkCk(ms); !errors.Is(err, ErrCheckpoint) {
 			t.Errorf("%s: %v, want ErrCheckpoint", name, err)
@@ -216,4 +216,19 @@ func TestCheckpointMirrors(t *testing.T) {
 	if got := toCkAct(a).act(); math.Float32bits(got.Threshold) != math.Float32bits(a.Threshold) || got.Alpha != a.Alpha || got.Func != a.Func || !got.Capped || !got.Approximate || got.MaxValue != 6 {
 		t.Errorf("activation round trip: %+v, want %+v", got, a)
 	}
+}
+
+// ckOf is toCk for models the test knows it can encode.
+func ckOf(m *aert.Model) []ckModel {
+	models, err := toCk(m)
+	if err != nil {
+		panic(err)
+	}
+	return models
+}
+
+// payloadOf returns ck's payload as Write makes it, before it empties the
+// arrays.
+func payloadOf(ck *Checkpoint) ckPayload {
+	return ckPayload{Models: ckOf(ck.Model), Ck: ck.file(), slots: append([][]float32(nil), ck.state.Slots...)}
 }

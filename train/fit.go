@@ -672,7 +672,10 @@ func Evaluate(m *runtime.Model, x, y []float32, n int, loss Loss, batchSize int)
 		return 0, err
 	}
 	// Work on a copy of the layers so m's slices are not repointed.
-	cp := inferenceClone(m)
+	cp, err := inferenceClone(m)
+	if err != nil {
+		return 0, err
+	}
 	nt, err := newNet(cp, loss, min(batchSize, n), 1)
 	if err != nil {
 		return 0, err

@@ -79,7 +79,10 @@ func TestGradientsNoiseReg(t *testing.T) {
 			// At inference the noise layers pass values through: the
 			// loss is the clean model's plus the penalties.
 			clean, _ := nt.batch(xd, yd, nil, 0, n, false)
-			cp := inferenceClone(m)
+			cp, err := inferenceClone(m)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, l := range cp.Layers {
 				l.Reg = nil
 			}

@@ -58,7 +58,11 @@ func NewRowScorer(m *runtime.Model, loss Loss, maxBatch int) (*RowScorer, error)
 	if err := checkSize(m, maxBatch, 2); err != nil {
 		return nil, err
 	}
-	nt, err := newNet(inferenceClone(m), loss, maxBatch, 1)
+	cp, err := inferenceClone(m)
+	if err != nil {
+		return nil, err
+	}
+	nt, err := newNet(cp, loss, maxBatch, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +105,15 @@ func (s *RowScorer) Close() { s.nt.close() }
 // inferenceClone returns a deep copy of m for inference: layers that only
 // act while training (Identity with a rate: Dropout, noise) get a zero
 // rate and pass values through, as in Keras's predict and evaluate.
-func inferenceClone(m *runtime.Model) *runtime.Model {
-	cp := cloneModel(m)
+func inferenceClone(m *runtime.Model) (*runtime.Model, error) {
+	cp, err := cloneModel(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
+	}
 	cp.Walk(func(_ []string, l *runtime.Layer) {
 		if l.Type == runtime.Identity {
 			l.Rate = 0
 		}
 	})
-	return cp
+	return cp, nil
 }
