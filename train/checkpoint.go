@@ -477,7 +477,6 @@ func (ck *Checkpoint) Write(w io.Writer) error {
 	// The slots' list is ck's own: emptied (by arrays) in a copy.
 	p := ckPayload{Models: models, Ck: ck.file(), slots: append([][]float32(nil), ck.state.Slots...)}
 	if err := checkCk(p.Models); err != nil {
-		// What ReadCheckpoint would refuse is not written.
 		return fmt.Errorf("train: writing checkpoint: %w", err)
 	}
 	var vals [][]float32
@@ -491,6 +490,13 @@ func (ck *Checkpoint) Write(w io.Writer) error {
 	meta, err := json.Marshal(&p)
 	if err != nil {
 		return fmt.Errorf("train: encoding checkpoint: %w", err)
+	}
+	// What ReadCheckpoint would refuse is not written.
+	if len(meta) > maxCkMeta {
+		return fmt.Errorf("train: writing checkpoint: %w: %d bytes of metadata, above the limit of %d", ErrCheckpoint, len(meta), maxCkMeta)
+	}
+	if err := ckScan(meta); err != nil {
+		return fmt.Errorf("train: writing checkpoint: %w", err)
 	}
 	var hdr [28]byte
 	copy(hdr[:], checkpointMagic)
