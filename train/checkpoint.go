@@ -175,24 +175,15 @@ func (f *ckF64) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func toF64s(s []float64) []ckF64 {
+// floats returns a copy of s as another float64 type (nil for nil): a
+// history's losses to and from ckF64.
+func floats[T, U ~float64](s []T) []U {
 	if s == nil {
 		return nil
 	}
-	c := make([]ckF64, len(s))
+	c := make([]U, len(s))
 	for i, v := range s {
-		c[i] = ckF64(v)
-	}
-	return c
-}
-
-func fromF64s(s []ckF64) []float64 {
-	if s == nil {
-		return nil
-	}
-	c := make([]float64, len(s))
-	for i, v := range s {
-		c[i] = float64(v)
+		c[i] = U(v)
 	}
 	return c
 }
@@ -203,7 +194,7 @@ func (ck *Checkpoint) file() ckFile {
 		Loss: ck.Loss, Epochs: ck.Epochs, BatchSize: ck.BatchSize, Shuffle: !ck.NoShuffle, Seed: ck.Seed,
 		ValidationSplit: ckF64(ck.ValidationSplit), ValN: s.ValN, Epoch: ck.Epoch, Batch: ck.Batch,
 		LossSum: ckF64(s.LossSum), Samples: s.Samples, Seconds: ckF64(s.Seconds), RNG: s.RNG,
-		History: ckHistory{Epoch: h.Epoch, Loss: toF64s(h.Loss), ValLoss: toF64s(h.ValLoss), Seconds: toF64s(h.Seconds),
+		History: ckHistory{Epoch: h.Epoch, Loss: floats[float64, ckF64](h.Loss), ValLoss: floats[float64, ckF64](h.ValLoss), Seconds: floats[float64, ckF64](h.Seconds),
 			StoppedEpoch: h.StoppedEpoch, BestEpoch: h.BestEpoch},
 		ESBest: ckF64(s.ESBest), ESWait: s.ESWait, ESBestEpoch: s.ESBestEpoch, ESBestWeights: s.ESBestWeights,
 		Fingerprint: ck.Fingerprint}
@@ -214,7 +205,7 @@ func (f *ckFile) checkpoint() Checkpoint {
 	return Checkpoint{Optimizer: f.Optimizer, OptimizerJSON: f.OptimizerJSON,
 		Loss: f.Loss, Epochs: f.Epochs, BatchSize: f.BatchSize, NoShuffle: !f.Shuffle, Seed: f.Seed,
 		ValidationSplit: float64(f.ValidationSplit), Epoch: f.Epoch, Batch: f.Batch,
-		History: History{Epoch: h.Epoch, Loss: fromF64s(h.Loss), ValLoss: fromF64s(h.ValLoss), Seconds: fromF64s(h.Seconds),
+		History: History{Epoch: h.Epoch, Loss: floats[ckF64, float64](h.Loss), ValLoss: floats[ckF64, float64](h.ValLoss), Seconds: floats[ckF64, float64](h.Seconds),
 			StoppedEpoch: h.StoppedEpoch, BestEpoch: h.BestEpoch},
 		Fingerprint: f.Fingerprint,
 		state: ckState{Iterations: f.Iterations, ValN: f.ValN, LossSum: float64(f.LossSum),

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/aekit/aekit/runtime"
-	"github.com/aekit/aekit/train/internal/order"
 )
 
 // advV2 returns a version 2 checkpoint of the metadata meta followed by
@@ -112,22 +111,7 @@ func advSplit(t *testing.T, b []byte) (meta, vals []byte) {
 // follow the metadata.
 func advSmall(t *testing.T) (*Checkpoint, ckPayload, []byte) {
 	t.Helper()
-	m, err := buildSpec(6, "3:relu|6:sigmoid", "", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Optimizer: &Adam{}, Epochs: 2, BatchSize: 4}
-	n := len(flatWeights(m))
-	slots := [][]float32{make([]float32, n), make([]float32, n)}
-	for i, s := range slots {
-		for j := range s {
-			s[j] = float32(i+1) * float32(j) / 7
-		}
-	}
-	_, pcg := order.New(1)
-	st := &runState{epoch: 1}
-	st.es.BestWeights = flatWeights(m)
-	ck := newCheckpoint(m, &cfg, slots, &History{Epoch: []int{0}, Loss: []float64{0.5}}, st, pcg, DataFingerprint{Rows: 9}, 0)
+	ck := adamCheckpoint(t, 6, "3:relu|6:sigmoid", 1, 4, &History{Epoch: []int{0}, Loss: []float64{0.5}})
 	var buf bytes.Buffer
 	if err := ck.Write(&buf); err != nil {
 		t.Fatal(err)

@@ -48,18 +48,11 @@ func cloneKind(k runtime.Kind) (runtime.Kind, error) {
 	if k == nil {
 		return nil, nil
 	}
-	c, err := runtime.NewKind(k.Class(), kindAttrs(k))
-	if err != nil {
-		return nil, err
-	}
-	var vals [][]float32
+	var params [][]float32
 	for _, p := range k.Params() {
-		vals = append(vals, append([]float32{}, p.Values...))
+		params = append(params, p.Values)
 	}
-	if err := c.SetParams(vals); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return newKind(k.Class(), kindAttrs(k), params)
 }
 
 // kindFromCk rebuilds a kind with copies of its weights.
@@ -68,12 +61,17 @@ func kindFromCk(c *ckKind) (runtime.Kind, error) {
 	if err := json.Unmarshal([]byte(c.Config), &attrs); err != nil {
 		return nil, fmt.Errorf("kind %s: config: %w", c.Class, err)
 	}
-	k, err := runtime.NewKind(c.Class, attrs)
+	return newKind(c.Class, attrs, c.Params)
+}
+
+// newKind returns the kind class with config attrs and copies of params.
+func newKind(class string, attrs map[string]any, params [][]float32) (runtime.Kind, error) {
+	k, err := runtime.NewKind(class, attrs)
 	if err != nil {
 		return nil, err
 	}
-	vals := make([][]float32, len(c.Params))
-	for i, p := range c.Params {
+	vals := make([][]float32, len(params))
+	for i, p := range params {
 		vals[i] = append([]float32{}, p...)
 	}
 	if err := k.SetParams(vals); err != nil {

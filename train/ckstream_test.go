@@ -32,17 +32,21 @@ func wrapPayload(version uint32, payload []byte) []byte {
 // holding distinct values.
 func bigCheckpoint(t *testing.T) *Checkpoint {
 	t.Helper()
-	m, err := buildSpec(784, "256:relu|784:sigmoid", "", 3)
+	return adamCheckpoint(t, 784, "256:relu|784:sigmoid", 3, 32, &History{})
+}
+
+// adamCheckpoint returns a checkpoint at epoch 1 of the model that spec
+// builds on width inputs, with Adam's two slots (distinct values), early
+// stopping's best weights, history h and 9 rows of data.
+func adamCheckpoint(t *testing.T, width int, spec string, seed uint64, batch int, h *History) *Checkpoint {
+	t.Helper()
+	m, err := buildSpec(width, spec, "", seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Optimizer: &Adam{}, Epochs: 2, BatchSize: 32}
-	nt, err := newNet(m, cfg.Loss, 32, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nt.close()
-	slots := nt.newSlots(cfg.Optimizer)
+	cfg := Config{Optimizer: &Adam{}, Epochs: 2, BatchSize: batch}
+	n := len(flatWeights(m))
+	slots := [][]float32{make([]float32, n), make([]float32, n)}
 	for i, s := range slots {
 		for j := range s {
 			s[j] = float32(i+1) * float32(j) / 7
@@ -51,7 +55,7 @@ func bigCheckpoint(t *testing.T) *Checkpoint {
 	_, pcg := order.New(1)
 	st := &runState{epoch: 1}
 	st.es.BestWeights = flatWeights(m)
-	return newCheckpoint(m, &cfg, slots, &History{}, st, pcg, DataFingerprint{Rows: 9}, 0)
+	return newCheckpoint(m, &cfg, slots, h, st, pcg, DataFingerprint{Rows: 9}, 0)
 }
 
 // TestCheckpointStreams checks that Write keeps the weights out of memory
