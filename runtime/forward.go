@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/aekit/aekit/internal/kernel"
+	"github.com/aekit/aekit/internal/pool"
 )
 
 // workspace holds the two ping-pong buffers of one forward pass.
@@ -302,22 +303,24 @@ func (m *Model) widths(last, size int) (int, int) {
 // parallelMinMACs is the least work, in multiply-adds per goroutine, for
 // which Parallel splits a batch: below it handing rows to another
 // goroutine costs more than it saves, so small batches (every batch of 1)
-// run on the caller's goroutine. Measured with 2 goroutines against
-// Predict (AMD EPYC, OpenBLAS SkylakeX kernels): splitting broke even at
-// about 48 rows of 784-32-784 (1.2M multiply-adds each) and 32 rows of
-// the deep 784-…-784 model (3.5M), was up to 2× slower below, and never
-// paid for 100-10-10-100-100 up to 256 rows (1.5M); 2²¹ splits none of
-// the losing cases.
-const parallelMinMACs = 1 << 21
+// run on the caller's goroutine. The hand-off costs 0.1–0.4 µs while the
+// workers spin between calls (pool.BenchmarkRun) but 12–18 µs when they
+// have parked, about the time of 2¹⁹ multiply-adds, so that a first call
+// after a pause loses little. Measured with 2 goroutines against Predict
+// (AMD EPYC Zen 3, packed AVX2 kernels, calls back to back): at 128 rows,
+// the smallest batch split (two blocks of PackedMinRows), 2.0× for
+// 100-10-10-100-100 (0.77M per goroutine), 1.6× for 784-32-784 and 2.0×
+// for the deep 784-…-784 model.
+const parallelMinMACs = 1 << 19
 
 // Parallel runs a Model's forward pass on several goroutines, splitting a
 // batch into contiguous blocks of rows, one per goroutine, each with its own
 // scratch buffers: every layer of a block runs on one goroutine with no
 // synchronisation between layers, and each matrix product is a
 // single-threaded BLAS call, so the goroutines never oversubscribe the
-// cores. Batches too small to be worth splitting (under about 2²¹
-// multiply-adds per goroutine, for instance every single sample) run on the
-// caller's goroutine.
+// cores. Batches too small to be worth splitting (under 2·PackedMinRows
+// rows or about 2¹⁹ multiply-adds per goroutine, for instance every single
+// sample) run on the caller's goroutine.
 //
 // A Parallel is safe for concurrent use, but serves one Predict at a time:
 // concurrent callers take turns. Give each concurrent caller its own
@@ -340,14 +343,17 @@ type Parallel struct {
 	mu     sync.Mutex
 	pm     *packedModel // the weights packed by the first large batch
 	ws     []*workspace
-	jobs   chan parJob
-	wg     sync.WaitGroup
+	pool   *pool.Pool // nil when threads == 1
 	closed bool
+
+	// The batch being split, read by block on every goroutine.
+	job   parJob
+	parts int
+	block func(c, t int) // p.runBlock, bound once so Predict allocates nothing
 }
 
-// parJob is one block of rows of a split batch.
+// parJob is a batch Parallel splits into blocks of rows.
 type parJob struct {
-	ws     *workspace
 	dst, x []float32
 	n      int
 	pm     *packedModel
@@ -367,11 +373,9 @@ func NewParallel(m *Model, threads int) *Parallel {
 		p.ws[i] = new(workspace)
 	}
 	if threads > 1 {
-		p.jobs = make(chan parJob, threads)
-		for i := 1; i < threads; i++ {
-			go p.worker()
-		}
+		p.pool = pool.New(threads)
 	}
+	p.block = p.runBlock
 	return p
 }
 
@@ -386,11 +390,16 @@ func macsPerSample(m *Model) int {
 	return max(s, 1)
 }
 
-func (p *Parallel) worker() {
-	for j := range p.jobs {
-		p.m.predictRows(j.ws, j.dst, j.x, j.n, j.pm)
-		p.wg.Done()
+// runBlock runs block c of p.parts of the current batch (none when c ≥
+// p.parts) with workspace c.
+func (p *Parallel) runBlock(c, _ int) {
+	if c >= p.parts {
+		return
 	}
+	j := &p.job
+	inW, outW := p.m.InputWidth(), p.m.outWidth()
+	lo, hi := blockStart(c, p.parts, j.n), blockStart(c+1, p.parts, j.n)
+	p.m.predictRows(p.ws[c], j.dst[lo*outW:hi*outW], j.x[lo*inW:hi*inW], hi-lo, j.pm)
 }
 
 // Threads returns the largest number of goroutines p runs a batch on.
@@ -404,7 +413,10 @@ func (p *Parallel) Threads() int { return p.threads }
 // rounding, not always bitwise: OpenBLAS may sum a row's products in
 // another order when the product has fewer rows (measured: 1 ulp on some
 // values; TestParallelMatchesPredict bounds it by 1e-6 relative). Once
-// warm it allocates nothing when dst has room. After Close it runs on the
+// warm it allocates nothing when dst has room. Between calls p's workers
+// spin for up to 50 µs (pool.SpinFor) before they park, so that calls in
+// quick succession do not wait for parked threads to wake. A panic in a
+// block is raised in the caller's goroutine. After Close it runs on the
 // caller's goroutine.
 func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 	n, dst, err := p.m.prepare(dst, x)
@@ -430,18 +442,9 @@ func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 		p.m.predictRows(p.ws[0], dst, x, n, pm)
 		return dst, nil
 	}
-	inW, outW := p.m.InputWidth(), p.m.outWidth()
-	p.wg.Add(parts - 1)
-	for c := parts - 1; c >= 0; c-- {
-		lo, hi := blockStart(c, parts, n), blockStart(c+1, parts, n)
-		j := parJob{ws: p.ws[c], dst: dst[lo*outW : hi*outW], x: x[lo*inW : hi*inW], n: hi - lo, pm: pm}
-		if c == 0 {
-			p.m.predictRows(j.ws, j.dst, j.x, j.n, j.pm)
-			break
-		}
-		p.jobs <- j
-	}
-	p.wg.Wait()
+	p.job, p.parts = parJob{dst: dst, x: x, n: n, pm: pm}, parts
+	defer func() { p.job = parJob{} }() // drop the caller's slices
+	p.pool.Run(p.block)
 	return dst, nil
 }
 
@@ -459,9 +462,7 @@ func blockStart(c, parts, n int) int {
 func (p *Parallel) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.closed && p.jobs != nil {
-		close(p.jobs)
-	}
+	p.pool.Close()
 	p.closed = true
 }
 

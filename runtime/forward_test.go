@@ -155,7 +155,7 @@ func TestPredictNoAllocs(t *testing.T) {
 		m := autoencoder(bm, 3)
 		p := runtime.NewParallel(m, 2)
 		defer p.Close()
-		for _, n := range []int{1, 16, 32, 64, 256} {
+		for _, n := range []int{1, 16, 32, 64, 128, 256} {
 			x := randRows(r, n, m.InputWidth())
 			dst := make([]float32, n*m.OutputWidth())
 			if a := testing.AllocsPerRun(20, func() { _, _ = m.Predict(dst, x) }); a != 0 && !raceEnabled {
@@ -241,7 +241,7 @@ func BenchmarkPredict(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, bm := range benchModels {
 		m := autoencoder(bm, 6)
-		for _, n := range []int{1, 16, 32, 64, 256} {
+		for _, n := range []int{1, 16, 32, 64, 128, 256} {
 			x := randRows(r, n, m.InputWidth())
 			dst := make([]float32, n*m.OutputWidth())
 			b.Run(fmt.Sprintf("%s/batch=%d", bm.name, n), func(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aekit/aekit/internal/bigmem"
 	"github.com/aekit/aekit/internal/kernel"
+	"github.com/aekit/aekit/internal/pool"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -76,7 +77,7 @@ type net struct {
 	maxB      int
 	params    []float32 // all weights, layer by layer: kernel then bias
 	grads     []float32
-	pool      *pool
+	pool      *pool.Pool
 
 	n        int       // rows in the current batch
 	train    bool      // compute gradients
@@ -332,13 +333,13 @@ func newNetStrided(m *runtime.Model, loss Loss, maxB, threads int, strided bool)
 	nt.gather = func(c, t int) { nt.gatherRows(c, t); nt.repackRows(c, t) }
 	nt.repack = nt.repackRows
 	nt.lossRows = nt.computeLossRows
-	nt.pool = newPool(threads)
+	nt.pool = pool.New(threads)
 	nt.seq = make([]int, maxB)
-	nt.errs = make([]error, nt.pool.t)
+	nt.errs = make([]error, nt.pool.Threads())
 	return nt, nil
 }
 
-func (nt *net) close() { nt.pool.close() }
+func (nt *net) close() { nt.pool.Close() }
 
 // arenaSlots is the optimizer state vectors newNet keeps room for in its
 // arena: Adam's two moments (an optimizer with more takes the rest from

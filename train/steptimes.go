@@ -135,7 +135,7 @@ const (
 // own.
 func (nt *net) timeSteps(s *StepTimes) {
 	nt.times = s
-	nt.prod = make([][]prodClock, nt.pool.t)
+	nt.prod = make([][]prodClock, nt.pool.Threads())
 	n := len(nt.ops) * sitesPerOp
 	for c := range nt.prod {
 		nt.prod[c] = make([]prodClock, n+4)[:n] // 4 spare: 64 bytes to the next thread's
@@ -184,11 +184,11 @@ func (nt *net) product(c int, o *op, site int, t0 time.Time, m, n, k int) {
 // times its steps.
 func (nt *net) phase(d *time.Duration, f func(c, t int)) {
 	if nt.times == nil || !nt.train {
-		nt.pool.run(f)
+		nt.pool.Run(f)
 		return
 	}
 	t0 := time.Now()
-	nt.pool.run(f)
+	nt.pool.Run(f)
 	*d += time.Since(t0)
 }
 

@@ -523,8 +523,8 @@ func (vr *vaeRun) step(x Data, idx []int, start, n int, train bool, opt Optimize
 	// prepares for the forward pass is done for both.
 	enc.src, enc.gx, enc.rowIdx = x, true, rows
 	dec.gx, dec.rowIdx = false, rows
-	enc.pool.run(enc.gather)
-	dec.pool.run(dec.gather)
+	enc.pool.Run(enc.gather)
+	dec.pool.Run(dec.gather)
 	for i, err := range enc.errs {
 		if err != nil {
 			enc.errs[i] = nil
@@ -532,7 +532,7 @@ func (vr *vaeRun) step(x Data, idx []int, start, n int, train bool, opt Optimize
 		}
 	}
 	for _, o := range enc.ops {
-		enc.pool.run(o.fwd)
+		enc.pool.Run(o.fwd)
 	}
 	last := enc.ops[len(enc.ops)-1]
 	hz := last.a
@@ -565,9 +565,9 @@ func (vr *vaeRun) step(x Data, idx []int, start, n int, train bool, opt Optimize
 	dec.y = xb
 	dec.scale = float32(1 / float64(n))
 	for _, o := range dec.ops {
-		dec.pool.run(o.fwd)
+		dec.pool.Run(o.fwd)
 	}
-	dec.pool.run(dec.lossRows)
+	dec.pool.Run(dec.lossRows)
 	for _, v := range dec.rowLoss[:n] {
 		recon += v
 	}
@@ -606,9 +606,9 @@ func (vr *vaeRun) step(x Data, idx []int, start, n int, train bool, opt Optimize
 func backward(nt *net) {
 	for i := len(nt.ops) - 1; i >= 0; i-- {
 		o := nt.ops[i]
-		nt.pool.run(o.bwdRows)
+		nt.pool.Run(o.bwdRows)
 		if o.dense {
-			nt.pool.run(o.bwdWeights)
+			nt.pool.Run(o.bwdWeights)
 		}
 	}
 }

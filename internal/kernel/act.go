@@ -166,7 +166,8 @@ func sigmoidRow(row, bias []float32) {
 			b = bias[i:]
 		}
 		i += vmath.SigmoidBias(row[i:], b)
-		// The block the vector kernel stopped at, or the tail.
+		// The block the vector kernel stopped at: it holds a value out of
+		// the kernel's range (|x| > 87 or NaN).
 		end := min(i+8, len(row))
 		if bias != nil {
 			sigmoidScalar(row[i:end], bias[i:end])

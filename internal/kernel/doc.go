@@ -60,8 +60,8 @@
 // one Newton step) on its accumulators, so its bits are BiasAct's; the
 // AVX2 kernel, where vmath runs at its AVX2 level, applies vmath's AVX2
 // sigmoid to the tile right after storing it (from L1: its 16 ymm
-// registers hold the accumulators), on whole blocks of 8 columns, leaving
-// each row's last n%8 values to the scalar loop as sigmoidRow does. A
+// registers hold the accumulators), on blocks of 8 columns, a row's last
+// n%8 with masked moves as vmath does them (in a copy padded with zeros). A
 // tile holding a value vmath leaves to its scalar loop (|x| > 87, NaN)
 // reports it, and its block of rows is computed again without the
 // sigmoid and finished as below: results stay BiasAct's bit for bit
@@ -214,7 +214,8 @@
 // log1p, and ActGrad's plain ReLU gradient (bit-identical to the Go loop).
 // Package train also runs its Adam step through vmath.Adam.
 // AVX-512 F does 16 values per instruction with a masked tail; AVX2+FMA
-// does 8, leaving tails under 8 to Go. Both compute in float32: σ within
+// does 8, leaving tails under 8 to Go except the sigmoid's, which it
+// computes in a zero-padded copy of 8. Both compute in float32: σ within
 // 1e-6 relative of float64 math (measured maximum 1.9e-7), each loss
 // term's log1p within 2e-7 absolute. Values the vector code does not
 // handle (|x| > 87, where e^−|x| is subnormal, and NaN) are finished by the

@@ -354,7 +354,6 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 			}
 			ci := c[i0*ldc:]
 			if kern.block(rows, ai, lda, 1, p, 0, n, ci, ldc, bias, ep) && ep == tile.Sigmoid {
-				kern.sigmoidTail(ci, rows, n, ldc)
 				continue
 			}
 			if ep == tile.Sigmoid {
@@ -422,18 +421,6 @@ func (kern *microKernel) fusesSigmoid() bool {
 	return kern.sigmoid != nil && useVec && kern.sigmoid()
 }
 
-// sigmoidTail finishes what a block computed with tile.Sigmoid left to
-// the scalar loop, as sigmoidRow does: the last n%sigTail values of each
-// row, which hold x + bias.
-func (kern *microKernel) sigmoidTail(c []float32, rows, n, ldc int) {
-	if kern.sigTail == 0 || n%kern.sigTail == 0 {
-		return
-	}
-	for r := range rows {
-		sigmoidScalar(c[r*ldc+n/kern.sigTail*kern.sigTail:r*ldc+n], nil)
-	}
-}
-
 // finish applies a to rows rows of n values of c (row stride ldc) that
 // hold x·W + bias, as BiasAct does: Sigmoid through package vmath, the
 // others as runtime.Activation.Apply.
@@ -466,10 +453,6 @@ type microKernel struct {
 	// sigmoid names the vmath level (vmath.AVX512 or vmath.AVX2) whose
 	// sigmoid tile and big compute with tile.Sigmoid, nil if none.
 	sigmoid func() bool
-	// sigTail is vmath's vector block at that level when it leaves a
-	// row's last len%sigTail values to its scalar loop (AVX2: 8), so
-	// the kernel leaves them too; 0 when it does them (AVX-512).
-	sigTail int
 	// big, when not nil, computes full tiles of bigRows rows (A
 	// row-major); tile does the rest.
 	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
@@ -714,7 +697,7 @@ var (
 		big: tile.Kern512x12, bigT: tile.Kern512x12T, bigRows: 12,
 		wide: tile.Kern512x14, wideRows: 14, sigmoid: vmath.AVX512}
 	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256,
-		sigmoid: vmath.AVX2, sigTail: 8}
+		sigmoid: vmath.AVX2}
 	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )
 

@@ -743,6 +743,24 @@ r5done:
 	VBLENDVPS Y0, Y8, Y7, Y7        \
 	VMOVUPS   Y7, off(DI)
 
+// SIGM256M is SIGM256 on the lanes of the 8 values at off(DI) whose entry
+// in m is −1, the row's tail: they are read and written with masked moves
+// (the others read as 0, in range, and are not written), as vmath
+// computes a tail of fewer than 8 values in a copy padded with zeros.
+#define SIGM256M(off, m) \
+	VMASKMOVPS off(DI), m, Y0       \
+	VANDPS    Y15, Y0, Y1           \
+	VCMPPS    $0x12, Y14, Y1, Y2    \
+	VMOVMSKPS Y2, BX                \
+	ANDL      BX, R12               \
+	VSUBPS    Y1, Y9, Y3            \
+	EXPF256                         \
+	VADDPS    Y12, Y5, Y6           \
+	VDIVPS    Y6, Y12, Y7           \
+	VMULPS    Y7, Y5, Y8            \
+	VBLENDVPS Y0, Y8, Y7, Y7        \
+	VMASKMOVPS Y7, m, off(DI)
+
 // func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
@@ -926,11 +944,12 @@ k2end:
 	TESTQ $4, R9
 	JZ    k2ret
 	// Sigmoid over the stored tile, row by row, on each half of 8
-	// columns that is entirely valid (vmath's blocks of 8; a partial
-	// half is the row's tail, which vmath leaves to its scalar loop and
-	// so does the caller).
+	// columns: a whole half as vmath's blocks of 8, a partial one (the
+	// row's tail) with masked moves, as vmath's padded tail.
 	VMOVMSKPS    Y12, R10
 	VMOVMSKPS    Y13, R11
+	VMOVUPS      Y12, Y10
+	VMOVUPS      Y13, Y11
 	VBROADCASTSS k_one<>(SB), Y12
 	VBROADCASTSS k_log2e<>(SB), Y13
 	VBROADCASTSS k_lim<>(SB), Y14
@@ -944,13 +963,23 @@ k2end:
 
 k2sloop:
 	CMPQ R10, $0xff
-	JNE  k2shalf
+	JNE  k2slowm
 	SIGM256(0)
+	JMP  k2shalf
+
+k2slowm:
+	SIGM256M(0, Y10) // a partial low half: the tile's only columns
 
 k2shalf:
 	CMPQ R11, $0xff
-	JNE  k2snext
+	JNE  k2shighm
 	SIGM256(32)
+	JMP  k2snext
+
+k2shighm:
+	TESTQ R11, R11
+	JZ    k2snext
+	SIGM256M(32, Y11)
 
 k2snext:
 	ADDQ DX, DI

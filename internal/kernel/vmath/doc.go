@@ -9,8 +9,10 @@
 //
 // The kernels stop early at a block holding a value they do not handle
 // (|x| > 87, where e^−|x| is subnormal, or NaN; for Adam a gradient or
-// moment small enough to take the trainer's exact path), and the AVX2 ones before
-// a tail of fewer than 8 values; they return how far they got and the
+// moment small enough to take the trainer's exact path), and the AVX2 ones
+// other than the sigmoid before a tail of fewer than 8 values (the AVX2
+// sigmoid computes it in a copy padded with zeros, so a tail value gets
+// the bits a block would give it); they return how far they got and the
 // caller finishes with its pure-Go loop, which also serves other CPUs and
 // builds with the purego tag (or not on amd64), where the kernels do
 // nothing.

@@ -49,7 +49,31 @@ func SigmoidBiasAVX2(dst, bias []float32) int {
 	if len(bias) != 0 && len(bias) < len(dst) {
 		panic("vmath: short bias")
 	}
-	return sigmoidBiasAVX2(dst, bias)
+	return sigmoidAVX2(dst, bias)
+}
+
+// sigmoidAVX2 is sigmoidBiasAVX2 followed by the tail of fewer than 8
+// values it leaves: computed by the same kernel in a copy padded with
+// zeros, so that every value gets the same instructions (and bits) as a
+// block of 8 would give it, as the packed GEMM's AVX2 epilogue does with
+// masked moves.
+func sigmoidAVX2(dst, bias []float32) int {
+	n := sigmoidBiasAVX2(dst, bias)
+	if n == len(dst) || n != len(dst)&^7 {
+		return n // all done, or stopped before a block out of range
+	}
+	var x, b [8]float32
+	t := copy(x[:], dst[n:])
+	var bs []float32
+	if len(bias) != 0 {
+		copy(b[:], bias[n:len(dst)])
+		bs = b[:]
+	}
+	if sigmoidBiasAVX2(x[:], bs) == 0 {
+		return n // a tail value out of range: the caller's
+	}
+	copy(dst[n:], x[:t])
+	return len(dst)
 }
 
 // Name names the kernels in use: "avx512f", "avx2+fma", or why none.
@@ -65,11 +89,10 @@ func Name() string {
 
 // SigmoidBias sets dst[i] = σ(dst[i] + bias[i]), or σ(dst[i]) when bias is
 // empty, and returns how many leading values it did. It stops before the
-// first block (of 8 or 16 values) holding a value x with |x| > 87 or NaN
-// after adding the bias, which it leaves untouched, and with AVX2 before a
-// tail of fewer than 8 values; the caller finishes what is left. A
-// non-empty bias must be at least as long as dst. It returns 0 when
-// Available is false.
+// first block (of 8 or 16 values, or the tail of fewer) holding a value x
+// with |x| > 87 or NaN after adding the bias, which it leaves untouched;
+// the caller finishes what is left. A non-empty bias must be at least as
+// long as dst. It returns 0 when Available is false.
 func SigmoidBias(dst, bias []float32) int {
 	if len(bias) != 0 && len(bias) < len(dst) {
 		panic("vmath: short bias")
@@ -78,7 +101,7 @@ func SigmoidBias(dst, bias []float32) int {
 	case levelAVX512:
 		return sigmoidBiasAVX512(dst, bias)
 	case levelAVX2:
-		return sigmoidBiasAVX2(dst, bias)
+		return sigmoidAVX2(dst, bias)
 	}
 	return 0
 }

@@ -46,8 +46,9 @@ func inputs(r *rand.Rand) []float32 {
 // TestSigmoidBias checks every level on lengths 0 to 40 (whole blocks and
 // tails) and on a long sweep, with and without bias: each value done is
 // σ within 1e-6 relative, values beyond the count returned are untouched,
-// the count stops only where the contract allows (a tail under 8 with
-// AVX2, a block holding |x| > 87 or NaN).
+// the count stops only where the contract allows (before a block or tail
+// holding |x| > 87 or NaN), and a tail's values have the bits the same
+// values get inside a whole block.
 func TestSigmoidBias(t *testing.T) {
 	ls, restore := levels()
 	defer restore()
@@ -95,8 +96,27 @@ func TestSigmoidBias(t *testing.T) {
 					}
 					bad = bad || !(math.Abs(v) <= 87)
 				}
-				if !bad && !(l == levelAVX2 && len(x)-n < 8) {
+				if !bad {
 					t.Fatalf("level %d %s: stopped at %d of %d with no reason", l, name, n, len(x))
+				}
+			}
+			// The same values in a slice of whole blocks: the tail's bits.
+			whole := len(x) &^ (block - 1)
+			if n == len(x) && whole < len(x) {
+				pad := make([]float32, whole+block)
+				copy(pad, x)
+				var pb []float32
+				if len(bias) > 0 {
+					pb = make([]float32, len(pad))
+					copy(pb, bias[:len(x)])
+				}
+				if m := SigmoidBias(pad, pb); m != len(pad) {
+					t.Fatalf("level %d %s: padded copy done to %d of %d", l, name, m, len(pad))
+				}
+				for i := whole; i < len(x); i++ {
+					if math.Float32bits(pad[i]) != math.Float32bits(got[i]) {
+						t.Fatalf("level %d %s: tail value %d is %g, %g in a whole block", l, name, i, got[i], pad[i])
+					}
 				}
 			}
 		}
