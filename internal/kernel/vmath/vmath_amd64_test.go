@@ -229,6 +229,48 @@ func TestAddBias(t *testing.T) {
 	}
 }
 
+// TestBCELogitsBlocks checks that the AVX2 kernel's two-block loop gives
+// every dz the bits its one-block loop gives (a call on 8 values runs
+// only the latter), on slices where every block is in range and where
+// some are not (the loops hand over mid-slice).
+func TestBCELogitsBlocks(t *testing.T) {
+	if level < levelAVX2 {
+		t.Skip("vmath: no AVX2+FMA on this CPU")
+	}
+	saved := level
+	defer func() { level = saved }()
+	level = levelAVX2
+	r := rand.New(rand.NewPCG(9, 10))
+	for trial := range 300 {
+		n := 8 * r.IntN(40)
+		z, y := make([]float32, n), make([]float32, n)
+		for i := range z {
+			z[i], y[i] = float32(r.NormFloat64()*4), r.Float32()
+		}
+		if trial%3 == 2 && n > 0 {
+			z[r.IntN(n)] = 90 // stops both loops at its block
+		}
+		dz := make([]float32, n)
+		done, _ := BCELogits(dz, z, y, 1.0/784)
+		for b := 0; b < done; b += 8 {
+			one := make([]float32, 8)
+			if k, _ := BCELogits(one, z[b:b+8], y[b:b+8], 1.0/784); k != 8 {
+				t.Fatalf("n=%d: block at %d alone done to %d, whole slice to %d", n, b, k, done)
+			}
+			for i, v := range one {
+				if math.Float32bits(v) != math.Float32bits(dz[b+i]) {
+					t.Fatalf("n=%d: dz[%d] = %g in the slice, %g alone", n, b+i, dz[b+i], v)
+				}
+			}
+		}
+		for b := done; b < n; b += 8 {
+			if k, _ := BCELogits(make([]float32, 8), z[b:b+8], y[b:b+8], 1.0/784); k == 8 && b == done {
+				t.Fatalf("n=%d: slice stopped at %d, its block alone is done", n, done)
+			}
+		}
+	}
+}
+
 // TestBCELogits checks every level against float64: dz within 2e-6
 // relative to (σ+y)·scale, the loss sum within Σ(4e-7 + 3e-7·|z|), the
 // loss the same with and without dz, and the stopping rule.
