@@ -761,6 +761,60 @@ r5done:
 	VBLENDVPS Y0, Y8, Y7, Y7        \
 	VMASKMOVPS Y7, m, off(DI)
 
+// SIGM256X2 is SIGM256 on the 16 values at 0(DI) and 32(DI), the two
+// blocks' instructions interleaved (each block's chain of dependent
+// operations is long: alone it leaves the core waiting); Y12 holds 1.0,
+// the other constants are read from memory. It uses Y0–Y11, Y13, Y14.
+#define SIGM256X2 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y9, Y9, Y9 \
+	VSUBPS Y1, Y2, Y3 \
+	VSUBPS Y8, Y9, Y10 \
+	VMULPS k_log2e<>(SB), Y3, Y4 \
+	VMULPS k_log2e<>(SB), Y10, Y11 \
+	VROUNDPS $0, Y4, Y4 \
+	VROUNDPS $0, Y11, Y11 \
+	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3 \
+	VFNMADD231PS k_ln2hi<>(SB), Y11, Y10 \
+	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3 \
+	VFNMADD231PS k_ln2lo<>(SB), Y11, Y10 \
+	VMOVUPS k_e0<>(SB), Y5 \
+	VMOVUPS k_e0<>(SB), Y13 \
+	VFMADD213PS k_e1<>(SB), Y3, Y5 \
+	VFMADD213PS k_e1<>(SB), Y10, Y13 \
+	VFMADD213PS k_e2<>(SB), Y3, Y5 \
+	VFMADD213PS k_e2<>(SB), Y10, Y13 \
+	VFMADD213PS k_e3<>(SB), Y3, Y5 \
+	VFMADD213PS k_e3<>(SB), Y10, Y13 \
+	VFMADD213PS k_e4<>(SB), Y3, Y5 \
+	VFMADD213PS k_e4<>(SB), Y10, Y13 \
+	VFMADD213PS k_e5<>(SB), Y3, Y5 \
+	VFMADD213PS k_e5<>(SB), Y10, Y13 \
+	VMULPS Y3, Y3, Y6 \
+	VMULPS Y10, Y10, Y14 \
+	VFMADD213PS Y3, Y6, Y5 \
+	VFMADD213PS Y10, Y14, Y13 \
+	VADDPS Y12, Y5, Y5 \
+	VADDPS Y12, Y13, Y13 \
+	VCVTPS2DQ Y4, Y1 \
+	VCVTPS2DQ Y11, Y8 \
+	VPADDD k_bias127<>(SB), Y1, Y1 \
+	VPADDD k_bias127<>(SB), Y8, Y8 \
+	VPSLLD $23, Y1, Y1 \
+	VPSLLD $23, Y8, Y8 \
+	VMULPS Y1, Y5, Y5 \
+	VMULPS Y8, Y13, Y13 \
+	VADDPS Y12, Y5, Y3 \
+	VADDPS Y12, Y13, Y10 \
+	VDIVPS Y3, Y12, Y4 \
+	VDIVPS Y10, Y12, Y11 \
+	VMULPS Y4, Y5, Y6 \
+	VMULPS Y11, Y13, Y14 \
+	VBLENDVPS Y0, Y6, Y4, Y4 \
+	VBLENDVPS Y7, Y14, Y11, Y11 \
+	VMOVUPS Y4, (DI) \
+	VMOVUPS Y11, 32(DI)
+
 // func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
@@ -950,16 +1004,42 @@ k2end:
 	VMOVMSKPS    Y13, R11
 	VMOVUPS      Y12, Y10
 	VMOVUPS      Y13, Y11
+	MOVQ         c+32(FP), DI
+	MOVQ         ldc+40(FP), DX
+	SHLQ         $2, DX
+	MOVQ         SI, CX
+	MOVL         $0xff, R12
+	MOVL         R10, R8
+	ANDL         R11, R8
+	CMPL         R8, $0xff
+	JNE          k2ssetup
+
+	// 16 valid columns: both halves of each row at once.
+	VBROADCASTSS k_one<>(SB), Y12
+
+k2s2loop:
+	VMOVUPS   (DI), Y0
+	VMOVUPS   32(DI), Y7
+	VANDPS    k_absmask<>(SB), Y0, Y1
+	VANDPS    k_absmask<>(SB), Y7, Y8
+	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2
+	VCMPPS    $0x12, k_lim<>(SB), Y8, Y9
+	VMOVMSKPS Y2, BX
+	ANDL      BX, R12
+	VMOVMSKPS Y9, BX
+	ANDL      BX, R12
+	SIGM256X2
+	ADDQ      DX, DI
+	DECQ      CX
+	JNZ       k2s2loop
+	JMP       k2sdone
+
+k2ssetup:
 	VBROADCASTSS k_one<>(SB), Y12
 	VBROADCASTSS k_log2e<>(SB), Y13
 	VBROADCASTSS k_lim<>(SB), Y14
 	VBROADCASTSS k_absmask<>(SB), Y15
 	VXORPS       Y9, Y9, Y9
-	MOVL         $0xff, R12
-	MOVQ         c+32(FP), DI
-	MOVQ         ldc+40(FP), DX
-	SHLQ         $2, DX
-	MOVQ         SI, CX
 
 k2sloop:
 	CMPQ R10, $0xff
@@ -985,6 +1065,8 @@ k2snext:
 	ADDQ DX, DI
 	DECQ CX
 	JNZ  k2sloop
+
+k2sdone:
 	CMPL R12, $0xff
 	JEQ  k2ret
 	MOVQ $1, ret+88(FP)

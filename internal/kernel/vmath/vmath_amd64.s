@@ -30,17 +30,96 @@
 	VMULPS       Y7, Y5, Y5
 
 // func sigmoidBiasAVX2(dst, bias []float32) int
+//
+// Two blocks of 8 go through s2loop at once, their instructions
+// interleaved, each with the instructions of the one-block loop sloop (so
+// the same bits); sloop takes over where a block is out of range or fewer
+// than 16 values are left.
 TEXT ·sigmoidBiasAVX2(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ dst_len+8(FP), CX
-	MOVQ bias_base+24(FP), SI
-	MOVQ bias_len+32(FP), DX
-	ANDQ $-8, CX
-	XORQ AX, AX
+	MOVQ    dst_base+0(FP), DI
+	MOVQ    dst_len+8(FP), CX
+	MOVQ    bias_base+24(FP), SI
+	MOVQ    bias_len+32(FP), DX
+	ANDQ    $-8, CX
+	XORQ    AX, AX
+	VMOVUPS k_one<>(SB), Y12
+
+	// Block A in Y0–Y6, block B in Y7–Y11, Y13, Y14.
+s2loop:
+	LEAQ    16(AX), R9
+	CMPQ    R9, CX
+	JGT     s1setup
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y7
+	TESTQ   DX, DX
+	JZ      s2nobias
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VADDPS  32(SI)(AX*4), Y7, Y7
+
+s2nobias:
+	VANDPS    k_absmask<>(SB), Y0, Y1
+	VANDPS    k_absmask<>(SB), Y7, Y8
+	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2
+	VCMPPS    $0x12, k_lim<>(SB), Y8, Y9
+	VANDPS    Y9, Y2, Y2
+	VMOVMSKPS Y2, BX
+	CMPL      BX, $0xff
+	JNE       s1setup
+	VXORPS Y2, Y2, Y2
+	VXORPS Y9, Y9, Y9
+	VSUBPS Y1, Y2, Y3
+	VSUBPS Y8, Y9, Y10
+	VMULPS k_log2e<>(SB), Y3, Y4
+	VMULPS k_log2e<>(SB), Y10, Y11
+	VROUNDPS $0, Y4, Y4
+	VROUNDPS $0, Y11, Y11
+	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3
+	VFNMADD231PS k_ln2hi<>(SB), Y11, Y10
+	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3
+	VFNMADD231PS k_ln2lo<>(SB), Y11, Y10
+	VMOVUPS k_e0<>(SB), Y5
+	VMOVUPS k_e0<>(SB), Y13
+	VFMADD213PS k_e1<>(SB), Y3, Y5
+	VFMADD213PS k_e1<>(SB), Y10, Y13
+	VFMADD213PS k_e2<>(SB), Y3, Y5
+	VFMADD213PS k_e2<>(SB), Y10, Y13
+	VFMADD213PS k_e3<>(SB), Y3, Y5
+	VFMADD213PS k_e3<>(SB), Y10, Y13
+	VFMADD213PS k_e4<>(SB), Y3, Y5
+	VFMADD213PS k_e4<>(SB), Y10, Y13
+	VFMADD213PS k_e5<>(SB), Y3, Y5
+	VFMADD213PS k_e5<>(SB), Y10, Y13
+	VMULPS Y3, Y3, Y6
+	VMULPS Y10, Y10, Y14
+	VFMADD213PS Y3, Y6, Y5
+	VFMADD213PS Y10, Y14, Y13
+	VADDPS Y12, Y5, Y5
+	VADDPS Y12, Y13, Y13
+	VCVTPS2DQ Y4, Y1
+	VCVTPS2DQ Y11, Y8
+	VPADDD k_bias127<>(SB), Y1, Y1
+	VPADDD k_bias127<>(SB), Y8, Y8
+	VPSLLD $23, Y1, Y1
+	VPSLLD $23, Y8, Y8
+	VMULPS Y1, Y5, Y5
+	VMULPS Y8, Y13, Y13
+	VADDPS Y12, Y5, Y3
+	VADDPS Y12, Y13, Y10
+	VDIVPS Y3, Y12, Y4
+	VDIVPS Y10, Y12, Y11
+	VMULPS Y4, Y5, Y6
+	VMULPS Y11, Y13, Y14
+	VBLENDVPS Y0, Y6, Y4, Y4
+	VBLENDVPS Y7, Y14, Y11, Y11
+	VMOVUPS Y4, (DI)(AX*4)
+	VMOVUPS Y11, 32(DI)(AX*4)
+	ADDQ $16, AX
+	JMP  s2loop
+
+s1setup:
 	VMOVUPS k_absmask<>(SB), Y15
 	VMOVUPS k_lim<>(SB), Y14
 	VMOVUPS k_log2e<>(SB), Y13
-	VMOVUPS k_one<>(SB), Y12
 	VXORPS  Y9, Y9, Y9
 
 sloop:
