@@ -342,7 +342,7 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 		switch {
 		case act.plainReLU():
 			ep = tile.Relu
-		case act.Func == ActSigmoid && kern.fusesSigmoid():
+		case act.Func == ActSigmoid && kern.fusesSigmoid() && (kern.sigMaxN == 0 || n <= kern.sigMaxN):
 			ep = tile.Sigmoid
 		}
 		mb := kern.blockSize(m)
@@ -453,6 +453,13 @@ type microKernel struct {
 	// sigmoid names the vmath level (vmath.AVX512 or vmath.AVX2) whose
 	// sigmoid tile and big compute with tile.Sigmoid, nil if none.
 	sigmoid func() bool
+	// sigMaxN, when not 0, is the widest C the tiles apply Sigmoid to;
+	// wider rows get the sigmoid from vmath after each block of rows.
+	// AVX2: 128, by measurement (BenchmarkSigmoidEpilogue on Zen 3: the
+	// tile's epilogue, which re-reads each stored tile, won on 256×100
+	// and lost by 13–19% on the 784-wide output layers, where vmath's
+	// loop runs over whole rows).
+	sigMaxN int
 	// big, when not nil, computes full tiles of bigRows rows (A
 	// row-major); tile does the rest.
 	big     func(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) int
@@ -697,7 +704,7 @@ var (
 		big: tile.Kern512x12, bigT: tile.Kern512x12T, bigRows: 12,
 		wide: tile.Kern512x14, wideRows: 14, sigmoid: vmath.AVX512}
 	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256,
-		sigmoid: vmath.AVX2}
+		sigmoid: vmath.AVX2, sigMaxN: 128}
 	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )
 
