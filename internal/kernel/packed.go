@@ -510,11 +510,19 @@ func (kern *microKernel) plan(r int, wide, big bool) (nw, nb int) {
 }
 
 // blockSize returns the rows of the blocks a product of m rows is cut
-// into: near-equal, even, at most kern.mb, so that each can be covered by
-// the wide and big tiles (see plan) where the block cut by mb would leave
-// a part tile (128 rows: 64 and 64, not 96 and 32).
+// into: near-equal, at most kern.mb. With wide and big tiles (see plan)
+// they are even, so that each can be covered by those tiles where the
+// block cut by mb would leave a part tile (128 rows: 64 and 64, not 96
+// and 32); with mr-row tiles alone they are whole tiles, as far as m
+// allows (AVX2, 256 rows: five blocks of 48 and one of 16 rather than
+// six of 44, each ending in a tile of 2 rows; measured on Zen 3, 25
+// interleaved rounds, the models' widest products at batch 256 ran
+// 2–7% faster).
 func (kern *microKernel) blockSize(m int) int {
 	nb := (m + kern.mb - 1) / kern.mb
+	if kern.wide == nil && kern.big == nil {
+		return min(kern.mb, ((m+nb-1)/nb+kern.mr-1)/kern.mr*kern.mr)
+	}
 	return min(kern.mb, ((m+nb-1)/nb+1)&^1)
 }
 
