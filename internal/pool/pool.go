@@ -137,8 +137,9 @@ func (p *Pool) await(sleeping *atomic.Bool, wake chan struct{}, ready func() boo
 // Run calls fn(c, t) for c = 0..t-1 concurrently, chunk 0 in the caller's
 // goroutine, and returns when all have returned. A panic in a worker's
 // chunk (memory faults included) is raised again in the caller's
-// goroutine once every chunk is done. After Close, or on a nil Pool, Run
-// calls fn(0, 1) alone.
+// goroutine once every chunk is done; a panic in the caller's chunk goes
+// on once the workers' chunks are done, so that the pool is ready for
+// the next job. After Close, or on a nil Pool, Run calls fn(0, 1) alone.
 func (p *Pool) Run(fn func(c, t int)) {
 	if p == nil || p.t == 1 || p.quit.Load() {
 		fn(0, 1)
@@ -148,11 +149,19 @@ func (p *Pool) Run(fn func(c, t int)) {
 	p.done.Store(0)
 	p.gen.Add(1)
 	p.wakeWorkers()
+	returned := false
+	defer p.finish(&returned)
 	fn(0, p.t)
+	returned = true
+}
+
+// finish waits for the workers' chunks of the current job and raises a
+// worker's panic when the caller's chunk returned.
+func (p *Pool) finish(returned *bool) {
 	last := int32(p.t - 1)
 	p.await(&p.mainSleeping, p.mainWake, func() bool { return p.done.Load() == last })
 	p.fn = nil
-	if r := p.panicked.Swap(nil); r != nil {
+	if r := p.panicked.Swap(nil); r != nil && *returned {
 		panic(*r) // a worker's panic, raised where the caller can recover it
 	}
 }

@@ -124,6 +124,43 @@ func TestWorkerPanic(t *testing.T) {
 	}
 }
 
+// TestCallerPanic: a panic in the caller's chunk reaches Run's caller only
+// after the workers' chunks have returned, and the pool runs the next job.
+func TestCallerPanic(t *testing.T) {
+	p := New(3)
+	defer p.Close()
+	var finished atomic.Int32
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		p.Run(func(c, n int) {
+			if c == 0 {
+				panic("chunk 0")
+			}
+			time.Sleep(5 * time.Millisecond)
+			finished.Add(1)
+		})
+		return nil
+	}()
+	if got != "chunk 0" || finished.Load() != 2 {
+		t.Fatalf("recovered %v with %d worker chunks finished, want chunk 0's panic after 2", got, finished.Load())
+	}
+	var ran atomic.Int32
+	p.Run(func(c, n int) { ran.Add(1) })
+	if ran.Load() != 3 {
+		t.Errorf("next job ran %d chunks, want 3", ran.Load())
+	}
+}
+
+// TestRunNoAllocs: handing out a job allocates nothing.
+func TestRunNoAllocs(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	fn := func(c, n int) {}
+	if a := testing.AllocsPerRun(100, func() { p.Run(fn) }); a != 0 {
+		t.Errorf("Run allocates %v times per call", a)
+	}
+}
+
 // BenchmarkRun measures the hand-off of an empty job to the workers and
 // back, back to back (workers spinning).
 func BenchmarkRun(b *testing.B) {
