@@ -97,57 +97,33 @@ func TestNil(t *testing.T) {
 	}
 }
 
-// TestWorkerPanic: a worker's panic reaches Run's caller, after every
-// chunk has returned, and the pool runs the next job.
-func TestWorkerPanic(t *testing.T) {
-	p := New(3)
-	defer p.Close()
-	var finished atomic.Int32
-	got := func() (r any) {
-		defer func() { r = recover() }()
-		p.Run(func(c, n int) {
-			if c == 2 {
-				panic("chunk 2")
-			}
-			time.Sleep(time.Millisecond)
-			finished.Add(1)
-		})
-		return nil
-	}()
-	if got != "chunk 2" || finished.Load() != 2 {
-		t.Fatalf("recovered %v with %d chunks finished, want chunk 2's panic after 2", got, finished.Load())
-	}
-	var ran atomic.Int32
-	p.Run(func(c, n int) { ran.Add(1) })
-	if ran.Load() != 3 {
-		t.Errorf("next job ran %d chunks, want 3", ran.Load())
-	}
-}
-
-// TestCallerPanic: a panic in the caller's chunk reaches Run's caller only
-// after the workers' chunks have returned, and the pool runs the next job.
-func TestCallerPanic(t *testing.T) {
-	p := New(3)
-	defer p.Close()
-	var finished atomic.Int32
-	got := func() (r any) {
-		defer func() { r = recover() }()
-		p.Run(func(c, n int) {
-			if c == 0 {
-				panic("chunk 0")
-			}
-			time.Sleep(5 * time.Millisecond)
-			finished.Add(1)
-		})
-		return nil
-	}()
-	if got != "chunk 0" || finished.Load() != 2 {
-		t.Fatalf("recovered %v with %d worker chunks finished, want chunk 0's panic after 2", got, finished.Load())
-	}
-	var ran atomic.Int32
-	p.Run(func(c, n int) { ran.Add(1) })
-	if ran.Load() != 3 {
-		t.Errorf("next job ran %d chunks, want 3", ran.Load())
+// TestPanics: a panic in a worker's chunk or in the caller's reaches
+// Run's caller only after every other chunk has returned, and the pool
+// runs the next job.
+func TestPanics(t *testing.T) {
+	for _, bad := range []int{0, 2} {
+		p := New(3)
+		var finished atomic.Int32
+		got := func() (r any) {
+			defer func() { r = recover() }()
+			p.Run(func(c, n int) {
+				if c == bad {
+					panic(c)
+				}
+				time.Sleep(5 * time.Millisecond)
+				finished.Add(1)
+			})
+			return nil
+		}()
+		if got != bad || finished.Load() != 2 {
+			t.Errorf("chunk %d panicking: recovered %v with %d other chunks finished, want its panic after 2", bad, got, finished.Load())
+		}
+		var ran atomic.Int32
+		p.Run(func(c, n int) { ran.Add(1) })
+		if ran.Load() != 3 {
+			t.Errorf("chunk %d panicked: next job ran %d chunks, want 3", bad, ran.Load())
+		}
+		p.Close()
 	}
 }
 

@@ -724,13 +724,12 @@ r5done:
 	VPSLLD       $23, Y7, Y7              \
 	VMULPS       Y7, Y5, Y5
 
-// SIGM256 is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
-// instructions, so the same bits) on the 8 values at off(DI), in place.
-// A value with |x| > 87 or NaN, which vmath leaves to its scalar loop,
-// clears bits of R12 (0xff while all were in range). Y9 holds 0, Y12 1.0,
-// Y13 log2(e), Y14 87 and Y15 the absolute-value mask; it uses Y0–Y8, BX.
-#define SIGM256(off) \
-	VMOVUPS   off(DI), Y0           \
+// SIGM256Y is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
+// instructions, so the same bits) on Y0, result in Y7. A value with
+// |x| > 87 or NaN, which vmath leaves to its scalar loop, clears bits of
+// R12 (0xff while all were in range). Y9 holds 0, Y12 1.0, Y13 log2(e),
+// Y14 87 and Y15 the absolute-value mask; it uses Y1–Y8, BX.
+#define SIGM256Y \
 	VANDPS    Y15, Y0, Y1           \
 	VCMPPS    $0x12, Y14, Y1, Y2    \
 	VMOVMSKPS Y2, BX                \
@@ -740,25 +739,21 @@ r5done:
 	VADDPS    Y12, Y5, Y6           \
 	VDIVPS    Y6, Y12, Y7           \
 	VMULPS    Y7, Y5, Y8            \
-	VBLENDVPS Y0, Y8, Y7, Y7        \
-	VMOVUPS   Y7, off(DI)
+	VBLENDVPS Y0, Y8, Y7, Y7
+
+// SIGM256 is SIGM256Y on the 8 values at off(DI), in place.
+#define SIGM256(off) \
+	VMOVUPS off(DI), Y0 \
+	SIGM256Y            \
+	VMOVUPS Y7, off(DI)
 
 // SIGM256M is SIGM256 on the lanes of the 8 values at off(DI) whose entry
 // in m is −1, the row's tail: they are read and written with masked moves
 // (the others read as 0, in range, and are not written), as vmath
 // computes a tail of fewer than 8 values in a copy padded with zeros.
 #define SIGM256M(off, m) \
-	VMASKMOVPS off(DI), m, Y0       \
-	VANDPS    Y15, Y0, Y1           \
-	VCMPPS    $0x12, Y14, Y1, Y2    \
-	VMOVMSKPS Y2, BX                \
-	ANDL      BX, R12               \
-	VSUBPS    Y1, Y9, Y3            \
-	EXPF256                         \
-	VADDPS    Y12, Y5, Y6           \
-	VDIVPS    Y6, Y12, Y7           \
-	VMULPS    Y7, Y5, Y8            \
-	VBLENDVPS Y0, Y8, Y7, Y7        \
+	VMASKMOVPS off(DI), m, Y0 \
+	SIGM256Y                  \
 	VMASKMOVPS Y7, m, off(DI)
 
 // SIGM256X2 is SIGM256 on the 16 values at 0(DI) and 32(DI), the two
