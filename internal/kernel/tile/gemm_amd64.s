@@ -703,27 +703,6 @@ r5done:
 	CMPQ       SI, $n          \
 	CMOVQGT    BX, DI
 
-// EXPF256 is package vmath's EXPF: Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4,
-// Y6 and Y7; Y12 holds 1.0 and Y13 log2(e).
-#define EXPF256 \
-	VMULPS       Y13, Y3, Y4              \
-	VROUNDPS     $0, Y4, Y4               \
-	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
-	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \
-	VMOVUPS      k_e0<>(SB), Y5           \
-	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
-	VMULPS       Y3, Y3, Y6               \
-	VFMADD213PS  Y3, Y6, Y5               \
-	VADDPS       Y12, Y5, Y5              \
-	VCVTPS2DQ    Y4, Y7                   \
-	VPADDD       k_bias127<>(SB), Y7, Y7  \
-	VPSLLD       $23, Y7, Y7              \
-	VMULPS       Y7, Y5, Y5
-
 // SIGM256Y is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
 // instructions, so the same bits) on Y0, result in Y7. A value with
 // |x| > 87 or NaN, which vmath leaves to its scalar loop, clears bits of
@@ -735,7 +714,7 @@ r5done:
 	VMOVMSKPS Y2, BX                \
 	ANDL      BX, R12               \
 	VSUBPS    Y1, Y9, Y3            \
-	EXPF256                         \
+	EXPF                            \
 	VADDPS    Y12, Y5, Y6           \
 	VDIVPS    Y6, Y12, Y7           \
 	VMULPS    Y7, Y5, Y8            \
@@ -761,44 +740,7 @@ r5done:
 // operations is long: alone it leaves the core waiting); Y12 holds 1.0,
 // the other constants are read from memory. It uses Y0–Y11, Y13, Y14.
 #define SIGM256X2 \
-	VXORPS Y2, Y2, Y2 \
-	VXORPS Y9, Y9, Y9 \
-	VSUBPS Y1, Y2, Y3 \
-	VSUBPS Y8, Y9, Y10 \
-	VMULPS k_log2e<>(SB), Y3, Y4 \
-	VMULPS k_log2e<>(SB), Y10, Y11 \
-	VROUNDPS $0, Y4, Y4 \
-	VROUNDPS $0, Y11, Y11 \
-	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3 \
-	VFNMADD231PS k_ln2hi<>(SB), Y11, Y10 \
-	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3 \
-	VFNMADD231PS k_ln2lo<>(SB), Y11, Y10 \
-	VMOVUPS k_e0<>(SB), Y5 \
-	VMOVUPS k_e0<>(SB), Y13 \
-	VFMADD213PS k_e1<>(SB), Y3, Y5 \
-	VFMADD213PS k_e1<>(SB), Y10, Y13 \
-	VFMADD213PS k_e2<>(SB), Y3, Y5 \
-	VFMADD213PS k_e2<>(SB), Y10, Y13 \
-	VFMADD213PS k_e3<>(SB), Y3, Y5 \
-	VFMADD213PS k_e3<>(SB), Y10, Y13 \
-	VFMADD213PS k_e4<>(SB), Y3, Y5 \
-	VFMADD213PS k_e4<>(SB), Y10, Y13 \
-	VFMADD213PS k_e5<>(SB), Y3, Y5 \
-	VFMADD213PS k_e5<>(SB), Y10, Y13 \
-	VMULPS Y3, Y3, Y6 \
-	VMULPS Y10, Y10, Y14 \
-	VFMADD213PS Y3, Y6, Y5 \
-	VFMADD213PS Y10, Y14, Y13 \
-	VADDPS Y12, Y5, Y5 \
-	VADDPS Y12, Y13, Y13 \
-	VCVTPS2DQ Y4, Y1 \
-	VCVTPS2DQ Y11, Y8 \
-	VPADDD k_bias127<>(SB), Y1, Y1 \
-	VPADDD k_bias127<>(SB), Y8, Y8 \
-	VPSLLD $23, Y1, Y1 \
-	VPSLLD $23, Y8, Y8 \
-	VMULPS Y1, Y5, Y5 \
-	VMULPS Y8, Y13, Y13 \
+	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y13, Y14) \
 	VADDPS Y12, Y5, Y3 \
 	VADDPS Y12, Y13, Y10 \
 	VDIVPS Y3, Y12, Y4 \

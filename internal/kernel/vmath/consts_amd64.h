@@ -2,7 +2,8 @@
 
 // The float32 constants of the vector exp, log1p and sigmoid kernels
 // (internal/kernel/vmath/consts.go), 8 copies each: AVX2 loads them as
-// vectors, AVX-512 broadcasts the first.
+// vectors, AVX-512 broadcasts the first; then the AVX2 exp macros
+// (asmMacros) both packages compute with.
 
 // |x|: every bit but the sign
 DATA k_absmask<>+0(SB)/4, $0x7fffffff
@@ -287,3 +288,69 @@ DATA k_lnhi<>+20(SB)/4, $0x3f318000
 DATA k_lnhi<>+24(SB)/4, $0x3f318000
 DATA k_lnhi<>+28(SB)/4, $0x3f318000
 GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
+
+// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6 and Y7; Y12 holds
+// 1.0 and Y13 log2(e).
+#define EXPF \
+	VMULPS       Y13, Y3, Y4              \
+	VROUNDPS     $0, Y4, Y4               \ // n = round(x·log2e)
+	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
+	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \ // r = x − n·ln2
+	VMOVUPS      k_e0<>(SB), Y5           \
+	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
+	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
+	VMULPS       Y3, Y3, Y6               \
+	VFMADD213PS  Y3, Y6, Y5               \ // p·r² + r
+	VADDPS       Y12, Y5, Y5              \ // + 1
+	VCVTPS2DQ    Y4, Y7                   \
+	VPADDD       k_bias127<>(SB), Y7, Y7  \
+	VPSLLD       $23, Y7, Y7              \ // 2ⁿ
+	VMULPS       Y7, Y5, Y5
+
+// EXPF2 is EXPF on two blocks of 8 at once, their instructions
+// interleaved (the two-block loops of sigmoidBiasAVX2 and bceLogitsAVX2,
+// and package tile's SIGM256X2):
+// a1…a6 and b1…b6 are the blocks' registers, a1 and b1 holding |x| on
+// entry, a5 and b5 e^−|x| on exit, the others clobbered; Y12 holds 1.0.
+#define EXPF2(a1, a2, a3, a4, a5, a6, b1, b2, b3, b4, b5, b6) \
+	VXORPS a2, a2, a2                  \
+	VXORPS b2, b2, b2                  \
+	VSUBPS a1, a2, a3                  \
+	VSUBPS b1, b2, b3                  \
+	VMULPS k_log2e<>(SB), a3, a4       \
+	VMULPS k_log2e<>(SB), b3, b4       \
+	VROUNDPS $0, a4, a4                \
+	VROUNDPS $0, b4, b4                \
+	VFNMADD231PS k_ln2hi<>(SB), a4, a3 \
+	VFNMADD231PS k_ln2hi<>(SB), b4, b3 \
+	VFNMADD231PS k_ln2lo<>(SB), a4, a3 \
+	VFNMADD231PS k_ln2lo<>(SB), b4, b3 \
+	VMOVUPS k_e0<>(SB), a5             \
+	VMOVUPS k_e0<>(SB), b5             \
+	VFMADD213PS k_e1<>(SB), a3, a5     \
+	VFMADD213PS k_e1<>(SB), b3, b5     \
+	VFMADD213PS k_e2<>(SB), a3, a5     \
+	VFMADD213PS k_e2<>(SB), b3, b5     \
+	VFMADD213PS k_e3<>(SB), a3, a5     \
+	VFMADD213PS k_e3<>(SB), b3, b5     \
+	VFMADD213PS k_e4<>(SB), a3, a5     \
+	VFMADD213PS k_e4<>(SB), b3, b5     \
+	VFMADD213PS k_e5<>(SB), a3, a5     \
+	VFMADD213PS k_e5<>(SB), b3, b5     \
+	VMULPS a3, a3, a6                  \
+	VMULPS b3, b3, b6                  \
+	VFMADD213PS a3, a6, a5             \
+	VFMADD213PS b3, b6, b5             \
+	VADDPS Y12, a5, a5                 \
+	VADDPS Y12, b5, b5                 \
+	VCVTPS2DQ a4, a1                   \
+	VCVTPS2DQ b4, b1                   \
+	VPADDD k_bias127<>(SB), a1, a1     \
+	VPADDD k_bias127<>(SB), b1, b1     \
+	VPSLLD $23, a1, a1                 \
+	VPSLLD $23, b1, b1                 \
+	VMULPS a1, a5, a5                  \
+	VMULPS b1, b5, b5

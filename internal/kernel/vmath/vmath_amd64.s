@@ -8,27 +8,6 @@
 // Cephes's expf (the scalar expf of fastmath.go), log1p Cephes's logf with
 // the rounding correction of log1pf.
 
-// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6 and Y7; Y12 holds
-// 1.0 and Y13 log2(e).
-#define EXPF \
-	VMULPS       Y13, Y3, Y4              \
-	VROUNDPS     $0, Y4, Y4               \ // n = round(x·log2e)
-	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
-	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \ // r = x − n·ln2
-	VMOVUPS      k_e0<>(SB), Y5           \
-	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
-	VMULPS       Y3, Y3, Y6               \
-	VFMADD213PS  Y3, Y6, Y5               \ // p·r² + r
-	VADDPS       Y12, Y5, Y5              \ // + 1
-	VCVTPS2DQ    Y4, Y7                   \
-	VPADDD       k_bias127<>(SB), Y7, Y7  \
-	VPSLLD       $23, Y7, Y7              \ // 2ⁿ
-	VMULPS       Y7, Y5, Y5
-
 // func sigmoidBiasAVX2(dst, bias []float32) int
 //
 // Two blocks of 8 go through s2loop at once, their instructions
@@ -65,44 +44,7 @@ s2nobias:
 	VMOVMSKPS Y2, BX
 	CMPL      BX, $0xff
 	JNE       s1setup
-	VXORPS Y2, Y2, Y2
-	VXORPS Y9, Y9, Y9
-	VSUBPS Y1, Y2, Y3
-	VSUBPS Y8, Y9, Y10
-	VMULPS k_log2e<>(SB), Y3, Y4
-	VMULPS k_log2e<>(SB), Y10, Y11
-	VROUNDPS $0, Y4, Y4
-	VROUNDPS $0, Y11, Y11
-	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3
-	VFNMADD231PS k_ln2hi<>(SB), Y11, Y10
-	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3
-	VFNMADD231PS k_ln2lo<>(SB), Y11, Y10
-	VMOVUPS k_e0<>(SB), Y5
-	VMOVUPS k_e0<>(SB), Y13
-	VFMADD213PS k_e1<>(SB), Y3, Y5
-	VFMADD213PS k_e1<>(SB), Y10, Y13
-	VFMADD213PS k_e2<>(SB), Y3, Y5
-	VFMADD213PS k_e2<>(SB), Y10, Y13
-	VFMADD213PS k_e3<>(SB), Y3, Y5
-	VFMADD213PS k_e3<>(SB), Y10, Y13
-	VFMADD213PS k_e4<>(SB), Y3, Y5
-	VFMADD213PS k_e4<>(SB), Y10, Y13
-	VFMADD213PS k_e5<>(SB), Y3, Y5
-	VFMADD213PS k_e5<>(SB), Y10, Y13
-	VMULPS Y3, Y3, Y6
-	VMULPS Y10, Y10, Y14
-	VFMADD213PS Y3, Y6, Y5
-	VFMADD213PS Y10, Y14, Y13
-	VADDPS Y12, Y5, Y5
-	VADDPS Y12, Y13, Y13
-	VCVTPS2DQ Y4, Y1
-	VCVTPS2DQ Y11, Y8
-	VPADDD k_bias127<>(SB), Y1, Y1
-	VPADDD k_bias127<>(SB), Y8, Y8
-	VPSLLD $23, Y1, Y1
-	VPSLLD $23, Y8, Y8
-	VMULPS Y1, Y5, Y5
-	VMULPS Y8, Y13, Y13
+	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y13, Y14)
 	VADDPS Y12, Y5, Y3
 	VADDPS Y12, Y13, Y10
 	VDIVPS Y3, Y12, Y4
@@ -185,44 +127,7 @@ b2loop:
 	VMOVMSKPS Y2, BX
 	CMPL      BX, $0xff
 	JNE       b1setup
-	VXORPS Y2, Y2, Y2
-	VXORPS Y9, Y9, Y9
-	VSUBPS Y1, Y2, Y3
-	VSUBPS Y8, Y9, Y11
-	VMULPS k_log2e<>(SB), Y3, Y4
-	VMULPS k_log2e<>(SB), Y11, Y13
-	VROUNDPS $0, Y4, Y4
-	VROUNDPS $0, Y13, Y13
-	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3
-	VFNMADD231PS k_ln2hi<>(SB), Y13, Y11
-	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3
-	VFNMADD231PS k_ln2lo<>(SB), Y13, Y11
-	VMOVUPS k_e0<>(SB), Y5
-	VMOVUPS k_e0<>(SB), Y14
-	VFMADD213PS k_e1<>(SB), Y3, Y5
-	VFMADD213PS k_e1<>(SB), Y11, Y14
-	VFMADD213PS k_e2<>(SB), Y3, Y5
-	VFMADD213PS k_e2<>(SB), Y11, Y14
-	VFMADD213PS k_e3<>(SB), Y3, Y5
-	VFMADD213PS k_e3<>(SB), Y11, Y14
-	VFMADD213PS k_e4<>(SB), Y3, Y5
-	VFMADD213PS k_e4<>(SB), Y11, Y14
-	VFMADD213PS k_e5<>(SB), Y3, Y5
-	VFMADD213PS k_e5<>(SB), Y11, Y14
-	VMULPS Y3, Y3, Y6
-	VMULPS Y11, Y11, Y15
-	VFMADD213PS Y3, Y6, Y5
-	VFMADD213PS Y11, Y15, Y14
-	VADDPS Y12, Y5, Y5
-	VADDPS Y12, Y14, Y14
-	VCVTPS2DQ Y4, Y1
-	VCVTPS2DQ Y13, Y8
-	VPADDD k_bias127<>(SB), Y1, Y1
-	VPADDD k_bias127<>(SB), Y8, Y8
-	VPSLLD $23, Y1, Y1
-	VPSLLD $23, Y8, Y8
-	VMULPS Y1, Y5, Y5
-	VMULPS Y8, Y14, Y14
+	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y11, Y13, Y14, Y15)
 	VMOVUPS (DX)(AX*4), Y1
 	VMOVUPS 32(DX)(AX*4), Y8
 	VXORPS Y3, Y3, Y3
