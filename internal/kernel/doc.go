@@ -61,7 +61,7 @@
 // AVX2 kernel, where vmath runs at its AVX2 level, applies vmath's AVX2
 // sigmoid to the tile right after storing it (from L1: its 16 ymm
 // registers hold the accumulators), on blocks of 8 columns, a row's last
-// n%8 with masked moves as vmath does them (in a copy padded with zeros),
+// n%8 read with a masked load as vmath pads them (with zeros),
 // when C is at most 128 wide; wider rows (the 784-wide output layers) get
 // vmath's sigmoid after each block of rows, which measured 13–19% faster
 // on Zen 3 (BenchmarkSigmoidEpilogue) and made 784-32-784's Predict ~10%

@@ -137,6 +137,72 @@ func TestGemmPackedEpilogue(t *testing.T) {
 	}
 }
 
+// TestGemmPackedPartialPanels sweeps every width of a last, partial panel
+// (n = 1…48 covers each remainder of the 8-, 16- and 32-wide panels) over
+// 1…13 rows (every row count of the 6- and 8-row tiles, and more than one
+// tile), with k in one block and in two (400, past the AVX2 kcMax): a
+// kernel writes a partial panel's valid columns in pieces, not with masked
+// stores, and the values must be GemmPacked's linear result with the
+// activation BiasAct applies (bit for bit, as TestGemmPackedEpilogue), the
+// padding after each row untouched.
+func TestGemmPackedPartialPanels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	const pad = 5
+	for _, kern := range availableKernels() {
+		for _, k := range []int{7, 400} {
+			for n := 1; n <= 48; n++ {
+				b, bias := randMat(r, k, n, 1), randMat(r, 1, n, 1)
+				var p Packed
+				p.pack(kern, k, n, b, n, false)
+				for m := 1; m <= 13; m++ {
+					a := randMat(r, m, k, 1)
+					ldc := n + pad
+					lin := make([]float32, m*ldc)
+					GemmPacked(m, a, k, &p, lin, ldc, bias, Act{})
+					for i := range m {
+						for j := range n {
+							var s, mag float64
+							for l := range k {
+								v := float64(a[i*k+l]) * float64(b[l*n+j])
+								s += v
+								mag += math.Abs(v)
+							}
+							s += float64(bias[j])
+							mag += math.Abs(float64(bias[j]))
+							if got := float64(lin[i*ldc+j]); math.Abs(got-s) > gemmTol*mag {
+								t.Fatalf("%s m=%d n=%d k=%d: C[%d][%d] = %g, want %g", kern.name, m, n, k, i, j, got, s)
+							}
+						}
+					}
+					for _, act := range []Act{{}, {Func: ActReLU}, {Func: ActSigmoid}} {
+						c := make([]float32, m*ldc)
+						for i := range c {
+							c[i] = float32(math.NaN())
+						}
+						GemmPacked(m, a, k, &p, c, ldc, bias, act)
+						for i := range m {
+							want := append([]float32(nil), lin[i*ldc:i*ldc+n]...)
+							BiasAct(act, want, 1, n, nil)
+							for j := range ldc {
+								got := c[i*ldc+j]
+								if j >= n {
+									if !math.IsNaN(float64(got)) {
+										t.Fatalf("%s %v m=%d n=%d k=%d: padding C[%d][%d] written", kern.name, act.Func, m, n, k, i, j)
+									}
+									continue
+								}
+								if math.Float32bits(got) != math.Float32bits(want[j]) && !(got == 0 && want[j] == 0) {
+									t.Fatalf("%s %v m=%d n=%d k=%d: C[%d][%d] = %g, BiasAct gives %g", kern.name, act.Func, m, n, k, i, j, got, want[j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestGemmPackedDeterministic checks the property the thread split relies
 // on: a row's result does not depend on how the rows are cut (all at
 // once, one by one, blocks of 3 or 16, or starting anywhere), and the

@@ -80,7 +80,11 @@ func Kern512x12(a *float32, lda int, b *float32, k int, c *float32, ldc int, mas
 func Row512(a *float32, b *float32, pstride int, k int, c *float32, panels int, mask *int32, bias *float32, relu int)
 
 // Kern256 is Kern512 with AVX2: tiles of up to 6 rows and 16 columns
-// against 16-column panels; mask has 16 entries. With Sigmoid it applies
+// against 16-column panels; mask has 16 entries (a prefix of valid
+// columns: a partial panel's are written in pieces of 8, 4, 2 and 1
+// through the stack, as masked stores are microcoded on AMD cores and
+// took Zen 3 about as long as the products of 256×100·100×100's last
+// panel). With Sigmoid it applies
 // package vmath's AVX2 sigmoid (sigmoidBiasAVX2, bit for bit, a row's
 // tail of fewer than 8 columns as vmath's padded tail) to the stored
 // tile, and returns non-zero when a value was out of its range, as

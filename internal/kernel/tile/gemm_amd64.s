@@ -726,15 +726,6 @@ r5done:
 	SIGM256Y            \
 	VMOVUPS Y7, off(DI)
 
-// SIGM256M is SIGM256 on the lanes of the 8 values at off(DI) whose entry
-// in m is −1, the row's tail: they are read and written with masked moves
-// (the others read as 0, in range, and are not written), as vmath
-// computes a tail of fewer than 8 values in a copy padded with zeros.
-#define SIGM256M(off, m) \
-	VMASKMOVPS off(DI), m, Y0 \
-	SIGM256Y                  \
-	VMASKMOVPS Y7, m, off(DI)
-
 // SIGM256X2 is SIGM256 on the 16 values at 0(DI) and 32(DI), the two
 // blocks' instructions interleaved (each block's chain of dependent
 // operations is long: alone it leaves the core waiting); Y12 holds 1.0,
@@ -755,7 +746,7 @@ r5done:
 // func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
-TEXT ·Kern256(SB), NOSPLIT, $0-96
+TEXT ·Kern256(SB), NOSPLIT, $384-96
 	MOVQ   $0, ret+88(FP)
 	MOVQ   a+0(FP), R8
 	MOVQ   lda+8(FP), DX
@@ -872,34 +863,67 @@ k2store:
 	ANDL       R9, R8
 	CMPL       R8, $0xff
 	JEQ        k2full
-	VMASKMOVPS Y0, Y12, (DI)
-	VMASKMOVPS Y1, Y13, 32(DI)
-	CMPQ       SI, $1
-	JLE        k2end
-	ADDQ       DX, DI
-	VMASKMOVPS Y2, Y12, (DI)
-	VMASKMOVPS Y3, Y13, 32(DI)
-	CMPQ       SI, $2
-	JLE        k2end
-	ADDQ       DX, DI
-	VMASKMOVPS Y4, Y12, (DI)
-	VMASKMOVPS Y5, Y13, 32(DI)
-	CMPQ       SI, $3
-	JLE        k2end
-	ADDQ       DX, DI
-	VMASKMOVPS Y6, Y12, (DI)
-	VMASKMOVPS Y7, Y13, 32(DI)
-	CMPQ       SI, $4
-	JLE        k2end
-	ADDQ       DX, DI
-	VMASKMOVPS Y8, Y12, (DI)
-	VMASKMOVPS Y9, Y13, 32(DI)
-	CMPQ       SI, $5
-	JLE        k2end
-	ADDQ       DX, DI
-	VMASKMOVPS Y10, Y12, (DI)
-	VMASKMOVPS Y11, Y13, 32(DI)
-	JMP        k2end
+	// Fewer: the tile goes to the stack with plain stores and each row's
+	// valid columns from there to C in pieces of 8, 4, 2 and 1 (a masked
+	// store is microcoded on AMD cores: Zen 3 took ~25 µs more for the
+	// 43 tiles of a 256×100 C's last panel than for a full one).
+	VMOVUPS    Y0, tile-384(SP)
+	VMOVUPS    Y1, tile-352(SP)
+	VMOVUPS    Y2, tile-320(SP)
+	VMOVUPS    Y3, tile-288(SP)
+	VMOVUPS    Y4, tile-256(SP)
+	VMOVUPS    Y5, tile-224(SP)
+	VMOVUPS    Y6, tile-192(SP)
+	VMOVUPS    Y7, tile-160(SP)
+	VMOVUPS    Y8, tile-128(SP)
+	VMOVUPS    Y9, tile-96(SP)
+	VMOVUPS    Y10, tile-64(SP)
+	VMOVUPS    Y11, tile-32(SP)
+	VMOVMSKPS  Y12, R8
+	POPCNTL    R8, R10
+	POPCNTL    R9, R9
+	ADDL       R9, R10
+	LEAQ       tile-384(SP), R8
+	MOVQ       SI, CX
+
+k2prow:
+	MOVQ  R10, BX
+	XORQ  AX, AX
+	CMPQ  BX, $8
+	JLT   k2p4
+	VMOVUPS (R8), Y14
+	VMOVUPS Y14, (DI)
+	MOVQ  $32, AX
+	SUBQ  $8, BX
+
+k2p4:
+	CMPQ  BX, $4
+	JLT   k2p2
+	VMOVUPS (R8)(AX*1), X14
+	VMOVUPS X14, (DI)(AX*1)
+	ADDQ  $16, AX
+	SUBQ  $4, BX
+
+k2p2:
+	CMPQ  BX, $2
+	JLT   k2p1
+	MOVQ  (R8)(AX*1), R11
+	MOVQ  R11, (DI)(AX*1)
+	ADDQ  $8, AX
+	SUBQ  $2, BX
+
+k2p1:
+	TESTQ BX, BX
+	JZ    k2pnext
+	MOVL  (R8)(AX*1), R11
+	MOVL  R11, (DI)(AX*1)
+
+k2pnext:
+	ADDQ  $64, R8
+	ADDQ  DX, DI
+	DECQ  CX
+	JNZ   k2prow
+	JMP   k2end
 
 k2full:
 	VMOVUPS Y0, (DI)
@@ -936,7 +960,8 @@ k2end:
 	JZ    k2ret
 	// Sigmoid over the stored tile, row by row, on each half of 8
 	// columns: a whole half as vmath's blocks of 8, a partial one (the
-	// row's tail) with masked moves, as vmath's padded tail.
+	// row's tail) read with a masked load, as vmath's zero-padded tail,
+	// and written in pieces.
 	VMOVMSKPS    Y12, R10
 	VMOVMSKPS    Y13, R11
 	VMOVUPS      Y12, Y10
@@ -985,7 +1010,13 @@ k2sloop:
 	JMP  k2shalf
 
 k2slowm:
-	SIGM256M(0, Y10) // a partial low half: the tile's only columns
+	// A partial low half, the tile's only columns: read with a masked
+	// load (the others read as 0, in range), written in pieces.
+	VMASKMOVPS (DI), Y10, Y0
+	SIGM256Y
+	MOVQ       DI, AX
+	POPCNTL    R10, BX
+	JMP        k2spart
 
 k2shalf:
 	CMPQ R11, $0xff
@@ -996,7 +1027,33 @@ k2shalf:
 k2shighm:
 	TESTQ R11, R11
 	JZ    k2snext
-	SIGM256M(32, Y11)
+	VMASKMOVPS 32(DI), Y11, Y0
+	SIGM256Y
+	LEAQ       32(DI), AX
+	POPCNTL    R11, BX
+
+k2spart:
+	// The first BX (1…7) values of Y7 to (AX), in pieces of 4, 2 and 1
+	// (rather than a masked store, microcoded on AMD cores).
+	CMPQ         BX, $4
+	JLT          k2sp2
+	VMOVUPS      X7, (AX)
+	VEXTRACTF128 $1, Y7, X7
+	ADDQ         $16, AX
+	SUBQ         $4, BX
+
+k2sp2:
+	CMPQ     BX, $2
+	JLT      k2sp1
+	VMOVLPS  X7, (AX)
+	VMOVHLPS X7, X7, X7
+	ADDQ     $8, AX
+	SUBQ     $2, BX
+
+k2sp1:
+	TESTQ   BX, BX
+	JZ      k2snext
+	VMOVSS  X7, (AX)
 
 k2snext:
 	ADDQ DX, DI

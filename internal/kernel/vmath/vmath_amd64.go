@@ -55,8 +55,8 @@ func SigmoidBiasAVX2(dst, bias []float32) int {
 // sigmoidAVX2 is sigmoidBiasAVX2 followed by the tail of fewer than 8
 // values it leaves: computed by the same kernel in a copy padded with
 // zeros, so that every value gets the same instructions (and bits) as a
-// block of 8 would give it, as the packed GEMM's AVX2 epilogue does with
-// masked moves.
+// block of 8 would give it, as the packed GEMM's AVX2 epilogue does (a
+// masked load, the others read as 0).
 func sigmoidAVX2(dst, bias []float32) int {
 	n := sigmoidBiasAVX2(dst, bias)
 	if n == len(dst) || n != len(dst)&^7 {
