@@ -928,7 +928,10 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 // packing g and GemmPackedAT wherever both are 32 wide or more (784×128
 // 322–334 against 346–355 µs with the packing, deep's small layers
 // 10–35% faster, 784×32 within 3%), is 1.15× OpenBLAS on deep's 128×784,
-// and 1.11–1.13× the packed-x path on 784-32-784's 32×784. Without it:
+// and 1.11–1.13× the packed-x path on 784-32-784's 32×784; the AVX2 one
+// (Zen 3, in deep's training steps, `aekit bench --peak`, two interleaved
+// pairs) 1.03–1.07× OpenBLAS on the 128×784 and 1.01× packing g on the
+// 784×128, the step 1.02–1.04× faster. Without it:
 // packing g pays where it is 32–128 wide and x at least 32
 // (bench/shapes-2026-12-06-1255.txt; seed's 10-wide layers multiply
 // faster in OpenBLAS, and packing a 784-wide g, 0.8 MB, costs about what

@@ -16,7 +16,7 @@ import (
 // threads, the gradient's 128-column blocks split among them.
 func TestThreadsIdenticalStridedGradient(t *testing.T) {
 	if !kernel.StridedAsm() {
-		t.Skip("no AVX-512 here: the strided kernel is not used")
+		t.Skip("no AVX-512 or AVX2 here: the strided kernel is not used")
 	}
 	x := randData(12, 600*784)
 	var ref []float32
@@ -44,7 +44,7 @@ func TestThreadsIdenticalStridedGradient(t *testing.T) {
 // product xᵀ·g of the same batch: every element within 1e-5 of Σ|x·g|.
 func TestStridedGradientMatchesFloat64(t *testing.T) {
 	if !kernel.StridedAsm() {
-		t.Skip("no AVX-512 here: the strided kernel is not used")
+		t.Skip("no AVX-512 or AVX2 here: the strided kernel is not used")
 	}
 	const rows = 256
 	x := randData(13, rows*784)
@@ -92,7 +92,7 @@ func TestStridedGradientMatchesFloat64(t *testing.T) {
 // of them.
 func TestStridedMatchesPacked(t *testing.T) {
 	if !kernel.StridedAsm() {
-		t.Skip("no AVX-512 here: the strided kernel is not used")
+		t.Skip("no AVX-512 or AVX2 here: the strided kernel is not used")
 	}
 	const rows, batch = 300, 100
 	x := randData(17, rows*784)

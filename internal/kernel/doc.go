@@ -142,9 +142,11 @@
 // this machine bit for bit OpenBLAS SkylakeX's result, one fused chain
 // per element; faster than packing δ for GemmPackedAT on every such
 // layer of the benchmark models but 784×32, within 3%,
-// bench/strided-xt-2026-12-06-1850.txt). Without AVX-512, Xᵀ·δ runs on
-// GemmPackedAT (δ packed) where δ is 32–128 wide, and as (δᵀ·X)ᵀ for a
-// wide δ on a 32–64-wide X; all give the same bits. GemmPackedAT's full tiles run on the same 12-row
+// bench/strided-xt-2026-12-06-1850.txt); with AVX2 on tile.Kern256S (6×16
+// tiles, B read in place; Zen 3, in deep's steps: 1.03–1.07× OpenBLAS on
+// the 128×784, 1.01× packing δ on the 784×128). Without either, Xᵀ·δ
+// runs on GemmPackedAT (δ packed) where δ is 32–128 wide, and as (δᵀ·X)ᵀ
+// for a wide δ on a 32–64-wide X; all give the same bits. GemmPackedAT's full tiles run on the same 12-row
 // transposed-A kernel (8×32 tiles before: no measurable change, ~163
 // GFLOP/s in a step against ~190 for the forward products, A's 12 values
 // per step coming from a new cache line each time). A forward product

@@ -3,9 +3,9 @@ package kernel
 import "github.com/aekit/aekit/internal/kernel/tile"
 
 // StridedAsm reports whether GemmAT runs an assembly kernel here (AVX-512
-// without the purego tag); without one it runs a pure-Go loop, slower than
-// Gemm, and callers should use Gemm.
-func StridedAsm() bool { return tile.Has512 }
+// or AVX2 with FMA, without the purego tag); without one it runs a pure-Go
+// loop, slower than Gemm, and callers should use Gemm.
+func StridedAsm() bool { return tile.Has512 || tile.Has256 }
 
 // GemmAT computes columns j0 … j1−1 of C = Aᵀ·B for A k×m and B k×n, both
 // stored row-major (row strides lda and ldb), into c from c[0] (c[i·ldc +
@@ -46,6 +46,10 @@ func GemmAT(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c 
 		panic("kernel: short B")
 	}
 	if !tile.Has512 {
+		if tile.Has256 {
+			gemmAT256(m, k, a, lda, b, ldb, j0, j1, c, ldc)
+			return
+		}
 		gemmATGo(m, k, a, lda, b, ldb, j0, j1, c, ldc)
 		return
 	}
@@ -70,6 +74,28 @@ func GemmAT(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c 
 			}
 			for ; i < m; i += mr {
 				tile.Kern512S(&a[l0*lda+i], 1, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, min(mr, m-i), mask, flags, lda)
+			}
+		}
+	}
+}
+
+// gemmAT256 is GemmAT on the AVX2 tile (tile.Kern256S), in the order
+// of the AVX-512 one: panel by panel of 16 columns, each block of B's
+// rows read from memory once and from L1 by every 6-row tile.
+func gemmAT256(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int, c []float32, ldc int) {
+	const mr, nr, kcMax = 6, 16, 256
+	nk := (k + kcMax - 1) / kcMax
+	kc := (k + nk - 1) / nk
+	for j := j0; j < j1; j += nr {
+		mask := lanes(min(nr, j1-j))
+		for l0 := 0; l0 < k; l0 += kc {
+			lk := min(kc, k-l0)
+			flags := 0
+			if l0 > 0 {
+				flags = tile.Accumulate
+			}
+			for i := 0; i < m; i += mr {
+				tile.Kern256S(&a[l0*lda+i], 1, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, min(mr, m-i), mask, flags, lda)
 			}
 		}
 	}

@@ -54,6 +54,15 @@ const (
 //go:noescape
 func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
 
+// Kern256S is Kern512S with AVX2: a tile of up to 6 rows and 16 columns
+// (mask of 16 entries), B's row p at b + p·ldb read in place (masked
+// columns are not read), no bias or activation, flags Accumulate or 0;
+// each element one chain of fused multiply-adds over p, Kern256's bits.
+// It needs Has256.
+//
+//go:noescape
+func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
+
 // Kern512x12T computes a full 12×32 tile of C = A·B with A stored
 // transposed (row i's value p at a + i + p·ks: the 12 rows' values of one
 // p are consecutive) and B's row p at b + p·ldb (ldb = 32 for a packed

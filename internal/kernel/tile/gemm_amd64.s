@@ -703,6 +703,52 @@ r5done:
 	CMPQ       SI, $n          \
 	CMOVQGT    BX, DI
 
+// SPILL256 stores the 6×16 tile Y0–Y11 to the 384 bytes at tile-384(SP)
+// with plain stores, row by row (64 bytes a row).
+#define SPILL256 \
+	VMOVUPS Y0, tile-384(SP)  \
+	VMOVUPS Y1, tile-352(SP)  \
+	VMOVUPS Y2, tile-320(SP)  \
+	VMOVUPS Y3, tile-288(SP)  \
+	VMOVUPS Y4, tile-256(SP)  \
+	VMOVUPS Y5, tile-224(SP)  \
+	VMOVUPS Y6, tile-192(SP)  \
+	VMOVUPS Y7, tile-160(SP)  \
+	VMOVUPS Y8, tile-128(SP)  \
+	VMOVUPS Y9, tile-96(SP)   \
+	VMOVUPS Y10, tile-64(SP)  \
+	VMOVUPS Y11, tile-32(SP)
+
+// PIECES256 copies the first R10 (1…15) floats at (R8) to (DI) in pieces
+// of 8, 4, 2 and 1: a partial panel's row without a masked store, which
+// is microcoded on AMD cores (Zen 3 took ~25 µs more for the 43 tiles of
+// a 256×100 C's last panel than for a full one). It uses AX, BX, R11, Y14.
+#define PIECES256 \
+	MOVQ    R10, BX               \
+	XORQ    AX, AX                \
+	CMPQ    BX, $8                \
+	JLT     5(PC)                 \
+	VMOVUPS (R8), Y14             \
+	VMOVUPS Y14, (DI)             \
+	MOVQ    $32, AX               \
+	SUBQ    $8, BX                \
+	CMPQ    BX, $4                \
+	JLT     5(PC)                 \
+	VMOVUPS (R8)(AX*1), X14       \
+	VMOVUPS X14, (DI)(AX*1)       \
+	ADDQ    $16, AX               \
+	SUBQ    $4, BX                \
+	CMPQ    BX, $2                \
+	JLT     5(PC)                 \
+	MOVQ    (R8)(AX*1), R11       \
+	MOVQ    R11, (DI)(AX*1)       \
+	ADDQ    $8, AX                \
+	SUBQ    $2, BX                \
+	TESTQ   BX, BX                \
+	JZ      3(PC)                 \
+	MOVL    (R8)(AX*1), R11       \
+	MOVL    R11, (DI)(AX*1)
+
 // SIGM256Y is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
 // instructions, so the same bits) on Y0, result in Y7. A value with
 // |x| > 87 or NaN, which vmath leaves to its scalar loop, clears bits of
@@ -863,22 +909,9 @@ k2store:
 	ANDL       R9, R8
 	CMPL       R8, $0xff
 	JEQ        k2full
-	// Fewer: the tile goes to the stack with plain stores and each row's
-	// valid columns from there to C in pieces of 8, 4, 2 and 1 (a masked
-	// store is microcoded on AMD cores: Zen 3 took ~25 µs more for the
-	// 43 tiles of a 256×100 C's last panel than for a full one).
-	VMOVUPS    Y0, tile-384(SP)
-	VMOVUPS    Y1, tile-352(SP)
-	VMOVUPS    Y2, tile-320(SP)
-	VMOVUPS    Y3, tile-288(SP)
-	VMOVUPS    Y4, tile-256(SP)
-	VMOVUPS    Y5, tile-224(SP)
-	VMOVUPS    Y6, tile-192(SP)
-	VMOVUPS    Y7, tile-160(SP)
-	VMOVUPS    Y8, tile-128(SP)
-	VMOVUPS    Y9, tile-96(SP)
-	VMOVUPS    Y10, tile-64(SP)
-	VMOVUPS    Y11, tile-32(SP)
+	// Fewer: the tile goes to the stack and each row's valid columns
+	// from there to C (PIECES256).
+	SPILL256
 	VMOVMSKPS  Y12, R8
 	POPCNTL    R8, R10
 	POPCNTL    R9, R9
@@ -887,38 +920,7 @@ k2store:
 	MOVQ       SI, CX
 
 k2prow:
-	MOVQ  R10, BX
-	XORQ  AX, AX
-	CMPQ  BX, $8
-	JLT   k2p4
-	VMOVUPS (R8), Y14
-	VMOVUPS Y14, (DI)
-	MOVQ  $32, AX
-	SUBQ  $8, BX
-
-k2p4:
-	CMPQ  BX, $4
-	JLT   k2p2
-	VMOVUPS (R8)(AX*1), X14
-	VMOVUPS X14, (DI)(AX*1)
-	ADDQ  $16, AX
-	SUBQ  $4, BX
-
-k2p2:
-	CMPQ  BX, $2
-	JLT   k2p1
-	MOVQ  (R8)(AX*1), R11
-	MOVQ  R11, (DI)(AX*1)
-	ADDQ  $8, AX
-	SUBQ  $2, BX
-
-k2p1:
-	TESTQ BX, BX
-	JZ    k2pnext
-	MOVL  (R8)(AX*1), R11
-	MOVL  R11, (DI)(AX*1)
-
-k2pnext:
+	PIECES256
 	ADDQ  $64, R8
 	ADDQ  DX, DI
 	DECQ  CX
@@ -1590,5 +1592,194 @@ ktdone:
 	ADDQ    DX, DI
 	VMOVUPS Z22, K1, (DI)
 	VMOVUPS Z23, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// FMA256S is FMA256 with one broadcast register, Y14 (Y15 holds a mask).
+#define FMA256S(r, a0, a1) \
+	VBROADCASTSS (r)(AX*1), Y14 \
+	VFMADD231PS  Y12, Y14, a0   \
+	VFMADD231PS  Y13, Y14, a1
+
+// FMA256L is FMA256S on the low half only (B's high half is past the
+// matrix).
+#define FMA256L(r, a0) \
+	VBROADCASTSS (r)(AX*1), Y14 \
+	VFMADD231PS  Y12, Y14, a0
+
+// func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
+// Kern256 with B read in place: row p of the tile's 16 columns at
+// b + p·ldb; no bias or activation; flags: 2 start from C's values.
+// Columns past the mask are neither read nor written.
+TEXT ·Kern256S(SB), NOSPLIT, $384-88
+	MOVQ   a+0(FP), R8
+	MOVQ   lda+8(FP), DX
+	SHLQ   $2, DX
+	MOVQ   rows+56(FP), SI
+	ROWPTR(R8, R9, 1)
+	ROWPTR(R9, R10, 2)
+	ROWPTR(R10, R11, 3)
+	ROWPTR(R11, R12, 4)
+	ROWPTR(R12, R13, 5)
+	MOVQ   mask+64(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	MOVQ   flags+72(FP), BX
+	TESTQ  $2, BX
+	JNZ    k3load
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	JMP    k3start
+
+k3load:
+	MOVQ    c+40(FP), DI
+	MOVQ    ldc+48(FP), CX
+	SHLQ    $2, CX
+	CLOAD256(Y0, Y1, 1)
+	CLOAD256(Y2, Y3, 2)
+	CLOAD256(Y4, Y5, 3)
+	CLOAD256(Y6, Y7, 4)
+	CLOAD256(Y8, Y9, 5)
+	VMASKMOVPS (DI), Y12, Y10
+	VMASKMOVPS 32(DI), Y13, Y11
+
+k3start:
+	VMOVMSKPS Y13, R14
+	MOVQ  b+16(FP), BX
+	MOVQ  k+32(FP), CX
+	MOVQ  ks+80(FP), DX
+	SHLQ  $2, DX
+	XORQ  AX, AX
+	TESTQ CX, CX
+	JLE   k3done
+	CMPL  R14, $0xff
+	JNE   k3part
+	MOVQ  ldb+24(FP), R14
+	SHLQ  $2, R14
+
+k3loop:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	FMA256(R8, Y14, Y0, Y1)
+	FMA256(R9, Y15, Y2, Y3)
+	FMA256(R10, Y14, Y4, Y5)
+	FMA256(R11, Y15, Y6, Y7)
+	FMA256(R12, Y14, Y8, Y9)
+	FMA256(R13, Y15, Y10, Y11)
+	ADDQ    DX, AX
+	ADDQ    R14, BX
+	DECQ    CX
+	JNZ     k3loop
+	JMP     k3done
+
+k3part:
+	MOVL  R14, R15
+	MOVQ  ldb+24(FP), R14
+	SHLQ  $2, R14
+	TESTL R15, R15
+	JZ    k3low
+	// More than 8 columns: the high half read under its mask (Y15).
+	VMOVUPS Y13, Y15
+
+k3hloop:
+	VMOVUPS    (BX), Y12
+	VMASKMOVPS 32(BX), Y15, Y13
+	FMA256S(R8, Y0, Y1)
+	FMA256S(R9, Y2, Y3)
+	FMA256S(R10, Y4, Y5)
+	FMA256S(R11, Y6, Y7)
+	FMA256S(R12, Y8, Y9)
+	FMA256S(R13, Y10, Y11)
+	ADDQ       DX, AX
+	ADDQ       R14, BX
+	DECQ       CX
+	JNZ        k3hloop
+	JMP        k3done
+
+k3low:
+	// At most 8: the low half under its mask, the high half not at all.
+	VMOVUPS Y12, Y15
+
+k3lloop:
+	VMASKMOVPS (BX), Y15, Y12
+	FMA256L(R8, Y0)
+	FMA256L(R9, Y2)
+	FMA256L(R10, Y4)
+	FMA256L(R11, Y6)
+	FMA256L(R12, Y8)
+	FMA256L(R13, Y10)
+	ADDQ       DX, AX
+	ADDQ       R14, BX
+	DECQ       CX
+	JNZ        k3lloop
+
+k3done:
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), DX
+	SHLQ $2, DX
+	MOVQ mask+64(FP), R8
+	VMOVUPS (R8), Y12
+	VMOVUPS 32(R8), Y13
+	VMOVMSKPS Y12, R9
+	VMOVMSKPS Y13, R11
+	MOVL R9, R10
+	ANDL R11, R10
+	CMPL R10, $0xff
+	JEQ  k3full
+	SPILL256
+	POPCNTL R9, R10
+	POPCNTL R11, R11
+	ADDL    R11, R10
+	LEAQ    tile-384(SP), R8
+	MOVQ    SI, CX
+
+k3prow:
+	PIECES256
+	ADDQ $64, R8
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  k3prow
+	JMP  k3end
+
+k3full:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	CMPQ    SI, $1
+	JLE     k3end
+	ADDQ    DX, DI
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	CMPQ    SI, $2
+	JLE     k3end
+	ADDQ    DX, DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	CMPQ    SI, $3
+	JLE     k3end
+	ADDQ    DX, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	CMPQ    SI, $4
+	JLE     k3end
+	ADDQ    DX, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	CMPQ    SI, $5
+	JLE     k3end
+	ADDQ    DX, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+
+k3end:
 	VZEROUPPER
 	RET

@@ -25,6 +25,11 @@ func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc i
 	panic("tile: no assembly in this build")
 }
 
+// Kern256S is not available in this build; it panics.
+func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int) {
+	panic("tile: no assembly in this build")
+}
+
 // Kern512x12T is not available in this build; it panics.
 func Kern512x12T(a *float32, ks int, b *float32, ldb int, k int, c *float32, ldc int, mask *int32, flags int) {
 	panic("tile: no assembly in this build")
