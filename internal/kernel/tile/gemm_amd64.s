@@ -695,6 +695,18 @@ r5done:
 	VFMADD231PS  Y12, t, a0   \
 	VFMADD231PS  Y13, t, a1
 
+// FMA256S is FMA256 with one broadcast register, Y14 (Y15 holds a mask).
+#define FMA256S(r, a0, a1) \
+	VBROADCASTSS (r)(AX*1), Y14 \
+	VFMADD231PS  Y12, Y14, a0   \
+	VFMADD231PS  Y13, Y14, a1
+
+// FMA256L is FMA256S on the low half only (B's high half is past the
+// matrix).
+#define FMA256L(r, a0) \
+	VBROADCASTSS (r)(AX*1), Y14 \
+	VFMADD231PS  Y12, Y14, a0
+
 // CLOAD256 is CLOAD512 for the AVX2 tile, with the masks Y12, Y13.
 #define CLOAD256(a0, a1, n) \
 	VMASKMOVPS (DI), Y12, a0   \
@@ -843,6 +855,27 @@ k2start:
 	XORQ  AX, AX
 	TESTQ CX, CX
 	JLE   k2done
+	MOVQ      mask+56(FP), R14
+	VMOVUPS   32(R14), Y12
+	VMOVMSKPS Y12, R14
+	TESTL     R14, R14
+	JNZ       k2loop
+
+	// At most 8 columns (a narrow last panel): the high half is not
+	// computed (its accumulators stay as loaded, and are not stored).
+k2lloop:
+	VMOVUPS (BX), Y12
+	FMA256L(R8, Y0)
+	FMA256L(R9, Y2)
+	FMA256L(R10, Y4)
+	FMA256L(R11, Y6)
+	FMA256L(R12, Y8)
+	FMA256L(R13, Y10)
+	ADDQ    DX, AX
+	ADDQ    $64, BX
+	DECQ    CX
+	JNZ     k2lloop
+	JMP     k2done
 
 k2loop:
 	VMOVUPS (BX), Y12
@@ -1594,18 +1627,6 @@ ktdone:
 	VMOVUPS Z23, K2, 64(DI)
 	VZEROUPPER
 	RET
-
-// FMA256S is FMA256 with one broadcast register, Y14 (Y15 holds a mask).
-#define FMA256S(r, a0, a1) \
-	VBROADCASTSS (r)(AX*1), Y14 \
-	VFMADD231PS  Y12, Y14, a0   \
-	VFMADD231PS  Y13, Y14, a1
-
-// FMA256L is FMA256S on the low half only (B's high half is past the
-// matrix).
-#define FMA256L(r, a0) \
-	VBROADCASTSS (r)(AX*1), Y14 \
-	VFMADD231PS  Y12, Y14, a0
 
 // func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
 // Kern256 with B read in place: row p of the tile's 16 columns at
