@@ -145,6 +145,58 @@ func TestParallelMatchesPredict(t *testing.T) {
 	}
 }
 
+// TestParallelSplitsColumns checks that Parallel's single samples, whose
+// large Dense layers it splits into blocks of columns among its
+// goroutines, give Model.Predict's outputs bit for bit: the benchmark
+// models, and a model of odd widths with element-wise activations (tanh,
+// sigmoid, GELU), a layer without bias and a Softmax layer (never split),
+// at 2 and 3 goroutines.
+func TestParallelSplitsColumns(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	dense := func(name string, in, out int, act runtime.Activation, bias bool) *runtime.Layer {
+		l := &runtime.Layer{Name: name, Type: runtime.Dense, In: in, Units: out, Kernel: randRows(r, in, out), Act: act}
+		for i := range l.Kernel {
+			l.Kernel[i] -= 0.5
+		}
+		if bias {
+			l.Bias = randRows(r, 1, out)
+		}
+		return l
+	}
+	odd := &runtime.Model{Name: "odd", Input: []int{300}, Layers: []*runtime.Layer{
+		dense("d1", 300, 333, runtime.Act(runtime.Tanh), true),
+		dense("d2", 333, 517, runtime.Act(runtime.GELU), false),
+		dense("d3", 517, 260, runtime.Act(runtime.Softmax), true),
+		dense("d4", 260, 781, runtime.Act(runtime.Sigmoid), true),
+	}}
+	models := []*runtime.Model{odd}
+	for _, bm := range benchModels {
+		models = append(models, autoencoder(bm, 8))
+	}
+	for _, m := range models {
+		for _, threads := range []int{2, 3} {
+			p := runtime.NewParallel(m, threads)
+			for range 3 {
+				x := randRows(r, 1, m.InputWidth())
+				want, err := m.Predict(nil, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := p.Predict(nil, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s threads %d: output %d is %v, Predict gives %v", m.Name, threads, i, got[i], want[i])
+					}
+				}
+			}
+			p.Close()
+		}
+	}
+}
+
 // TestPredictNoAllocs checks that a warm Predict, and a warm
 // Parallel.Predict, allocate nothing when dst has room, at batch 1 and 256.
 // Predict's check is skipped under -race, where sync.Pool drops the

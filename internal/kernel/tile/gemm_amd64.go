@@ -63,6 +63,15 @@ func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc i
 //go:noescape
 func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)
 
+// RowS256 computes one row of C = a·B, B's row l at b + l·ldb read in
+// place (no packing): cols = 64 columns, or cols ≤ 32 with mask the
+// 32-entry mask of cols columns (lanes past it neither read nor written),
+// into c[0:cols]. Each element is one chain of fused multiply-adds over
+// l = 0 … k−1 from 0, whatever the columns around it. It needs Has256.
+//
+//go:noescape
+func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask *int32)
+
 // Kern512x12T computes a full 12×32 tile of C = A·B with A stored
 // transposed (row i's value p at a + i + p·ks: the 12 rows' values of one
 // p are consecutive) and B's row p at b + p·ldb (ldb = 32 for a packed

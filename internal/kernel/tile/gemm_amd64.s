@@ -1804,3 +1804,120 @@ k3full:
 k3end:
 	VZEROUPPER
 	RET
+
+// func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask *int32)
+// One row of C = a·B with B read in place (row l at b + l·ldb): cols = 64
+// columns with 8 accumulators, Y0–Y7, or cols ≤ 32 with 4, B read under
+// the 32-entry mask (lanes past cols neither read nor written). Each
+// element is one chain of fused multiply-adds over l from 0.
+TEXT ·RowS256(SB), NOSPLIT, $128-56
+	MOVQ   a+0(FP), DI
+	MOVQ   b+8(FP), R8
+	MOVQ   ldb+16(FP), DX
+	SHLQ   $2, DX
+	MOVQ   k+24(FP), CX
+	MOVQ   cols+40(FP), SI
+	XORQ   AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	CMPQ   SI, $64
+	JNE    rsmasked
+	TESTQ  CX, CX
+	JLE    rsfull
+	// B's lines 8 rows ahead: the rows are a stride ldb apart, and
+	// prefetching them took the deep model's single sample 17.7 → 16.6 µs
+	// on one thread, 10.8 → 9.6 µs on two (Zen 3, interleaved runs).
+	LEAQ   (R8)(DX*8), R9
+
+rsloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	PREFETCHT0   128(R9)
+	PREFETCHT0   192(R9)
+	ADDQ         DX, R9
+	VBROADCASTSS (DI)(AX*1), Y8
+	VFMADD231PS  (R8), Y8, Y0
+	VFMADD231PS  32(R8), Y8, Y1
+	VFMADD231PS  64(R8), Y8, Y2
+	VFMADD231PS  96(R8), Y8, Y3
+	VFMADD231PS  128(R8), Y8, Y4
+	VFMADD231PS  160(R8), Y8, Y5
+	VFMADD231PS  192(R8), Y8, Y6
+	VFMADD231PS  224(R8), Y8, Y7
+	ADDQ         $4, AX
+	ADDQ         DX, R8
+	DECQ         CX
+	JNZ          rsloop
+
+rsfull:
+	MOVQ    c+32(FP), DI
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+rsmasked:
+	MOVQ    mask+48(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VMOVUPS 64(BX), Y14
+	VMOVUPS 96(BX), Y15
+	TESTQ   CX, CX
+	JLE     rsmdone
+
+rsmloop:
+	VBROADCASTSS (DI)(AX*1), Y8
+	VMASKMOVPS   (R8), Y12, Y4
+	VMASKMOVPS   32(R8), Y13, Y5
+	VMASKMOVPS   64(R8), Y14, Y6
+	VMASKMOVPS   96(R8), Y15, Y7
+	VFMADD231PS  Y4, Y8, Y0
+	VFMADD231PS  Y5, Y8, Y1
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	ADDQ         $4, AX
+	ADDQ         DX, R8
+	DECQ         CX
+	JNZ          rsmloop
+
+rsmdone:
+	// The whole vectors to C, the rest (fewer than 8) through the stack
+	// in pieces (PIECES256: a masked store is microcoded on AMD cores).
+	VMOVUPS Y0, row-128(SP)
+	VMOVUPS Y1, row-96(SP)
+	VMOVUPS Y2, row-64(SP)
+	VMOVUPS Y3, row-32(SP)
+	MOVQ    c+32(FP), DI
+	LEAQ    row-128(SP), R8
+	MOVQ    SI, R10
+
+rsmvec:
+	CMPQ    R10, $8
+	JLT     rsmtail
+	VMOVUPS (R8), Y14
+	VMOVUPS Y14, (DI)
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	SUBQ    $8, R10
+	JMP     rsmvec
+
+rsmtail:
+	TESTQ R10, R10
+	JZ    rsmend
+	PIECES256
+
+rsmend:
+	VZEROUPPER
+	RET

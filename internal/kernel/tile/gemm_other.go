@@ -72,3 +72,8 @@ func PrefetchLines(p *float32, n int) {}
 func Kern512x14(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int) {
 	panic("tile: no assembly in this build")
 }
+
+// RowS256 is not available in this build; it panics.
+func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask *int32) {
+	panic("tile: no assembly in this build")
+}
