@@ -39,10 +39,10 @@ func (w *workspace) get(i, n int) []float32 {
 // (kernel.GemmPacked); a single sample multiplies with the kernels read
 // in place (kernel.GemmRow: each output one chain of fused multiply-adds,
 // 15–20% less time than OpenBLAS's sgemv for 784-32-784 and
-// 100-10-10-100-100, about the same for the deep model, on Zen 3); other
-// batches, and other CPUs, run a Gemm and kernel.BiasAct per layer, both
-// followed by kernel.BiasAct. The first packed batch packs every Dense
-// kernel, once; every later batch compares the Kernel values with the
+// 100-10-10-100-100, about the same for the deep model, on Zen 3), the
+// bias and activation then applied by kernel.BiasAct; other batches, and
+// other CPUs, run a Gemm and kernel.BiasAct per layer. The first packed
+// batch packs every Dense kernel, once; every later batch compares the Kernel values with the
 // packed panels (kernel.Packed.Holds: no copy of the weights is kept, and
 // the panels it reads are those the products read next) and packs again
 // if they differ, so weights may be changed in place between calls as
