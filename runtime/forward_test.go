@@ -286,9 +286,10 @@ func TestPredictShapeError(t *testing.T) {
 }
 
 // BenchmarkPredict times the forward pass of the models at batch
-// 1, 16, 32, 64 and 256 on one goroutine (Predict) and, above batch 1, on
-// two (Parallel, which keeps batches under parallelMinMACs per goroutine
-// on the caller's), reporting samples per second.
+// 1, 16, 32, 64, 128 and 256 on one goroutine (Predict) and on two
+// (Parallel, which keeps batches under parallelMinMACs per goroutine on
+// the caller's, and cuts a single sample's large layers into blocks of
+// columns), reporting samples per second.
 func BenchmarkPredict(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, bm := range benchModels {
@@ -302,9 +303,6 @@ func BenchmarkPredict(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "samples/s")
 			})
-			if n == 1 {
-				continue
-			}
 			b.Run(fmt.Sprintf("%s/batch=%d/threads=2", bm.name, n), func(b *testing.B) {
 				p := runtime.NewParallel(m, 2)
 				defer p.Close()

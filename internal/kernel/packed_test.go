@@ -140,7 +140,9 @@ func TestGemmPackedEpilogue(t *testing.T) {
 // TestGemmPackedPartialPanels sweeps every width of a last, partial panel
 // (n = 1…48 covers each remainder of the 8-, 16- and 32-wide panels) over
 // 1…13 rows (every row count of the 6- and 8-row tiles, and more than one
-// tile), with k in one block and in two (400, past the AVX2 kcMax): a
+// tile), with k in one block and in two (400, past the AVX2 kcMax), and
+// k = 3000, whose 3 panels are more than multiMaxValues (the blocks of k
+// a panel at a time instead of the multi-panel tile): a
 // kernel writes a partial panel's valid columns in pieces, not with masked
 // stores, and the values must be GemmPacked's linear result with the
 // activation BiasAct applies (bit for bit, as TestGemmPackedEpilogue), the
@@ -149,7 +151,7 @@ func TestGemmPackedPartialPanels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 8))
 	const pad = 5
 	for _, kern := range availableKernels() {
-		for _, k := range []int{7, 400} {
+		for _, k := range []int{7, 400, 3000} {
 			for n := 1; n <= 48; n++ {
 				b, bias := randMat(r, k, n, 1), randMat(r, 1, n, 1)
 				var p Packed

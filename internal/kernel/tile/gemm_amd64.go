@@ -72,6 +72,16 @@ func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc i
 //go:noescape
 func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask *int32)
 
+// Kern256P is Kern256 (A row-major, ks = 1) over panels ≥ 1 consecutive
+// packed panels (b at the first; each k·16 values) for the same up to 6
+// rows of A: each panel's tile from 0, then bias (when not nil, 16 values
+// a panel) and ReLU (relu ≠ 0), the same bits as a call of Kern256 per
+// panel; mask (16 entries) applies to the last panel, the others are
+// whole. It saves a call per panel where k is short. It needs Has256.
+//
+//go:noescape
+func Kern256P(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
+
 // Kern512x12T computes a full 12×32 tile of C = A·B with A stored
 // transposed (row i's value p at a + i + p·ks: the 12 rows' values of one
 // p are consecutive) and B's row p at b + p·ldb (ldb = 32 for a packed

@@ -1921,3 +1921,156 @@ rsmtail:
 rsmend:
 	VZEROUPPER
 	RET
+
+// P256STORE stores row n's accumulators a0, a1 at (AX) and moves AX to
+// the next row, or jumps to done after the last of SI rows.
+#define P256STORE(a0, a1, n, done) \
+	VMOVUPS a0, (AX)   \
+	VMOVUPS a1, 32(AX) \
+	CMPQ    SI, $n     \
+	JLE     done       \
+	ADDQ    DX, AX
+
+// func Kern256P(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
+// Kern256 over panels (≥ 1) consecutive packed panels for the same rows
+// of A (row-major): for each, its tile from 0, the bias (when not nil)
+// and ReLU (relu ≠ 0), stored; mask (16 entries) applies to the last
+// panel, the others are whole. A short k leaves a tile little work
+// besides its call, which this makes once for all of a row's panels.
+TEXT ·Kern256P(SB), NOSPLIT, $384-88
+	MOVQ   a+0(FP), R8
+	MOVQ   lda+8(FP), DX
+	SHLQ   $2, DX
+	MOVQ   rows+48(FP), SI
+	ROWPTR(R8, R9, 1)
+	ROWPTR(R9, R10, 2)
+	ROWPTR(R10, R11, 3)
+	ROWPTR(R11, R12, 4)
+	ROWPTR(R12, R13, 5)
+	MOVQ   b+16(FP), BX
+	MOVQ   c+32(FP), DI
+	MOVQ   ldc+40(FP), DX
+	SHLQ   $2, DX
+	MOVQ   bias+72(FP), R15
+	MOVQ   panels+56(FP), R14
+
+p2panel:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   k+24(FP), CX
+	XORQ   AX, AX
+	TESTQ  CX, CX
+	JLE    p2kdone
+
+p2loop:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	FMA256(R8, Y14, Y0, Y1)
+	FMA256(R9, Y15, Y2, Y3)
+	FMA256(R10, Y14, Y4, Y5)
+	FMA256(R11, Y15, Y6, Y7)
+	FMA256(R12, Y14, Y8, Y9)
+	FMA256(R13, Y15, Y10, Y11)
+	ADDQ    $4, AX
+	ADDQ    $64, BX
+	DECQ    CX
+	JNZ     p2loop
+
+p2kdone:
+	// The panel's mask: whole but for the last panel's.
+	VPCMPEQD Y12, Y12, Y12
+	VPCMPEQD Y13, Y13, Y13
+	CMPQ     R14, $1
+	JNE      p2bias
+	MOVQ     mask+64(FP), CX
+	VMOVUPS  (CX), Y12
+	VMOVUPS  32(CX), Y13
+
+p2bias:
+	TESTQ      R15, R15
+	JZ         p2relu
+	VMASKMOVPS (R15), Y12, Y14
+	VMASKMOVPS 32(R15), Y13, Y15
+	VADDPS     Y14, Y0, Y0
+	VADDPS     Y15, Y1, Y1
+	VADDPS     Y14, Y2, Y2
+	VADDPS     Y15, Y3, Y3
+	VADDPS     Y14, Y4, Y4
+	VADDPS     Y15, Y5, Y5
+	VADDPS     Y14, Y6, Y6
+	VADDPS     Y15, Y7, Y7
+	VADDPS     Y14, Y8, Y8
+	VADDPS     Y15, Y9, Y9
+	VADDPS     Y14, Y10, Y10
+	VADDPS     Y15, Y11, Y11
+	ADDQ       $64, R15
+
+p2relu:
+	MOVQ   relu+80(FP), CX
+	TESTQ  CX, CX
+	JZ     p2store
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+
+p2store:
+	VMOVMSKPS Y12, CX
+	VMOVMSKPS Y13, AX
+	ANDL      AX, CX
+	CMPL      CX, $0xff
+	JNE       p2part
+	MOVQ      DI, AX
+	P256STORE(Y0, Y1, 1, p2next)
+	P256STORE(Y2, Y3, 2, p2next)
+	P256STORE(Y4, Y5, 3, p2next)
+	P256STORE(Y6, Y7, 4, p2next)
+	P256STORE(Y8, Y9, 5, p2next)
+	VMOVUPS   Y10, (AX)
+	VMOVUPS   Y11, 32(AX)
+
+p2next:
+	ADDQ $64, DI
+	DECQ R14
+	JNZ  p2panel
+	VZEROUPPER
+	RET
+
+p2part:
+	// The last panel, partial: through the stack in pieces (PIECES256).
+	SPILL256
+	VMOVMSKPS Y12, CX
+	VMOVMSKPS Y13, AX
+	POPCNTL   CX, R10
+	POPCNTL   AX, AX
+	ADDL      AX, R10
+	LEAQ      tile-384(SP), R8
+	MOVQ      SI, CX
+
+p2prow:
+	PIECES256
+	ADDQ $64, R8
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  p2prow
+	VZEROUPPER
+	RET
