@@ -86,6 +86,14 @@ func gemmAT256(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int,
 	const mr, nr, kcMax = 6, 16, 256
 	nk := (k + kcMax - 1) / kcMax
 	kc := (k + nk - 1) / nk
+	// A's rows span more than L2 (Zen 3: 512 KB): its lines are asked for
+	// ahead. On Zen 3 (25 interleaved rounds) deep's 784×128 and
+	// 784-32-784's 784×32 gradients, whose x is 784 wide, 1.04–1.08×
+	// faster; a narrow x (128 or 32 wide) 4–7% slower with it.
+	pf := 0
+	if lda*k > 1<<17 {
+		pf = tile.PrefetchA
+	}
 	for j := j0; j < j1; j += nr {
 		mask := lanes(min(nr, j1-j))
 		for l0 := 0; l0 < k; l0 += kc {
@@ -95,7 +103,7 @@ func gemmAT256(m, k int, a []float32, lda int, b []float32, ldb int, j0, j1 int,
 				flags = tile.Accumulate
 			}
 			for i := 0; i < m; i += mr {
-				tile.Kern256S(&a[l0*lda+i], 1, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, min(mr, m-i), mask, flags, lda)
+				tile.Kern256S(&a[l0*lda+i], 1, &b[l0*ldb+j], ldb, lk, &c[i*ldc+j-j0], ldc, min(mr, m-i), mask, flags|pf, lda)
 			}
 		}
 	}

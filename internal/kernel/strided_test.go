@@ -62,13 +62,14 @@ func TestGemmATConformance(t *testing.T) { runConformance(t, stridedAsGemm) }
 
 // TestGemmATMatchesPacked checks that GemmAT gives GemmPackedAT's bits on
 // the training shapes it replaces OpenBLAS on (deep's 128×784 weight
-// gradient, and others), with padded strides and C's padding untouched.
+// gradient, and others; the 784-row ones with A's lines prefetched), with
+// padded strides and C's padding untouched.
 func TestGemmATMatchesPacked(t *testing.T) {
 	if !StridedAsm() || !PackedAsm() {
 		t.Skip("no assembly kernels in this build: GemmAT is a plain Go loop (covered by the conformance suite)")
 	}
 	r := rand.New(rand.NewPCG(3, 9))
-	for _, s := range [][3]int{{128, 784, 256}, {64, 784, 256}, {128, 784, 100}, {33, 70, 513}, {8, 32, 1}, {130, 17, 7}} {
+	for _, s := range [][3]int{{128, 784, 256}, {64, 784, 256}, {128, 784, 100}, {33, 70, 513}, {8, 32, 1}, {130, 17, 7}, {784, 128, 256}, {784, 32, 256}} {
 		m, n, k := s[0], s[1], s[2]
 		lda, ldb, ldc := m+3, n+5, n+7
 		a := make([]float32, (k-1)*lda+m)

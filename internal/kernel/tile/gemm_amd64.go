@@ -41,6 +41,9 @@ const (
 	// and the caller must compute the tile again without Sigmoid and
 	// finish it with vmath and its scalar loop.
 	Sigmoid = 4
+	// PrefetchA (Kern256S only) prefetches A's lines ahead: for an A
+	// read transposed that does not stay in L2.
+	PrefetchA = 8
 )
 
 // Kern512S is Kern512 with B read where it is instead of from a packed
@@ -57,8 +60,9 @@ func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc i
 // Kern256S is Kern512S with AVX2: a tile of up to 6 rows and 16 columns
 // (mask of 16 entries), B's row p at b + p·ldb read in place (masked
 // columns are not read), no bias or activation, flags Accumulate or 0;
-// each element one chain of fused multiply-adds over p, Kern256's bits.
-// It needs Has256.
+// each element one chain of fused multiply-adds over p, Kern256's bits;
+// with PrefetchA in flags it asks for A's lines 8 steps of p ahead. It
+// needs Has256.
 //
 //go:noescape
 func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)

@@ -1687,6 +1687,30 @@ k3start:
 	JNE   k3part
 	MOVQ  ldb+24(FP), R14
 	SHLQ  $2, R14
+	MOVQ  flags+72(FP), R15
+	TESTQ $8, R15
+	JZ    k3loop
+	// PrefetchA: A's lines 8 steps ahead (R15), for an A too large to
+	// stay in L2 whose stride the hardware does not follow.
+	LEAQ  (R8)(DX*8), R15
+
+k3ploop:
+	PREFETCHT0 (R15)
+	PREFETCHT0 20(R15)
+	ADDQ    DX, R15
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	FMA256(R8, Y14, Y0, Y1)
+	FMA256(R9, Y15, Y2, Y3)
+	FMA256(R10, Y14, Y4, Y5)
+	FMA256(R11, Y15, Y6, Y7)
+	FMA256(R12, Y14, Y8, Y9)
+	FMA256(R13, Y15, Y10, Y11)
+	ADDQ    DX, AX
+	ADDQ    R14, BX
+	DECQ    CX
+	JNZ     k3ploop
+	JMP     k3done
 
 k3loop:
 	VMOVUPS (BX), Y12

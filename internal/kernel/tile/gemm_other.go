@@ -13,6 +13,7 @@ const (
 	Relu       = 1 // apply max(x, 0) after the bias
 	Accumulate = 2 // start from C's values instead of 0
 	Sigmoid    = 4 // σ after the bias (see the amd64 build)
+	PrefetchA  = 8 // Kern256S: prefetch A's lines (see the amd64 build)
 )
 
 // Kern512 is not available in this build; it panics.
