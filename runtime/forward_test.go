@@ -9,6 +9,7 @@ import (
 
 	"github.com/aekit/aekit/internal/benchset"
 	"github.com/aekit/aekit/internal/conformance"
+	"github.com/aekit/aekit/internal/kernel"
 	"github.com/aekit/aekit/runtime"
 )
 
@@ -193,6 +194,38 @@ func TestParallelSplitsColumns(t *testing.T) {
 				}
 			}
 			p.Close()
+		}
+	}
+}
+
+// TestPredictOneRowMatchesPacked checks that, where package kernel has its
+// assembly kernels, a single sample (kernel.GemmRow) gets the bits it gets
+// inside a packed batch of 256 (kernel.GemmPacked): both sum each output as
+// one chain of fused multiply-adds over the layer's inputs, then add the
+// bias and apply the activation the same way.
+func TestPredictOneRowMatchesPacked(t *testing.T) {
+	if !kernel.PackedAsm() || !kernel.RowAsm() {
+		t.Skip("no assembly kernels here: a single sample runs on Gemm (OpenBLAS or gonum)")
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, bm := range benchModels {
+		m := autoencoder(bm, 4)
+		x := randRows(r, 256, m.InputWidth())
+		all, err := m.Predict(nil, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, out := m.InputWidth(), m.OutputWidth()
+		for _, i := range []int{0, 77, 255} {
+			one, err := m.Predict(nil, x[i*w:(i+1)*w])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, v := range one {
+				if math.Float32bits(v) != math.Float32bits(all[i*out+j]) {
+					t.Fatalf("%s row %d: output %d alone is %v, in the batch %v", bm.name, i, j, v, all[i*out+j])
+				}
+			}
 		}
 	}
 }
