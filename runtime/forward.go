@@ -414,9 +414,10 @@ const colAlign = 64
 
 // parJob is a batch Parallel splits into blocks of rows.
 type parJob struct {
-	dst, x []float32
-	n      int
-	pm     *packedModel
+	dst, x    []float32
+	n         int
+	inW, outW int // values per sample in x and dst
+	pm        *packedModel
 }
 
 // NewParallel returns a Parallel running m on up to threads goroutines:
@@ -504,7 +505,7 @@ func (p *Parallel) runBlock(c, _ int) {
 		return
 	}
 	j := &p.job
-	inW, outW := p.m.InputWidth(), p.m.outWidth()
+	inW, outW := j.inW, j.outW
 	lo, hi := blockStart(c, p.parts, j.n), blockStart(c+1, p.parts, j.n)
 	p.m.predictRows(p.ws[c], j.dst[lo*outW:hi*outW], j.x[lo*inW:hi*inW], hi-lo, j.pm)
 }
@@ -553,7 +554,7 @@ func (p *Parallel) Predict(dst, x []float32) ([]float32, error) {
 		p.m.predictRowsCols(p.ws[0], dst, x, n, pm, cols)
 		return dst, nil
 	}
-	p.job, p.parts = parJob{dst: dst, x: x, n: n, pm: pm}, parts
+	p.job, p.parts = parJob{dst: dst, x: x, n: n, inW: len(x) / n, outW: len(dst) / n, pm: pm}, parts
 	defer func() { p.job = parJob{} }() // drop the caller's slices
 	p.pool.Run(p.block)
 	return dst, nil
