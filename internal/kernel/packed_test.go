@@ -91,46 +91,57 @@ func TestGemmPackedEpilogue(t *testing.T) {
 			}
 			var p Packed
 			p.pack(kern, k, n, b, n, false)
-			lin := make([]float32, m*ldc)
-			GemmPacked(m, a, lda, &p, lin, ldc, bias, Act{})
-			for i := range m {
-				for j := range n {
-					var s, mag float64
-					for l := range k {
-						v := float64(a[i*lda+l]) * float64(b[l*n+j])
-						s += v
-						mag += math.Abs(v)
-					}
-					if bias != nil {
-						s += float64(bias[j])
-						mag += math.Abs(float64(bias[j]))
-					}
-					if got := float64(lin[i*ldc+j]); math.Abs(got-s) > gemmTol*mag && !(mag == 0 && got == 0) {
-						t.Fatalf("%s m=%d n=%d k=%d pad=%d: C[%d][%d] = %g, want %g", kern.name, m, n, k, pad, i, j, got, s)
-					}
-				}
+			what := fmt.Sprintf("%s m=%d n=%d k=%d pad=%d", kern.name, m, n, k, pad)
+			checkEpilogues(t, what, epilogueActs(), m, n, k, a, lda, b, &p, bias, ldc)
+		}
+	}
+}
+
+// checkEpilogues checks GemmPacked(m, a, lda, p, ·, ldc, bias, act) with p
+// packing B (k×n, row stride n): with no activation every element within
+// gemmTol of the float64 Σ a·b + bias (bound gemmTol·(Σ|a·b| + |bias|)),
+// and with each of acts, bit for bit (±0 equal), BiasAct applied to that
+// result, over a C filled with NaN whose padding past n must stay so.
+func checkEpilogues(t *testing.T, what string, acts []Act, m, n, k int, a []float32, lda int, b []float32, p *Packed, bias []float32, ldc int) {
+	t.Helper()
+	lin := make([]float32, m*ldc)
+	GemmPacked(m, a, lda, p, lin, ldc, bias, Act{})
+	for i := range m {
+		for j := range n {
+			var s, mag float64
+			for l := range k {
+				v := float64(a[i*lda+l]) * float64(b[l*n+j])
+				s += v
+				mag += math.Abs(v)
 			}
-			for _, act := range epilogueActs() {
-				c := make([]float32, m*ldc)
-				for i := range c {
-					c[i] = float32(math.NaN())
-				}
-				GemmPacked(m, a, lda, &p, c, ldc, bias, act)
-				for i := range m {
-					want := append([]float32(nil), lin[i*ldc:i*ldc+n]...)
-					BiasAct(act, want, 1, n, nil)
-					for j := 0; j < ldc; j++ {
-						got := c[i*ldc+j]
-						if j >= n {
-							if !math.IsNaN(float64(got)) {
-								t.Fatalf("%s %v m=%d n=%d: padding C[%d][%d] written", kern.name, act.Func, m, n, i, j)
-							}
-							continue
-						}
-						if math.Float32bits(got) != math.Float32bits(want[j]) && !(got == 0 && want[j] == 0) {
-							t.Fatalf("%s %v m=%d n=%d k=%d: C[%d][%d] = %g, BiasAct gives %g", kern.name, act.Func, m, n, k, i, j, got, want[j])
-						}
+			if bias != nil {
+				s += float64(bias[j])
+				mag += math.Abs(float64(bias[j]))
+			}
+			if got := float64(lin[i*ldc+j]); math.Abs(got-s) > gemmTol*mag && !(mag == 0 && got == 0) {
+				t.Fatalf("%s: C[%d][%d] = %g, want %g", what, i, j, got, s)
+			}
+		}
+	}
+	for _, act := range acts {
+		c := make([]float32, m*ldc)
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+		GemmPacked(m, a, lda, p, c, ldc, bias, act)
+		for i := range m {
+			want := append([]float32(nil), lin[i*ldc:i*ldc+n]...)
+			BiasAct(act, want, 1, n, nil)
+			for j := range ldc {
+				got := c[i*ldc+j]
+				if j >= n {
+					if !math.IsNaN(float64(got)) {
+						t.Fatalf("%s %v: padding C[%d][%d] written", what, act.Func, i, j)
 					}
+					continue
+				}
+				if math.Float32bits(got) != math.Float32bits(want[j]) && !(got == 0 && want[j] == 0) {
+					t.Fatalf("%s %v: C[%d][%d] = %g, BiasAct gives %g", what, act.Func, i, j, got, want[j])
 				}
 			}
 		}
@@ -158,47 +169,8 @@ func TestGemmPackedPartialPanels(t *testing.T) {
 				p.pack(kern, k, n, b, n, false)
 				for m := 1; m <= 13; m++ {
 					a := randMat(r, m, k, 1)
-					ldc := n + pad
-					lin := make([]float32, m*ldc)
-					GemmPacked(m, a, k, &p, lin, ldc, bias, Act{})
-					for i := range m {
-						for j := range n {
-							var s, mag float64
-							for l := range k {
-								v := float64(a[i*k+l]) * float64(b[l*n+j])
-								s += v
-								mag += math.Abs(v)
-							}
-							s += float64(bias[j])
-							mag += math.Abs(float64(bias[j]))
-							if got := float64(lin[i*ldc+j]); math.Abs(got-s) > gemmTol*mag {
-								t.Fatalf("%s m=%d n=%d k=%d: C[%d][%d] = %g, want %g", kern.name, m, n, k, i, j, got, s)
-							}
-						}
-					}
-					for _, act := range []Act{{}, {Func: ActReLU}, {Func: ActSigmoid}} {
-						c := make([]float32, m*ldc)
-						for i := range c {
-							c[i] = float32(math.NaN())
-						}
-						GemmPacked(m, a, k, &p, c, ldc, bias, act)
-						for i := range m {
-							want := append([]float32(nil), lin[i*ldc:i*ldc+n]...)
-							BiasAct(act, want, 1, n, nil)
-							for j := range ldc {
-								got := c[i*ldc+j]
-								if j >= n {
-									if !math.IsNaN(float64(got)) {
-										t.Fatalf("%s %v m=%d n=%d k=%d: padding C[%d][%d] written", kern.name, act.Func, m, n, k, i, j)
-									}
-									continue
-								}
-								if math.Float32bits(got) != math.Float32bits(want[j]) && !(got == 0 && want[j] == 0) {
-									t.Fatalf("%s %v m=%d n=%d k=%d: C[%d][%d] = %g, BiasAct gives %g", kern.name, act.Func, m, n, k, i, j, got, want[j])
-								}
-							}
-						}
-					}
+					what := fmt.Sprintf("%s m=%d n=%d k=%d", kern.name, m, n, k)
+					checkEpilogues(t, what, []Act{{}, {Func: ActReLU}, {Func: ActSigmoid}}, m, n, k, a, k, b, &p, bias, n+pad)
 				}
 			}
 		}

@@ -707,6 +707,66 @@ r5done:
 	VBROADCASTSS (r)(AX*1), Y14 \
 	VFMADD231PS  Y12, Y14, a0
 
+// ZERO256 clears the AVX2 tile's 12 accumulators, Y0–Y11.
+#define ZERO256 \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y3, Y3, Y3 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11
+
+// STEP256 is one step of the AVX2 tile: the panel row's two vectors at
+// (BX) into Y12, Y13, times each of the 6 rows' values at (R8…R13)(AX),
+// broadcast into Y14 and Y15 in turn.
+#define STEP256 \
+	VMOVUPS (BX), Y12 \
+	VMOVUPS 32(BX), Y13 \
+	FMA256(R8, Y14, Y0, Y1) \
+	FMA256(R9, Y15, Y2, Y3) \
+	FMA256(R10, Y14, Y4, Y5) \
+	FMA256(R11, Y15, Y6, Y7) \
+	FMA256(R12, Y14, Y8, Y9) \
+	FMA256(R13, Y15, Y10, Y11)
+
+// ADDBIAS256 adds the bias vectors Y14 (low half) and Y15 (high half) to
+// the 6 rows of accumulators.
+#define ADDBIAS256 \
+	VADDPS Y14, Y0, Y0 \
+	VADDPS Y15, Y1, Y1 \
+	VADDPS Y14, Y2, Y2 \
+	VADDPS Y15, Y3, Y3 \
+	VADDPS Y14, Y4, Y4 \
+	VADDPS Y15, Y5, Y5 \
+	VADDPS Y14, Y6, Y6 \
+	VADDPS Y15, Y7, Y7 \
+	VADDPS Y14, Y8, Y8 \
+	VADDPS Y15, Y9, Y9 \
+	VADDPS Y14, Y10, Y10 \
+	VADDPS Y15, Y11, Y11
+
+// RELU256 applies max(x, 0) to the 12 accumulators; it uses Y14.
+#define RELU256 \
+	VXORPS Y14, Y14, Y14 \
+	VMAXPS Y0, Y14, Y0 \
+	VMAXPS Y1, Y14, Y1 \
+	VMAXPS Y2, Y14, Y2 \
+	VMAXPS Y3, Y14, Y3 \
+	VMAXPS Y4, Y14, Y4 \
+	VMAXPS Y5, Y14, Y5 \
+	VMAXPS Y6, Y14, Y6 \
+	VMAXPS Y7, Y14, Y7 \
+	VMAXPS Y8, Y14, Y8 \
+	VMAXPS Y9, Y14, Y9 \
+	VMAXPS Y10, Y14, Y10 \
+	VMAXPS Y11, Y14, Y11
+
 // CLOAD256 is CLOAD512 for the AVX2 tile, with the masks Y12, Y13.
 #define CLOAD256(a0, a1, n) \
 	VMASKMOVPS (DI), Y12, a0   \
@@ -801,6 +861,49 @@ r5done:
 	VMOVUPS Y4, (DI) \
 	VMOVUPS Y11, 32(DI)
 
+// CLOADTILE256 loads the tile's SI rows of C at (DI), row stride CX,
+// under the masks Y12, Y13 into the accumulators (CLOAD256).
+#define CLOADTILE256 \
+	CLOAD256(Y0, Y1, 1)        \
+	CLOAD256(Y2, Y3, 2)        \
+	CLOAD256(Y4, Y5, 3)        \
+	CLOAD256(Y6, Y7, 4)        \
+	CLOAD256(Y8, Y9, 5)        \
+	VMASKMOVPS (DI), Y12, Y10  \
+	VMASKMOVPS 32(DI), Y13, Y11
+
+// STORETILE256 stores the tile's SI rows, all 16 columns, at (DI), row
+// stride DX (DI moves down the rows); after fewer than 6 rows it jumps to
+// done, which must follow it.
+#define STORETILE256(done) \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	CMPQ    SI, $1 \
+	JLE     done \
+	ADDQ    DX, DI \
+	VMOVUPS Y2, (DI) \
+	VMOVUPS Y3, 32(DI) \
+	CMPQ    SI, $2 \
+	JLE     done \
+	ADDQ    DX, DI \
+	VMOVUPS Y4, (DI) \
+	VMOVUPS Y5, 32(DI) \
+	CMPQ    SI, $3 \
+	JLE     done \
+	ADDQ    DX, DI \
+	VMOVUPS Y6, (DI) \
+	VMOVUPS Y7, 32(DI) \
+	CMPQ    SI, $4 \
+	JLE     done \
+	ADDQ    DX, DI \
+	VMOVUPS Y8, (DI) \
+	VMOVUPS Y9, 32(DI) \
+	CMPQ    SI, $5 \
+	JLE     done \
+	ADDQ    DX, DI \
+	VMOVUPS Y10, (DI) \
+	VMOVUPS Y11, 32(DI)
+
 // func Kern256(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, mask *int32, bias *float32, flags int, ks int) int
 // C[0:rows][0:16] of one 6×16 tile (rows ≤ 6): 12 accumulators Y0–Y11;
 // flags as Kern512's.
@@ -818,18 +921,7 @@ TEXT ·Kern256(SB), NOSPLIT, $384-96
 	MOVQ   flags+72(FP), BX
 	TESTQ  $2, BX
 	JNZ    k2load
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO256
 	JMP    k2start
 
 k2load:
@@ -839,13 +931,7 @@ k2load:
 	MOVQ    c+32(FP), DI
 	MOVQ    ldc+40(FP), CX
 	SHLQ    $2, CX
-	CLOAD256(Y0, Y1, 1)
-	CLOAD256(Y2, Y3, 2)
-	CLOAD256(Y4, Y5, 3)
-	CLOAD256(Y6, Y7, 4)
-	CLOAD256(Y8, Y9, 5)
-	VMASKMOVPS (DI), Y12, Y10
-	VMASKMOVPS 32(DI), Y13, Y11
+	CLOADTILE256
 
 k2start:
 	MOVQ  b+16(FP), BX
@@ -878,14 +964,7 @@ k2lloop:
 	JMP     k2done
 
 k2loop:
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
-	FMA256(R8, Y14, Y0, Y1)
-	FMA256(R9, Y15, Y2, Y3)
-	FMA256(R10, Y14, Y4, Y5)
-	FMA256(R11, Y15, Y6, Y7)
-	FMA256(R12, Y14, Y8, Y9)
-	FMA256(R13, Y15, Y10, Y11)
+	STEP256
 	ADDQ    DX, AX
 	ADDQ    $64, BX
 	DECQ    CX
@@ -900,36 +979,13 @@ k2done:
 	JZ      k2nobias
 	VMASKMOVPS (R9), Y12, Y14
 	VMASKMOVPS 32(R9), Y13, Y15
-	VADDPS  Y14, Y0, Y0
-	VADDPS  Y15, Y1, Y1
-	VADDPS  Y14, Y2, Y2
-	VADDPS  Y15, Y3, Y3
-	VADDPS  Y14, Y4, Y4
-	VADDPS  Y15, Y5, Y5
-	VADDPS  Y14, Y6, Y6
-	VADDPS  Y15, Y7, Y7
-	VADDPS  Y14, Y8, Y8
-	VADDPS  Y15, Y9, Y9
-	VADDPS  Y14, Y10, Y10
-	VADDPS  Y15, Y11, Y11
+	ADDBIAS256
 
 k2nobias:
 	MOVQ   flags+72(FP), R9
 	TESTQ  $1, R9
 	JZ     k2store
-	VXORPS Y14, Y14, Y14
-	VMAXPS Y0, Y14, Y0
-	VMAXPS Y1, Y14, Y1
-	VMAXPS Y2, Y14, Y2
-	VMAXPS Y3, Y14, Y3
-	VMAXPS Y4, Y14, Y4
-	VMAXPS Y5, Y14, Y5
-	VMAXPS Y6, Y14, Y6
-	VMAXPS Y7, Y14, Y7
-	VMAXPS Y8, Y14, Y8
-	VMAXPS Y9, Y14, Y9
-	VMAXPS Y10, Y14, Y10
-	VMAXPS Y11, Y14, Y11
+	RELU256
 
 k2store:
 	MOVQ       c+32(FP), DI
@@ -961,33 +1017,7 @@ k2prow:
 	JMP   k2end
 
 k2full:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	CMPQ    SI, $1
-	JLE     k2end
-	ADDQ    DX, DI
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, 32(DI)
-	CMPQ    SI, $2
-	JLE     k2end
-	ADDQ    DX, DI
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y5, 32(DI)
-	CMPQ    SI, $3
-	JLE     k2end
-	ADDQ    DX, DI
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	CMPQ    SI, $4
-	JLE     k2end
-	ADDQ    DX, DI
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	CMPQ    SI, $5
-	JLE     k2end
-	ADDQ    DX, DI
-	VMOVUPS Y10, (DI)
-	VMOVUPS Y11, 32(DI)
+	STORETILE256(k2end)
 
 k2end:
 	MOVQ  flags+72(FP), R9
@@ -1648,31 +1678,14 @@ TEXT ·Kern256S(SB), NOSPLIT, $384-88
 	MOVQ   flags+72(FP), BX
 	TESTQ  $2, BX
 	JNZ    k3load
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO256
 	JMP    k3start
 
 k3load:
 	MOVQ    c+40(FP), DI
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $2, CX
-	CLOAD256(Y0, Y1, 1)
-	CLOAD256(Y2, Y3, 2)
-	CLOAD256(Y4, Y5, 3)
-	CLOAD256(Y6, Y7, 4)
-	CLOAD256(Y8, Y9, 5)
-	VMASKMOVPS (DI), Y12, Y10
-	VMASKMOVPS 32(DI), Y13, Y11
+	CLOADTILE256
 
 k3start:
 	VMOVMSKPS Y13, R14
@@ -1698,14 +1711,7 @@ k3ploop:
 	PREFETCHT0 (R15)
 	PREFETCHT0 20(R15)
 	ADDQ    DX, R15
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
-	FMA256(R8, Y14, Y0, Y1)
-	FMA256(R9, Y15, Y2, Y3)
-	FMA256(R10, Y14, Y4, Y5)
-	FMA256(R11, Y15, Y6, Y7)
-	FMA256(R12, Y14, Y8, Y9)
-	FMA256(R13, Y15, Y10, Y11)
+	STEP256
 	ADDQ    DX, AX
 	ADDQ    R14, BX
 	DECQ    CX
@@ -1713,14 +1719,7 @@ k3ploop:
 	JMP     k3done
 
 k3loop:
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
-	FMA256(R8, Y14, Y0, Y1)
-	FMA256(R9, Y15, Y2, Y3)
-	FMA256(R10, Y14, Y4, Y5)
-	FMA256(R11, Y15, Y6, Y7)
-	FMA256(R12, Y14, Y8, Y9)
-	FMA256(R13, Y15, Y10, Y11)
+	STEP256
 	ADDQ    DX, AX
 	ADDQ    R14, BX
 	DECQ    CX
@@ -1797,33 +1796,7 @@ k3prow:
 	JMP  k3end
 
 k3full:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	CMPQ    SI, $1
-	JLE     k3end
-	ADDQ    DX, DI
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, 32(DI)
-	CMPQ    SI, $2
-	JLE     k3end
-	ADDQ    DX, DI
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y5, 32(DI)
-	CMPQ    SI, $3
-	JLE     k3end
-	ADDQ    DX, DI
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	CMPQ    SI, $4
-	JLE     k3end
-	ADDQ    DX, DI
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	CMPQ    SI, $5
-	JLE     k3end
-	ADDQ    DX, DI
-	VMOVUPS Y10, (DI)
-	VMOVUPS Y11, 32(DI)
+	STORETILE256(k3end)
 
 k3end:
 	VZEROUPPER
@@ -1979,32 +1952,14 @@ TEXT ·Kern256P(SB), NOSPLIT, $384-88
 	MOVQ   panels+56(FP), R14
 
 p2panel:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO256
 	MOVQ   k+24(FP), CX
 	XORQ   AX, AX
 	TESTQ  CX, CX
 	JLE    p2kdone
 
 p2loop:
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
-	FMA256(R8, Y14, Y0, Y1)
-	FMA256(R9, Y15, Y2, Y3)
-	FMA256(R10, Y14, Y4, Y5)
-	FMA256(R11, Y15, Y6, Y7)
-	FMA256(R12, Y14, Y8, Y9)
-	FMA256(R13, Y15, Y10, Y11)
+	STEP256
 	ADDQ    $4, AX
 	ADDQ    $64, BX
 	DECQ    CX
@@ -2025,37 +1980,14 @@ p2bias:
 	JZ         p2relu
 	VMASKMOVPS (R15), Y12, Y14
 	VMASKMOVPS 32(R15), Y13, Y15
-	VADDPS     Y14, Y0, Y0
-	VADDPS     Y15, Y1, Y1
-	VADDPS     Y14, Y2, Y2
-	VADDPS     Y15, Y3, Y3
-	VADDPS     Y14, Y4, Y4
-	VADDPS     Y15, Y5, Y5
-	VADDPS     Y14, Y6, Y6
-	VADDPS     Y15, Y7, Y7
-	VADDPS     Y14, Y8, Y8
-	VADDPS     Y15, Y9, Y9
-	VADDPS     Y14, Y10, Y10
-	VADDPS     Y15, Y11, Y11
+	ADDBIAS256
 	ADDQ       $64, R15
 
 p2relu:
 	MOVQ   relu+80(FP), CX
 	TESTQ  CX, CX
 	JZ     p2store
-	VXORPS Y14, Y14, Y14
-	VMAXPS Y0, Y14, Y0
-	VMAXPS Y1, Y14, Y1
-	VMAXPS Y2, Y14, Y2
-	VMAXPS Y3, Y14, Y3
-	VMAXPS Y4, Y14, Y4
-	VMAXPS Y5, Y14, Y5
-	VMAXPS Y6, Y14, Y6
-	VMAXPS Y7, Y14, Y7
-	VMAXPS Y8, Y14, Y8
-	VMAXPS Y9, Y14, Y9
-	VMAXPS Y10, Y14, Y10
-	VMAXPS Y11, Y14, Y11
+	RELU256
 
 p2store:
 	VMOVMSKPS Y12, CX
