@@ -53,8 +53,13 @@
 // near-equal blocks of at most 256 values, 384 with AVX2, so that a
 // panel's block stays in L1) is read once from memory and from L1 by the
 // block's other tiles; blocks of k after the first continue the sums
-// from C. Bias and plain ReLU are applied in registers before a tile is
-// stored (masked stores: C's padding is never written). So is Sigmoid,
+// from C. With AVX2, where packed B is at most 512 KB and the epilogue at
+// most ReLU, each tile runs instead against all of a block's panels in
+// one call over the whole of k (tile.Kern256P: 1.02–1.28× on Zen 3, see
+// multiMaxValues). Bias and plain ReLU are applied in registers before a
+// tile is stored (C's padding is never written: AVX-512 with masked
+// stores, AVX2 a partial panel in pieces of 8, 4, 2 and 1 values, as
+// AMD cores microcode VMASKMOVPS stores). So is Sigmoid,
 // by the AVX-512 kernels where package vmath runs its AVX-512 sigmoid:
 // the tile computes that kernel's instructions (Cephes expf, VRCP14PS and
 // one Newton step) on its accumulators, so its bits are BiasAct's; the
