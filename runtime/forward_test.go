@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -151,7 +152,8 @@ func TestParallelMatchesPredict(t *testing.T) {
 // goroutines, give Model.Predict's outputs bit for bit: the benchmark
 // models, and a model of odd widths with element-wise activations (tanh,
 // sigmoid, GELU), a layer without bias and a Softmax layer (never split),
-// at 2 and 3 goroutines.
+// and a sigmoid layer with inputs out of vmath's range, at 2 and 3
+// goroutines.
 func TestParallelSplitsColumns(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 6))
 	dense := func(name string, in, out int, act runtime.Activation, bias bool) *runtime.Layer {
@@ -170,7 +172,18 @@ func TestParallelSplitsColumns(t *testing.T) {
 		dense("d3", 517, 260, runtime.Act(runtime.Softmax), true),
 		dense("d4", 260, 781, runtime.Act(runtime.Sigmoid), true),
 	}}
-	models := []*runtime.Model{odd}
+	// Sigmoid inputs beyond ±87 in some blocks of 8: vmath computes such
+	// a block in float64, so the blocks must fall alike in every split.
+	big := &runtime.Model{Name: "big", Input: []int{300}, Layers: []*runtime.Layer{
+		dense("b1", 300, 781, runtime.Act(runtime.Sigmoid), true),
+	}}
+	for i := range big.Layers[0].Kernel {
+		big.Layers[0].Kernel[i] *= 30
+	}
+	if out, _ := big.Predict(nil, randRows(r, 1, 300)); !slices.Contains(out, 0) && !slices.Contains(out, 1) {
+		t.Fatal("the big model's sigmoid inputs stay within its vector range: the case tests nothing")
+	}
+	models := []*runtime.Model{odd, big}
 	for _, bm := range benchModels {
 		models = append(models, autoencoder(bm, 8))
 	}

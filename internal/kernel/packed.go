@@ -463,7 +463,8 @@ type microKernel struct {
 	tile   tileFunc
 	row    rowFunc // nil: one-row products go through tile
 	// multi, when not nil, computes a row tile against several
-	// consecutive panels in one call (tile.Kern256P), for short k.
+	// consecutive panels in one call (tile.Kern256P), where B is at
+	// most multiMaxValues.
 	multi func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
 	// sigmoid names the vmath level (vmath.AVX512 or vmath.AVX2) whose
 	// sigmoid tile and big compute with tile.Sigmoid, nil if none.
