@@ -3,6 +3,19 @@
 #include "textflag.h"
 #include "consts_amd64.h"
 
+// INRANGE2 puts |Y0| in Y1 and |Y7| in Y8 (the two blocks of the
+// two-block loops) and goes to out unless every value of both is within
+// the vector exp's range (|x| ≤ 87, not NaN); it uses Y2, Y9, BX.
+#define INRANGE2(out) \
+	VANDPS    k_absmask<>(SB), Y0, Y1 \
+	VANDPS    k_absmask<>(SB), Y7, Y8 \
+	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2 \
+	VCMPPS    $0x12, k_lim<>(SB), Y8, Y9 \
+	VANDPS    Y9, Y2, Y2 \
+	VMOVMSKPS Y2, BX \
+	CMPL      BX, $0xff \
+	JNE       out
+
 // Vectorised float32 sigmoid and binary cross-entropy, 8 values per
 // iteration with AVX2 and FMA. See vmath_amd64.go for the contracts. exp is
 // Cephes's expf (the scalar expf of fastmath.go), log1p Cephes's logf with
@@ -36,14 +49,7 @@ s2loop:
 	VADDPS  32(SI)(AX*4), Y7, Y7
 
 s2nobias:
-	VANDPS    k_absmask<>(SB), Y0, Y1
-	VANDPS    k_absmask<>(SB), Y7, Y8
-	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2
-	VCMPPS    $0x12, k_lim<>(SB), Y8, Y9
-	VANDPS    Y9, Y2, Y2
-	VMOVMSKPS Y2, BX
-	CMPL      BX, $0xff
-	JNE       s1setup
+	INRANGE2(s1setup)
 	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y13, Y14)
 	VADDPS Y12, Y5, Y3
 	VADDPS Y12, Y13, Y10
@@ -119,14 +125,7 @@ b2loop:
 	JGT       b1setup
 	VMOVUPS   (SI)(AX*4), Y0
 	VMOVUPS   32(SI)(AX*4), Y7
-	VANDPS    k_absmask<>(SB), Y0, Y1
-	VANDPS    k_absmask<>(SB), Y7, Y8
-	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2
-	VCMPPS    $0x12, k_lim<>(SB), Y8, Y9
-	VANDPS    Y9, Y2, Y2
-	VMOVMSKPS Y2, BX
-	CMPL      BX, $0xff
-	JNE       b1setup
+	INRANGE2(b1setup)
 	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y11, Y13, Y14, Y15)
 	VMOVUPS (DX)(AX*4), Y1
 	VMOVUPS 32(DX)(AX*4), Y8
