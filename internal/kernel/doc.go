@@ -56,21 +56,28 @@
 // from C. With AVX2, where packed B is at most 512 KB and the epilogue at
 // most ReLU, each tile runs instead against all of a block's panels in
 // one call over the whole of k (tile.Kern256P: 1.02–1.28× on Zen 3, see
-// multiMaxValues). Bias and plain ReLU are applied in registers before a
+// multiMaxValues), in tiles of 4 rows where k ≤ 256 (tile.Kern256P4:
+// 1.01–1.23× the 6-row tiles on the models' short-k products, see
+// multi4MaxK). Bias and plain ReLU are applied in registers before a
 // tile is stored (C's padding is never written: AVX-512 with masked
 // stores, AVX2 a partial panel in pieces of 8, 4, 2 and 1 values, as
 // AMD cores microcode VMASKMOVPS stores). So is Sigmoid,
 // by the AVX-512 kernels where package vmath runs its AVX-512 sigmoid:
 // the tile computes that kernel's instructions (Cephes expf, VRCP14PS and
 // one Newton step) on its accumulators, so its bits are BiasAct's; the
-// AVX2 kernel, where vmath runs at its AVX2 level, applies vmath's AVX2
-// sigmoid to the tile right after storing it (from L1: its 16 ymm
-// registers hold the accumulators), on blocks of 8 columns, a row's last
-// n%8 read with a masked load as vmath pads them (with zeros),
-// when C is at most 128 wide; wider rows (the 784-wide output layers) get
+// AVX2 kernel, where vmath runs at its AVX2 level, computes a block of
+// rows stored contiguously (ldc = n) whose B fits the multi-panel tiles
+// with the bias only and then runs vmath's AVX2 sigmoid over the whole
+// block in one call (each value the instructions it gets in a row of its
+// own, so the same bits; on Zen 3, 25 interleaved rounds: 256×10·10×100
+// 1.25×, 256×100·100×100 1.04×, the 784-wide output layers 1.00–1.02×
+// the tile epilogue below or a call per row; seed's Predict +7%);
+// otherwise it applies vmath's AVX2 sigmoid to the tile right after
+// storing it (from L1: its 16 ymm registers hold the accumulators), on
+// blocks of 8 columns, a row's last n%8 read with a masked load as vmath
+// pads them (with zeros), when C is at most 128 wide, and wider rows get
 // vmath's sigmoid after each block of rows, which measured 13–19% faster
-// on Zen 3 (BenchmarkSigmoidEpilogue) and made 784-32-784's Predict ~10%
-// faster. A
+// than that epilogue on Zen 3 (BenchmarkSigmoidEpilogue). A
 // tile holding a value vmath leaves to its scalar loop (|x| > 87, NaN)
 // reports it, and its block of rows is computed again without the
 // sigmoid and finished as below: results stay BiasAct's bit for bit

@@ -342,7 +342,7 @@ func GemmPacked(m int, a []float32, lda int, p *Packed, c []float32, ldc int, bi
 		switch {
 		case act.plainReLU():
 			ep = tile.Relu
-		case act.Func == ActSigmoid && kern.fusesSigmoid() && (kern.sigMaxN == 0 || n <= kern.sigMaxN):
+		case act.Func == ActSigmoid && kern.fusesSigmoid() && (kern.sigMaxN == 0 || n <= kern.sigMaxN || ldc == n && kern.sigVec != nil && kern.multiFits(k, n)):
 			ep = tile.Sigmoid
 		}
 		mb := kern.blockSize(m)
@@ -426,6 +426,21 @@ func GemmPackedAT(m int, a []float32, lda int, p *Packed, j0, j1 int, c []float3
 // +5%, training +5% (deep, 784-32-784) and +2% (seed).
 const multiMaxValues = 1 << 17
 
+// multi4MaxK is the longest k for which the multi-panel path runs tiles
+// of 4 rows (microKernel.multi4) rather than mr: measured on Zen 3 (25
+// interleaved rounds a shape, bits equal), 4-row tiles ran the models'
+// short-k products faster — 256×10·10×100 1.23×, 256×32·32×784 1.10–1.13×,
+// 256×32·32×64 1.11×, 256×64·64×32 1.05×, 256×128·128×64 1.02×,
+// 256×256·256×128 1.01× — and long-k ones no faster or slower
+// (256×784·784×128 0.97×, 256×512·512×64 1.00×).
+const multi4MaxK = 256
+
+// multiFits reports whether block runs a product of k×n packed B on
+// kern's multi-panel tiles (A row-major).
+func (kern *microKernel) multiFits(k, n int) bool {
+	return kern.multi != nil && k > 0 && (n+kern.nr-1)/kern.nr*kern.nr*k <= multiMaxValues
+}
+
 // fusesSigmoid reports whether kern's tiles apply Sigmoid in this
 // process: package vmath runs the level whose sigmoid they compute, and
 // BiasAct uses it (the tests may switch vmath off).
@@ -466,11 +481,20 @@ type microKernel struct {
 	// consecutive panels in one call (tile.Kern256P), where B is at
 	// most multiMaxValues.
 	multi func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
+	// multi4, when not nil, is multi with tiles of 4 rows
+	// (tile.Kern256P4), which block uses where k ≤ multi4MaxK.
+	multi4 func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
+	// sigVec, when not nil, is vmath's sigmoid that the tiles'
+	// epilogue computes (vmath.SigmoidBiasAVX2), which block runs over
+	// a block of rows of C stored contiguously after the multi-panel
+	// tiles instead (see block).
+	sigVec func(dst, bias []float32) int
 	// sigmoid names the vmath level (vmath.AVX512 or vmath.AVX2) whose
 	// sigmoid tile and big compute with tile.Sigmoid, nil if none.
 	sigmoid func() bool
-	// sigMaxN, when not 0, is the widest C the tiles apply Sigmoid to;
-	// wider rows get the sigmoid from vmath after each block of rows.
+	// sigMaxN, when not 0, is the widest C the tiles apply Sigmoid to
+	// (but for block's contiguous path, see sigVec); wider rows get the
+	// sigmoid from vmath after each block of rows.
 	// AVX2: 128, by measurement (BenchmarkSigmoidEpilogue on Zen 3: the
 	// tile's epilogue, which re-reads each stored tile, won on 256×100
 	// and lost by 13–19% on the 784-wide output layers, where vmath's
@@ -581,7 +605,18 @@ func (kern *microKernel) block(rows int, a []float32, rs, ks int, p *Packed, j0,
 	nk := max(1, (k+kern.kcMax-1)/kern.kcMax)
 	kc := (k + nk - 1) / max(nk, 1)
 	panels := (j1 - j0 + nr - 1) / nr
-	if kern.multi != nil && ks == 1 && k > 0 && panels*k*nr <= multiMaxValues && nw == 0 && nb == 0 && ep&^tile.Relu == 0 {
+	multi := kern.multi != nil && ks == 1 && k > 0 && panels*k*nr <= multiMaxValues && nw == 0 && nb == 0
+	if multi && ep == tile.Sigmoid && kern.sigVec != nil && ldc == j1-j0 {
+		// C's rows are contiguous: the product and bias on the
+		// multi-panel tiles, then vmath's sigmoid over the whole block
+		// at once, each value with the instructions of the tiles'
+		// epilogue (so the same bits); a value out of its range makes
+		// the block not final.
+		kern.block(rows, a, rs, ks, p, j0, j1, c, ldc, bias, 0)
+		v := c[:rows*ldc]
+		return kern.sigVec(v, nil) == len(v)
+	}
+	if multi && ep&^tile.Relu == 0 {
 		// Each row tile over all the panels in one call, the whole
 		// of k at once.
 		mask := lanes(j1 - (j0 + (panels-1)*nr))
@@ -590,8 +625,12 @@ func (kern *microKernel) block(rows int, a []float32, rs, ks int, p *Packed, j0,
 			pb = &bias[j0]
 		}
 		pp := &p.data[j0/nr*k*nr]
-		for i := 0; i < rows; i += kern.mr {
-			kern.multi(&a[i*rs], rs, pp, k, &c[i*ldc], ldc, min(kern.mr, rows-i), panels, mask, pb, ep&tile.Relu)
+		multi, mr := kern.multi, kern.mr
+		if kern.multi4 != nil && k <= multi4MaxK {
+			multi, mr = kern.multi4, 4
+		}
+		for i := 0; i < rows; i += mr {
+			multi(&a[i*rs], rs, pp, k, &c[i*ldc], ldc, min(mr, rows-i), panels, mask, pb, ep&tile.Relu)
 		}
 		return true
 	}
@@ -745,7 +784,7 @@ var (
 	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
 		big: tile.Kern512x12, bigT: tile.Kern512x12T, bigRows: 12,
 		wide: tile.Kern512x14, wideRows: 14, sigmoid: vmath.AVX512}
-	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256, multi: tile.Kern256P,
+	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256, multi: tile.Kern256P, multi4: tile.Kern256P4, sigVec: vmath.SigmoidBiasAVX2,
 		sigmoid: vmath.AVX2, sigMaxN: 128}
 	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )
