@@ -56,9 +56,9 @@
 // from C. With AVX2, where packed B is at most 512 KB and the epilogue at
 // most ReLU, each tile runs instead against all of a block's panels in
 // one call over the whole of k (tile.Kern256P: 1.02–1.28× on Zen 3, see
-// multiMaxValues), in tiles of 4 rows where k ≤ 256 (tile.Kern256P4:
-// 1.01–1.23× the 6-row tiles on the models' short-k products, see
-// multi4MaxK). Bias and plain ReLU are applied in registers before a
+// multiMaxValues), in tiles of 4 rows where k ≤ 256 (1.01–1.23× the
+// 6-row tiles on the models' short-k products, see multi4MaxK). Bias
+// and plain ReLU are applied in registers before a
 // tile is stored (C's padding is never written: AVX-512 with masked
 // stores, AVX2 a partial panel in pieces of 8, 4, 2 and 1 values, as
 // AMD cores microcode VMASKMOVPS stores). So is Sigmoid,

@@ -427,7 +427,8 @@ func GemmPackedAT(m int, a []float32, lda int, p *Packed, j0, j1 int, c []float3
 const multiMaxValues = 1 << 17
 
 // multi4MaxK is the longest k for which the multi-panel path runs tiles
-// of 4 rows (microKernel.multi4) rather than mr: measured on Zen 3 (25
+// of 4 rows rather than mr (tile.Kern256P then runs 8 accumulators):
+// measured on Zen 3 (25
 // interleaved rounds a shape, bits equal), 4-row tiles ran the models'
 // short-k products faster — 256×10·10×100 1.23×, 256×32·32×784 1.10–1.13×,
 // 256×32·32×64 1.11×, 256×64·64×32 1.05×, 256×128·128×64 1.02×,
@@ -481,9 +482,6 @@ type microKernel struct {
 	// consecutive panels in one call (tile.Kern256P), where B is at
 	// most multiMaxValues.
 	multi func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
-	// multi4, when not nil, is multi with tiles of 4 rows
-	// (tile.Kern256P4), which block uses where k ≤ multi4MaxK.
-	multi4 func(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
 	// sigVec, when not nil, is vmath's sigmoid that the tiles'
 	// epilogue computes (vmath.SigmoidBiasAVX2), which block runs over
 	// a block of rows of C stored contiguously after the multi-panel
@@ -625,12 +623,12 @@ func (kern *microKernel) block(rows int, a []float32, rs, ks int, p *Packed, j0,
 			pb = &bias[j0]
 		}
 		pp := &p.data[j0/nr*k*nr]
-		multi, mr := kern.multi, kern.mr
-		if kern.multi4 != nil && k <= multi4MaxK {
-			multi, mr = kern.multi4, 4
+		mr := kern.mr
+		if k <= multi4MaxK {
+			mr = 4
 		}
 		for i := 0; i < rows; i += mr {
-			multi(&a[i*rs], rs, pp, k, &c[i*ldc], ldc, min(mr, rows-i), panels, mask, pb, ep&tile.Relu)
+			kern.multi(&a[i*rs], rs, pp, k, &c[i*ldc], ldc, min(mr, rows-i), panels, mask, pb, ep&tile.Relu)
 		}
 		return true
 	}
@@ -784,7 +782,7 @@ var (
 	kernAVX512 = &microKernel{name: "avx512", mr: 8, nr: 32, mb: 96, kcMax: 256, tile: tile.Kern512, row: tile.Row512,
 		big: tile.Kern512x12, bigT: tile.Kern512x12T, bigRows: 12,
 		wide: tile.Kern512x14, wideRows: 14, sigmoid: vmath.AVX512}
-	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256, multi: tile.Kern256P, multi4: tile.Kern256P4, sigVec: vmath.SigmoidBiasAVX2,
+	kernAVX2 = &microKernel{name: "avx2", mr: 6, nr: 16, mb: 48, kcMax: 384, tile: tile.Kern256, row: tile.Row256, multi: tile.Kern256P, sigVec: vmath.SigmoidBiasAVX2,
 		sigmoid: vmath.AVX2, sigMaxN: 128}
 	kernGo = &microKernel{name: "go", mr: 4, nr: goNR, mb: 64, kcMax: 1 << 30, tile: goTile}
 )

@@ -81,7 +81,11 @@ func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask 
 // rows of A: each panel's tile from 0, then bias (when not nil, 16 values
 // a panel) and ReLU (relu ≠ 0), the same bits as a call of Kern256 per
 // panel; mask (16 entries) applies to the last panel, the others are
-// whole. It saves a call per panel where k is short. It needs Has256.
+// whole. It saves a call per panel where k is short. With at most 4
+// rows it runs their 8 accumulators only, which on Zen 3 made 4-row
+// tiles of the models' products with k ≤ 256 1.01–1.23× faster than
+// 6-row ones (256×32·32×784 1.10–1.13×; long-k ones no faster). It
+// needs Has256.
 //
 //go:noescape
 func Kern256P(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
@@ -164,11 +168,3 @@ func PrefetchLines(p *float32, n int)
 //
 //go:noescape
 func Kern512x14(a *float32, lda int, b *float32, k int, c *float32, ldc int, mask *int32, bias *float32, flags int)
-
-// Kern256P4 is Kern256P for up to 4 rows (8 accumulators): the same
-// bits. On Zen 3 it ran the models' products with k ≤ 256 1.01–1.23×
-// faster than Kern256P's 6-row tiles (256×32·32×784 1.10–1.13×), long-k
-// ones no faster.
-//
-//go:noescape
-func Kern256P4(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)

@@ -735,6 +735,15 @@ r5done:
 	FMA256(R12, Y14, Y8, Y9) \
 	FMA256(R13, Y15, Y10, Y11)
 
+// STEP4R is STEP256 for the first 4 rows (R8…R11), into Y0–Y7.
+#define STEP4R \
+	VMOVUPS (BX), Y12 \
+	VMOVUPS 32(BX), Y13 \
+	FMA256(R8, Y14, Y0, Y1) \
+	FMA256(R9, Y15, Y2, Y3) \
+	FMA256(R10, Y14, Y4, Y5) \
+	FMA256(R11, Y15, Y6, Y7)
+
 // ADDBIAS256 adds the bias vectors Y14 (low half) and Y15 (high half) to
 // the 6 rows of accumulators.
 #define ADDBIAS256 \
@@ -1957,6 +1966,8 @@ p2panel:
 	XORQ   AX, AX
 	TESTQ  CX, CX
 	JLE    p2kdone
+	CMPQ   SI, $4
+	JLE    p2loop4
 
 p2loop:
 	STEP256
@@ -1964,6 +1975,16 @@ p2loop:
 	ADDQ    $64, BX
 	DECQ    CX
 	JNZ     p2loop
+	JMP     p2kdone
+
+p2loop4:
+	// At most 4 rows: their 8 accumulators only (Y8–Y11 stay 0 and
+	// are not stored).
+	STEP4R
+	ADDQ    $4, AX
+	ADDQ    $64, BX
+	DECQ    CX
+	JNZ     p2loop4
 
 p2kdone:
 	// The panel's mask: whole but for the last panel's.
@@ -2028,143 +2049,5 @@ p2prow:
 	ADDQ DX, DI
 	DECQ CX
 	JNZ  p2prow
-	VZEROUPPER
-	RET
-
-// ZERO4R clears Kern256P4's 8 accumulators, Y0–Y7.
-#define ZERO4R \
-	VXORPS Y0, Y0, Y0 \
-	VXORPS Y1, Y1, Y1 \
-	VXORPS Y2, Y2, Y2 \
-	VXORPS Y3, Y3, Y3 \
-	VXORPS Y4, Y4, Y4 \
-	VXORPS Y5, Y5, Y5 \
-	VXORPS Y6, Y6, Y6 \
-	VXORPS Y7, Y7, Y7
-
-// STEP4R is STEP256 for 4 rows (R8…R11) into Y0–Y7.
-#define STEP4R \
-	VMOVUPS (BX), Y12 \
-	VMOVUPS 32(BX), Y13 \
-	FMA256(R8, Y14, Y0, Y1) \
-	FMA256(R9, Y15, Y2, Y3) \
-	FMA256(R10, Y14, Y4, Y5) \
-	FMA256(R11, Y15, Y6, Y7)
-
-// ADDBIAS4R is ADDBIAS256 for 4 rows.
-#define ADDBIAS4R \
-	VADDPS Y14, Y0, Y0 \
-	VADDPS Y15, Y1, Y1 \
-	VADDPS Y14, Y2, Y2 \
-	VADDPS Y15, Y3, Y3 \
-	VADDPS Y14, Y4, Y4 \
-	VADDPS Y15, Y5, Y5 \
-	VADDPS Y14, Y6, Y6 \
-	VADDPS Y15, Y7, Y7
-
-// RELU4R is RELU256 for 4 rows; it uses Y14.
-#define RELU4R \
-	VXORPS Y14, Y14, Y14 \
-	VMAXPS Y0, Y14, Y0 \
-	VMAXPS Y1, Y14, Y1 \
-	VMAXPS Y2, Y14, Y2 \
-	VMAXPS Y3, Y14, Y3 \
-	VMAXPS Y4, Y14, Y4 \
-	VMAXPS Y5, Y14, Y5 \
-	VMAXPS Y6, Y14, Y6 \
-	VMAXPS Y7, Y14, Y7
-
-// func Kern256P4(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)
-// Kern256P for up to 4 rows (R8…R11), 8 accumulators Y0–Y7.
-TEXT ·Kern256P4(SB), NOSPLIT, $384-88
-	MOVQ   a+0(FP), R8
-	MOVQ   lda+8(FP), DX
-	SHLQ   $2, DX
-	MOVQ   rows+48(FP), SI
-	ROWPTR(R8, R9, 1)
-	ROWPTR(R9, R10, 2)
-	ROWPTR(R10, R11, 3)
-	MOVQ   b+16(FP), BX
-	MOVQ   c+32(FP), DI
-	MOVQ   ldc+40(FP), DX
-	SHLQ   $2, DX
-	MOVQ   bias+72(FP), R15
-	MOVQ   panels+56(FP), R14
-
-q4panel:
-	ZERO4R
-	MOVQ   k+24(FP), CX
-	XORQ   AX, AX
-	TESTQ  CX, CX
-	JLE    q4kdone
-
-q4loop:
-	STEP4R
-	ADDQ    $4, AX
-	ADDQ    $64, BX
-	DECQ    CX
-	JNZ     q4loop
-
-q4kdone:
-	// The panel's mask: whole but for the last panel's.
-	VPCMPEQD Y12, Y12, Y12
-	VPCMPEQD Y13, Y13, Y13
-	CMPQ     R14, $1
-	JNE      q4bias
-	MOVQ     mask+64(FP), CX
-	VMOVUPS  (CX), Y12
-	VMOVUPS  32(CX), Y13
-
-q4bias:
-	TESTQ      R15, R15
-	JZ         q4relu
-	VMASKMOVPS (R15), Y12, Y14
-	VMASKMOVPS 32(R15), Y13, Y15
-	ADDBIAS4R
-	ADDQ       $64, R15
-
-q4relu:
-	MOVQ   relu+80(FP), CX
-	TESTQ  CX, CX
-	JZ     q4store
-	RELU4R
-
-q4store:
-	VMOVMSKPS Y12, CX
-	VMOVMSKPS Y13, AX
-	ANDL      AX, CX
-	CMPL      CX, $0xff
-	JNE       q4part
-	MOVQ      DI, AX
-	P256STORE(Y0, Y1, 1, q4next)
-	P256STORE(Y2, Y3, 2, q4next)
-	P256STORE(Y4, Y5, 3, q4next)
-	VMOVUPS   Y6, (AX)
-	VMOVUPS   Y7, 32(AX)
-
-q4next:
-	ADDQ $64, DI
-	DECQ R14
-	JNZ  q4panel
-	VZEROUPPER
-	RET
-
-q4part:
-	// The last panel, partial: through the stack in pieces (PIECES256).
-	SPILL256
-	VMOVMSKPS Y12, CX
-	VMOVMSKPS Y13, AX
-	POPCNTL   CX, R10
-	POPCNTL   AX, AX
-	ADDL      AX, R10
-	LEAQ      tile-384(SP), R8
-	MOVQ      SI, CX
-
-q4prow:
-	PIECES256
-	ADDQ $64, R8
-	ADDQ DX, DI
-	DECQ CX
-	JNZ  q4prow
 	VZEROUPPER
 	RET

@@ -83,8 +83,3 @@ func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask 
 func Kern256P(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int) {
 	panic("tile: no assembly in this build")
 }
-
-// Kern256P4 is not available in this build; it panics.
-func Kern256P4(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int) {
-	panic("tile: no assembly in this build")
-}
