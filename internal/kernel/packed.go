@@ -427,13 +427,12 @@ func GemmPackedAT(m int, a []float32, lda int, p *Packed, j0, j1 int, c []float3
 const multiMaxValues = 1 << 17
 
 // multi4MaxK is the longest k for which the multi-panel path runs tiles
-// of 4 rows rather than mr (tile.Kern256P then runs 8 accumulators):
-// measured on Zen 3 (25
-// interleaved rounds a shape, bits equal), 4-row tiles ran the models'
-// short-k products faster — 256×10·10×100 1.23×, 256×32·32×784 1.10–1.13×,
-// 256×32·32×64 1.11×, 256×64·64×32 1.05×, 256×128·128×64 1.02×,
-// 256×256·256×128 1.01× — and long-k ones no faster or slower
-// (256×784·784×128 0.97×, 256×512·512×64 1.00×).
+// of 4 rows rather than mr (tile.Kern256P then runs 8 accumulators).
+// Measured on Zen 3 (25 interleaved rounds a shape, bits equal), 4-row
+// tiles ran the models' short-k products faster — 256×10·10×100 1.23×,
+// 256×32·32×784 1.10–1.13×, 256×32·32×64 1.11×, 256×64·64×32 1.05×,
+// 256×128·128×64 1.02×, 256×256·256×128 1.01× — and long-k ones no
+// faster (256×784·784×128 0.97×, 256×512·512×64 1.00×).
 const multi4MaxK = 256
 
 // multiFits reports whether block runs a product of k×n packed B on

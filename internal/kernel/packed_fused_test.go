@@ -72,9 +72,10 @@ func TestGemmPackedSigmoidFused(t *testing.T) {
 }
 
 // BenchmarkSigmoidEpilogue times the sigmoid output layers of the three
-// models at batch 256: the sigmoid fused into the micro-kernel's
-// registers (GemmPacked) against the product with the bias followed by
-// vmath's sigmoid over each block of rows (as GemmPacked did before).
+// models at batch 256: GemmPacked's sigmoid (AVX-512: in the tile's
+// registers; AVX2: vmath's sigmoid over each contiguous block of rows
+// after the multi-panel tiles, or the tile's epilogue) against the
+// product with the bias followed by vmath's sigmoid row by row.
 func BenchmarkSigmoidEpilogue(b *testing.B) {
 	kern := packedKernel()
 	for _, sh := range [][2]int{{100, 100}, {32, 784}, {128, 784}} {
@@ -165,8 +166,10 @@ func sigmoidRowAVX2(row []float32) {
 }
 
 // TestGemmPackedSigmoidAVX2 checks the AVX2 micro-kernel's sigmoid
-// epilogue (which GemmPacked uses where package vmath runs at its AVX2
-// level) on any CPU with AVX2: a block it reports final, the rows' tails
+// (which GemmPacked uses where package vmath runs at its AVX2 level: the
+// tile's epilogue, or vmath's sigmoid over a contiguous block after the
+// multi-panel tiles where B fits them, as here with k·n ≤ 2¹⁷) on any CPU
+// with AVX2: a block it reports final, the rows' tails
 // (n%8 values) included, is bit for bit (±0 equal) the identity product
 // with vmath's AVX2 sigmoid applied as sigmoidRow does at that level; it
 // reports a block not final exactly when a value it computes is out of
