@@ -830,22 +830,17 @@ r5done:
 	MOVL    (R8)(AX*1), R11       \
 	MOVL    R11, (DI)(AX*1)
 
-// SIGM256Y is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: the same
-// instructions, so the same bits) on Y0, result in Y7. A value with
-// |x| > 87 or NaN, which vmath leaves to its scalar loop, clears bits of
-// R12 (0xff while all were in range). Y9 holds 0, Y12 1.0, Y13 log2(e),
-// Y14 87 and Y15 the absolute-value mask; it uses Y1–Y8, BX.
+// SIGM256Y is package vmath's AVX2 sigmoid (sigmoidBiasAVX2: its SIGMOID,
+// so the same bits) on Y0, result in Y7. A value with |x| > 87 or NaN,
+// which vmath leaves to its scalar loop, clears bits of R12 (0xff while
+// all were in range). Y14 holds 87 and Y15 the absolute-value mask; it
+// uses Y1–Y6, BX.
 #define SIGM256Y \
 	VANDPS    Y15, Y0, Y1           \
 	VCMPPS    $0x12, Y14, Y1, Y2    \
 	VMOVMSKPS Y2, BX                \
 	ANDL      BX, R12               \
-	VSUBPS    Y1, Y9, Y3            \
-	EXPF                            \
-	VADDPS    Y12, Y5, Y6           \
-	VDIVPS    Y6, Y12, Y7           \
-	VMULPS    Y7, Y5, Y8            \
-	VBLENDVPS Y0, Y8, Y7, Y7
+	SIGMOID(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 
 // SIGM256 is SIGM256Y on the 8 values at off(DI), in place.
 #define SIGM256(off) \
@@ -853,22 +848,12 @@ r5done:
 	SIGM256Y            \
 	VMOVUPS Y7, off(DI)
 
-// SIGM256X2 is SIGM256 on the 16 values at 0(DI) and 32(DI), the two
-// blocks' instructions interleaved (each block's chain of dependent
-// operations is long: alone it leaves the core waiting); Y12 holds 1.0,
-// the other constants are read from memory. It uses Y0–Y11, Y13, Y14.
+// SIGM256X2 is vmath's two-block SIGMOID2 on the 16 values in Y0 and Y7,
+// stored at 0(DI) and 32(DI); it uses all 16 registers.
 #define SIGM256X2 \
-	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y13, Y14) \
-	VADDPS Y12, Y5, Y3 \
-	VADDPS Y12, Y13, Y10 \
-	VDIVPS Y3, Y12, Y4 \
-	VDIVPS Y10, Y12, Y11 \
-	VMULPS Y4, Y5, Y6 \
-	VMULPS Y11, Y13, Y14 \
-	VBLENDVPS Y0, Y6, Y4, Y4 \
-	VBLENDVPS Y7, Y14, Y11, Y11 \
-	VMOVUPS Y4, (DI) \
-	VMOVUPS Y11, 32(DI)
+	SIGMOID2(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y7, Y9, Y10, Y11, Y12, Y13, Y14, Y15) \
+	VMOVUPS Y8, (DI) \
+	VMOVUPS Y15, 32(DI)
 
 // CLOADTILE256 loads the tile's SI rows of C at (DI), row stride CX,
 // under the masks Y12, Y13 into the accumulators (CLOAD256).
@@ -1051,8 +1036,6 @@ k2end:
 	JNE          k2ssetup
 
 	// 16 valid columns: both halves of each row at once.
-	VBROADCASTSS k_one<>(SB), Y12
-
 k2s2loop:
 	VMOVUPS   (DI), Y0
 	VMOVUPS   32(DI), Y7
@@ -1071,11 +1054,8 @@ k2s2loop:
 	JMP       k2sdone
 
 k2ssetup:
-	VBROADCASTSS k_one<>(SB), Y12
-	VBROADCASTSS k_log2e<>(SB), Y13
 	VBROADCASTSS k_lim<>(SB), Y14
 	VBROADCASTSS k_absmask<>(SB), Y15
-	VXORPS       Y9, Y9, Y9
 
 k2sloop:
 	CMPQ R10, $0xff

@@ -16,6 +16,17 @@ DATA k_absmask<>+24(SB)/4, $0x7fffffff
 DATA k_absmask<>+28(SB)/4, $0x7fffffff
 GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
 
+// the sign bit: x | sign = −|x|
+DATA k_sign<>+0(SB)/4, $0x80000000
+DATA k_sign<>+4(SB)/4, $0x80000000
+DATA k_sign<>+8(SB)/4, $0x80000000
+DATA k_sign<>+12(SB)/4, $0x80000000
+DATA k_sign<>+16(SB)/4, $0x80000000
+DATA k_sign<>+20(SB)/4, $0x80000000
+DATA k_sign<>+24(SB)/4, $0x80000000
+DATA k_sign<>+28(SB)/4, $0x80000000
+GLOBL k_sign<>(SB), RODATA|NOPTR, $32
+
 // 87: the largest |z| the vector loops take
 DATA k_lim<>+0(SB)/4, $0x42ae0000
 DATA k_lim<>+4(SB)/4, $0x42ae0000
@@ -311,8 +322,7 @@ GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 	VMULPS       Y7, Y5, Y5
 
 // EXPF2 is EXPF on two blocks of 8 at once, their instructions
-// interleaved (the two-block loops of sigmoidBiasAVX2 and bceLogitsAVX2,
-// and package tile's SIGM256X2):
+// interleaved (bceLogitsAVX2's two-block loop):
 // a1…a6 and b1…b6 are the blocks' registers, a1 and b1 holding |x| on
 // entry, a5 and b5 e^−|x| on exit, the others clobbered; Y12 holds 1.0.
 #define EXPF2(a1, a2, a3, a4, a5, a6, b1, b2, b3, b4, b5, b6) \
@@ -354,3 +364,96 @@ GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 	VPSLLD $23, b1, b1                 \
 	VMULPS a1, a5, a5                  \
 	VMULPS b1, b5, b5
+
+// SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x
+// untouched: e^−|x| with Cephes's expf (its range reduction and
+// polynomial, the polynomial by Estrin's scheme, 2ⁿ applied in the last
+// fused multiply-adds, which also give 1 + e^−|x|), one division, the
+// sign's blend; every value in range (|x| ≤ 87: the caller checks).
+// m, r2, y, n, d and w are clobbered. Package vmath's sigmoid loops and
+// package tile's AVX2 sigmoid epilogue compute with it (and SIGMOID2),
+// so that their bits agree.
+#define SIGMOID(x, m, r2, y, n, d, w, o) \
+	VORPS        k_sign<>(SB), x, m    \ // m = −|x|
+	VMULPS       k_log2e<>(SB), m, n   \
+	VROUNDPS     $0, n, n              \ // n = round(m·log2e)
+	VFNMADD231PS k_ln2hi<>(SB), n, m   \
+	VFNMADD231PS k_ln2lo<>(SB), n, m   \ // r = m − n·ln2
+	VMULPS       m, m, r2              \ // r²
+	VMOVUPS      k_e0<>(SB), y         \
+	VFMADD213PS  k_e1<>(SB), m, y      \ // e0·r + e1
+	VMOVUPS      k_e2<>(SB), d         \
+	VFMADD213PS  k_e3<>(SB), m, d      \ // e2·r + e3
+	VMOVUPS      k_e4<>(SB), w         \
+	VFMADD213PS  k_e5<>(SB), m, w      \ // e4·r + e5
+	VMULPS       r2, r2, o             \ // r⁴
+	VFMADD213PS  w, r2, d              \
+	VFMADD213PS  d, o, y               \ // p (Estrin)
+	VFMADD213PS  m, r2, y              \ // u = p·r² + r = e^r − 1
+	VCVTPS2DQ    n, n                  \
+	VPADDD       k_bias127<>(SB), n, n \
+	VPSLLD       $23, n, n             \ // 2ⁿ
+	VADDPS       k_one<>(SB), n, d     \
+	VFMADD231PS  y, n, d               \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
+	VFMADD213PS  n, n, y               \ // e = u·2ⁿ + 2ⁿ = e^m
+	VMOVUPS      k_one<>(SB), o        \
+	VDIVPS       d, o, o               \ // σ(|x|) = 1/v
+	VMULPS       o, y, w               \ // σ(−|x|) = e/v
+	VBLENDVPS    x, w, o, o              // x < 0 ? σ(−|x|) : σ(|x|)
+
+// SIGMOID2 is SIGMOID on two blocks of 8 at once, their instructions
+// interleaved (each block's chain of dependent operations is long): the
+// a and b registers as SIGMOID's; it needs all 16.
+#define SIGMOID2(ax, am, ar2, ay, an, ad, aw, ao, bx, bm, br2, by, bn, bd, bw, bo) \
+	VORPS        k_sign<>(SB), ax, am    \
+	VORPS        k_sign<>(SB), bx, bm    \
+	VMULPS       k_log2e<>(SB), am, an   \
+	VMULPS       k_log2e<>(SB), bm, bn   \
+	VROUNDPS     $0, an, an              \
+	VROUNDPS     $0, bn, bn              \
+	VFNMADD231PS k_ln2hi<>(SB), an, am   \
+	VFNMADD231PS k_ln2hi<>(SB), bn, bm   \
+	VFNMADD231PS k_ln2lo<>(SB), an, am   \
+	VFNMADD231PS k_ln2lo<>(SB), bn, bm   \
+	VMULPS       am, am, ar2             \
+	VMULPS       bm, bm, br2             \
+	VMOVUPS      k_e0<>(SB), ay          \
+	VMOVUPS      k_e0<>(SB), by          \
+	VFMADD213PS  k_e1<>(SB), am, ay      \
+	VFMADD213PS  k_e1<>(SB), bm, by      \
+	VMOVUPS      k_e2<>(SB), ad          \
+	VMOVUPS      k_e2<>(SB), bd          \
+	VFMADD213PS  k_e3<>(SB), am, ad      \
+	VFMADD213PS  k_e3<>(SB), bm, bd      \
+	VMOVUPS      k_e4<>(SB), aw          \
+	VMOVUPS      k_e4<>(SB), bw          \
+	VFMADD213PS  k_e5<>(SB), am, aw      \
+	VFMADD213PS  k_e5<>(SB), bm, bw      \
+	VMULPS       ar2, ar2, ao            \
+	VMULPS       br2, br2, bo            \
+	VFMADD213PS  aw, ar2, ad             \
+	VFMADD213PS  bw, br2, bd             \
+	VFMADD213PS  ad, ao, ay              \
+	VFMADD213PS  bd, bo, by              \
+	VFMADD213PS  am, ar2, ay             \
+	VFMADD213PS  bm, br2, by             \
+	VCVTPS2DQ    an, an                  \
+	VCVTPS2DQ    bn, bn                  \
+	VPADDD       k_bias127<>(SB), an, an \
+	VPADDD       k_bias127<>(SB), bn, bn \
+	VPSLLD       $23, an, an             \
+	VPSLLD       $23, bn, bn             \
+	VADDPS       k_one<>(SB), an, ad     \
+	VADDPS       k_one<>(SB), bn, bd     \
+	VFMADD231PS  ay, an, ad              \
+	VFMADD231PS  by, bn, bd              \
+	VFMADD213PS  an, an, ay              \
+	VFMADD213PS  bn, bn, by              \
+	VMOVUPS      k_one<>(SB), ao         \
+	VMOVUPS      k_one<>(SB), bo         \
+	VDIVPS       ad, ao, ao              \
+	VDIVPS       bd, bo, bo              \
+	VMULPS       ao, ay, aw              \
+	VMULPS       bo, by, bw              \
+	VBLENDVPS    ax, aw, ao, ao          \
+	VBLENDVPS    bx, bw, bo, bo

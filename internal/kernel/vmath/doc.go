@@ -20,7 +20,15 @@
 // exp is Cephes's expf (range reduction by ln 2 in two parts, a degree-5
 // polynomial; 2ⁿ by exponent bits with AVX2, VSCALEFPS with AVX-512);
 // log1p is Cephes's logf of v = 1+e corrected by (e−(v−1))/v; 1/(1+e) is a
-// division with AVX2 and VRCP14PS plus one Newton step with AVX-512.
+// division with AVX2 and VRCP14PS plus one Newton step with AVX-512. The
+// AVX2 sigmoid (SIGMOID in consts_amd64.h) evaluates expf's polynomial by
+// Estrin's scheme rather than Horner's and applies 2ⁿ within the last two
+// fused multiply-adds, which give e and 1+e at once: its chain of
+// dependent operations is ~50 cycles instead of ~66, and on Zen 3, where
+// the loop is bound by how much of that chain the core keeps in flight,
+// it runs ~10% faster (14.2 → 12.3 cycles per 8 values, the same maximum
+// error, 1.93e-7); its last bits differ from the Horner form's, which the
+// AVX2 binary cross-entropy keeps.
 // Accuracy, measured by the tests against float64 math: σ within 1e-6
 // relative (maximum seen 1.9e-7); dz within 2e-6 relative to (σ+y)·scale;
 // each loss term within 4e-7 absolute plus the float32 rounding of

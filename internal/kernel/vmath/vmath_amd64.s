@@ -18,15 +18,16 @@
 
 // Vectorised float32 sigmoid and binary cross-entropy, 8 values per
 // iteration with AVX2 and FMA. See vmath_amd64.go for the contracts. exp is
-// Cephes's expf (the scalar expf of fastmath.go), log1p Cephes's logf with
-// the rounding correction of log1pf.
+// Cephes's expf (the scalar expf of fastmath.go; in the sigmoid, SIGMOID,
+// its polynomial by Estrin's scheme), log1p Cephes's logf with the
+// rounding correction of log1pf.
 
 // func sigmoidBiasAVX2(dst, bias []float32) int
 //
-// Two blocks of 8 go through s2loop at once, their instructions
-// interleaved, each with the instructions of the one-block loop sloop (so
-// the same bits); sloop takes over where a block is out of range or fewer
-// than 16 values are left.
+// Two blocks of 8 go through s2loop at once (SIGMOID2: the instructions of
+// the one-block loop sloop's SIGMOID, interleaved, so the same bits);
+// sloop takes over where a block is out of range or fewer than 16 values
+// are left.
 TEXT ·sigmoidBiasAVX2(SB), NOSPLIT, $0-56
 	MOVQ    dst_base+0(FP), DI
 	MOVQ    dst_len+8(FP), CX
@@ -34,9 +35,8 @@ TEXT ·sigmoidBiasAVX2(SB), NOSPLIT, $0-56
 	MOVQ    bias_len+32(FP), DX
 	ANDQ    $-8, CX
 	XORQ    AX, AX
-	VMOVUPS k_one<>(SB), Y12
 
-	// Block A in Y0–Y6, block B in Y7–Y11, Y13, Y14.
+	// Block A in Y0–Y6 and Y8 (σ), block B in Y7 and Y9–Y15 (σ).
 s2loop:
 	LEAQ    16(AX), R9
 	CMPQ    R9, CX
@@ -50,25 +50,15 @@ s2loop:
 
 s2nobias:
 	INRANGE2(s1setup)
-	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y13, Y14)
-	VADDPS Y12, Y5, Y3
-	VADDPS Y12, Y13, Y10
-	VDIVPS Y3, Y12, Y4
-	VDIVPS Y10, Y12, Y11
-	VMULPS Y4, Y5, Y6
-	VMULPS Y11, Y13, Y14
-	VBLENDVPS Y0, Y6, Y4, Y4
-	VBLENDVPS Y7, Y14, Y11, Y11
-	VMOVUPS Y4, (DI)(AX*4)
-	VMOVUPS Y11, 32(DI)(AX*4)
-	ADDQ $16, AX
-	JMP  s2loop
+	SIGMOID2(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y7, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
+	VMOVUPS Y8, (DI)(AX*4)
+	VMOVUPS Y15, 32(DI)(AX*4)
+	ADDQ    $16, AX
+	JMP     s2loop
 
 s1setup:
 	VMOVUPS k_absmask<>(SB), Y15
 	VMOVUPS k_lim<>(SB), Y14
-	VMOVUPS k_log2e<>(SB), Y13
-	VXORPS  Y9, Y9, Y9
 
 sloop:
 	CMPQ    AX, CX
@@ -84,12 +74,7 @@ snobias:
 	VMOVMSKPS Y2, BX
 	CMPL      BX, $0xff
 	JNE       send
-	VSUBPS    Y1, Y9, Y3         // −|x|
-	EXPF
-	VADDPS    Y12, Y5, Y6        // 1 + e
-	VDIVPS    Y6, Y12, Y7        // σ(|x|) = 1/(1+e)
-	VMULPS    Y7, Y5, Y8         // σ(−|x|) = e/(1+e)
-	VBLENDVPS Y0, Y8, Y7, Y7     // x < 0 ? σ(−|x|) : σ(|x|)
+	SIGMOID(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 	VMOVUPS   Y7, (DI)(AX*4)
 	ADDQ      $8, AX
 	JMP       sloop
