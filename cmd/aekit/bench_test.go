@@ -199,18 +199,24 @@ func TestBenchPeakFormat(t *testing.T) {
 	// The last training line's products' rate and threads, and its
 	// product lines' sum of rate × share (their FLOPs over their time:
 	// the products' rate) and of shares.
-	var lastRate, rateSum, shareSum float64
+	// roundOff bounds how far the printed numbers can put the weighted
+	// sum from the printed rate: each rate is printed to 0.05 and each
+	// share to 0.0005, so a product adds 0.05·share + 0.0005·rate (and
+	// their product), the training line's rate 0.05. At the low rates of
+	// a loaded machine (CI runs packages side by side) that is more than
+	// 1% of the rate.
+	var lastRate, rateSum, shareSum, roundOff float64
 	var lastThreads string
 	products := 0
 	checkProducts := func() {
 		if lastRate == 0 {
 			return
 		}
-		if abs64(shareSum-1) > 0.01 || abs64(rateSum-lastRate) > 0.01*lastRate {
+		if abs64(shareSum-1) > 0.01 || abs64(rateSum-lastRate) > 0.05+roundOff {
 			t.Errorf("threads=%s: product lines' shares add up to %v, their rates weighted by share to %v, want 1 and %v",
 				lastThreads, shareSum, rateSum, lastRate)
 		}
-		lastRate, rateSum, shareSum = 0, 0, 0
+		lastRate, rateSum, shareSum, roundOff = 0, 0, 0, 0
 	}
 	spec := benchset.All()[0]
 	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
@@ -248,6 +254,7 @@ func TestBenchPeakFormat(t *testing.T) {
 			num(m[6])
 			rateSum += g * sh
 			shareSum += sh
+			roundOff += 0.05*sh + 0.0005*g + 0.05*0.0005
 			continue
 		}
 		checkProducts()
