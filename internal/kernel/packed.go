@@ -602,7 +602,7 @@ func (kern *microKernel) block(rows int, a []float32, rs, ks int, p *Packed, j0,
 	nk := max(1, (k+kern.kcMax-1)/kern.kcMax)
 	kc := (k + nk - 1) / max(nk, 1)
 	panels := (j1 - j0 + nr - 1) / nr
-	multi := kern.multi != nil && ks == 1 && k > 0 && panels*k*nr <= multiMaxValues && nw == 0 && nb == 0
+	multi := ks == 1 && nw == 0 && nb == 0 && kern.multiFits(k, j1-j0)
 	if multi && ep == tile.Sigmoid && kern.sigVec != nil && ldc == j1-j0 {
 		// C's rows are contiguous: the product and bias on the
 		// multi-panel tiles, then vmath's sigmoid over the whole block
