@@ -22,6 +22,16 @@
 	CMPQ    SI, $n           \
 	CMOVQLE src, dst
 
+// ROWPTR6 sets R9…R13 to the rows after R8 (stride DX), each clamped by
+// ROWPTR to the last of the tile's SI rows: the row pointers of a 6-row
+// tile (the 8-row AVX-512 ones go on to R14 and R15).
+#define ROWPTR6 \
+	ROWPTR(R8, R9, 1)   \
+	ROWPTR(R9, R10, 2)  \
+	ROWPTR(R10, R11, 3) \
+	ROWPTR(R11, R12, 4) \
+	ROWPTR(R12, R13, 5)
+
 // FMA512 multiplies row r's broadcast value by the panel's two vectors
 // (Z16, Z17) into the row's accumulators a0, a1, using t.
 #define FMA512(r, t, a0, a1) \
@@ -117,11 +127,7 @@ TEXT ·Kern512(SB), NOSPLIT, $0-96
 	MOVQ lda+8(FP), DX
 	SHLQ $2, DX
 	MOVQ rows+48(FP), SI
-	ROWPTR(R8, R9, 1)
-	ROWPTR(R9, R10, 2)
-	ROWPTR(R10, R11, 3)
-	ROWPTR(R11, R12, 4)
-	ROWPTR(R12, R13, 5)
+	ROWPTR6
 	ROWPTR(R13, R14, 6)
 	ROWPTR(R14, R15, 7)
 	MOVQ     mask+56(FP), BX
@@ -907,11 +913,7 @@ TEXT ·Kern256(SB), NOSPLIT, $384-96
 	MOVQ   lda+8(FP), DX
 	SHLQ   $2, DX
 	MOVQ   rows+48(FP), SI
-	ROWPTR(R8, R9, 1)
-	ROWPTR(R9, R10, 2)
-	ROWPTR(R10, R11, 3)
-	ROWPTR(R11, R12, 4)
-	ROWPTR(R12, R13, 5)
+	ROWPTR6
 	MOVQ   flags+72(FP), BX
 	TESTQ  $2, BX
 	JNZ    k2load
@@ -1308,11 +1310,7 @@ TEXT ·Kern512S(SB), NOSPLIT, $0-88
 	MOVQ lda+8(FP), DX
 	SHLQ $2, DX
 	MOVQ rows+56(FP), SI
-	ROWPTR(R8, R9, 1)
-	ROWPTR(R9, R10, 2)
-	ROWPTR(R10, R11, 3)
-	ROWPTR(R11, R12, 4)
-	ROWPTR(R12, R13, 5)
+	ROWPTR6
 	ROWPTR(R13, R14, 6)
 	ROWPTR(R14, R15, 7)
 	MOVQ     mask+64(FP), BX
@@ -1656,11 +1654,7 @@ TEXT ·Kern256S(SB), NOSPLIT, $384-88
 	MOVQ   lda+8(FP), DX
 	SHLQ   $2, DX
 	MOVQ   rows+56(FP), SI
-	ROWPTR(R8, R9, 1)
-	ROWPTR(R9, R10, 2)
-	ROWPTR(R10, R11, 3)
-	ROWPTR(R11, R12, 4)
-	ROWPTR(R12, R13, 5)
+	ROWPTR6
 	MOVQ   mask+64(FP), BX
 	VMOVUPS (BX), Y12
 	VMOVUPS 32(BX), Y13
@@ -1928,11 +1922,7 @@ TEXT ·Kern256P(SB), NOSPLIT, $384-88
 	MOVQ   lda+8(FP), DX
 	SHLQ   $2, DX
 	MOVQ   rows+48(FP), SI
-	ROWPTR(R8, R9, 1)
-	ROWPTR(R9, R10, 2)
-	ROWPTR(R10, R11, 3)
-	ROWPTR(R11, R12, 4)
-	ROWPTR(R12, R13, 5)
+	ROWPTR6
 	MOVQ   b+16(FP), BX
 	MOVQ   c+32(FP), DI
 	MOVQ   ldc+40(FP), DX
