@@ -3,7 +3,7 @@
 // The float32 constants of the vector exp, log1p and sigmoid kernels
 // (internal/kernel/vmath/consts.go), 8 copies each: AVX2 loads them as
 // vectors, AVX-512 broadcasts the first; then the AVX2 exp macros
-// (asmMacros) both packages compute with.
+// (expMacros, sigmoidMacros) both packages compute with.
 
 // |x|: every bit but the sign
 DATA k_absmask<>+0(SB)/4, $0x7fffffff
@@ -16,7 +16,7 @@ DATA k_absmask<>+24(SB)/4, $0x7fffffff
 DATA k_absmask<>+28(SB)/4, $0x7fffffff
 GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
 
-// the sign bit: x | sign = −|x|
+// the sign bit: x ^ sign = −x
 DATA k_sign<>+0(SB)/4, $0x80000000
 DATA k_sign<>+4(SB)/4, $0x80000000
 DATA k_sign<>+8(SB)/4, $0x80000000
@@ -71,7 +71,7 @@ DATA k_ln2lo<>+24(SB)/4, $0xb95e8083
 DATA k_ln2lo<>+28(SB)/4, $0xb95e8083
 GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $32
 
-// expf's polynomial (Cephes), highest degree first
+// expf's polynomial (Cephes; the binary cross-entropy's exp), highest degree first
 DATA k_e0<>+0(SB)/4, $0x39506967
 DATA k_e0<>+4(SB)/4, $0x39506967
 DATA k_e0<>+8(SB)/4, $0x39506967
@@ -131,6 +131,68 @@ DATA k_e5<>+20(SB)/4, $0x3f000000
 DATA k_e5<>+24(SB)/4, $0x3f000000
 DATA k_e5<>+28(SB)/4, $0x3f000000
 GLOBL k_e5<>(SB), RODATA|NOPTR, $32
+
+// 1.5·2²³ + 127: t = x + magic rounds x to an integer n, t − magic is n, t's bits << 23 are 2ⁿ
+DATA k_magic<>+0(SB)/4, $0x4b40007f
+DATA k_magic<>+4(SB)/4, $0x4b40007f
+DATA k_magic<>+8(SB)/4, $0x4b40007f
+DATA k_magic<>+12(SB)/4, $0x4b40007f
+DATA k_magic<>+16(SB)/4, $0x4b40007f
+DATA k_magic<>+20(SB)/4, $0x4b40007f
+DATA k_magic<>+24(SB)/4, $0x4b40007f
+DATA k_magic<>+28(SB)/4, $0x4b40007f
+GLOBL k_magic<>(SB), RODATA|NOPTR, $32
+
+// the sigmoid's polynomial P(r) for e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2: minimax for e^r's relative error (3.6e-9 with these float32 coefficients), lowest degree first
+DATA k_p0<>+0(SB)/4, $0x3efffffe
+DATA k_p0<>+4(SB)/4, $0x3efffffe
+DATA k_p0<>+8(SB)/4, $0x3efffffe
+DATA k_p0<>+12(SB)/4, $0x3efffffe
+DATA k_p0<>+16(SB)/4, $0x3efffffe
+DATA k_p0<>+20(SB)/4, $0x3efffffe
+DATA k_p0<>+24(SB)/4, $0x3efffffe
+DATA k_p0<>+28(SB)/4, $0x3efffffe
+GLOBL k_p0<>(SB), RODATA|NOPTR, $32
+
+DATA k_p1<>+0(SB)/4, $0x3e2aaa49
+DATA k_p1<>+4(SB)/4, $0x3e2aaa49
+DATA k_p1<>+8(SB)/4, $0x3e2aaa49
+DATA k_p1<>+12(SB)/4, $0x3e2aaa49
+DATA k_p1<>+16(SB)/4, $0x3e2aaa49
+DATA k_p1<>+20(SB)/4, $0x3e2aaa49
+DATA k_p1<>+24(SB)/4, $0x3e2aaa49
+DATA k_p1<>+28(SB)/4, $0x3e2aaa49
+GLOBL k_p1<>(SB), RODATA|NOPTR, $32
+
+DATA k_p2<>+0(SB)/4, $0x3d2aac79
+DATA k_p2<>+4(SB)/4, $0x3d2aac79
+DATA k_p2<>+8(SB)/4, $0x3d2aac79
+DATA k_p2<>+12(SB)/4, $0x3d2aac79
+DATA k_p2<>+16(SB)/4, $0x3d2aac79
+DATA k_p2<>+20(SB)/4, $0x3d2aac79
+DATA k_p2<>+24(SB)/4, $0x3d2aac79
+DATA k_p2<>+28(SB)/4, $0x3d2aac79
+GLOBL k_p2<>(SB), RODATA|NOPTR, $32
+
+DATA k_p3<>+0(SB)/4, $0x3c091d10
+DATA k_p3<>+4(SB)/4, $0x3c091d10
+DATA k_p3<>+8(SB)/4, $0x3c091d10
+DATA k_p3<>+12(SB)/4, $0x3c091d10
+DATA k_p3<>+16(SB)/4, $0x3c091d10
+DATA k_p3<>+20(SB)/4, $0x3c091d10
+DATA k_p3<>+24(SB)/4, $0x3c091d10
+DATA k_p3<>+28(SB)/4, $0x3c091d10
+GLOBL k_p3<>(SB), RODATA|NOPTR, $32
+
+DATA k_p4<>+0(SB)/4, $0x3ab511e7
+DATA k_p4<>+4(SB)/4, $0x3ab511e7
+DATA k_p4<>+8(SB)/4, $0x3ab511e7
+DATA k_p4<>+12(SB)/4, $0x3ab511e7
+DATA k_p4<>+16(SB)/4, $0x3ab511e7
+DATA k_p4<>+20(SB)/4, $0x3ab511e7
+DATA k_p4<>+24(SB)/4, $0x3ab511e7
+DATA k_p4<>+28(SB)/4, $0x3ab511e7
+GLOBL k_p4<>(SB), RODATA|NOPTR, $32
 
 // 1
 DATA k_one<>+0(SB)/4, $0x3f800000
@@ -366,94 +428,69 @@ GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 	VMULPS b1, b5, b5
 
 // SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x
-// untouched: e^−|x| with Cephes's expf (its range reduction and
-// polynomial, the polynomial by Estrin's scheme, 2ⁿ applied in the last
-// fused multiply-adds, which also give 1 + e^−|x|), one division, the
-// sign's blend; every value in range (|x| ≤ 87: the caller checks).
-// m, r2, y, n, d and w are clobbered. Package vmath's sigmoid loops and
-// package tile's AVX2 sigmoid epilogue compute with it (and SIGMOID2),
-// so that their bits agree.
-#define SIGMOID(x, m, r2, y, n, d, w, o) \
-	VORPS        k_sign<>(SB), x, m    \ // m = −|x|
-	VMULPS       k_log2e<>(SB), m, n   \
-	VROUNDPS     $0, n, n              \ // n = round(m·log2e)
-	VFNMADD231PS k_ln2hi<>(SB), n, m   \
-	VFNMADD231PS k_ln2lo<>(SB), n, m   \ // r = m − n·ln2
-	VMULPS       m, m, r2              \ // r²
-	VMOVUPS      k_e0<>(SB), y         \
-	VFMADD213PS  k_e1<>(SB), m, y      \ // e0·r + e1
-	VMOVUPS      k_e2<>(SB), d         \
-	VFMADD213PS  k_e3<>(SB), m, d      \ // e2·r + e3
-	VMOVUPS      k_e4<>(SB), w         \
-	VFMADD213PS  k_e5<>(SB), m, w      \ // e4·r + e5
-	VMULPS       r2, r2, o             \ // r⁴
-	VFMADD213PS  w, r2, d              \
-	VFMADD213PS  d, o, y               \ // p (Estrin)
-	VFMADD213PS  m, r2, y              \ // u = p·r² + r = e^r − 1
-	VCVTPS2DQ    n, n                  \
-	VPADDD       k_bias127<>(SB), n, n \
-	VPSLLD       $23, n, n             \ // 2ⁿ
-	VADDPS       k_one<>(SB), n, d     \
-	VFMADD231PS  y, n, d               \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
-	VFMADD213PS  n, n, y               \ // e = u·2ⁿ + 2ⁿ = e^m
-	VMOVUPS      k_one<>(SB), o        \
-	VDIVPS       d, o, o               \ // σ(|x|) = 1/v
-	VMULPS       o, y, w               \ // σ(−|x|) = e/v
-	VBLENDVPS    x, w, o, o              // x < 0 ? σ(−|x|) : σ(|x|)
+// untouched, every value in range (|x| ≤ 87: the caller checks); m, r2,
+// y, n and d are clobbered. Package vmath's sigmoid loops and package
+// tile's AVX2 sigmoid epilogue compute with it (and SIGMOID2), so that
+// their bits agree. Generated from sigmoidSteps (consts.go).
+#define SIGMOID(x, m, r2, y, n, d, o) \
+	VXORPS       k_sign<>(SB), x, m      \ // m = −x
+	VMOVUPS      k_magic<>(SB), n        \
+	VFMADD231PS  k_log2e<>(SB), m, n     \ // t = m·log₂e + magic
+	VSUBPS       k_magic<>(SB), n, r2    \ // n = round(m·log₂e)
+	VFNMADD231PS k_ln2hi<>(SB), r2, m    \
+	VFNMADD231PS k_ln2lo<>(SB), r2, m    \ // r = m − n·ln2
+	VPSLLD       $23, n, n               \ // 2ⁿ
+	VMULPS       m, m, r2                \ // r²
+	VMOVUPS      k_p1<>(SB), y           \
+	VFMADD213PS  k_p0<>(SB), m, y        \ // p1·r + p0
+	VMOVUPS      k_p3<>(SB), d           \
+	VFMADD213PS  k_p2<>(SB), m, d        \ // p3·r + p2
+	VFMADD231PS  k_p4<>(SB), r2, d       \ // + p4·r²
+	VFMADD231PS  r2, d, y                \ // P(r)
+	VFMADD213PS  m, r2, y                \ // u = r²·P + r = e^r − 1
+	VADDPS       k_one<>(SB), n, d       \
+	VFMADD231PS  y, n, d                 \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
+	VMOVUPS      k_one<>(SB), o          \
+	VDIVPS       d, o, o                 // σ(x) = 1/v
 
 // SIGMOID2 is SIGMOID on two blocks of 8 at once, their instructions
-// interleaved (each block's chain of dependent operations is long): the
-// a and b registers as SIGMOID's; it needs all 16.
-#define SIGMOID2(ax, am, ar2, ay, an, ad, aw, ao, bx, bm, br2, by, bn, bd, bw, bo) \
-	VORPS        k_sign<>(SB), ax, am    \
-	VORPS        k_sign<>(SB), bx, bm    \
-	VMULPS       k_log2e<>(SB), am, an   \
-	VMULPS       k_log2e<>(SB), bm, bn   \
-	VROUNDPS     $0, an, an              \
-	VROUNDPS     $0, bn, bn              \
-	VFNMADD231PS k_ln2hi<>(SB), an, am   \
-	VFNMADD231PS k_ln2hi<>(SB), bn, bm   \
-	VFNMADD231PS k_ln2lo<>(SB), an, am   \
-	VFNMADD231PS k_ln2lo<>(SB), bn, bm   \
-	VMULPS       am, am, ar2             \
-	VMULPS       bm, bm, br2             \
-	VMOVUPS      k_e0<>(SB), ay          \
-	VMOVUPS      k_e0<>(SB), by          \
-	VFMADD213PS  k_e1<>(SB), am, ay      \
-	VFMADD213PS  k_e1<>(SB), bm, by      \
-	VMOVUPS      k_e2<>(SB), ad          \
-	VMOVUPS      k_e2<>(SB), bd          \
-	VFMADD213PS  k_e3<>(SB), am, ad      \
-	VFMADD213PS  k_e3<>(SB), bm, bd      \
-	VMOVUPS      k_e4<>(SB), aw          \
-	VMOVUPS      k_e4<>(SB), bw          \
-	VFMADD213PS  k_e5<>(SB), am, aw      \
-	VFMADD213PS  k_e5<>(SB), bm, bw      \
-	VMULPS       ar2, ar2, ao            \
-	VMULPS       br2, br2, bo            \
-	VFMADD213PS  aw, ar2, ad             \
-	VFMADD213PS  bw, br2, bd             \
-	VFMADD213PS  ad, ao, ay              \
-	VFMADD213PS  bd, bo, by              \
-	VFMADD213PS  am, ar2, ay             \
-	VFMADD213PS  bm, br2, by             \
-	VCVTPS2DQ    an, an                  \
-	VCVTPS2DQ    bn, bn                  \
-	VPADDD       k_bias127<>(SB), an, an \
-	VPADDD       k_bias127<>(SB), bn, bn \
+// interleaved: the a and b registers as SIGMOID's.
+#define SIGMOID2(ax, am, ar2, ay, an, ad, ao, bx, bm, br2, by, bn, bd, bo) \
+	VXORPS       k_sign<>(SB), ax, am    \
+	VXORPS       k_sign<>(SB), bx, bm    \
+	VMOVUPS      k_magic<>(SB), an       \
+	VMOVUPS      k_magic<>(SB), bn       \
+	VFMADD231PS  k_log2e<>(SB), am, an   \
+	VFMADD231PS  k_log2e<>(SB), bm, bn   \
+	VSUBPS       k_magic<>(SB), an, ar2  \
+	VSUBPS       k_magic<>(SB), bn, br2  \
+	VFNMADD231PS k_ln2hi<>(SB), ar2, am  \
+	VFNMADD231PS k_ln2hi<>(SB), br2, bm  \
+	VFNMADD231PS k_ln2lo<>(SB), ar2, am  \
+	VFNMADD231PS k_ln2lo<>(SB), br2, bm  \
 	VPSLLD       $23, an, an             \
 	VPSLLD       $23, bn, bn             \
+	VMULPS       am, am, ar2             \
+	VMULPS       bm, bm, br2             \
+	VMOVUPS      k_p1<>(SB), ay          \
+	VMOVUPS      k_p1<>(SB), by          \
+	VFMADD213PS  k_p0<>(SB), am, ay      \
+	VFMADD213PS  k_p0<>(SB), bm, by      \
+	VMOVUPS      k_p3<>(SB), ad          \
+	VMOVUPS      k_p3<>(SB), bd          \
+	VFMADD213PS  k_p2<>(SB), am, ad      \
+	VFMADD213PS  k_p2<>(SB), bm, bd      \
+	VFMADD231PS  k_p4<>(SB), ar2, ad     \
+	VFMADD231PS  k_p4<>(SB), br2, bd     \
+	VFMADD231PS  ar2, ad, ay             \
+	VFMADD231PS  br2, bd, by             \
+	VFMADD213PS  am, ar2, ay             \
+	VFMADD213PS  bm, br2, by             \
 	VADDPS       k_one<>(SB), an, ad     \
 	VADDPS       k_one<>(SB), bn, bd     \
 	VFMADD231PS  ay, an, ad              \
 	VFMADD231PS  by, bn, bd              \
-	VFMADD213PS  an, an, ay              \
-	VFMADD213PS  bn, bn, by              \
 	VMOVUPS      k_one<>(SB), ao         \
 	VMOVUPS      k_one<>(SB), bo         \
 	VDIVPS       ad, ao, ao              \
-	VDIVPS       bd, bo, bo              \
-	VMULPS       ao, ay, aw              \
-	VMULPS       bo, by, bw              \
-	VBLENDVPS    ax, aw, ao, ao          \
-	VBLENDVPS    bx, bw, bo, bo
+	VDIVPS       bd, bo, bo             

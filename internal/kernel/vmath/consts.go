@@ -21,17 +21,23 @@ type asmConst struct {
 // values as literals.
 var asmConsts = []asmConst{
 	{"absmask", 0x7fffffff, "|x|: every bit but the sign"},
-	{"sign", 0x80000000, "the sign bit: x | sign = −|x|"},
+	{"sign", 0x80000000, "the sign bit: x ^ sign = −x"},
 	{"lim", 0x42ae0000, "87: the largest |z| the vector loops take"},
 	{"log2e", 0x3fb8aa3b, "log₂ e"},
 	{"ln2hi", 0x3f318000, "ln 2, high part (Cephes's expf range reduction)"},
 	{"ln2lo", 0xb95e8083, "ln 2, low part"},
-	{"e0", 0x39506967, "expf's polynomial (Cephes), highest degree first"},
+	{"e0", 0x39506967, "expf's polynomial (Cephes; the binary cross-entropy's exp), highest degree first"},
 	{"e1", 0x3ab743ce, ""},
 	{"e2", 0x3c088908, ""},
 	{"e3", 0x3d2aa9c1, ""},
 	{"e4", 0x3e2aaaaa, ""},
 	{"e5", 0x3f000000, ""},
+	{"magic", 0x4b40007f, "1.5·2²³ + 127: t = x + magic rounds x to an integer n, t − magic is n, t's bits << 23 are 2ⁿ"},
+	{"p0", 0x3efffffe, "the sigmoid's polynomial P(r) for e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2: minimax for e^r's relative error (3.6e-9 with these float32 coefficients), lowest degree first"},
+	{"p1", 0x3e2aaa49, ""},
+	{"p2", 0x3d2aac79, ""},
+	{"p3", 0x3c091d10, ""},
+	{"p4", 0x3ab511e7, ""},
 	{"one", 0x3f800000, "1"},
 	{"bias127", 0x0000007f, "127, the float32 exponent bias (an integer)"},
 	{"half", 0x3f000000, "½"},
@@ -54,11 +60,8 @@ var asmConsts = []asmConst{
 // AVX-512 broadcasts the first.
 const asmConstLanes = 8
 
-// asmMacros are the exp (binary cross-entropy) and sigmoid macros of
-// this package's AVX2 kernels; package tile's AVX2 sigmoid epilogue
-// computes with the same SIGMOID and SIGMOID2, so that its bits are this
-// package's: consts_amd64.h carries them to both.
-const asmMacros = `// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6 and Y7; Y12 holds
+// expMacros are the exp macros of the binary cross-entropy's AVX2 loops.
+const expMacros = `// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6 and Y7; Y12 holds
 // 1.0 and Y13 log2(e).
 #define EXPF \
 	VMULPS       Y13, Y3, Y4              \
@@ -122,111 +125,114 @@ const asmMacros = `// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6
 	VPSLLD $23, b1, b1                 \
 	VMULPS a1, a5, a5                  \
 	VMULPS b1, b5, b5
-
-// SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x
-// untouched: e^−|x| with Cephes's expf (its range reduction and
-// polynomial, the polynomial by Estrin's scheme, 2ⁿ applied in the last
-// fused multiply-adds, which also give 1 + e^−|x|), one division, the
-// sign's blend; every value in range (|x| ≤ 87: the caller checks).
-// m, r2, y, n, d and w are clobbered. Package vmath's sigmoid loops and
-// package tile's AVX2 sigmoid epilogue compute with it (and SIGMOID2),
-// so that their bits agree.
-#define SIGMOID(x, m, r2, y, n, d, w, o) \
-	VORPS        k_sign<>(SB), x, m    \ // m = −|x|
-	VMULPS       k_log2e<>(SB), m, n   \
-	VROUNDPS     $0, n, n              \ // n = round(m·log2e)
-	VFNMADD231PS k_ln2hi<>(SB), n, m   \
-	VFNMADD231PS k_ln2lo<>(SB), n, m   \ // r = m − n·ln2
-	VMULPS       m, m, r2              \ // r²
-	VMOVUPS      k_e0<>(SB), y         \
-	VFMADD213PS  k_e1<>(SB), m, y      \ // e0·r + e1
-	VMOVUPS      k_e2<>(SB), d         \
-	VFMADD213PS  k_e3<>(SB), m, d      \ // e2·r + e3
-	VMOVUPS      k_e4<>(SB), w         \
-	VFMADD213PS  k_e5<>(SB), m, w      \ // e4·r + e5
-	VMULPS       r2, r2, o             \ // r⁴
-	VFMADD213PS  w, r2, d              \
-	VFMADD213PS  d, o, y               \ // p (Estrin)
-	VFMADD213PS  m, r2, y              \ // u = p·r² + r = e^r − 1
-	VCVTPS2DQ    n, n                  \
-	VPADDD       k_bias127<>(SB), n, n \
-	VPSLLD       $23, n, n             \ // 2ⁿ
-	VADDPS       k_one<>(SB), n, d     \
-	VFMADD231PS  y, n, d               \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
-	VFMADD213PS  n, n, y               \ // e = u·2ⁿ + 2ⁿ = e^m
-	VMOVUPS      k_one<>(SB), o        \
-	VDIVPS       d, o, o               \ // σ(|x|) = 1/v
-	VMULPS       o, y, w               \ // σ(−|x|) = e/v
-	VBLENDVPS    x, w, o, o              // x < 0 ? σ(−|x|) : σ(|x|)
-
-// SIGMOID2 is SIGMOID on two blocks of 8 at once, their instructions
-// interleaved (each block's chain of dependent operations is long): the
-// a and b registers as SIGMOID's; it needs all 16.
-#define SIGMOID2(ax, am, ar2, ay, an, ad, aw, ao, bx, bm, br2, by, bn, bd, bw, bo) \
-	VORPS        k_sign<>(SB), ax, am    \
-	VORPS        k_sign<>(SB), bx, bm    \
-	VMULPS       k_log2e<>(SB), am, an   \
-	VMULPS       k_log2e<>(SB), bm, bn   \
-	VROUNDPS     $0, an, an              \
-	VROUNDPS     $0, bn, bn              \
-	VFNMADD231PS k_ln2hi<>(SB), an, am   \
-	VFNMADD231PS k_ln2hi<>(SB), bn, bm   \
-	VFNMADD231PS k_ln2lo<>(SB), an, am   \
-	VFNMADD231PS k_ln2lo<>(SB), bn, bm   \
-	VMULPS       am, am, ar2             \
-	VMULPS       bm, bm, br2             \
-	VMOVUPS      k_e0<>(SB), ay          \
-	VMOVUPS      k_e0<>(SB), by          \
-	VFMADD213PS  k_e1<>(SB), am, ay      \
-	VFMADD213PS  k_e1<>(SB), bm, by      \
-	VMOVUPS      k_e2<>(SB), ad          \
-	VMOVUPS      k_e2<>(SB), bd          \
-	VFMADD213PS  k_e3<>(SB), am, ad      \
-	VFMADD213PS  k_e3<>(SB), bm, bd      \
-	VMOVUPS      k_e4<>(SB), aw          \
-	VMOVUPS      k_e4<>(SB), bw          \
-	VFMADD213PS  k_e5<>(SB), am, aw      \
-	VFMADD213PS  k_e5<>(SB), bm, bw      \
-	VMULPS       ar2, ar2, ao            \
-	VMULPS       br2, br2, bo            \
-	VFMADD213PS  aw, ar2, ad             \
-	VFMADD213PS  bw, br2, bd             \
-	VFMADD213PS  ad, ao, ay              \
-	VFMADD213PS  bd, bo, by              \
-	VFMADD213PS  am, ar2, ay             \
-	VFMADD213PS  bm, br2, by             \
-	VCVTPS2DQ    an, an                  \
-	VCVTPS2DQ    bn, bn                  \
-	VPADDD       k_bias127<>(SB), an, an \
-	VPADDD       k_bias127<>(SB), bn, bn \
-	VPSLLD       $23, an, an             \
-	VPSLLD       $23, bn, bn             \
-	VADDPS       k_one<>(SB), an, ad     \
-	VADDPS       k_one<>(SB), bn, bd     \
-	VFMADD231PS  ay, an, ad              \
-	VFMADD231PS  by, bn, bd              \
-	VFMADD213PS  an, an, ay              \
-	VFMADD213PS  bn, bn, by              \
-	VMOVUPS      k_one<>(SB), ao         \
-	VMOVUPS      k_one<>(SB), bo         \
-	VDIVPS       ad, ao, ao              \
-	VDIVPS       bd, bo, bo              \
-	VMULPS       ao, ay, aw              \
-	VMULPS       bo, by, bw              \
-	VBLENDVPS    ax, aw, ao, ao          \
-	VBLENDVPS    bx, bw, bo, bo
 `
+
+// sigmoidSteps are the instructions of the AVX2 sigmoid, SIGMOID, on the
+// registers named x, m, r2, y, n, d and o, each with its comment:
+// σ(x) = 1/(1 + e⁻ˣ) for |x| ≤ 87 (e⁻ˣ ≤ e⁸⁷ stays finite, σ normal),
+// e⁻ˣ = 2ⁿ·e^r with n = round(−x·log₂e) by the magic-number addition and
+// r = −x − n·ln2 with Cephes's two-part ln2, e^r − 1 = r + r²·P(r) by
+// Estrin's scheme, 2ⁿ applied in the fused multiply-add that gives
+// 1 + e⁻ˣ; then one division. Within 1.8e-7 relative of σ on [−87, 87]
+// (TestSigmoidBias's sweep).
+var sigmoidSteps = [][2]string{
+	{"VXORPS       k_sign<>(SB), x, m", "m = −x"},
+	{"VMOVUPS      k_magic<>(SB), n", ""},
+	{"VFMADD231PS  k_log2e<>(SB), m, n", "t = m·log₂e + magic"},
+	{"VSUBPS       k_magic<>(SB), n, r2", "n = round(m·log₂e)"},
+	{"VFNMADD231PS k_ln2hi<>(SB), r2, m", ""},
+	{"VFNMADD231PS k_ln2lo<>(SB), r2, m", "r = m − n·ln2"},
+	{"VPSLLD       $23, n, n", "2ⁿ"},
+	{"VMULPS       m, m, r2", "r²"},
+	{"VMOVUPS      k_p1<>(SB), y", ""},
+	{"VFMADD213PS  k_p0<>(SB), m, y", "p1·r + p0"},
+	{"VMOVUPS      k_p3<>(SB), d", ""},
+	{"VFMADD213PS  k_p2<>(SB), m, d", "p3·r + p2"},
+	{"VFMADD231PS  k_p4<>(SB), r2, d", "+ p4·r²"},
+	{"VFMADD231PS  r2, d, y", "P(r)"},
+	{"VFMADD213PS  m, r2, y", "u = r²·P + r = e^r − 1"},
+	{"VADDPS       k_one<>(SB), n, d", ""},
+	{"VFMADD231PS  y, n, d", "v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m"},
+	{"VMOVUPS      k_one<>(SB), o", ""},
+	{"VDIVPS       d, o, o", "σ(x) = 1/v"},
+}
+
+// sigmoidRegs are the register names of sigmoidSteps, in SIGMOID's
+// parameter order.
+var sigmoidRegs = []string{"x", "m", "r2", "y", "n", "d", "o"}
+
+// sigmoidMacros returns SIGMOID and SIGMOID2, the latter the former's
+// instructions on two blocks, interleaved (each block's chain of
+// dependent operations is long), so the same bits for each block.
+func sigmoidMacros() string {
+	var b strings.Builder
+	regs := func(prefix string) map[string]string {
+		m := map[string]string{}
+		for _, r := range sigmoidRegs {
+			m[r] = prefix + r
+		}
+		return m
+	}
+	subst := func(ins string, to map[string]string) string {
+		op, args, _ := strings.Cut(ins, " ")
+		fields := strings.Split(args, ",")
+		for i, f := range fields {
+			f = strings.TrimSpace(f)
+			if r, ok := to[f]; ok {
+				f = r
+			}
+			fields[i] = f
+		}
+		return fmt.Sprintf("%-12s %s", op, strings.Join(fields, ", "))
+	}
+	line := func(text, comment string, last bool) {
+		fmt.Fprintf(&b, "\t%-36s", text)
+		if !last {
+			b.WriteString(" \\")
+		}
+		if comment != "" {
+			fmt.Fprintf(&b, " // %s", comment)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("// SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x\n")
+	b.WriteString("// untouched, every value in range (|x| ≤ 87: the caller checks); m, r2,\n")
+	b.WriteString("// y, n and d are clobbered. Package vmath's sigmoid loops and package\n")
+	b.WriteString("// tile's AVX2 sigmoid epilogue compute with it (and SIGMOID2), so that\n")
+	b.WriteString("// their bits agree. Generated from sigmoidSteps (consts.go).\n")
+	fmt.Fprintf(&b, "#define SIGMOID(%s) \\\n", strings.Join(sigmoidRegs, ", "))
+	for i, st := range sigmoidSteps {
+		line(st[0], st[1], i == len(sigmoidSteps)-1)
+	}
+	b.WriteString("\n// SIGMOID2 is SIGMOID on two blocks of 8 at once, their instructions\n")
+	b.WriteString("// interleaved: the a and b registers as SIGMOID's.\n")
+	var params []string
+	for _, p := range []string{"a", "b"} {
+		for _, r := range sigmoidRegs {
+			params = append(params, p+r)
+		}
+	}
+	fmt.Fprintf(&b, "#define SIGMOID2(%s) \\\n", strings.Join(params, ", "))
+	a, bb := regs("a"), regs("b")
+	for i, st := range sigmoidSteps {
+		line(subst(st[0], a), "", false)
+		line(subst(st[0], bb), "", i == len(sigmoidSteps)-1)
+	}
+	return b.String()
+}
 
 // asmConstsHeader returns consts_amd64.h: asmConsts as the assembler's
 // DATA and GLOBL lines, each constant file-local (k_name<>) to the .s file
-// that includes it, then asmMacros.
+// that includes it, then the exp macros of the binary cross-entropy
+// (expMacros) and the sigmoid's (sigmoidMacros), which package tile's AVX2
+// sigmoid epilogue computes with too, so that its bits are this package's.
 func asmConstsHeader() []byte {
 	var b strings.Builder
 	b.WriteString("// Code generated by TestGoldenAsmConsts (package vmath, go test -run GoldenAsmConsts -update); DO NOT EDIT.\n\n")
 	b.WriteString("// The float32 constants of the vector exp, log1p and sigmoid kernels\n")
 	b.WriteString("// (internal/kernel/vmath/consts.go), 8 copies each: AVX2 loads them as\n")
 	b.WriteString("// vectors, AVX-512 broadcasts the first; then the AVX2 exp macros\n")
-	b.WriteString("// (asmMacros) both packages compute with.\n")
+	b.WriteString("// (expMacros, sigmoidMacros) both packages compute with.\n")
 	for _, c := range asmConsts {
 		b.WriteString("\n")
 		if c.doc != "" {
@@ -238,6 +244,8 @@ func asmConstsHeader() []byte {
 		fmt.Fprintf(&b, "GLOBL k_%s<>(SB), RODATA|NOPTR, $%d\n", c.name, 4*asmConstLanes)
 	}
 	b.WriteString("\n")
-	b.WriteString(asmMacros)
+	b.WriteString(expMacros)
+	b.WriteString("\n")
+	b.WriteString(sigmoidMacros())
 	return []byte(b.String())
 }

@@ -18,9 +18,10 @@
 
 // Vectorised float32 sigmoid and binary cross-entropy, 8 values per
 // iteration with AVX2 and FMA. See vmath_amd64.go for the contracts. exp is
-// Cephes's expf (the scalar expf of fastmath.go; in the sigmoid, SIGMOID,
-// its polynomial by Estrin's scheme), log1p Cephes's logf with the
-// rounding correction of log1pf.
+// Cephes's expf (the scalar expf of fastmath.go) in the binary
+// cross-entropy, log1p Cephes's logf with the rounding correction of
+// log1pf; the sigmoid's exp is SIGMOID's (consts.go: a shorter polynomial,
+// no e⁻|ˣ| blend).
 
 // func sigmoidBiasAVX2(dst, bias []float32) int
 //
@@ -36,7 +37,7 @@ TEXT ·sigmoidBiasAVX2(SB), NOSPLIT, $0-56
 	ANDQ    $-8, CX
 	XORQ    AX, AX
 
-	// Block A in Y0–Y6 and Y8 (σ), block B in Y7 and Y9–Y15 (σ).
+	// Block A in Y0–Y5 and Y8 (σ), block B in Y7, Y9–Y13 and Y15 (σ).
 s2loop:
 	LEAQ    16(AX), R9
 	CMPQ    R9, CX
@@ -50,7 +51,7 @@ s2loop:
 
 s2nobias:
 	INRANGE2(s1setup)
-	SIGMOID2(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y7, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
+	SIGMOID2(Y0, Y1, Y2, Y3, Y4, Y5, Y8, Y7, Y9, Y10, Y11, Y12, Y13, Y15)
 	VMOVUPS Y8, (DI)(AX*4)
 	VMOVUPS Y15, 32(DI)(AX*4)
 	ADDQ    $16, AX
@@ -74,7 +75,7 @@ snobias:
 	VMOVMSKPS Y2, BX
 	CMPL      BX, $0xff
 	JNE       send
-	SIGMOID(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+	SIGMOID(Y0, Y1, Y2, Y3, Y4, Y5, Y7)
 	VMOVUPS   Y7, (DI)(AX*4)
 	ADDQ      $8, AX
 	JMP       sloop
