@@ -3,7 +3,7 @@
 // The float32 constants of the vector exp, log1p and sigmoid kernels
 // (internal/kernel/vmath/consts.go), 8 copies each: AVX2 loads them as
 // vectors, AVX-512 broadcasts the first; then the AVX2 exp macros
-// (expMacros, sigmoidMacros) both packages compute with.
+// (asmMacros) both packages compute with.
 
 // |x|: every bit but the sign
 DATA k_absmask<>+0(SB)/4, $0x7fffffff
@@ -49,7 +49,7 @@ DATA k_log2e<>+24(SB)/4, $0x3fb8aa3b
 DATA k_log2e<>+28(SB)/4, $0x3fb8aa3b
 GLOBL k_log2e<>(SB), RODATA|NOPTR, $32
 
-// ln 2, high part (Cephes's expf range reduction)
+// ln 2, high part (Cephes's expf range reduction; expSteps's too)
 DATA k_ln2hi<>+0(SB)/4, $0x3f318000
 DATA k_ln2hi<>+4(SB)/4, $0x3f318000
 DATA k_ln2hi<>+8(SB)/4, $0x3f318000
@@ -71,7 +71,7 @@ DATA k_ln2lo<>+24(SB)/4, $0xb95e8083
 DATA k_ln2lo<>+28(SB)/4, $0xb95e8083
 GLOBL k_ln2lo<>(SB), RODATA|NOPTR, $32
 
-// expf's polynomial (Cephes; the binary cross-entropy's exp), highest degree first
+// Cephes expf's polynomial (the AVX-512 kernels' exp), highest degree first
 DATA k_e0<>+0(SB)/4, $0x39506967
 DATA k_e0<>+4(SB)/4, $0x39506967
 DATA k_e0<>+8(SB)/4, $0x39506967
@@ -205,17 +205,6 @@ DATA k_one<>+24(SB)/4, $0x3f800000
 DATA k_one<>+28(SB)/4, $0x3f800000
 GLOBL k_one<>(SB), RODATA|NOPTR, $32
 
-// 127, the float32 exponent bias (an integer)
-DATA k_bias127<>+0(SB)/4, $0x7f
-DATA k_bias127<>+4(SB)/4, $0x7f
-DATA k_bias127<>+8(SB)/4, $0x7f
-DATA k_bias127<>+12(SB)/4, $0x7f
-DATA k_bias127<>+16(SB)/4, $0x7f
-DATA k_bias127<>+20(SB)/4, $0x7f
-DATA k_bias127<>+24(SB)/4, $0x7f
-DATA k_bias127<>+28(SB)/4, $0x7f
-GLOBL k_bias127<>(SB), RODATA|NOPTR, $32
-
 // ½
 DATA k_half<>+0(SB)/4, $0x3f000000
 DATA k_half<>+4(SB)/4, $0x3f000000
@@ -227,7 +216,7 @@ DATA k_half<>+24(SB)/4, $0x3f000000
 DATA k_half<>+28(SB)/4, $0x3f000000
 GLOBL k_half<>(SB), RODATA|NOPTR, $32
 
-// √2: logf halves a mantissa above it
+// √2: logf halves a mantissa above it (AVX-512)
 DATA k_sqrt2<>+0(SB)/4, $0x3fb504f3
 DATA k_sqrt2<>+4(SB)/4, $0x3fb504f3
 DATA k_sqrt2<>+8(SB)/4, $0x3fb504f3
@@ -238,16 +227,27 @@ DATA k_sqrt2<>+24(SB)/4, $0x3fb504f3
 DATA k_sqrt2<>+28(SB)/4, $0x3fb504f3
 GLOBL k_sqrt2<>(SB), RODATA|NOPTR, $32
 
-// the float32 mantissa bits
-DATA k_mant<>+0(SB)/4, $0x7fffff
-DATA k_mant<>+4(SB)/4, $0x7fffff
-DATA k_mant<>+8(SB)/4, $0x7fffff
-DATA k_mant<>+12(SB)/4, $0x7fffff
-DATA k_mant<>+16(SB)/4, $0x7fffff
-DATA k_mant<>+20(SB)/4, $0x7fffff
-DATA k_mant<>+24(SB)/4, $0x7fffff
-DATA k_mant<>+28(SB)/4, $0x7fffff
-GLOBL k_mant<>(SB), RODATA|NOPTR, $32
+// √2 − 1: the AVX2 log1p(e) halves 1 + e above √2
+DATA k_s21<>+0(SB)/4, $0x3ed413cd
+DATA k_s21<>+4(SB)/4, $0x3ed413cd
+DATA k_s21<>+8(SB)/4, $0x3ed413cd
+DATA k_s21<>+12(SB)/4, $0x3ed413cd
+DATA k_s21<>+16(SB)/4, $0x3ed413cd
+DATA k_s21<>+20(SB)/4, $0x3ed413cd
+DATA k_s21<>+24(SB)/4, $0x3ed413cd
+DATA k_s21<>+28(SB)/4, $0x3ed413cd
+GLOBL k_s21<>(SB), RODATA|NOPTR, $32
+
+// ln 2 rounded to float32
+DATA k_ln2<>+0(SB)/4, $0x3f317218
+DATA k_ln2<>+4(SB)/4, $0x3f317218
+DATA k_ln2<>+8(SB)/4, $0x3f317218
+DATA k_ln2<>+12(SB)/4, $0x3f317218
+DATA k_ln2<>+16(SB)/4, $0x3f317218
+DATA k_ln2<>+20(SB)/4, $0x3f317218
+DATA k_ln2<>+24(SB)/4, $0x3f317218
+DATA k_ln2<>+28(SB)/4, $0x3f317218
+GLOBL k_ln2<>(SB), RODATA|NOPTR, $32
 
 // logf's polynomial (Cephes), highest degree first
 DATA k_l0<>+0(SB)/4, $0x3d9021bb
@@ -340,7 +340,7 @@ DATA k_l8<>+24(SB)/4, $0x3eaaaaaa
 DATA k_l8<>+28(SB)/4, $0x3eaaaaaa
 GLOBL k_l8<>(SB), RODATA|NOPTR, $32
 
-// ln 2, low part, for logf's exponent term
+// ln 2, low part, for logf's exponent term (AVX-512)
 DATA k_lnlo<>+0(SB)/4, $0xb95e8083
 DATA k_lnlo<>+4(SB)/4, $0xb95e8083
 DATA k_lnlo<>+8(SB)/4, $0xb95e8083
@@ -362,76 +362,12 @@ DATA k_lnhi<>+24(SB)/4, $0x3f318000
 DATA k_lnhi<>+28(SB)/4, $0x3f318000
 GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 
-// expf computes Y5 = e^Y3 for -87 ≤ Y3 ≤ 0, using Y4, Y6 and Y7; Y12 holds
-// 1.0 and Y13 log2(e).
-#define EXPF \
-	VMULPS       Y13, Y3, Y4              \
-	VROUNDPS     $0, Y4, Y4               \ // n = round(x·log2e)
-	VFNMADD231PS k_ln2hi<>(SB), Y4, Y3    \
-	VFNMADD231PS k_ln2lo<>(SB), Y4, Y3    \ // r = x − n·ln2
-	VMOVUPS      k_e0<>(SB), Y5           \
-	VFMADD213PS  k_e1<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e2<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e3<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e4<>(SB), Y3, Y5       \
-	VFMADD213PS  k_e5<>(SB), Y3, Y5       \
-	VMULPS       Y3, Y3, Y6               \
-	VFMADD213PS  Y3, Y6, Y5               \ // p·r² + r
-	VADDPS       Y12, Y5, Y5              \ // + 1
-	VCVTPS2DQ    Y4, Y7                   \
-	VPADDD       k_bias127<>(SB), Y7, Y7  \
-	VPSLLD       $23, Y7, Y7              \ // 2ⁿ
-	VMULPS       Y7, Y5, Y5
-
-// EXPF2 is EXPF on two blocks of 8 at once, their instructions
-// interleaved (bceLogitsAVX2's two-block loop):
-// a1…a6 and b1…b6 are the blocks' registers, a1 and b1 holding |x| on
-// entry, a5 and b5 e^−|x| on exit, the others clobbered; Y12 holds 1.0.
-#define EXPF2(a1, a2, a3, a4, a5, a6, b1, b2, b3, b4, b5, b6) \
-	VXORPS a2, a2, a2                  \
-	VXORPS b2, b2, b2                  \
-	VSUBPS a1, a2, a3                  \
-	VSUBPS b1, b2, b3                  \
-	VMULPS k_log2e<>(SB), a3, a4       \
-	VMULPS k_log2e<>(SB), b3, b4       \
-	VROUNDPS $0, a4, a4                \
-	VROUNDPS $0, b4, b4                \
-	VFNMADD231PS k_ln2hi<>(SB), a4, a3 \
-	VFNMADD231PS k_ln2hi<>(SB), b4, b3 \
-	VFNMADD231PS k_ln2lo<>(SB), a4, a3 \
-	VFNMADD231PS k_ln2lo<>(SB), b4, b3 \
-	VMOVUPS k_e0<>(SB), a5             \
-	VMOVUPS k_e0<>(SB), b5             \
-	VFMADD213PS k_e1<>(SB), a3, a5     \
-	VFMADD213PS k_e1<>(SB), b3, b5     \
-	VFMADD213PS k_e2<>(SB), a3, a5     \
-	VFMADD213PS k_e2<>(SB), b3, b5     \
-	VFMADD213PS k_e3<>(SB), a3, a5     \
-	VFMADD213PS k_e3<>(SB), b3, b5     \
-	VFMADD213PS k_e4<>(SB), a3, a5     \
-	VFMADD213PS k_e4<>(SB), b3, b5     \
-	VFMADD213PS k_e5<>(SB), a3, a5     \
-	VFMADD213PS k_e5<>(SB), b3, b5     \
-	VMULPS a3, a3, a6                  \
-	VMULPS b3, b3, b6                  \
-	VFMADD213PS a3, a6, a5             \
-	VFMADD213PS b3, b6, b5             \
-	VADDPS Y12, a5, a5                 \
-	VADDPS Y12, b5, b5                 \
-	VCVTPS2DQ a4, a1                   \
-	VCVTPS2DQ b4, b1                   \
-	VPADDD k_bias127<>(SB), a1, a1     \
-	VPADDD k_bias127<>(SB), b1, b1     \
-	VPSLLD $23, a1, a1                 \
-	VPSLLD $23, b1, b1                 \
-	VMULPS a1, a5, a5                  \
-	VMULPS b1, b5, b5
 
 // SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x
-// untouched, every value in range (|x| ≤ 87: the caller checks); m, r2,
-// y, n and d are clobbered. Package vmath's sigmoid loops and package
-// tile's AVX2 sigmoid epilogue compute with it (and SIGMOID2), so that
-// their bits agree. Generated from sigmoidSteps (consts.go).
+// untouched: σ(x) = 1/(1 + e⁻ˣ) with e⁻ˣ by expSteps (consts.go) and one
+// division, for |x| ≤ 87 (the caller checks: e⁻ˣ ≤ e⁸⁷ stays finite, σ
+// normal), within 1.8e-7 relative (TestSigmoidAccuracyAVX2); m, r2, y, n
+// and d are clobbered.
 #define SIGMOID(x, m, r2, y, n, d, o) \
 	VXORPS       k_sign<>(SB), x, m      \ // m = −x
 	VMOVUPS      k_magic<>(SB), n        \
@@ -454,7 +390,7 @@ GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 	VDIVPS       d, o, o                 // σ(x) = 1/v
 
 // SIGMOID2 is SIGMOID on two blocks of 8 at once, their instructions
-// interleaved: the a and b registers as SIGMOID's.
+// interleaved: the a… and b… parameters as SIGMOID's.
 #define SIGMOID2(ax, am, ar2, ay, an, ad, ao, bx, bm, br2, by, bn, bd, bo) \
 	VXORPS       k_sign<>(SB), ax, am    \
 	VXORPS       k_sign<>(SB), bx, bm    \
@@ -494,3 +430,176 @@ GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 	VMOVUPS      k_one<>(SB), bo         \
 	VDIVPS       ad, ao, ao              \
 	VDIVPS       bd, bo, bo             
+
+// BCEGRAD is the first half of the binary cross-entropy on the logits z
+// (8 values): e = e^−|z| into d (expSteps) and dz = (σ(z) − y)·s into a,
+// σ(z) = (z < 0 ? e : 1)/(1 + e) in one division; y is the targets'
+// memory operand, s the scale's register; z untouched, b, c and f
+// clobbered. BCELOSS takes over from d.
+#define BCEGRAD(z, a, b, c, d, f, y, s) \
+	VORPS        k_sign<>(SB), z, a      \ // m = −|z|
+	VMOVUPS      k_magic<>(SB), b        \
+	VFMADD231PS  k_log2e<>(SB), a, b     \ // t = m·log₂e + magic
+	VSUBPS       k_magic<>(SB), b, c     \ // n = round(m·log₂e)
+	VFNMADD231PS k_ln2hi<>(SB), c, a     \
+	VFNMADD231PS k_ln2lo<>(SB), c, a     \ // r = m − n·ln2
+	VPSLLD       $23, b, b               \ // 2ⁿ
+	VMULPS       a, a, c                 \ // r²
+	VMOVUPS      k_p1<>(SB), d           \
+	VFMADD213PS  k_p0<>(SB), a, d        \ // p1·r + p0
+	VMOVUPS      k_p3<>(SB), f           \
+	VFMADD213PS  k_p2<>(SB), a, f        \ // p3·r + p2
+	VFMADD231PS  k_p4<>(SB), c, f        \ // + p4·r²
+	VFMADD231PS  c, f, d                 \ // P(r)
+	VFMADD213PS  a, c, d                 \ // u = r²·P + r = e^r − 1
+	VADDPS       k_one<>(SB), b, f       \
+	VFMADD231PS  d, b, f                 \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
+	VFMADD213PS  b, b, d                 \ // e = u·2ⁿ + 2ⁿ = e^−|z|
+	VMOVUPS      k_one<>(SB), a          \
+	VBLENDVPS    z, d, a, a              \ // z < 0 ? e : 1
+	VDIVPS       f, a, a                 \ // σ(z)
+	VSUBPS       y, a, a                 \
+	VMULPS       s, a, a                 // dz = (σ − y)·s
+
+// BCEGRAD2 is BCEGRAD on two blocks of 8 at once, their instructions
+// interleaved: the a… and b… parameters as BCEGRAD's.
+#define BCEGRAD2(az, aa, ab, ac, ad, af, ay, bz, ba, bb, bc, bd, bf, by, s) \
+	VORPS        k_sign<>(SB), az, aa    \
+	VORPS        k_sign<>(SB), bz, ba    \
+	VMOVUPS      k_magic<>(SB), ab       \
+	VMOVUPS      k_magic<>(SB), bb       \
+	VFMADD231PS  k_log2e<>(SB), aa, ab   \
+	VFMADD231PS  k_log2e<>(SB), ba, bb   \
+	VSUBPS       k_magic<>(SB), ab, ac   \
+	VSUBPS       k_magic<>(SB), bb, bc   \
+	VFNMADD231PS k_ln2hi<>(SB), ac, aa   \
+	VFNMADD231PS k_ln2hi<>(SB), bc, ba   \
+	VFNMADD231PS k_ln2lo<>(SB), ac, aa   \
+	VFNMADD231PS k_ln2lo<>(SB), bc, ba   \
+	VPSLLD       $23, ab, ab             \
+	VPSLLD       $23, bb, bb             \
+	VMULPS       aa, aa, ac              \
+	VMULPS       ba, ba, bc              \
+	VMOVUPS      k_p1<>(SB), ad          \
+	VMOVUPS      k_p1<>(SB), bd          \
+	VFMADD213PS  k_p0<>(SB), aa, ad      \
+	VFMADD213PS  k_p0<>(SB), ba, bd      \
+	VMOVUPS      k_p3<>(SB), af          \
+	VMOVUPS      k_p3<>(SB), bf          \
+	VFMADD213PS  k_p2<>(SB), aa, af      \
+	VFMADD213PS  k_p2<>(SB), ba, bf      \
+	VFMADD231PS  k_p4<>(SB), ac, af      \
+	VFMADD231PS  k_p4<>(SB), bc, bf      \
+	VFMADD231PS  ac, af, ad              \
+	VFMADD231PS  bc, bf, bd              \
+	VFMADD213PS  aa, ac, ad              \
+	VFMADD213PS  ba, bc, bd              \
+	VADDPS       k_one<>(SB), ab, af     \
+	VADDPS       k_one<>(SB), bb, bf     \
+	VFMADD231PS  ad, ab, af              \
+	VFMADD231PS  bd, bb, bf              \
+	VFMADD213PS  ab, ab, ad              \
+	VFMADD213PS  bb, bb, bd              \
+	VMOVUPS      k_one<>(SB), aa         \
+	VMOVUPS      k_one<>(SB), ba         \
+	VBLENDVPS    az, ad, aa, aa          \
+	VBLENDVPS    bz, bd, ba, ba          \
+	VDIVPS       af, aa, aa              \
+	VDIVPS       bf, ba, ba              \
+	VSUBPS       ay, aa, aa              \
+	VSUBPS       by, ba, ba              \
+	VMULPS       s, aa, aa               \
+	VMULPS       s, ba, ba              
+
+// BCELOSS is the second half: from z, the targets' memory operand y and
+// e = e^−|z| in d (BCEGRAD), the loss terms max(z, 0) − z·y + log1p(e)
+// into c; log1p(e) = k·ln2 + log1p(f), f = e or, where e > √2 − 1 (k = 1),
+// (e − 1)/2, log1p(f) = f − f²/2 + f³·L(f) with Cephes logf's polynomial L
+// (l0…l8) by Horner's scheme in f² on pairs of terms; z untouched; a, b, d,
+// f and g clobbered.
+#define BCELOSS(z, a, b, c, d, f, g, y) \
+	VCMPPS       $0x1e, k_s21<>(SB), d, a \ // k = e > √2 − 1
+	VMOVUPS      k_half<>(SB), b         \
+	VFMSUB213PS  k_half<>(SB), d, b      \ // (e − 1)/2
+	VBLENDVPS    a, b, d, f              \ // f
+	VANDPS       k_ln2<>(SB), a, a       \ // k·ln2
+	VMULPS       f, f, b                 \ // f²
+	VMOVUPS      k_l1<>(SB), g           \
+	VFMADD213PS  k_l2<>(SB), f, g        \
+	VFMADD231PS  k_l0<>(SB), b, g        \ // l2 + l1·f + l0·f²
+	VMOVUPS      k_l3<>(SB), d           \
+	VFMADD213PS  k_l4<>(SB), f, d        \
+	VFMADD231PS  b, g, d                 \
+	VMOVUPS      k_l5<>(SB), g           \
+	VFMADD213PS  k_l6<>(SB), f, g        \
+	VFMADD231PS  b, d, g                 \
+	VMOVUPS      k_l7<>(SB), d           \
+	VFMADD213PS  k_l8<>(SB), f, d        \
+	VFMADD231PS  b, g, d                 \ // L(f)
+	VMULPS       b, d, d                 \
+	VMULPS       f, d, d                 \ // f³·L
+	VFNMADD231PS k_half<>(SB), b, d      \ // − f²/2
+	VADDPS       f, d, d                 \ // log1p(f)
+	VADDPS       a, d, d                 \ // log1p(e)
+	VXORPS       c, c, c                 \
+	VMAXPS       c, z, c                 \ // max(z, 0)
+	VFNMADD231PS y, z, c                 \ // − z·y
+	VADDPS       d, c, c                 // the loss terms
+
+// BCELOSS2 is BCELOSS on two blocks of 8 at once, their instructions
+// interleaved: the a… and b… parameters as BCELOSS's.
+#define BCELOSS2(az, aa, ab, ac, ad, af, ag, ay, bz, ba, bb, bc, bd, bf, bg, by) \
+	VCMPPS       $0x1e, k_s21<>(SB), ad, aa \
+	VCMPPS       $0x1e, k_s21<>(SB), bd, ba \
+	VMOVUPS      k_half<>(SB), ab        \
+	VMOVUPS      k_half<>(SB), bb        \
+	VFMSUB213PS  k_half<>(SB), ad, ab    \
+	VFMSUB213PS  k_half<>(SB), bd, bb    \
+	VBLENDVPS    aa, ab, ad, af          \
+	VBLENDVPS    ba, bb, bd, bf          \
+	VANDPS       k_ln2<>(SB), aa, aa     \
+	VANDPS       k_ln2<>(SB), ba, ba     \
+	VMULPS       af, af, ab              \
+	VMULPS       bf, bf, bb              \
+	VMOVUPS      k_l1<>(SB), ag          \
+	VMOVUPS      k_l1<>(SB), bg          \
+	VFMADD213PS  k_l2<>(SB), af, ag      \
+	VFMADD213PS  k_l2<>(SB), bf, bg      \
+	VFMADD231PS  k_l0<>(SB), ab, ag      \
+	VFMADD231PS  k_l0<>(SB), bb, bg      \
+	VMOVUPS      k_l3<>(SB), ad          \
+	VMOVUPS      k_l3<>(SB), bd          \
+	VFMADD213PS  k_l4<>(SB), af, ad      \
+	VFMADD213PS  k_l4<>(SB), bf, bd      \
+	VFMADD231PS  ab, ag, ad              \
+	VFMADD231PS  bb, bg, bd              \
+	VMOVUPS      k_l5<>(SB), ag          \
+	VMOVUPS      k_l5<>(SB), bg          \
+	VFMADD213PS  k_l6<>(SB), af, ag      \
+	VFMADD213PS  k_l6<>(SB), bf, bg      \
+	VFMADD231PS  ab, ad, ag              \
+	VFMADD231PS  bb, bd, bg              \
+	VMOVUPS      k_l7<>(SB), ad          \
+	VMOVUPS      k_l7<>(SB), bd          \
+	VFMADD213PS  k_l8<>(SB), af, ad      \
+	VFMADD213PS  k_l8<>(SB), bf, bd      \
+	VFMADD231PS  ab, ag, ad              \
+	VFMADD231PS  bb, bg, bd              \
+	VMULPS       ab, ad, ad              \
+	VMULPS       bb, bd, bd              \
+	VMULPS       af, ad, ad              \
+	VMULPS       bf, bd, bd              \
+	VFNMADD231PS k_half<>(SB), ab, ad    \
+	VFNMADD231PS k_half<>(SB), bb, bd    \
+	VADDPS       af, ad, ad              \
+	VADDPS       bf, bd, bd              \
+	VADDPS       aa, ad, ad              \
+	VADDPS       ba, bd, bd              \
+	VXORPS       ac, ac, ac              \
+	VXORPS       bc, bc, bc              \
+	VMAXPS       ac, az, ac              \
+	VMAXPS       bc, bz, bc              \
+	VFNMADD231PS ay, az, ac              \
+	VFNMADD231PS by, bz, bc              \
+	VADDPS       ad, ac, ac              \
+	VADDPS       bd, bc, bc             

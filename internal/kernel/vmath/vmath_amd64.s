@@ -16,6 +16,15 @@
 	CMPL      BX, $0xff \
 	JNE       out
 
+// SUMLOSS adds the 8 float32 loss terms in y (x its low half) to the
+// float64 sum in Y10, low half first; it clobbers y and t.
+#define SUMLOSS(y, x, t) \
+	VCVTPS2PD    x, t        \
+	VADDPD       t, Y10, Y10 \
+	VEXTRACTF128 $1, y, x    \
+	VCVTPS2PD    x, t        \
+	VADDPD       t, Y10, Y10
+
 // Vectorised float32 sigmoid and binary cross-entropy, 8 values per
 // iteration with AVX2 and FMA. See vmath_amd64.go for the contracts. exp is
 // Cephes's expf (the scalar expf of fastmath.go) in the binary
@@ -87,206 +96,58 @@ send:
 
 // func bceLogitsAVX2(dz, z, y []float32, scale float32) (n int, loss float64)
 //
-// Two blocks of 8 go through the loop b2loop at once, their instructions
-// interleaved (each block's chain of dependent operations is long: alone
-// it leaves the core waiting), each block with the same instructions as
-// the one-block loop bloop, so the same bits; their loss terms are added
-// to the sum in order. bloop takes over where a block is out of range or
-// fewer than 16 values are left.
+// Two blocks of 8 go through the loop b2loop at once (BCEGRAD2 and
+// BCELOSS2: the one-block loop bloop's BCEGRAD and BCELOSS, interleaved,
+// so the same bits); their loss terms are added to the sum in order.
+// bloop takes over where a block is out of range or fewer than 16 values
+// are left.
 TEXT ·bceLogitsAVX2(SB), NOSPLIT, $0-96
-	MOVQ    dz_base+0(FP), DI
-	MOVQ    dz_len+8(FP), R8
-	MOVQ    z_base+24(FP), SI
-	MOVQ    z_len+32(FP), CX
-	MOVQ    y_base+48(FP), DX
-	ANDQ    $-8, CX
-	XORQ    AX, AX
-	VMOVUPS k_one<>(SB), Y12
-	VXORPD  Y10, Y10, Y10 // Σ loss terms, 4 float64 lanes
+	MOVQ         dz_base+0(FP), DI
+	MOVQ         dz_len+8(FP), R8
+	MOVQ         z_base+24(FP), SI
+	MOVQ         z_len+32(FP), CX
+	MOVQ         y_base+48(FP), DX
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+	VBROADCASTSS scale+72(FP), Y15
+	VXORPD       Y10, Y10, Y10 // Σ loss terms, 4 float64 lanes
 
-	// Block A in Y0–Y6, block B in Y7–Y9, Y11, Y13–Y15.
+	// Block A in Y0–Y6, block B in Y7–Y9 and Y11–Y14.
 b2loop:
-	LEAQ      16(AX), R9
-	CMPQ      R9, CX
-	JGT       b1setup
-	VMOVUPS   (SI)(AX*4), Y0
-	VMOVUPS   32(SI)(AX*4), Y7
-	INRANGE2(b1setup)
-	EXPF2(Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y11, Y13, Y14, Y15)
-	VMOVUPS (DX)(AX*4), Y1
-	VMOVUPS 32(DX)(AX*4), Y8
-	VXORPS Y3, Y3, Y3
-	VXORPS Y11, Y11, Y11
-	VMAXPS Y3, Y0, Y2
-	VMAXPS Y11, Y7, Y9
-	VFNMADD231PS Y1, Y0, Y2
-	VFNMADD231PS Y8, Y7, Y9
-	VADDPS Y12, Y5, Y3
-	VADDPS Y12, Y14, Y11
-	VDIVPS Y3, Y12, Y4
-	VDIVPS Y11, Y12, Y13
-	VMULPS Y4, Y5, Y6
-	VMULPS Y13, Y14, Y15
-	VBLENDVPS Y0, Y6, Y4, Y6
-	VBLENDVPS Y7, Y15, Y13, Y15
-	VBROADCASTSS scale+72(FP), Y0
-	VBROADCASTSS scale+72(FP), Y7
-	VSUBPS Y1, Y6, Y6
-	VSUBPS Y8, Y15, Y15
-	VMULPS Y0, Y6, Y6
-	VMULPS Y7, Y15, Y15
-	TESTQ R8, R8
-	JZ    3(PC)
-	VMOVUPS Y6, (DI)(AX*4)
-	VMOVUPS Y15, 32(DI)(AX*4)
-	VSUBPS Y12, Y3, Y1
-	VSUBPS Y12, Y11, Y8
-	VSUBPS Y1, Y5, Y1
-	VSUBPS Y8, Y14, Y8
-	VMULPS Y4, Y1, Y1
-	VMULPS Y13, Y8, Y8
-	VPSRLD $23, Y3, Y4
-	VPSRLD $23, Y11, Y13
-	VPSUBD k_bias127<>(SB), Y4, Y4
-	VPSUBD k_bias127<>(SB), Y13, Y13
-	VCVTDQ2PS Y4, Y4
-	VCVTDQ2PS Y13, Y13
-	VANDPS k_mant<>(SB), Y3, Y5
-	VANDPS k_mant<>(SB), Y11, Y14
-	VORPS Y12, Y5, Y5
-	VORPS Y12, Y14, Y14
-	VCMPPS $0x1e, k_sqrt2<>(SB), Y5, Y6
-	VCMPPS $0x1e, k_sqrt2<>(SB), Y14, Y15
-	VMULPS k_half<>(SB), Y5, Y0
-	VMULPS k_half<>(SB), Y14, Y7
-	VBLENDVPS Y6, Y0, Y5, Y5
-	VBLENDVPS Y15, Y7, Y14, Y14
-	VANDPS Y12, Y6, Y6
-	VANDPS Y12, Y15, Y15
-	VADDPS Y6, Y4, Y4
-	VADDPS Y15, Y13, Y13
-	VSUBPS Y12, Y5, Y5
-	VSUBPS Y12, Y14, Y14
-	VMULPS Y5, Y5, Y6
-	VMULPS Y14, Y14, Y15
-	VMOVUPS k_l0<>(SB), Y0
-	VMOVUPS k_l0<>(SB), Y7
-	VFMADD213PS k_l1<>(SB), Y5, Y0
-	VFMADD213PS k_l1<>(SB), Y14, Y7
-	VFMADD213PS k_l2<>(SB), Y5, Y0
-	VFMADD213PS k_l2<>(SB), Y14, Y7
-	VFMADD213PS k_l3<>(SB), Y5, Y0
-	VFMADD213PS k_l3<>(SB), Y14, Y7
-	VFMADD213PS k_l4<>(SB), Y5, Y0
-	VFMADD213PS k_l4<>(SB), Y14, Y7
-	VFMADD213PS k_l5<>(SB), Y5, Y0
-	VFMADD213PS k_l5<>(SB), Y14, Y7
-	VFMADD213PS k_l6<>(SB), Y5, Y0
-	VFMADD213PS k_l6<>(SB), Y14, Y7
-	VFMADD213PS k_l7<>(SB), Y5, Y0
-	VFMADD213PS k_l7<>(SB), Y14, Y7
-	VFMADD213PS k_l8<>(SB), Y5, Y0
-	VFMADD213PS k_l8<>(SB), Y14, Y7
-	VMULPS Y5, Y0, Y0
-	VMULPS Y14, Y7, Y7
-	VMULPS Y6, Y0, Y0
-	VMULPS Y15, Y7, Y7
-	VFMADD231PS k_lnlo<>(SB), Y4, Y0
-	VFMADD231PS k_lnlo<>(SB), Y13, Y7
-	VFNMADD231PS k_half<>(SB), Y6, Y0
-	VFNMADD231PS k_half<>(SB), Y15, Y7
-	VADDPS Y0, Y5, Y0
-	VADDPS Y7, Y14, Y7
-	VFMADD231PS k_lnhi<>(SB), Y4, Y0
-	VFMADD231PS k_lnhi<>(SB), Y13, Y7
-	VADDPS Y1, Y0, Y0
-	VADDPS Y8, Y7, Y7
-	VADDPS Y0, Y2, Y2
-	VADDPS Y7, Y9, Y9
-	VCVTPS2PD X2, Y3
-	VADDPD Y3, Y10, Y10
-	VEXTRACTF128 $1, Y2, X2
-	VCVTPS2PD X2, Y3
-	VADDPD Y3, Y10, Y10
-	VCVTPS2PD X9, Y11
-	VADDPD Y11, Y10, Y10
-	VEXTRACTF128 $1, Y9, X9
-	VCVTPS2PD X9, Y11
-	VADDPD Y11, Y10, Y10
-	ADDQ $16, AX
-	JMP  b2loop
-
-b1setup:
-	VBROADCASTSS scale+72(FP), Y11
-	VMOVUPS      k_absmask<>(SB), Y15
-	VMOVUPS      k_lim<>(SB), Y14
-	VMOVUPS      k_log2e<>(SB), Y13
-	VXORPS       Y9, Y9, Y9
+	LEAQ    16(AX), R9
+	CMPQ    R9, CX
+	JGT     bloop
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y7
+	INRANGE2(bloop)
+	BCEGRAD2(Y0, Y1, Y2, Y3, Y4, Y5, (DX)(AX*4), Y7, Y8, Y9, Y11, Y12, Y13, 32(DX)(AX*4), Y15)
+	TESTQ   R8, R8
+	JZ      3(PC)
+	VMOVUPS Y1, (DI)(AX*4)
+	VMOVUPS Y8, 32(DI)(AX*4)
+	BCELOSS2(Y0, Y1, Y2, Y3, Y4, Y5, Y6, (DX)(AX*4), Y7, Y8, Y9, Y11, Y12, Y13, Y14, 32(DX)(AX*4))
+	SUMLOSS(Y3, X3, Y1)
+	SUMLOSS(Y11, X11, Y8)
+	ADDQ    $16, AX
+	JMP     b2loop
 
 bloop:
 	CMPQ      AX, CX
 	JGE       bend
 	VMOVUPS   (SI)(AX*4), Y0 // z
-	VANDPS    Y15, Y0, Y1
-	VCMPPS    $0x12, Y14, Y1, Y2
+	VANDPS    k_absmask<>(SB), Y0, Y1
+	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2
 	VMOVMSKPS Y2, BX
 	CMPL      BX, $0xff
 	JNE       bend
-	VSUBPS    Y1, Y9, Y3
-	EXPF                            // Y5 = e = exp(−|z|)
-	VADDPS    Y12, Y5, Y6           // v = 1 + e
-	VDIVPS    Y6, Y12, Y7           // 1/v
-	VMULPS    Y7, Y5, Y8
-	VBLENDVPS Y0, Y8, Y7, Y8        // σ(z)
-	VMOVUPS   (DX)(AX*4), Y1        // y
+	BCEGRAD(Y0, Y1, Y2, Y3, Y4, Y5, (DX)(AX*4), Y15)
 	TESTQ     R8, R8
-	JZ        bnograd
-	VSUBPS    Y1, Y8, Y2
-	VMULPS    Y11, Y2, Y2
-	VMOVUPS   Y2, (DI)(AX*4)        // dz = (σ − y)·scale
-
-bnograd:
-	VMAXPS       Y9, Y0, Y2             // max(z, 0)
-	VFNMADD231PS Y1, Y0, Y2             // − z·y
-	VSUBPS       Y12, Y6, Y3            // v − 1
-	VSUBPS       Y3, Y5, Y3             // e − (v−1)
-	VMULPS       Y7, Y3, Y3             // c = (e − (v−1))/v
-	VPSRLD       $23, Y6, Y4
-	VPSUBD       k_bias127<>(SB), Y4, Y4
-	VCVTDQ2PS    Y4, Y4                 // exponent of v
-	VANDPS       k_mant<>(SB), Y6, Y5
-	VORPS        Y12, Y5, Y5            // mantissa f in [1, 2)
-	VCMPPS       $0x1e, k_sqrt2<>(SB), Y5, Y6 // f > √2
-	VMULPS       k_half<>(SB), Y5, Y7
-	VBLENDVPS    Y6, Y7, Y5, Y5
-	VANDPS       Y12, Y6, Y6
-	VADDPS       Y6, Y4, Y4
-	VSUBPS       Y12, Y5, Y5            // f − 1
-	VMULPS       Y5, Y5, Y6             // f²
-	VMOVUPS      k_l0<>(SB), Y7
-	VFMADD213PS  k_l1<>(SB), Y5, Y7
-	VFMADD213PS  k_l2<>(SB), Y5, Y7
-	VFMADD213PS  k_l3<>(SB), Y5, Y7
-	VFMADD213PS  k_l4<>(SB), Y5, Y7
-	VFMADD213PS  k_l5<>(SB), Y5, Y7
-	VFMADD213PS  k_l6<>(SB), Y5, Y7
-	VFMADD213PS  k_l7<>(SB), Y5, Y7
-	VFMADD213PS  k_l8<>(SB), Y5, Y7
-	VMULPS       Y5, Y7, Y7
-	VMULPS       Y6, Y7, Y7
-	VFMADD231PS  k_lnlo<>(SB), Y4, Y7
-	VFNMADD231PS k_half<>(SB), Y6, Y7
-	VADDPS       Y7, Y5, Y7
-	VFMADD231PS  k_lnhi<>(SB), Y4, Y7
-	VADDPS       Y3, Y7, Y7             // log1p(e)
-	VADDPS       Y7, Y2, Y2             // loss term
-	VCVTPS2PD    X2, Y3
-	VADDPD       Y3, Y10, Y10
-	VEXTRACTF128 $1, Y2, X2
-	VCVTPS2PD    X2, Y3
-	VADDPD       Y3, Y10, Y10
-	ADDQ         $8, AX
-	JMP          bloop
+	JZ        2(PC)
+	VMOVUPS   Y1, (DI)(AX*4)
+	BCELOSS(Y0, Y1, Y2, Y3, Y4, Y5, Y6, (DX)(AX*4))
+	SUMLOSS(Y3, X3, Y1)
+	ADDQ      $8, AX
+	JMP       bloop
 
 bend:
 	VEXTRACTF128 $1, Y10, X0
@@ -296,7 +157,6 @@ bend:
 	MOVSD        X0, loss+88(FP)
 	VZEROUPPER
 	RET
-
 
 // func reluBiasAVX2(dst, bias []float32) int
 TEXT ·reluBiasAVX2(SB), NOSPLIT, $0-56
