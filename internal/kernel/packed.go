@@ -274,10 +274,15 @@ func (p *Packed) Holds(k, n int, b []float32, ldb int) bool {
 	}
 	nr := p.kern.nr
 	panels := (n + nr - 1) / nr
-	if nr == 32 && tile.Has512 {
+	switch {
+	case nr == 32 && tile.Has512:
 		// B in order, row by row across the panels: measured 2–2.5×
 		// faster than panel by panel on 128×784.
 		return tile.EqualRows512(&b[0], ldb, &p.data[0], k, panels, lanes(n-(panels-1)*nr))
+	case nr == 16 && tile.Has256:
+		// The same with AVX2: on Zen 3 (BenchmarkHolds) 2.8–3.5×
+		// faster than panel by panel on 784×128 and 128×784.
+		return tile.EqualRows256(&b[0], ldb, &p.data[0], k, panels, lanes(n-(panels-1)*nr))
 	}
 	for q := range panels {
 		j0 := q * nr

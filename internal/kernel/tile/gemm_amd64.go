@@ -146,6 +146,12 @@ func Row256(a *float32, b *float32, pstride int, k int, c *float32, panels int, 
 //go:noescape
 func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
 
+// EqualRows256 is EqualRows512 for 16-column panels (AVX2: mask has 16
+// entries). It needs Has256.
+//
+//go:noescape
+func EqualRows256(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
+
 // Trans8x8 transposes blocks 8×8 blocks: for b < blocks, dst[(8b+i)·ldd +
 // j] = src[j·lds + 8b + i] for i, j < 8 (strides in elements): 8 rows of
 // src, read along, become columns of dst. It needs Has256 (it uses AVX

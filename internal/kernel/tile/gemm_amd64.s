@@ -1270,6 +1270,72 @@ erend:
 	VZEROUPPER
 	RET
 
+// func EqualRows256(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool
+// EqualRows512 for 16-column panels with AVX2: each row's differences
+// (XOR) across the panels gathered in Y2 and tested once per row; the
+// last panel's lanes past mask read on neither side.
+TEXT ·EqualRows256(SB), NOSPLIT, $0-49
+	MOVQ    b+0(FP), SI
+	MOVQ    ldb+8(FP), DX
+	SHLQ    $2, DX
+	MOVQ    p+16(FP), DI
+	MOVQ    k+24(FP), CX
+	MOVQ    panels+32(FP), R9
+	MOVQ    mask+40(FP), BX
+	VMOVDQU (BX), Y14
+	VMOVDQU 32(BX), Y15
+	MOVQ    CX, R10
+	SHLQ    $6, R10 // panel stride in bytes: k·16·4
+	MOVQ    $1, AX
+	TESTQ   CX, CX
+	JLE     e2end
+	DECQ    R9      // full panels before the last
+
+e2loop:
+	MOVQ  SI, R11
+	MOVQ  DI, R12
+	MOVQ  R9, R8
+	VPXOR Y2, Y2, Y2
+	TESTQ R8, R8
+	JLE   e2last
+
+e2full:
+	VMOVDQU (R11), Y0
+	VMOVDQU 32(R11), Y1
+	VPXOR   (R12), Y0, Y0
+	VPXOR   32(R12), Y1, Y1
+	VPOR    Y0, Y2, Y2
+	VPOR    Y1, Y2, Y2
+	ADDQ    $64, R11
+	ADDQ    R10, R12
+	DECQ    R8
+	JNZ     e2full
+
+e2last:
+	VMASKMOVPS (R11), Y14, Y0
+	VMASKMOVPS 32(R11), Y15, Y1
+	VMASKMOVPS (R12), Y14, Y3
+	VMASKMOVPS 32(R12), Y15, Y4
+	VPXOR      Y3, Y0, Y0
+	VPXOR      Y4, Y1, Y1
+	VPOR       Y0, Y2, Y2
+	VPOR       Y1, Y2, Y2
+	VPTEST     Y2, Y2
+	JNZ        e2diff
+	ADDQ       DX, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        e2loop
+	JMP        e2end
+
+e2diff:
+	XORQ AX, AX
+
+e2end:
+	MOVB AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
 // STEP512S is STEP512 for Kern512S: B's row at (BX), read under the
 // column masks K1 and K2 (lanes past the matrix are neither read nor
 // faulted on).

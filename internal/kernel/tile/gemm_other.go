@@ -61,6 +61,11 @@ func EqualRows512(b *float32, ldb int, p *float32, k int, panels int, mask *int3
 	panic("tile: no assembly in this build")
 }
 
+// EqualRows256 is not available in this build; it panics.
+func EqualRows256(b *float32, ldb int, p *float32, k int, panels int, mask *int32) bool {
+	panic("tile: no assembly in this build")
+}
+
 // Trans8x8 is not available in this build; it panics.
 func Trans8x8(src *float32, lds int, dst *float32, ldd int, blocks int) {
 	panic("tile: no assembly in this build")
