@@ -19,6 +19,18 @@ func levels() ([]int, func()) {
 	return ls, func() { level = saved }
 }
 
+// atAVX2 runs the rest of the test at the AVX2 level, skipping it on a
+// CPU without AVX2 and FMA; the detected level comes back at its end.
+func atAVX2(t *testing.T) {
+	t.Helper()
+	if level < levelAVX2 {
+		t.Skip("vmath: no AVX2+FMA on this CPU")
+	}
+	saved := level
+	t.Cleanup(func() { level = saved })
+	level = levelAVX2
+}
+
 func sigmoid64(v float64) float64 {
 	if v >= 0 {
 		return 1 / (1 + math.Exp(-v))
@@ -149,12 +161,7 @@ func TestSigmoidBias(t *testing.T) {
 // (measured maximum 1.71e-7, at −16.3; Cephes's expf in SIGMOID's place
 // gave 1.95e-7, a single-part ln 2 3.0e-7).
 func TestSigmoidAccuracyAVX2(t *testing.T) {
-	if level < levelAVX2 {
-		t.Skip("vmath: no AVX2+FMA on this CPU")
-	}
-	saved := level
-	defer func() { level = saved }()
-	level = levelAVX2
+	atAVX2(t)
 	const steps = 1 << 22
 	x := make([]float32, 0, steps+1+1<<16)
 	for i := 0; i <= steps; i++ {
@@ -192,12 +199,7 @@ func TestSigmoidAccuracyAVX2(t *testing.T) {
 // 1.69e-7); dz = σ(z) − y within 1.8e-7 relative to σ + y, for y in
 // {0, ⅙, …, 1} (measured maximum 1.75e-7; before, 1.93e-7).
 func TestBCEAccuracyAVX2(t *testing.T) {
-	if level < levelAVX2 {
-		t.Skip("vmath: no AVX2+FMA on this CPU")
-	}
-	saved := level
-	defer func() { level = saved }()
-	level = levelAVX2
+	atAVX2(t)
 	const steps = 1 << 20
 	z, y, dz := make([]float32, 8), make([]float32, 8), make([]float32, 8)
 	worstLog, worstDz := 0.0, 0.0
@@ -321,12 +323,7 @@ func TestAddBias(t *testing.T) {
 // only the latter), on slices where every block is in range and where
 // some are not (the loops hand over mid-slice).
 func TestBCELogitsBlocks(t *testing.T) {
-	if level < levelAVX2 {
-		t.Skip("vmath: no AVX2+FMA on this CPU")
-	}
-	saved := level
-	defer func() { level = saved }()
-	level = levelAVX2
+	atAVX2(t)
 	r := rand.New(rand.NewPCG(9, 10))
 	for trial := range 300 {
 		n := 8 * r.IntN(40)
