@@ -26,11 +26,9 @@
 	VADDPD       t, Y10, Y10
 
 // Vectorised float32 sigmoid and binary cross-entropy, 8 values per
-// iteration with AVX2 and FMA. See vmath_amd64.go for the contracts. exp is
-// Cephes's expf (the scalar expf of fastmath.go) in the binary
-// cross-entropy, log1p Cephes's logf with the rounding correction of
-// log1pf; the sigmoid's exp is SIGMOID's (consts.go: a shorter polynomial,
-// no e⁻|ˣ| blend).
+// iteration with AVX2 and FMA, on the macros of consts_amd64.h (SIGMOID,
+// BCEGRAD, BCELOSS; generated from consts.go, where their steps are
+// explained). See vmath_amd64.go for the contracts.
 
 // func sigmoidBiasAVX2(dst, bias []float32) int
 //
