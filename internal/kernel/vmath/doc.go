@@ -45,4 +45,4 @@
 // 1.3e-7 relative, maximum seen 1.21e-7 on a dense sweep of [−87, 0]).
 package vmath
 
-//go:generate go test . -run GoldenAsmConsts -update
+//go:generate go test -tags purego . -run GoldenAsmConsts -update
