@@ -16,17 +16,6 @@ DATA k_absmask<>+24(SB)/4, $0x7fffffff
 DATA k_absmask<>+28(SB)/4, $0x7fffffff
 GLOBL k_absmask<>(SB), RODATA|NOPTR, $32
 
-// the sign bit: x ^ sign = −x
-DATA k_sign<>+0(SB)/4, $0x80000000
-DATA k_sign<>+4(SB)/4, $0x80000000
-DATA k_sign<>+8(SB)/4, $0x80000000
-DATA k_sign<>+12(SB)/4, $0x80000000
-DATA k_sign<>+16(SB)/4, $0x80000000
-DATA k_sign<>+20(SB)/4, $0x80000000
-DATA k_sign<>+24(SB)/4, $0x80000000
-DATA k_sign<>+28(SB)/4, $0x80000000
-GLOBL k_sign<>(SB), RODATA|NOPTR, $32
-
 // 87: the largest |z| the vector loops take
 DATA k_lim<>+0(SB)/4, $0x42ae0000
 DATA k_lim<>+4(SB)/4, $0x42ae0000
@@ -49,7 +38,18 @@ DATA k_log2e<>+24(SB)/4, $0x3fb8aa3b
 DATA k_log2e<>+28(SB)/4, $0x3fb8aa3b
 GLOBL k_log2e<>(SB), RODATA|NOPTR, $32
 
-// ln 2, high part (Cephes's expf range reduction; expSteps's too)
+// −log₂ e
+DATA k_nlog2e<>+0(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+4(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+8(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+12(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+16(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+20(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+24(SB)/4, $0xbfb8aa3b
+DATA k_nlog2e<>+28(SB)/4, $0xbfb8aa3b
+GLOBL k_nlog2e<>(SB), RODATA|NOPTR, $32
+
+// ln 2, high part (Cephes's expf range reduction; expNegSteps's too)
 DATA k_ln2hi<>+0(SB)/4, $0x3f318000
 DATA k_ln2hi<>+4(SB)/4, $0x3f318000
 DATA k_ln2hi<>+8(SB)/4, $0x3f318000
@@ -143,7 +143,7 @@ DATA k_magic<>+24(SB)/4, $0x4b40007f
 DATA k_magic<>+28(SB)/4, $0x4b40007f
 GLOBL k_magic<>(SB), RODATA|NOPTR, $32
 
-// the sigmoid's polynomial P(r) for e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2: minimax for e^r's relative error (3.6e-9 with these float32 coefficients), lowest degree first
+// the sigmoid's polynomial P(r) for e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2: minimax for e^r's relative error (3.6e-9 with these float32 coefficients), lowest degree first, the odd ones stored negated (p1n, p3n)
 DATA k_p0<>+0(SB)/4, $0x3efffffe
 DATA k_p0<>+4(SB)/4, $0x3efffffe
 DATA k_p0<>+8(SB)/4, $0x3efffffe
@@ -154,15 +154,16 @@ DATA k_p0<>+24(SB)/4, $0x3efffffe
 DATA k_p0<>+28(SB)/4, $0x3efffffe
 GLOBL k_p0<>(SB), RODATA|NOPTR, $32
 
-DATA k_p1<>+0(SB)/4, $0x3e2aaa49
-DATA k_p1<>+4(SB)/4, $0x3e2aaa49
-DATA k_p1<>+8(SB)/4, $0x3e2aaa49
-DATA k_p1<>+12(SB)/4, $0x3e2aaa49
-DATA k_p1<>+16(SB)/4, $0x3e2aaa49
-DATA k_p1<>+20(SB)/4, $0x3e2aaa49
-DATA k_p1<>+24(SB)/4, $0x3e2aaa49
-DATA k_p1<>+28(SB)/4, $0x3e2aaa49
-GLOBL k_p1<>(SB), RODATA|NOPTR, $32
+// −p1 (expNegSteps evaluate P at −r)
+DATA k_p1n<>+0(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+4(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+8(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+12(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+16(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+20(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+24(SB)/4, $0xbe2aaa49
+DATA k_p1n<>+28(SB)/4, $0xbe2aaa49
+GLOBL k_p1n<>(SB), RODATA|NOPTR, $32
 
 DATA k_p2<>+0(SB)/4, $0x3d2aac79
 DATA k_p2<>+4(SB)/4, $0x3d2aac79
@@ -174,15 +175,16 @@ DATA k_p2<>+24(SB)/4, $0x3d2aac79
 DATA k_p2<>+28(SB)/4, $0x3d2aac79
 GLOBL k_p2<>(SB), RODATA|NOPTR, $32
 
-DATA k_p3<>+0(SB)/4, $0x3c091d10
-DATA k_p3<>+4(SB)/4, $0x3c091d10
-DATA k_p3<>+8(SB)/4, $0x3c091d10
-DATA k_p3<>+12(SB)/4, $0x3c091d10
-DATA k_p3<>+16(SB)/4, $0x3c091d10
-DATA k_p3<>+20(SB)/4, $0x3c091d10
-DATA k_p3<>+24(SB)/4, $0x3c091d10
-DATA k_p3<>+28(SB)/4, $0x3c091d10
-GLOBL k_p3<>(SB), RODATA|NOPTR, $32
+// −p3
+DATA k_p3n<>+0(SB)/4, $0xbc091d10
+DATA k_p3n<>+4(SB)/4, $0xbc091d10
+DATA k_p3n<>+8(SB)/4, $0xbc091d10
+DATA k_p3n<>+12(SB)/4, $0xbc091d10
+DATA k_p3n<>+16(SB)/4, $0xbc091d10
+DATA k_p3n<>+20(SB)/4, $0xbc091d10
+DATA k_p3n<>+24(SB)/4, $0xbc091d10
+DATA k_p3n<>+28(SB)/4, $0xbc091d10
+GLOBL k_p3n<>(SB), RODATA|NOPTR, $32
 
 DATA k_p4<>+0(SB)/4, $0x3ab511e7
 DATA k_p4<>+4(SB)/4, $0x3ab511e7
@@ -363,97 +365,97 @@ DATA k_lnhi<>+28(SB)/4, $0x3f318000
 GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 
 
-// SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x
-// untouched: σ(x) = 1/(1 + e⁻ˣ) with e⁻ˣ by expSteps (consts.go) and one
+// SIGMOID computes the AVX2 sigmoid of the 8 values in x into d:
+// σ(x) = 1/(1 + e⁻ˣ) with e⁻ˣ by expNegSteps (consts.go) and one
 // division, for |x| ≤ 87 (the caller checks: e⁻ˣ ≤ e⁸⁷ stays finite, σ
-// normal), within 1.8e-7 relative (TestSigmoidAccuracyAVX2); m, r2, y, n
-// and d are clobbered.
-#define SIGMOID(x, m, r2, y, n, d, o) \
-	VXORPS       k_sign<>(SB), x, m      \ // m = −x
-	VMOVUPS      k_magic<>(SB), n        \
-	VFMADD231PS  k_log2e<>(SB), m, n     \ // t = m·log₂e + magic
-	VSUBPS       k_magic<>(SB), n, r2    \ // n = round(m·log₂e)
-	VFNMADD231PS k_ln2hi<>(SB), r2, m    \
-	VFNMADD231PS k_ln2lo<>(SB), r2, m    \ // r = m − n·ln2
+// normal), within 1.8e-7 relative (TestSigmoidAccuracyAVX2); x, r2, y and
+// n are clobbered. magic … one are the constants of expNegConsts, each a
+// register holding it or its memory operand k_name<>(SB): a loop that
+// keeps them in registers saves the loads (the two-block loop's loads of
+// 12 constants a block bound it on Zen 3, two loads a cycle).
+#define SIGMOID(x, r2, y, n, d, magic, nlog2e, ln2hi, ln2lo, p0, p1n, p2, p3n, p4, one) \
+	VMOVUPS      magic, n                \
+	VFMADD231PS  nlog2e, x, n            \ // t = −x·log₂e + magic
+	VSUBPS       magic, n, r2            \ // n = round(−x·log₂e)
+	VFMADD231PS  ln2hi, r2, x            \
+	VFMADD231PS  ln2lo, r2, x            \ // −r = x + n·ln2
 	VPSLLD       $23, n, n               \ // 2ⁿ
-	VMULPS       m, m, r2                \ // r²
-	VMOVUPS      k_p1<>(SB), y           \
-	VFMADD213PS  k_p0<>(SB), m, y        \ // p1·r + p0
-	VMOVUPS      k_p3<>(SB), d           \
-	VFMADD213PS  k_p2<>(SB), m, d        \ // p3·r + p2
-	VFMADD231PS  k_p4<>(SB), r2, d       \ // + p4·r²
+	VMULPS       x, x, r2                \ // r²
+	VMOVUPS      p1n, y                  \
+	VFMADD213PS  p0, x, y                \ // p1·r + p0
+	VMOVUPS      p3n, d                  \
+	VFMADD213PS  p2, x, d                \ // p3·r + p2
+	VFMADD231PS  p4, r2, d               \ // + p4·r²
 	VFMADD231PS  r2, d, y                \ // P(r)
-	VFMADD213PS  m, r2, y                \ // u = r²·P + r = e^r − 1
-	VADDPS       k_one<>(SB), n, d       \
-	VFMADD231PS  y, n, d                 \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
-	VMOVUPS      k_one<>(SB), o          \
-	VDIVPS       d, o, o                 // σ(x) = 1/v
+	VFMSUB213PS  x, r2, y                \ // u = r²·P + r = e^r − 1
+	VADDPS       one, n, d               \
+	VFMADD231PS  y, n, d                 \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e⁻ˣ
+	VMOVUPS      one, r2                 \
+	VDIVPS       d, r2, d                // σ(x) = 1/v
 
 // SIGMOID2 is SIGMOID on two blocks of 8 at once, their instructions
 // interleaved: the a… and b… parameters as SIGMOID's.
-#define SIGMOID2(ax, am, ar2, ay, an, ad, ao, bx, bm, br2, by, bn, bd, bo) \
-	VXORPS       k_sign<>(SB), ax, am    \
-	VXORPS       k_sign<>(SB), bx, bm    \
-	VMOVUPS      k_magic<>(SB), an       \
-	VMOVUPS      k_magic<>(SB), bn       \
-	VFMADD231PS  k_log2e<>(SB), am, an   \
-	VFMADD231PS  k_log2e<>(SB), bm, bn   \
-	VSUBPS       k_magic<>(SB), an, ar2  \
-	VSUBPS       k_magic<>(SB), bn, br2  \
-	VFNMADD231PS k_ln2hi<>(SB), ar2, am  \
-	VFNMADD231PS k_ln2hi<>(SB), br2, bm  \
-	VFNMADD231PS k_ln2lo<>(SB), ar2, am  \
-	VFNMADD231PS k_ln2lo<>(SB), br2, bm  \
+#define SIGMOID2(ax, ar2, ay, an, ad, bx, br2, by, bn, bd, magic, nlog2e, ln2hi, ln2lo, p0, p1n, p2, p3n, p4, one) \
+	VMOVUPS      magic, an               \
+	VMOVUPS      magic, bn               \
+	VFMADD231PS  nlog2e, ax, an          \
+	VFMADD231PS  nlog2e, bx, bn          \
+	VSUBPS       magic, an, ar2          \
+	VSUBPS       magic, bn, br2          \
+	VFMADD231PS  ln2hi, ar2, ax          \
+	VFMADD231PS  ln2hi, br2, bx          \
+	VFMADD231PS  ln2lo, ar2, ax          \
+	VFMADD231PS  ln2lo, br2, bx          \
 	VPSLLD       $23, an, an             \
 	VPSLLD       $23, bn, bn             \
-	VMULPS       am, am, ar2             \
-	VMULPS       bm, bm, br2             \
-	VMOVUPS      k_p1<>(SB), ay          \
-	VMOVUPS      k_p1<>(SB), by          \
-	VFMADD213PS  k_p0<>(SB), am, ay      \
-	VFMADD213PS  k_p0<>(SB), bm, by      \
-	VMOVUPS      k_p3<>(SB), ad          \
-	VMOVUPS      k_p3<>(SB), bd          \
-	VFMADD213PS  k_p2<>(SB), am, ad      \
-	VFMADD213PS  k_p2<>(SB), bm, bd      \
-	VFMADD231PS  k_p4<>(SB), ar2, ad     \
-	VFMADD231PS  k_p4<>(SB), br2, bd     \
+	VMULPS       ax, ax, ar2             \
+	VMULPS       bx, bx, br2             \
+	VMOVUPS      p1n, ay                 \
+	VMOVUPS      p1n, by                 \
+	VFMADD213PS  p0, ax, ay              \
+	VFMADD213PS  p0, bx, by              \
+	VMOVUPS      p3n, ad                 \
+	VMOVUPS      p3n, bd                 \
+	VFMADD213PS  p2, ax, ad              \
+	VFMADD213PS  p2, bx, bd              \
+	VFMADD231PS  p4, ar2, ad             \
+	VFMADD231PS  p4, br2, bd             \
 	VFMADD231PS  ar2, ad, ay             \
 	VFMADD231PS  br2, bd, by             \
-	VFMADD213PS  am, ar2, ay             \
-	VFMADD213PS  bm, br2, by             \
-	VADDPS       k_one<>(SB), an, ad     \
-	VADDPS       k_one<>(SB), bn, bd     \
+	VFMSUB213PS  ax, ar2, ay             \
+	VFMSUB213PS  bx, br2, by             \
+	VADDPS       one, an, ad             \
+	VADDPS       one, bn, bd             \
 	VFMADD231PS  ay, an, ad              \
 	VFMADD231PS  by, bn, bd              \
-	VMOVUPS      k_one<>(SB), ao         \
-	VMOVUPS      k_one<>(SB), bo         \
-	VDIVPS       ad, ao, ao              \
-	VDIVPS       bd, bo, bo             
+	VMOVUPS      one, ar2                \
+	VMOVUPS      one, br2                \
+	VDIVPS       ad, ar2, ad             \
+	VDIVPS       bd, br2, bd            
 
 // BCEGRAD is the first half of the binary cross-entropy on the logits z
-// (8 values): e = e^−|z| into d (expSteps) and dz = (σ(z) − y)·s into a,
+// (8 values): e = e^−|z| into d (expNegSteps) and dz = (σ(z) − y)·s into a,
 // σ(z) = (z < 0 ? e : 1)/(1 + e) in one division; y is the targets'
 // memory operand, s the scale's register; z untouched, b, c and f
 // clobbered. BCELOSS takes over from d.
 #define BCEGRAD(z, a, b, c, d, f, y, s) \
-	VORPS        k_sign<>(SB), z, a      \ // m = −|z|
+	VANDPS       k_absmask<>(SB), z, a   \ // |z|
 	VMOVUPS      k_magic<>(SB), b        \
-	VFMADD231PS  k_log2e<>(SB), a, b     \ // t = m·log₂e + magic
-	VSUBPS       k_magic<>(SB), b, c     \ // n = round(m·log₂e)
-	VFNMADD231PS k_ln2hi<>(SB), c, a     \
-	VFNMADD231PS k_ln2lo<>(SB), c, a     \ // r = m − n·ln2
+	VFMADD231PS  k_nlog2e<>(SB), a, b    \ // t = −x·log₂e + magic
+	VSUBPS       k_magic<>(SB), b, c     \ // n = round(−x·log₂e)
+	VFMADD231PS  k_ln2hi<>(SB), c, a     \
+	VFMADD231PS  k_ln2lo<>(SB), c, a     \ // −r = x + n·ln2
 	VPSLLD       $23, b, b               \ // 2ⁿ
 	VMULPS       a, a, c                 \ // r²
-	VMOVUPS      k_p1<>(SB), d           \
+	VMOVUPS      k_p1n<>(SB), d          \
 	VFMADD213PS  k_p0<>(SB), a, d        \ // p1·r + p0
-	VMOVUPS      k_p3<>(SB), f           \
+	VMOVUPS      k_p3n<>(SB), f          \
 	VFMADD213PS  k_p2<>(SB), a, f        \ // p3·r + p2
 	VFMADD231PS  k_p4<>(SB), c, f        \ // + p4·r²
 	VFMADD231PS  c, f, d                 \ // P(r)
-	VFMADD213PS  a, c, d                 \ // u = r²·P + r = e^r − 1
+	VFMSUB213PS  a, c, d                 \ // u = r²·P + r = e^r − 1
 	VADDPS       k_one<>(SB), b, f       \
-	VFMADD231PS  d, b, f                 \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m
+	VFMADD231PS  d, b, f                 \ // v = u·2ⁿ + (2ⁿ + 1) = 1 + e⁻ˣ
 	VFMADD213PS  b, b, d                 \ // e = u·2ⁿ + 2ⁿ = e^−|z|
 	VMOVUPS      k_one<>(SB), a          \
 	VBLENDVPS    z, d, a, a              \ // z < 0 ? e : 1
@@ -464,36 +466,36 @@ GLOBL k_lnhi<>(SB), RODATA|NOPTR, $32
 // BCEGRAD2 is BCEGRAD on two blocks of 8 at once, their instructions
 // interleaved: the a… and b… parameters as BCEGRAD's.
 #define BCEGRAD2(az, aa, ab, ac, ad, af, ay, bz, ba, bb, bc, bd, bf, by, s) \
-	VORPS        k_sign<>(SB), az, aa    \
-	VORPS        k_sign<>(SB), bz, ba    \
+	VANDPS       k_absmask<>(SB), az, aa \
+	VANDPS       k_absmask<>(SB), bz, ba \
 	VMOVUPS      k_magic<>(SB), ab       \
 	VMOVUPS      k_magic<>(SB), bb       \
-	VFMADD231PS  k_log2e<>(SB), aa, ab   \
-	VFMADD231PS  k_log2e<>(SB), ba, bb   \
+	VFMADD231PS  k_nlog2e<>(SB), aa, ab  \
+	VFMADD231PS  k_nlog2e<>(SB), ba, bb  \
 	VSUBPS       k_magic<>(SB), ab, ac   \
 	VSUBPS       k_magic<>(SB), bb, bc   \
-	VFNMADD231PS k_ln2hi<>(SB), ac, aa   \
-	VFNMADD231PS k_ln2hi<>(SB), bc, ba   \
-	VFNMADD231PS k_ln2lo<>(SB), ac, aa   \
-	VFNMADD231PS k_ln2lo<>(SB), bc, ba   \
+	VFMADD231PS  k_ln2hi<>(SB), ac, aa   \
+	VFMADD231PS  k_ln2hi<>(SB), bc, ba   \
+	VFMADD231PS  k_ln2lo<>(SB), ac, aa   \
+	VFMADD231PS  k_ln2lo<>(SB), bc, ba   \
 	VPSLLD       $23, ab, ab             \
 	VPSLLD       $23, bb, bb             \
 	VMULPS       aa, aa, ac              \
 	VMULPS       ba, ba, bc              \
-	VMOVUPS      k_p1<>(SB), ad          \
-	VMOVUPS      k_p1<>(SB), bd          \
+	VMOVUPS      k_p1n<>(SB), ad         \
+	VMOVUPS      k_p1n<>(SB), bd         \
 	VFMADD213PS  k_p0<>(SB), aa, ad      \
 	VFMADD213PS  k_p0<>(SB), ba, bd      \
-	VMOVUPS      k_p3<>(SB), af          \
-	VMOVUPS      k_p3<>(SB), bf          \
+	VMOVUPS      k_p3n<>(SB), af         \
+	VMOVUPS      k_p3n<>(SB), bf         \
 	VFMADD213PS  k_p2<>(SB), aa, af      \
 	VFMADD213PS  k_p2<>(SB), ba, bf      \
 	VFMADD231PS  k_p4<>(SB), ac, af      \
 	VFMADD231PS  k_p4<>(SB), bc, bf      \
 	VFMADD231PS  ac, af, ad              \
 	VFMADD231PS  bc, bf, bd              \
-	VFMADD213PS  aa, ac, ad              \
-	VFMADD213PS  ba, bc, bd              \
+	VFMSUB213PS  aa, ac, ad              \
+	VFMSUB213PS  ba, bc, bd              \
 	VADDPS       k_one<>(SB), ab, af     \
 	VADDPS       k_one<>(SB), bb, bf     \
 	VFMADD231PS  ad, ab, af              \

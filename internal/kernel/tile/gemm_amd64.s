@@ -840,13 +840,13 @@ r5done:
 // so the same bits) on Y0, result in Y7. A value with |x| > 87 or NaN,
 // which vmath leaves to its scalar loop, clears bits of R12 (0xff while
 // all were in range). Y14 holds 87 and Y15 the absolute-value mask; it
-// uses Y1–Y5, BX.
+// uses Y0–Y3, BX; the sigmoid's constants are read from memory.
 #define SIGM256Y \
 	VANDPS    Y15, Y0, Y1           \
 	VCMPPS    $0x12, Y14, Y1, Y2    \
 	VMOVMSKPS Y2, BX                \
 	ANDL      BX, R12               \
-	SIGMOID(Y0, Y1, Y2, Y3, Y4, Y5, Y7)
+	SIGMOID(Y0, Y1, Y2, Y3, Y7, k_magic<>(SB), k_nlog2e<>(SB), k_ln2hi<>(SB), k_ln2lo<>(SB), k_p0<>(SB), k_p1n<>(SB), k_p2<>(SB), k_p3n<>(SB), k_p4<>(SB), k_one<>(SB))
 
 // SIGM256 is SIGM256Y on the 8 values at off(DI), in place.
 #define SIGM256(off) \
@@ -855,9 +855,9 @@ r5done:
 	VMOVUPS Y7, off(DI)
 
 // SIGM256X2 is vmath's two-block SIGMOID2 on the 16 values in Y0 and Y7,
-// stored at 0(DI) and 32(DI); it uses Y0–Y5, Y7–Y13 and Y15.
+// stored at 0(DI) and 32(DI); it uses Y0–Y3, Y7–Y11 and Y15.
 #define SIGM256X2 \
-	SIGMOID2(Y0, Y1, Y2, Y3, Y4, Y5, Y8, Y7, Y9, Y10, Y11, Y12, Y13, Y15) \
+	SIGMOID2(Y0, Y1, Y2, Y3, Y8, Y7, Y9, Y10, Y11, Y15, k_magic<>(SB), k_nlog2e<>(SB), k_ln2hi<>(SB), k_ln2lo<>(SB), k_p0<>(SB), k_p1n<>(SB), k_p2<>(SB), k_p3n<>(SB), k_p4<>(SB), k_one<>(SB)) \
 	VMOVUPS Y8, (DI) \
 	VMOVUPS Y15, 32(DI)
 

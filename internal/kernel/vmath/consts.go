@@ -21,10 +21,10 @@ type asmConst struct {
 // polynomials (e0…e5, l0…l8) as literals.
 var asmConsts = []asmConst{
 	{"absmask", 0x7fffffff, "|x|: every bit but the sign"},
-	{"sign", 0x80000000, "the sign bit: x ^ sign = −x"},
 	{"lim", 0x42ae0000, "87: the largest |z| the vector loops take"},
 	{"log2e", 0x3fb8aa3b, "log₂ e"},
-	{"ln2hi", 0x3f318000, "ln 2, high part (Cephes's expf range reduction; expSteps's too)"},
+	{"nlog2e", 0xbfb8aa3b, "−log₂ e"},
+	{"ln2hi", 0x3f318000, "ln 2, high part (Cephes's expf range reduction; expNegSteps's too)"},
 	{"ln2lo", 0xb95e8083, "ln 2, low part"},
 	{"e0", 0x39506967, "Cephes expf's polynomial (the AVX-512 kernels' exp), highest degree first"},
 	{"e1", 0x3ab743ce, ""},
@@ -33,10 +33,10 @@ var asmConsts = []asmConst{
 	{"e4", 0x3e2aaaaa, ""},
 	{"e5", 0x3f000000, ""},
 	{"magic", 0x4b40007f, "1.5·2²³ + 127: t = x + magic rounds x to an integer n, t − magic is n, t's bits << 23 are 2ⁿ"},
-	{"p0", 0x3efffffe, "the sigmoid's polynomial P(r) for e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2: minimax for e^r's relative error (3.6e-9 with these float32 coefficients), lowest degree first"},
-	{"p1", 0x3e2aaa49, ""},
+	{"p0", 0x3efffffe, "the sigmoid's polynomial P(r) for e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2: minimax for e^r's relative error (3.6e-9 with these float32 coefficients), lowest degree first, the odd ones stored negated (p1n, p3n)"},
+	{"p1n", 0xbe2aaa49, "−p1 (expNegSteps evaluate P at −r)"},
 	{"p2", 0x3d2aac79, ""},
-	{"p3", 0x3c091d10, ""},
+	{"p3n", 0xbc091d10, "−p3"},
 	{"p4", 0x3ab511e7, ""},
 	{"one", 0x3f800000, "1"},
 	{"half", 0x3f000000, "½"},
@@ -133,29 +133,59 @@ func (m macro) write(b *strings.Builder) {
 	define(m.name+"2", params, two)
 }
 
-// expSteps compute e^m for −87 ≤ m ≤ 87 (the callers check) on the
-// registers m, n, r2, y and v: e^m = 2ⁿ·e^r with n = round(m·log₂e) by
-// the magic-number addition and r = m − n·ln2 with Cephes's two-part
+// expNegConsts are the constants expNegSteps read, by the names the
+// steps use; SIGMOID takes them as parameters (registers or memory
+// operands), the other macros read them from memory (memConsts).
+var expNegConsts = []string{"magic", "nlog2e", "ln2hi", "ln2lo", "p0", "p1n", "p2", "p3n", "p4", "one"}
+
+// memConsts maps each of names to its memory operand, k_name<>(SB).
+func memConsts(names []string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = "k_" + n + "<>(SB)"
+	}
+	return m
+}
+
+// expNegSteps compute e⁻ˣ for −87 ≤ x ≤ 87 (the callers check) on the
+// registers x, n, r2, y and v: e⁻ˣ = 2ⁿ·e^r with n = round(−x·log₂e) by
+// the magic-number addition and r = −x − n·ln2 with Cephes's two-part
 // ln 2, e^r − 1 = u = r + r²·P(r) by Estrin's scheme (P of degree 4,
-// p0…p4), then v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m in one fused multiply-add;
-// on exit n holds 2ⁿ and y holds u, so that e^m = y·n + n.
-var expSteps = [][2]string{
-	{"VMOVUPS k_magic<>(SB), n", ""},
-	{"VFMADD231PS k_log2e<>(SB), m, n", "t = m·log₂e + magic"},
-	{"VSUBPS k_magic<>(SB), n, r2", "n = round(m·log₂e)"},
-	{"VFNMADD231PS k_ln2hi<>(SB), r2, m", ""},
-	{"VFNMADD231PS k_ln2lo<>(SB), r2, m", "r = m − n·ln2"},
+// p0…p4), then v = u·2ⁿ + (2ⁿ + 1) = 1 + e⁻ˣ in one fused multiply-add;
+// on exit n holds 2ⁿ and y holds u, so that e⁻ˣ = y·n + n, and x holds
+// −r. The negation is folded into the constants (−log₂e, and P's odd
+// coefficients negated as the polynomial is evaluated at −r), so every
+// step gives the bits it would on r: negating an operand of a rounded
+// operation negates its result exactly.
+var expNegSteps = [][2]string{
+	{"VMOVUPS magic, n", ""},
+	{"VFMADD231PS nlog2e, x, n", "t = −x·log₂e + magic"},
+	{"VSUBPS magic, n, r2", "n = round(−x·log₂e)"},
+	{"VFMADD231PS ln2hi, r2, x", ""},
+	{"VFMADD231PS ln2lo, r2, x", "−r = x + n·ln2"},
 	{"VPSLLD $23, n, n", "2ⁿ"},
-	{"VMULPS m, m, r2", "r²"},
-	{"VMOVUPS k_p1<>(SB), y", ""},
-	{"VFMADD213PS k_p0<>(SB), m, y", "p1·r + p0"},
-	{"VMOVUPS k_p3<>(SB), v", ""},
-	{"VFMADD213PS k_p2<>(SB), m, v", "p3·r + p2"},
-	{"VFMADD231PS k_p4<>(SB), r2, v", "+ p4·r²"},
+	{"VMULPS x, x, r2", "r²"},
+	{"VMOVUPS p1n, y", ""},
+	{"VFMADD213PS p0, x, y", "p1·r + p0"},
+	{"VMOVUPS p3n, v", ""},
+	{"VFMADD213PS p2, x, v", "p3·r + p2"},
+	{"VFMADD231PS p4, r2, v", "+ p4·r²"},
 	{"VFMADD231PS r2, v, y", "P(r)"},
-	{"VFMADD213PS m, r2, y", "u = r²·P + r = e^r − 1"},
-	{"VADDPS k_one<>(SB), n, v", ""},
-	{"VFMADD231PS y, n, v", "v = u·2ⁿ + (2ⁿ + 1) = 1 + e^m"},
+	{"VFMSUB213PS x, r2, y", "u = r²·P + r = e^r − 1"},
+	{"VADDPS one, n, v", ""},
+	{"VFMADD231PS y, n, v", "v = u·2ⁿ + (2ⁿ + 1) = 1 + e⁻ˣ"},
+}
+
+// with returns m with the entries of more added (a new map).
+func with(m map[string]string, more map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+len(more))
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
 }
 
 // join returns its arguments' steps in one slice.
@@ -172,31 +202,34 @@ func join(parts ...[][2]string) [][2]string {
 // package's), and the binary cross-entropy's two halves.
 var asmMacros = []macro{{
 	name: "SIGMOID",
-	doc: `SIGMOID computes the AVX2 sigmoid of the 8 values in x into o, x
-untouched: σ(x) = 1/(1 + e⁻ˣ) with e⁻ˣ by expSteps (consts.go) and one
+	doc: `SIGMOID computes the AVX2 sigmoid of the 8 values in x into d:
+σ(x) = 1/(1 + e⁻ˣ) with e⁻ˣ by expNegSteps (consts.go) and one
 division, for |x| ≤ 87 (the caller checks: e⁻ˣ ≤ e⁸⁷ stays finite, σ
-normal), within 1.8e-7 relative (TestSigmoidAccuracyAVX2); m, r2, y, n
-and d are clobbered.`,
-	regs: []string{"x", "m", "r2", "y", "n", "d", "o"},
+normal), within 1.8e-7 relative (TestSigmoidAccuracyAVX2); x, r2, y and
+n are clobbered. magic … one are the constants of expNegConsts, each a
+register holding it or its memory operand k_name<>(SB): a loop that
+keeps them in registers saves the loads (the two-block loop's loads of
+12 constants a block bound it on Zen 3, two loads a cycle).`,
+	regs: []string{"x", "r2", "y", "n", "d"},
+	both: expNegConsts,
 	body: join(
-		[][2]string{{"VXORPS k_sign<>(SB), x, m", "m = −x"}},
-		rename(expSteps, map[string]string{"v": "d"}),
+		rename(expNegSteps, map[string]string{"v": "d"}),
 		[][2]string{
-			{"VMOVUPS k_one<>(SB), o", ""},
-			{"VDIVPS d, o, o", "σ(x) = 1/v"},
+			{"VMOVUPS one, r2", ""},
+			{"VDIVPS d, r2, d", "σ(x) = 1/v"},
 		}),
 }, {
 	name: "BCEGRAD",
 	doc: `BCEGRAD is the first half of the binary cross-entropy on the logits z
-(8 values): e = e^−|z| into d (expSteps) and dz = (σ(z) − y)·s into a,
+(8 values): e = e^−|z| into d (expNegSteps) and dz = (σ(z) − y)·s into a,
 σ(z) = (z < 0 ? e : 1)/(1 + e) in one division; y is the targets'
 memory operand, s the scale's register; z untouched, b, c and f
 clobbered. BCELOSS takes over from d.`,
 	regs: []string{"z", "a", "b", "c", "d", "f", "y"},
 	both: []string{"s"},
 	body: join(
-		[][2]string{{"VORPS k_sign<>(SB), z, a", "m = −|z|"}},
-		rename(expSteps, map[string]string{"m": "a", "n": "b", "r2": "c", "y": "d", "v": "f"}),
+		[][2]string{{"VANDPS k_absmask<>(SB), z, a", "|z|"}},
+		rename(expNegSteps, with(memConsts(expNegConsts), map[string]string{"x": "a", "n": "b", "r2": "c", "y": "d", "v": "f"})),
 		[][2]string{
 			{"VFMADD213PS b, b, d", "e = u·2ⁿ + 2ⁿ = e^−|z|"},
 			{"VMOVUPS k_one<>(SB), a", ""},
