@@ -84,8 +84,12 @@ func RowS256(a *float32, b *float32, ldb int, k int, c *float32, cols int, mask 
 // whole. It saves a call per panel where k is short. With at most 4
 // rows it runs their 8 accumulators only, which on Zen 3 made 4-row
 // tiles of the models' products with k ≤ 256 1.01–1.23× faster than
-// 6-row ones (256×32·32×784 1.10–1.13×; long-k ones no faster). It
-// needs Has256.
+// 6-row ones (256×32·32×784 1.10–1.13×; long-k ones no faster). There,
+// when the last panel has at most 8 columns (a width of 16j + 1 … 16j + 8,
+// as 100), it and the panel before it run together on 24 columns, 12
+// accumulators, instead of 16 and then a latency-bound 8 (on Zen 3,
+// best of 12 interleaved runs: 256×100·100×100 85 → 92 GFLOP/s,
+// 256×10·10×100 64 → 68), the same bits. It needs Has256.
 //
 //go:noescape
 func Kern256P(a *float32, lda int, b *float32, k int, c *float32, ldc int, rows int, panels int, mask *int32, bias *float32, relu int)

@@ -750,6 +750,47 @@ r5done:
 	FMA256(R10, Y14, Y4, Y5) \
 	FMA256(R11, Y15, Y6, Y7)
 
+// STEP4R24 is STEP4R on 24 columns: the panel row's two vectors at (BX)
+// and the first 8 columns of the next panel's row at (BX)(R12*1), times
+// the 4 rows' values at (R8…R11)(AX) (broadcast into Y14), into row r's
+// Y(2r), Y(2r+1) and Y(8+r).
+#define STEP4R24 \
+	VMOVUPS      (BX), Y12          \
+	VMOVUPS      32(BX), Y13        \
+	VMOVUPS      (BX)(R12*1), Y15   \
+	VBROADCASTSS (R8)(AX*1), Y14    \
+	VFMADD231PS  Y12, Y14, Y0       \
+	VFMADD231PS  Y13, Y14, Y1       \
+	VFMADD231PS  Y15, Y14, Y8       \
+	VBROADCASTSS (R9)(AX*1), Y14    \
+	VFMADD231PS  Y12, Y14, Y2       \
+	VFMADD231PS  Y13, Y14, Y3       \
+	VFMADD231PS  Y15, Y14, Y9       \
+	VBROADCASTSS (R10)(AX*1), Y14   \
+	VFMADD231PS  Y12, Y14, Y4       \
+	VFMADD231PS  Y13, Y14, Y5       \
+	VFMADD231PS  Y15, Y14, Y10      \
+	VBROADCASTSS (R11)(AX*1), Y14   \
+	VFMADD231PS  Y12, Y14, Y6       \
+	VFMADD231PS  Y13, Y14, Y7       \
+	VFMADD231PS  Y15, Y14, Y11
+
+// ADDBIAS4R24 adds the bias vectors Y14, Y15 (the whole panel's halves)
+// and Y13 (the last panel's first 8 columns) to STEP4R24's accumulators.
+#define ADDBIAS4R24 \
+	VADDPS Y14, Y0, Y0   \
+	VADDPS Y15, Y1, Y1   \
+	VADDPS Y14, Y2, Y2   \
+	VADDPS Y15, Y3, Y3   \
+	VADDPS Y14, Y4, Y4   \
+	VADDPS Y15, Y5, Y5   \
+	VADDPS Y14, Y6, Y6   \
+	VADDPS Y15, Y7, Y7   \
+	VADDPS Y13, Y8, Y8   \
+	VADDPS Y13, Y9, Y9   \
+	VADDPS Y13, Y10, Y10 \
+	VADDPS Y13, Y11, Y11
+
 // ADDBIAS256 adds the bias vectors Y14 (low half) and Y15 (high half) to
 // the 6 rows of accumulators.
 #define ADDBIAS256 \
@@ -1997,6 +2038,18 @@ TEXT ·Kern256P(SB), NOSPLIT, $384-88
 	MOVQ   panels+56(FP), R14
 
 p2panel:
+	// The last two panels, when the last has at most 8 columns and the
+	// tile at most 4 rows, go together (p2pair).
+	CMPQ   R14, $2
+	JNE    p2one
+	CMPQ   SI, $4
+	JGT    p2one
+	MOVQ   mask+64(FP), CX
+	MOVL   32(CX), CX
+	TESTL  CX, CX
+	JZ     p2pair
+
+p2one:
 	ZERO256
 	MOVQ   k+24(FP), CX
 	XORQ   AX, AX
@@ -2065,6 +2118,71 @@ p2next:
 	ADDQ $64, DI
 	DECQ R14
 	JNZ  p2panel
+	VZEROUPPER
+	RET
+
+p2pair:
+	// A whole panel and the last, of at most 8 columns, on 24 columns:
+	// 12 accumulators (row r's in Y(2r), Y(2r+1) and Y(8+r)) where the
+	// two panels apart would run 8 and a latency-bound 4 (STEP4R24).
+	ZERO256
+	MOVQ   k+24(FP), CX
+	MOVQ   CX, R12
+	SHLQ   $6, R12
+	XORQ   AX, AX
+	TESTQ  CX, CX
+	JLE    p2pkdone
+
+p2ploop:
+	STEP4R24
+	ADDQ    $4, AX
+	ADDQ    $64, BX
+	DECQ    CX
+	JNZ     p2ploop
+
+p2pkdone:
+	MOVQ       mask+64(FP), CX
+	VMOVUPS    (CX), Y12
+	TESTQ      R15, R15
+	JZ         p2prelu
+	VMOVUPS    (R15), Y14
+	VMOVUPS    32(R15), Y15
+	VMASKMOVPS 64(R15), Y12, Y13
+	ADDBIAS4R24
+
+p2prelu:
+	MOVQ   relu+80(FP), CX
+	TESTQ  CX, CX
+	JZ     p2pstore
+	RELU256
+
+p2pstore:
+	// The whole panel's rows, then the last panel's through the stack
+	// in pieces (PIECES256).
+	MOVQ      DI, AX
+	P256STORE(Y0, Y1, 1, p2phalf)
+	P256STORE(Y2, Y3, 2, p2phalf)
+	P256STORE(Y4, Y5, 3, p2phalf)
+	VMOVUPS   Y6, (AX)
+	VMOVUPS   Y7, 32(AX)
+
+p2phalf:
+	VMOVUPS   Y8, tile-384(SP)
+	VMOVUPS   Y9, tile-352(SP)
+	VMOVUPS   Y10, tile-320(SP)
+	VMOVUPS   Y11, tile-288(SP)
+	VMOVMSKPS Y12, R10
+	POPCNTL   R10, R10
+	LEAQ      tile-384(SP), R8
+	ADDQ      $64, DI
+	MOVQ      SI, CX
+
+p2phrow:
+	PIECES256
+	ADDQ $32, R8
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  p2phrow
 	VZEROUPPER
 	RET
 
