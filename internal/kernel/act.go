@@ -402,6 +402,11 @@ func ActGrad(a Act, d, z, y []float32, m, n int) {
 			}
 		}
 	case ActSigmoid:
+		if useVec {
+			// Bit for bit as the loop below.
+			k := vmath.SigmoidGrad(d, y)
+			d, y = d[k:], y[k:]
+		}
 		for i, v := range y {
 			d[i] *= v * (1 - v)
 		}

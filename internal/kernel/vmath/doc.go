@@ -1,8 +1,9 @@
 // Package vmath holds the assembly element-wise kernels of package kernel:
 // float32 sigmoid and ReLU (with a bias added first) and sigmoid binary
-// cross-entropy on logits, the plain ReLU gradient and the trainer's Adam
-// step (bit-identical to its Go loop: no fused multiply-add, and the same
-// operand order, which decides NaN payloads), 16 values per instruction with AVX-512 F or 8
+// cross-entropy on logits, the plain ReLU's and the sigmoid's gradients
+// and the trainer's Adam step (the last three bit-identical to their Go
+// loops: no fused multiply-add, and the same operand order, which decides
+// NaN payloads), 16 values per instruction with AVX-512 F or 8
 // with AVX2 and FMA, whichever is best on the CPU (x/sys/cpu, once at
 // start-up). It is a package of its own because Go does not allow Go
 // assembly in a package that uses cgo, as package kernel does.
@@ -10,9 +11,11 @@
 // The kernels stop early at a block holding a value they do not handle
 // (|x| > 87, where e^−|x| is subnormal, or NaN; for Adam a gradient or
 // moment small enough to take the trainer's exact path), and the AVX2 ones
-// other than the sigmoid before a tail of fewer than 8 values (the AVX2
-// sigmoid computes it in a copy padded with zeros, so a tail value gets
-// the bits a block would give it); they return how far they got and the
+// other than the sigmoid and the binary cross-entropy before a tail of
+// fewer than 8 values (the AVX2 sigmoid computes it in a copy padded with
+// zeros, the cross-entropy as a block whose other lanes read 0 and add
+// nothing to the loss, so a tail value gets the bits a block would give
+// it); they return how far they got and the
 // caller finishes with its pure-Go loop, which also serves other CPUs and
 // builds with the purego tag (or not on amd64), where the kernels do
 // nothing.

@@ -210,8 +210,30 @@ func ReLUGrad(d, z []float32) int {
 	return 0
 }
 
+// SigmoidGrad sets d[i] *= y[i]·(1 − y[i]), the gradient of a sigmoid
+// through its output y, bit for bit as the Go loop
+//
+//	for i, v := range y { d[i] *= v * (1 - v) }
+//
+// computes it (no fused multiply-add; NaN payloads as that loop's), and
+// returns how many leading values it did: all but a tail of fewer than 8,
+// with the AVX2 kernel at either level (there is no AVX-512 one), none
+// when Available is false. y must be at least as long as d.
+func SigmoidGrad(d, y []float32) int {
+	if len(y) < len(d) {
+		panic("vmath: short y")
+	}
+	if level == levelNone {
+		return 0
+	}
+	return sigmoidGradAVX2(d, y)
+}
+
 //go:noescape
 func reluGradAVX2(d, z []float32) int
+
+//go:noescape
+func sigmoidGradAVX2(d, y []float32) int
 
 //go:noescape
 func reluGradAVX512(d, z []float32) int

@@ -103,8 +103,11 @@ send:
 // BCELOSS2: the one-block loop bloop's BCEGRAD and BCELOSS, interleaved,
 // so the same bits); their loss terms are added to the sum in order.
 // bloop takes over where a block is out of range or fewer than 16 values
-// are left.
-TEXT ·bceLogitsAVX2(SB), NOSPLIT, $0-96
+// are left, and btail does a last 1…7 values as a block of 8 whose other
+// lanes read 0 (a masked load) and add +0 to the sum, storing dz in
+// pieces (a masked store is microcoded on AMD cores): in a 100-wide row
+// the 4 values the Go loop did took as long as the 96 before them.
+TEXT ·bceLogitsAVX2(SB), NOSPLIT, $32-96
 	MOVQ         dz_base+0(FP), DI
 	MOVQ         dz_len+8(FP), R8
 	MOVQ         z_base+24(FP), SI
@@ -136,7 +139,7 @@ b2loop:
 
 bloop:
 	CMPQ      AX, CX
-	JGE       bend
+	JGE       btail
 	VMOVUPS   (SI)(AX*4), Y0 // z
 	VANDPS    k_absmask<>(SB), Y0, Y1
 	VCMPPS    $0x12, k_lim<>(SB), Y1, Y2
@@ -152,6 +155,58 @@ bloop:
 	ADDQ      $8, AX
 	JMP       bloop
 
+btail:
+	MOVQ       z_len+32(FP), R9
+	SUBQ       AX, R9 // 0…7 values left
+	JLE        bend
+	LEAQ       tailmask<>+32(SB), R11
+	SHLQ       $2, R9
+	SUBQ       R9, R11
+	SHRQ       $2, R9
+	VMOVUPS    (R11), Y7 // R9 lanes set
+	VMASKMOVPS (SI)(AX*4), Y7, Y0
+	VMASKMOVPS (DX)(AX*4), Y7, Y8
+	VANDPS     k_absmask<>(SB), Y0, Y1
+	VCMPPS     $0x12, k_lim<>(SB), Y1, Y2
+	VMOVMSKPS  Y2, BX
+	CMPL       BX, $0xff
+	JNE        bend
+	BCEGRAD(Y0, Y1, Y2, Y3, Y4, Y5, Y8, Y15)
+	TESTQ      R8, R8
+	JZ         btloss
+	VMOVUPS    Y1, t-32(SP)
+	LEAQ       t-32(SP), R13
+	LEAQ       (DI)(AX*4), R12
+	MOVQ       R9, R10
+	CMPQ       R10, $4
+	JLT        bt2
+	VMOVUPS    (R13), X9
+	VMOVUPS    X9, (R12)
+	ADDQ       $16, R13
+	ADDQ       $16, R12
+	SUBQ       $4, R10
+
+bt2:
+	CMPQ R10, $2
+	JLT  bt1
+	MOVQ (R13), R11
+	MOVQ R11, (R12)
+	ADDQ $8, R13
+	ADDQ $8, R12
+	SUBQ $2, R10
+
+bt1:
+	TESTQ R10, R10
+	JZ    btloss
+	MOVL  (R13), R11
+	MOVL  R11, (R12)
+
+btloss:
+	BCELOSS(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8)
+	VANDPS  Y7, Y3, Y3 // the other lanes' terms to +0
+	SUMLOSS(Y3, X3, Y1)
+	ADDQ    R9, AX
+
 bend:
 	VEXTRACTF128 $1, Y10, X0
 	VADDPD       X0, X10, X0
@@ -160,6 +215,26 @@ bend:
 	MOVSD        X0, loss+88(FP)
 	VZEROUPPER
 	RET
+
+// tailmask is 8 lanes set and 8 clear: tailmask+32−4r holds the mask of
+// the first r lanes.
+DATA tailmask<>+0(SB)/4, $0xffffffff
+DATA tailmask<>+4(SB)/4, $0xffffffff
+DATA tailmask<>+8(SB)/4, $0xffffffff
+DATA tailmask<>+12(SB)/4, $0xffffffff
+DATA tailmask<>+16(SB)/4, $0xffffffff
+DATA tailmask<>+20(SB)/4, $0xffffffff
+DATA tailmask<>+24(SB)/4, $0xffffffff
+DATA tailmask<>+28(SB)/4, $0xffffffff
+DATA tailmask<>+32(SB)/4, $0
+DATA tailmask<>+36(SB)/4, $0
+DATA tailmask<>+40(SB)/4, $0
+DATA tailmask<>+44(SB)/4, $0
+DATA tailmask<>+48(SB)/4, $0
+DATA tailmask<>+52(SB)/4, $0
+DATA tailmask<>+56(SB)/4, $0
+DATA tailmask<>+60(SB)/4, $0
+GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 
 // func reluBiasAVX2(dst, bias []float32) int
 TEXT ·reluBiasAVX2(SB), NOSPLIT, $0-56
@@ -706,6 +781,36 @@ rgloop2:
 	JMP     rgloop2
 
 rgend2:
+	MOVQ AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sigmoidGradAVX2(d, y []float32) int
+//
+// d·(y·(1 − y)) in the order and with the operands of the Go loop's
+// compiled code: t = 1 − y, u = t·y, u·d with u first (so where d and y
+// are both NaN the result keeps y's payload, as the loop's does).
+TEXT ·sigmoidGradAVX2(SB), NOSPLIT, $0-56
+	MOVQ         d_base+0(FP), DI
+	MOVQ         d_len+8(FP), CX
+	MOVQ         y_base+24(FP), SI
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+	VBROADCASTSS k_one<>(SB), Y12
+
+sgloop:
+	CMPQ    AX, CX
+	JGE     sgend
+	VMOVUPS (SI)(AX*4), Y1
+	VSUBPS  Y1, Y12, Y2 // 1 − y
+	VMULPS  Y1, Y2, Y2  // (1 − y)·y
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS  Y0, Y2, Y0  // u·d
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     sgloop
+
+sgend:
 	MOVQ AX, ret+48(FP)
 	VZEROUPPER
 	RET

@@ -355,6 +355,51 @@ func TestBCELogitsBlocks(t *testing.T) {
 	}
 }
 
+// TestBCELogitsTail checks the AVX2 kernel's last 1…7 values: each dz
+// has the bits a block of 8 padded with zeros gives it, nothing past the
+// slice is written, and the loss is that block's without the padding's
+// terms (each log1p(1) = ln 2).
+func TestBCELogitsTail(t *testing.T) {
+	atAVX2(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 200 {
+		n := 8*r.IntN(5) + 1 + r.IntN(7)
+		z, y := make([]float32, n), make([]float32, n)
+		for i := range z {
+			z[i], y[i] = float32(r.NormFloat64()*4), r.Float32()
+		}
+		buf := make([]float32, n+8)
+		for i := range buf {
+			buf[i] = float32(math.NaN())
+		}
+		dz := buf[:n]
+		done, loss := BCELogits(dz, z, y, 1.0/784)
+		if done != n {
+			t.Fatalf("n=%d: done %d", n, done)
+		}
+		for i := n; i < len(buf); i++ {
+			if !math.IsNaN(float64(buf[i])) {
+				t.Fatalf("n=%d: dz[%d] past the slice written", n, i)
+			}
+		}
+		b := n &^ 7
+		var pz, py, pdz [8]float32
+		copy(pz[:], z[b:])
+		copy(py[:], y[b:])
+		_, tail := BCELogits(pdz[:], pz[:], py[:], 1.0/784)
+		for i := b; i < n; i++ {
+			if math.Float32bits(pdz[i-b]) != math.Float32bits(dz[i]) {
+				t.Fatalf("n=%d: dz[%d] = %g, %g in a padded block", n, i, dz[i], pdz[i-b])
+			}
+		}
+		_, head := BCELogits(nil, z[:b], y[:b], 1.0/784)
+		want := head + tail - float64(8-(n-b))*float64(float32(math.Ln2))
+		if e := math.Abs(loss - want); e > 1e-6*want {
+			t.Fatalf("n=%d: loss %v, want %v", n, loss, want)
+		}
+	}
+}
+
 // TestBCELogits checks every level against float64: dz within 2e-6
 // relative to (σ+y)·scale, the loss sum within Σ(4e-7 + 3e-7·|z|), the
 // loss the same with and without dz, and the stopping rule.
@@ -401,9 +446,7 @@ func TestBCELogits(t *testing.T) {
 				t.Fatalf("level %d: loss of %v is %v, want %v (error %.3g, bound %.3g)", l, zs[:n], loss, want, e, tol)
 			}
 			if n < len(zs) {
-				if l == levelAVX2 && len(zs)-n < 8 {
-					lo += n + (len(zs) - n) // tail: the caller's
-				} else if math.Abs(float64(zs[n])) > 87 || hasBad(zs[n:min(n+16, len(zs))]) {
+				if math.Abs(float64(zs[n])) > 87 || hasBad(zs[n:min(n+16, len(zs))]) {
 					lo += n + 1
 				} else {
 					t.Fatalf("level %d: stopped at %d of %d with no reason", l, n, len(zs))
@@ -608,6 +651,58 @@ func TestReLUGrad(t *testing.T) {
 				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("level %d n %d: value %d (of %d done) = %x, want %x", l, n, i, got,
 						math.Float32bits(d[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
+
+// TestSigmoidGrad checks SigmoidGrad bit for bit against its Go loop at
+// every level, on values with NaNs of both signs and any payload (in d, in
+// y, in both), infinities, zeros and subnormals; a tail of fewer than 8 is
+// left to the caller.
+func TestSigmoidGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	ls, restore := levels()
+	defer restore()
+	val := func() float32 {
+		switch k := r.IntN(20); {
+		case k == 0:
+			return math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
+		case k == 1:
+			return float32(math.Inf(1 - 2*r.IntN(2)))
+		case k < 4:
+			return float32(math.Copysign(0, float64(1-2*r.IntN(2))))
+		case k == 4:
+			return math.Float32frombits(uint32(r.IntN(1<<23)) | uint32(r.IntN(2))<<31) // subnormal
+		case k < 10:
+			return r.Float32() // a sigmoid's output
+		}
+		return float32(r.NormFloat64())
+	}
+	for _, l := range ls {
+		level = l
+		for n := 0; n <= 1000; n++ {
+			if n > 40 && n != 1000 {
+				continue
+			}
+			d, y := make([]float32, n), make([]float32, n)
+			for i := range d {
+				d[i], y[i] = val(), val()
+			}
+			d0 := append([]float32(nil), d...)
+			want := append([]float32(nil), d...)
+			got := SigmoidGrad(d, y)
+			if got != n&^7 {
+				t.Fatalf("level %d n %d: returned %d", l, n, got)
+			}
+			for i, v := range y[:got] {
+				want[i] *= v * (1 - v)
+			}
+			for i := range d {
+				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("level %d n %d: value %d (of %d done) = %x, want %x (d %x, y %x)", l, n, i, got,
+						math.Float32bits(d[i]), math.Float32bits(want[i]), math.Float32bits(d0[i]), math.Float32bits(y[i]))
 				}
 			}
 		}

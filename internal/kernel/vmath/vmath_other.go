@@ -37,3 +37,6 @@ func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32, gLim, mLim, vLim uin
 
 // ReLUGrad does nothing in this build and returns 0.
 func ReLUGrad(d, z []float32) int { return 0 }
+
+// SigmoidGrad does nothing in this build and returns 0.
+func SigmoidGrad(d, y []float32) int { return 0 }
