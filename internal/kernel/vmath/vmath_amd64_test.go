@@ -612,19 +612,7 @@ func TestReLUGrad(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	ls, restore := levels()
 	defer restore()
-	val := func() float32 {
-		switch k := r.IntN(20); {
-		case k == 0:
-			return math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
-		case k == 1:
-			return float32(math.Inf(1 - 2*r.IntN(2)))
-		case k < 4:
-			return float32(math.Copysign(0, float64(1-2*r.IntN(2))))
-		case k == 4:
-			return math.Float32frombits(uint32(r.IntN(1<<23)) | uint32(r.IntN(2))<<31) // subnormal
-		}
-		return float32(r.NormFloat64())
-	}
+	val := func() float32 { return gradInput(r, func() float32 { return float32(r.NormFloat64()) }) }
 	for _, l := range ls {
 		level = l
 		for n := 0; n <= 1000; n++ {
@@ -666,19 +654,12 @@ func TestSigmoidGrad(t *testing.T) {
 	ls, restore := levels()
 	defer restore()
 	val := func() float32 {
-		switch k := r.IntN(20); {
-		case k == 0:
-			return math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
-		case k == 1:
-			return float32(math.Inf(1 - 2*r.IntN(2)))
-		case k < 4:
-			return float32(math.Copysign(0, float64(1-2*r.IntN(2))))
-		case k == 4:
-			return math.Float32frombits(uint32(r.IntN(1<<23)) | uint32(r.IntN(2))<<31) // subnormal
-		case k < 10:
-			return r.Float32() // a sigmoid's output
-		}
-		return float32(r.NormFloat64())
+		return gradInput(r, func() float32 {
+			if r.IntN(3) > 0 {
+				return r.Float32() // a sigmoid's output
+			}
+			return float32(r.NormFloat64())
+		})
 	}
 	for _, l := range ls {
 		level = l
@@ -707,4 +688,21 @@ func TestSigmoidGrad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gradInput returns an input for the gradient kernels' tests: one time in
+// four a NaN of either sign and any payload, an infinity, a zero of
+// either sign or a subnormal, else other().
+func gradInput(r *rand.Rand, other func() float32) float32 {
+	switch k := r.IntN(20); {
+	case k == 0:
+		return math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
+	case k == 1:
+		return float32(math.Inf(1 - 2*r.IntN(2)))
+	case k < 4:
+		return float32(math.Copysign(0, float64(1-2*r.IntN(2))))
+	case k == 4:
+		return math.Float32frombits(uint32(r.IntN(1<<23)) | uint32(r.IntN(2))<<31) // subnormal
+	}
+	return other()
 }
