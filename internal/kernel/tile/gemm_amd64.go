@@ -61,8 +61,9 @@ func Kern512S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc i
 // (mask of 16 entries), B's row p at b + p·ldb read in place (masked
 // columns are not read), no bias or activation, flags Accumulate or 0;
 // each element one chain of fused multiply-adds over p, Kern256's bits;
-// with PrefetchA in flags it asks for A's lines 8 steps of p ahead. It
-// needs Has256.
+// with PrefetchA in flags it asks for A's lines 8 steps of p ahead. With
+// at most 4 rows and all 16 columns it runs their 8 accumulators only.
+// It needs Has256.
 //
 //go:noescape
 func Kern256S(a *float32, lda int, b *float32, ldb int, k int, c *float32, ldc int, rows int, mask *int32, flags int, ks int)

@@ -1790,6 +1790,8 @@ k3start:
 	JNE   k3part
 	MOVQ  ldb+24(FP), R14
 	SHLQ  $2, R14
+	CMPQ  SI, $4
+	JLE   k3loop4
 	MOVQ  flags+72(FP), R15
 	TESTQ $8, R15
 	JZ    k3loop
@@ -1814,6 +1816,16 @@ k3loop:
 	ADDQ    R14, BX
 	DECQ    CX
 	JNZ     k3loop
+	JMP     k3done
+
+k3loop4:
+	// At most 4 rows: their 8 accumulators only (the others are not
+	// stored).
+	STEP4R
+	ADDQ    DX, AX
+	ADDQ    R14, BX
+	DECQ    CX
+	JNZ     k3loop4
 	JMP     k3done
 
 k3part:
