@@ -944,9 +944,11 @@ func (nt *net) batch(src, tgt Data, idx []int, start, n int, train bool) (float6
 // narrow layers (Zen 3, 256-row batch, best of 3 runs each: seed's 100×10
 // 1.15×, 10×100 2.0×, 10×10 2.3×; 784×10 1.05×, 10×784 1.9×, 784×16
 // 1.35×, 16×784 1.3×, 64×16 1.5×, 8×32 1.5×), so with it every layer
-// reads x and g in place (seed's training at 1 thread +4–5%).
+// reads x and g in place (seed's training at 1 thread +4–5%); the AVX-512
+// kernel was not measured on narrow layers, which keep OpenBLAS there
+// (kernel.StridedNarrow).
 func packRule(in, out int, strided bool) (packG, packXT, strideG bool) {
-	strideG = strided
+	strideG = strided && (in >= 32 && out >= 32 || kernel.StridedNarrow())
 	packG = !strided && out >= 32 && out <= 128 && in >= 32
 	packXT = !strided && !packG && out > 128 && in >= 32 && in <= 64
 	return packG, packXT, strideG
