@@ -226,14 +226,15 @@
 //
 // # Float32 math
 //
-// Four element-wise loops run in assembly (package vmath, chosen at
+// Five element-wise loops run in assembly (package vmath, chosen at
 // start-up from CPUID; VectorMath names it): BiasAct's sigmoid (a sigmoid
 // output layer) and bias+ReLU, SigmoidBCERow's σ, exponential and
-// log1p, and ActGrad's plain ReLU gradient (bit-identical to the Go loop).
-// Package train also runs its Adam step through vmath.Adam.
+// log1p, and ActGrad's plain ReLU and sigmoid gradients (bit-identical to
+// the Go loops). Package train also runs its Adam step through vmath.Adam.
 // AVX-512 F does 16 values per instruction with a masked tail; AVX2+FMA
 // does 8, leaving tails under 8 to Go except the sigmoid's, which it
-// computes in a zero-padded copy of 8. Both compute in float32: σ within
+// computes in a zero-padded copy of 8, and the binary cross-entropy's,
+// which it computes as a block whose other lanes read 0. Both compute in float32: σ within
 // 1e-6 relative of float64 math (measured maximum 1.7e-7), each loss
 // term's log1p within 2e-7 absolute. Values the vector code does not
 // handle (|x| > 87, where e^−|x| is subnormal, and NaN) are finished by the

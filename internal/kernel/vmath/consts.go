@@ -2,6 +2,7 @@ package vmath
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -176,27 +177,6 @@ var expNegSteps = [][2]string{
 	{"VFMADD231PS y, n, v", "v = u·2ⁿ + (2ⁿ + 1) = 1 + e⁻ˣ"},
 }
 
-// with returns m with the entries of more added (a new map).
-func with(m map[string]string, more map[string]string) map[string]string {
-	out := make(map[string]string, len(m)+len(more))
-	for k, v := range m {
-		out[k] = v
-	}
-	for k, v := range more {
-		out[k] = v
-	}
-	return out
-}
-
-// join returns its arguments' steps in one slice.
-func join(parts ...[][2]string) [][2]string {
-	var out [][2]string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // asmMacros are the AVX2 kernels' macros: the sigmoid, which package
 // tile's sigmoid epilogue computes with too (so that its bits are this
 // package's), and the binary cross-entropy's two halves.
@@ -212,7 +192,7 @@ keeps them in registers saves the loads (the two-block loop's loads of
 12 constants a block bound it on Zen 3, two loads a cycle).`,
 	regs: []string{"x", "r2", "y", "n", "d"},
 	both: expNegConsts,
-	body: join(
+	body: slices.Concat(
 		rename(expNegSteps, map[string]string{"v": "d"}),
 		[][2]string{
 			{"VMOVUPS one, r2", ""},
@@ -227,9 +207,9 @@ memory operand, s the scale's register; z untouched, b, c and f
 clobbered. BCELOSS takes over from d.`,
 	regs: []string{"z", "a", "b", "c", "d", "f", "y"},
 	both: []string{"s"},
-	body: join(
+	body: slices.Concat(
 		[][2]string{{"VANDPS k_absmask<>(SB), z, a", "|z|"}},
-		rename(expNegSteps, with(memConsts(expNegConsts), map[string]string{"x": "a", "n": "b", "r2": "c", "y": "d", "v": "f"})),
+		rename(rename(expNegSteps, memConsts(expNegConsts)), map[string]string{"x": "a", "n": "b", "r2": "c", "y": "d", "v": "f"}),
 		[][2]string{
 			{"VFMADD213PS b, b, d", "e = u·2ⁿ + 2ⁿ = e^−|z|"},
 			{"VMOVUPS k_one<>(SB), a", ""},
