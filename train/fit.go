@@ -363,6 +363,10 @@ func (r *run) checkPair(sc *scanner, x, y Data, xWhat, yWhat string, n, inW, out
 			return err
 		}
 	}
+	bce := r.cfg.Loss.IsBinaryCrossentropy() && !r.cfg.AllowUnscaledTargets
+	if self && bce {
+		return sc.checkFiniteInRange(xWhat, x, 0, n)
+	}
 	if err := sc.checkFinite(xWhat, x, 0, n); err != nil {
 		return err
 	}
@@ -371,12 +375,8 @@ func (r *run) checkPair(sc *scanner, x, y Data, xWhat, yWhat string, n, inW, out
 			return err
 		}
 	}
-	if r.cfg.Loss.IsBinaryCrossentropy() && !r.cfg.AllowUnscaledTargets {
-		what := yWhat
-		if self {
-			what = xWhat
-		}
-		return sc.checkTargetRange(what, y, 0, n)
+	if bce {
+		return sc.checkTargetRange(yWhat, y, 0, n)
 	}
 	return nil
 }

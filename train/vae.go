@@ -359,13 +359,12 @@ func FitVAE(ctx context.Context, v *VAE, data Set, vcfg VAEConfig) (*VAEHistory,
 	}
 	var sc scanner
 	n := x.Rows()
-	if err := sc.checkFinite("data", x, 0, n); err != nil {
-		return nil, err
-	}
+	check := sc.checkFinite
 	if cfg.Loss.IsBinaryCrossentropy() && !cfg.AllowUnscaledTargets {
-		if err := sc.checkTargetRange("data", x, 0, n); err != nil {
-			return nil, err
-		}
+		check = sc.checkFiniteInRange
+	}
+	if err := check("data", x, 0, n); err != nil {
+		return nil, err
 	}
 	if rl, ok := x.(Releaser); ok {
 		defer rl.Release()
