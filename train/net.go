@@ -700,9 +700,6 @@ func kernelAct(a runtime.Activation) kernel.Act {
 	}
 }
 
-// repackRows packs thread c's share of every Dense layer's weights for
-// the forward pass: they changed in the last step's update (or since, by
-// a restore), so each batch starts from the weights as they are.
 // setInputGrad makes the backward pass write the gradient with respect
 // to the net's input into g (maxB rows of the input width), as a VAE's
 // decoder needs for the sampling step; newNet leaves it out.
@@ -714,6 +711,10 @@ func (nt *net) setInputGrad(g []float32) {
 	}
 }
 
+// repackRows packs thread c's share of every Dense layer's weights for
+// the forward pass (and for δ·Wᵀ where the backward pass needs it): they
+// changed in the last step's update (or since, by a restore), so each
+// batch starts from the weights as they are.
 func (nt *net) repackRows(c, t int) {
 	for _, o := range nt.ops {
 		if o.packed {

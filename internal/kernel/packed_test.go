@@ -348,3 +348,29 @@ func TestTileRowsBits(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyPanel checks the full-panel copies of packPanels against a
+// plain loop, for both panel widths (the 32-wide one only runs with the
+// AVX-512 kernel) and row strides wider than the panel.
+func TestCopyPanel(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	for _, w := range []int{16, 32} {
+		for _, k := range []int{1, 3, 17} {
+			ldb := w + 5
+			b := randMat(r, k, ldb, 1)
+			got := make([]float32, w*k+1)
+			want := make([]float32, w*k+1)
+			for l := range k {
+				copy(want[l*w:(l+1)*w], b[l*ldb:])
+			}
+			if w == 16 {
+				copyPanel16(got, b, ldb, k)
+			} else {
+				copyPanel32(got, b, ldb, k)
+			}
+			if err := sameBits(got, want); err != nil {
+				t.Errorf("width %d, %d rows: %v", w, k, err)
+			}
+		}
+	}
+}
