@@ -17,7 +17,7 @@ func unsupported(name string, pos int, class, why string) error {
 	if why != "" {
 		why = " (" + why + ")"
 	}
-	return fmt.Errorf("%w: %s of class %s%s (the README lists the supported layers)", ErrUnsupportedLayer, layerLabel(name, pos), class, why)
+	return fmt.Errorf("%w: %s of class %q%s (the README lists the supported layers)", ErrUnsupportedLayer, layerLabel(name, pos), class, why)
 }
 
 // layerLabel names a layer in messages: layer "name", or for a layer
@@ -133,11 +133,11 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 	n := &node{pos: b.pos, name: name, class: class, entry: entry}
 	reject := ""
 	if reg, _ := entry["registered_name"].(string); strings.Contains(reg, ">") {
-		reject = "custom class " + reg
+		reject = fmt.Sprintf("custom class %q", reg)
 	}
 	if dt, ok := c["dtype"].(map[string]any); ok {
 		if dc, _ := dt["class_name"].(string); strings.Contains(dc, "Quantized") {
-			reject = "quantized dtype policy " + dc
+			reject = fmt.Sprintf("quantized dtype policy %q", dc)
 		}
 	}
 	if reject != "" && !b.describe {
@@ -151,7 +151,7 @@ func (b *builder) layer(entry map[string]any) (*node, error) {
 		return n, nil
 	}
 	if name == "" {
-		return nil, fmt.Errorf("%w: %s of class %s has no name", ErrFormat, layerLabel("", b.pos), class)
+		return nil, fmt.Errorf("%w: %s of class %q has no name", ErrFormat, layerLabel("", b.pos), class)
 	}
 	if b.seen[name] {
 		return nil, fmt.Errorf("%w: layer name %q used twice", ErrFormat, name)

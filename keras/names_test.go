@@ -19,8 +19,8 @@ func TestUnnamedLayerMessages(t *testing.T) {
 		want  error
 		msg   string
 	}{
-		{`, "registered_name": "custom>detector"`, ErrUnsupportedLayer, "unnamed layer #2 of class detector (custom class custom>detector)"},
-		{``, ErrFormat, "unnamed layer #2 of class detector has no name"},
+		{`, "registered_name": "custom>detector"`, ErrUnsupportedLayer, `unnamed layer #2 of class "detector" (custom class "custom>detector")`},
+		{``, ErrFormat, `unnamed layer #2 of class "detector" has no name`},
 	} {
 		arch := `{"class_name": "Sequential", "config": {"name": "s", "layers": [
 		{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}},

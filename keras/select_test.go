@@ -65,18 +65,18 @@ func TestRealVAEErrors(t *testing.T) {
 		want error
 		msg  []string
 	}{
-		{Options{}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Model",
+		{Options{}, ErrUnsupportedLayer, []string{`"z"`, `class "Lambda"`, "Options.Model",
 			"encoder (outputs z_mean, z_log_var, z)", "decoder"}},
-		{Options{Model: "encoder"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Output",
+		{Options{Model: "encoder"}, ErrUnsupportedLayer, []string{`"z"`, `class "Lambda"`, "Options.Output",
 			"3 outputs", "z_mean, z_log_var, z"}},
-		{Options{Model: "encoder", Output: "z"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda"}},
+		{Options{Model: "encoder", Output: "z"}, ErrUnsupportedLayer, []string{`"z"`, `class "Lambda"`}},
 		{Options{Model: "encoder", Output: "z_log_var"}, nil, nil},
 		{Options{Model: "decodr"}, ErrNotFound, []string{`"decodr"`, "encoder (outputs z_mean, z_log_var, z), decoder"}},
 		{Options{Model: "encoder", Output: "z_meen"}, ErrNotFound, []string{`"z_meen"`, "encoder_input, dense_1, z_mean, z_log_var, z"}},
 		{Options{Model: "encoder", Output: "encoder_input"}, ErrNotFound, []string{"InputLayer"}},
 		{Options{Model: "decoder", Output: "dense_2"}, nil, nil},
-		{Options{Output: "decoder"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Model"}},
-		{Options{Output: "encoder"}, ErrUnsupportedLayer, []string{`"z"`, "class Lambda", "Options.Model"}},
+		{Options{Output: "decoder"}, ErrUnsupportedLayer, []string{`"z"`, `class "Lambda"`, "Options.Model"}},
+		{Options{Output: "encoder"}, ErrUnsupportedLayer, []string{`"z"`, `class "Lambda"`, "Options.Model"}},
 	} {
 		c.opt.Arch = arch
 		m, _, err := ReadFile(filepath.Join(dir, vaeFile), &c.opt)

@@ -118,7 +118,7 @@ func TestWriteVAEReadBack(t *testing.T) {
 		// The whole model: the sampling layer cannot run; the error names
 		// it and the parts that load alone.
 		_, _, err := ReadFile(name, &Options{Describe: true})
-		if err == nil || !errors.Is(err, ErrUnsupportedLayer) || !strings.Contains(err.Error(), `layer "z" of class Sampling`) ||
+		if err == nil || !errors.Is(err, ErrUnsupportedLayer) || !strings.Contains(err.Error(), `layer "z" of class "Sampling"`) ||
 			!strings.Contains(err.Error(), "encoder (outputs z_mean, z_log_var, z), decoder") {
 			t.Errorf("%s: whole VAE: %v, want ErrUnsupportedLayer naming Sampling and the nested models", spec, err)
 		}

@@ -375,7 +375,7 @@ func (wr *writer) layer(l *runtime.Layer, in []int) (*wlayer, error) {
 			return nil, fmt.Errorf("%w: layer %q has no kind", ErrUnsupportedLayer, l.Name)
 		}
 		if u, ok := l.Kind.(*runtime.Unsupported); ok {
-			return nil, fmt.Errorf("%w: layer %q of class %s was read only to describe it", ErrUnsupportedLayer, l.Name, u.ClassName)
+			return nil, fmt.Errorf("%w: layer %q of class %q was read only to describe it", ErrUnsupportedLayer, l.Name, u.ClassName)
 		}
 		wl.class = l.Kind.Class()
 		if wl.name == "" {

@@ -49,7 +49,7 @@ func (u *Unsupported) Check(w int) error {
 	if u.Reason != "" {
 		why = " (" + u.Reason + ")"
 	}
-	return fmt.Errorf("%w: class %s%s", ErrUnsupported, u.ClassName, why)
+	return fmt.Errorf("%w: class %q%s", ErrUnsupported, u.ClassName, why)
 }
 
 // Forward does nothing; Check keeps a model holding u from running.
