@@ -116,7 +116,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		stdout = jw
 	}
 	if err := runBench(cfg, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "aekit bench: %v\n", err)
+		fmt.Fprintf(stderr, "aekit bench: %s\n", errorLine(err))
 		return exitMismatch
 	}
 	return exitOK

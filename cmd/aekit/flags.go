@@ -99,9 +99,14 @@ const maxMessage = 2000
 // fail prints "aekit cmd: err" on stderr, on one line, and returns
 // exitUsage. A resource limit's error says how to raise it.
 func fail(stderr io.Writer, cmd string, err error) int {
-	// One line, and bounded: names and tokens from a hostile file can be
-	// megabytes long.
-	msg := limits.Truncate(strings.ReplaceAll(limitHint(err).Error(), "\n", " "), maxMessage)
-	fmt.Fprintf(stderr, "aekit %s: %s\n", cmd, msg)
+	fmt.Fprintf(stderr, "aekit %s: %s\n", cmd, errorLine(limitHint(err)))
 	return exitUsage
+}
+
+// errorLine returns err's message as one line fit for a terminal: the
+// lines of a multi-line message joined by spaces, every other control
+// character escaped (printable), and bounded, since names and tokens from
+// a hostile file can be megabytes long.
+func errorLine(err error) string {
+	return limits.Truncate(printable(strings.ReplaceAll(err.Error(), "\n", " ")), maxMessage)
 }

@@ -235,8 +235,8 @@ func inspectCheckpoint(name string, asJSON bool, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "Progress: %s\n", progress)
-	fmt.Fprintf(stdout, "Made with: aekit train %s\n", strings.Join(ci.Flags, " "))
-	fmt.Fprintf(stdout, "Optimizer settings: %s %s (0: Keras's default)\n", ci.Optimizer, ci.Settings)
+	fmt.Fprintf(stdout, "Made with: aekit train %s\n", printable(strings.Join(ci.Flags, " ")))
+	fmt.Fprintf(stdout, "Optimizer settings: %s %s (0: Keras's default)\n", printable(ci.Optimizer), printable(string(ci.Settings)))
 	fmt.Fprintf(stdout, "Data: %d training rows, %d validation rows\n", ci.Rows, ci.ValRows)
 	fmt.Fprintf(stdout, "Resume with: aekit train --data X.npy --resume %s -o OUT (the same data; --epochs N to train longer)\n\n", quoteArg(name))
 	printSummary(stdout, ck.Model, info)
@@ -344,9 +344,11 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	mi := describe(m, info)
 	class := ""
 	if mi.Class != "" {
-		class = " (" + mi.Class + ")"
+		class = " (" + printable(mi.Class) + ")"
 	}
-	fmt.Fprintf(w, "Model: %q%s\nFormat: %s\nInput: %s\n\n", mi.Name, class, mi.Format, shapeString(mi.Input))
+	// Names, classes and the format's producer come from the file: each
+	// is quoted or passed through printable.
+	fmt.Fprintf(w, "Model: %q%s\nFormat: %s\nInput: %s\n\n", mi.Name, class, printable(mi.Format), shapeString(mi.Input))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Layer (type)\tOutput Shape\tActivation\tParam #")
 	var rows func([]layerInfo, string)
@@ -361,7 +363,7 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 				mark += " *"
 				unsupported++
 			}
-			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\n", indent, li.Name, li.Class, mark, shapeString(li.Output), li.Activation, commas(li.Params))
+			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\n", indent, printable(li.Name), printable(li.Class), mark, shapeString(li.Output), printable(li.Activation), commas(li.Params))
 			rows(li.Layers, indent+"  ")
 		}
 	}
@@ -373,14 +375,15 @@ func printSummary(w io.Writer, m *runtime.Model, info *modelfile.Info) {
 	fmt.Fprintf(w, "\nTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\nOutput: %s\n",
 		commas(mi.Params), commas(mi.Trainable), commas(mi.Params-mi.Trainable), shapeString(mi.Output))
 	if info.ONNX != nil && len(info.ONNX.ScoreOutputs) > 0 {
-		fmt.Fprintf(w, "Anomaly outputs: %s (%s)\n", strings.Join(info.ONNX.ScoreOutputs, ", "), anomalyMeta(info.ONNX.Metadata))
+		fmt.Fprintf(w, "Anomaly outputs: %s (%s)\n", printable(strings.Join(info.ONNX.ScoreOutputs, ", ")), printable(anomalyMeta(info.ONNX.Metadata)))
 	}
 	if len(mi.SubModels) > 0 {
 		fmt.Fprintln(w, "Sub-models:")
 		m.Walk(func(_ []string, ly *runtime.Layer) {
 			if ly.Type == runtime.SubModel {
+				name := printable(ly.Name)
 				fmt.Fprintf(w, "  %s: %s → %s (%s params; run alone with --model %s, or take its output with --layer %s)\n",
-					ly.Name, shapeString(ly.Sub.Input), shapeString(ly.Sub.OutputShape()), commas(ly.Sub.Params()), ly.Name, ly.Name)
+					name, shapeString(ly.Sub.Input), shapeString(ly.Sub.OutputShape()), commas(ly.Sub.Params()), name, name)
 			}
 		})
 	}

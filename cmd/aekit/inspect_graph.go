@@ -70,11 +70,13 @@ func inspectONNXDescription(src *modelSource, opts *modelfile.Options, asJSON bo
 			if v.Shape != nil {
 				shape = "(" + strings.Join(v.Shape, ", ") + ")"
 			}
-			parts[i] = v.Name + " " + shape
+			parts[i] = printable(v.Name + " " + shape)
 		}
 		return strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(stdout, "Model: %q (ONNX graph)\nFormat: %s\nInputs: %s\n\n", oi.Name, oi.Format, values(oi.Inputs))
+	// Names, ops and the producer come from the file: each is quoted or
+	// passed through printable.
+	fmt.Fprintf(stdout, "Model: %q (ONNX graph)\nFormat: %s\nInputs: %s\n\n", oi.Name, printable(oi.Format), values(oi.Inputs))
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Node (op)\tParam #\tInputs\tOutputs")
@@ -88,13 +90,14 @@ func inspectONNXDescription(src *modelSource, opts *modelfile.Options, asJSON bo
 		if n.Domain != "" {
 			op = n.Domain + ":" + op
 		}
-		fmt.Fprintf(tw, "%s (%s)%s\t%s\t%s\t%s\n", n.Name, op, mark, commas(int(n.Params)), strings.Join(n.Inputs, ", "), strings.Join(n.Outputs, ", "))
+		fmt.Fprintf(tw, "%s (%s)%s\t%s\t%s\t%s\n", printable(n.Name), printable(op), mark, commas(int(n.Params)),
+			printable(strings.Join(n.Inputs, ", ")), printable(strings.Join(n.Outputs, ", ")))
 	}
 	tw.Flush()
 	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
 		fmt.Fprintln(stdout, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintf(stdout, "\n* aekit cannot read this node (%s): predict and convert refuse the model; later nodes are not judged.\n", why)
+	fmt.Fprintf(stdout, "\n* aekit cannot read this node (%s): predict and convert refuse the model; later nodes are not judged.\n", printable(why))
 	fmt.Fprintf(stdout, "Total params: %s\nOutputs: %s\n", commas(int(oi.Params)), values(oi.Outputs))
 	return true, nil
 }
@@ -223,7 +226,7 @@ func tensorsText(ts []tensorInfo) string {
 		if t.Index > 0 {
 			name = fmt.Sprintf("%s[%d]", t.Layer, t.Index)
 		}
-		parts[i] = name + " " + shapeString(t.Shape)
+		parts[i] = printable(name) + " " + shapeString(t.Shape)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -232,11 +235,13 @@ func tensorsText(ts []tensorInfo) string {
 // column for the layers of functional models, nested models' layers
 // indented under them.
 func printGraph(w io.Writer, gi *graphInfo) {
-	kind := gi.Class
+	kind := printable(gi.Class)
 	if !gi.Chain {
 		kind += ", a graph"
 	}
-	fmt.Fprintf(w, "Model: %q (%s)\nFormat: %s\nInputs: %s\n\n", gi.Name, kind, gi.Format, tensorsText(gi.Inputs))
+	// Names, classes and the format's producer come from the file: each
+	// is quoted or passed through printable.
+	fmt.Fprintf(w, "Model: %q (%s)\nFormat: %s\nInputs: %s\n\n", gi.Name, kind, printable(gi.Format), tensorsText(gi.Inputs))
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	header := "Layer (type)\tOutput Shape\tActivation\tParam #"
@@ -258,11 +263,11 @@ func printGraph(w io.Writer, gi *graphInfo) {
 			if li.Params == nil {
 				unknown = true
 			}
-			in := strings.Join(li.Inbound, ", ")
+			in := printable(strings.Join(li.Inbound, ", "))
 			if li.Calls > 1 {
 				in += fmt.Sprintf(" (called %d times)", li.Calls)
 			}
-			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\t%s\n", indent, li.Name, li.Class, mark, shapesText(li.OutputShapes), li.Activation, paramText(li.Params), in)
+			fmt.Fprintf(tw, "%s%s (%s)%s\t%s\t%s\t%s\t%s\n", indent, printable(li.Name), printable(li.Class), mark, shapesText(li.OutputShapes), printable(li.Activation), paramText(li.Params), in)
 			if li.Model != nil {
 				subs = append(subs, li)
 				rows(li.Model.Layers, indent+"  ")
@@ -289,11 +294,12 @@ func printGraph(w io.Writer, gi *graphInfo) {
 		fmt.Fprintln(w, "Sub-models:")
 		for _, li := range subs {
 			m := li.Model
-			how := "run alone with --model " + li.Name
+			name := printable(li.Name)
+			how := "run alone with --model " + name
 			if !allChains(m) || hasUnsupported(m) {
-				how = "a part runs with --model " + li.Name + " --output LAYER"
+				how = "a part runs with --model " + name + " --output LAYER"
 			}
-			fmt.Fprintf(w, "  %s: %s → %s (%s params; %s)\n", li.Name, tensorsText(m.Inputs), tensorsText(m.Outputs), paramText(m.Params), how)
+			fmt.Fprintf(w, "  %s: %s → %s (%s params; %s)\n", name, tensorsText(m.Inputs), tensorsText(m.Outputs), paramText(m.Params), how)
 		}
 	}
 }

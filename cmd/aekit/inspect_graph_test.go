@@ -68,7 +68,7 @@ func TestInspectVAE(t *testing.T) {
 		{"predict", vae, "-i", data, "-o", filepath.Join(dir, "y.npy")},
 		{"convert", vae, filepath.Join(dir, "vae.onnx")},
 	} {
-		runFail(t, []string{`layer "z" of class Sampling`, "--model"}, args...)
+		runFail(t, []string{`layer "z" of class "Sampling"`, "--model"}, args...)
 	}
 	runOK(t, "predict", vae, "--model", "encoder", "--output", "z_mean", "-i", data, "-o", filepath.Join(dir, "codes.npy"))
 }

@@ -215,7 +215,7 @@ func newLoader(f *trainFlags, stderr io.Writer) (*dataLoader, error) {
 		return nil, err
 	}
 	opt := &dataset.Options{Limits: &lim.npy, Fallback: func(err error) {
-		fmt.Fprintf(stderr, "aekit train: %v; reading it into memory\n", err)
+		fmt.Fprintf(stderr, "aekit train: %s; reading it into memory\n", errorLine(err))
 	}}
 	if f.set["mmap"] {
 		opt.Mode = map[bool]dataset.Mode{true: dataset.Map, false: dataset.Read}[f.mmap]
