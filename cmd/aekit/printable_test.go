@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/aekit/aekit/internal/onnxpb"
 )
 
 func TestPrintable(t *testing.T) {
@@ -181,5 +185,51 @@ func TestFailEscapes(t *testing.T) {
 	want := `aekit predict: m.keras: layer a\x1b[31mb\rc d\a\x1b[2Je\tf\u009bg: bad\r thing\u0085` + "\n"
 	if msg != want {
 		t.Errorf("fail: stderr %q, want %q", msg, want)
+	}
+}
+
+// TestInspectONNXGraphEscapes checks inspect's node listing of an ONNX
+// graph aekit does not read: producer, node names, ops and tensor names
+// carry controls.
+func TestInspectONNXGraphEscapes(t *testing.T) {
+	dim := func(p string, v int64) *pb.TensorShapeProto_Dimension {
+		if p != "" {
+			return &pb.TensorShapeProto_Dimension{Value: &pb.TensorShapeProto_Dimension_DimParam{DimParam: p}}
+		}
+		return &pb.TensorShapeProto_Dimension{Value: &pb.TensorShapeProto_Dimension_DimValue{DimValue: v}}
+	}
+	value := func(name string) *pb.ValueInfoProto {
+		return &pb.ValueInfoProto{Name: name, Type: &pb.TypeProto{Value: &pb.TypeProto_TensorType{TensorType: &pb.TypeProto_Tensor{
+			ElemType: int32(pb.TensorProto_FLOAT), Shape: &pb.TensorShapeProto{Dim: []*pb.TensorShapeProto_Dimension{dim(evilName, 0), dim("", 3)}}}}}}
+	}
+	w := &pb.TensorProto{Name: "W", Dims: []int64{3, 3}, DataType: int32(pb.TensorProto_FLOAT), FloatData: make([]float32, 9)}
+	mp := &pb.ModelProto{
+		IrVersion: 7, ProducerName: "tool" + evilName, ProducerVersion: evilName,
+		OpsetImport: []*pb.OperatorSetIdProto{{Version: 13}},
+		Graph: &pb.GraphProto{
+			Name: "g",
+			Node: []*pb.NodeProto{
+				{Name: "n" + evilName, OpType: "MatMul", Input: []string{"x" + evilName, "W"}, Output: []string{"h" + evilName}},
+				{Name: "m" + evilName, OpType: "Op" + evilName, Domain: "d" + evilName, Input: []string{"h" + evilName}, Output: []string{"y" + evilName}},
+			},
+			Initializer: []*pb.TensorProto{w},
+			Input:       []*pb.ValueInfoProto{value("x" + evilName)},
+			Output:      []*pb.ValueInfoProto{value("y" + evilName)},
+		},
+	}
+	b, err := proto.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "g.onnx")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := runOK(t, "inspect", file)
+	checkNoControls(t, "inspect "+file, out)
+	for _, want := range []string{"tool" + evilEscaped, "m" + evilEscaped + " (d" + evilEscaped + ":Op" + evilEscaped + ") *", "y" + evilEscaped} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect %s does not show %q:\n%s", file, want, out)
+		}
 	}
 }
