@@ -58,10 +58,10 @@ func Read(r io.Reader) (*Images, error) {
 		return nil, fmt.Errorf("%w: magic %#08x, want 0x00000803", ErrFormat, hdr[0])
 	}
 	n, rows, cols := int64(hdr[1]), int64(hdr[2]), int64(hdr[3])
-	if n == 0 || rows == 0 || cols == 0 || n*rows*cols > MaxPixels {
+	want, ok := pixels(n, rows, cols)
+	if !ok {
 		return nil, fmt.Errorf("%w: %d images of %d×%d pixels (at most %d pixels in all)", ErrFormat, n, rows, cols, MaxPixels)
 	}
-	want := n * rows * cols
 	var b bytes.Buffer
 	got, err := b.ReadFrom(io.LimitReader(r, want+1))
 	if err != nil {
@@ -71,6 +71,20 @@ func Read(r io.Reader) (*Images, error) {
 		return nil, fmt.Errorf("%w: %d bytes of pixels, header says %d images of %d×%d", ErrFormat, got, n, rows, cols)
 	}
 	return &Images{N: int(n), Rows: int(rows), Cols: int(cols), Pix: b.Bytes()}, nil
+}
+
+// pixels returns the product of dims, false when a dimension is 0 or the
+// product exceeds MaxPixels. It checks before each multiplication, so the
+// product never overflows.
+func pixels(dims ...int64) (int64, bool) {
+	p := int64(1)
+	for _, d := range dims {
+		if d <= 0 || d > MaxPixels/p {
+			return 0, false
+		}
+		p *= d
+	}
+	return p, true
 }
 
 // ReadFile reads the IDX file name (gzip-compressed when it starts with

@@ -55,6 +55,13 @@ func TestReadBad(t *testing.T) {
 		"too large":    file(1<<20, 1<<10, 1<<10, nil),
 		"truncated":    file(2, 2, 2, []byte{1, 2, 3}),
 		"trailing":     file(1, 1, 2, []byte{1, 2, 3}),
+		// 2^31·2^31·4 = 2^64 wraps to 0 in int64 arithmetic: the
+		// header of an empty file.
+		"overflow to 0": file(1<<31, 1<<31, 4, nil),
+		// 3·(2^32-1)·(2^32-1) wraps to a negative number.
+		"overflow negative": file(3, 1<<32-1, 1<<32-1, nil),
+		"rows too large":    file(1, 1<<31, 1, make([]byte, 16)),
+		"one byte too many": file(1, 1<<15, 1<<15+1, nil),
 	} {
 		if _, err := Read(bytes.NewReader(data)); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: %v, want ErrFormat", name, err)
@@ -67,9 +74,16 @@ func TestReadBad(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	f.Add(file(2, 1, 3, []byte{0, 51, 255, 1, 2, 3}))
 	f.Add(file(1<<20, 1<<10, 1<<10, nil))
+	f.Add(file(1<<31, 1<<31, 4, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		im, err := Read(bytes.NewReader(b))
-		if err == nil && len(im.Pix) != im.N*im.Rows*im.Cols {
+		if err != nil {
+			return
+		}
+		if im.N <= 0 || im.Rows <= 0 || im.Cols <= 0 || im.N > MaxPixels/im.Rows/im.Cols {
+			t.Fatalf("%d×%d×%d pixels accepted (at most %d)", im.N, im.Rows, im.Cols, MaxPixels)
+		}
+		if len(im.Pix) != im.N*im.Rows*im.Cols {
 			t.Fatalf("%d pixels for %d×%d×%d", len(im.Pix), im.N, im.Rows, im.Cols)
 		}
 	})
