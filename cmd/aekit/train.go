@@ -183,6 +183,9 @@ func cmdTrainContext(ctx context.Context, args []string, stdout, stderr io.Write
 		fs.Usage()
 		return exitUsage
 	}
+	if err := checkStdin(&f); err != nil {
+		return fail(stderr, "train", err)
+	}
 	if err := checkScoreFlag(f.score, f.out); err != nil {
 		return fail(stderr, "train", err)
 	}
@@ -792,6 +795,23 @@ func setOptimizer(o train.Optimizer, f *trainFlags) error {
 	}
 	if f.momentum != 0 && f.optimizer != "sgd" && f.optimizer != "nesterov" && f.optimizer != "rmsprop" {
 		return fmt.Errorf("--momentum applies to sgd and rmsprop, not %s", f.optimizer)
+	}
+	return nil
+}
+
+// checkStdin refuses "-" (standard input) for the files train reads by
+// name: its data, which it may map into memory and a checkpoint refers
+// to, and the architecture and checkpoint it starts from. --init-from
+// reads a model from standard input as the other commands do.
+func checkStdin(f *trainFlags) error {
+	for _, in := range []struct{ flag, name, what string }{
+		{"--data", f.data, "data"}, {"--target", f.target, "data"},
+		{"--validation-data", f.valData, "data"}, {"--validation-target", f.valTarget, "data"},
+		{"--arch", f.arch, "architecture"}, {"--resume", f.resume, "checkpoint"},
+	} {
+		if in.name == "-" {
+			return fmt.Errorf("%s -: train reads its %s from a file, not standard input (-); give a file name", in.flag, in.what)
+		}
 	}
 	return nil
 }

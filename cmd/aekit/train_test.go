@@ -125,6 +125,11 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"--data", data, "-o", out}, "exactly one of"},
 		{[]string{"--data", data, "--layers", "4:relu|16:sigmoid", "-o", filepath.Join(dir, "o.txt")}, "unknown model format"},
 		{[]string{"--data", filepath.Join(dir, "missing.npy"), "--layers", "4:relu", "-o", out}, "missing.npy"},
+		{[]string{"--data", "-", "--layers", "4:relu", "-o", out}, "--data -: train reads its data from a file, not standard input (-)"},
+		{[]string{"--data", data, "--target", "-", "--layers", "4:relu", "-o", out}, "--target -: train reads its data from a file"},
+		{[]string{"--data", data, "--validation-data", "-", "--layers", "4:relu", "-o", out}, "--validation-data -: train reads its data from a file"},
+		{[]string{"--data", data, "--arch", "-", "-o", out}, "--arch -: train reads its architecture from a file"},
+		{[]string{"--data", data, "--resume", "-", "-o", out}, "--resume -: train reads its checkpoint from a file"},
 	} {
 		code, _, stderr := runTrainCmd(c.args...)
 		if code != exitUsage {
