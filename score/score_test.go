@@ -297,9 +297,26 @@ func TestThresholdStorage(t *testing.T) {
 		{MetaThreshold: "NaN", MetaMetric: "mse"},
 		{MetaThreshold: "1e40", MetaMetric: "mse"},
 		{MetaThreshold: "0.5", MetaMetric: "mse", MetaQuantile: "2"},
+		// Go's syntax but not a decimal number as written by
+		// FormatFloat or JSON.
+		{MetaThreshold: "0x1p3", MetaMetric: "mse"},
+		{MetaThreshold: "1_0", MetaMetric: "mse"},
+		{MetaThreshold: "Inf", MetaMetric: "mse"},
+		{MetaThreshold: "0.5", MetaMetric: "mse", MetaQuantile: "0x1p-1"},
+		{MetaThreshold: "0.5", MetaMetric: "mse", MetaQuantile: "0_5"},
+		{MetaThreshold: "", MetaMetric: "mse"},
+		{MetaThreshold: ".", MetaMetric: "mse"},
+		{MetaThreshold: "1e", MetaMetric: "mse"},
+		{MetaThreshold: " 1", MetaMetric: "mse"},
 	} {
 		if _, err := FromMetadata(md); !errors.Is(err, ErrThreshold) {
 			t.Errorf("%v: err %v, want ErrThreshold", md, err)
+		}
+	}
+	for _, v := range []string{"0.5", "-3", "+2", "1e-05", "1.2345678e+07", "2E3", ".5", "5.", "0"} {
+		md := map[string]string{MetaThreshold: v, MetaMetric: "mse", MetaQuantile: "0.5"}
+		if _, err := FromMetadata(md); err != nil {
+			t.Errorf("%v: %v", md, err)
 		}
 	}
 	if _, err := Read(strings.NewReader(`{"x": "1"}`)); !errors.Is(err, ErrThreshold) {

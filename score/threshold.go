@@ -17,7 +17,8 @@ const (
 	// MetaMetric holds the metric's short name: mse, mae or bce.
 	MetaMetric = "aekit.anomaly.metric"
 	// MetaThreshold holds the threshold in the metric's units, a float32
-	// in decimal (strconv 'g', shortest representation).
+	// in decimal (strconv 'g', shortest representation; JSON's number
+	// syntax is read, not Go's hexadecimal floats or underscores).
 	MetaThreshold = "aekit.anomaly.threshold"
 	// MetaQuantile holds the quantile of the calibration scores the
 	// threshold is (numpy's linear method), in [0, 1].
@@ -88,13 +89,13 @@ func FromMetadata(md map[string]string) (*Threshold, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrThreshold, MetaMetric, err)
 	}
-	v, err := strconv.ParseFloat(vs, 32)
+	v, err := parseDecimal(vs, 32)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil, fmt.Errorf("%w: %s %q is not a finite float32", ErrThreshold, MetaThreshold, vs)
+		return nil, fmt.Errorf("%w: %s %q is not a finite float32 in decimal", ErrThreshold, MetaThreshold, vs)
 	}
 	t := &Threshold{Metric: metric, Value: float32(v)}
 	if s, ok := md[MetaQuantile]; ok {
-		q, err := strconv.ParseFloat(s, 64)
+		q, err := parseDecimal(s, 64)
 		if err != nil || !(q >= 0 && q <= 1) {
 			return nil, fmt.Errorf("%w: %s %q is not in [0, 1]", ErrThreshold, MetaQuantile, s)
 		}
@@ -108,6 +109,41 @@ func FromMetadata(md map[string]string) (*Threshold, error) {
 		t.Rows = r
 	}
 	return t, nil
+}
+
+// parseDecimal parses s as strconv.ParseFloat does, but only in the
+// decimal syntax of JSON and of strconv.FormatFloat (an optional sign,
+// digits with an optional fraction, an optional exponent): not Go's
+// hexadecimal floats, digit-separating underscores, "Inf" or "NaN".
+func parseDecimal(s string, bitSize int) (float64, error) {
+	i := 0
+	digits := func() int {
+		j := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	ok := n > 0
+	if ok && i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		ok = digits() > 0
+	}
+	if !ok || i != len(s) {
+		return 0, fmt.Errorf("%q is not a decimal number", s)
+	}
+	return strconv.ParseFloat(s, bitSize)
 }
 
 // SidecarPath returns the sidecar threshold file of the model file
