@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -67,6 +68,9 @@ func cmdScore(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case *batch < 1:
 		return failf(fmt.Errorf("--batch-size %d: must be at least 1", *batch))
+	case flagSet(fs, "threshold") && !finite32(*thresh):
+		// NaN is also the flag's "not given".
+		return failf(fmt.Errorf("--threshold %g: must be a finite number (a float32)", *thresh))
 	case *save && *calibrate == "" && math.IsNaN(*thresh):
 		return failf(errors.New("--save-threshold needs --calibrate or --threshold"))
 	case *plotName != "" && *labels == "":
@@ -313,4 +317,16 @@ func (r *scoreReport) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "at the best-F1 one %s\n", confusionLine(l.BestF1))
 	}
+}
+
+// flagSet tells whether the flag name was given on fs's command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// finite32 tells whether v is finite as a float32.
+func finite32(v float64) bool {
+	return !math.IsNaN(v) && !math.IsInf(float64(float32(v)), 0)
 }

@@ -231,6 +231,9 @@ func TestScoreCLI(t *testing.T) {
 	runFail(t, []string{"--labels", lf, "not 0 or 1"}, "score", mf, "-i", xf, "-o", bad, "--labels", lf)
 	runFail(t, []string{"--metric", "huber"}, "score", mf, "-i", xf, "-o", bad, "--metric", "huber")
 	runFail(t, []string{"--quantile"}, "score", mf, "-i", xf, "-o", bad, "--calibrate", xf, "--quantile", "1.5")
+	for _, v := range []string{"nan", "NaN", "inf", "-Inf", "1e39"} {
+		runFail(t, []string{"--threshold", "must be a finite number"}, "score", mf, "-i", xf, "-o", bad, "--threshold", v)
+	}
 	short := filepath.Join(dir, "short.npy")
 	npy.WriteFile(short, &npy.Array{Shape: []int{3}, Data: []float32{0, 1, 0}})
 	runFail(t, []string{short, "3 rows"}, "score", mf, "-i", xf, "-o", bad, "--labels", short)
