@@ -578,16 +578,16 @@ func (r *trainRun) trainError(err error, h *train.History) int {
 	f, stderr, ckpt := r.f, r.stderr, r.ckpt
 	switch {
 	case errors.Is(err, train.ErrInterrupted) && ckpt == "":
-		fmt.Fprintf(stderr, "aekit train: %v\nno checkpoint written (--no-checkpoint): the run cannot be resumed\n", err)
+		fmt.Fprintf(stderr, "aekit train: %s\nno checkpoint written (--no-checkpoint): the run cannot be resumed\n", errorLine(err))
 		return exitMismatch
 	case errors.Is(err, train.ErrInterrupted):
-		fmt.Fprintf(stderr, "aekit train: %v\ncheckpoint written to %s; resume with:\n  %s\n", err, ckpt, resumeCommand(f, ckpt))
+		fmt.Fprintf(stderr, "aekit train: %s\ncheckpoint written to %s; resume with:\n  %s\n", errorLine(err), ckpt, resumeCommand(f, ckpt))
 		return exitMismatch
 	case errors.Is(err, train.ErrNaNLoss):
 		if _, serr := os.Stat(ckpt); ckpt != "" && serr == nil && h != nil && len(h.Loss) > 0 {
-			fmt.Fprintf(stderr, "aekit train: %v; the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", err, h.Epoch[len(h.Epoch)-1]+1, ckpt)
+			fmt.Fprintf(stderr, "aekit train: %s; the checkpoint of the last good epoch (%d) is kept in %s; no model written\n", errorLine(err), h.Epoch[len(h.Epoch)-1]+1, ckpt)
 		} else {
-			fmt.Fprintf(stderr, "aekit train: %v; no epoch finished, no model or checkpoint written (try a lower --lr)\n", err)
+			fmt.Fprintf(stderr, "aekit train: %s; no epoch finished, no model or checkpoint written (try a lower --lr)\n", errorLine(err))
 		}
 		return exitMismatch
 	}

@@ -125,7 +125,7 @@ func runTrainVAE(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) i
 	bar.clear()
 	if err != nil {
 		if errors.Is(err, train.ErrInterrupted) || errors.Is(err, train.ErrNaNLoss) {
-			fmt.Fprintf(stderr, "aekit train: %v; no model written\n", err)
+			fmt.Fprintf(stderr, "aekit train: %s; no model written\n", errorLine(err))
 			return exitMismatch
 		}
 		return failf(dataError(f, err))
