@@ -82,18 +82,18 @@ func TestInflateBomb(t *testing.T) {
 	w := zlib.NewWriter(&z)
 	w.Write(make([]byte, 64<<20))
 	w.Close()
-	_, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes(), 4096)
+	_, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes(), 4096, nil)
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "beyond") {
 		t.Errorf("64 MiB of zeros in a 4 kB chunk: %v", err)
 	}
-	if _, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes()[:z.Len()/2], 64<<20); !errors.Is(err, ErrFormat) {
+	if _, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes()[:z.Len()/2], 64<<20, nil); !errors.Is(err, ErrFormat) {
 		t.Errorf("truncated stream: %v", err)
 	}
-	if _, err := unfilter([]filter{{id: 32001}}, 0, z.Bytes(), 10); !errors.Is(err, ErrUnsupported) {
+	if _, err := unfilter([]filter{{id: 32001}}, 0, z.Bytes(), 10, nil); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("unknown filter: %v", err)
 	}
 	// Masked out: the filter was not applied.
-	if b, err := unfilter([]filter{{id: 32001}}, 1, []byte("abcd"), 4); err != nil || string(b) != "abcd" {
+	if b, err := unfilter([]filter{{id: 32001}}, 1, []byte("abcd"), 4, nil); err != nil || string(b) != "abcd" {
 		t.Errorf("masked filter: %q %v", b, err)
 	}
 }
@@ -105,11 +105,11 @@ func TestFletcher32(t *testing.T) {
 	binary.LittleEndian.PutUint32(sum, fletcher32(data))
 	b := append(append([]byte(nil), data...), sum...)
 	p := []filter{{id: filterFletcher32}}
-	if out, err := unfilter(p, 0, b, uint64(len(data))); err != nil || !bytes.Equal(out, data) {
+	if out, err := unfilter(p, 0, b, uint64(len(data)), nil); err != nil || !bytes.Equal(out, data) {
 		t.Errorf("good checksum: %q %v", out, err)
 	}
 	b[3] ^= 1
-	if _, err := unfilter(p, 0, b, uint64(len(data))); !errors.Is(err, ErrFormat) {
+	if _, err := unfilter(p, 0, b, uint64(len(data)), nil); !errors.Is(err, ErrFormat) {
 		t.Errorf("bad checksum: %v", err)
 	}
 }
