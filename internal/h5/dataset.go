@@ -326,8 +326,8 @@ func (f *File) readChunked(d *dset, l layout, out []float32) error {
 		}
 	}
 	f.fill(d, out) // chunks never written hold the fill value
-	if nbytes == 0 {
-		return nil
+	if nbytes == 0 || f.undef(l.addr) {
+		return nil // no chunk written: the index was never created
 	}
 	// Each chunk position is filled once; the total work is bounded by
 	// budget, so a crafted index cannot make us inflate the same chunk

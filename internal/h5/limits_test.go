@@ -139,3 +139,39 @@ func TestWorkLimit(t *testing.T) {
 		t.Errorf("ReadFloat32 past the budget: %v", err)
 	}
 }
+
+// TestUnwrittenChunks: a chunked dataset none of whose chunks was written
+// has no chunk index (an undefined address) and reads, as in libhdf5, as
+// its fill value, whatever the index type (v1 B-tree, fixed array,
+// extensible array, v2 B-tree).
+func TestUnwrittenChunks(t *testing.T) {
+	for _, file := range []string{"testdata/v0_unwritten.h5", "testdata/v3_unwritten.h5"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := open(b, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			path string
+			n    int
+			fill float32
+		}{
+			{"zeros", 24, 0}, {"fill", 5, 2.5}, {"gzip", 24, 0}, {"unlimited", 12, 0}, {"unlimited2", 12, -3},
+		} {
+			v, _, err := f.ReadFloat32(c.path)
+			if err != nil || len(v) != c.n {
+				t.Errorf("%s %s: %d values, %v", file, c.path, len(v), err)
+				continue
+			}
+			for i, x := range v {
+				if x != c.fill {
+					t.Errorf("%s %s: [%d] = %v, want %v", file, c.path, i, x, c.fill)
+					break
+				}
+			}
+		}
+	}
+}
