@@ -97,6 +97,19 @@ func setKind(f *h5.File, group string, n *node, weights []string) error {
 		return fmt.Errorf("%w: %s %s has %d weights in the file (%s), want %d (%s)", ErrShape, n.class, layerLabel(n.name, n.pos),
 			len(weights), strings.Join(weights, ", "), len(want), strings.Join(names, ", "))
 	}
+	// Every weight of these kinds is one value per feature of the last
+	// axis, Normalization's count a scalar: checked from the datasets'
+	// headers before any value is read.
+	for i, w := range weights {
+		shape, err := weightShape(f, group, w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+		}
+		if rank := paramRank(want[i]); len(shape) != rank {
+			return fmt.Errorf("%w: %s %s weight %s (%s) has shape %v, want %d-D", ErrShape, n.class, layerLabel(n.name, n.pos),
+				w, want[i].Name, shape, rank)
+		}
+	}
 	n.pvals = make([][]float32, len(weights))
 	for i, w := range weights {
 		v, _, err := readWeight(f, group, w)
@@ -107,6 +120,15 @@ func setKind(f *h5.File, group string, n *node, weights []string) error {
 	}
 	n.loaded = true
 	return nil
+}
+
+// paramRank is the rank Keras gives a weight of a runtime kind: 0 for
+// Normalization's count, 1 for the others (one value per feature).
+func paramRank(p runtime.Param) int {
+	if p.Name == "count" {
+		return 0
+	}
+	return 1
 }
 
 // loadLeaf reads the weights of a Dense or Other layer.
