@@ -97,6 +97,19 @@ func setKind(f *h5.File, group string, n *node, weights []string) error {
 		return fmt.Errorf("%w: %s %s has %d weights in the file (%s), want %d (%s)", ErrShape, n.class, layerLabel(n.name, n.pos),
 			len(weights), strings.Join(weights, ", "), len(want), strings.Join(names, ", "))
 	}
+	// Every weight of these kinds is one value per feature of the last
+	// axis, Normalization's count a scalar: checked from the datasets'
+	// headers before any value is read.
+	for i, w := range weights {
+		shape, err := weightShape(f, group, w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+		}
+		if rank := paramRank(want[i]); len(shape) != rank {
+			return fmt.Errorf("%w: %s %s weight %s (%s) has shape %v, want %d-D", ErrShape, n.class, layerLabel(n.name, n.pos),
+				w, want[i].Name, shape, rank)
+		}
+	}
 	n.pvals = make([][]float32, len(weights))
 	for i, w := range weights {
 		v, _, err := readWeight(f, group, w)
@@ -107,6 +120,15 @@ func setKind(f *h5.File, group string, n *node, weights []string) error {
 	}
 	n.loaded = true
 	return nil
+}
+
+// paramRank is the rank Keras gives a weight of a runtime kind: 0 for
+// Normalization's count, 1 for the others (one value per feature).
+func paramRank(p runtime.Param) int {
+	if p.Name == "count" {
+		return 0
+	}
+	return 1
 }
 
 // loadLeaf reads the weights of a Dense or Other layer.
@@ -238,27 +260,59 @@ func readWeight(f *h5.File, group, wname string) ([]float32, []int, error) {
 	return v, shape, nil
 }
 
+// weightShape returns the shape of the dataset a weight name refers to,
+// from its header alone: no value is read.
+func weightShape(f *h5.File, group, wname string) ([]int, error) {
+	p, err := dataset(f, group, wname)
+	if err != nil {
+		return nil, err
+	}
+	_, _, shape, err := f.Dataset(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return shape, nil
+}
+
 // setDense stores a Dense layer's kernel and optional bias, read from the
 // given datasets of group.
 func setDense(f *h5.File, group string, n *node, kernel, bias string) error {
-	k, ks, err := readWeight(f, group, kernel)
+	// The shapes the config implies are checked against the datasets'
+	// headers before any value is read, so a mismatch costs nothing.
+	ks, err := weightShape(f, group, kernel)
 	if err != nil {
 		return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
 	}
 	if len(ks) != 2 {
 		return fmt.Errorf("%w: Dense %s kernel %s has shape %v, want 2-D", ErrShape, layerLabel(n.name, n.pos), kernel, ks)
 	}
-	n.kernel, n.kshape = k, ks
+	if ks[1] != n.units {
+		return fmt.Errorf("%w: Dense %s has %d units but its kernel is %v", ErrShape, layerLabel(n.name, n.pos), n.units, ks)
+	}
 	if bias != "" {
-		b, bs, err := readWeight(f, group, bias)
+		if !n.bias {
+			return fmt.Errorf("%w: Dense %s has use_bias false but the file has a bias", ErrShape, layerLabel(n.name, n.pos))
+		}
+		bs, err := weightShape(f, group, bias)
 		if err != nil {
 			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
 		}
 		if len(bs) != 1 {
 			return fmt.Errorf("%w: Dense %s bias %s has shape %v, want 1-D", ErrShape, layerLabel(n.name, n.pos), bias, bs)
 		}
-		if !n.bias {
-			return fmt.Errorf("%w: Dense %s has use_bias false but the file has a bias", ErrShape, layerLabel(n.name, n.pos))
+		if bs[0] != n.units {
+			return fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, bs[0])
+		}
+	}
+	k, ks, err := readWeight(f, group, kernel)
+	if err != nil {
+		return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
+	}
+	n.kernel, n.kshape = k, ks
+	if bias != "" {
+		b, _, err := readWeight(f, group, bias)
+		if err != nil {
+			return fmt.Errorf("%s: %w", layerLabel(n.name, n.pos), err)
 		}
 		n.bvals = b
 	}

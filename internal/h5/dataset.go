@@ -222,6 +222,11 @@ func (f *File) Dataset(path string) (_ Class, _ int, _ []int, err error) {
 // float32, and returns them in row-major order with the dataset's shape
 // (nil for a scalar). Compact, contiguous and chunked layouts are read,
 // with the deflate, shuffle and fletcher32 filters.
+//
+// Both the values as stored and the float32 values returned must fit in
+// min(MaxDataBytes, MaxRatio × the file size + 4 KiB) bytes, checked
+// before anything is allocated. Chunks are decoded one at a time into the
+// result, so reading takes about its size plus one chunk.
 func (f *File) ReadFloat32(path string) (_ []float32, _ []int, err error) {
 	if f == nil || f.b == nil {
 		return nil, nil, errClosed
@@ -234,50 +239,56 @@ func (f *File) ReadFloat32(path string) (_ []float32, _ []int, err error) {
 	if d.dt.class != Float && d.dt.class != Integer || d.dt.size <= 0 {
 		return nil, nil, fmt.Errorf("%w: dataset %s holds %s values of %d bytes, not numbers", ErrType, d.path, d.dt.class, d.dt.size)
 	}
-	n, err := d.ds.count(dataLimit(len(f.b)) / uint64(d.dt.size))
+	// Each value takes its stored size in the file and 4 bytes in the
+	// result: the larger bounds the count.
+	width := uint64(max(d.dt.size, 4))
+	n, err := d.ds.count(dataLimit(len(f.b)) / width)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dataset %s: %w of %d bytes: over the limit of min(h5.MaxDataBytes = %d, h5.MaxRatio = %d × the %d-byte file)",
-			d.path, err, d.dt.size, MaxDataBytes, MaxRatio, len(f.b))
+		return nil, nil, fmt.Errorf("dataset %s: %w of %d bytes (stored or as float32): over the limit of min(h5.MaxDataBytes = %d, h5.MaxRatio = %d × the %d-byte file)",
+			d.path, err, width, MaxDataBytes, MaxRatio, len(f.b))
 	}
 	if err := f.spend(1, n*uint64(d.dt.size)); err != nil {
 		return nil, nil, fmt.Errorf("dataset %s: %w", d.path, err)
 	}
-	raw, err := f.readRaw(d, n*uint64(d.dt.size))
-	if err != nil {
-		return nil, nil, fmt.Errorf("dataset %s: %w", d.path, err)
-	}
 	out := make([]float32, n)
-	if err := toFloat32(d.dt, raw, out); err != nil {
+	if err := f.readValues(d, out); err != nil {
 		return nil, nil, fmt.Errorf("dataset %s: %w", d.path, err)
 	}
 	return out, d.ds.ints(), nil
 }
 
-// readRaw returns the nbytes bytes of d's values as stored.
-func (f *File) readRaw(d *dset, nbytes uint64) ([]byte, error) {
+// readValues reads d's values, converted to float32, into out, which
+// holds one value per element of d.
+func (f *File) readValues(d *dset, out []float32) error {
+	nbytes := uint64(len(out)) * uint64(d.dt.size)
 	m := d.o.find(msgLayout)
 	l, err := f.parseLayout(m.data)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	switch l.class {
 	case 0:
 		if uint64(len(l.compact)) < nbytes {
-			return nil, fmt.Errorf("%w: compact data of %d bytes, want %d", ErrFormat, len(l.compact), nbytes)
+			return fmt.Errorf("%w: compact data of %d bytes, want %d", ErrFormat, len(l.compact), nbytes)
 		}
-		return l.compact[:nbytes], nil
+		return toFloat32(d.dt, l.compact[:nbytes], out)
 	case 1:
 		if f.undef(l.addr) {
-			return f.filled(d, nbytes), nil // never written
+			f.fill(d, out) // never written
+			return nil
 		}
 		if l.size != ^uint64(0) && l.size < nbytes {
-			return nil, fmt.Errorf("%w: contiguous data of %d bytes, want %d", ErrFormat, l.size, nbytes)
+			return fmt.Errorf("%w: contiguous data of %d bytes, want %d", ErrFormat, l.size, nbytes)
 		}
-		return f.at(l.addr, nbytes, "contiguous data")
+		raw, err := f.at(l.addr, nbytes, "contiguous data")
+		if err != nil {
+			return err
+		}
+		return toFloat32(d.dt, raw, out)
 	case 2:
-		return f.readChunked(d, l, nbytes)
+		return f.readChunked(d, l, out)
 	}
-	return nil, fmt.Errorf("%w: data layout class %d", ErrUnsupported, l.class)
+	return fmt.Errorf("%w: data layout class %d", ErrUnsupported, l.class)
 }
 
 // chunkRef is one stored chunk: its position (in elements), address,
@@ -289,19 +300,21 @@ type chunkRef struct {
 	mask uint32
 }
 
-// readChunked assembles a chunked dataset (§IV.A.2.i, §III.A.1 type 1
-// nodes, and the version 4 chunk indexes of §VII).
-func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
+// readChunked decodes a chunked dataset (§IV.A.2.i, §III.A.1 type 1
+// nodes, and the version 4 chunk indexes of §VII) into out, one chunk at
+// a time.
+func (f *File) readChunked(d *dset, l layout, out []float32) error {
 	rank := len(d.ds.shape)
 	if rank == 0 || len(l.chunk) != rank {
-		return nil, fmt.Errorf("%w: chunks of rank %d for a dataset of rank %d", ErrFormat, len(l.chunk), rank)
+		return fmt.Errorf("%w: chunks of rank %d for a dataset of rank %d", ErrFormat, len(l.chunk), rank)
 	}
 	esize := uint64(d.dt.size)
+	nbytes := uint64(len(out)) * esize
 	limit := dataLimit(len(f.b))
 	chunkBytes := esize
 	for _, c := range l.chunk {
 		if c == 0 || chunkBytes > limit/c {
-			return nil, fmt.Errorf("%w: chunk shape %v", ErrFormat, l.chunk)
+			return fmt.Errorf("%w: chunk shape %v", ErrFormat, l.chunk)
 		}
 		chunkBytes *= c
 	}
@@ -309,18 +322,19 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 	if m := d.o.find(msgFilters); m != nil {
 		var err error
 		if pipeline, err = parseFilters(m.data); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	out := f.filled(d, nbytes) // chunks never written hold the fill value
-	if nbytes == 0 {
-		return out, nil
+	f.fill(d, out) // chunks never written hold the fill value
+	if nbytes == 0 || f.undef(l.addr) {
+		return nil // no chunk written: the index was never created
 	}
 	// Each chunk position is filled once; the total work is bounded by
 	// budget, so a crafted index cannot make us inflate the same chunk
 	// a million times.
 	filled := map[string]bool{}
 	budget := 8*nbytes + chunkBytes
+	var s scratch // reused by every chunk
 	put := func(ch chunkRef) error {
 		for i, o := range ch.off {
 			if o%l.chunk[i] != 0 {
@@ -349,16 +363,18 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		data, err := unfilter(pipeline, ch.mask, stored, chunkBytes)
+		data, err := unfilter(pipeline, ch.mask, stored, chunkBytes, &s)
 		if err != nil {
 			return fmt.Errorf("chunk at %v: %w", ch.off, err)
 		}
-		copyChunk(out, data, d.ds.shape, l.chunk, ch.off, esize)
+		if err := decodeChunk(out, data, d.ds.shape, l.chunk, ch.off, d.dt); err != nil {
+			return fmt.Errorf("chunk at %v: %w", ch.off, err)
+		}
 		return nil
 	}
 	switch {
 	case l.version < 4 || l.index == 0:
-		err := f.btree1(l.addr, 1, rank+1, func(key []byte, child uint64) error {
+		return f.btree1(l.addr, 1, rank+1, func(key []byte, child uint64) error {
 			c := &cursor{b: key}
 			ch := chunkRef{addr: child, size: uint64(c.u32()), mask: c.u32(), off: make([]uint64, rank)}
 			for i := range ch.off {
@@ -366,36 +382,25 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 			}
 			return put(ch)
 		})
-		if err != nil {
-			return nil, err
-		}
 	case l.index == 1: // single chunk (§VII.A)
 		size := chunkBytes
 		if l.filtered {
 			size = l.singleSize
 		}
-		if err := put(chunkRef{off: make([]uint64, rank), addr: l.addr, size: size, mask: l.singleMask}); err != nil {
-			return nil, err
-		}
+		return put(chunkRef{off: make([]uint64, rank), addr: l.addr, size: size, mask: l.singleMask})
 	case l.index == 2: // implicit (§VII.B): every chunk, in order, unfiltered
 		if len(pipeline) > 0 {
-			return nil, fmt.Errorf("%w: implicit chunk index with filters", ErrFormat)
+			return fmt.Errorf("%w: implicit chunk index with filters", ErrFormat)
 		}
-		err := forChunks(d.ds, l.chunk, f.spend, func(i uint64, off []uint64) error {
-			if f.undef(l.addr) {
-				return nil
-			}
+		return forChunks(d.ds, l.chunk, f.spend, func(i uint64, off []uint64) error {
 			return put(chunkRef{off: off, addr: l.addr + i*chunkBytes, size: chunkBytes})
 		})
-		if err != nil {
-			return nil, err
-		}
 	case l.index == 3: // fixed array (§VII.C)
 		refs, err := f.fixedArray(l.addr, len(pipeline) > 0, chunkBytes)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		err = forChunks(d.ds, l.chunk, f.spend, func(i uint64, off []uint64) error {
+		return forChunks(d.ds, l.chunk, f.spend, func(i uint64, off []uint64) error {
 			if i >= uint64(len(refs)) {
 				return errStop // linear indexes only grow
 			}
@@ -403,19 +408,14 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 			r.off = off
 			return put(r)
 		})
-		if err != nil {
-			return nil, err
-		}
 	case l.index == 4: // extensible array (§VII.D)
-		if err := f.earrayChunks(d, l, len(pipeline) > 0, chunkBytes, put); err != nil {
-			return nil, err
-		}
+		return f.earrayChunks(d, l, len(pipeline) > 0, chunkBytes, put)
 	case l.index == 5: // v2 B-tree of type 10 or 11 (§VII.E, §III.A.2)
 		typ := byte(10)
 		if len(pipeline) > 0 {
 			typ = 11
 		}
-		err := f.btree2(l.addr, typ, func(rec []byte) error {
+		return f.btree2(l.addr, typ, func(rec []byte) error {
 			c := &cursor{b: rec}
 			ch := chunkRef{addr: f.addr(c), size: chunkBytes, off: make([]uint64, rank)}
 			if typ == 11 {
@@ -430,13 +430,8 @@ func (f *File) readChunked(d *dset, l layout, nbytes uint64) ([]byte, error) {
 			}
 			return put(ch)
 		})
-		if err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%w: chunk index type %d", ErrUnsupported, l.index)
 	}
-	return out, nil
+	return fmt.Errorf("%w: chunk index type %d", ErrUnsupported, l.index)
 }
 
 // errStop ends forChunks early without an error.
@@ -573,13 +568,14 @@ func (f *File) fixedArray(a uint64, filtered bool, chunkBytes uint64) ([]chunkRe
 	return refs, nil
 }
 
-// copyChunk copies a decoded chunk at position off into the dataset
-// buffer out, clipping at the dataset's shape.
-func copyChunk(out, chunk []byte, shape, cdims, off []uint64, esize uint64) {
+// decodeChunk converts a decoded chunk at position off into the dataset's
+// values out, clipping at the dataset's shape.
+func decodeChunk(out []float32, chunk []byte, shape, cdims, off []uint64, t dtype) error {
 	rank := len(shape)
+	esize := uint64(t.size)
 	// Rows along the last dimension.
 	last := rank - 1
-	rowLen := min(cdims[last], shape[last]-off[last]) * esize
+	rowLen := min(cdims[last], shape[last]-off[last])
 	idx := make([]uint64, rank) // position inside the chunk
 	for {
 		var src, dst uint64
@@ -587,7 +583,9 @@ func copyChunk(out, chunk []byte, shape, cdims, off []uint64, esize uint64) {
 			src = src*cdims[i] + idx[i]
 			dst = dst*shape[i] + off[i] + idx[i]
 		}
-		copy(out[dst*esize:dst*esize+rowLen], chunk[src*esize:src*esize+rowLen])
+		if err := toFloat32(t, chunk[src*esize:(src+rowLen)*esize], out[dst:dst+rowLen]); err != nil {
+			return err
+		}
 		i := last - 1
 		for ; i >= 0; i-- {
 			idx[i]++
@@ -597,7 +595,7 @@ func copyChunk(out, chunk []byte, shape, cdims, off []uint64, esize uint64) {
 			idx[i] = 0
 		}
 		if i < 0 {
-			return
+			return nil
 		}
 	}
 }
@@ -658,29 +656,53 @@ func parseFilters(d []byte) ([]filter, error) {
 	return fs, nil
 }
 
+// maxInflate bounds what deflate can make of n compressed bytes: at most
+// 258 bytes per 2 bits, about 1032:1, plus some slack for the zlib
+// header and checksum.
+func maxInflate(n int) uint64 { return 1032*uint64(n) + 1024 }
+
+// scratch holds two buffers that the filters of a pipeline write into in
+// turn, reused from chunk to chunk. A filter never writes into its input,
+// which may be the file image.
+type scratch struct {
+	buf [2][]byte
+	cur int // index of the buffer holding the current data, -1 for none
+}
+
+// next returns a buffer of n bytes other than the current one and makes
+// it the current one.
+func (s *scratch) next(n uint64) []byte {
+	k := 0
+	if s.cur == 0 {
+		k = 1
+	}
+	s.cur = k
+	if uint64(cap(s.buf[k])) < n {
+		s.buf[k] = make([]byte, n)
+	}
+	return s.buf[k][:n]
+}
+
 // unfilter undoes the filters of pipeline not masked out, last first, and
 // returns the first want bytes. Output is never allowed to grow beyond
-// want (plus checksum bytes).
-func unfilter(pipeline []filter, mask uint32, b []byte, want uint64) ([]byte, error) {
+// want (plus checksum bytes): a chunk inflating to more is an error.
+// Filters write into the buffers of s (nil for fresh ones); the result
+// may alias them, or b.
+func unfilter(pipeline []filter, mask uint32, b []byte, want uint64, s *scratch) ([]byte, error) {
+	if s == nil {
+		s = new(scratch)
+	}
+	s.cur = -1
 	for i := len(pipeline) - 1; i >= 0; i-- {
 		if mask&(1<<uint(i)) != 0 {
 			continue
 		}
 		switch p := pipeline[i]; p.id {
 		case filterDeflate:
-			r, err := zlib.NewReader(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("%w: deflate: %w", ErrFormat, err)
-			}
 			limit := want + 4*uint64(len(pipeline))
-			out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("%w: deflate: %w", ErrFormat, err)
-			} else if err != nil {
-				return nil, fmt.Errorf("%w: deflate: truncated stream", ErrFormat)
-			}
-			if uint64(len(out)) > limit {
-				return nil, fmt.Errorf("%w: chunk inflates beyond its %d bytes", ErrFormat, want)
+			out, err := inflate(b, s.next(min(limit, maxInflate(len(b)))))
+			if err != nil {
+				return nil, err
 			}
 			b = out
 		case filterShuffle:
@@ -691,7 +713,9 @@ func unfilter(pipeline []filter, mask uint32, b []byte, want uint64) ([]byte, er
 			if size < 1 || size > 1<<16 {
 				return nil, fmt.Errorf("%w: shuffle of %d-byte elements", ErrFormat, size)
 			}
-			b = unshuffle(b, size)
+			if n := len(b) / size; size > 1 && n > 1 {
+				b = unshuffle(s.next(uint64(len(b))), b, size)
+			}
 		case filterFletcher32:
 			if len(b) < 4 {
 				return nil, fmt.Errorf("%w: fletcher32: chunk of %d bytes", ErrFormat, len(b))
@@ -715,21 +739,57 @@ func unfilter(pipeline []filter, mask uint32, b []byte, want uint64) ([]byte, er
 	return b[:want], nil
 }
 
-// unshuffle undoes the shuffle filter: byte j of element i was stored at
-// j*n+i; trailing bytes that do not fill an element are left as they are.
-func unshuffle(b []byte, size int) []byte {
-	n := len(b) / size
-	if size == 1 || n <= 1 {
-		return b
+// inflate decompresses the zlib stream b into dst and returns the bytes
+// written. A stream that holds more than dst, is truncated or fails its
+// checksum is an error.
+func inflate(b, dst []byte) ([]byte, error) {
+	r, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%w: deflate: %w", ErrFormat, err)
 	}
-	out := make([]byte, len(b))
-	for j := 0; j < size; j++ {
-		for i := 0; i < n; i++ {
-			out[i*size+j] = b[j*n+i]
+	bad := func(err error) error {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: deflate: truncated stream", ErrFormat)
+		}
+		return fmt.Errorf("%w: deflate: %w", ErrFormat, err)
+	}
+	n := 0
+	for n < len(dst) {
+		m, err := r.Read(dst[n:])
+		n += m
+		if err == io.EOF {
+			return dst[:n], nil
+		} else if err != nil {
+			return nil, bad(err)
 		}
 	}
-	copy(out[n*size:], b[n*size:])
-	return out
+	// dst is full: the stream must end here (and its checksum match).
+	var one [1]byte
+	for {
+		m, err := r.Read(one[:])
+		if m > 0 {
+			return nil, fmt.Errorf("%w: chunk inflates beyond its %d bytes", ErrFormat, len(dst))
+		}
+		if err == io.EOF {
+			return dst, nil
+		} else if err != nil {
+			return nil, bad(err)
+		}
+	}
+}
+
+// unshuffle undoes the shuffle filter into dst (of len(b) bytes): byte j
+// of element i was stored at j*n+i; trailing bytes that do not fill an
+// element are left as they are.
+func unshuffle(dst, b []byte, size int) []byte {
+	n := len(b) / size
+	for j := 0; j < size; j++ {
+		for i := 0; i < n; i++ {
+			dst[i*size+j] = b[j*n+i]
+		}
+	}
+	copy(dst[n*size:], b[n*size:])
+	return dst
 }
 
 // fletcher32 is H5_checksum_fletcher32: Fletcher's checksum over 16-bit
@@ -765,11 +825,9 @@ const (
 	msgFill    = 0x05
 )
 
-// filled returns nbytes bytes holding d's fill value, repeated: the value
-// of a fill value message if it defines one of the element's size, else
-// zeros.
-func (f *File) filled(d *dset, nbytes uint64) []byte {
-	out := make([]byte, nbytes)
+// fill sets every value of out to d's fill value: the value of a fill
+// value message if it defines one of the element's size, else zero.
+func (f *File) fill(d *dset, out []float32) {
 	var val []byte
 	if m := d.o.find(msgFill); m != nil {
 		c := &cursor{b: m.data}
@@ -788,13 +846,13 @@ func (f *File) filled(d *dset, nbytes uint64) []byte {
 		c := &cursor{b: m.data}
 		val = c.bytes(int(c.u32()))
 	}
-	if len(val) == 0 || len(val) != d.dt.size || bytes.Count(val, []byte{0}) == len(val) {
-		return out
+	var v [1]float32
+	if len(val) == 0 || len(val) != d.dt.size || toFloat32(d.dt, val, v[:]) != nil {
+		v[0] = 0
 	}
-	for i := 0; i+len(val) <= len(out); i += len(val) {
-		copy(out[i:], val)
+	for i := range out {
+		out[i] = v[0]
 	}
-	return out
 }
 
 // chunkSizeLen is the size of the stored size of a filtered chunk in

@@ -52,11 +52,15 @@
 // Every offset and length is checked against the image before use, and
 // every allocation is bounded before it is made:
 //
-//   - a dataset's declared bytes: at most MaxDataBytes (1 GiB) and at
-//     most MaxRatio (1024) times the file size (plus 4 KiB), before its
-//     buffer is allocated; each chunk inflates into at most its declared
-//     size, each chunk position is filled at most once, and all chunks
-//     together decode at most 8 times the dataset's bytes plus one chunk;
+//   - a dataset's declared bytes, both as stored and as the float32
+//     values returned: at most MaxDataBytes (1 GiB) and at most MaxRatio
+//     (1024) times the file size (plus 4 KiB), before its buffer is
+//     allocated; chunks are decoded one at a time straight into that
+//     buffer, each inflating into a buffer of its declared size (more
+//     output is an error), reused from chunk to chunk, so a read takes
+//     about the size of its result plus two chunks; each chunk position
+//     is filled at most once, and all chunks together decode at most 8
+//     times the dataset's bytes plus one chunk;
 //   - strings: at most 2^20 per attribute; variable-length strings of one
 //     attribute add up to at most the file size plus 1 MiB;
 //   - at most 2^20 links per group and 2^16 attributes per object;

@@ -82,18 +82,18 @@ func TestInflateBomb(t *testing.T) {
 	w := zlib.NewWriter(&z)
 	w.Write(make([]byte, 64<<20))
 	w.Close()
-	_, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes(), 4096)
+	_, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes(), 4096, nil)
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "beyond") {
 		t.Errorf("64 MiB of zeros in a 4 kB chunk: %v", err)
 	}
-	if _, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes()[:z.Len()/2], 64<<20); !errors.Is(err, ErrFormat) {
+	if _, err := unfilter([]filter{{id: filterDeflate}}, 0, z.Bytes()[:z.Len()/2], 64<<20, nil); !errors.Is(err, ErrFormat) {
 		t.Errorf("truncated stream: %v", err)
 	}
-	if _, err := unfilter([]filter{{id: 32001}}, 0, z.Bytes(), 10); !errors.Is(err, ErrUnsupported) {
+	if _, err := unfilter([]filter{{id: 32001}}, 0, z.Bytes(), 10, nil); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("unknown filter: %v", err)
 	}
 	// Masked out: the filter was not applied.
-	if b, err := unfilter([]filter{{id: 32001}}, 1, []byte("abcd"), 4); err != nil || string(b) != "abcd" {
+	if b, err := unfilter([]filter{{id: 32001}}, 1, []byte("abcd"), 4, nil); err != nil || string(b) != "abcd" {
 		t.Errorf("masked filter: %q %v", b, err)
 	}
 }
@@ -105,11 +105,11 @@ func TestFletcher32(t *testing.T) {
 	binary.LittleEndian.PutUint32(sum, fletcher32(data))
 	b := append(append([]byte(nil), data...), sum...)
 	p := []filter{{id: filterFletcher32}}
-	if out, err := unfilter(p, 0, b, uint64(len(data))); err != nil || !bytes.Equal(out, data) {
+	if out, err := unfilter(p, 0, b, uint64(len(data)), nil); err != nil || !bytes.Equal(out, data) {
 		t.Errorf("good checksum: %q %v", out, err)
 	}
 	b[3] ^= 1
-	if _, err := unfilter(p, 0, b, uint64(len(data))); !errors.Is(err, ErrFormat) {
+	if _, err := unfilter(p, 0, b, uint64(len(data)), nil); !errors.Is(err, ErrFormat) {
 		t.Errorf("bad checksum: %v", err)
 	}
 }
@@ -137,5 +137,41 @@ func TestWorkLimit(t *testing.T) {
 	g.decoded = decodeLimit(len(b)) - 10 // le_f4 holds 60 bytes
 	if _, _, err := g.ReadFloat32("/numbers/le_f4"); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "decoded") {
 		t.Errorf("ReadFloat32 past the budget: %v", err)
+	}
+}
+
+// TestUnwrittenChunks: a chunked dataset none of whose chunks was written
+// has no chunk index (an undefined address) and reads, as in libhdf5, as
+// its fill value, whatever the index type (v1 B-tree, fixed array,
+// extensible array, v2 B-tree).
+func TestUnwrittenChunks(t *testing.T) {
+	for _, file := range []string{"testdata/v0_unwritten.h5", "testdata/v3_unwritten.h5"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := open(b, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			path string
+			n    int
+			fill float32
+		}{
+			{"zeros", 24, 0}, {"fill", 5, 2.5}, {"gzip", 24, 0}, {"unlimited", 12, 0}, {"unlimited2", 12, -3},
+		} {
+			v, _, err := f.ReadFloat32(c.path)
+			if err != nil || len(v) != c.n {
+				t.Errorf("%s %s: %d values, %v", file, c.path, len(v), err)
+				continue
+			}
+			for i, x := range v {
+				if x != c.fill {
+					t.Errorf("%s %s: [%d] = %v, want %v", file, c.path, i, x, c.fill)
+					break
+				}
+			}
+		}
 	}
 }
