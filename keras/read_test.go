@@ -268,7 +268,7 @@ func TestRealUnsupported(t *testing.T) {
 			if strings.Contains(msg, "ThresholdedReLU") {
 				t.Errorf("error %q lists the supported classes; it should stay short", msg)
 			}
-			for _, want := range []string{c.file, `"` + c.layer + `"`, "class " + c.class, "README"} {
+			for _, want := range []string{c.file, `"` + c.layer + `"`, `class "` + c.class + `"`, "README"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error %q does not mention %q", msg, want)
 				}
