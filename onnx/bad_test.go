@@ -113,6 +113,10 @@ func TestBadInput(t *testing.T) {
 			mp.Graph.Initializer[0].FloatData = nil
 			mp.Graph.Initializer[0].RawData = []byte{1, 2, 3}
 		}, ErrFormat, []string{`"W"`}},
+		{"raw and typed data", func(mp *pb.ModelProto) {
+			w := mp.Graph.Initializer[0]
+			w.RawData = make([]byte, 4*len(w.FloatData))
+		}, ErrFormat, []string{`"W"`, "raw_data"}},
 		{"absurd dims", func(mp *pb.ModelProto) {
 			mp.Graph.Initializer[0].Dims = []int64{1 << 40, 1 << 40}
 		}, ErrFormat, []string{`"W"`}},

@@ -38,7 +38,8 @@ var (
 	ErrExternalData = errors.New("onnx: external data not supported")
 
 	// ErrTooLarge reports a model beyond a limit of ReadOptions (MaxNodes,
-	// MaxGraphDepth); the message names the field that raises it.
+	// MaxGraphDepth, MaxMessages, MaxValues); the message names the field
+	// that raises it.
 	ErrTooLarge = errors.New("onnx: resource limit exceeded")
 
 	// ErrExport reports a model that cannot be written as ONNX.

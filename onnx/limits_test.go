@@ -1,10 +1,14 @@
 package onnx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	pb "github.com/aekit/aekit/internal/onnxpb"
 	"github.com/aekit/aekit/runtime"
@@ -79,5 +83,73 @@ func TestSelfCheckDataFor(t *testing.T) {
 	props[MetaCheckShape] = "n=1;input=" + strings.Repeat("16777216x", 8) + "1;output=1"
 	if _, err := parseCheck(props); !errors.Is(err, ErrFormat) {
 		t.Errorf("overflowing shape: %v", err)
+	}
+}
+
+// TestReadLimitsDecoded checks that entries costing a few bytes in the
+// file but hundreds decoded (empty attributes, value_info and
+// metadata_props entries, empty node inputs) are counted before the
+// model is decoded.
+func TestReadLimitsDecoded(t *testing.T) {
+	const n = 1000
+	cases := []struct {
+		name  string
+		edit  func(*pb.ModelProto)
+		field string
+	}{
+		{"attributes", func(mp *pb.ModelProto) {
+			for i := 0; i < n; i++ {
+				mp.Graph.Node[1].Attribute = append(mp.Graph.Node[1].Attribute, &pb.AttributeProto{})
+			}
+		}, "MaxMessages"},
+		{"value_info", func(mp *pb.ModelProto) {
+			for i := 0; i < n; i++ {
+				mp.Graph.ValueInfo = append(mp.Graph.ValueInfo, &pb.ValueInfoProto{})
+			}
+		}, "MaxMessages"},
+		{"metadata_props", func(mp *pb.ModelProto) {
+			for i := 0; i < n; i++ {
+				mp.MetadataProps = append(mp.MetadataProps, &pb.StringStringEntryProto{})
+			}
+		}, "MaxMessages"},
+		{"node inputs", func(mp *pb.ModelProto) {
+			mp.Graph.Node[1].Input = append(mp.Graph.Node[1].Input, make([]string, n)...)
+		}, "MaxValues"},
+		{"packed int64_data", func(mp *pb.ModelProto) {
+			mp.Graph.Initializer = append(mp.Graph.Initializer, &pb.TensorProto{Name: "i", Dims: []int64{n},
+				DataType: int32(pb.TensorProto_INT64), Int64Data: make([]int64, n)})
+		}, "MaxValues"},
+	}
+	opt := &ReadOptions{MaxMessages: n, MaxValues: n}
+	if _, _, err := UnmarshalOptions(marshal(t, small()), opt); err != nil {
+		t.Fatalf("small model, limits %d: %v", n, err)
+	}
+	for _, c := range cases {
+		mp := small()
+		c.edit(mp)
+		_, _, err := UnmarshalOptions(marshal(t, mp), opt)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "onnx.ReadOptions."+c.field) {
+			t.Errorf("%d more %s, limit %d: got %v, want ErrTooLarge naming %s", n, c.name, n, err, c.field)
+		}
+	}
+}
+
+// TestReadLimitsDecodedDefault checks the default limits on files of
+// empty entries appended on the wire, as a hostile file has them: two
+// bytes each.
+func TestReadLimitsDecodedDefault(t *testing.T) {
+	base := marshal(t, small())
+	empty := func(tag byte, k int) []byte { return bytes.Repeat([]byte{tag, 0}, k) }
+	// A second graph field (7) merges into the first; its value_info
+	// (13) entries are empty.
+	vi := empty(13<<3|2, DefaultMaxMessages)
+	graph := protowire.AppendBytes(protowire.AppendTag(nil, 7, protowire.BytesType), vi)
+	// Empty metadata_props (14) of the model.
+	meta := empty(14<<3|2, DefaultMaxMessages)
+	for name, extra := range map[string][]byte{"value_info": graph, "metadata_props": meta} {
+		_, _, err := Unmarshal(append(slices.Clip(base), extra...))
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "MaxMessages") {
+			t.Errorf("%d empty %s: got %v, want ErrTooLarge naming MaxMessages", DefaultMaxMessages, name, err)
+		}
 	}
 }

@@ -238,32 +238,60 @@ func (im *importer) matchClip(e *expr) (runtime.Activation, *expr, error) {
 	return runtime.Activation{Func: runtime.ReLU, Capped: true, MaxValue: float32(hi)}, x, nil
 }
 
+// Bounds of factors. The products the activations are written with have
+// at most three computed factors (0.044715·x·x·x in GELU's tanh form) and
+// a few ops; without a bound a chain m = Mul(m', m') sharing its operands
+// would expand to 2^depth factors.
+const (
+	maxFactors     = 4  // computed factors collected
+	maxFactorSteps = 32 // Mul, Div, Pow and operands visited
+)
+
 // factors flattens a product (Mul, and Div by a scalar constant) into its
 // computed factors and the product of its scalar constants; ok is false
-// if a non-scalar constant takes part.
+// if a non-scalar constant takes part, or if the product has more than
+// maxFactors computed factors or takes more than maxFactorSteps steps to
+// flatten (no activation is written so).
 func factors(v value) (dyn []*expr, k float64, ok bool) {
-	if v.e == nil {
-		s, ok := scalarOf(v)
-		return nil, s, ok
-	}
-	e := v.e
-	switch e.op {
-	case "Mul":
-		d1, k1, ok1 := factors(e.args[0])
-		d2, k2, ok2 := factors(e.args[1])
-		return append(d1, d2...), k1 * k2, ok1 && ok2
-	case "Div":
-		if s, ok := scalarOf(e.args[1]); ok && e.args[0].e != nil {
-			d, k1, ok1 := factors(e.args[0])
-			return d, k1 / s, ok1
+	k = 1
+	steps := 0
+	var walk func(v value) bool
+	walk = func(v value) bool {
+		if steps++; steps > maxFactorSteps {
+			return false
 		}
-	case "Pow":
-		if s, ok := scalarOf(e.args[1]); ok && e.args[0].e != nil && (s == 2 || s == 3) {
-			d := []*expr{e.args[0].e, e.args[0].e, e.args[0].e}
-			return d[:int(s)], 1, true
+		if v.e == nil {
+			s, ok := scalarOf(v)
+			k *= s
+			return ok
 		}
+		e := v.e
+		switch e.op {
+		case "Mul":
+			return walk(e.args[0]) && walk(e.args[1])
+		case "Div":
+			if s, ok := scalarOf(e.args[1]); ok && e.args[0].e != nil {
+				if !walk(e.args[0]) {
+					return false
+				}
+				k /= s
+				return true
+			}
+		case "Pow":
+			if s, ok := scalarOf(e.args[1]); ok && e.args[0].e != nil && (s == 2 || s == 3) {
+				for i := 0; i < int(s); i++ {
+					dyn = append(dyn, e.args[0].e)
+				}
+				return len(dyn) <= maxFactors
+			}
+		}
+		dyn = append(dyn, e)
+		return len(dyn) <= maxFactors
 	}
-	return []*expr{e}, 1, true
+	if !walk(v) {
+		return nil, 0, false
+	}
+	return dyn, k, true
 }
 
 // addOne returns y if e is y + 1 (either order), else nil.
@@ -456,8 +484,11 @@ func stepOf(e *expr) (t float64, x *expr, ok bool) {
 			return 0, nil, false
 		}
 		for i := 0; i < 2; i++ {
+			if e.args[i].e.op != "Mul" {
+				continue
+			}
 			t, x, ok := stepOf(e.args[i].e)
-			if !ok || e.args[i].e.op != "Mul" {
+			if !ok {
 				continue
 			}
 			d, k, ok := factors(e.args[1-i])

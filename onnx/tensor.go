@@ -81,6 +81,11 @@ func decodeTensor(t *pb.TensorProto) (*tensor, error) {
 	}
 	out := &tensor{dims: dims}
 	raw := t.GetRawData()
+	if len(raw) > 0 && len(t.GetFloatData())+len(t.GetInt32Data())+len(t.GetStringData())+len(t.GetInt64Data())+
+		len(t.GetDoubleData())+len(t.GetUint64Data()) > 0 {
+		// The spec: when raw_data is set, the typed fields must be empty.
+		return nil, fmt.Errorf("%w: tensor %q has both raw_data and typed data", ErrFormat, t.GetName())
+	}
 	bad := func(got int, what string) error {
 		return fmt.Errorf("%w: tensor %q of shape %v has %d %s values, want %d", ErrFormat, t.GetName(), dims, got, what, n)
 	}

@@ -36,6 +36,8 @@ the limit; raise it with AEKIT_LIMITS=FIELD=N[,FIELD=N...]. Defaults:
   MaxMemberRatio   200        decompressed bytes per compressed byte (members over 8 MiB)
   MaxNodes         10000      ONNX nodes, subgraphs and functions included
   MaxGraphDepth    8          ONNX graphs nested in attributes
+  MaxMessages      250000     ONNX protobuf messages (nodes, attributes, value_info, ...)
+  MaxValues        4000000    ONNX strings and integers in repeated fields
 Outputs are written atomically and only to absent or regular files: a symbolic
 link, named pipe or device as -o is refused, never replaced or written through.`
 
@@ -67,6 +69,8 @@ func envLimits() (*readLimits, error) {
 		"MaxMemberRatio":  {&l.keras.MaxMemberRatio, &l.npy.MaxMemberRatio},
 		"MaxNodes":        {&l.onnx.MaxNodes},
 		"MaxGraphDepth":   {&l.onnx.MaxGraphDepth},
+		"MaxMessages":     {&l.onnx.MaxMessages},
+		"MaxValues":       {&l.onnx.MaxValues},
 	}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
