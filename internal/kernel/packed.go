@@ -144,22 +144,8 @@ func (p *Packed) PackRows(b []float32, ldb int, l0, l1 int) {
 	// would jump k·nr values between panels, a multiple of 4 KiB apart).
 	panels := (n + nr - 1) / nr
 	for q := range panels {
-		panel := p.data[q*k*nr : (q+1)*k*nr]
 		j0 := q * nr
-		w := min(nr, n-j0)
-		for l := l0; l < l1; l++ {
-			dst := panel[l*nr : l*nr+nr]
-			src := b[l*ldb+j0:]
-			switch {
-			case w == 32 && nr == 32:
-				*(*[32]float32)(dst) = [32]float32(src)
-			case w == 16 && nr == 16:
-				*(*[16]float32)(dst) = [16]float32(src)
-			default:
-				copy(dst[:w], src[:w])
-				clear(dst[w:])
-			}
-		}
+		packRows(p.data[q*k*nr:(q+1)*k*nr], nr, b, ldb, j0, min(nr, n-j0), l0, l1)
 	}
 }
 
@@ -237,21 +223,29 @@ func (p *Packed) packPanels(b []float32, ldb int, trans bool, q0, q1 int) {
 		return
 	}
 	for q := q0; q < q1; q++ {
-		panel := p.data[q*k*nr : (q+1)*k*nr]
 		j0 := q * nr
-		w := min(nr, n-j0)
-		switch {
-		case k == 0:
-		case w == 16 && nr == 16:
-			copyPanel16(panel, b[j0:], ldb, k)
-		case w == 32 && nr == 32:
-			copyPanel32(panel, b[j0:], ldb, k)
-		default:
-			for l := range k {
-				dst := panel[l*nr : l*nr+nr]
-				copy(dst[:w], b[l*ldb+j0:l*ldb+j0+w])
-				clear(dst[w:])
-			}
+		packRows(p.data[q*k*nr:(q+1)*k*nr], nr, b, ldb, j0, min(nr, n-j0), 0, k)
+	}
+}
+
+// packRows copies rows l0 … l1−1 of B's w columns from column j0 (row
+// stride ldb) into the same rows of panel, nr values a row, zero past w:
+// full panels by copyPanel16 or copyPanel32.
+func packRows(panel []float32, nr int, b []float32, ldb, j0, w, l0, l1 int) {
+	if l1 <= l0 {
+		return
+	}
+	dst, src := panel[l0*nr:l1*nr], b[l0*ldb+j0:]
+	switch {
+	case w == 16 && nr == 16:
+		copyPanel16(dst, src, ldb, l1-l0)
+	case w == 32 && nr == 32:
+		copyPanel32(dst, src, ldb, l1-l0)
+	default:
+		for l := range l1 - l0 {
+			row := dst[l*nr : (l+1)*nr]
+			copy(row[:w], src[l*ldb:l*ldb+w])
+			clear(row[w:])
 		}
 	}
 }
