@@ -93,7 +93,7 @@ func (t *tree) shapes(in []int) ([]int, error) {
 				return nil, fmt.Errorf("%w: Dense %s has no weights in the file", ErrMissingWeights, layerLabel(n.name, n.pos))
 			}
 			if len(n.kshape) != 2 || n.kshape[1] != n.units {
-				return nil, fmt.Errorf("%w: Dense %s has %d units but its kernel is %v", ErrShape, layerLabel(n.name, n.pos), n.units, n.kshape)
+				return nil, errKernelUnits(n, n.kshape)
 			}
 			if len(shape) != 1 {
 				return nil, fmt.Errorf("%w: Dense %s applied to a %d-D input %v; only flat inputs are supported", ErrUnsupportedLayer, layerLabel(n.name, n.pos), len(shape), shape)
@@ -105,7 +105,7 @@ func (t *tree) shapes(in []int) ([]int, error) {
 				return nil, fmt.Errorf("%w: Dense %s uses a bias but the file has none", ErrMissingWeights, layerLabel(n.name, n.pos))
 			}
 			if n.bvals != nil && len(n.bvals) != n.units {
-				return nil, fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, len(n.bvals))
+				return nil, errBiasUnits(n, len(n.bvals))
 			}
 			l.In, l.Units, l.Kernel, l.Bias = n.kshape[0], n.units, n.kernel, n.bvals
 			shape = []int{n.units}

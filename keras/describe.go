@@ -594,7 +594,7 @@ func denseFits(n *node, x []int) error {
 		return nil
 	}
 	if len(n.kshape) != 2 || n.kshape[1] != n.units {
-		return fmt.Errorf("%w: Dense %s has %d units but its kernel is %v", ErrShape, layerLabel(n.name, n.pos), n.units, n.kshape)
+		return errKernelUnits(n, n.kshape)
 	}
 	if len(x) > 0 && n.kshape[0] != x[len(x)-1] {
 		return fmt.Errorf("%w: Dense %s kernel is %v but its input has width %d", ErrShape, layerLabel(n.name, n.pos), n.kshape, x[len(x)-1])
@@ -603,7 +603,7 @@ func denseFits(n *node, x []int) error {
 		return fmt.Errorf("%w: Dense %s uses a bias but the file has none", ErrMissingWeights, layerLabel(n.name, n.pos))
 	}
 	if n.bvals != nil && len(n.bvals) != n.units {
-		return fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, len(n.bvals))
+		return errBiasUnits(n, len(n.bvals))
 	}
 	return nil
 }

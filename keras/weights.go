@@ -260,6 +260,17 @@ func readWeight(f *h5.File, group, wname string) ([]float32, []int, error) {
 	return v, shape, nil
 }
 
+// errKernelUnits reports a Dense kernel of shape kshape that is not
+// [in, units].
+func errKernelUnits(n *node, kshape []int) error {
+	return fmt.Errorf("%w: Dense %s has %d units but its kernel is %v", ErrShape, layerLabel(n.name, n.pos), n.units, kshape)
+}
+
+// errBiasUnits reports a Dense bias of nb values, not units.
+func errBiasUnits(n *node, nb int) error {
+	return fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, nb)
+}
+
 // weightShape returns the shape of the dataset a weight name refers to,
 // from its header alone: no value is read.
 func weightShape(f *h5.File, group, wname string) ([]int, error) {
@@ -287,7 +298,7 @@ func setDense(f *h5.File, group string, n *node, kernel, bias string) error {
 		return fmt.Errorf("%w: Dense %s kernel %s has shape %v, want 2-D", ErrShape, layerLabel(n.name, n.pos), kernel, ks)
 	}
 	if ks[1] != n.units {
-		return fmt.Errorf("%w: Dense %s has %d units but its kernel is %v", ErrShape, layerLabel(n.name, n.pos), n.units, ks)
+		return errKernelUnits(n, ks)
 	}
 	if bias != "" {
 		if !n.bias {
@@ -301,7 +312,7 @@ func setDense(f *h5.File, group string, n *node, kernel, bias string) error {
 			return fmt.Errorf("%w: Dense %s bias %s has shape %v, want 1-D", ErrShape, layerLabel(n.name, n.pos), bias, bs)
 		}
 		if bs[0] != n.units {
-			return fmt.Errorf("%w: Dense %s has %d units but %d bias values", ErrShape, layerLabel(n.name, n.pos), n.units, bs[0])
+			return errBiasUnits(n, bs[0])
 		}
 	}
 	k, ks, err := readWeight(f, group, kernel)
